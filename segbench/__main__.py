@@ -1,0 +1,5 @@
+import sys
+
+from segbench.cli import main
+
+sys.exit(main())

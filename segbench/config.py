@@ -1,0 +1,245 @@
+"""Run configs: YAML files with ``base:`` inheritance and ``--set`` overrides, validated by pydantic.
+
+Every leaf key remembers which file (or ``--set``) gave it its value, so an error names the place to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from segbench.errors import ConfigError
+from segbench.registry import DATASETS, MODELS, closest, load_builtins
+
+Split = Literal["train", "val", "test"]
+
+
+class Section(BaseModel):
+    # strict: a YAML typo such as `epochs: "3"` or `epochs: yes` is an error, not a silent conversion.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DatasetConfig(Section):
+    """Keys every dataset accepts; each adapter extends this with its own."""
+
+    name: str
+    root: str | None = None
+    subset: int | None = Field(None, ge=1, description="first N pairs of each split, for smoke runs")
+
+
+class ModelConfig(Section):
+    """Keys every model accepts; each builder extends this with its own."""
+
+    name: str
+    input_size: list[int] = Field(default_factory=lambda: [224, 224], description="[height, width] fed to the model")
+    encoder_weights: str | None = Field(None, description="imagenet, a weights file, or null for random init")
+
+    @field_validator("input_size")
+    @classmethod
+    def _height_width(cls, value: list[int]) -> list[int]:
+        if len(value) != 2 or min(value) < 1:
+            raise ValueError("must be [height, width] with positive integers")
+        return value
+
+
+class TrainConfig(Section):
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(8, ge=1)
+    seed: int = 0
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0)
+    ignore_index: int | None = Field(None, description="label the loss skips; null learns every class")
+
+
+class EvalConfig(Section):
+    split: Split = "test"
+    batch_size: int = Field(8, ge=1)
+
+
+class OutputConfig(Section):
+    dir: str | None = Field(None, description="run folder; default results/<dataset>/<model>")
+    save_weights: bool = True
+
+
+class Config(Section):
+    dataset: DatasetConfig
+    model: ModelConfig
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    def run_dir(self) -> Path:
+        return Path(self.output.dir or Path("results") / self.dataset.name / self.model.name)
+
+
+Sources = dict[tuple[str, ...], str]
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (no Python tags) that also reads ``1e-4`` as a float, as YAML 1.2 does; PyYAML's
+    YAML 1.1 rules would hand it over as the string '1e-4', which a learning rate should never be."""
+
+
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def _safe_load(text: str):
+    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Read ``path`` with its bases, apply ``KEY=VALUE`` overrides, and validate the result."""
+    raw, sources = _read_tree(Path(path), chain=())
+    for item in overrides:
+        key, value = parse_override(item)
+        _set_path(raw, key, value, where=f"--set {'.'.join(key)}")
+        sources[key] = f"--set {'.'.join(key)}"
+    return validate(raw, sources, default_source=str(path))
+
+
+def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
+    """``model.input_size=[96,128]`` -> (("model", "input_size"), [96, 128]); the value is parsed as YAML."""
+    key, sep, text = item.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", key.strip()):
+        raise ConfigError(f"--set {item}: expected KEY.PATH=VALUE, e.g. train.epochs=5")
+    try:
+        value = _safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {item}: value is not valid YAML ({_yaml_problem(exc)})") from None
+    return tuple(key.strip().split(".")), value
+
+
+def validate(raw: dict, sources: Sources, default_source: str) -> Config:
+    """Check ``raw`` against the schema of its dataset and model, raising ConfigError with the culprit's source."""
+    load_builtins()
+    fields: dict[str, Any] = {}
+    for section, registry, base in (("dataset", DATASETS, DatasetConfig), ("model", MODELS, ModelConfig)):
+        name = raw.get(section, {}).get("name") if isinstance(raw.get(section), dict) else None
+        if isinstance(name, str):
+            try:
+                fields[section] = (registry.options(name) or base, ...)
+            except ConfigError as exc:
+                where = _source_of(sources, (section, "name"), default_source)
+                raise ConfigError(f"{where}: {section}.name: {exc}") from None
+    schema = create_model("ResolvedConfig", __base__=Config, **fields)
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, schema, sources, default_source)) from None
+
+
+def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
+    data = _read_yaml(path)
+    bases = data.pop("base", [])
+    bases = [bases] if isinstance(bases, str) else bases
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise ConfigError(f"{path}: base: expected a file name or a list of file names")
+    merged: dict = {}
+    sources: Sources = {}
+    for name in bases:
+        base_path = (path.parent / name).resolve()
+        if base_path in chain or base_path == path.resolve():
+            raise ConfigError(f"{path}: base: {name} includes itself (a cycle through {base_path.name})")
+        if not base_path.is_file():
+            raise ConfigError(f"{path}: base: {name} not found (looked for {base_path})")
+        tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),))
+        _merge(merged, tree)
+        sources.update(tree_sources)
+    _merge(merged, data)
+    sources.update({key: str(path) for key in _leaf_paths(data)})
+    return merged, sources
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        data = _safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {_yaml_problem(exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (dataset, model, ...), got a {type(data).__name__}")
+    return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "could not determine a constructor for the tag" in (problem or ""):
+        tag = problem.split("tag", 1)[1].strip().strip("'").replace("tag:yaml.org,2002:", "!!")
+        problem = f"the tag {tag} is not allowed (configs are plain YAML)"
+    return f"line {mark.line + 1}: {problem}" if mark else problem
+
+
+def _merge(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _leaf_paths(tree: dict, prefix: tuple[str, ...] = ()):
+    for key, value in tree.items():
+        here = prefix + (str(key),)
+        yield here
+        if isinstance(value, dict):
+            yield from _leaf_paths(value, here)
+
+
+def _set_path(tree: dict, key: tuple[str, ...], value: Any, where: str) -> None:
+    node = tree
+    for i, part in enumerate(key[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{where}: {'.'.join(key[: i + 1])} is a value, not a section")
+        node = child
+    node[key[-1]] = value
+
+
+def _source_of(sources: Sources, loc: tuple[str, ...], default: str) -> str:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in sources:
+            return sources[loc[:end]]
+    return default
+
+
+def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, default_source: str) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(str(part) for part in first["loc"])
+    dotted = ".".join(loc)
+    where = _source_of(sources, loc, default_source)
+    named = f"{dotted}: " if where != f"--set {dotted}" else ""
+    if first["type"] == "extra_forbidden":
+        hint = closest(loc[-1], _fields_at(schema, loc[:-1]))
+        message = f"unknown key '{dotted}'" + (f" (did you mean '{'.'.join(loc[:-1] + (hint,))}'?)" if hint else "")
+    elif first["type"] == "missing":
+        message = f"missing key '{dotted}'"
+    else:
+        text = first["msg"].removeprefix("Value error, ")
+        message = f"{named}{text[0].lower()}{text[1:]} (got {first['input']!r})"
+    more = f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]" if len(errors) > 1 else ""
+    return f"{where}: {message}{more}"
+
+
+def _fields_at(schema: type[BaseModel], loc: tuple[str, ...]) -> list[str]:
+    model = schema
+    for part in loc:
+        field = model.model_fields.get(part)
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return []
+        model = field.annotation
+    return list(model.model_fields)

@@ -1,0 +1,1 @@
+"""Training, evaluation and the run that ties them to a folder on disk."""

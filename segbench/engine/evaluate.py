@@ -1,0 +1,45 @@
+"""Evaluation at native label resolution: logits are resized to each label's own size before the argmax."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from segbench.data.base import DatasetAdapter, Sample
+from segbench.data.loader import read_pair, resize_pair
+from segbench.errors import DataError
+from segbench.metrics import confusion_matrix
+
+
+def labels_at(logits, size: tuple[int, int]) -> np.ndarray:
+    """Class map of shape ``size`` (height, width) from one image's logits (h, w, C) by bilinear resize + argmax."""
+    resized = ops.image.resize(ops.expand_dims(logits, 0), size, interpolation="bilinear")
+    return ops.convert_to_numpy(ops.argmax(resized[0], axis=-1))
+
+
+def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample], batch_size: int,
+             loss_fn=None, progress: bool = False) -> dict:
+    """The confusion matrix over ``samples`` at native resolution, and the mean loss at the input size."""
+    input_size = tuple(model.input_shape[1:3])
+    cm = np.zeros((adapter.num_classes, adapter.num_classes), np.int64)
+    dropped = adapter.ignore_index if adapter.ignore_index is not None and adapter.ignore_index >= cm.shape[0] else None
+    losses = []
+    bar = keras.utils.Progbar(len(samples), unit_name="image") if progress else None
+    for start in range(0, len(samples), batch_size):
+        batch = samples[start:start + batch_size]
+        pairs = [read_pair(adapter, sample) for sample in batch]
+        small = [resize_pair(image, label, input_size) for image, label in pairs]
+        images = np.stack([image for image, _ in small])
+        logits = model(images, training=False)
+        if loss_fn is not None:
+            targets = np.stack([label for _, label in small]).astype(np.int32)
+            losses.append(float(ops.convert_to_numpy(loss_fn(targets, logits))))
+        for sample, (_, label), sample_logits in zip(batch, pairs, logits):
+            try:
+                cm += confusion_matrix(label, labels_at(sample_logits, label.shape[:2]), cm.shape[0], dropped)
+            except ValueError as exc:
+                raise DataError(f"{sample.id}: {exc}") from None
+        if bar is not None:
+            bar.add(len(batch))
+    return {"confusion_matrix": cm, "loss": float(np.mean(losses)) if losses else None, "num_images": len(samples)}

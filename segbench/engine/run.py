@@ -1,0 +1,111 @@
+"""One run: config -> dataset + model -> train -> evaluate -> a run folder on disk.
+
+The folder holds ``config.yaml`` (the resolved config), ``history.csv``, ``model.weights.h5`` and, last of all,
+``metrics.json``: its presence is what marks a run as finished.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import keras
+import yaml
+
+from segbench.config import Config
+from segbench.engine.evaluate import evaluate
+from segbench.engine.train import train
+from segbench.errors import ConfigError
+from segbench.io import atomic_path, write_json, write_yaml
+from segbench.metrics import summarize
+from segbench.registry import DATASETS, MODELS
+
+METRICS = "metrics.json"
+
+
+def execute(config: Config, force: bool = False) -> Path | None:
+    """Run ``config`` into its folder; returns that folder, or None when a finished identical run is there."""
+    run_dir = config.run_dir()
+    resolved = config.model_dump(mode="json")
+    if (run_dir / METRICS).exists() and not force:
+        changes = config_changes(run_dir / "config.yaml", resolved)
+        if not changes:
+            print(f"{run_dir}: finished already, skipped (--force runs it again)")
+            return None
+        raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
+                          "pass --force to replace it or --out for a new folder")
+    (run_dir / METRICS).unlink(missing_ok=True)
+    write_yaml(run_dir / "config.yaml", resolved)
+
+    keras.utils.set_random_seed(config.train.seed)
+    adapter = DATASETS.get(config.dataset.name)(config.dataset)
+    model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
+    print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
+          f"{config.train.epochs} epochs", flush=True)
+    started = time.perf_counter()
+    history = train(model, adapter, config, run_dir)
+    train_seconds = time.perf_counter() - started
+    if config.output.save_weights:
+        with atomic_path(run_dir / "model.weights.h5") as tmp:
+            model.save_weights(tmp)
+
+    print(f"evaluating on {config.eval.split}", flush=True)
+    started = time.perf_counter()
+    scored = evaluate(model, adapter, adapter.samples(config.eval.split), config.eval.batch_size, progress=True)
+    metrics = {
+        "dataset": config.dataset.name,
+        "model": config.model.name,
+        "split": config.eval.split,
+        "num_images": scored["num_images"],
+        "classes": list(adapter.classes),
+        "ignore_index": adapter.ignore_index,
+        **summarize(scored["confusion_matrix"], "paper", adapter.ignore_index),
+        "standard": summarize(scored["confusion_matrix"], "standard", adapter.ignore_index),
+        "confusion_matrix": scored["confusion_matrix"].tolist(),
+        "seed": config.train.seed,
+        "epochs": len(history),
+        "seconds": {"train": round(train_seconds, 2), "evaluate": round(time.perf_counter() - started, 2)},
+        "environment": environment(),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    write_json(run_dir / METRICS, metrics)
+    print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
+          f"(standard mIoU {100 * metrics['standard']['miou']:.2f}) on {metrics['num_images']} "
+          f"{config.eval.split} images", flush=True)
+    return run_dir
+
+
+def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:
+    """The keys whose values differ between the config saved at ``path`` and ``resolved``, as 'key: old -> new'."""
+    try:
+        saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return f"{path.name} unreadable"
+    old, new = _flatten(saved), _flatten(resolved)
+    old.pop("output.dir", None)
+    new.pop("output.dir", None)
+    changed = [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(old.keys() | new.keys())
+               if old.get(key) != new.get(key)]
+    return "; ".join(changed[:limit]) + (f"; and {len(changed) - limit} more" if len(changed) > limit else "")
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def environment() -> dict:
+    return {
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "devices": keras.distribution.list_devices(),
+    }

@@ -1,0 +1,67 @@
+"""A table of finished runs read from their ``metrics.json``: one row per run, and mean ± std per model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from segbench.errors import DataError
+
+METRICS = "metrics.json"
+HEADLINE = ["mIoU", "fIoU", "pixel acc", "mIoU (std)"]
+
+
+def find_runs(paths) -> list[Path]:
+    """Run folders at or below ``paths`` (a folder with a ``metrics.json`` is a finished run)."""
+    found = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise DataError(f"{path}: no such folder")
+        found += [metrics.parent for metrics in sorted(path.rglob(METRICS))]
+    return found
+
+
+def read_metrics(run_dir: Path) -> dict:
+    path = run_dir / METRICS
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+        metrics["miou"], metrics["per_class_iou"]  # noqa: B018 - a file without them is not ours
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: not a segbench metrics file ({exc.__class__.__name__}: {exc})") from None
+    return metrics
+
+
+def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
+    """Per dataset, a table in percent: run, model, seed, epochs, headline figures, then IoU per class."""
+    by_dataset: dict[str, list[dict]] = {}
+    for run_dir in run_dirs:
+        m = read_metrics(run_dir)
+        row = {"run": str(run_dir), "model": m["model"], "seed": m.get("seed"), "epochs": m.get("epochs"),
+               "mIoU": m["miou"], "fIoU": m["fiou"], "pixel acc": m["pixel_accuracy"],
+               "mIoU (std)": m["standard"]["miou"]}
+        row.update(zip(m["classes"], m["per_class_iou"]))
+        by_dataset.setdefault(m["dataset"], []).append(row)
+    return {dataset: _with_means(pd.DataFrame(rows)) for dataset, rows in by_dataset.items()}
+
+
+def _with_means(table: pd.DataFrame) -> pd.DataFrame:
+    scores = [c for c in table.columns if c not in ("run", "model", "seed", "epochs")]
+    shown = table.copy()
+    shown[scores] = shown[scores].map(lambda v: f"{100 * v:.2f}")
+    shown[["seed", "epochs"]] = shown[["seed", "epochs"]].astype("string").fillna("-")
+    means = []
+    for model, group in table.groupby("model", sort=False):
+        if len(group) > 1:
+            mean, std = group[scores].mean() * 100, group[scores].std() * 100
+            means.append({"run": f"mean ± std of {len(group)}", "model": model, "seed": "-", "epochs": "-",
+                          **{c: f"{mean[c]:.2f} ± {std[c]:.2f}" for c in scores}})
+    return pd.concat([shown, pd.DataFrame(means)], ignore_index=True) if means else shown
+
+
+def render(tables: dict[str, pd.DataFrame], fmt: str = "md") -> str:
+    if fmt == "csv":
+        return pd.concat([t.assign(dataset=name) for name, t in tables.items()]).to_csv(index=False)
+    return "\n\n".join(f"{name} (IoU in %; mIoU (std) leaves the void class out)\n\n"
+                       + t.to_markdown(index=False, disable_numparse=True) for name, t in tables.items())

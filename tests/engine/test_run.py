@@ -1,0 +1,117 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segbench.config import load_config
+from segbench.engine import run as run_module
+from segbench.engine.evaluate import evaluate
+from segbench.engine.run import execute
+from segbench.errors import ConfigError
+from segbench.metrics import summarize
+from segbench.registry import DATASETS, MODELS
+
+NATIVE_PIXELS = 4 * 40 * 56  # four test images of 40x56 in the smoke config
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, smoke_config):
+    out = tmp_path_factory.mktemp("run")
+    cfg = load_config(smoke_config, [f"output.dir={out}"])
+    assert execute(cfg) == out
+    return cfg, out
+
+
+def test_run_folder_holds_every_file_and_no_debris(finished):
+    _, out = finished
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "history.csv", "metrics.json",
+                                                     "model.weights.h5"]
+
+
+def test_metrics_are_exact_and_at_native_resolution(finished):
+    _, out = finished
+    m = json.loads((out / "metrics.json").read_text())
+    for key in ("dataset", "model", "split", "classes", "confusion_matrix", "protocol", "per_class_iou", "miou",
+                "fiou", "pixel_accuracy", "standard"):
+        assert key in m
+    assert (m["dataset"], m["model"], m["split"], m["protocol"]) == ("synthetic", "segnet", "test", "paper")
+    assert m["classes"] == ["background", "disc", "box", "triangle", "void"]
+    cm = np.array(m["confusion_matrix"])
+    assert cm.shape == (5, 5) and cm.sum() == NATIVE_PIXELS
+    paper, standard = summarize(cm, "paper"), summarize(cm, "standard", ignore_index=4)
+    assert m["miou"] == pytest.approx(paper["miou"]) and m["fiou"] == pytest.approx(paper["fiou"])
+    assert m["per_class_iou"] == pytest.approx(paper["per_class_iou"])
+    assert m["standard"]["miou"] == pytest.approx(standard["miou"])
+    assert m["standard"]["per_class_iou"][4] is None
+
+
+def test_history_has_one_row_per_epoch(finished):
+    cfg, out = finished
+    history = pd.read_csv(out / "history.csv")
+    assert list(history.columns) == ["epoch", "loss", "val_loss", "val_miou", "seconds"]
+    assert history["epoch"].tolist() == list(range(1, cfg.train.epochs + 1))
+    assert np.isfinite(history[["loss", "val_loss", "val_miou"]].to_numpy()).all()
+
+
+def test_saved_config_and_weights_reproduce_the_metrics(finished):
+    _, out = finished
+    cfg = load_config(out / "config.yaml")
+    data = DATASETS.get(cfg.dataset.name)(cfg.dataset)
+    model = MODELS.get(cfg.model.name)(cfg.model, data.num_classes)
+    model.load_weights(out / "model.weights.h5")
+    scored = evaluate(model, data, data.samples("test"), batch_size=2)
+    saved = json.loads((out / "metrics.json").read_text())["confusion_matrix"]
+    assert scored["confusion_matrix"].tolist() == saved
+
+
+def test_same_seed_same_result(finished, tmp_path):
+    cfg, out = finished
+    again = cfg.model_copy(deep=True)
+    again.output.dir = str(tmp_path)
+    execute(again)
+    first, second = (json.loads((d / "metrics.json").read_text()) for d in (out, tmp_path))
+    assert first["confusion_matrix"] == second["confusion_matrix"]
+    assert pd.read_csv(out / "history.csv")["loss"].tolist() == pytest.approx(
+        pd.read_csv(tmp_path / "history.csv")["loss"].tolist(), rel=1e-5)
+
+
+def test_finished_run_is_skipped_unless_forced(finished, capsys):
+    cfg, out = finished
+    before = (out / "metrics.json").stat().st_mtime_ns
+    assert execute(cfg) is None
+    assert "skipped" in capsys.readouterr().out
+    assert (out / "metrics.json").stat().st_mtime_ns == before
+
+
+def test_other_config_in_a_finished_folder_needs_force(finished, tmp_path):
+    cfg, _ = finished
+    first = cfg.model_copy(deep=True)
+    first.output.dir = str(tmp_path)
+    first.train.epochs = 1
+    execute(first)
+    changed = first.model_copy(deep=True)
+    changed.train.learning_rate = 0.01
+    with pytest.raises(ConfigError, match=r"another config \(train.learning_rate: 0.001 -> 0.01\); pass --force"):
+        execute(changed)
+    assert execute(changed, force=True) == tmp_path
+    assert load_config(tmp_path / "config.yaml").train.learning_rate == 0.01
+
+
+def test_interrupted_run_leaves_no_metrics_and_runs_again(finished, tmp_path, monkeypatch):
+    cfg, _ = finished
+    cfg = cfg.model_copy(deep=True)
+    cfg.output.dir = str(tmp_path)
+    cfg.train.epochs = 1
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "evaluate", killed)
+    with pytest.raises(KeyboardInterrupt):
+        execute(cfg)
+    assert not (tmp_path / "metrics.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    monkeypatch.undo()
+    assert execute(cfg) == tmp_path  # not skipped: the folder held no finished run
+    assert (tmp_path / "metrics.json").exists()

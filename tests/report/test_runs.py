@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from segbench.errors import DataError
+from segbench.report.runs import find_runs, render, runs_tables
+
+
+def fake_run(folder, seed, miou, model="segnet"):
+    folder.mkdir(parents=True)
+    metrics = {"dataset": "synthetic", "model": model, "seed": seed, "epochs": 3, "classes": ["bg", "fg"],
+               "miou": miou, "fiou": miou, "pixel_accuracy": 0.9, "per_class_iou": [miou, miou],
+               "standard": {"miou": miou + 0.1}}
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_one_row_per_run_and_mean_std_per_model(tmp_path):
+    fake_run(tmp_path / "a", 0, 0.5)
+    fake_run(tmp_path / "b", 1, 0.7)
+    fake_run(tmp_path / "c", 0, 0.4, model="other")
+    (tmp_path / "unfinished").mkdir()
+    table = runs_tables(find_runs([tmp_path]))["synthetic"]
+    assert len(table) == 4  # three runs and one mean row (the lone "other" run gets none)
+    mean = table[table["run"].str.startswith("mean")].iloc[0]
+    assert mean["model"] == "segnet"
+    assert mean["mIoU"] == "60.00 ± 14.14"
+    assert mean["mIoU (std)"] == "70.00 ± 14.14"
+    assert table.iloc[0]["fg"] == "50.00"
+
+
+def test_markdown_and_csv(tmp_path):
+    fake_run(tmp_path / "a", 0, 0.5)
+    tables = runs_tables(find_runs([tmp_path]))
+    assert "| run" in render(tables, "md")
+    assert render(tables, "csv").splitlines()[0].startswith("run,model,seed,epochs,mIoU")
+
+
+def test_a_foreign_json_is_named(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "metrics.json").write_text('{"accuracy": 1}')
+    with pytest.raises(DataError, match=r"x/metrics.json: not a segbench metrics file"):
+        runs_tables(find_runs([tmp_path]))
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(DataError, match="no such folder"):
+        find_runs([tmp_path / "nope"])

@@ -1,0 +1,186 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from segbench.config import load_config, parse_override
+from segbench.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def base_dir(tmp_path):
+    write(tmp_path / "_base" / "data.yaml", "dataset:\n  name: synthetic\n  num_images: {train: 64, val: 16, test: 16}\n")
+    write(tmp_path / "_base" / "model.yaml", "model:\n  name: segnet\n  input_size: [64, 64]\n")
+    write(tmp_path / "_base" / "train.yaml", "train:\n  epochs: 5\n  learning_rate: 0.01\n")
+    return tmp_path
+
+
+def child(base_dir, text, name="run.yaml"):
+    bases = "base: [_base/data.yaml, _base/model.yaml, _base/train.yaml]\n"
+    return write(base_dir / name, bases + text)
+
+
+def test_bases_merge_deeply_and_the_child_wins(base_dir):
+    cfg = load_config(child(base_dir, "dataset:\n  num_images: {train: 8}\ntrain:\n  epochs: 2\n"))
+    assert cfg.dataset.num_images.train == 8
+    assert cfg.dataset.num_images.val == 16  # kept from the base: sections merge key by key
+    assert cfg.train.epochs == 2
+    assert cfg.train.learning_rate == 0.01
+    assert cfg.model.input_size == [64, 64]
+
+
+def test_later_bases_override_earlier_ones(tmp_path):
+    write(tmp_path / "a.yaml", "dataset: {name: synthetic}\nmodel: {name: segnet}\ntrain: {epochs: 1}\n")
+    write(tmp_path / "b.yaml", "train: {epochs: 7}\n")
+    assert load_config(write(tmp_path / "c.yaml", "base: [a.yaml, b.yaml]\n")).train.epochs == 7
+
+
+def test_nested_bases_resolve_relative_to_their_own_file(tmp_path, monkeypatch):
+    write(tmp_path / "x" / "_base" / "all.yaml", "dataset: {name: synthetic}\nmodel: {name: segnet}\n")
+    write(tmp_path / "x" / "mid.yaml", "base: _base/all.yaml\ntrain: {epochs: 3}\n")
+    leaf = write(tmp_path / "y" / "leaf.yaml", "base: ../x/mid.yaml\n")
+    monkeypatch.chdir(tmp_path / "y")
+    cfg = load_config(leaf)
+    assert (cfg.dataset.name, cfg.train.epochs) == ("synthetic", 3)
+
+
+def test_lists_are_replaced_not_merged(base_dir):
+    assert load_config(child(base_dir, "model:\n  input_size: [32, 48]\n")).model.input_size == [32, 48]
+
+
+def test_set_overrides_parse_values_as_yaml(base_dir):
+    cfg = load_config(child(base_dir, ""), ["model.input_size=[96,128]", "train.learning_rate=2e-4",
+                                            "dataset.subset=3", "model.width=0.5"])
+    assert cfg.model.input_size == [96, 128]
+    assert cfg.train.learning_rate == pytest.approx(2e-4)
+    assert cfg.dataset.subset == 3
+    assert cfg.model.width == 0.5
+
+
+def test_set_null_and_strings():
+    assert parse_override("dataset.root=null") == (("dataset", "root"), None)
+    assert parse_override("dataset.root=/data/camvid") == (("dataset", "root"), "/data/camvid")
+    assert parse_override("output.dir=") == (("output", "dir"), None)
+
+
+def test_defaults_and_run_dir(base_dir):
+    cfg = load_config(child(base_dir, ""))
+    assert cfg.eval.split == "test"
+    assert str(cfg.run_dir()) == "results/synthetic/segnet"
+
+
+def error_of(path, overrides=()):
+    with pytest.raises(ConfigError) as info:
+        load_config(path, list(overrides))
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_typo_names_the_file_and_the_closest_key(base_dir):
+    path = child(base_dir, "train:\n  epoch: 3\n")
+    assert error_of(path) == f"{path}: unknown key 'train.epoch' (did you mean 'train.epochs'?)"
+
+
+def test_typo_in_a_base_file_names_that_base(base_dir):
+    write(base_dir / "_base" / "train.yaml", "train:\n  epochs: 5\n  learnig_rate: 0.01\n")
+    message = error_of(child(base_dir, ""))
+    assert message.startswith(str(base_dir / "_base" / "train.yaml"))
+    assert "did you mean 'train.learning_rate'?" in message
+
+
+def test_unknown_section_suggests_the_section(base_dir):
+    assert "did you mean 'dataset'?" in error_of(child(base_dir, "datset:\n  root: x\n"))
+
+
+def test_typo_in_set_names_the_override(base_dir):
+    message = error_of(child(base_dir, ""), ["dataset.num_images.trian=3"])
+    assert message == ("--set dataset.num_images.trian: unknown key 'dataset.num_images.trian' "
+                       "(did you mean 'dataset.num_images.train'?)")
+
+
+def test_wrong_types_are_not_coerced(base_dir):
+    assert "train.epochs: input should be a valid integer (got 'three')" in error_of(
+        child(base_dir, "train:\n  epochs: three\n"))
+    assert "train.epochs" in error_of(child(base_dir, "train:\n  epochs: '3'\n"))
+    assert "train.epochs" in error_of(child(base_dir, "train:\n  epochs: yes\n"))
+
+
+def test_out_of_range_values(base_dir):
+    assert "train.epochs" in error_of(child(base_dir, "train:\n  epochs: 0\n"))
+    assert "dataset.subset" in error_of(child(base_dir, "dataset:\n  subset: -1\n"))
+    assert "model.input_size" in error_of(child(base_dir, "model:\n  input_size: [64]\n"))
+
+
+def test_unknown_dataset_lists_the_available_ones(base_dir):
+    path = child(base_dir, "dataset:\n  name: camvd\n")
+    assert error_of(path) == f"{path}: dataset.name: unknown dataset 'camvd' (available: synthetic)"
+
+
+def test_unknown_model_suggests_a_near_name(base_dir):
+    assert "did you mean 'segnet'?" in error_of(child(base_dir, "model:\n  name: segnett\n"))
+
+
+def test_missing_name(tmp_path):
+    assert "missing key 'dataset.name'" in error_of(write(tmp_path / "c.yaml", "dataset: {}\nmodel: {name: segnet}\n"))
+
+
+def test_python_tags_are_refused(tmp_path):
+    path = write(tmp_path / "evil.yaml", "train: !!python/object/apply:os.system ['echo pwned']\n")
+    message = error_of(path)
+    assert message.startswith(f"{path}: line 1:")
+    assert "!!python/object/apply:os.system" in message
+
+
+def test_missing_file(tmp_path):
+    assert error_of(tmp_path / "nope.yaml") == f"{tmp_path / 'nope.yaml'}: no such config file"
+
+
+def test_missing_base(tmp_path):
+    assert "base: gone.yaml not found" in error_of(write(tmp_path / "c.yaml", "base: gone.yaml\n"))
+
+
+def test_base_cycle(tmp_path):
+    write(tmp_path / "a.yaml", "base: b.yaml\n")
+    assert "cycle" in error_of(write(tmp_path / "b.yaml", "base: a.yaml\n"))
+
+
+def test_not_a_mapping(tmp_path):
+    assert "expected a mapping" in error_of(write(tmp_path / "c.yaml", "- dataset\n- model\n"))
+
+
+def test_bad_override_syntax(base_dir):
+    assert "expected KEY.PATH=VALUE" in error_of(child(base_dir, ""), ["train.epochs"])
+    assert "is a value, not a section" in error_of(child(base_dir, ""), ["train.epochs.x=1"])
+
+
+def test_model_specific_checks(base_dir):
+    assert "multiples of 16" in error_of(child(base_dir, "model:\n  input_size: [90, 128]\n"))
+    assert "from scratch" in error_of(child(base_dir, "model:\n  encoder_weights: imagenet\n"))
+
+
+def test_resolved_config_round_trips(base_dir, tmp_path):
+    cfg = load_config(child(base_dir, ""), ["train.seed=4"])
+    dumped = write(tmp_path / "resolved.yaml", yaml.safe_dump(cfg.model_dump(mode="json")))
+    assert load_config(dumped).model_dump() == cfg.model_dump()
+
+
+def test_exponent_floats_are_floats(base_dir):
+    cfg = load_config(child(base_dir, "train:\n  learning_rate: 1e-4\n"), ["model.width=5E-1"])
+    assert cfg.train.learning_rate == pytest.approx(1e-4)
+    assert cfg.model.width == 0.5
+
+
+def test_shipped_configs_validate():
+    configs = [p for p in (ROOT / "configs").rglob("*.yaml") if "_base" not in p.parts]
+    assert configs
+    for path in configs:
+        load_config(path)

@@ -1,0 +1,33 @@
+import json
+import stat
+
+import pytest
+
+from segbench.io import atomic_path, write_json
+
+
+def test_write_json_replaces_whole_file(tmp_path):
+    path = tmp_path / "deep" / "metrics.json"
+    write_json(path, {"miou": 0.5})
+    write_json(path, {"miou": 0.75})
+    assert json.loads(path.read_text()) == {"miou": 0.75}
+    assert [p.name for p in path.parent.iterdir()] == ["metrics.json"]
+    assert stat.S_IMODE(path.stat().st_mode) & 0o044  # readable by others, unlike mkstemp's 0600
+
+
+def test_failure_while_writing_keeps_the_old_file_and_no_debris(tmp_path):
+    path = tmp_path / "metrics.json"
+    write_json(path, {"miou": 0.5})
+    with pytest.raises(RuntimeError):
+        with atomic_path(path) as tmp:
+            tmp.write_text('{"miou": 0.')  # half written when the process "dies"
+            raise RuntimeError("killed")
+    assert json.loads(path.read_text()) == {"miou": 0.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_temporary_name_keeps_the_suffixes(tmp_path):
+    with atomic_path(tmp_path / "model.weights.h5") as tmp:
+        assert tmp.name.endswith(".weights.h5")
+        tmp.write_bytes(b"x")
+    assert (tmp_path / "model.weights.h5").read_bytes() == b"x"
