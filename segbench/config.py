@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from segbench.errors import ConfigError
 from segbench.registry import DATASETS, MODELS, closest, load_builtins
 
 Split = Literal["train", "val", "test"]
+
+
+def height_width(min_side: int = 1):
+    """The type of a [height, width] pair whose sides are at least ``min_side``."""
+    return Annotated[list[Annotated[int, Field(ge=min_side)]], Field(min_length=2, max_length=2)]
 
 
 class Section(BaseModel):
@@ -35,15 +40,8 @@ class ModelConfig(Section):
     """Keys every model accepts; each builder extends this with its own."""
 
     name: str
-    input_size: list[int] = Field(default_factory=lambda: [224, 224], description="[height, width] fed to the model")
+    input_size: height_width() = Field(default_factory=lambda: [224, 224], description="[height, width] the model sees")
     encoder_weights: str | None = Field(None, description="imagenet, a weights file, or null for random init")
-
-    @field_validator("input_size")
-    @classmethod
-    def _height_width(cls, value: list[int]) -> list[int]:
-        if len(value) != 2 or min(value) < 1:
-            raise ValueError("must be [height, width] with positive integers")
-        return value
 
 
 class TrainConfig(Section):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from segbench.config import DatasetConfig, Section, Split
+from segbench.config import DatasetConfig, Section, Split, height_width
 from segbench.data.base import SPLITS, DatasetAdapter, Sample
 from segbench.registry import DATASETS
 
@@ -27,16 +27,9 @@ class SplitSizes(Section):
 
 
 class SyntheticConfig(DatasetConfig):
-    image_size: list[int] = Field(default_factory=lambda: [96, 128], description="[height, width] of every sample")
+    image_size: height_width(16) = Field(default_factory=lambda: [96, 128], description="[height, width] of a sample")
     num_images: SplitSizes = Field(default_factory=SplitSizes)
     seed: int = Field(0, description="fixes the data; train.seed varies the training alone")
-
-    @field_validator("image_size")
-    @classmethod
-    def _big_enough(cls, value: list[int]) -> list[int]:
-        if len(value) != 2 or min(value) < 16:
-            raise ValueError("must be [height, width], each at least 16")
-        return value
 
 
 @DATASETS.register("synthetic", options=SyntheticConfig)

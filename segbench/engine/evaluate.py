@@ -31,7 +31,7 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
         pairs = [read_pair(adapter, sample) for sample in batch]
         small = [resize_pair(image, label, input_size) for image, label in pairs]
         images = np.stack([image for image, _ in small])
-        logits = model(images, training=False)
+        logits = model.predict_on_batch(images)  # compiled, and no autograd tape on torch
         if loss_fn is not None:
             targets = np.stack([label for _, label in small]).astype(np.int32)
             losses.append(float(ops.convert_to_numpy(loss_fn(targets, logits))))

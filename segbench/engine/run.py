@@ -107,5 +107,14 @@ def environment() -> dict:
         "keras": keras.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "devices": keras.distribution.list_devices(),
+        "devices": devices(),
     }
+
+
+def devices() -> list[str]:
+    # keras.distribution has no implementation for the torch backend, so torch is asked directly there.
+    if keras.backend.backend() != "torch":
+        return keras.distribution.list_devices()
+    import torch
+
+    return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]

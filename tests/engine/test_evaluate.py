@@ -26,7 +26,7 @@ def test_a_model_that_copies_the_label_scores_perfectly_at_native_size(smoke_con
     class Oracle:
         input_shape = (None, height, width, 3)
 
-        def __call__(self, images, training=False):
+        def predict_on_batch(self, images):
             # evaluate() feeds images in sample order, so the oracle looks up the matching labels
             return np.stack([np.eye(data.num_classes, dtype=np.float32)[next(truths)] for _ in images])
 
