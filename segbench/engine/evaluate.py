@@ -8,6 +8,7 @@ from keras import ops
 
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import read_pair, resize_pair
+from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError
 from segbench.metrics import confusion_matrix
 
@@ -23,9 +24,12 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
     """The confusion matrix over ``samples`` at native resolution, and the mean loss at the input size."""
     input_size = tuple(model.input_shape[1:3])
     cm = np.zeros((adapter.num_classes, adapter.num_classes), np.int64)
-    dropped = adapter.ignore_index if adapter.ignore_index is not None and adapter.ignore_index >= cm.shape[0] else None
+    # A void label outside the class range (255, -1) is "don't care" and dropped; one inside it is a class the paper
+    # protocol counts.
+    void = adapter.ignore_index
+    dropped = void if void is not None and not 0 <= void < adapter.num_classes else None
     losses = []
-    bar = keras.utils.Progbar(len(samples), unit_name="image") if progress else None
+    bar = keras.utils.Progbar(len(samples), unit_name="image", verbose=progress_verbosity()) if progress else None
     for start in range(0, len(samples), batch_size):
         batch = samples[start:start + batch_size]
         pairs = [read_pair(adapter, sample) for sample in batch]

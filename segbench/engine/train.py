@@ -13,6 +13,7 @@ from segbench.data.base import DatasetAdapter
 from segbench.data.loader import SegmentationBatches
 from segbench.engine.evaluate import evaluate
 from segbench.engine.losses import SegmentationCrossEntropy
+from segbench.engine.progress import progress_verbosity
 from segbench.io import write_text
 from segbench.metrics import summarize
 
@@ -54,5 +55,5 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     scorer = EpochScorer(adapter, config, run_dir / "history.csv", loss_fn)
     # The progress bar goes first so that it has closed its line before the scorer prints the epoch summary.
     model.fit(batches, epochs=config.train.epochs, callbacks=[keras.callbacks.ProgbarLogger(), scorer],
-              verbose="auto")
+              verbose=progress_verbosity())
     return scorer.rows

@@ -10,7 +10,7 @@ import pandas as pd
 from segbench.errors import DataError
 
 METRICS = "metrics.json"
-HEADLINE = ["mIoU", "fIoU", "pixel acc", "mIoU (std)"]
+REQUIRED = {"dataset", "model", "classes", "per_class_iou", "miou", "fiou", "pixel_accuracy", "standard"}
 
 
 def find_runs(paths) -> list[Path]:
@@ -27,9 +27,11 @@ def read_metrics(run_dir: Path) -> dict:
     path = run_dir / METRICS
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
-        metrics["miou"], metrics["per_class_iou"]  # noqa: B018 - a file without them is not ours
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DataError(f"{path}: not a segbench metrics file ({exc.__class__.__name__}: {exc})") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from None
+    missing = sorted(REQUIRED - metrics.keys()) if isinstance(metrics, dict) else ["everything"]
+    if missing:
+        raise DataError(f"{path}: not a segbench metrics file (missing {', '.join(missing)})")
     return metrics
 
 

@@ -40,3 +40,31 @@ def test_a_model_that_copies_the_label_scores_perfectly_at_native_size(smoke_con
     assert np.trace(cm) / cm.sum() > 0.9
     reference = sum(confusion_matrix(label, label, data.num_classes) for label in native)
     assert (cm.sum(axis=1) == reference.sum(axis=1)).all()  # the ground-truth side is exactly the native labels
+
+
+def test_void_outside_the_class_range_is_not_counted(smoke_config):
+    """A dataset whose void label is 255 (not a class): its pixels leave the matrix instead of raising."""
+    cfg = load_config(smoke_config)
+    data = DATASETS.get("synthetic")(cfg.dataset)
+
+    class WithDontCare(type(data)):
+        classes, palette, ignore_index = data.classes[:4], data.palette[:4], 255
+
+        def load(self, sample):
+            image, label = super().load(sample)
+            return image, np.where(label == 4, 255, label).astype(np.uint8)
+
+    dontcare = WithDontCare(cfg.dataset)
+    samples = dontcare.samples("test")
+    height, width = cfg.model.input_size
+
+    class Background:
+        input_shape = (None, height, width, 3)
+
+        def predict_on_batch(self, images):
+            return np.zeros((len(images), height, width, 4), np.float32)
+
+    cm = evaluate(Background(), dontcare, samples, batch_size=4)["confusion_matrix"]
+    labels = [dontcare.load(s)[1] for s in samples]
+    assert cm.shape == (4, 4)
+    assert cm.sum() == sum(int((label != 255).sum()) for label in labels)

@@ -39,7 +39,10 @@ def test_markdown_and_csv(tmp_path):
 def test_a_foreign_json_is_named(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "metrics.json").write_text('{"accuracy": 1}')
-    with pytest.raises(DataError, match=r"x/metrics.json: not a segbench metrics file"):
+    with pytest.raises(DataError, match=r"x/metrics.json: not a segbench metrics file \(missing classes, dataset"):
+        runs_tables(find_runs([tmp_path]))
+    (tmp_path / "x" / "metrics.json").write_text('{"miou": ')
+    with pytest.raises(DataError, match=r"x/metrics.json: cannot be read"):
         runs_tables(find_runs([tmp_path]))
 
 
