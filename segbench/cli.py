@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from segbench import __version__
 from segbench.errors import SegbenchError
@@ -18,8 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Train and evaluate one config; writes config.yaml, history.csv, "
                                        "model.weights.h5 and metrics.json into the run folder.")
     run.add_argument("config", help="YAML config file")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                     help="override a config key; the value is parsed as YAML (repeatable)")
+    _add_overrides(run)
     run.add_argument("--out", help="run folder (default: results/<dataset>/<model>)")
     run.add_argument("--force", action="store_true", help="run again even if the folder holds a finished run")
     run.set_defaults(handler=_run)
@@ -30,17 +31,59 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run folders or folders holding them (default: results)")
     results.add_argument("--format", choices=("md", "csv"), default="md", help="table format (default: md)")
     results.set_defaults(handler=_results)
+
+    _add_datasets(verbs)
     return parser
+
+
+def _add_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override a config key; the value is parsed as YAML (repeatable)")
+
+
+def _add_datasets(verbs) -> None:
+    datasets = verbs.add_parser("datasets", help="list, prepare, verify, count and look at datasets",
+                                description="Dataset adapters and the data on disk.")
+    sub = datasets.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = sub.add_parser("list", help="the adapters, their classes and where each expects its data")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_datasets_list)
+
+    prepare = sub.add_parser("prepare", help="download or unpack a dataset into its root")
+    prepare.add_argument("name")
+    prepare.add_argument("--root", help="dataset folder (default: datasets/<name>)")
+    prepare.add_argument("--from", dest="archive", type=Path, help="an archive downloaded by hand (zip or tar)")
+    prepare.set_defaults(handler=_datasets_prepare)
+
+    for action, text in (("verify", "check every pair; exit 1 when anything is wrong"),
+                         ("stats", "image count and pixels per class of a split"),
+                         ("show", "a grid of samples with their labels overlaid")):
+        parser = sub.add_parser(action, help=text)
+        parser.add_argument("name")
+        parser.add_argument("--root", help="dataset folder (default: datasets/<name>)")
+        _add_overrides(parser)
+        if action == "verify":
+            parser.add_argument("--split", action="append", choices=("train", "val", "test"),
+                                help="only this split (repeatable; default: all)")
+        else:
+            parser.add_argument("--split", required=True, choices=("train", "val", "test"))
+        if action == "stats":
+            parser.add_argument("--json", action="store_true", help="print one JSON object")
+        if action == "show":
+            parser.add_argument("--n", type=int, default=8, help="how many samples (default: 8)")
+            parser.add_argument("--out", type=Path, help="PNG file (default: results/<name>/samples-<split>.png)")
+        parser.set_defaults(handler={"verify": _datasets_verify, "stats": _datasets_stats,
+                                     "show": _datasets_show}[action])
 
 
 def _run(args) -> int:
     from segbench.config import load_config
+    from segbench.engine.run import execute
 
     config = load_config(args.config, args.overrides)
     if args.out:
         config.output.dir = args.out
-    from segbench.engine.run import execute
-
     execute(config, force=args.force)
     return 0
 
@@ -55,9 +98,77 @@ def _results(args) -> int:
     return 0
 
 
+def _adapter(args):
+    from segbench.config import dataset_config
+    from segbench.registry import DATASETS
+
+    config = dataset_config(args.name, args.root, args.overrides)
+    return DATASETS.get(args.name)(config)
+
+
+def _datasets_list(args) -> int:
+    from segbench.data.catalog import describe_all, render
+
+    entries = describe_all()
+    print(json.dumps(entries, indent=2) if args.json else render(entries))
+    return 0
+
+
+def _datasets_prepare(args) -> int:
+    from segbench.data.prepare import prepare
+    from segbench.registry import DATASETS
+
+    adapter = DATASETS.get(args.name)
+    root = Path(args.root or Path("datasets") / args.name)
+    placed = prepare(adapter, args.name, root, args.archive)
+    print(f"{args.name}: placed {', '.join(p.name for p in placed)} in {root}")
+    print(f"next: segbench datasets verify {args.name} --root {root}")
+    return 0
+
+
+def _datasets_verify(args) -> int:
+    from segbench.data.verify import SPLITS, render, verify
+
+    adapter = _adapter(args)
+    reports = verify(adapter, args.split or SPLITS)
+    print(render(adapter, reports))
+    return 1 if any(report.count("error") for report in reports) else 0
+
+
+def _datasets_stats(args) -> int:
+    from segbench.data.stats import class_pixels, render
+
+    adapter = _adapter(args)
+    counts = class_pixels(adapter, adapter.list_pairs(args.split))
+    if args.json:
+        print(json.dumps({"dataset": args.name, "split": args.split, "images": counts["images"],
+                          "classes": list(adapter.classes), "pixels": counts["pixels"]}))
+    else:
+        print(render(adapter, args.split, counts))
+    return 0
+
+
+def _datasets_show(args) -> int:
+    from segbench.report.samples import evenly_spaced, show_grid
+
+    adapter = _adapter(args)
+    samples = adapter.list_pairs(args.split)
+    if not samples:
+        raise SegbenchError(f"{adapter.root}: {args.name} has no {args.split} pairs there")
+    out = args.out or Path("results") / args.name / f"samples-{args.split}.png"
+    chosen = evenly_spaced(samples, max(1, args.n))
+    show_grid(adapter, chosen, out, title=f"{args.name} {args.split}: {len(chosen)} of {len(samples)}")
+    print(out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.verb != "results":  # every other verb needs Keras: load it before anything else, quietly
+            from segbench.registry import load_builtins
+
+            load_builtins()
         return args.handler(args)
     except SegbenchError as exc:
         print(f"segbench: error: {exc}", file=sys.stderr)

@@ -134,6 +134,30 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
         raise ConfigError(_describe(exc, schema, sources, default_source)) from None
 
 
+def dataset_config(name: str, root: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> DatasetConfig:
+    """The ``dataset`` section for a dataset named on the command line, with ``--set`` keys relative to it
+    (``num_classes=3`` or ``dataset.num_classes=3``)."""
+    load_builtins()
+    section: dict = {"name": name, **({"root": root} if root else {})}
+    sources: Sources = {}
+    for item in overrides:
+        key, value = parse_override(item)
+        key = key[1:] if key[0] == "dataset" and len(key) > 1 else key
+        _set_path(section, key, value, where=f"--set {'.'.join(key)}")
+        sources[("dataset",) + key] = f"--set {'.'.join(key)}"
+    try:
+        options = DATASETS.options(name) or DatasetConfig
+    except ConfigError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    schema = create_model("DatasetOnly", __base__=Section, dataset=(options, ...))
+    try:
+        return schema.model_validate({"dataset": section}).dataset
+    except ValidationError as exc:
+        message = _describe(exc, schema, sources, default_source=name)
+        hint = " (give it with --set KEY=VALUE)" if "missing key" in message else ""
+        raise ConfigError(message + hint) from None
+
+
 def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
     data = _read_yaml(path)
     bases = data.pop("base", [])
@@ -215,7 +239,8 @@ def _source_of(sources: Sources, loc: tuple[str, ...], default: str) -> str:
 
 
 def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, default_source: str) -> str:
-    errors = exc.errors()
+    # A typo'd key shows up twice, as an unknown key and as a missing one: the unknown one says what to fix.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = tuple(str(part) for part in first["loc"])
     dotted = ".".join(loc)

@@ -21,3 +21,13 @@ def cli():
                               cwd=cwd, timeout=600)
 
     return run
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real datasets beside the checkout (never copied into it); tests that need them skip without them."""
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.skip(f"real data not found at {SHARED_DATA}")
+    return SHARED_DATA

@@ -120,9 +120,17 @@ def test_out_of_range_values(base_dir):
     assert "model.input_size" in error_of(child(base_dir, "model:\n  input_size: [64]\n"))
 
 
-def test_unknown_dataset_lists_the_available_ones(base_dir):
+def test_unknown_dataset_suggests_or_lists_the_available_ones(base_dir):
     path = child(base_dir, "dataset:\n  name: camvd\n")
-    assert error_of(path) == f"{path}: dataset.name: unknown dataset 'camvd' (available: synthetic)"
+    assert error_of(path) == f"{path}: dataset.name: unknown dataset 'camvd' (did you mean 'camvid'?)"
+    path = child(base_dir, "dataset:\n  name: cityscapes\n")
+    assert error_of(path) == (f"{path}: dataset.name: unknown dataset 'cityscapes' "
+                              "(available: camvid, folder, sitting, suim, synthetic)")
+
+
+def test_a_typo_is_reported_before_the_key_it_leaves_missing(tmp_path):
+    path = write(tmp_path / "c.yaml", "dataset: {name: folder, num_clases: 3}\nmodel: {name: segnet}\n")
+    assert "unknown key 'dataset.num_clases' (did you mean 'dataset.num_classes'?)" in error_of(path)
 
 
 def test_unknown_model_suggests_a_near_name(base_dir):

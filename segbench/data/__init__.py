@@ -1,6 +1,6 @@
 """Dataset adapters; importing this package registers every bundled one."""
 
-from segbench.data import synthetic  # noqa: F401
+from segbench.data import camvid, folder, sitting, suim, synthetic  # noqa: F401
 from segbench.data.base import SPLITS, DatasetAdapter, Sample
 
 __all__ = ["SPLITS", "DatasetAdapter", "Sample"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from segbench.config import DatasetConfig, Split
+from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb
+from segbench.errors import DataError
 
 SPLITS: tuple[Split, ...] = ("train", "val", "test")
 
@@ -22,10 +25,24 @@ class Sample:
     label: Path | None = None
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A defect found by ``verify``: an error stops the data being used as is, a warning is repaired on load."""
+
+    path: str
+    message: str
+    severity: str = "error"
+
+
 class DatasetAdapter(ABC):
     classes: tuple[str, ...]
     palette: tuple[tuple[int, int, int], ...]  # RGB per class, for figures
     ignore_index: int | None = None  # the void class: counted by the paper protocol, left out by the standard one
+    layout: ClassVar[str] = ""  # where the adapter expects its files, for `segbench datasets list`
+    resizes_mismatched_labels: ClassVar[bool] = False  # a known defect that ``align`` repairs on purpose
+    source: ClassVar[str] = ""  # where to get the data, for `segbench datasets prepare`
+    url: ClassVar[str | None] = None  # a public download, if there is one
+    sha256: ClassVar[str | None] = None
 
     def __init__(self, config: DatasetConfig):
         self.config = config
@@ -34,15 +51,58 @@ class DatasetAdapter(ABC):
     def num_classes(self) -> int:
         return len(self.classes)
 
-    @abstractmethod
-    def list_pairs(self, split: Split) -> list[Sample]:
-        """Every pair of ``split``, in a fixed order."""
+    @property
+    def root(self) -> Path:
+        return Path(self.config.root or Path("datasets") / self.config.name)
 
-    @abstractmethod
+    label_suffix: ClassVar[str] = ".png"
+
+    def folders(self, split: Split) -> tuple[Path, Path] | None:
+        """The (images, labels) folders whose same-stem files make the pairs of ``split``; None where the pairs
+        come from elsewhere (a list file, a generator)."""
+        return None
+
+    def list_pairs(self, split: Split) -> list[Sample]:
+        """Every pair of ``split``, in a fixed order (empty where the dataset has no such split)."""
+        folders = self.folders(split)
+        if folders is None:
+            raise NotImplementedError(f"{type(self).__name__} lists its pairs without folders")
+        images, labels = folders
+        label_files = files_by_stem(labels, LABEL_SUFFIXES)
+        # An image without a label keeps the path of the missing file, so reading it (or verify) names it.
+        return [Sample(id=str(path), image=path, label=label_files.get(stem, labels / f"{stem}{self.label_suffix}"))
+                for stem, path in files_by_stem(images).items()]
+
     def load(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
         """(RGB uint8 image of shape HxWx3, label of class indices of shape HxW) at native resolution."""
+        return self.align(read_rgb(sample.image), self.read_label(sample.label))
+
+    def read_label(self, path: Path) -> np.ndarray:
+        """The label file as class indices, before any repair."""
+        return read_index_png(path)
+
+    def align(self, image: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where a dataset has known defects that are safe to repair, the repair (default: none)."""
+        return image, label
+
+    def label_problems(self, sample: Sample) -> list[Problem]:
+        """Defects of a label file beyond what the generic checks see (default: none)."""
+        return []
+
+    @classmethod
+    def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
+        """In an unpacked archive, the folders of this dataset and where each goes under the root ("." for the
+        root itself); empty when the archive holds none."""
+        return []
 
     def samples(self, split: Split) -> list[Sample]:
         """The pairs of ``split``, cut to the first ``dataset.subset`` when that is set."""
         pairs = self.list_pairs(split)
         return pairs[: self.config.subset] if self.config.subset else pairs
+
+
+def require_folder(adapter: DatasetAdapter) -> None:
+    """Stop with one line saying where the data should be when the dataset root does not exist."""
+    if not adapter.root.is_dir():
+        raise DataError(f"{adapter.root}: no such folder ({adapter.config.name} expects {adapter.layout}; "
+                        f"see `segbench datasets prepare {adapter.config.name}`)")

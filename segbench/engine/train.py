@@ -34,15 +34,18 @@ class EpochScorer(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        scored = evaluate(self.model, self.adapter, self.val_samples, self.config.eval.batch_size, self.loss_fn)
-        summary = summarize(scored["confusion_matrix"], "paper", self.adapter.ignore_index)
-        row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "val_loss": scored["loss"],
-               "val_miou": summary["miou"], "seconds": round(time.perf_counter() - self.started, 3)}
+        row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "val_loss": None, "val_miou": None}
+        scored_text = "no val split"
+        if self.val_samples:
+            scored = evaluate(self.model, self.adapter, self.val_samples, self.config.eval.batch_size, self.loss_fn)
+            row["val_loss"] = scored["loss"]
+            row["val_miou"] = summarize(scored["confusion_matrix"], "paper", self.adapter.ignore_index)["miou"]
+            scored_text = f"val_loss {row['val_loss']:.4f}  val mIoU {100 * row['val_miou']:.2f}%"
+        row["seconds"] = round(time.perf_counter() - self.started, 3)
         self.rows.append(row)
         write_text(self.history_path, pd.DataFrame(self.rows).to_csv(index=False))
-        print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  "
-              f"val_loss {row['val_loss']:.4f}  val mIoU {100 * row['val_miou']:.2f}%  ({row['seconds']:.1f} s)",
-              flush=True)
+        print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  {scored_text}  "
+              f"({row['seconds']:.1f} s)", flush=True)
 
 
 def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: Path) -> list[dict]:

@@ -1,0 +1,61 @@
+"""Getting a dataset onto disk: download where a public URL exists, or unpack an archive the user fetched by hand,
+then move its data folders to where the adapter looks for them."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+
+from segbench.data.archive import safe_extract
+from segbench.data.base import DatasetAdapter
+from segbench.errors import DataError
+
+
+def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path | None = None) -> list[Path]:
+    """Put dataset ``name`` under ``root``; returns what was placed there."""
+    if archive is None and adapter.url is None:
+        raise DataError(f"{name}: no public download. {adapter.source}; then run "
+                        f"`segbench datasets prepare {name} --from FILE --root {root}`")
+    if archive is not None and not archive.is_file():
+        raise DataError(f"{archive}: no such archive")
+    root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
+    archive = archive or download(adapter, name, root)
+    with tempfile.TemporaryDirectory(dir=root, prefix=".unpack-") as scratch:
+        safe_extract(archive, Path(scratch))
+        parts = adapter.find_parts(Path(scratch))
+        if not parts:
+            raise DataError(f"{archive}: holds no {name} data (expected {adapter.layout})")
+        return [placed for source, destination in parts for placed in _place(source, root / destination)]
+
+
+def download(adapter: type[DatasetAdapter], name: str, root: Path) -> Path:
+    try:
+        path = keras.utils.get_file(fname=f"{name}-{Path(adapter.url).name}", origin=adapter.url,
+                                    file_hash=adapter.sha256, hash_algorithm="sha256",
+                                    cache_dir=str(root.resolve()), cache_subdir="downloads")
+    except Exception as exc:  # urllib, HTTP and hash failures all arrive as plain exceptions from get_file
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise DataError(f"cannot download {adapter.url} ({reason}). {adapter.source}; then run "
+                        f"`segbench datasets prepare {name} --from FILE --root {root}`") from None
+    return Path(path)
+
+
+def folders_with(top: Path, *children: str) -> list[Path]:
+    """Folders at or below ``top`` that hold every one of ``children`` as a folder."""
+    return [d for d in [top, *sorted(top.rglob("*"))] if d.is_dir() and all((d / c).is_dir() for c in children)]
+
+
+def _place(source: Path, destination: Path) -> list[Path]:
+    """Move ``source`` to ``destination``, or its contents into it when ``destination`` is the dataset root."""
+    moves = [(child, destination / child.name) for child in sorted(source.iterdir())] if destination.exists() \
+        else [(source, destination)]
+    taken = [str(target) for _, target in moves if target.exists()]
+    if taken:
+        raise DataError(f"{taken[0]}: already exists; move it away to prepare again")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    for child, target in moves:
+        shutil.move(str(child), str(target))
+    return [target for _, target in moves]

@@ -1,0 +1,49 @@
+"""Split files: a dataset without official train/val/test lists gets one made once, written beside the data and
+read from then on, so every run sees the same split and a user may replace it with their own lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from segbench.data.base import SPLITS, Sample
+from segbench.errors import DataError
+from segbench.io import write_json
+
+SPLIT_FILE = "segbench-split.json"
+
+
+def load_or_make(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:
+    """The split stored at ``path``; made by ``make`` and stored there first when the file does not exist.
+
+    A read-only dataset folder keeps no file: ``make`` is deterministic, so every run makes the same split.
+    """
+    if path.exists():
+        return read(path)
+    split = make()
+    try:
+        write_json(path, split)
+    except OSError:
+        pass
+    return split
+
+
+def read(path: Path) -> dict[str, list[str]]:
+    try:
+        split = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable split file ({exc})") from None
+    if not isinstance(split, dict) or not all(isinstance(split.get(s, []), list) for s in SPLITS):
+        raise DataError(f"{path}: a split file maps train/val/test to lists of file stems")
+    unknown = sorted(set(split) - set(SPLITS))
+    if unknown:
+        raise DataError(f"{path}: unknown split {', '.join(unknown)} (use train, val, test)")
+    return {s: [str(stem) for stem in split.get(s, [])] for s in SPLITS}
+
+
+def select(pairs: list[Sample], stems: list[str]) -> list[Sample]:
+    """The pairs named by ``stems``, in the split file's order; stems without files are skipped (verify's
+    pair count shows it)."""
+    by_stem = {sample.image.stem: sample for sample in pairs}
+    return [by_stem[stem] for stem in stems if stem in by_stem]

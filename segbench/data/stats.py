@@ -1,0 +1,41 @@
+"""Image counts and per-class pixel counts of a split, as the metrics see the labels (after any repair)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from segbench.data.base import DatasetAdapter, Sample
+from segbench.data.loader import read_pair
+from segbench.data.verify import out_of_range
+from segbench.errors import DataError
+
+
+def class_pixels(adapter: DatasetAdapter, samples: list[Sample]) -> dict:
+    """``{"images", "pixels": [count per class], "ignored": pixels of a void label outside the classes}``."""
+    num_classes = adapter.num_classes
+
+    def count(sample: Sample) -> np.ndarray:
+        _, label = read_pair(adapter, sample)
+        bad = out_of_range(label, num_classes, adapter.ignore_index)
+        if bad:
+            raise DataError(f"{sample.label}: label values {', '.join(map(str, bad[:5]))} outside [0, {num_classes})")
+        inside = label < num_classes
+        pixels = np.bincount(label[inside].ravel(), minlength=num_classes)
+        return np.append(pixels, label.size - inside.sum())  # the last slot: void pixels outside the classes
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        totals = sum(pool.map(count, samples), np.zeros(num_classes + 1, np.int64))
+    return {"images": len(samples), "pixels": totals[:num_classes].tolist(), "ignored": int(totals[-1])}
+
+
+def render(adapter: DatasetAdapter, split: str, counts: dict) -> str:
+    total = sum(counts["pixels"]) + counts["ignored"]
+    table = pd.DataFrame({"class": adapter.classes, "pixels": counts["pixels"],
+                          "share %": [f"{100 * c / total:.2f}" if total else "-" for c in counts["pixels"]]})
+    extra = f", {counts['ignored']} void pixels outside the classes" if counts["ignored"] else ""
+    return (f"{adapter.config.name} {split}: {counts['images']} images, {total} pixels{extra}\n\n"
+            + table.to_markdown(index=False, disable_numparse=True))

@@ -1,0 +1,91 @@
+"""Checks of every pair of a dataset on disk: files present, intact and matched, sizes equal, labels in range."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from segbench.data.base import SPLITS, DatasetAdapter, Problem, Sample
+from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, check_intact, files_by_stem, read_rgb
+from segbench.errors import DataError
+
+
+@dataclass
+class SplitReport:
+    split: str
+    pairs: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(p.severity == severity for p in self.problems)
+
+
+def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
+    """One report per split; decoding runs on a thread per core (OpenCV and Pillow release the GIL)."""
+    reports = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for split in splits:
+            samples = adapter.list_pairs(split)  # a missing root or an unreadable list file stops here, once
+            report = SplitReport(split, pairs=len(samples))
+            for found in pool.map(lambda sample: check_pair(adapter, sample), samples):
+                report.problems += found
+            report.problems += unmatched_labels(adapter, split, samples)
+            reports.append(report)
+    return reports
+
+
+def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
+    problems = [Problem(str(path), f"{what} {why}")
+                for what, path in (("image", sample.image), ("label", sample.label))
+                if path.suffix.lower() in IMAGE_SUFFIXES and (why := check_intact(path))]
+    if not sample.label.exists() and sample.label.suffix.lower() not in IMAGE_SUFFIXES:
+        problems.append(Problem(str(sample.label), "label missing"))
+    if problems:
+        return problems
+    try:
+        image, label = read_rgb(sample.image), adapter.read_label(sample.label)
+    except DataError as exc:
+        path, _, message = str(exc).partition(": ")
+        return [Problem(path, message)]
+    if label.shape != image.shape[:2]:
+        sizes = f"label is {label.shape[1]}x{label.shape[0]} but its image is {image.shape[1]}x{image.shape[0]}"
+        if adapter.resizes_mismatched_labels:
+            problems.append(Problem(str(sample.label), f"{sizes}: resized to the image", "warning"))
+        else:
+            problems.append(Problem(str(sample.label), sizes))
+    bad = out_of_range(label, adapter.num_classes, adapter.ignore_index)
+    if bad:
+        shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
+        problems.append(Problem(str(sample.label), f"label values {shown} outside [0, {adapter.num_classes})"))
+    return problems + adapter.label_problems(sample)
+
+
+def out_of_range(label: np.ndarray, num_classes: int, ignore_index: int | None) -> list[int]:
+    """The label values that are neither a class nor the void label."""
+    values = np.unique(label)
+    return [int(v) for v in values if not (0 <= v < num_classes or v == ignore_index)]
+
+
+def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample]) -> list[Problem]:
+    """Label files of the split's label folder that no image claims (reported with the first split they
+    belong to, since SUIM's train and val share one folder)."""
+    folders = adapter.folders(split)
+    if folders is None or any(adapter.folders(s) == folders for s in SPLITS[:SPLITS.index(split)]):
+        return []
+    images, labels = folders
+    claimed = set(files_by_stem(images))
+    return [Problem(str(path), "label without an image")
+            for stem, path in files_by_stem(labels, LABEL_SUFFIXES).items() if stem not in claimed]
+
+
+def render(adapter: DatasetAdapter, reports: list[SplitReport]) -> str:
+    """One line per problem (severity, file, what), then a count per split and a verdict."""
+    lines = [f"{'ERROR' if p.severity == 'error' else 'WARN '} {p.path}: {p.message}"
+             for report in reports for p in report.problems]
+    lines += [f"{r.split}: {r.pairs} pairs, {r.count('error')} errors, {r.count('warning')} warnings" for r in reports]
+    errors = sum(r.count("error") for r in reports)
+    lines.append(f"{adapter.config.name} at {adapter.root}: " + (f"{errors} errors" if errors else "OK"))
+    return "\n".join(lines)

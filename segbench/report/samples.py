@@ -1,0 +1,60 @@
+"""A grid of dataset samples with their labels overlaid in the dataset palette, for a person to look at."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from segbench.data.base import DatasetAdapter, Sample  # noqa: E402
+from segbench.data.loader import read_pair  # noqa: E402
+from segbench.io import atomic_path  # noqa: E402
+
+
+def colourize(label: np.ndarray, palette) -> np.ndarray:
+    """Class indices -> RGB in the palette; values outside it (a 255 void) come out black."""
+    table = np.zeros((256, 3), np.uint8)
+    table[: len(palette)] = palette
+    return table[np.clip(label, 0, 255).astype(np.uint8)]
+
+
+def overlay(image: np.ndarray, label: np.ndarray, palette, alpha: float = 0.55) -> np.ndarray:
+    return (image * (1 - alpha) + colourize(label, palette) * alpha).astype(np.uint8)
+
+
+def evenly_spaced(samples: list[Sample], count: int) -> list[Sample]:
+    """``count`` samples spread over the whole split rather than its first frames."""
+    if len(samples) <= count:
+        return samples
+    return [samples[i] for i in np.linspace(0, len(samples) - 1, count).round().astype(int)]
+
+
+def show_grid(adapter: DatasetAdapter, samples: list[Sample], out: Path, title: str, columns: int = 4) -> Path:
+    """Write a PNG of the samples (image with label overlay) and a legend of the classes they contain."""
+    pairs = [read_pair(adapter, sample) for sample in samples]
+    columns = min(columns, len(pairs))
+    rows = math.ceil(len(pairs) / columns)
+    height, width = pairs[0][0].shape[:2]
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, (3.6 * height / width + 0.35) * rows + 1.0),
+                             squeeze=False, layout="constrained")
+    present = set()
+    for ax, sample, (image, label) in zip(axes.flat, samples, pairs):
+        ax.imshow(overlay(image, label, adapter.palette))
+        ax.set_title(Path(sample.id).name, fontsize=9)
+        present |= set(np.unique(label).tolist())
+    for ax in axes.flat:
+        ax.axis("off")
+    handles = [Patch(facecolor=np.array(colour) / 255, edgecolor="0.3", label=name)
+               for index, (name, colour) in enumerate(zip(adapter.classes, adapter.palette)) if index in present]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(6, len(handles)), fontsize=9, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    return out

@@ -1,0 +1,42 @@
+import json
+
+import cv2
+
+from segbench.cli import main
+
+
+def test_list_names_every_adapter(capsys):
+    assert main(["datasets", "list", "--json"]) == 0
+    entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert set(entries) == {"camvid", "folder", "sitting", "suim", "synthetic"}
+    assert entries["camvid"]["classes"][11] == "Unlabelled" and entries["camvid"]["void"] == "Unlabelled"
+    assert main(["datasets", "list"]) == 0
+    assert "images_prepped_<split>" in capsys.readouterr().out
+
+
+def test_stats_json_on_the_prepped_sample(shared_data, capsys):
+    assert main(["datasets", "stats", "camvid", "--root", str(shared_data / "camvid-prepped-sample"),
+                 "--split", "train", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert set(stats) == {"dataset", "split", "images", "classes", "pixels"}
+    assert (stats["dataset"], stats["split"], stats["images"]) == ("camvid", "train", 5)
+    assert sum(stats["pixels"]) == 5 * 360 * 480
+
+
+def test_show_writes_a_picture(shared_data, tmp_path, capsys):
+    out = tmp_path / "grid.png"
+    assert main(["datasets", "show", "suim", "--root", str(shared_data / "suim-sample"), "--split", "test",
+                 "--n", "3", "--out", str(out)]) == 0
+    picture = cv2.imread(str(out))
+    assert picture is not None and picture.shape[1] > 800
+    assert capsys.readouterr().out.strip() == str(out)
+
+
+def test_errors_are_one_line_exit_2(tmp_path, capsys):
+    assert main(["datasets", "stats", "camvd", "--split", "test"]) == 2
+    assert main(["datasets", "verify", "camvid", "--root", str(tmp_path / "none")]) == 2
+    assert main(["datasets", "show", "camvid", "--root", str(tmp_path), "--split", "val"]) == 2
+    assert main(["datasets", "prepare", "sitting", "--root", str(tmp_path / "s")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("segbench: error: ") for line in lines)
+    assert "did you mean 'camvid'" in lines[0] and "Sitting.tar.gz" in lines[3]

