@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test clean
+.PHONY: install demo test test-torch clean
 
 install: $(STAMP)
 
@@ -25,6 +25,13 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The model tests again on Keras' PyTorch backend (CI runs this too). Here torch's CPU build comes from a local
+# wheel; elsewhere pip may fetch the CUDA build, or install torch yourself first and this leaves it be.
+TORCH := torch==2.13.0
+test-torch: install
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	KERAS_BACKEND=torch $(BIN)/python -m pytest tests/models
 
 clean:
 	rm -rf $(VENV) results/demo build *.egg-info .pytest_cache

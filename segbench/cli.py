@@ -33,7 +33,38 @@ def build_parser() -> argparse.ArgumentParser:
     results.set_defaults(handler=_results)
 
     _add_datasets(verbs)
+    _add_models(verbs)
     return parser
+
+
+def _size(text: str) -> list[int]:
+    height, sep, width = text.lower().partition("x")
+    if not sep or not height.isdigit() or not width.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 352x480, got {text!r}")
+    return [int(height), int(width)]
+
+
+def _add_models(verbs) -> None:
+    sub = _group_with_list(verbs, "models", "the registered models, their size and cost",
+                           "The model zoo: every encoder x decoder pairing and pspnet_50.",
+                           "names, encoder, decoder and parameter counts", _models_list)
+    summary = sub.add_parser("summary", help="parameters, output shape and multiply-accumulates at a size")
+    summary.add_argument("name")
+    summary.add_argument("--input-size", type=_size, metavar="HxW", help="default: the model's own (224x224; "
+                                                                           "473x473 for pspnet_50)")
+    summary.add_argument("--num-classes", type=int, metavar="N", help="default: 12 (150 for pspnet_50)")
+    summary.add_argument("--json", action="store_true", help="print one JSON object")
+    summary.set_defaults(handler=_models_summary)
+
+
+def _group_with_list(verbs, name: str, text: str, description: str, list_text: str, list_handler):
+    """A verb with actions, starting with ``list [--json]``; returns the action parsers to add the others to."""
+    group = verbs.add_parser(name, help=text, description=description)
+    sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = sub.add_parser("list", help=list_text)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=list_handler)
+    return sub
 
 
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
@@ -42,13 +73,9 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_datasets(verbs) -> None:
-    datasets = verbs.add_parser("datasets", help="list, prepare, verify, count and look at datasets",
-                                description="Dataset adapters and the data on disk.")
-    sub = datasets.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    listing = sub.add_parser("list", help="the adapters, their classes and where each expects its data")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=_datasets_list)
+    sub = _group_with_list(verbs, "datasets", "list, prepare, verify, count and look at datasets",
+                           "Dataset adapters and the data on disk.",
+                           "the adapters, their classes and where each expects its data", _datasets_list)
 
     prepare = sub.add_parser("prepare", help="download or unpack a dataset into its root")
     prepare.add_argument("name")
@@ -159,6 +186,24 @@ def _datasets_show(args) -> int:
     chosen = evenly_spaced(samples, max(1, args.n))
     show_grid(adapter, chosen, out, title=f"{args.name} {args.split}: {len(chosen)} of {len(samples)}")
     print(out)
+    return 0
+
+
+def _models_list(args) -> int:
+    from segbench.models.catalog import list_models, render_list
+
+    rows = list_models()
+    print(json.dumps(rows, indent=2) if args.json else render_list(rows))
+    return 0
+
+
+def _models_summary(args) -> int:
+    from segbench.models.catalog import describe, render_summary
+
+    if args.num_classes is not None and args.num_classes < 1:
+        raise SegbenchError(f"--num-classes {args.num_classes}: must be at least 1")
+    summary = describe(args.name, args.input_size, args.num_classes)
+    print(json.dumps(summary, indent=2) if args.json else render_summary(summary))
     return 0
 
 

@@ -67,3 +67,25 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["fly"])
     assert info.value.code == 2
+
+
+def test_models_list_and_summary(capsys):
+    assert main(["models", "list", "--json"]) == 0
+    names = {row["name"] for row in json.loads(capsys.readouterr().out)}
+    assert {"segnet", "vgg_unet", "resnet50_unet", "mobilenet_unet", "resnet50_pspnet", "pspnet_50"} <= names
+    assert main(["models", "summary", "resnet50_pspnet", "--input-size", "384x480", "--num-classes", "12",
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["output_shape"] == [384, 480, 12] and summary["macs"] > 0
+    assert main(["models", "summary", "mobilenet_unet", "--input-size", "352x480"]) == 0
+    assert "352x480x12 (float32 logits)" in capsys.readouterr().out
+
+
+def test_models_summary_errors(capsys):
+    assert main(["models", "summary", "vgg_unett"]) == 2
+    assert main(["models", "summary", "vgg_unet", "--input-size", "100x96"]) == 2
+    assert main(["models", "summary", "segnet", "--num-classes", "0"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and "did you mean 'vgg_unet'" in lines[0] and "multiples of 32" in lines[1]
+    with pytest.raises(SystemExit):
+        main(["models", "summary", "segnet", "--input-size", "352"])

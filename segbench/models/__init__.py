@@ -1,3 +1,3 @@
 """Model builders; importing this package registers every bundled one."""
 
-from segbench.models import encoders, segnet  # noqa: F401
+from segbench.models import encoders, grid, pspnet50  # noqa: F401

@@ -1,22 +1,40 @@
-"""The ends every model shares: input normalisation and a classifier whose logits match the input size."""
+"""The ends every model shares: input normalisation, a classifier, and logits that match the input size."""
 
 from __future__ import annotations
 
-from keras import layers
+from keras import layers, ops
+
+# ImageNet's per-channel pixel means, in RGB order.
+IMAGENET_MEAN = (123.68, 116.779, 103.939)
 
 
 def input_normalization(inputs):
-    """uint8 pixels to [-1, 1], inside the model so the loader can ship uint8 and the device does the maths."""
+    """uint8 pixels to [-1, 1] (keras.applications' "tf" mode), inside the model so the loader can ship uint8 and
+    the device does the maths."""
     return layers.Rescaling(1 / 127.5, offset=-1.0, name="normalize")(inputs)
 
 
-def logits_at_input_size(x, num_classes: int, input_size):
-    """1x1 classifier, then bilinear resize up to ``input_size`` where the decoder stopped short of it.
+def mean_subtraction(inputs):
+    """uint8 RGB minus the ImageNet mean, as the Caffe-trained PSPNet release expects its input."""
+    return layers.Normalization(mean=IMAGENET_MEAN, variance=(1.0, 1.0, 1.0), name="normalize")(inputs)
+
+
+def caffe_normalization(inputs):
+    """keras.applications' "caffe" mode (VGG16, ResNet50): the mean subtracted, then RGB to BGR."""
+    return layers.Lambda(lambda x: ops.flip(x, axis=-1), name="rgb_to_bgr")(mean_subtraction(inputs))
+
+
+def classifier(x, num_classes: int, name: str = "classifier"):
+    """The 1x1 convolution that turns features into class scores."""
+    return layers.Conv2D(num_classes, 1, name=name)(x)
+
+
+def logits_at_input_size(scores, input_size):
+    """Class scores resized bilinearly up to ``input_size`` where the decoder stopped short of it.
 
     The logits stay float32 under mixed precision and carry no softmax: the loss takes logits.
     """
-    x = layers.Conv2D(num_classes, 1, name="classifier")(x)
     height, width = input_size
-    if tuple(x.shape[1:3]) != (height, width):
-        x = layers.Resizing(height, width, interpolation="bilinear", name="logits_resize")(x)
-    return layers.Activation("linear", dtype="float32", name="logits")(x)
+    if tuple(scores.shape[1:3]) != (height, width):
+        scores = layers.Resizing(height, width, interpolation="bilinear", name="logits_resize")(scores)
+    return layers.Activation("linear", dtype="float32", name="logits")(scores)

@@ -1,0 +1,109 @@
+"""What ``segbench models list`` and ``segbench models summary`` report: the registered models, their size and
+their cost. Models are built with random weights; nothing is read from disk."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import pandas as pd
+from keras import layers
+from pydantic import ValidationError
+
+from segbench.errors import ConfigError
+from segbench.registry import MODELS, load_builtins
+
+# Parameter counts do not depend on the input size (every model is fully convolutional): list_models builds each
+# model at the smallest size every encoder accepts.
+LIST_SIZE = (32, 32)
+
+
+def list_models() -> list[dict]:
+    """Every registered model: name, encoder, decoder, and its parameter counts (whole and encoder part) at its
+    default class count."""
+    load_builtins()
+    rows = []
+    for name in MODELS.names():
+        model = build(name, LIST_SIZE)
+        rows.append({**parts(name), "num_classes": model.output.shape[-1], "parameters": model.count_params(),
+                     "encoder_parameters": encoder_parameters(model, name)})
+    return rows
+
+
+def describe(name: str, input_size=None, num_classes: int | None = None) -> dict:
+    """The parameter counts, logits shape and multiply-accumulates per image of model ``name`` at ``input_size``
+    ([height, width]; default: the model's own) and ``num_classes`` (default: the model's own, e.g. 150 for
+    pspnet_50). See ``count_macs`` for what is counted."""
+    load_builtins()
+    model = build(name, input_size, num_classes)
+    return {**parts(name), "input_size": list(model.input.shape[1:3]), "num_classes": model.output.shape[-1],
+            "parameters": model.count_params(), "encoder_parameters": encoder_parameters(model, name),
+            "output_shape": list(model.output.shape[1:]), "macs": count_macs(model)}
+
+
+def parts(name: str) -> dict:
+    builder = MODELS.get(name)
+    return {"name": name, "encoder": builder.encoder_name, "decoder": builder.decoder.name}
+
+
+def build(name: str, input_size=None, num_classes: int | None = None) -> keras.Model:
+    """Model ``name`` with random weights; a size its encoder rejects raises ConfigError."""
+    builder, options = MODELS.get(name), MODELS.options(name)
+    raw = {"name": name} if input_size is None else {"name": name, "input_size": list(input_size)}
+    try:
+        config = options.model_validate(raw)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name} at input size {'x'.join(map(str, input_size))}: {problem}") from None
+    return builder(config, num_classes or builder.default_classes)
+
+
+def encoder_parameters(model: keras.Model, name: str) -> int:
+    """Parameters from the input to the encoder's deepest feature map."""
+    deepest = model.get_layer(MODELS.get(name).encoder.output_layer).output
+    return keras.Model(model.inputs, deepest).count_params()
+
+
+def count_macs(model: keras.Model) -> int:
+    """Multiply-accumulates for one image, counted from the layers: Conv2D (per output pixel, kernel area times
+    input channels per group, so strides and dilation enter through the output size), DepthwiseConv2D,
+    Conv2DTranspose (per input pixel, kernel area times output channels) and Dense. Biases, normalisation,
+    activations, pooling and resizing are not counted."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            total += count_macs(layer)
+        elif isinstance(layer, COUNTED):
+            total += layer_macs(layer, layer.input.shape, layer.output.shape)
+    return total
+
+
+COUNTED = (layers.Conv2D, layers.DepthwiseConv2D, layers.Conv2DTranspose, layers.Dense)
+
+
+def layer_macs(layer, inputs: tuple, outputs: tuple) -> int:
+    if isinstance(layer, layers.Conv2D):
+        return math.prod(outputs[1:]) * math.prod(layer.kernel_size) * inputs[-1] // layer.groups
+    if isinstance(layer, layers.DepthwiseConv2D):
+        return math.prod(outputs[1:]) * math.prod(layer.kernel_size)
+    if isinstance(layer, layers.Conv2DTranspose):
+        return math.prod(inputs[1:]) * math.prod(layer.kernel_size) * layer.filters
+    return math.prod(inputs[1:]) * layer.units
+
+
+def render_list(rows: list[dict]) -> str:
+    table = pd.DataFrame([{"name": r["name"], "encoder": r["encoder"], "decoder": r["decoder"],
+                           "classes": r["num_classes"], "params (M)": f"{r['parameters'] / 1e6:.2f}",
+                           "encoder params (M)": f"{r['encoder_parameters'] / 1e6:.2f}"} for r in rows])
+    return table.to_markdown(index=False, disable_numparse=True)
+
+
+def render_summary(s: dict) -> str:
+    height, width = s["input_size"]
+    return "\n".join([
+        f"{s['name']}: {s['encoder']} encoder, {s['decoder']} decoder",
+        f"input        {height}x{width}x3 (uint8)",
+        f"output       {'x'.join(map(str, s['output_shape']))} (float32 logits)",
+        f"parameters   {s['parameters']:,} ({s['encoder_parameters']:,} in the encoder)",
+        f"MACs/image   {s['macs'] / 1e9:.2f} G ({2 * s['macs'] / 1e9:.2f} GFLOPs)",
+    ])
