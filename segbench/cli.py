@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(run)
     run.add_argument("--out", help="run folder (default: results/<dataset>/<model>)")
     run.add_argument("--force", action="store_true", help="run again even if the folder holds a finished run")
+    run.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
     run.set_defaults(handler=_run)
 
     results = verbs.add_parser("results", help="print a table of finished runs",
@@ -111,7 +112,7 @@ def _run(args) -> int:
     config = load_config(args.config, args.overrides)
     if args.out:
         config.output.dir = args.out
-    execute(config, force=args.force)
+    execute(config, force=args.force, resume=args.resume)
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from segbench.errors import ConfigError
 from segbench.registry import DATASETS, MODELS, closest, load_builtins
@@ -49,13 +49,37 @@ class TrainConfig(Section):
     batch_size: int = Field(8, ge=1)
     seed: int = 0
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    learning_rate: float = Field(1e-3, gt=0)
+    learning_rate: float = Field(1e-3, gt=0, description="the peak rate, reached after the warm-up")
+    schedule: Literal["constant", "poly", "cosine"] = "constant"
+    warmup_epochs: float = Field(0.0, ge=0, description="linear warm-up from 0, in epochs (fractions allowed)")
+    poly_power: float = Field(0.9, gt=0)
     ignore_index: int | None = Field(None, description="label the loss skips; null learns every class")
+    class_weights: Literal["none", "median_frequency"] | list[float] = Field(
+        "none", description="loss weight per class: none, median_frequency (from the train labels) or a list")
+    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
+    augment: list[dict[str, Any]] = Field(
+        default_factory=list, description="albumentations transforms for the train batches, in order; each is "
+        "{name: <albumentations class>, <its arguments>...}")
+    workers: int = Field(1, ge=0, description="threads (processes with use_multiprocessing) loading train batches; "
+                                              "0, or 1 without use_multiprocessing: the main process loads them")
+    use_multiprocessing: bool = Field(False, description="workers are processes, so augmentation runs in parallel")
+
+    @field_validator("augment")
+    @classmethod
+    def known_transforms(cls, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not specs:
+            return specs
+        # Imported here: segbench.data imports this module, and albumentations takes a second to import.
+        from segbench.data.augment import check_transforms
+
+        return check_transforms(specs)
 
 
 class EvalConfig(Section):
     split: Split = "test"
     batch_size: int = Field(8, ge=1)
+    checkpoint: Literal["best", "last"] = Field(
+        "best", description="weights scored: the best epoch by val mIoU, or the last (best needs a val split)")
 
 
 class OutputConfig(Section):

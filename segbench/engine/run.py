@@ -15,8 +15,9 @@ import keras
 import yaml
 
 from segbench.config import Config
+from segbench.engine import checkpoint
 from segbench.engine.evaluate import evaluate
-from segbench.engine.train import train
+from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError
 from segbench.io import atomic_path, write_json, write_yaml
 from segbench.metrics import summarize
@@ -25,8 +26,10 @@ from segbench.registry import DATASETS, MODELS
 METRICS = "metrics.json"
 
 
-def execute(config: Config, force: bool = False) -> Path | None:
-    """Run ``config`` into its folder; returns that folder, or None when a finished identical run is there."""
+def execute(config: Config, force: bool = False, resume: bool = False) -> Path | None:
+    """Run ``config`` into its folder; returns that folder, or None when a finished identical run is there.
+
+    With ``resume``, an interrupted run of the same config continues from its last checkpoint."""
     run_dir = config.run_dir()
     resolved = config.model_dump(mode="json")
     if (run_dir / METRICS).exists() and not force:
@@ -36,22 +39,54 @@ def execute(config: Config, force: bool = False) -> Path | None:
             return None
         raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
                           "pass --force to replace it or --out for a new folder")
+    state = interrupted_state(run_dir, resolved, resume and not force)
     (run_dir / METRICS).unlink(missing_ok=True)
     write_yaml(run_dir / "config.yaml", resolved)
 
     keras.utils.set_random_seed(config.train.seed)
+    keras.config.set_dtype_policy(config.train.precision)
+    try:
+        return _train_and_score(config, run_dir, state)
+    finally:
+        keras.config.set_dtype_policy("float32")  # the policy is global: leave none behind for the next run
+
+
+def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | None:
+    """The checkpoint to resume from, or None (a checkpoint not resumed is deleted, so it cannot mislead)."""
+    state = checkpoint.load_state(run_dir)
+    if state is None:
+        if resume:
+            print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
+        return None
+    if not resume:
+        print(f"{run_dir}: an interrupted run stopped after epoch {state['epoch']}; starting over "
+              "(--resume continues it)", flush=True)
+        checkpoint.clear(run_dir)
+        return None
+    changes = config_changes(run_dir / "config.yaml", resolved)
+    if changes:
+        raise ConfigError(f"{run_dir}: the interrupted run had another config ({changes}); resume it with that "
+                          "config, or drop --resume to start over")
+    return state
+
+
+def _train_and_score(config: Config, run_dir: Path, state: dict | None) -> Path:
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
-          f"{config.train.epochs} epochs", flush=True)
+          f"{config.train.epochs} epochs, {config.train.precision}", flush=True)
     started = time.perf_counter()
-    history = train(model, adapter, config, run_dir)
+    history, best = train(model, adapter, config, run_dir, resume=state)
     train_seconds = time.perf_counter() - started
     if config.output.save_weights:
         with atomic_path(run_dir / "model.weights.h5") as tmp:
             model.save_weights(tmp)
+    scored_epoch = len(history)
+    if config.eval.checkpoint == "best" and best.get("best_epoch"):
+        model.load_weights(run_dir / BEST_WEIGHTS)
+        scored_epoch = best["best_epoch"]
 
-    print(f"evaluating on {config.eval.split}", flush=True)
+    print(f"evaluating epoch {scored_epoch} on {config.eval.split}", flush=True)
     started = time.perf_counter()
     scored = evaluate(model, adapter, adapter.samples(config.eval.split), config.eval.batch_size, progress=True)
     metrics = {
@@ -66,11 +101,14 @@ def execute(config: Config, force: bool = False) -> Path | None:
         "confusion_matrix": scored["confusion_matrix"].tolist(),
         "seed": config.train.seed,
         "epochs": len(history),
+        "scored_epoch": scored_epoch,
+        "precision": config.train.precision,
         "seconds": {"train": round(train_seconds, 2), "evaluate": round(time.perf_counter() - started, 2)},
         "environment": environment(),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     write_json(run_dir / METRICS, metrics)
+    checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
     print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
           f"(standard mIoU {100 * metrics['standard']['miou']:.2f}) on {metrics['num_images']} "
           f"{config.eval.split} images", flush=True)

@@ -11,23 +11,29 @@ import pandas as pd
 from segbench.config import Config
 from segbench.data.base import DatasetAdapter
 from segbench.data.loader import SegmentationBatches
+from segbench.data.stats import class_pixels, median_frequency
+from segbench.engine import checkpoint
 from segbench.engine.evaluate import evaluate
 from segbench.engine.losses import SegmentationCrossEntropy
+from segbench.engine.optim import make_optimizer
 from segbench.engine.progress import progress_verbosity
-from segbench.io import write_text
+from segbench.errors import ConfigError
+from segbench.io import atomic_path, write_text
 from segbench.metrics import summarize
 
-OPTIMIZERS = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
+BEST_WEIGHTS = "best.weights.h5"
 
 
 class EpochScorer(keras.callbacks.Callback):
-    """After each epoch: val loss and val mIoU at native resolution, one summary line, and ``history.csv``."""
+    """After each epoch: val loss and val mIoU at native resolution, one summary line, ``history.csv``, the best
+    weights by val mIoU, and a checkpoint of the epoch (last, so a kill before it only costs that epoch)."""
 
-    def __init__(self, adapter: DatasetAdapter, config: Config, history_path: Path, loss_fn):
+    def __init__(self, adapter: DatasetAdapter, config: Config, run_dir: Path, loss_fn, rows: list[dict],
+                 best: dict):
         super().__init__()
-        self.adapter, self.config, self.history_path, self.loss_fn = adapter, config, history_path, loss_fn
+        self.adapter, self.config, self.run_dir, self.loss_fn = adapter, config, run_dir, loss_fn
         self.val_samples = adapter.samples("val")
-        self.rows: list[dict] = []
+        self.rows, self.best = rows, best
         self.started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -43,20 +49,62 @@ class EpochScorer(keras.callbacks.Callback):
             scored_text = f"val_loss {row['val_loss']:.4f}  val mIoU {100 * row['val_miou']:.2f}%"
         row["seconds"] = round(time.perf_counter() - self.started, 3)
         self.rows.append(row)
-        write_text(self.history_path, pd.DataFrame(self.rows).to_csv(index=False))
+        write_text(self.run_dir / "history.csv", pd.DataFrame(self.rows).to_csv(index=False))
+        if row["val_miou"] is not None and row["val_miou"] > (self.best.get("best_val_miou") or -1.0):
+            self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
+            with atomic_path(self.run_dir / BEST_WEIGHTS) as tmp:
+                self.model.save_weights(tmp)
+            scored_text += "  (best)"
+        checkpoint.save(self.model, self.run_dir, row["epoch"], self.best)
         print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  {scored_text}  "
               f"({row['seconds']:.1f} s)", flush=True)
 
 
-def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: Path) -> list[dict]:
-    """Train for ``train.epochs``; returns the history rows (also written to ``run_dir/history.csv``)."""
-    loss_fn = SegmentationCrossEntropy(ignore_index=config.train.ignore_index)
-    model.compile(optimizer=OPTIMIZERS[config.train.optimizer](learning_rate=config.train.learning_rate),
-                  loss=loss_fn)
+def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: Path,
+          resume: dict | None = None) -> tuple[list[dict], dict]:
+    """Train for ``train.epochs``, or what is left of them after the checkpoint ``resume``; returns the history
+    rows (also in ``run_dir/history.csv``) and the best val mIoU with its epoch."""
+    loss_fn = SegmentationCrossEntropy(config.train.ignore_index, class_weights(config, adapter))
     batches = SegmentationBatches(adapter, adapter.samples("train"), config.model.input_size,
-                                  config.train.batch_size, shuffle=True, seed=config.train.seed)
-    scorer = EpochScorer(adapter, config, run_dir / "history.csv", loss_fn)
+                                  config.train.batch_size, shuffle=True, seed=config.train.seed,
+                                  augment=config.train.augment, loss_ignore_index=config.train.ignore_index,
+                                  workers=config.train.workers, use_multiprocessing=config.train.use_multiprocessing)
+    model.compile(optimizer=make_optimizer(config.train, len(batches)), loss=loss_fn)
+    start, rows, best = 0, [], {}
+    if resume:
+        checkpoint.restore(model, run_dir, resume)
+        start = resume["epoch"]
+        # history.csv may be one epoch ahead of the checkpoint if the kill fell between the two writes.
+        rows = pd.read_csv(run_dir / "history.csv").head(start).to_dict("records")
+        best = {key: resume[key] for key in ("best_val_miou", "best_epoch") if key in resume}
+        batches.epoch = start  # shuffles continue with the resumed epoch's order
+        batches.order = batches._order()
+        print(f"resuming after epoch {start} of {config.train.epochs}", flush=True)
+    scorer = EpochScorer(adapter, config, run_dir, loss_fn, rows, best)
     # The progress bar goes first so that it has closed its line before the scorer prints the epoch summary.
-    model.fit(batches, epochs=config.train.epochs, callbacks=[keras.callbacks.ProgbarLogger(), scorer],
-              verbose=progress_verbosity())
-    return scorer.rows
+    model.fit(batches, initial_epoch=start, epochs=config.train.epochs,
+              callbacks=[keras.callbacks.ProgbarLogger(), scorer], verbose=progress_verbosity())
+    return scorer.rows, scorer.best
+
+
+def class_weights(config: Config, adapter: DatasetAdapter) -> list[float] | None:
+    """``train.class_weights`` as one weight per class (None for ``none``)."""
+    setting, num_classes = config.train.class_weights, adapter.num_classes
+    if setting == "none":
+        return None
+    if isinstance(setting, list):
+        if len(setting) != num_classes:
+            raise ConfigError(f"train.class_weights: {len(setting)} weights for the {num_classes} classes of "
+                              f"{config.dataset.name}")
+        return setting
+    counts = class_pixels(adapter, adapter.samples("train"))
+    ignored = config.train.ignore_index
+    # A class the loss ignores takes no part in the median (SegNet's weights leave CamVid's Unlabelled out).
+    kept = [c for c in range(num_classes) if c != ignored]
+    weights = median_frequency([counts["pixels"][c] for c in kept], [counts["present_pixels"][c] for c in kept])
+    full = [0.0] * num_classes
+    for c, weight in zip(kept, weights):
+        full[c] = weight
+    print("median-frequency class weights: " + ", ".join(f"{name} {w:.3f}" for name, w in zip(adapter.classes, full)),
+          flush=True)
+    return full

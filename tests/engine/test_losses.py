@@ -47,3 +47,18 @@ def test_all_void_batch_is_zero_not_nan(batch):
 def test_serializes_its_ignore_index():
     restored = SegmentationCrossEntropy.from_config(SegmentationCrossEntropy(ignore_index=11).get_config())
     assert restored.ignore_index == 11
+
+
+def test_class_weights_weigh_pixels_and_normalise_by_the_weights(batch):
+    labels, logits = batch
+    weights = [0.5, 2.0, 1.0, 3.0]
+    value = float(ops.convert_to_numpy(SegmentationCrossEntropy(class_weights=weights)(labels, logits)))
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    per_pixel = -np.take_along_axis(log_probs, labels[..., None], -1)[..., 0]
+    w = np.array(weights)[labels]
+    assert value == pytest.approx((per_pixel * w).sum() / w.sum(), rel=1e-5)
+    with_ignore = SegmentationCrossEntropy(ignore_index=3, class_weights=weights)(labels, logits)
+    keep = labels != 3
+    expected = (per_pixel * w)[keep].sum() / w[keep].sum()
+    assert float(ops.convert_to_numpy(with_ignore)) == pytest.approx(expected, rel=1e-5)

@@ -25,8 +25,8 @@ def finished(tmp_path_factory, smoke_config):
 
 def test_run_folder_holds_every_file_and_no_debris(finished):
     _, out = finished
-    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "history.csv", "metrics.json",
-                                                     "model.weights.h5"]
+    assert sorted(p.name for p in out.iterdir()) == ["best.weights.h5", "config.yaml", "history.csv",
+                                                     "metrics.json", "model.weights.h5"]
 
 
 def test_metrics_are_exact_and_at_native_resolution(finished):
@@ -59,10 +59,13 @@ def test_saved_config_and_weights_reproduce_the_metrics(finished):
     cfg = load_config(out / "config.yaml")
     data = DATASETS.get(cfg.dataset.name)(cfg.dataset)
     model = MODELS.get(cfg.model.name)(cfg.model, data.num_classes)
-    model.load_weights(out / "model.weights.h5")
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = pd.read_csv(out / "history.csv")
+    # eval.checkpoint: best scores the epoch with the highest val mIoU, whose weights are best.weights.h5
+    assert metrics["scored_epoch"] == int(history.loc[history["val_miou"].idxmax(), "epoch"])
+    model.load_weights(out / "best.weights.h5")
     scored = evaluate(model, data, data.samples("test"), batch_size=2)
-    saved = json.loads((out / "metrics.json").read_text())["confusion_matrix"]
-    assert scored["confusion_matrix"].tolist() == saved
+    assert scored["confusion_matrix"].tolist() == metrics["confusion_matrix"]
 
 
 def test_same_seed_same_result(finished, tmp_path):
@@ -115,3 +118,16 @@ def test_interrupted_run_leaves_no_metrics_and_runs_again(finished, tmp_path, mo
     monkeypatch.undo()
     assert execute(cfg) == tmp_path  # not skipped: the folder held no finished run
     assert (tmp_path / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_runs_and_leaves_the_global_policy_as_it_was(finished, tmp_path, precision):
+    import keras
+
+    cfg, _ = finished
+    cfg = cfg.model_copy(deep=True)
+    cfg.output.dir, cfg.train.epochs, cfg.train.precision = str(tmp_path), 1, precision
+    execute(cfg)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["precision"] == precision and np.isfinite(metrics["miou"])
+    assert keras.config.dtype_policy().name == "float32"
