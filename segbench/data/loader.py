@@ -37,10 +37,18 @@ class SegmentationBatches(keras.utils.PyDataset):
     """(uint8 images, int32 labels) at the model's input size; the model normalises its own input.
 
     With ``shuffle``, epoch ``e`` visits the samples in an order fixed by (seed, e), so a run is repeatable.
+
+    ``augment`` (``train.augment``; for train batches only) transforms each pair after it is resized to the input
+    size, with random draws fixed by (seed, e, sample index), and resizes it back where a transform changed its size
+    (a bare random scale, say), so that batches stack. Augmenting at the input size rather than natively keeps
+    objects at the scale evaluation shows them (a crop of input size from a large native image would see a fraction
+    of the scene), costs less, and makes crop sizes in the config model-input pixels. Label pixels that padding
+    invents get the dataset's void label, else ``loss_ignore_index``, else 0 (see ``augment.fill_value``).
     """
 
     def __init__(self, adapter: DatasetAdapter, samples: list[Sample], input_size, batch_size: int,
-                 shuffle: bool = False, seed: int = 0, **kwargs):
+                 shuffle: bool = False, seed: int = 0, augment: list[dict] | tuple = (),
+                 loss_ignore_index: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not samples:
             raise DataError(f"{adapter.config.name}: no samples to load")
@@ -48,17 +56,28 @@ class SegmentationBatches(keras.utils.PyDataset):
         self.input_size, self.batch_size = tuple(input_size), batch_size
         self.shuffle, self.seed, self.epoch = shuffle, seed, 0
         self.order = self._order()
+        self.augmentation = None
+        if augment:
+            from segbench.data.augment import Augmentation, fill_value  # albumentations takes a second to import
+
+            self.augmentation = Augmentation(augment, fill_value(adapter.ignore_index, loss_ignore_index))
 
     def __len__(self) -> int:
         return -(-len(self.samples) // self.batch_size)
 
     def __getitem__(self, index: int):
         picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        pairs = [resize_pair(*read_pair(self.adapter, self.samples[i]), self.input_size) for i in picked]
+        pairs = [self._pair(int(i)) for i in picked]
         return (np.stack([image for image, _ in pairs]),
                 np.stack([label for _, label in pairs]).astype(np.int32))
 
+    def start_at(self, epoch: int) -> None:
+        """Continue as epoch ``epoch`` (a resumed run): its shuffle order and augmentation draws."""
+        self.epoch = epoch
+        self.order = self._order()
+
     def on_epoch_end(self) -> None:
+        # Keras starts its worker processes afresh from this object every epoch, so they see the new epoch too.
         self.epoch += 1
         self.order = self._order()
 
@@ -66,3 +85,17 @@ class SegmentationBatches(keras.utils.PyDataset):
         if not self.shuffle:
             return np.arange(len(self.samples))
         return np.random.default_rng((self.seed, self.epoch)).permutation(len(self.samples))
+
+    def _pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        sample = self.samples[index]
+        image, label = resize_pair(*read_pair(self.adapter, sample), self.input_size)
+        if self.augmentation is None:
+            return image, label
+        try:
+            image, label = self.augmentation(image, label, key=(self.seed, self.epoch, index))
+        except Exception as exc:  # e.g. a crop larger than the image it is given
+            raise DataError(f"{sample.id}: train.augment failed ({str(exc).splitlines()[0]})") from exc
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise DataError(f"{sample.id}: train.augment made a {image.dtype} image of shape {image.shape}; "
+                            f"batches need uint8 RGB")
+        return resize_pair(image, label, self.input_size)

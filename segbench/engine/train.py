@@ -77,12 +77,13 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
         # history.csv may be one epoch ahead of the checkpoint if the kill fell between the two writes.
         rows = pd.read_csv(run_dir / "history.csv").head(start).to_dict("records")
         best = {key: resume[key] for key in ("best_val_miou", "best_epoch") if key in resume}
-        batches.epoch = start  # shuffles continue with the resumed epoch's order
-        batches.order = batches._order()
+        batches.start_at(start)
         print(f"resuming after epoch {start} of {config.train.epochs}", flush=True)
     scorer = EpochScorer(adapter, config, run_dir, loss_fn, rows, best)
     # The progress bar goes first so that it has closed its line before the scorer prints the epoch summary.
-    model.fit(batches, initial_epoch=start, epochs=config.train.epochs,
+    # shuffle=False: the batches shuffle themselves by (seed, epoch); Keras' own shuffle would reorder them again
+    # from global random state, which a resumed run cannot reproduce.
+    model.fit(batches, initial_epoch=start, epochs=config.train.epochs, shuffle=False,
               callbacks=[keras.callbacks.ProgbarLogger(), scorer], verbose=progress_verbosity())
     return scorer.rows, scorer.best
 

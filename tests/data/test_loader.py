@@ -1,11 +1,19 @@
 import numpy as np
 import pytest
+from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
 
 from segbench.config import load_config
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import SegmentationBatches, resize_pair
 from segbench.errors import DataError
 from segbench.registry import DATASETS
+
+# The CamVid recipe at the smoke config's input size: flip, scale 0.5-2, pad and crop back, colour jitter.
+AUGMENT = [{"name": "HorizontalFlip", "p": 0.5},
+           {"name": "RandomScale", "scale_limit": [-0.5, 1.0], "p": 1.0},
+           {"name": "PadIfNeeded", "min_height": 32, "min_width": 48},
+           {"name": "RandomCrop", "height": 32, "width": 48},
+           {"name": "ColorJitter", "brightness": 0.3, "hue": 0.1, "p": 1.0}]
 
 
 @pytest.fixture
@@ -76,3 +84,69 @@ def test_size_mismatch_is_named(data):
     odd = Mismatched(data.config)
     with pytest.raises(DataError, match="img_7: image is 12x10 but its label is 11x10"):
         SegmentationBatches(odd, odd.samples("train"), [32, 48], 1)[0]
+
+
+def augmented(data, augment=AUGMENT, seed=0, shuffle=True, **kwargs) -> SegmentationBatches:
+    return SegmentationBatches(data, data.samples("train")[:6], [32, 48], 2, shuffle=shuffle, seed=seed,
+                               augment=augment, **kwargs)
+
+
+def epochs(batches: SegmentationBatches, count: int = 2) -> list[list]:
+    """The batches of ``count`` epochs, drawn in the main process."""
+    drawn = []
+    for _ in range(count):
+        drawn.append([batches[i] for i in range(len(batches))])
+        batches.on_epoch_end()
+    return drawn
+
+
+def same(batches, others) -> bool:
+    return all((a == b).all() for batch, other in zip(batches, others, strict=True)
+               for a, b in zip(batch, other, strict=True))
+
+
+def test_augmented_batches_repeat_per_seed_and_epoch(data):
+    first, second = epochs(augmented(data))
+    images, labels = first[0]
+    assert images.shape == (2, 32, 48, 3) and images.dtype == np.uint8
+    assert labels.shape == (2, 32, 48) and labels.dtype == np.int32
+    again = epochs(augmented(data))
+    assert same(first, again[0]) and same(second, again[1])
+    assert not same(first, epochs(augmented(data, seed=1), 1)[0])
+    unshuffled = epochs(augmented(data, shuffle=False))
+    assert not same(*unshuffled)  # the same samples in the same order, augmented anew
+
+
+def test_augmented_batches_end_at_input_size_with_class_labels(data):
+    resized = [{"name": "RandomScale", "scale_limit": [-0.5, 1.0], "p": 1.0}, {"name": "RandomRotate90", "p": 1.0}]
+    for images, labels in epochs(augmented(data, resized), 1)[0]:
+        assert images.shape == (2, 32, 48, 3) and labels.shape == (2, 32, 48)
+        assert set(np.unique(labels)) <= set(range(data.num_classes))
+
+
+def test_padding_takes_the_dataset_void_label(data):
+    shrunk = [{"name": "RandomScale", "scale_limit": [-0.5, -0.5], "p": 1.0},
+              {"name": "PadIfNeeded", "min_height": 32, "min_width": 48}]
+    images, labels = augmented(data, shrunk)[0]
+    assert (images[:, 0, 0] == 0).all() and (labels[:, 0, 0] == data.ignore_index).all()
+
+
+def test_failed_augmentation_is_named(data):
+    too_big = [{"name": "RandomCrop", "height": 64, "width": 64}]
+    with pytest.raises(DataError, match=r"^synthetic/train/\d+: train.augment failed \(Crop size .* exceeds image"):
+        augmented(data, too_big)[0]
+    grey = [{"name": "ToGray", "num_output_channels": 1, "p": 1.0}]
+    with pytest.raises(DataError, match=r"train.augment made a uint8 image of shape \(32, 48\); batches need uint8"):
+        augmented(data, grey)[0]
+
+
+@pytest.mark.parametrize("use_multiprocessing", [False, True], ids=["threads", "processes"])
+def test_workers_draw_what_the_main_process_draws(data, use_multiprocessing):
+    expected = epochs(augmented(data))
+    # The adapter is what fit() drives: on_epoch_begin starts the workers; on_epoch_end stops them, then calls the
+    # dataset's own, so a worker of the second epoch must see epoch 1.
+    adapter = PyDatasetAdapter(augmented(data, workers=2, use_multiprocessing=use_multiprocessing))
+    for epoch in range(2):
+        adapter.on_epoch_begin()
+        assert same(list(adapter.get_numpy_iterator()), expected[epoch])
+        adapter.on_epoch_end()

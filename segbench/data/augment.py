@@ -1,0 +1,138 @@
+"""``train.augment``: albumentations transforms named in the config, applied alike to an image and its label.
+
+Each item is ``{name: <albumentations class>, <its keyword arguments>...}``. Pixel-level transforms change the image
+alone; spatial ones move the label with it, always nearest-neighbour so that labels stay class indices, and the
+label pixels they invent (padding, the corners a rotation uncovers) get ``label_fill`` unless the item sets
+``fill_mask`` itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from functools import cache
+from typing import Any
+
+import cv2
+import numpy as np
+import pydantic
+
+from segbench.registry import closest
+
+# albumentations asks PyPI for a newer release when it is imported: offline, a 2 s stall and a warning every run.
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+import albumentations as A  # noqa: E402
+from albumentations.core.transforms_interface import DualTransform, ImageOnlyTransform  # noqa: E402
+
+# albumentations' subpackages whose transforms take a 2-D image and its label; the others mix in other images,
+# need text or metadata, or are for volumes, spectrograms or tensors.
+FAMILIES = ("pixel", "blur", "geometric", "crops", "dropout")
+NEEDS_BOXES = "it needs bounding boxes, which segmentation samples do not have"
+REFUSED = {
+    "Normalize": "it turns the image into floats, and the model normalises its own input",
+    "ToRGB": "images are RGB already",
+    "MaskDropout": "it erases whole objects from the label as if class 0 were background",
+    "Morphological": "it dilates or erodes the label as if class indices were intensities",
+    "AtLeastOneBBoxRandomCrop": NEEDS_BOXES,
+    "BBoxSafeRandomCrop": NEEDS_BOXES,
+    "RandomCropNearBBox": NEEDS_BOXES,
+    "RandomSizedBBoxSafeCrop": NEEDS_BOXES,
+}
+
+
+@cache
+def transforms() -> dict[str, type]:
+    """Every transform ``train.augment`` accepts, by class name."""
+    modules = tuple(f"albumentations.augmentations.{family}." for family in FAMILIES)
+    return {name: cls for name, cls in vars(A).items()
+            if inspect.isclass(cls) and issubclass(cls, (ImageOnlyTransform, DualTransform))
+            and cls.__module__.startswith(modules) and name not in REFUSED}
+
+
+def check_transforms(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``specs`` unchanged if albumentations can build every item, else a ValueError naming the first bad one."""
+    for position, spec in enumerate(specs, 1):
+        try:
+            make_transform(spec, label_fill=0)
+        except ValueError as exc:
+            raise ValueError(f"transform {position}: {exc}") from None
+    return specs
+
+
+def make_transform(spec: dict[str, Any], label_fill: int):
+    """The transform one ``train.augment`` item declares, or a one-line ValueError saying what is wrong with it."""
+    name = spec.get("name")
+    if not isinstance(name, str):
+        raise ValueError("each transform needs a name, e.g. {name: HorizontalFlip, p: 0.5}")
+    cls = transforms().get(name)
+    if cls is None:
+        raise ValueError(_not_accepted(name))
+    args = {key: value for key, value in spec.items() if key != "name"}
+    params = {key: p for key, p in inspect.signature(cls).parameters.items() if key != "strict"}
+    for key in args:
+        if key not in params:
+            hint = closest(key, params)
+            raise ValueError(f"{name} has no argument '{key}' "
+                             + (f"(did you mean '{hint}'?)" if hint else f"(it takes {', '.join(params)})"))
+    if "mask_interpolation" in args:
+        raise ValueError(f"{name}: mask_interpolation cannot be set: labels are always resized nearest-neighbour")
+    if args.get("area_for_downscale") == "image_mask":
+        raise ValueError(f"{name}: area_for_downscale 'image_mask' would average class indices; use 'image'")
+    # Transforms whose fill_mask defaults to None (the dropouts) leave the label under a hole as it was.
+    if "fill_mask" in params and params["fill_mask"].default is not None:
+        args.setdefault("fill_mask", label_fill)
+    try:
+        return cls(**args)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}: {_one_line(exc)}") from None
+
+
+def fill_value(void: int | None, loss_ignored: int | None) -> int:
+    """The label of pixels that augmentation invents, from the dataset's void label and ``train.ignore_index``."""
+    if void is not None:
+        return void
+    # Without a void label (SUIM, Sitting) the best is a value the loss skips, where train.ignore_index gives one.
+    # Otherwise the loss learns every label value, so the fill must be a class: 0, the background of both.
+    return loss_ignored if loss_ignored is not None else 0
+
+
+class Augmentation:
+    """``train.augment`` as a picklable callable, so worker processes can take a copy."""
+
+    def __init__(self, specs: list[dict[str, Any]], label_fill: int):
+        self.specs, self.label_fill = list(specs), label_fill
+
+    def __call__(self, image: np.ndarray, label: np.ndarray, key: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The augmented pair; ``key`` (run seed, epoch, sample index) alone decides the random draws."""
+        # A fresh pipeline per pair: worker threads then share no random state, and a pair comes out the same in
+        # any worker, process or thread, in any order.
+        seed = int(np.random.SeedSequence(key).generate_state(1)[0])
+        pipeline = A.Compose([make_transform(spec, self.label_fill) for spec in self.specs],
+                             mask_interpolation=cv2.INTER_NEAREST, seed=seed)
+        # int32 because the fill need not fit the uint8 that labels are read as (-1, say).
+        out = pipeline(image=image, mask=label.astype(np.int32))
+        return out["image"], out["mask"]
+
+
+def _not_accepted(name: str) -> str:
+    if name in REFUSED:
+        return f"{name} is not accepted: {REFUSED[name]}"
+    if inspect.isclass(getattr(A, name, None)):
+        return f"{name} is not accepted: train.augment takes pixel-level and spatial transforms of an image and label"
+    hint = closest(name, transforms())
+    also = f"did you mean '{hint}'?" if hint else "names are albumentations classes, e.g. HorizontalFlip"
+    return f"unknown transform '{name}' ({also})"
+
+
+def _one_line(exc: Exception) -> str:
+    """albumentations' complaint in one line: it reports pydantic's multi-line report as a ValueError."""
+    cause = exc.__cause__
+    if not isinstance(cause, pydantic.ValidationError):
+        return str(exc).splitlines()[0]
+    first = cause.errors()[0]
+    where = str(first["loc"][0]) if first["loc"] else ""
+    if first["type"] == "missing":
+        return f"missing argument '{where}'"
+    message = first["msg"].removeprefix("Value error, ")
+    message = message[0].lower() + message[1:]
+    return f"{where}: {message}" if where else message

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+
+from segbench.config import load_config
+from segbench.data.augment import Augmentation, fill_value
+from segbench.errors import ConfigError
+
+CLASSES = (0, 3, 7)
+
+
+def stripes(height=32, width=48):
+    """An image whose red channel is 60 x its label, a class that changes along both axes."""
+    y, x = np.mgrid[:height, :width]
+    label = np.array(CLASSES, np.uint8)[(x // 8 + y // 8) % 3]
+    image = np.zeros((height, width, 3), np.uint8)
+    image[..., 0] = 30 * label
+    image[..., 1] = 255
+    return image, label
+
+
+def test_flip_moves_image_and_label_together():
+    image, label = stripes()
+    flipped_image, flipped_label = Augmentation([{"name": "HorizontalFlip", "p": 1.0}], 0)(image, label, (0, 0, 0))
+    assert (flipped_image == image[:, ::-1]).all() and (flipped_label == label[:, ::-1]).all()
+
+
+def test_warps_move_image_and_label_alike_and_keep_class_values():
+    image, label = stripes()
+    # Nearest-neighbour for the image too, so each image pixel still says which label it should sit on.
+    warps = [{"name": "Affine", "rotate": [-30, 30], "scale": [0.7, 1.4], "interpolation": 0, "p": 1.0},
+             {"name": "RandomScale", "scale_limit": [-0.5, 1.0], "interpolation": 0, "p": 1.0},
+             {"name": "ElasticTransform", "interpolation": 0, "p": 1.0}]
+    for sample in range(4):
+        out_image, out_label = Augmentation(warps, label_fill=0)(image, label, (0, 0, sample))
+        assert set(np.unique(out_label)) <= set(CLASSES)
+        assert (out_label == out_image[..., 0] // 30).all()
+
+
+def test_padding_fills_the_label_with_the_fill_value():
+    image, label = np.full((20, 30, 3), 200, np.uint8), np.ones((20, 30), np.uint8)
+    pad = {"name": "PadIfNeeded", "min_height": 32, "min_width": 48}
+    for spec, label_fill, fill in ((pad, 4, 4), (pad, -1, -1), ({**pad, "fill_mask": 9}, 4, 9)):
+        out_image, out_label = Augmentation([spec], label_fill)(image, label, (0, 0, 0))
+        padding = out_image[..., 0] == 0
+        assert out_label.shape == (32, 48) and padding.sum() == 32 * 48 - 20 * 30
+        assert (out_label[padding] == fill).all() and (out_label[~padding] == 1).all()
+
+
+def test_fill_value_prefers_the_void_label_then_the_loss_ignored_one():
+    assert fill_value(void=11, loss_ignored=None) == 11
+    assert fill_value(void=11, loss_ignored=255) == 11
+    assert fill_value(void=None, loss_ignored=255) == 255
+    assert fill_value(void=None, loss_ignored=None) == 0
+
+
+def test_draws_depend_on_the_key_alone():
+    image, label = stripes()
+    jitter = Augmentation([{"name": "ColorJitter", "p": 1.0}, {"name": "Rotate", "limit": 40, "p": 1.0}], 0)
+    first = jitter(image, label, (1, 0, 5))
+    assert all((a == b).all() for a, b in zip(first, jitter(image, label, (1, 0, 5))))
+    for other in ((1, 1, 5), (2, 0, 5), (1, 0, 6)):
+        assert not (jitter(image, label, other)[0] == first[0]).all()
+
+
+@pytest.mark.parametrize("augment, message", [
+    ("[{name: HorizontalFlp}]", r"transform 1: unknown transform 'HorizontalFlp' \(did you mean 'HorizontalFlip'\?\)"),
+    ("[{name: HorizontalFlip}, {name: RandomScale, scale_limit: [1, 2, 3]}]",
+     r"transform 2: RandomScale: scale_limit: tuple should have at most 2 items"),
+    ("[{name: HorizontalFlip, p: 2}]", r"HorizontalFlip: p: input should be less than or equal to 1"),
+    ("[{name: RandomCrop, width: 48}]", r"RandomCrop: missing argument 'height'"),
+    ("[{name: RandomCrop, hieght: 32, width: 48}]", r"RandomCrop has no argument 'hieght' \(did you mean 'height'\?\)"),
+    ("[{name: Normalize}]", r"Normalize is not accepted: it turns the image into floats"),
+    ("[{name: MaskDropout}]", r"MaskDropout is not accepted"),
+    ("[{name: ToTensorV2}]", r"ToTensorV2 is not accepted: train.augment takes pixel-level and spatial transforms"),
+    ("[{name: Rotate, mask_interpolation: 1}]", r"mask_interpolation cannot be set"),
+    ("[{p: 0.5}]", r"each transform needs a name"),
+], ids=["unknown", "bad-value", "out-of-range", "missing-argument", "unknown-argument", "float-image", "drops-objects",
+        "not-2d", "interpolated-labels", "no-name"])
+def test_bad_transforms_are_one_line_config_errors(smoke_config, augment, message):
+    with pytest.raises(ConfigError, match=r"^--set train.augment: transform \d: ") as caught:
+        load_config(smoke_config, [f"train.augment={augment}"])
+    assert "\n" not in str(caught.value)
+    assert caught.match(message)
+
+
+def test_errors_name_the_file_and_key(smoke_config, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text(f"base: {smoke_config}\ntrain:\n  augment:\n    - {{name: VerticalFlip}}\n"
+                      f"    - {{name: ColourJitter, brightness: 0.2}}\n")
+    with pytest.raises(ConfigError, match=rf"^{config}: train.augment: transform 2: unknown transform 'ColourJitter' "
+                                          r"\(did you mean 'ColorJitter'\?\)"):
+        load_config(config)
+
+
+def test_workers_are_checked(smoke_config):
+    assert load_config(smoke_config).train.workers == 1
+    with pytest.raises(ConfigError, match="train.workers: input should be greater than or equal to 0"):
+        load_config(smoke_config, ["train.workers=-1"])
