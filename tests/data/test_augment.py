@@ -71,7 +71,7 @@ def test_draws_depend_on_the_key_alone():
     ("[{name: RandomCrop, hieght: 32, width: 48}]", r"RandomCrop has no argument 'hieght' \(did you mean 'height'\?\)"),
     ("[{name: Normalize}]", r"Normalize is not accepted: it turns the image into floats"),
     ("[{name: MaskDropout}]", r"MaskDropout is not accepted"),
-    ("[{name: ToTensorV2}]", r"ToTensorV2 is not accepted: train.augment takes pixel-level and spatial transforms"),
+    ("[{name: Mosaic}]", r"Mosaic is not accepted: train.augment takes pixel-level and spatial transforms"),
     ("[{name: Rotate, mask_interpolation: 1}]", r"mask_interpolation cannot be set"),
     ("[{p: 0.5}]", r"each transform needs a name"),
 ], ids=["unknown", "bad-value", "out-of-range", "missing-argument", "unknown-argument", "float-image", "drops-objects",
