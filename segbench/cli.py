@@ -26,6 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
     run.set_defaults(handler=_run)
 
+    sweep = verbs.add_parser("sweep", help="run several configs (or a paper suite) and seeds, then their table",
+                             description="Run every config x seed into <results>/<config folder>/<config name>, "
+                                         "skipping finished runs and resuming interrupted ones, then print the "
+                                         "table of the runs. A failed run is reported and the others go on.")
+    sweep.add_argument("configs", nargs="*", metavar="CONFIG", help="YAML config files")
+    sweep.add_argument("--suite", choices=("camvid", "sitting", "suim", "paper"),
+                       help="the paper's six configs of a dataset (paper: all 18), in the paper's row order")
+    sweep.add_argument("--seeds", type=int, default=1, metavar="N", help="run each config with seeds 0..N-1")
+    _add_overrides(sweep)
+    sweep.add_argument("--results", type=Path, default=Path("results"), help="where the run folders go")
+    sweep.set_defaults(handler=_sweep)
+
     results = verbs.add_parser("results", help="print a table of finished runs",
                                description="Print the figures of every finished run at or below the given folders.")
     results.add_argument("paths", nargs="*", default=["results"], metavar="PATH",
@@ -114,6 +126,24 @@ def _run(args) -> int:
         config.output.dir = args.out
     execute(config, force=args.force, resume=args.resume)
     return 0
+
+
+def _sweep(args) -> int:
+    from segbench.engine.sweep import plan, suite_configs, sweep
+    from segbench.report.runs import render, runs_tables
+
+    if bool(args.configs) == bool(args.suite):
+        raise SegbenchError("sweep: give config files or --suite, not both and not neither")
+    if args.seeds < 1:
+        raise SegbenchError(f"--seeds {args.seeds}: must be at least 1")
+    jobs = plan([Path(c) for c in args.configs] or suite_configs(args.suite), args.seeds, args.results)
+    failures = sweep(jobs, args.overrides)
+    finished = [job.out for job in jobs if (job.out / "metrics.json").exists()]
+    if finished:
+        print(render(runs_tables(finished)))
+    for line in failures:
+        print(f"segbench: error: {line}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _results(args) -> int:

@@ -1,4 +1,5 @@
-"""A table of finished runs read from their ``metrics.json``: one row per run, and mean ± std per model."""
+"""A table of finished runs read from their ``metrics.json``: one row per run, and mean ± std over the seeds of
+each config."""
 
 from __future__ import annotations
 
@@ -54,11 +55,12 @@ def _with_means(table: pd.DataFrame) -> pd.DataFrame:
     shown[scores] = shown[scores].map(lambda v: f"{100 * v:.2f}")
     shown[["seed", "epochs"]] = shown[["seed", "epochs"]].astype("string").fillna("-")
     means = []
-    for model, group in table.groupby("model", sort=False):
+    # Seeds of one config live in sibling folders NAME-seed0, NAME-seed1, ...: those, and only those, are averaged.
+    for name, group in table.groupby(table["run"].str.replace(r"-seed\d+$", "", regex=True), sort=False):
         if len(group) > 1:
             mean, std = group[scores].mean() * 100, group[scores].std() * 100
-            means.append({"run": f"mean ± std of {len(group)}", "model": model, "seed": "-", "epochs": "-",
-                          **{c: f"{mean[c]:.2f} ± {std[c]:.2f}" for c in scores}})
+            means.append({"run": f"{name}: mean ± std of {len(group)}", "model": group["model"].iloc[0],
+                          "seed": "-", "epochs": "-", **{c: f"{mean[c]:.2f} ± {std[c]:.2f}" for c in scores}})
     return pd.concat([shown, pd.DataFrame(means)], ignore_index=True) if means else shown
 
 

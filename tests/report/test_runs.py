@@ -15,14 +15,16 @@ def fake_run(folder, seed, miou, model="segnet"):
     return folder
 
 
-def test_one_row_per_run_and_mean_std_per_model(tmp_path):
-    fake_run(tmp_path / "a", 0, 0.5)
-    fake_run(tmp_path / "b", 1, 0.7)
-    fake_run(tmp_path / "c", 0, 0.4, model="other")
+def test_one_row_per_run_and_mean_std_over_the_seeds_of_a_config(tmp_path):
+    fake_run(tmp_path / "a-seed0", 0, 0.5)
+    fake_run(tmp_path / "a-seed1", 1, 0.7)
+    fake_run(tmp_path / "b-seed0", 0, 0.4)  # same model, another config: not averaged with a
+    fake_run(tmp_path / "c", 0, 0.3, model="other")
     (tmp_path / "unfinished").mkdir()
     table = runs_tables(find_runs([tmp_path]))["synthetic"]
-    assert len(table) == 4  # three runs and one mean row (the lone "other" run gets none)
-    mean = table[table["run"].str.startswith("mean")].iloc[0]
+    assert len(table) == 5  # four runs and one mean row (b and c, alone, get none)
+    mean = table[table["run"].str.endswith("mean ± std of 2")].iloc[0]
+    assert mean["run"] == f"{tmp_path / 'a'}: mean ± std of 2"
     assert mean["model"] == "segnet"
     assert mean["mIoU"] == "60.00 ± 14.14"
     assert mean["mIoU (std)"] == "70.00 ± 14.14"

@@ -1,0 +1,55 @@
+"""Many runs in one command: configs x seeds, each into its own folder, finished ones skipped, failures collected
+rather than fatal, so one bad row does not cost the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from segbench.config import load_config
+from segbench.engine.run import execute
+from segbench.errors import SegbenchError
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+# The paper's row order within each table, then the tables in the paper's order.
+PAPER_ROWS = ("mobilenet_unet", "vgg_unet", "resnet50_unet", "segnet", "psp_pretrained", "resnet50_pspnet")
+SUITES = {"camvid": ("camvid",), "sitting": ("sitting",), "suim": ("suim",), "paper": ("camvid", "sitting", "suim")}
+
+
+@dataclass(frozen=True)
+class Job:
+    config: Path
+    seed: int | None  # None: the config's own train.seed
+    out: Path
+
+
+def suite_configs(suite: str) -> list[Path]:
+    return [CONFIGS / dataset / f"{row}.yaml" for dataset in SUITES[suite] for row in PAPER_ROWS]
+
+
+def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:
+    """One job per config and seed: ``<results>/<config folder>/<config name>[-seed<k>]``."""
+    jobs = []
+    for config in configs:
+        folder = results / config.parent.name / config.stem
+        if seeds == 1:
+            jobs.append(Job(config, None, folder))
+        else:
+            jobs += [Job(config, seed, folder.with_name(f"{config.stem}-seed{seed}")) for seed in range(seeds)]
+    return jobs
+
+
+def sweep(jobs: list[Job], overrides: list[str]) -> list[str]:
+    """Run every job; returns one line per failed job (empty when all finished)."""
+    failures = []
+    for number, job in enumerate(jobs, 1):
+        print(f"[{number}/{len(jobs)}] {job.config} -> {job.out}", flush=True)
+        seed = [] if job.seed is None else [f"train.seed={job.seed}"]
+        try:
+            config = load_config(job.config, [*overrides, *seed])
+            config.output.dir = str(job.out)
+            execute(config, resume=True)
+        except SegbenchError as exc:
+            failures.append(f"{job.config}: {exc}")
+            print(f"failed: {exc}", flush=True)
+    return failures

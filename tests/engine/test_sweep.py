@@ -1,0 +1,46 @@
+import json
+from pathlib import Path
+
+from segbench.cli import main
+from segbench.engine.sweep import PAPER_ROWS, plan, suite_configs
+
+TINY = ["--set", "train.epochs=1", "--set", "dataset.num_images={train: 4, val: 2, test: 2}",
+        "--set", "model.input_size=[32,48]"]
+
+
+def test_plan_names_one_folder_per_config_and_seed(tmp_path):
+    config = Path("configs/camvid/segnet.yaml")
+    assert [j.out for j in plan([config], 1, tmp_path)] == [tmp_path / "camvid" / "segnet"]
+    jobs = plan([config], 2, tmp_path)
+    assert [(j.seed, j.out.name) for j in jobs] == [(0, "segnet-seed0"), (1, "segnet-seed1")]
+
+
+def test_suites_follow_the_papers_rows():
+    assert [p.stem for p in suite_configs("camvid")] == list(PAPER_ROWS)
+    paper = suite_configs("paper")
+    assert len(paper) == 18 and all(p.is_file() for p in paper)
+    assert [p.parent.name for p in paper[::6]] == ["camvid", "sitting", "suim"]
+
+
+def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, tmp_path, capsys):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(f"base: {smoke_config}\nmodel:\n  encoder_weights: imagenet\n")
+    args = ["sweep", str(smoke_config), str(broken), "--seeds", "2", "--results", str(tmp_path / "r"), *TINY]
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    for seed in (0, 1):
+        metrics = json.loads((tmp_path / "r" / "smoke" / f"segnet-seed{seed}" / "metrics.json").read_text())
+        assert metrics["seed"] == seed
+    assert f"{tmp_path / 'r' / 'smoke' / 'segnet'}: mean ± std of 2" in out
+    errors = err.strip().splitlines()
+    assert len(errors) == 2 and all("broken.yaml" in e and "trained from scratch" in e for e in errors)
+
+    assert main(args) == 1  # the finished runs are skipped, the broken one fails again
+    assert capsys.readouterr().out.count("finished already, skipped") == 2
+
+
+def test_sweep_arguments(capsys):
+    assert main(["sweep"]) == 2
+    assert main(["sweep", "configs/smoke/segnet.yaml", "--suite", "camvid"]) == 2
+    assert main(["sweep", "configs/smoke/segnet.yaml", "--seeds", "0"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 3
