@@ -17,7 +17,7 @@ import numpy as np
 import scipy.io
 from pydantic import Field
 
-from segbench.config import DatasetConfig, Split
+from segbench.config import Split
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.prepare import folders_with
@@ -31,10 +31,9 @@ CLASSES = ("background", "head", "torso", "right lower arm", "right upper arm", 
            "left upper leg", "left foot")
 
 
-class SittingConfig(DatasetConfig):
+class SittingConfig(splits.SplitFileConfig):
     train_fraction: float = Field(1 / 3, gt=0, lt=1, description="share of images, in number order, for train+val")
     val_fraction: float = Field(0.1, ge=0, lt=1, description="share of the train block held out as val")
-    split_file: str | None = Field(None, description="default: <root>/segbench-split.json")
 
 
 @DATASETS.register("sitting", options=SittingConfig)
@@ -70,15 +69,13 @@ class Sitting(DatasetAdapter):
         return splits.select(pairs, self._split([sample.image.stem for sample in pairs])[split])
 
     def _split(self, stems: list[str]) -> dict[str, list[str]]:
-        path = Path(self.config.split_file) if self.config.split_file else self.root / splits.SPLIT_FILE
-
         def make():
             ordered = sorted(stems, key=_number)
             cut = round(self.config.train_fraction * len(ordered))
             held_out = max(1, round(self.config.val_fraction * cut)) if self.config.val_fraction and cut > 1 else 0
             return {"train": ordered[:cut - held_out], "val": ordered[cut - held_out:cut], "test": ordered[cut:]}
 
-        return splits.load_or_make(path, make)
+        return splits.load_or_make(splits.path_of(self), make)
 
     def read_label(self, path: Path) -> np.ndarray:
         try:

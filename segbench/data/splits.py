@@ -7,11 +7,25 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from segbench.data.base import SPLITS, Sample
+from pydantic import Field
+
+from segbench.config import DatasetConfig
+from segbench.data.base import SPLITS, DatasetAdapter, Sample
 from segbench.errors import DataError
 from segbench.io import write_json
 
 SPLIT_FILE = "segbench-split.json"
+
+
+class SplitFileConfig(DatasetConfig):
+    """Keys of a dataset whose split lives in a split file."""
+
+    split_file: str | None = Field(None, description=f"default: <root>/{SPLIT_FILE}")
+
+
+def path_of(adapter: DatasetAdapter) -> Path:
+    """The adapter's split file: ``dataset.split_file``, else the one in the dataset root."""
+    return Path(adapter.config.split_file) if adapter.config.split_file else adapter.root / SPLIT_FILE
 
 
 def load_or_make(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:

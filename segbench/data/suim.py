@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from segbench.config import DatasetConfig, Split
+from segbench.config import Split
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Problem, Sample, require_folder
 from segbench.data.prepare import folders_with
@@ -26,10 +26,9 @@ from segbench.registry import DATASETS
 CHANNEL_WEIGHTS = np.array([4, 2, 1], np.uint8)
 
 
-class SUIMConfig(DatasetConfig):
+class SUIMConfig(splits.SplitFileConfig):
     val_fraction: float = Field(0.1, gt=0, lt=1, description="share of train_val held out as val")
     split_seed: int = 0
-    split_file: str | None = Field(None, description="default: <root>/segbench-split.json")
 
 
 @DATASETS.register("suim", options=SUIMConfig)
@@ -62,8 +61,6 @@ class SUIM(DatasetAdapter):
         return splits.select(pairs, self._split(pairs)[split])
 
     def _split(self, train_val: list[Sample]) -> dict[str, list[str]]:
-        path = Path(self.config.split_file) if self.config.split_file else self.root / splits.SPLIT_FILE
-
         def make():
             stems = [sample.image.stem for sample in train_val]
             order = np.random.default_rng(self.config.split_seed).permutation(len(stems))
@@ -71,7 +68,7 @@ class SUIM(DatasetAdapter):
             return {"train": sorted(stems[i] for i in order[held_out:]),
                     "val": sorted(stems[i] for i in order[:held_out]), "test": []}
 
-        return splits.load_or_make(path, make)
+        return splits.load_or_make(splits.path_of(self), make)
 
     def read_label(self, path: Path) -> np.ndarray:
         return decode_mask(read_rgb(path))
