@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-torch clean
+.PHONY: install demo test test-torch test-jax camvid sitting suim paper smoke bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,25 @@ demo: install
 	done
 	$(BIN)/segbench results results/demo
 
+# The paper's tables, one suite each, at the recipe of configs/_base/paper.yaml (a GPU's work: see README), run
+# folders in results/<dataset>/, each ending in its table. Extra arguments go in ARGS, e.g.
+#   make camvid ARGS="--seeds 3 --set dataset.root=/data/CamVid --set model.encoder_weights=null"
+ARGS ?=
+camvid sitting suim paper: install
+	$(BIN)/segbench sweep --suite $@ $(ARGS)
+
+# Every paper config at CI size (configs/smoke/), then the three tables: CamVid on the real frames where
+# ../shared/data has them, otherwise (and for Sitting People and SUIM) on synthetic scenes in the dataset's format.
+SMOKE := results/smoke
+smoke: install
+	@for ds in camvid sitting suim; do \
+	  root=$(SMOKE)/data/$$ds; \
+	  if [ $$ds = camvid ] && [ -d ../shared/data/camvid/testannot ]; then root=../shared/data/camvid; \
+	  elif [ ! -d $$root ]; then $(BIN)/segbench datasets imitate $$ds --root $$root || exit $$?; fi; \
+	  $(BIN)/segbench sweep configs/smoke/$$ds/*.yaml --results $(SMOKE) --set dataset.root=$$root || exit $$?; \
+	done
+	$(BIN)/segbench report --suite paper --results $(SMOKE)
+
 test: install
 	$(BIN)/python -m pytest
 
@@ -33,6 +52,23 @@ test-torch: install
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
 	KERAS_BACKEND=torch $(BIN)/python -m pytest tests/models
 
+# The model tests on JAX, and data-parallel training on two JAX CPU devices (CI runs this too).
+JAX := jax[cpu]
+test-jax: install
+	$(BIN)/python -c "import jax" 2>/dev/null || $(BIN)/python -m pip install -q "$(JAX)"
+	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/models tests/engine/test_distribute.py
+
+# `segbench bench` at CPU size, a few minutes on two cores, into results/bench/: the metrics; the input pipeline on
+# the real CamVid frames where ../shared/data has them, else on synthetic scenes of their size, with SegNet training
+# on its batches for the data-wait share; the CamVid suite's models at 96x128, batch 2.
+BENCH_CAMVID := ../shared/data/camvid
+bench: install
+	$(BIN)/segbench bench metrics --out results/bench/metrics.json
+	@if [ -d $(BENCH_CAMVID)/trainannot ]; then data="camvid --root $(BENCH_CAMVID)"; \
+	else data="synthetic --set image_size=[360,480] --set num_images.train=96"; fi; \
+	set -x; $(BIN)/segbench bench loader $$data --workers 0,1,2 --model segnet --steps 3 --out results/bench/loader.json
+	$(BIN)/segbench bench suite --suite camvid --cpu
+
 clean:
-	rm -rf $(VENV) results/demo build *.egg-info .pytest_cache
+	rm -rf $(VENV) results/demo $(SMOKE) build *.egg-info .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -45,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--format", choices=("md", "csv"), default="md", help="table format (default: md)")
     results.set_defaults(handler=_results)
 
+    _add_report(verbs)
     _add_datasets(verbs)
     _add_models(verbs)
+    _add_bench(verbs)
     return parser
 
 
@@ -55,6 +57,13 @@ def _size(text: str) -> list[int]:
     if not sep or not height.isdigit() or not width.isdigit():
         raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 352x480, got {text!r}")
     return [int(height), int(width)]
+
+
+def _counts(text: str) -> list[int]:
+    counts = text.split(",")
+    if len(counts) != 3 or not all(c.isdigit() for c in counts):
+        raise argparse.ArgumentTypeError(f"expected TRAIN,VAL,TEST counts such as 6,2,4, got {text!r}")
+    return [int(c) for c in counts]
 
 
 def _add_models(verbs) -> None:
@@ -95,6 +104,18 @@ def _add_datasets(verbs) -> None:
     prepare.add_argument("--root", help="dataset folder (default: datasets/<name>)")
     prepare.add_argument("--from", dest="archive", type=Path, help="an archive downloaded by hand (zip or tar)")
     prepare.set_defaults(handler=_datasets_prepare)
+
+    imitate = sub.add_parser("imitate", help="write synthetic scenes in a dataset's exact format",
+                             description="Write synthetic scenes into an empty ROOT in the dataset's own folders, "
+                                         "file names and label format, to try its configs without the real data.")
+    imitate.add_argument("name")
+    imitate.add_argument("--root", required=True, help="an empty or new folder")
+    imitate.add_argument("--images", type=_counts, default=[6, 2, 4], metavar="TRAIN,VAL,TEST",
+                         help="pairs per split (default: 6,2,4); where a dataset divides one folder itself, "
+                              "their sum, divided by its own rule")
+    imitate.add_argument("--size", type=_size, default=[90, 120], metavar="HxW", help="default: 90x120")
+    _add_overrides(imitate)
+    imitate.set_defaults(handler=_datasets_imitate)
 
     for action, text in (("verify", "check every pair; exit 1 when anything is wrong"),
                          ("stats", "image count and pixels per class of a split"),
@@ -139,7 +160,13 @@ def _sweep(args) -> int:
     jobs = plan([Path(c) for c in args.configs] or suite_configs(args.suite), args.seeds, args.results)
     failures = sweep(jobs, args.overrides)
     finished = [job.out for job in jobs if (job.out / "metrics.json").exists()]
-    if finished:
+    if args.suite:  # the paper's tables with ours beside them, as `segbench report` writes them
+        from segbench.report.suite import report
+
+        for path in report(args.suite, args.results, args.results, ("md", "csv", "tex")):
+            if path.name == "table.md":
+                print(f"{path}\n\n{path.read_text(encoding='utf-8')}")
+    elif finished:
         print(render(runs_tables(finished)))
     for line in failures:
         print(f"segbench: error: {line}", file=sys.stderr)
@@ -153,6 +180,38 @@ def _results(args) -> int:
     if not runs:
         raise SegbenchError(f"{', '.join(args.paths)}: no finished runs (no metrics.json) found")
     print(render(runs_tables(runs), args.format))
+    return 0
+
+
+def _add_report(verbs) -> None:
+    report = verbs.add_parser("report", help="the paper's tables with ours beside them, figures and run plots",
+                              description="For each dataset of the suite, write <out>/<dataset>/table.{md,csv,tex} "
+                                          "(the paper's table, ours beside it), figure.{png,pdf} (predictions the "
+                                          "runs saved) and README.md, and curves.png and confusion.png into every "
+                                          "run folder.")
+    report.add_argument("--suite", required=True, choices=("camvid", "sitting", "suim", "paper"),
+                        help="the dataset whose table to write (paper: all three)")
+    report.add_argument("--results", type=Path, default=Path("results"),
+                        help="where `segbench sweep` put the run folders (default: results)")
+    report.add_argument("--formats", type=_formats, default=("md", "csv", "tex"), metavar="md,csv,tex",
+                        help="table formats (default: all three)")
+    report.add_argument("--out", type=Path, help="where the tables, figures and READMEs go (default: --results)")
+    report.set_defaults(handler=_report)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(part.strip() for part in text.split(",")))
+    unknown = [f for f in formats if f not in ("md", "csv", "tex")]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of md, csv, tex, got {text!r}")
+    return formats
+
+
+def _report(args) -> int:
+    from segbench.report.suite import report
+
+    for path in report(args.suite, args.results, args.out or args.results, args.formats):
+        print(path)
     return 0
 
 
@@ -184,6 +243,16 @@ def _datasets_prepare(args) -> int:
     return 0
 
 
+def _datasets_imitate(args) -> int:
+    from segbench.data.imitation import imitate
+
+    adapter = _adapter(args)
+    written = imitate(adapter, dict(zip(("train", "val", "test"), args.images)), tuple(args.size))
+    print(f"{args.name}: {written} synthetic pairs in its format in {adapter.root}: "
+          + ", ".join(f"{split} {len(adapter.list_pairs(split))}" for split in ("train", "val", "test")))
+    return 0
+
+
 def _datasets_verify(args) -> int:
     from segbench.data.verify import SPLITS, render, verify
 
@@ -207,7 +276,8 @@ def _datasets_stats(args) -> int:
 
 
 def _datasets_show(args) -> int:
-    from segbench.report.samples import evenly_spaced, show_grid
+    from segbench.data.base import evenly_spaced
+    from segbench.report.samples import show_grid
 
     adapter = _adapter(args)
     samples = adapter.list_pairs(args.split)
@@ -236,6 +306,154 @@ def _models_summary(args) -> int:
     summary = describe(args.name, args.input_size, args.num_classes)
     print(json.dumps(summary, indent=2) if args.json else render_summary(summary))
     return 0
+
+
+def _add_bench(verbs) -> None:
+    bench = verbs.add_parser("bench", help="measured speed of models, the input pipeline and the metrics",
+                             description="Speed on the current backend (KERAS_BACKEND) and device.")
+    sub = bench.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    model = sub.add_parser("model", help="train and infer images/s, latency, memory and utilisation of one model")
+    model.add_argument("name")
+    model.add_argument("--input-size", type=_size, metavar="HxW", help="default: the model's own (224x224; "
+                                                                         "473x473 for pspnet_50)")
+    model.add_argument("--batch", type=int, default=8, help="default: 8")
+    model.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"), default="float32")
+    model.add_argument("--num-classes", type=int, metavar="N", help="default: 12 (150 for pspnet_50)")
+    _add_bench_timing(model, "10", "3")
+    model.add_argument("--json", action="store_true", help="print one JSON object")
+    model.set_defaults(handler=_bench_model)
+
+    loader = sub.add_parser("loader", help="images/s of the training input pipeline for each worker count")
+    loader.add_argument("name", metavar="DATASET")
+    loader.add_argument("--root", help="dataset folder (default: datasets/<name>)")
+    _add_overrides(loader)
+    loader.add_argument("--split", choices=("train", "val", "test"), default="train")
+    loader.add_argument("--config", help="take the augmentation, input size, batch and precision from this config "
+                                         "(default: flip, scale 0.5-2 + crop, colour jitter; batch 8)")
+    loader.add_argument("--input-size", type=_size, metavar="HxW", help="default: the config's, else 352x480")
+    loader.add_argument("--batch", type=int, help="default: the config's, else 8")
+    loader.add_argument("--workers", type=_workers, default=[0, 1, 2], metavar="N,N,...",
+                        help="worker counts to measure; 0 loads in the main process (default: 0,1,2)")
+    loader.add_argument("--threads", action="store_true", help="workers are threads (default: processes)")
+    loader.add_argument("--epochs", type=int, default=3, help="epochs timed per worker count (default: 3)")
+    loader.add_argument("--model", help="also train this model on the batches: the share of a step spent waiting")
+    loader.add_argument("--steps", type=int, default=10, help="timed training steps with --model (default: 10)")
+    _add_bench_output(loader)
+    loader.set_defaults(handler=_bench_loader)
+
+    metrics = sub.add_parser("metrics", help="Mpix/s of the confusion matrix beside the naive per-class formula")
+    metrics.add_argument("--size", type=_size, default=[360, 480], metavar="HxW", help="default: 360x480 (CamVid)")
+    metrics.add_argument("--num-classes", type=int, default=12, metavar="N", help="default: 12")
+    metrics.add_argument("--images", type=int, default=20, help="maps per pass (default: 20)")
+    metrics.add_argument("--repeats", type=int, default=3, help="timed passes (default: 3)")
+    _add_bench_output(metrics)
+    metrics.set_defaults(handler=_bench_metrics)
+
+    suite = sub.add_parser("suite", help="every model of a paper suite; writes <out>/<device>-<backend>.{json,md}",
+                           description="Each config's model at its input size, batch and precision, each measured "
+                                       "by `segbench bench model` in a process of its own.")
+    suite.add_argument("--suite", required=True, choices=("camvid", "sitting", "suim", "paper"))
+    _add_overrides(suite)
+    suite.add_argument("--cpu", action="store_true", help="CPU-sized: input 96x128, batch 2 (before --set), 2 steps")
+    _add_bench_timing(suite, "10; 2 with --cpu", "3")
+    suite.add_argument("--out", type=Path, default=Path("results/bench"), help="default: results/bench")
+    suite.set_defaults(handler=_bench_suite)
+
+
+def _add_bench_timing(parser: argparse.ArgumentParser, steps: str, repeats: str) -> None:
+    parser.add_argument("--steps", type=int, help=f"timed steps per repeat (default: {steps})")
+    parser.add_argument("--repeats", type=int, help=f"timed windows of steps; figures are their min/median/max "
+                                                    f"(default: {repeats})")
+    parser.add_argument("--peak-tflops", type=float, metavar="T", help="the device's peak for the utilisation "
+                                                                       "(default: from the table of known GPUs)")
+    parser.add_argument("--peer", type=Path, metavar="FILE", help="scripts/peer_smp.py's JSON: print our images/s "
+                                                                  "over the peer's")
+
+
+def _add_bench_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, metavar="FILE", help="also write the figures to this JSON file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _workers(text: str) -> list[int]:
+    counts = text.split(",")
+    if not all(c.strip().isdigit() for c in counts):
+        raise argparse.ArgumentTypeError(f"expected worker counts such as 0,1,2, got {text!r}")
+    return [int(c) for c in counts]
+
+
+def _at_least_one(args, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise SegbenchError(f"--{name.replace('_', '-')} {value}: must be at least 1")
+    if getattr(args, "peak_tflops", None) is not None and args.peak_tflops <= 0:
+        raise SegbenchError(f"--peak-tflops {args.peak_tflops}: must be positive")
+
+
+def _bench_model(args) -> int:
+    from segbench.bench.model import bench_model
+    from segbench.bench.peer import load_peer, ratios
+    from segbench.bench.report import model_text
+    from segbench.bench.timing import REPEATS, STEPS
+
+    _at_least_one(args, "batch", "num_classes", "steps", "repeats")
+    peer = load_peer(args.peer) if args.peer else None
+    result = bench_model(args.name, args.input_size, args.batch, args.precision, args.num_classes,
+                         args.steps or STEPS, args.repeats or REPEATS, peak_tflops=args.peak_tflops)
+    if peer:
+        result["vs_peer"] = ratios(result, peer)
+    print(json.dumps(result, indent=2) if args.json else model_text(result))
+    return 0
+
+
+def _bench_loader(args) -> int:
+    from segbench.bench.loader import bench_dataset
+    from segbench.bench.report import loader_text
+    from segbench.config import load_config
+
+    _at_least_one(args, "batch", "epochs", "steps")
+    config = load_config(args.config) if args.config else None
+    result = bench_dataset(_adapter(args), args.split, config, args.input_size, args.batch, args.workers,
+                           not args.threads, args.epochs, args.model, args.steps)
+    _bench_emit(args, result, loader_text)
+    return 0
+
+
+def _bench_metrics(args) -> int:
+    from segbench.bench.metrics import bench_metrics
+    from segbench.bench.report import metrics_text
+
+    _at_least_one(args, "num_classes", "images", "repeats")
+    _bench_emit(args, bench_metrics(args.size, args.num_classes, args.images, args.repeats), metrics_text)
+    return 0
+
+
+def _bench_emit(args, result: dict, render) -> None:
+    from segbench.io import write_json
+
+    if args.out:
+        write_json(args.out, result)
+    print(json.dumps(result, indent=2) if args.json else render(result))
+
+
+def _bench_suite(args) -> int:
+    from segbench.bench.peer import load_peer
+    from segbench.bench.report import suite_markdown, write_suite
+    from segbench.bench.suite import bench_suite, out_stem
+
+    _at_least_one(args, "steps", "repeats")
+    peer = load_peer(args.peer) if args.peer else None
+    document = bench_suite(args.suite, args.overrides, args.cpu, args.steps, args.repeats, args.peak_tflops, peer)
+    for line in document["failures"]:
+        print(f"segbench: error: {line}", file=sys.stderr)
+    if not document["results"]:
+        return 1
+    paths = write_suite(out_stem(document, args.out), document)
+    print(suite_markdown(document))
+    print("\n".join(map(str, paths)))
+    return 1 if document["failures"] else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,10 @@ class TrainConfig(Section):
     workers: int = Field(1, ge=0, description="threads (processes with use_multiprocessing) loading train batches; "
                                               "0, or 1 without use_multiprocessing: the main process loads them")
     use_multiprocessing: bool = Field(False, description="workers are processes, so augmentation runs in parallel")
+    distribute: Literal["none", "mirrored", "data_parallel"] = Field(
+        "none", description="one replica per device, each batch split between them: mirrored (tensorflow) or "
+                            "data_parallel (jax)")
+    deterministic: bool = Field(False, description="deterministic kernels where the backend has them (slower on GPU)")
 
     @field_validator("augment")
     @classmethod
@@ -80,6 +84,8 @@ class EvalConfig(Section):
     batch_size: int = Field(8, ge=1)
     checkpoint: Literal["best", "last"] = Field(
         "best", description="weights scored: the best epoch by val mIoU, or the last (best needs a val split)")
+    figure_images: int = Field(4, ge=0, description="images of the split, evenly spaced, whose input, label and "
+                                                    "prediction are saved under predictions/ for the figures; 0: none")
 
 
 class OutputConfig(Section):

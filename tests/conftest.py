@@ -1,8 +1,12 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,3 +35,39 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "README.md").is_file():
         pytest.skip(f"real data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def fake_run():
+    """A finished run folder as `segbench sweep` leaves it, written without training: ``fake_run(folder, dataset,
+    ious)`` with ``ious`` the per-class IoU (fractions, in our class order); ``kept`` images get predictions."""
+    from segbench.engine import predictions
+    from segbench.report.paper import TABLES
+
+    def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None):
+        classes = list(TABLES[dataset].headers)
+        assert len(ious) == len(classes)
+        folder.mkdir(parents=True)
+        rng = np.random.default_rng(seed)
+        metrics = {"dataset": dataset, "model": folder.name.split("-seed")[0], "split": "test", "num_images": 4,
+                   "classes": classes, "ignore_index": None, "protocol": "paper",
+                   "per_class_iou": list(ious), "miou": float(np.mean(ious)), "fiou": float(np.mean(ious)) / 2,
+                   "pixel_accuracy": 0.5, "standard": {"miou": float(np.mean(ious)) + 0.01},
+                   "confusion_matrix": rng.integers(0, 100, (len(classes), len(classes))).tolist(),
+                   "seed": seed, "epochs": 3, "scored_epoch": 2,
+                   "environment": {"backend": "tensorflow", "keras": "3.15.1", "devices": ["cpu:0"]}}
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+        pd.DataFrame({"epoch": [1, 2, 3], "loss": [2.0, 1.5, 1.2], "val_loss": [1.8, 1.4, 1.5],
+                      "val_miou": [0.1, 0.3, 0.25], "seconds": [1.0, 1.0, 1.0]}).to_csv(folder / "history.csv",
+                                                                                    index=False)
+        config = {"dataset": {"name": dataset, "subset": 4}, "model": {"input_size": [64, 96]},
+                  "train": {"batch_size": 8, "optimizer": "adam", "learning_rate": 0.0005, "schedule": "poly",
+                            "poly_power": 0.9, "warmup_epochs": 1.0}}
+        (folder / "config.yaml").write_text(yaml.safe_dump(config))
+        label = np.arange(len(classes), dtype=np.uint8).repeat(4)[None, :].repeat(30, axis=0)  # a stripe per class
+        for name in kept:
+            pred = label if prediction is None else np.full_like(label, prediction)
+            predictions.save(folder / predictions.FOLDER, name, np.zeros((*label.shape, 3), np.uint8), label, pred)
+        return folder
+
+    return make

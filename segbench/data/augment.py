@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from functools import cache
 from typing import Any
 
@@ -101,16 +102,27 @@ class Augmentation:
 
     def __init__(self, specs: list[dict[str, Any]], label_fill: int):
         self.specs, self.label_fill = list(specs), label_fill
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict:
+        return {"specs": self.specs, "label_fill": self.label_fill}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["specs"], state["label_fill"])
 
     def __call__(self, image: np.ndarray, label: np.ndarray, key: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """The augmented pair; ``key`` (run seed, epoch, sample index) alone decides the random draws."""
-        # A fresh pipeline per pair: worker threads then share no random state, and a pair comes out the same in
-        # any worker, process or thread, in any order.
-        seed = int(np.random.SeedSequence(key).generate_state(1)[0])
-        pipeline = A.Compose([make_transform(spec, self.label_fill) for spec in self.specs],
-                             mask_interpolation=cv2.INTER_NEAREST, seed=seed)
-        # int32 because the fill need not fit the uint8 that labels are read as (-1, say).
-        out = pipeline(image=image, mask=label.astype(np.int32))
+        # Each thread keeps its own pipeline (building one costs more than a small image's augmentation), seeded
+        # afresh from the key for every pair: threads share no random state, and a pair comes out the same in any
+        # worker, process or thread, in any order.
+        pipeline = getattr(self._local, "pipeline", None)
+        if pipeline is None:
+            pipeline = self._local.pipeline = A.Compose(
+                [make_transform(spec, self.label_fill) for spec in self.specs], mask_interpolation=cv2.INTER_NEAREST)
+        pipeline.set_random_seed(int(np.random.SeedSequence(key).generate_state(1)[0]))
+        # uint8 labels stay uint8 where the fill fits (a quarter of the bytes to move); int32 where it does not (-1).
+        fits = label.dtype == np.uint8 and 0 <= self.label_fill <= 255
+        out = pipeline(image=image, mask=label if fits else label.astype(np.int32))
         return out["image"], out["mask"]
 
 

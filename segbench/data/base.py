@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from segbench.config import DatasetConfig, Split
-from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb
+from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
 from segbench.errors import DataError
 
 SPLITS: tuple[Split, ...] = ("train", "val", "test")
@@ -55,6 +55,7 @@ class DatasetAdapter(ABC):
     def root(self) -> Path:
         return Path(self.config.root or Path("datasets") / self.config.name)
 
+    image_suffix: ClassVar[str] = ".jpg"  # as the release stores them (what `datasets imitate` writes)
     label_suffix: ClassVar[str] = ".png"
 
     def folders(self, split: Split) -> tuple[Path, Path] | None:
@@ -81,6 +82,10 @@ class DatasetAdapter(ABC):
         """The label file as class indices, before any repair."""
         return read_index_png(path)
 
+    def write_label(self, path: Path, label: np.ndarray) -> None:
+        """``label`` (class indices) in this dataset's label format: what ``read_label`` reads back."""
+        write_image(path, label)
+
     def align(self, image: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where a dataset has known defects that are safe to repair, the repair (default: none)."""
         return image, label
@@ -99,6 +104,13 @@ class DatasetAdapter(ABC):
         """The pairs of ``split``, cut to the first ``dataset.subset`` when that is set."""
         pairs = self.list_pairs(split)
         return pairs[: self.config.subset] if self.config.subset else pairs
+
+
+def evenly_spaced(samples: list[Sample], count: int) -> list[Sample]:
+    """``count`` samples spread over the whole split rather than its first frames."""
+    if len(samples) <= count:
+        return samples
+    return [samples[i] for i in np.linspace(0, len(samples) - 1, count).round().astype(int)]
 
 
 def require_folder(adapter: DatasetAdapter) -> None:

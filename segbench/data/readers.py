@@ -1,4 +1,4 @@
-"""Decoding image and label files into numpy arrays; every failure names the file."""
+"""Decoding image and label files into numpy arrays (every failure names the file), and writing them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from segbench.errors import DataError
+from segbench.io import atomic_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 LABEL_SUFFIXES = IMAGE_SUFFIXES + (".mat",)
@@ -20,6 +21,14 @@ def read_rgb(path: Path) -> np.ndarray:
     if image is None:
         raise DataError(f"{path}: {'missing' if not Path(path).exists() else 'not a readable image'}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def write_image(path: Path, array: np.ndarray) -> None:
+    """An RGB image (HxWx3) or a map of class indices (HxW, uint8), atomically, in the format of the suffix."""
+    pixels = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if array.ndim == 3 else array
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), pixels):
+            raise DataError(f"{path}: could not be written")
 
 
 def read_index_png(path: Path) -> np.ndarray:

@@ -22,6 +22,7 @@ from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.prepare import folders_with
 from segbench.errors import DataError
+from segbench.io import atomic_path
 from segbench.registry import DATASETS
 
 # The paper's Table 2 column order. A third-party loader names the sides the other way round (its 3..8 are the
@@ -90,6 +91,10 @@ class Sitting(DatasetAdapter):
         if label.ndim != 2 or label.size == 0 or label.min() < 0 or label.max() > 255:
             raise DataError(f"{path}: M is not a 2-D map of class indices (shape {label.shape})")
         return label.astype(np.uint8)
+
+    def write_label(self, path: Path, label: np.ndarray) -> None:
+        with atomic_path(path) as tmp:
+            scipy.io.savemat(tmp, {"M": label})
 
 
 def _number(stem: str) -> tuple[int, str]:

@@ -18,7 +18,7 @@ from segbench.config import Split
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Problem, Sample, require_folder
 from segbench.data.prepare import folders_with
-from segbench.data.readers import read_rgb
+from segbench.data.readers import read_rgb, write_image
 from segbench.errors import DataError
 from segbench.registry import DATASETS
 
@@ -72,6 +72,9 @@ class SUIM(DatasetAdapter):
 
     def read_label(self, path: Path) -> np.ndarray:
         return decode_mask(read_rgb(path))
+
+    def write_label(self, path: Path, label: np.ndarray) -> None:
+        write_image(path, np.asarray(self.palette, np.uint8)[label])
 
     def align(self, image: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if label.shape != image.shape[:2]:

@@ -20,8 +20,10 @@ def labels_at(logits, size: tuple[int, int]) -> np.ndarray:
 
 
 def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample], batch_size: int,
-             loss_fn=None, progress: bool = False) -> dict:
-    """The confusion matrix over ``samples`` at native resolution, and the mean loss at the input size."""
+             loss_fn=None, progress: bool = False, on_prediction=None) -> dict:
+    """The confusion matrix over ``samples`` at native resolution, and the mean loss at the input size.
+
+    ``on_prediction(sample, image, label, prediction)``, if given, sees every image with its native class map."""
     input_size = tuple(model.input_shape[1:3])
     cm = np.zeros((adapter.num_classes, adapter.num_classes), np.int64)
     # A void label outside the class range (255, -1) is "don't care" and dropped; one inside it is a class the paper
@@ -35,15 +37,21 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
         pairs = [read_pair(adapter, sample) for sample in batch]
         small = [resize_pair(image, label, input_size) for image, label in pairs]
         images = np.stack([image for image, _ in small])
-        logits = model.predict_on_batch(images)  # compiled, and no autograd tape on torch
+        # The last batch is padded to full size: one compiled shape on JAX, and a batch that divides over devices.
+        padded = np.concatenate([images, np.repeat(images[-1:], batch_size - len(images), axis=0)])
+        logits = model.predict_on_batch(padded)[:len(images)]  # compiled, and no autograd tape on torch
         if loss_fn is not None:
             targets = np.stack([label for _, label in small]).astype(np.int32)
-            losses.append(float(ops.convert_to_numpy(loss_fn(targets, logits))))
-        for sample, (_, label), sample_logits in zip(batch, pairs, logits):
+            # call(), not __call__: under tf.distribute the latter divides by the replicas, for summed gradients.
+            losses.append(float(ops.convert_to_numpy(loss_fn.call(targets, logits))))
+        for sample, (image, label), sample_logits in zip(batch, pairs, logits):
+            prediction = labels_at(sample_logits, label.shape[:2])
             try:
-                cm += confusion_matrix(label, labels_at(sample_logits, label.shape[:2]), cm.shape[0], dropped)
+                cm += confusion_matrix(label, prediction, cm.shape[0], dropped)
             except ValueError as exc:
                 raise DataError(f"{sample.id}: {exc}") from None
+            if on_prediction is not None:
+                on_prediction(sample, image, label, prediction)
         if bar is not None:
             bar.add(len(batch))
     return {"confusion_matrix": cm, "loss": float(np.mean(losses)) if losses else None, "num_images": len(samples)}

@@ -15,7 +15,7 @@ import keras
 import yaml
 
 from segbench.config import Config
-from segbench.engine import checkpoint
+from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError
@@ -39,14 +39,19 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
             return None
         raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
                           "pass --force to replace it or --out for a new folder")
+    distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
+                                               "eval.batch_size": config.eval.batch_size})
     state = interrupted_state(run_dir, resolved, resume and not force)
     (run_dir / METRICS).unlink(missing_ok=True)
     write_yaml(run_dir / "config.yaml", resolved)
 
     keras.utils.set_random_seed(config.train.seed)
+    if config.train.deterministic:
+        distribute.make_deterministic()
     keras.config.set_dtype_policy(config.train.precision)
     try:
-        return _train_and_score(config, run_dir, state)
+        with distribute.scope(config.train.distribute) as replicas:
+            return _train_and_score(config, run_dir, state, replicas)
     finally:
         keras.config.set_dtype_policy("float32")  # the policy is global: leave none behind for the next run
 
@@ -70,11 +75,13 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | Non
     return state
 
 
-def _train_and_score(config: Config, run_dir: Path, state: dict | None) -> Path:
+def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas: int) -> Path:
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
-          f"{config.train.epochs} epochs, {config.train.precision}", flush=True)
+          f"{config.train.epochs} epochs, {config.train.precision}"
+          + (f", {replicas} replica{'s' * (replicas != 1)} ({config.train.distribute})" if config.train.distribute != "none" else ""),
+          flush=True)
     started = time.perf_counter()
     history, best = train(model, adapter, config, run_dir, resume=state)
     train_seconds = time.perf_counter() - started
@@ -88,7 +95,9 @@ def _train_and_score(config: Config, run_dir: Path, state: dict | None) -> Path:
 
     print(f"evaluating epoch {scored_epoch} on {config.eval.split}", flush=True)
     started = time.perf_counter()
-    scored = evaluate(model, adapter, adapter.samples(config.eval.split), config.eval.batch_size, progress=True)
+    samples = adapter.samples(config.eval.split)
+    keep = predictions.keeper(run_dir, samples, config.eval.figure_images)
+    scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True, on_prediction=keep)
     metrics = {
         "dataset": config.dataset.name,
         "model": config.model.name,
@@ -103,6 +112,7 @@ def _train_and_score(config: Config, run_dir: Path, state: dict | None) -> Path:
         "epochs": len(history),
         "scored_epoch": scored_epoch,
         "precision": config.train.precision,
+        "distribute": {"strategy": config.train.distribute, "replicas": replicas},
         "seconds": {"train": round(train_seconds, 2), "evaluate": round(time.perf_counter() - started, 2)},
         "environment": environment(),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),

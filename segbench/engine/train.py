@@ -68,7 +68,8 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     batches = SegmentationBatches(adapter, adapter.samples("train"), config.model.input_size,
                                   config.train.batch_size, shuffle=True, seed=config.train.seed,
                                   augment=config.train.augment, loss_ignore_index=config.train.ignore_index,
-                                  workers=config.train.workers, use_multiprocessing=config.train.use_multiprocessing)
+                                  workers=config.train.workers, use_multiprocessing=config.train.use_multiprocessing,
+                                  drop_last=config.train.distribute != "none")
     model.compile(optimizer=make_optimizer(config.train, len(batches)), loss=loss_fn)
     start, rows, best = 0, [], {}
     if resume:

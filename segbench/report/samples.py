@@ -28,13 +28,6 @@ def overlay(image: np.ndarray, label: np.ndarray, palette, alpha: float = 0.55) 
     return (image * (1 - alpha) + colourize(label, palette) * alpha).astype(np.uint8)
 
 
-def evenly_spaced(samples: list[Sample], count: int) -> list[Sample]:
-    """``count`` samples spread over the whole split rather than its first frames."""
-    if len(samples) <= count:
-        return samples
-    return [samples[i] for i in np.linspace(0, len(samples) - 1, count).round().astype(int)]
-
-
 def show_grid(adapter: DatasetAdapter, samples: list[Sample], out: Path, title: str, columns: int = 4) -> Path:
     """Write a PNG of the samples (image with label overlay) and a legend of the classes they contain."""
     pairs = [read_pair(adapter, sample) for sample in samples]

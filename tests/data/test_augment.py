@@ -62,6 +62,27 @@ def test_draws_depend_on_the_key_alone():
         assert not (jitter(image, label, other)[0] == first[0]).all()
 
 
+def test_a_pipeline_in_use_draws_what_a_fresh_one_draws():
+    image, label = stripes()
+    specs = [{"name": "ColorJitter", "p": 1.0}, {"name": "RandomScale", "scale_limit": [-0.5, 1.0], "p": 1.0},
+             {"name": "Rotate", "limit": 40, "p": 1.0}]
+    used = Augmentation(specs, 0)
+    for key in ((1, 0, 0), (1, 0, 1), (1, 1, 0)):
+        used(image, label, key)
+    for key in ((1, 0, 5), (1, 0, 1)):
+        expected = Augmentation(specs, 0)(image, label, key)
+        assert all((a == b).all() for a, b in zip(used(image, label, key), expected))
+
+
+def test_uint8_labels_stay_uint8_with_the_values_of_int32_ones():
+    image, label = stripes()
+    augment = Augmentation([{"name": "Affine", "rotate": [-30, 30], "p": 1.0}], label_fill=7)
+    small, wide = augment(image, label, (0, 0, 3))[1], augment(image, label.astype(np.int32), (0, 0, 3))[1]
+    assert small.dtype == np.uint8 and wide.dtype == np.int32 and (small == wide).all()
+    assert (small == 7).any()  # the uncovered corners got the fill
+    assert Augmentation(augment.specs, label_fill=-1)(image, label, (0, 0, 3))[1].dtype == np.int32
+
+
 @pytest.mark.parametrize("augment, message", [
     ("[{name: HorizontalFlp}]", r"transform 1: unknown transform 'HorizontalFlp' \(did you mean 'HorizontalFlip'\?\)"),
     ("[{name: HorizontalFlip}, {name: RandomScale, scale_limit: [1, 2, 3]}]",

@@ -27,7 +27,7 @@ def test_batches_at_input_size(data):
     assert len(batches) == 3
     images, labels = batches[0]
     assert images.shape == (4, 32, 48, 3) and images.dtype == np.uint8
-    assert labels.shape == (4, 32, 48) and labels.dtype == np.int32
+    assert labels.shape == (4, 32, 48) and labels.dtype == np.uint8  # the loss casts them on the device
     assert batches[2][0].shape[0] == 2  # the last batch holds the remainder
 
 
@@ -109,12 +109,18 @@ def test_augmented_batches_repeat_per_seed_and_epoch(data):
     first, second = epochs(augmented(data))
     images, labels = first[0]
     assert images.shape == (2, 32, 48, 3) and images.dtype == np.uint8
-    assert labels.shape == (2, 32, 48) and labels.dtype == np.int32
+    assert labels.shape == (2, 32, 48) and labels.dtype == np.uint8
     again = epochs(augmented(data))
     assert same(first, again[0]) and same(second, again[1])
     assert not same(first, epochs(augmented(data, seed=1), 1)[0])
     unshuffled = epochs(augmented(data, shuffle=False))
     assert not same(*unshuffled)  # the same samples in the same order, augmented anew
+
+
+def test_labels_are_int32_where_a_label_value_does_not_fit_uint8(data):
+    images, labels = augmented(data, loss_ignore_index=-1)[0]
+    assert labels.dtype == np.int32 and images.dtype == np.uint8
+    assert (labels == augmented(data)[0][1]).all()  # the same values
 
 
 def test_augmented_batches_end_at_input_size_with_class_labels(data):
@@ -150,3 +156,12 @@ def test_workers_draw_what_the_main_process_draws(data, use_multiprocessing):
         adapter.on_epoch_begin()
         assert same(list(adapter.get_numpy_iterator()), expected[epoch])
         adapter.on_epoch_end()
+
+
+def test_drop_last_leaves_out_only_the_incomplete_batch(data):
+    samples = data.samples("train")[:7]
+    kept = SegmentationBatches(data, samples, [32, 48], 3, drop_last=True)
+    assert len(kept) == 2 and [len(kept[i][0]) for i in range(2)] == [3, 3]
+    assert len(SegmentationBatches(data, samples, [32, 48], 3)) == 3
+    with pytest.raises(DataError, match="7 samples make no full batch of 8"):
+        SegmentationBatches(data, samples, [32, 48], 8, drop_last=True)

@@ -27,10 +27,13 @@ def test_a_model_that_copies_the_label_scores_perfectly_at_native_size(smoke_con
         input_shape = (None, height, width, 3)
 
         def predict_on_batch(self, images):
-            # evaluate() feeds images in sample order, so the oracle looks up the matching labels
-            return np.stack([np.eye(data.num_classes, dtype=np.float32)[next(truths)] for _ in images])
+            assert len(images) == 3  # the last, incomplete batch comes padded to full size
+            # evaluate() feeds images in sample order, so the oracle looks up the matching labels; padding gets 0s
+            return np.stack([np.eye(data.num_classes, dtype=np.float32)[next(truths, blank)] for _ in images])
 
     truths = iter([resize_pair(*data.load(s), (height, width))[1] for s in samples])
+    blank = np.zeros((height, width), int)
+    assert len(samples) % 3
     scored = evaluate(Oracle(), data, samples, batch_size=3)
     cm = scored["confusion_matrix"]
     native = [data.load(s)[1] for s in samples]
@@ -68,3 +71,33 @@ def test_void_outside_the_class_range_is_not_counted(smoke_config):
     labels = [dontcare.load(s)[1] for s in samples]
     assert cm.shape == (4, 4)
     assert cm.sum() == sum(int((label != 255).sum()) for label in labels)
+
+
+def test_on_prediction_sees_every_image_with_the_class_map_that_was_scored(smoke_config):
+    cfg = load_config(smoke_config)
+    data = DATASETS.get("synthetic")(cfg.dataset)
+    samples = data.samples("test")
+    height, width = cfg.model.input_size
+
+    class Stripes:  # class 1 on the left half of the input, class 2 on the right
+        input_shape = (None, height, width, 3)
+
+        def predict_on_batch(self, images):
+            logits = np.zeros((len(images), height, width, data.num_classes), np.float32)
+            logits[:, :, : width // 2, 1] = 1.0
+            logits[:, :, width // 2:, 2] = 1.0
+            return logits
+
+    seen = []
+    scored = evaluate(Stripes(), data, samples, batch_size=3,
+                      on_prediction=lambda sample, image, label, prediction: seen.append((sample, image, label,
+                                                                                          prediction)))
+    assert [s for s, *_ in seen] == samples  # every image once, in order, including the short last batch
+    cm = np.zeros_like(scored["confusion_matrix"])
+    for sample, image, label, prediction in seen:
+        native_image, native_label = data.load(sample)
+        assert (image == native_image).all() and (label == native_label).all()
+        assert prediction.shape == label.shape  # native resolution, not the input size
+        assert set(np.unique(prediction)) == {1, 2}
+        cm += confusion_matrix(label, prediction, data.num_classes)
+    assert (cm == scored["confusion_matrix"]).all()

@@ -1,36 +1,57 @@
-"""Every CamVid paper config runs end to end on two real frames (tiny input, one epoch, no pretrained files)."""
-
-from pathlib import Path
+"""Every paper config, at CI size (configs/smoke/<dataset>/), runs end to end: on real CamVid frames where
+../shared/data has them, and otherwise on synthetic scenes written in the dataset's exact format."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from segbench.config import load_config
+from segbench.data.imitation import imitate
 from segbench.engine.run import execute
+from segbench.engine.sweep import PAPER_ROWS
+from segbench.errors import ConfigError
+from segbench.registry import DATASETS, MODELS
+from conftest import SHARED_DATA
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "camvid"
-ROWS = ["segnet", "vgg_unet", "resnet50_unet", "mobilenet_unet", "resnet50_pspnet", "psp_pretrained"]
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+IMITATION_SIZE = (60, 80)
 
 
-@pytest.mark.parametrize("row", ROWS)
-def test_camvid_paper_config_on_real_frames(shared_data, tmp_path, row):
-    overrides = [f"dataset.root={shared_data / 'camvid'}", "dataset.subset=2", "model.input_size=[64,96]",
-                 "train.epochs=1", "train.batch_size=2", "model.encoder_weights=null", f"output.dir={tmp_path}"]
-    if row == "psp_pretrained":
-        overrides.append("model.weights=null")  # the ADE20K release cannot be fetched here
-    execute(load_config(CONFIGS / f"{row}.yaml", overrides))
+@pytest.fixture(scope="session")
+def roots(tmp_path_factory) -> dict[str, tuple[Path, tuple[int, int]]]:
+    """Per dataset, a root for its configs and the native size of its test labels there."""
+    found = {}
+    for name in ("camvid", "sitting", "suim"):
+        if name == "camvid" and (SHARED_DATA / "camvid" / "testannot").is_dir():
+            found[name] = SHARED_DATA / "camvid", (360, 480)
+            continue
+        root = tmp_path_factory.mktemp(name)
+        config = load_config(CONFIGS / "smoke" / name / "segnet.yaml", [f"dataset.root={root}"])
+        imitate(DATASETS.get(name)(config.dataset), {"train": 4, "val": 2, "test": 2}, IMITATION_SIZE)
+        found[name] = root, IMITATION_SIZE
+    return found
+
+
+@pytest.mark.parametrize("dataset", ["camvid", "sitting", "suim"])
+@pytest.mark.parametrize("row", PAPER_ROWS)
+def test_paper_config_at_ci_size(roots, tmp_path, dataset, row):
+    root, (height, width) = roots[dataset]
+    config = load_config(CONFIGS / "smoke" / dataset / f"{row}.yaml", [f"dataset.root={root}"])
+    paper = load_config(CONFIGS / dataset / f"{row}.yaml")
+    assert (config.dataset.name, config.model.name) == (paper.dataset.name, paper.model.name)
+    config.output.dir = str(tmp_path)
+    execute(config)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert len(metrics["classes"]) == 12 and metrics["classes"][11] == "Unlabelled"
-    assert sum(map(sum, metrics["confusion_matrix"])) == 2 * 360 * 480  # two test frames at native resolution
+    assert metrics["classes"] == list(DATASETS.get(dataset).classes)
+    assert metrics["epochs"] == 1
+    test_images = min(2, len(DATASETS.get(dataset)(config.dataset).list_pairs("test")))
+    assert sum(map(sum, metrics["confusion_matrix"])) == test_images * height * width  # native resolution
 
 
 def test_psp_pretrained_without_the_release_file_stops_in_one_line(tmp_path):
-    from segbench.errors import ConfigError
-
-    config = load_config(CONFIGS / "psp_pretrained.yaml", [f"output.dir={tmp_path}", "model.input_size=[64,96]",
-                                                            "dataset.root=/nonexistent"])
+    config = load_config(CONFIGS / "camvid" / "psp_pretrained.yaml", [f"output.dir={tmp_path}",
+                                                                      "model.input_size=[64,96]",
+                                                                      "dataset.root=/nonexistent"])
     with pytest.raises(ConfigError, match=r"model.weights: datasets/weights/pspnet50_ade20k.h5 does not exist"):
-        from segbench.registry import MODELS
-
         MODELS.get("pspnet_50")(config.model, 12)

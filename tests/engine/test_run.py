@@ -26,7 +26,7 @@ def finished(tmp_path_factory, smoke_config):
 def test_run_folder_holds_every_file_and_no_debris(finished):
     _, out = finished
     assert sorted(p.name for p in out.iterdir()) == ["best.weights.h5", "config.yaml", "history.csv",
-                                                     "metrics.json", "model.weights.h5"]
+                                                     "metrics.json", "model.weights.h5", "predictions"]
 
 
 def test_metrics_are_exact_and_at_native_resolution(finished):

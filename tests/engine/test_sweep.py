@@ -44,3 +44,17 @@ def test_sweep_arguments(capsys):
     assert main(["sweep", "configs/smoke/segnet.yaml", "--suite", "camvid"]) == 2
     assert main(["sweep", "configs/smoke/segnet.yaml", "--seeds", "0"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 3
+
+
+def test_a_suite_sweep_ends_in_the_papers_table(fake_run, tmp_path, capsys):
+    results = tmp_path / "r"
+    fake_run(results / "sitting" / "segnet", "sitting", [0.5] * 15)
+    # Refused before any work on TensorFlow, so every run fails at once and the table is all that is left to see.
+    assert main(["sweep", "--suite", "sitting", "--results", str(results),
+                 "--set", "train.distribute=data_parallel"]) == 1
+    out, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == len(PAPER_ROWS)
+    table = (results / "sitting" / "table.md").read_text()
+    assert f"{results / 'sitting' / 'table.md'}\n\n{table}" in out
+    assert "1 of 6 rows are ours" in table
+    assert all((results / "sitting" / f"table.{fmt}").is_file() for fmt in ("csv", "tex"))

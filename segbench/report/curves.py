@@ -1,0 +1,87 @@
+"""Per run: its training curves (from ``history.csv``) and its normalised confusion matrix (from
+``metrics.json``), written into the run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from segbench.errors import DataError  # noqa: E402
+from segbench.io import atomic_path  # noqa: E402
+
+CURVES, CONFUSION = "curves.png", "confusion.png"
+
+
+def plot_curves(run_dir: Path, metrics: dict) -> Path:
+    """Loss and val loss, and val mIoU, per epoch; the epoch that was scored is marked."""
+    path = run_dir / "history.csv"
+    try:
+        history = pd.read_csv(path)
+        epochs, loss, val_loss, val_miou = (history[c] for c in ("epoch", "loss", "val_loss", "val_miou"))
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    left.plot(epochs, loss, marker=".", label="loss")
+    left.plot(epochs, val_loss, marker=".", label="val loss")
+    left.set(xlabel="epoch", ylabel="loss", title="Loss")
+    left.legend(frameon=False)
+    right.plot(epochs, 100 * val_miou, marker=".", color="tab:green")
+    right.set(xlabel="epoch", ylabel="val mIoU (%)", title="Validation mIoU (paper protocol)")
+    scored = metrics.get("scored_epoch")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if scored:
+            ax.axvline(scored, color="0.5", linestyle="--", linewidth=1, label=f"scored epoch ({scored})")
+    if scored:
+        right.legend(frameon=False)
+    fig.suptitle(_title(run_dir, metrics), fontsize=11)
+    return _save(fig, run_dir / CURVES)
+
+
+def plot_confusion(run_dir: Path, metrics: dict) -> Path:
+    """The confusion matrix with each ground-truth row in percent of its pixels (a row without any stays blank)."""
+    counts = np.asarray(metrics.get("confusion_matrix", []), dtype=float)
+    classes = metrics["classes"]
+    if counts.shape != (len(classes), len(classes)):
+        raise DataError(f"{run_dir / 'metrics.json'}: confusion_matrix missing or not "
+                        f"{len(classes)}x{len(classes)}")
+    share = normalised(counts)
+    size = 2.5 + 0.45 * len(classes)
+    fig, ax = plt.subplots(figsize=(size + 1.2, size), layout="constrained")
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=100)
+    ticks = range(len(classes))
+    ax.set_xticks(ticks, classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(ticks, classes, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="ground truth")
+    for (row, col), value in np.ndenumerate(share):
+        if not np.isnan(value):
+            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                    color="white" if value > 60 else "black")
+    fig.colorbar(image, ax=ax, label="% of the ground-truth pixels", shrink=0.8)
+    ax.set_title(f"{_title(run_dir, metrics)}, {metrics.get('split', '?')} split", fontsize=10)
+    return _save(fig, run_dir / CONFUSION)
+
+
+def normalised(counts: np.ndarray) -> np.ndarray:
+    """Each row as percent of its sum; NaN for a row without pixels (a class absent from the labels)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100 * counts / counts.sum(axis=1, keepdims=True)
+
+
+def _title(run_dir: Path, metrics: dict) -> str:
+    return f"{run_dir.parent.name}/{run_dir.name}: {metrics['model']} on {metrics['dataset']}"
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    return path

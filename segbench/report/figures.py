@@ -1,0 +1,68 @@
+"""Qualitative figures like the paper's Figures 1-3: for a few fixed test images, the input, the ground truth and
+each model's prediction in the dataset palette, drawn from the predictions the runs saved (never re-computed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from segbench.io import atomic_path  # noqa: E402
+from segbench.report.samples import colourize  # noqa: E402
+
+CELL_INCHES = 2.1
+SUFFIXES = (".png", ".pdf")
+
+
+def qualitative(title: str, classes, palette, columns: list[tuple[str, dict]], out: Path) -> list[Path]:
+    """Write ``out`` as .png and .pdf: one row per image the first column's run kept, one column each for the
+    input, the ground truth and every ``(method, kept predictions)``; a legend of every class below."""
+    first = columns[0][1]
+    names = list(first)
+    height, width = first[names[0]]["label"].shape[:2]
+    ncol = _legend_columns(classes)
+    legend_rows = -(-len(classes) // ncol)
+    fig, axes = plt.subplots(len(names), 2 + len(columns), squeeze=False, layout="constrained",
+                             figsize=(CELL_INCHES * (2 + len(columns)),
+                                      CELL_INCHES * height / width * len(names) + 0.6 + 0.25 * legend_rows))
+    headers = ["Input", "Ground truth", *(method for method, _ in columns)]
+    for number, (row, name) in enumerate(zip(axes, names)):
+        panels = [first[name]["input"], colourize(first[name]["label"], palette),
+                  *(colourize(kept[name]["pred"], palette) if name in kept else None for _, kept in columns)]
+        for ax, panel, header in zip(row, panels, headers):
+            _panel(ax, panel)
+            if number == 0:
+                ax.set_title(header, fontsize=10)
+        row[0].set_ylabel(name, fontsize=7)
+    handles = [Patch(facecolor=np.array(colour) / 255, edgecolor="0.4", label=name)
+               for name, colour in zip(classes, palette)]
+    # Matplotlib fills a legend column by column; this order makes it read row by row, in class order.
+    by_rows = [handles[r * ncol + c] for c in range(ncol) for r in range(legend_rows) if r * ncol + c < len(handles)]
+    fig.legend(handles=by_rows, loc="outside lower center", ncol=ncol, fontsize=9, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    written = []
+    for suffix in SUFFIXES:
+        with atomic_path(out.with_suffix(suffix)) as tmp:
+            fig.savefig(tmp, dpi=150)
+        written.append(out.with_suffix(suffix))
+    plt.close(fig)
+    return written
+
+
+def _panel(ax, image: np.ndarray | None) -> None:
+    # Ticks off but the frame kept (axis("off") would also hide the row's image name).
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if image is None:
+        ax.text(0.5, 0.5, "not kept\nby this run", ha="center", va="center", fontsize=8, transform=ax.transAxes)
+    else:
+        ax.imshow(image, interpolation="nearest")
+
+
+def _legend_columns(classes) -> int:
+    return min(len(classes), 8 if max(map(len, classes)) < 12 else 4)

@@ -1,0 +1,84 @@
+"""The README of one dataset's report: links to the table, the figure and the runs, and the recipe and
+environment each run had (from its ``config.yaml`` and ``metrics.json``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from segbench.errors import DataError
+from segbench.io import write_text
+from segbench.report.curves import CONFUSION, CURVES
+from segbench.report.paper import METHODS, TABLES
+from segbench.report.table import Comparison, markdown
+
+
+def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], metrics: dict[str, list[dict]],
+           folder: Path, formats, figure: list[Path]) -> Path:
+    """Write ``folder/README.md``; ``runs`` and ``metrics`` are per config stem, in the table's row order."""
+    table = TABLES[dataset]
+    links = " · ".join(f"[table.{fmt}](table.{fmt})" for fmt in formats)
+    parts = [f"# {table.title}: the paper's Table {table.number} and ours", "",
+             f"Written by `segbench report`. The table as {links}.", ""]
+    parts += [markdown(comparison), ""]
+    if figure:
+        parts += ["## Qualitative results", "", f"![{table.title}: predictions](figure.png)", "",
+                  "Input, ground truth and each model's prediction on the same test images (from each row's first "
+                  "run, drawn from the predictions it saved at evaluation); [PDF](figure.pdf).", ""]
+    else:
+        parts += ["No run of this dataset saved predictions (`eval.figure_images`), so there is no figure.", ""]
+    rows = [_run_row(METHODS[stem], run, m, folder) for stem in runs for run, m in zip(runs[stem], metrics[stem])]
+    parts += ["## Runs: recipe and environment", ""]
+    if rows:
+        parts += ["From each run's `config.yaml` and `metrics.json`. `images` is how many test images were scored; "
+                  "a `subset` marks a smoke run on part of the data.", "",
+                  pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True), ""]
+    else:
+        parts += ["No finished runs yet: `segbench sweep --suite " + dataset + "`, then `segbench report` again.", ""]
+    path = folder / "README.md"
+    write_text(path, "\n".join(parts))
+    return path
+
+
+def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:
+    config = _config(run)
+    train, model, data = config.get("train", {}), config.get("model", {}), config.get("dataset", {})
+    env = metrics.get("environment", {})
+    link = Path(os.path.relpath(run, folder)).as_posix()
+    return {
+        "Method": method,
+        "run": f"[{run.name}]({link}/)",
+        "seed": metrics.get("seed", "?"),
+        "model": metrics["model"],
+        "input": "x".join(map(str, model.get("input_size", ["?"]))),
+        "encoder weights": model.get("encoder_weights") or "none",
+        "epochs (scored)": f"{metrics.get('epochs', '?')} ({metrics.get('scored_epoch', '?')})",
+        "batch": train.get("batch_size", "?"),
+        "optimiser": train.get("optimizer", "?"),
+        "lr": train.get("learning_rate", "?"),
+        "schedule": _schedule(train),
+        "images": metrics.get("num_images", "?"),
+        "subset": data.get("subset") or "-",
+        "backend": env.get("backend", "?"),
+        "Keras": env.get("keras", "?"),
+        "devices": ", ".join(env.get("devices", [])) or "?",
+        "plots": f"[curves]({link}/{CURVES}) · [confusion]({link}/{CONFUSION})",
+    }
+
+
+def _config(run: Path) -> dict:
+    path = run / "config.yaml"
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from None
+
+
+def _schedule(train: dict) -> str:
+    schedule = train.get("schedule", "?")
+    text = f"poly {train.get('poly_power')}" if schedule == "poly" else schedule
+    warmup = train.get("warmup_epochs")
+    return f"{text}, warm-up {warmup:g} epoch" if warmup else text

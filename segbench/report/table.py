@@ -1,0 +1,129 @@
+"""One of the paper's tables with our runs set beside it, as Markdown, CSV and LaTeX.
+
+Rows are the paper's methods in its order, columns its mIoU, fIoU and class headers, in percent. Each of our
+figures carries its difference to the paper's (ours - paper); several seeds give mean ± std; a row without a
+finished run shows '-'.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from segbench.errors import DataError
+from segbench.report.paper import METHODS, TABLES
+
+STANDARD = "mIoU (standard)"
+FORMATS = ("md", "csv", "tex")
+
+
+def scores(metrics: dict, dataset: str, source: Path) -> dict[str, float]:
+    """One run's figures in percent under the paper's headers, and its standard-protocol mIoU."""
+    headers = TABLES[dataset].headers
+    per_class = dict(zip(metrics["classes"], metrics["per_class_iou"]))
+    if metrics["dataset"] != dataset or list(per_class) != list(headers):
+        raise DataError(f"{source}: a {metrics['dataset']} run with classes {', '.join(metrics['classes'])}, "
+                        f"not the {dataset} classes of the paper's Table {TABLES[dataset].number}")
+    figures = {"mIoU": metrics["miou"], "fIoU": metrics["fiou"], STANDARD: metrics["standard"]["miou"],
+               **{headers[name]: iou for name, iou in per_class.items()}}
+    return {column: 100 * value for column, value in figures.items()}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The paper's table and ours, both indexed by the paper's method names in its order."""
+
+    dataset: str
+    paper: pd.DataFrame  # mIoU, fIoU and the class headers
+    mean: pd.DataFrame  # the paper's columns and STANDARD; NaN where a method has no run
+    std: pd.DataFrame  # NaN with fewer than two seeds
+    seeds: pd.Series  # runs per method, 0 where none
+
+    @property
+    def delta(self) -> pd.DataFrame:
+        # Against our figure as printed, so that ours - delta gives back the paper's; + 0.0 turns -0.00 into 0.00.
+        return (self.mean[self.paper.columns].round(2) - self.paper).round(2) + 0.0
+
+    @property
+    def ours(self) -> int:
+        return int((self.seeds > 0).sum())
+
+
+def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, float]]]) -> Comparison:
+    """``runs``: config stem -> the ``scores`` of its runs, one per seed."""
+    columns = [*paper.columns, STANDARD]
+    by_method = {METHODS[stem]: pd.DataFrame(scored, columns=columns, dtype=float) for stem, scored in runs.items()}
+    frames = [by_method.get(method, pd.DataFrame(columns=columns, dtype=float)) for method in paper.index]
+    return Comparison(dataset, paper,
+                      mean=pd.DataFrame([frame.mean() for frame in frames], index=paper.index),
+                      std=pd.DataFrame([frame.std() for frame in frames], index=paper.index),
+                      seeds=pd.Series([len(frame) for frame in frames], index=paper.index))
+
+
+def caption(c: Comparison) -> str:
+    table = TABLES[c.dataset]
+    missing = [method for method, n in c.seeds.items() if n == 0]
+    return (f"{c.ours} of {len(c.paper)} rows are ours"
+            + (f" ({', '.join(missing)}: no finished run yet, shown as -)" if missing else "")
+            + ". IoU in %, paper protocol (every class in the mean, void and background included). Each method's "
+            "row is ours, a cell reading ours (ours - paper), mean ± std where there are several seeds; the row "
+            f"below it, (paper), is Table {table.number} of the paper. {STANDARD} leaves out the void class, where "
+            "the dataset has one, and classes absent from both labels and predictions; the paper has no such figure.")
+
+
+def _cell(mean: float, std: float, delta: float | None = None) -> str:
+    if math.isnan(mean):
+        return "-"
+    text = f"{mean:.2f}" + ("" if math.isnan(std) else f" ± {std:.2f}")
+    return text if delta is None else f"{text} ({delta:+.2f})"
+
+
+def text_table(c: Comparison) -> pd.DataFrame:
+    """For Markdown and LaTeX: our row, then the paper's, per method; then STANDARD and the seeds."""
+    delta = c.delta
+    rows = []
+    for method in c.paper.index:
+        ours = {"Method": method}
+        ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col], delta.at[method, col])
+                     for col in c.paper.columns})
+        ours[STANDARD] = _cell(c.mean.at[method, STANDARD], c.std.at[method, STANDARD])
+        ours["seeds"] = str(c.seeds[method]) if c.seeds[method] else "-"
+        paper = {"Method": "(paper)", **{col: f"{value:.2f}" for col, value in c.paper.loc[method].items()},
+                 STANDARD: "", "seeds": ""}
+        rows += [ours, paper]
+    return pd.DataFrame(rows)
+
+
+def render_md(c: Comparison) -> str:
+    return f"# Table {TABLES[c.dataset].number}, {TABLES[c.dataset].title}: ours beside the paper's\n\n" + markdown(c)
+
+
+def markdown(c: Comparison) -> str:
+    """The caption and the table, without a title."""
+    table = text_table(c)
+    return (f"{caption(c)}\n\n" + table.to_markdown(index=False, disable_numparse=True,
+                                                       colalign=("left",) + ("right",) * (len(table.columns) - 1))
+            + "\n")
+
+
+def render_csv(c: Comparison) -> str:
+    """Our figures first, under exactly the paper's header (Method, mIoU, fIoU, classes); then the seeds, the
+    standard mIoU, and the std, the paper's figure and the difference of each column."""
+    frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[[STANDARD]],
+                       c.std.add_suffix(" std"), c.paper.add_suffix(" paper"), c.delta.add_suffix(" delta")], axis=1)
+    return frame.rename_axis("Method").to_csv(float_format="%.2f", na_rep="-")
+
+
+def render_tex(c: Comparison) -> str:
+    table = TABLES[c.dataset]
+    frame = text_table(c)
+    return frame.to_latex(index=False, escape=True, column_format="l" + "r" * (len(frame.columns) - 1),
+                          caption=f"{table.title}: ours beside the paper's Table {table.number}. "
+                                  + caption(c).replace("%", r"\%"),  # escape=True leaves the caption as it is
+                          label=f"tab:{c.dataset}")
+
+
+RENDER = {"md": render_md, "csv": render_csv, "tex": render_tex}

@@ -1,0 +1,78 @@
+"""``segbench bench`` as a user meets it: one-line errors, and the figures it prints and writes."""
+
+import json
+
+import pytest
+
+from segbench.bench import suite
+from segbench.cli import main
+
+
+def one_error_line(argv, capsys) -> str:
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("segbench: error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bench", "model", "segnt"], "unknown model 'segnt' (did you mean 'segnet'?)"),
+    (["bench", "model", "segnet", "--input-size", "90x128"], "multiples of 16"),
+    (["bench", "model", "segnet", "--batch", "0"], "--batch 0: must be at least 1"),
+    (["bench", "model", "segnet", "--peak-tflops", "-1"], "--peak-tflops -1.0: must be positive"),
+    (["bench", "model", "segnet", "--peer", "/nowhere/peer.json"], "/nowhere/peer.json: no such peer file"),
+    (["bench", "loader", "camvd"], "unknown dataset 'camvd' (did you mean 'camvid'?)"),
+    (["bench", "loader", "camvid", "--root", "/nowhere/camvid"], "/nowhere/camvid: no such folder"),
+    (["bench", "loader", "synthetic", "--config", "/nowhere.yaml"], "/nowhere.yaml: no such config file"),
+    (["bench", "metrics", "--images", "0"], "--images 0: must be at least 1"),
+    (["bench", "suite", "--suite", "camvid", "--set", "train.epoch=1"], "unknown key 'train.epoch'"),
+], ids=["model", "size", "batch", "peak", "peer", "dataset", "root", "config", "images", "override"])
+def test_bad_input_is_one_line(argv, message, capsys):
+    assert message in one_error_line(argv, capsys)
+
+
+def test_bench_model_end_to_end(cli):
+    done = cli("bench", "model", "segnet", "--input-size", "32x32", "--batch", "2", "--steps", "2", "--repeats", "1",
+               "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["model"] == "segnet" and result["input_size"] == [32, 32] and result["batch"] == 2
+    for part in ("train", "infer"):
+        assert result[part]["images_per_s"]["median"] > 0 and result[part]["steps"] == 2
+    assert 0 < result["latency_ms"]["median"] <= result["latency_ms"]["p95"] <= result["latency_ms"]["max"]
+    assert result["parameters"] > 0 and result["flops_per_image"] > 0
+    assert result["device"]["kind"] in ("cpu", "gpu") and result["backend"] in result["versions"]
+    if result["device"]["kind"] == "cpu":
+        assert result["utilisation"] == {"train": None, "infer": None} and result["peak_memory_bytes"] is None
+
+
+def test_bench_loader_with_a_model(tmp_path, capsys):
+    out = tmp_path / "loader.json"
+    assert main(["bench", "loader", "synthetic", "--set", "num_images={train: 8, val: 2, test: 2}",
+                 "--input-size", "32x48", "--batch", "2", "--workers", "0,2", "--epochs", "1",
+                 "--model", "segnet", "--steps", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "synthetic train (8 images from datasets/synthetic) at 32x48, batch 2: HorizontalFlip" in printed
+    result = json.loads(out.read_text())
+    assert [row["workers"] for row in result["rows"]] == [0, 2]
+    assert [row["kind"] for row in result["rows"]] == ["main process", "processes"]
+    for row in result["rows"]:
+        assert row["images_per_s"]["median"] > 0 and 0 <= row["data_wait"]["share"] <= 1
+        assert row["data_wait"]["steps"] == 1  # 3 batches of 2: two warm-up steps, one timed
+
+
+def test_bench_metrics_json(tmp_path, capsys):
+    assert main(["bench", "metrics", "--size", "24x32", "--images", "2", "--repeats", "1", "--json",
+                 "--out", str(tmp_path / "metrics.json")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "metrics.json").read_text()) and printed["ratio"] > 0
+
+
+def test_bench_suite_writes_json_and_markdown(measured, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(suite, "measure_apart", lambda entry, *_: measured(entry["model"], batch=entry["batch"]))
+    assert main(["bench", "suite", "--suite", "camvid", "--cpu", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.rstrip().endswith(f"{tmp_path / 'h200-jax.json'}\n{tmp_path / 'h200-jax.md'}")
+    document = json.loads((tmp_path / "h200-jax.json").read_text())
+    assert len(document["results"]) == 6 and document["overrides"] == list(suite.CPU_OVERRIDES)
+    assert (tmp_path / "h200-jax.md").read_text().count("| camvid/") == 6

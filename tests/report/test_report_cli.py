@@ -1,0 +1,17 @@
+def test_report_writes_the_tables_it_is_asked_for_and_lists_them(cli, tmp_path, fake_run):
+    run = fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.3] * 12)
+    out = tmp_path / "o" / "camvid"
+    done = cli("report", "--suite", "camvid", "--results", tmp_path, "--formats", "md,csv", "--out", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split()
+    assert str(out / "table.md") in listed and str(out / "table.csv") in listed
+    assert not (out / "table.tex").exists()
+    assert (out / "figure.png").exists() and (run / "curves.png").exists()
+
+
+def test_bad_arguments_are_one_line_and_exit_2(cli, tmp_path):
+    done = cli("report", "--suite", "camvid", "--results", tmp_path / "nope")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"segbench: error: {tmp_path / 'nope'}: no such folder"]
+    done = cli("report", "--suite", "camvid", "--formats", "md,pdf")
+    assert done.returncode == 2 and "expected a comma-separated list of md, csv, tex, got 'md,pdf'" in done.stderr

@@ -1,0 +1,129 @@
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from segbench.errors import DataError
+from segbench.registry import DATASETS, load_builtins
+from segbench.report.curves import CONFUSION, CURVES
+from segbench.report.paper import METHODS, PAPER_DIR, TABLES
+from segbench.report.suite import finished_runs, report
+from segbench.report.table import FORMATS
+
+SHARED_PAPER = PAPER_DIR.parents[2] / "shared" / "paper"
+
+
+def paper_layout(dataset: str) -> pd.DataFrame:
+    """The paper's table from ../shared/paper when it is there (the source), else the project's copy."""
+    folder = SHARED_PAPER if (SHARED_PAPER / TABLES[dataset].file).is_file() else PAPER_DIR
+    return pd.read_csv(folder / TABLES[dataset].file)
+
+
+def markdown_rows(text: str, header_word: str) -> list[dict[str, str]]:
+    """The rows of the Markdown table whose header line holds ``header_word``, as {header: cell}."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|") and header_word in line)
+    cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines[start:]
+             if line.startswith("|")]
+    end = next((i for i, line in enumerate(lines[start:]) if not line.startswith("|")), len(lines) - start)
+    return [dict(zip(cells[0], row)) for row in cells[2:end]]
+
+
+def test_finished_runs_prefers_the_seed_folders_in_seed_order(tmp_path, fake_run):
+    ious = [0.1] * 12
+    for seed in (10, 2):
+        fake_run(tmp_path / "camvid" / f"segnet-seed{seed}", "camvid", ious, seed=seed)
+    fake_run(tmp_path / "camvid" / "segnet", "camvid", ious)  # the same config once more, without a seed
+    fake_run(tmp_path / "camvid" / "vgg_unet", "camvid", ious)
+    (tmp_path / "camvid" / "resnet50_unet").mkdir()  # started, not finished
+    fake_run(tmp_path / "camvid" / "segnet-seed3-old", "camvid", ious)  # not a seed folder
+    runs = finished_runs(tmp_path, "camvid")
+    assert list(runs) == list(METHODS)
+    assert [p.name for p in runs["segnet"]] == ["segnet-seed2", "segnet-seed10"]
+    assert [p.name for p in runs["vgg_unet"]] == ["vgg_unet"]
+    assert runs["resnet50_unet"] == [] and runs["psp_pretrained"] == []
+
+
+def test_paper_suite_writes_three_tables_in_the_paper_layout(tmp_path, fake_run):
+    results = tmp_path / "results"
+    for dataset in TABLES:
+        n = len(TABLES[dataset].headers)
+        fake_run(results / dataset / "segnet-seed0", dataset, [0.2] * n, seed=0)
+        fake_run(results / dataset / "segnet-seed1", dataset, [0.4] * n, seed=1)
+        fake_run(results / dataset / "mobilenet_unet", dataset, [0.5] * n)
+    written = report("paper", results, results, FORMATS)
+    for dataset in TABLES:
+        folder = results / dataset
+        for name in ("table.md", "table.csv", "table.tex", "figure.png", "figure.pdf", "README.md"):
+            assert folder / name in written and (folder / name).stat().st_size > 0
+        paper = paper_layout(dataset)
+        ours = pd.read_csv(folder / "table.csv", na_values="-")
+        # Exactly the paper's columns first, its six rows in its order, and its numbers beside ours.
+        assert list(ours.columns[:len(paper.columns)]) == list(paper.columns)
+        assert list(ours["Method"]) == list(paper["Method"])
+        for column in paper.columns[1:]:
+            assert ours[f"{column} paper"].tolist() == pytest.approx(paper[column].tolist())
+        segnet = ours.set_index("Method").loc["SegNet"]
+        assert (segnet["mIoU"], segnet["seeds"]) == (pytest.approx(30.0), 2)
+        assert segnet["mIoU delta"] == pytest.approx(30.0 - paper.set_index("Method").at["SegNet", "mIoU"])
+        assert ours.set_index("Method")["seeds"].tolist().count(0) == 4
+        md = (folder / "table.md").read_text()
+        rows = markdown_rows(md, "Method")
+        assert list(rows[0])[:len(paper.columns)] == list(paper.columns)
+        assert [row["Method"] for row in rows[::2]] == list(paper["Method"])
+        assert {row["Method"] for row in rows[1::2]} == {"(paper)"}
+        assert [row["mIoU"] for row in rows[1::2]] == [f"{v:.2f}" for v in paper["mIoU"]]
+        assert "2 of 6 rows are ours" in md
+
+
+def test_each_run_gets_its_curves_and_confusion_matrix(tmp_path, fake_run):
+    run = fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8)
+    written = report("suim", tmp_path, tmp_path / "out", ("md",))
+    assert run / CURVES in written and run / CONFUSION in written
+    for name in (CURVES, CONFUSION):
+        assert (run / name).read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in (tmp_path / "out" / "suim").iterdir()) == ["README.md", "figure.pdf",
+                                                                              "figure.png", "table.md"]
+
+
+def test_the_readme_links_the_runs_and_states_recipe_and_environment(tmp_path, fake_run):
+    fake_run(tmp_path / "results" / "camvid" / "segnet", "camvid", [0.3] * 12)
+    report("camvid", tmp_path / "results", tmp_path / "out", FORMATS)
+    readme = (tmp_path / "out" / "camvid" / "README.md").read_text()
+    for link in ("(table.md)", "(table.csv)", "(table.tex)", "(figure.png)", "(figure.pdf)",
+                 "(../../results/camvid/segnet/)", "(../../results/camvid/segnet/curves.png)"):
+        assert link in readme
+    [row] = markdown_rows(readme, "optimiser")
+    assert (row["Method"], row["input"], row["optimiser"], row["lr"]) == ("SegNet", "64x96", "adam", "0.0005")
+    assert (row["batch"], row["epochs (scored)"], row["subset"]) == ("8", "3 (2)", "4")
+    assert row["schedule"] == "poly 0.9, warm-up 1 epoch"
+    assert (row["backend"], row["Keras"], row["devices"]) == ("tensorflow", "3.15.1", "cpu:0")
+
+
+def test_a_dataset_without_runs_gets_a_table_of_dashes_and_no_figure(tmp_path):
+    folder = tmp_path / "results" / "sitting"
+    folder.mkdir(parents=True)
+    (folder / "figure.png").write_bytes(b"from an earlier report")
+    written = report("sitting", tmp_path / "results", tmp_path / "results", FORMATS)
+    assert not (folder / "figure.png").exists()
+    assert sorted(p.name for p in written) == ["README.md", "table.csv", "table.md", "table.tex"]
+    assert "0 of 6 rows are ours" in (folder / "table.md").read_text()
+    assert "there is no figure" in (folder / "README.md").read_text()
+
+
+def test_a_missing_results_folder_is_named(tmp_path):
+    with pytest.raises(DataError, match="nope: no such folder"):
+        report("camvid", tmp_path / "nope", tmp_path, FORMATS)
+
+
+def test_the_figure_shows_the_palette_colours_of_the_predictions(tmp_path, fake_run):
+    load_builtins()
+    palette = DATASETS.get("suim").palette
+    fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8, prediction=2)  # all Plants/sea-grass
+    fake_run(tmp_path / "suim" / "vgg_unet", "suim", [0.3] * 8, prediction=6, kept=("f1",))  # Fish
+    report("suim", tmp_path, tmp_path, ("md",))
+    pixels = cv2.cvtColor(cv2.imread(str(tmp_path / "suim" / "figure.png")), cv2.COLOR_BGR2RGB).reshape(-1, 3)
+    share = {index: np.all(pixels == palette[index], axis=1).mean() for index in range(8)}
+    assert share[2] > 3 * share[1]  # green: a whole prediction panel, and more than the one ground-truth stripe
+    assert share[6] > 2 * share[1]  # yellow: one panel (VGG UNet kept f1 only)
+    assert share[1] > 0  # blue (Human divers): a stripe of the ground truth and a legend patch
