@@ -79,7 +79,7 @@ def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
-          f"{config.train.epochs} epochs, {config.train.precision}"
+          f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {config.train.precision}"
           + (f", {replicas} replica{'s' * (replicas != 1)} ({config.train.distribute})" if config.train.distribute != "none" else ""),
           flush=True)
     started = time.perf_counter()
