@@ -38,8 +38,9 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
         small = [resize_pair(image, label, input_size) for image, label in pairs]
         images = np.stack([image for image, _ in small])
         # The last batch is padded to full size: one compiled shape on JAX, and a batch that divides over devices.
-        padded = np.concatenate([images, np.repeat(images[-1:], batch_size - len(images), axis=0)])
-        logits = model.predict_on_batch(padded)[:len(images)]  # compiled, and no autograd tape on torch
+        if len(images) < batch_size:
+            images = np.concatenate([images, np.repeat(images[-1:], batch_size - len(images), axis=0)])
+        logits = model.predict_on_batch(images)[:len(batch)]  # compiled, and no autograd tape on torch
         if loss_fn is not None:
             targets = np.stack([label for _, label in small]).astype(np.int32)
             # call(), not __call__: under tf.distribute the latter divides by the replicas, for summed gradients.
