@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-torch test-jax camvid sitting suim paper smoke bench clean
+.PHONY: install demo test test-torch test-jax camvid sitting suim paper smoke reference-cpu bench clean
 
 install: $(STAMP)
 
@@ -43,6 +43,7 @@ smoke: install
 	$(BIN)/segbench report --suite paper --results $(SMOKE)
 
 test: install
+	$(BIN)/ruff check segbench tests scripts
 	$(BIN)/python -m pytest
 
 # The model tests again on Keras' PyTorch backend (CI runs this too). Here torch's CPU build comes from a local
@@ -57,6 +58,24 @@ JAX := jax[cpu]
 test-jax: install
 	$(BIN)/python -c "import jax" 2>/dev/null || $(BIN)/python -m pip install -q "$(JAX)"
 	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/models tests/engine/test_distribute.py
+
+# Table 1 on the development machine's CPU (results/reference/camvid-cpu; its README has the recipe): the five rows
+# at the CPU recipe of configs/reference/camvid-cpu, then SegNet at the paper's recipe over three seeds, then the
+# report. About 11 hours on two cores: call it again after an interruption, finished runs are skipped and an
+# interrupted one resumes. Each config gets a process of its own: memory one run leaves behind in TensorFlow is
+# then given back before the next. CAMVID is the real CamVid in the SegNet layout (360x480).
+CAMVID ?= ../shared/data/camvid
+REFERENCE ?= results/reference
+REFERENCE_ROWS := $(filter-out %/segnet.yaml,$(wildcard configs/reference/camvid-cpu/*.yaml))
+reference-cpu: install
+	@status=0; \
+	for config in $(REFERENCE_ROWS); do \
+	  $(BIN)/segbench sweep $$config --results $(REFERENCE) --set dataset.root=$(CAMVID) $(ARGS) || status=1; \
+	done; \
+	$(BIN)/segbench sweep configs/reference/camvid-cpu/segnet.yaml --seeds 3 --results $(REFERENCE) \
+	  --set dataset.root=$(CAMVID) $(ARGS) || status=1; \
+	$(BIN)/segbench report --suite camvid-cpu --results $(REFERENCE) || status=1; \
+	exit $$status
 
 # `segbench bench` at CPU size, a few minutes on two cores, into results/bench/: the metrics; the input pipeline on
 # the real CamVid frames where ../shared/data has them, else on synthetic scenes of their size, with SegNet training

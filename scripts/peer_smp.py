@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from segbench.bench.timing import REPEATS, STEPS, WARMUP, latency, throughput  # noqa: E402 - pure Python
+from segbench.bench.timing import REPEATS, STEPS, WARMUP, latency, throughput
 
 # segbench model -> smp class and the arguments that make it the same kind of model: smp's PSPNet by default pools the
 # stride-8 features of a 3-stage encoder; segbench's (and the older Keras library's) the stride-32 ones of all five.

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from segbench import __version__
 from segbench.errors import SegbenchError
+from segbench.precision import CHOICES as PRECISIONS
+from segbench.suites import SUITES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
                                          "skipping finished runs and resuming interrupted ones, then print the "
                                          "table of the runs. A failed run is reported and the others go on.")
     sweep.add_argument("configs", nargs="*", metavar="CONFIG", help="YAML config files")
-    sweep.add_argument("--suite", choices=("camvid", "sitting", "suim", "paper"),
-                       help="the paper's six configs of a dataset (paper: all 18), in the paper's row order")
+    sweep.add_argument("--suite", choices=tuple(SUITES),
+                       help="the paper's six configs of a dataset (paper: all 18; camvid-cpu: Table 1 at the CPU "
+                            "recipe of configs/reference/camvid-cpu), in the paper's row order")
     sweep.add_argument("--seeds", type=int, default=1, metavar="N", help="run each config with seeds 0..N-1")
     _add_overrides(sweep)
     sweep.add_argument("--results", type=Path, default=Path("results"), help="where the run folders go")
@@ -150,8 +153,9 @@ def _run(args) -> int:
 
 
 def _sweep(args) -> int:
-    from segbench.engine.sweep import plan, suite_configs, sweep
+    from segbench.engine.sweep import plan, sweep
     from segbench.report.runs import render, runs_tables
+    from segbench.suites import suite_configs
 
     if bool(args.configs) == bool(args.suite):
         raise SegbenchError("sweep: give config files or --suite, not both and not neither")
@@ -189,7 +193,7 @@ def _add_report(verbs) -> None:
                                           "(the paper's table, ours beside it), figure.{png,pdf} (predictions the "
                                           "runs saved) and README.md, and curves.png and confusion.png into every "
                                           "run folder.")
-    report.add_argument("--suite", required=True, choices=("camvid", "sitting", "suim", "paper"),
+    report.add_argument("--suite", required=True, choices=tuple(SUITES),
                         help="the dataset whose table to write (paper: all three)")
     report.add_argument("--results", type=Path, default=Path("results"),
                         help="where `segbench sweep` put the run folders (default: results)")
@@ -318,7 +322,8 @@ def _add_bench(verbs) -> None:
     model.add_argument("--input-size", type=_size, metavar="HxW", help="default: the model's own (224x224; "
                                                                          "473x473 for pspnet_50)")
     model.add_argument("--batch", type=int, default=8, help="default: 8")
-    model.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"), default="float32")
+    model.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="Keras dtype policy (default: auto, as a run picks it; the figures name the one used)")
     model.add_argument("--num-classes", type=int, metavar="N", help="default: 12 (150 for pspnet_50)")
     _add_bench_timing(model, "10", "3")
     model.add_argument("--json", action="store_true", help="print one JSON object")
@@ -353,12 +358,36 @@ def _add_bench(verbs) -> None:
     suite = sub.add_parser("suite", help="every model of a paper suite; writes <out>/<device>-<backend>.{json,md}",
                            description="Each config's model at its input size, batch and precision, each measured "
                                        "by `segbench bench model` in a process of its own.")
-    suite.add_argument("--suite", required=True, choices=("camvid", "sitting", "suim", "paper"))
+    suite.add_argument("--suite", required=True, choices=tuple(SUITES))
     _add_overrides(suite)
     suite.add_argument("--cpu", action="store_true", help="CPU-sized: input 96x128, batch 2 (before --set), 2 steps")
     _add_bench_timing(suite, "10; 2 with --cpu", "3")
     suite.add_argument("--out", type=Path, default=Path("results/bench"), help="default: results/bench")
     suite.set_defaults(handler=_bench_suite)
+
+    settings = sub.add_parser("settings", help="every model of a suite on each backend x precision, and what "
+                                               "precision auto takes; writes <out>/settings-<device>.{json,md}",
+                              description="Each config's model at its input size and batch under every backend and "
+                                          "precision given, each measured by `segbench bench model` in a process "
+                                          "of its own, and whether `train.precision: auto` takes the fastest "
+                                          "precision on each backend here.")
+    settings.add_argument("--suite", required=True, choices=tuple(SUITES))
+    _add_overrides(settings)
+    settings.add_argument("--backends", type=_names, default=("tensorflow", "jax", "torch"), metavar="B,B",
+                          help="Keras backends (default: tensorflow,jax,torch; each must be installed)")
+    settings.add_argument("--precisions", type=_names, default=("float32", "mixed_bfloat16"), metavar="P,P",
+                          help="dtype policies (default: float32,mixed_bfloat16)")
+    settings.add_argument("--steps", type=int, default=2, help="timed steps per repeat (default: 2)")
+    settings.add_argument("--repeats", type=int, default=2, help="timed windows of steps (default: 2)")
+    settings.add_argument("--out", type=Path, default=Path("results/bench"), help="default: results/bench")
+    settings.set_defaults(handler=_bench_settings)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return names
 
 
 def _add_bench_timing(parser: argparse.ArgumentParser, steps: str, repeats: str) -> None:
@@ -453,6 +482,29 @@ def _bench_suite(args) -> int:
     paths = write_suite(out_stem(document, args.out), document)
     print(suite_markdown(document))
     print("\n".join(map(str, paths)))
+    return 1 if document["failures"] else 0
+
+
+def _bench_settings(args) -> int:
+    from segbench.bench.settings import bench_settings, settings_markdown
+    from segbench.io import write_json, write_text
+
+    _at_least_one(args, "steps", "repeats")
+    unknown = [p for p in args.precisions if p not in PRECISIONS or p == "auto"]
+    if unknown:
+        raise SegbenchError(f"--precisions: unknown precision {unknown[0]!r} (choose from "
+                            f"{', '.join(p for p in PRECISIONS if p != 'auto')})")
+    document = bench_settings(args.suite, args.overrides, args.backends, args.precisions, args.steps, args.repeats)
+    for line in document["failures"]:
+        print(f"segbench: error: {line}", file=sys.stderr)
+    if not document["results"]:
+        return 1
+    device = document["results"][0]["device"]
+    stem = args.out / f"settings-{device['slug']}"
+    write_json(stem.with_suffix(".json"), document)
+    text = settings_markdown(document, device["name"])
+    write_text(stem.with_suffix(".md"), text)
+    print(f"{text}\n{stem}.json\n{stem}.md")
     return 1 if document["failures"] else 0
 
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from segbench.errors import ConfigError
+from segbench.precision import CHOICES as PRECISIONS
 from segbench.registry import DATASETS, MODELS, closest, load_builtins
 
 Split = Literal["train", "val", "test"]
@@ -56,7 +57,9 @@ class TrainConfig(Section):
     ignore_index: int | None = Field(None, description="label the loss skips; null learns every class")
     class_weights: Literal["none", "median_frequency"] | list[float] = Field(
         "none", description="loss weight per class: none, median_frequency (from the train labels) or a list")
-    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
+    precision: Literal[PRECISIONS] = Field(
+        "auto", description="Keras dtype policy; auto: mixed_bfloat16 where the device computes bf16 in hardware and "
+                            "the backend gains from it, else float32 (metrics.json records the one used)")
     augment: list[dict[str, Any]] = Field(
         default_factory=list, description="albumentations transforms for the train batches, in order; each is "
         "{name: <albumentations class>, <its arguments>...}")
@@ -120,7 +123,7 @@ _SafeLoader.add_implicit_resolver(
 
 
 def _safe_load(text: str):
-    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_SafeLoader)
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from segbench.errors import ConfigError
 
@@ -63,5 +64,5 @@ def load_builtins() -> None:
     from segbench.quiet import quiet_stderr
 
     with quiet_stderr():  # TensorFlow prints start-up chatter that no setting silences
-        import segbench.data  # noqa: F401
+        import segbench.data
         import segbench.models  # noqa: F401

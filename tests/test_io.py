@@ -18,10 +18,9 @@ def test_write_json_replaces_whole_file(tmp_path):
 def test_failure_while_writing_keeps_the_old_file_and_no_debris(tmp_path):
     path = tmp_path / "metrics.json"
     write_json(path, {"miou": 0.5})
-    with pytest.raises(RuntimeError):
-        with atomic_path(path) as tmp:
-            tmp.write_text('{"miou": 0.')  # half written when the process "dies"
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_text('{"miou": 0.')  # half written when the process "dies"
+        raise RuntimeError("killed")
     assert json.loads(path.read_text()) == {"miou": 0.5}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 

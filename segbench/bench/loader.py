@@ -12,13 +12,13 @@ from functools import partial
 from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
 
 from segbench.bench.device import cpu
-from segbench.bench.model import precision_policy, trainable
+from segbench.bench.model import trainable
 from segbench.bench.timing import WARMUP, spread
 from segbench.config import Config
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import SegmentationBatches
 from segbench.errors import DataError
-
+from segbench.precision import policy
 
 DEFAULT_SIZE = (352, 480)  # CamVid's 360x480 frames at the paper configs' input size
 DEFAULT_BATCH = 8
@@ -109,8 +109,7 @@ def bench_dataset(adapter: DatasetAdapter, split: str = "train", config: Config 
     input_size = list(input_size or (config.model.input_size if config else DEFAULT_SIZE))
     batch = batch or (config.train.batch_size if config else DEFAULT_BATCH)
     augment = config.train.augment if config else recipe(input_size)
-    precision = config.train.precision if config else "float32"
-    with precision_policy(precision):
+    with policy(config.train.precision if config else "float32") as precision:
         trained = trainable(model, input_size, adapter.num_classes) if model else None
         rows = bench_loader(adapter, samples, input_size, batch, augment, list(workers), processes, epochs, trained,
                             steps)

@@ -6,8 +6,6 @@ before the clock starts (speed does not depend on pixel values; the input pipeli
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import keras
 import numpy as np
 from keras import ops
@@ -17,6 +15,7 @@ from segbench.bench.peaks import TRAIN_FLOPS_FACTOR, known_peak, utilisation
 from segbench.bench.timing import REPEATS, STEPS, WARMUP, latency, throughput
 from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.models.catalog import build, count_macs
+from segbench.precision import policy
 
 PROTOCOL = {
     "train": "images/s of train_on_batch (forward, pixel-wise cross-entropy, backward, Adam update), each step "
@@ -30,27 +29,18 @@ PROTOCOL = {
 }
 
 
-def bench_model(name: str, input_size=None, batch: int = 8, precision: str = "float32",
+def bench_model(name: str, input_size=None, batch: int = 8, precision: str = "auto",
                 num_classes: int | None = None, steps: int = STEPS, repeats: int = REPEATS, warmup: int = WARMUP,
                 peak_tflops: float | None = None) -> dict:
     """Everything ``bench model`` reports for model ``name`` (default size and classes: the model's own).
 
+    ``precision`` ``auto`` is resolved as a run resolves it, and the result names the policy used.
     ``peak_tflops`` overrides the table of known device peaks that the utilisation is computed against."""
-    with precision_policy(precision):
+    with policy(precision) as used:
         model = trainable(name, input_size, num_classes)
         return {"model": name, "input_size": list(model.input_shape[1:3]), "batch": batch,
-                "num_classes": model.output.shape[-1], "precision": precision,
-                **measure(model, batch, precision, steps, repeats, warmup, peak_tflops)}
-
-
-@contextmanager
-def precision_policy(precision: str):
-    """Keras' global dtype policy set to ``precision`` inside the block, and back to float32 after it."""
-    keras.config.set_dtype_policy(precision)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy("float32")
+                "num_classes": model.output.shape[-1], "precision": used,
+                **measure(model, batch, used, steps, repeats, warmup, peak_tflops)}
 
 
 def trainable(name: str, input_size=None, num_classes: int | None = None) -> keras.Model:

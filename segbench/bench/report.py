@@ -44,17 +44,17 @@ def model_text(result: dict) -> str:
         f"{result['model']} at {setting(result)}",
         f"on            {environment(result)}",
         f"parameters    {result['parameters']:,}",
-        f"FLOPs/image   {result['flops_per_image'] / 1e9:.2f} G forward (2 x multiply-accumulates); a training step "
-        f"counts {TRAIN_FLOPS_FACTOR} x that",
-        f"train         {rate(train['images_per_s'])} images/s over {train['repeats']} x {train['steps']} steps "
-        f"after {train['warmup']} warm-up",
+        (f"FLOPs/image   {result['flops_per_image'] / 1e9:.2f} G forward (2 x multiply-accumulates); a training "
+         f"step counts {TRAIN_FLOPS_FACTOR} x that"),
+        (f"train         {rate(train['images_per_s'])} images/s over {train['repeats']} x {train['steps']} steps "
+         f"after {train['warmup']} warm-up"),
         f"infer         {rate(infer['images_per_s'])} images/s at batch {result['batch']}",
-        f"latency       {latency['median']:.2f} ms median, {latency['p95']:.2f} ms p95 at batch 1 "
-        f"({latency['calls']} calls)",
+        (f"latency       {latency['median']:.2f} ms median, {latency['p95']:.2f} ms p95 at batch 1 "
+         f"({latency['calls']} calls)"),
         f"peak memory   {memory(result['peak_memory_bytes'])}" + (" GiB" if result["peak_memory_bytes"] else
                                                                   " (the backend reports none here)"),
-        f"utilisation   train {percent(result['utilisation']['train'])}, infer "
-        f"{percent(result['utilisation']['infer'])} {where}",
+        (f"utilisation   train {percent(result['utilisation']['train'])}, infer "
+         f"{percent(result['utilisation']['infer'])} {where}"),
     ]
     peer = result.get("vs_peer")
     if peer:
@@ -89,9 +89,9 @@ def suite_markdown(document: dict) -> str:
     first = results[0]
     protocol = first["protocol"]
     lines = [f"# segbench bench suite {document['suite']}: {environment(first)}", "",
-             f"{first['train']['repeats']} x {first['train']['steps']} timed steps after {first['train']['warmup']} "
-             f"warm-up; figures are median (min-max) over the {first['train']['repeats']} repeats. "
-             f"Overrides: {', '.join(document['overrides']) or 'none'}.", "", suite_table(results), ""]
+             (f"{first['train']['repeats']} x {first['train']['steps']} timed steps after "
+              f"{first['train']['warmup']} warm-up; figures are median (min-max) over the {first['train']['repeats']} "
+              f"repeats. Overrides: {', '.join(document['overrides']) or 'none'}."), "", suite_table(results), ""]
     lines += [f"- {name}: {text}" for name, text in protocol.items()]
     if document.get("peer"):
         peer = document["peer"]

@@ -5,17 +5,18 @@ its peak memory is its own: JAX cannot reset the peak of a process)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from segbench.bench.peer import ratios
 from segbench.bench.timing import REPEATS, STEPS
 from segbench.config import load_config
-from segbench.engine.sweep import suite_configs
 from segbench.errors import SegbenchError
 from segbench.registry import DATASETS
+from segbench.suites import suite_configs
 
 # --cpu: sizes at which the whole CamVid suite measures in a few minutes on two cores.
 CPU_OVERRIDES = ("model.input_size=[96,128]", "train.batch_size=2")
@@ -43,9 +44,13 @@ def model_command(entry: dict, steps: int, repeats: int, peak_tflops: float | No
     return command + (["--peak-tflops", str(peak_tflops)] if peak_tflops else [])
 
 
-def measure_apart(entry: dict, steps: int, repeats: int, peak_tflops: float | None = None) -> dict:
-    """``bench model``'s JSON for ``entry``, from a fresh process; SegbenchError with its last line if it fails."""
-    done = subprocess.run(model_command(entry, steps, repeats, peak_tflops), capture_output=True, text=True)
+def measure_apart(entry: dict, steps: int, repeats: int, peak_tflops: float | None = None,
+                  backend: str | None = None) -> dict:
+    """``bench model``'s JSON for ``entry``, from a fresh process (on Keras backend ``backend``, default: this
+    process's); SegbenchError with its last line if it fails."""
+    env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
+    done = subprocess.run(model_command(entry, steps, repeats, peak_tflops), capture_output=True, text=True, env=env,
+                          check=False)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
         raise SegbenchError(lines[-1].removeprefix("segbench: error: "))
@@ -84,7 +89,7 @@ def bench_suite(suite: str, overrides: list[str], cpu: bool = False, steps: int 
     return {"suite": suite, "overrides": overrides, "steps": steps, "repeats": repeats,
             "peer": {key: peer.get(key) for key in ("peer", "versions", "device")} if peer else None,
             "results": results, "failures": failures,
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "finished": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def out_stem(document: dict, out_dir: Path) -> Path:

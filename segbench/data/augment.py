@@ -22,8 +22,8 @@ from segbench.registry import closest
 
 # albumentations asks PyPI for a newer release when it is imported: offline, a 2 s stall and a warning every run.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
-import albumentations as A  # noqa: E402
-from albumentations.core.transforms_interface import DualTransform, ImageOnlyTransform  # noqa: E402
+import albumentations as A
+from albumentations.core.transforms_interface import DualTransform, ImageOnlyTransform
 
 # albumentations' subpackages whose transforms take a 2-D image and its label; the others mix in other images,
 # need text or metadata, or are for volumes, spectrograms or tensors.
@@ -64,7 +64,8 @@ def make_transform(spec: dict[str, Any], label_fill: int):
     """The transform one ``train.augment`` item declares, or a one-line ValueError saying what is wrong with it."""
     name = spec.get("name")
     if not isinstance(name, str):
-        raise ValueError("each transform needs a name, e.g. {name: HorizontalFlip, p: 0.5}")
+        # A ValueError, not a TypeError: pydantic turns it into the config's one-line error.
+        raise ValueError("each transform needs a name, e.g. {name: HorizontalFlip, p: 0.5}")  # noqa: TRY004
     cls = transforms().get(name)
     if cls is None:
         raise ValueError(_not_accepted(name))

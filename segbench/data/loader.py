@@ -73,7 +73,7 @@ class SegmentationBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         if self.drop_last:
             return len(self.samples) // self.batch_size
-        return -(-len(self.samples) // self.batch_size)
+        return -(-len(self.samples) // self.batch_size)  # noqa: PLE0303 (ceiling division: never negative)
 
     def __getitem__(self, index: int):
         picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]

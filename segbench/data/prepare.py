@@ -36,7 +36,8 @@ def download(adapter: type[DatasetAdapter], name: str, root: Path) -> Path:
         path = keras.utils.get_file(fname=f"{name}-{Path(adapter.url).name}", origin=adapter.url,
                                     file_hash=adapter.sha256, hash_algorithm="sha256",
                                     cache_dir=str(root.resolve()), cache_subdir="downloads")
-    except Exception as exc:  # urllib, HTTP and hash failures all arrive as plain exceptions from get_file
+    # urllib, HTTP and hash failures all arrive as plain exceptions from get_file.
+    except Exception as exc:  # noqa: BLE001
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise DataError(f"cannot download {adapter.url} ({reason}). {adapter.source}; then run "
                         f"`segbench datasets prepare {name} --from FILE --root {root}`") from None

@@ -4,8 +4,8 @@ read from then on, so every run sees the same split and a user may replace it wi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from pydantic import Field
 

@@ -6,14 +6,17 @@ The folder holds ``config.yaml`` (the resolved config), ``history.csv``, ``model
 
 from __future__ import annotations
 
+import importlib
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
 import yaml
 
+from segbench import precision
+from segbench.bench.device import cpu
 from segbench.config import Config
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
@@ -48,12 +51,8 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:
         distribute.make_deterministic()
-    keras.config.set_dtype_policy(config.train.precision)
-    try:
-        with distribute.scope(config.train.distribute) as replicas:
-            return _train_and_score(config, run_dir, state, replicas)
-    finally:
-        keras.config.set_dtype_policy("float32")  # the policy is global: leave none behind for the next run
+    with precision.policy(config.train.precision) as used, distribute.scope(config.train.distribute) as replicas:
+        return _train_and_score(config, run_dir, state, replicas, used)
 
 
 def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | None:
@@ -75,11 +74,13 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | Non
     return state
 
 
-def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas: int) -> Path:
+def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas: int, used: str) -> Path:
+    """Train and score in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
-          f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {config.train.precision}"
+          f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {used}"
+          + (" (auto)" if config.train.precision == precision.AUTO else "")
           + (f", {replicas} replica{'s' * (replicas != 1)} ({config.train.distribute})" if config.train.distribute != "none" else ""),
           flush=True)
     started = time.perf_counter()
@@ -111,11 +112,11 @@ def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,
-        "precision": config.train.precision,
+        "precision": used,
         "distribute": {"strategy": config.train.distribute, "replicas": replicas},
         "seconds": {"train": round(train_seconds, 2), "evaluate": round(time.perf_counter() - started, 2)},
         "environment": environment(),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     write_json(run_dir / METRICS, metrics)
     checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
@@ -150,11 +151,14 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 
 
 def environment() -> dict:
+    backend = keras.backend.backend()  # also the name of its Python package
     return {
-        "backend": keras.backend.backend(),
+        "backend": backend,
         "keras": keras.__version__,
+        backend: importlib.import_module(backend).__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "cpu": cpu(),
         "devices": devices(),
     }
 

@@ -10,21 +10,12 @@ from segbench.config import load_config
 from segbench.engine.run import execute
 from segbench.errors import SegbenchError
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-# The paper's row order within each table, then the tables in the paper's order.
-PAPER_ROWS = ("mobilenet_unet", "vgg_unet", "resnet50_unet", "segnet", "psp_pretrained", "resnet50_pspnet")
-SUITES = {"camvid": ("camvid",), "sitting": ("sitting",), "suim": ("suim",), "paper": ("camvid", "sitting", "suim")}
-
 
 @dataclass(frozen=True)
 class Job:
     config: Path
     seed: int | None  # None: the config's own train.seed
     out: Path
-
-
-def suite_configs(suite: str) -> list[Path]:
-    return [CONFIGS / dataset / f"{row}.yaml" for dataset in SUITES[suite] for row in PAPER_ROWS]
 
 
 def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:

@@ -4,10 +4,11 @@ layers whose outputs are its feature maps at each output stride."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import keras
 from keras import layers
@@ -82,7 +83,7 @@ def conv_bn_relu(x, filters: int, name: str, kernel_size: int = 3):
 
 def scaled(filters: int, width: float) -> int:
     """``filters`` times the width multiplier, never below 4."""
-    return max(4, int(round(filters * width)))
+    return max(4, round(filters * width))
 
 
 def plain_backbone(image, config: PlainConfig) -> keras.Model:

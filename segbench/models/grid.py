@@ -4,8 +4,8 @@ name alone: ``segnet``, ``unet``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import keras
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-from segbench.errors import DataError  # noqa: E402
-from segbench.io import atomic_path  # noqa: E402
+from segbench.errors import DataError
+from segbench.io import atomic_path
 
 CURVES, CONFUSION = "curves.png", "confusion.png"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch
 
-from segbench.io import atomic_path  # noqa: E402
-from segbench.report.samples import colourize  # noqa: E402
+from segbench.io import atomic_path
+from segbench.report.samples import colourize
 
 CELL_INCHES = 2.1
 SUFFIXES = (".png", ".pdf")

@@ -13,9 +13,13 @@ from segbench.errors import DataError
 PAPER_DIR = Path(__file__).resolve().parents[2] / "results" / "paper"
 HEADLINE = ("mIoU", "fIoU")
 
-# engine/sweep.PAPER_ROWS (the config stems) -> the paper's method names.
+# suites.PAPER_ROWS (the config stems) -> the paper's method names.
 METHODS = {"mobilenet_unet": "MobileNet UNet", "vgg_unet": "VGG UNet", "resnet50_unet": "ResNet50 UNet",
            "segnet": "SegNet", "psp_pretrained": "PSP Pretrained", "resnet50_pspnet": "ResNet50 PSPNet"}
+
+# The paper's rows that started from pretrained weights (ImageNet encoders; PSP Pretrained from ADE20K): a run of
+# one of these from random weights is marked "from scratch" in our tables.
+PRETRAINED = frozenset(METHODS) - {"segnet"}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from segbench.report.curves import CONFUSION, CURVES
 from segbench.report.paper import METHODS, TABLES
 from segbench.report.table import Comparison, markdown
 
+NOTES = "NOTES.md"  # a hand-written companion in the report folder, linked when present
+
 
 def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], metrics: dict[str, list[dict]],
            folder: Path, formats, figure: list[Path]) -> Path:
@@ -26,15 +28,18 @@ def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], me
     parts += [markdown(comparison), ""]
     if figure:
         parts += ["## Qualitative results", "", f"![{table.title}: predictions](figure.png)", "",
-                  "Input, ground truth and each model's prediction on the same test images (from each row's first "
-                  "run, drawn from the predictions it saved at evaluation); [PDF](figure.pdf).", ""]
+                  ("Input, ground truth and each model's prediction on the same test images (from each row's first "
+                   "run, drawn from the predictions it saved at evaluation); [PDF](figure.pdf)."), ""]
     else:
         parts += ["No run of this dataset saved predictions (`eval.figure_images`), so there is no figure.", ""]
+    if (folder / NOTES).is_file():
+        parts += ["## Notes", "", (f"What differs from the paper, and why, is in [{NOTES}]({NOTES}), written by "
+                                   "hand beside this generated README."), ""]
     rows = [_run_row(METHODS[stem], run, m, folder) for stem in runs for run, m in zip(runs[stem], metrics[stem])]
     parts += ["## Runs: recipe and environment", ""]
     if rows:
-        parts += ["From each run's `config.yaml` and `metrics.json`. `images` is how many test images were scored; "
-                  "a `subset` marks a smoke run on part of the data.", "",
+        parts += [("From each run's `config.yaml` and `metrics.json`. `images` is how many test images were scored; "
+                   "a `subset` marks a smoke run on part of the data."), "",
                   pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True), ""]
     else:
         parts += ["No finished runs yet: `segbench sweep --suite " + dataset + "`, then `segbench report` again.", ""]
@@ -44,7 +49,7 @@ def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], me
 
 
 def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:
-    config = _config(run)
+    config = read_config(run)
     train, model, data = config.get("train", {}), config.get("model", {}), config.get("dataset", {})
     env = metrics.get("environment", {})
     link = Path(os.path.relpath(run, folder)).as_posix()
@@ -62,19 +67,35 @@ def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:
         "schedule": _schedule(train),
         "images": metrics.get("num_images", "?"),
         "subset": data.get("subset") or "-",
-        "backend": env.get("backend", "?"),
+        "precision": metrics.get("precision", "?"),
+        "wall time": _duration(metrics.get("seconds", {})),
+        "backend": " ".join(filter(None, (env.get("backend", "?"), env.get(env.get("backend", ""))))),
         "Keras": env.get("keras", "?"),
         "devices": ", ".join(env.get("devices", [])) or "?",
+        "CPU": env.get("cpu", "?"),
         "plots": f"[curves]({link}/{CURVES}) · [confusion]({link}/{CONFUSION})",
     }
 
 
-def _config(run: Path) -> dict:
+def read_config(run: Path) -> dict:
     path = run / "config.yaml"
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
+
+
+def _duration(seconds: dict) -> str:
+    """Training and scoring time as '1 h 52 min (train 1 h 50 min)'."""
+    if not seconds:
+        return "?"
+    total = sum(seconds.values())
+    return f"{_hours(total)} (train {_hours(seconds.get('train', 0))})"
+
+
+def _hours(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{seconds / 60:.1f} min"
 
 
 def _schedule(train: dict) -> str:

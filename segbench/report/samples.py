@@ -8,13 +8,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch
 
-from segbench.data.base import DatasetAdapter, Sample  # noqa: E402
-from segbench.data.loader import read_pair  # noqa: E402
-from segbench.io import atomic_path  # noqa: E402
+from segbench.data.base import DatasetAdapter, Sample
+from segbench.data.loader import read_pair
+from segbench.io import atomic_path
 
 
 def colourize(label: np.ndarray, palette) -> np.ndarray:

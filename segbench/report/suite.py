@@ -7,49 +7,60 @@ import re
 from pathlib import Path
 
 from segbench.engine import predictions
-from segbench.engine.sweep import SUITES
 from segbench.errors import DataError
 from segbench.io import write_text
 from segbench.registry import DATASETS, load_builtins
 from segbench.report.curves import plot_confusion, plot_curves
 from segbench.report.figures import SUFFIXES, qualitative
-from segbench.report.paper import METHODS, TABLES, read_paper
-from segbench.report.readme import readme
+from segbench.report.paper import METHODS, PRETRAINED, TABLES, read_paper
+from segbench.report.readme import read_config, readme
 from segbench.report.runs import METRICS, read_metrics
 from segbench.report.table import RENDER, compare, scores
+from segbench.suites import SUITES
 
 
-def finished_runs(results: Path, dataset: str) -> dict[str, list[Path]]:
-    """Per paper row (config stem), its finished run folders where ``segbench sweep`` puts them: the
+def finished_runs(folder: Path) -> dict[str, list[Path]]:
+    """Per paper row (config stem), its finished run folders in ``folder`` where ``segbench sweep`` puts them: the
     ``<stem>-seed<k>`` folders in seed order when there are any (a plain ``<stem>`` beside them would repeat one
     seed), else ``<stem>``."""
     runs = {}
     for stem in METHODS:
-        seeded = [path for path in (results / dataset).glob(f"{stem}-seed*")
+        seeded = [path for path in folder.glob(f"{stem}-seed*")
                   if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / METRICS).is_file()]
-        plain = results / dataset / stem
+        plain = folder / stem
         runs[stem] = (sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2])) or
                       ([plain] if (plain / METRICS).is_file() else []))
     return runs
 
 
+def pretrained(run: Path) -> bool:
+    """Whether the run started from pretrained weights (an encoder's or a whole model's), by its config.yaml."""
+    model = read_config(run).get("model", {})
+    return bool(model.get("encoder_weights") or model.get("weights"))
+
+
 def report(suite: str, results: Path, out: Path, formats) -> list[Path]:
-    """Write the report of every dataset of ``suite`` under ``out/<dataset>/``; returns the files written."""
+    """Write the report of every table of ``suite`` under ``out/<its folder>/``, from the runs in
+    ``results/<its folder>/``; returns the files written."""
     if not results.is_dir():
         raise DataError(f"{results}: no such folder")
     load_builtins()  # the adapters' palettes
-    return [path for dataset in SUITES[suite] for path in report_dataset(dataset, results, out / dataset, formats)]
+    return [path for table in SUITES[suite]
+            for path in report_dataset(table.dataset, results / table.name, out / table.name, formats)]
 
 
-def report_dataset(dataset: str, results: Path, folder: Path, formats) -> list[Path]:
+def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats) -> list[Path]:
+    """The report of ``dataset``'s paper table from the runs in ``runs_folder``, written into ``folder``."""
     paper = read_paper(dataset)
-    found = finished_runs(results, dataset)
+    found = finished_runs(runs_folder)
     stem_of = {method: stem for stem, method in METHODS.items()}
     runs = {stem_of[method]: found[stem_of[method]] for method in paper.index}  # this table's row order
     metrics = {stem: [read_metrics(run) for run in dirs] for stem, dirs in runs.items()}
     comparison = compare(dataset, paper,
                          {stem: [scores(m, dataset, run) for m, run in zip(metrics[stem], dirs)]
-                          for stem, dirs in runs.items()})
+                          for stem, dirs in runs.items()},
+                         tuple(stem for stem, dirs in runs.items() if stem in PRETRAINED and dirs
+                               and not any(map(pretrained, dirs))))
     written = []
     for fmt in formats:
         write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))

@@ -41,6 +41,7 @@ class Comparison:
     mean: pd.DataFrame  # the paper's columns and STANDARD; NaN where a method has no run
     std: pd.DataFrame  # NaN with fewer than two seeds
     seeds: pd.Series  # runs per method, 0 where none
+    from_scratch: tuple[str, ...] = ()  # methods the paper pretrained whose runs here started from random weights
 
     @property
     def delta(self) -> pd.DataFrame:
@@ -52,15 +53,18 @@ class Comparison:
         return int((self.seeds > 0).sum())
 
 
-def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, float]]]) -> Comparison:
-    """``runs``: config stem -> the ``scores`` of its runs, one per seed."""
+def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, float]]],
+            from_scratch: tuple[str, ...] = ()) -> Comparison:
+    """``runs``: config stem -> the ``scores`` of its runs, one per seed; ``from_scratch``: config stems whose runs
+    started from random weights where the paper's row was pretrained."""
     columns = [*paper.columns, STANDARD]
     by_method = {METHODS[stem]: pd.DataFrame(scored, columns=columns, dtype=float) for stem, scored in runs.items()}
     frames = [by_method.get(method, pd.DataFrame(columns=columns, dtype=float)) for method in paper.index]
     return Comparison(dataset, paper,
                       mean=pd.DataFrame([frame.mean() for frame in frames], index=paper.index),
                       std=pd.DataFrame([frame.std() for frame in frames], index=paper.index),
-                      seeds=pd.Series([len(frame) for frame in frames], index=paper.index))
+                      seeds=pd.Series([len(frame) for frame in frames], index=paper.index),
+                      from_scratch=tuple(METHODS[stem] for stem in from_scratch))
 
 
 def caption(c: Comparison) -> str:
@@ -68,6 +72,8 @@ def caption(c: Comparison) -> str:
     missing = [method for method, n in c.seeds.items() if n == 0]
     return (f"{c.ours} of {len(c.paper)} rows are ours"
             + (f" ({', '.join(missing)}: no finished run yet, shown as -)" if missing else "")
+            + (f". {', '.join(c.from_scratch)}: trained from scratch (marked so), where the paper started from "
+               "pretrained weights" if c.from_scratch else "")
             + ". IoU in %, paper protocol (every class in the mean, void and background included). Each method's "
             "row is ours, a cell reading ours (ours - paper), mean ± std where there are several seeds; the row "
             f"below it, (paper), is Table {table.number} of the paper. {STANDARD} leaves out the void class, where "
@@ -86,7 +92,7 @@ def text_table(c: Comparison) -> pd.DataFrame:
     delta = c.delta
     rows = []
     for method in c.paper.index:
-        ours = {"Method": method}
+        ours = {"Method": f"{method} (from scratch)" if method in c.from_scratch else method}
         ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col], delta.at[method, col])
                      for col in c.paper.columns})
         ours[STANDARD] = _cell(c.mean.at[method, STANDARD], c.std.at[method, STANDARD])
@@ -112,7 +118,9 @@ def markdown(c: Comparison) -> str:
 def render_csv(c: Comparison) -> str:
     """Our figures first, under exactly the paper's header (Method, mIoU, fIoU, classes); then the seeds, the
     standard mIoU, and the std, the paper's figure and the difference of each column."""
-    frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[[STANDARD]],
+    scratch = pd.Series([method in c.from_scratch for method in c.paper.index], index=c.paper.index,
+                        name="from scratch")
+    frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[[STANDARD]], scratch,
                        c.std.add_suffix(" std"), c.paper.add_suffix(" paper"), c.delta.add_suffix(" delta")], axis=1)
     return frame.rename_axis("Method").to_csv(float_format="%.2f", na_rep="-")
 

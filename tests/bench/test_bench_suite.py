@@ -16,7 +16,7 @@ def test_entries_follow_each_config_and_the_overrides():
     assert [r["config"] for r in rows] == CAMVID
     assert rows[4]["model"] == "pspnet_50"
     assert all(r["input_size"] == [352, 480] and r["batch"] == 8 and r["num_classes"] == 12 and
-               r["precision"] == "float32" for r in rows)
+               r["precision"] == "auto" for r in rows)
     small = suite.entries("camvid", [*suite.CPU_OVERRIDES, "train.precision=mixed_bfloat16"])
     assert all(r["input_size"] == [96, 128] and r["batch"] == 2 and r["precision"] == "mixed_bfloat16" for r in small)
 
@@ -47,7 +47,7 @@ def test_a_failure_is_reported_and_the_others_go_on(measured, monkeypatch, capsy
     assert unet["model"] == "resnet50_unet" and unet["vs_peer"]["train"] == 2.0 and unet["vs_peer"]["infer"] == 2.0
     assert document["results"][0]["vs_peer"] is None
     assert suite.out_stem(document, suite.Path("results/bench")) == suite.Path("results/bench/h200-jax")
-    assert "[2/6] camvid/vgg_unet: vgg_unet at 96x128, batch 2, float32" in capsys.readouterr().out
+    assert "[2/6] camvid/vgg_unet: vgg_unet at 96x128, batch 2, auto" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("content, message", [

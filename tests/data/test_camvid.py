@@ -3,14 +3,13 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from helpers import stripes, write_pair
 
 from segbench.cli import main
 from segbench.config import dataset_config
 from segbench.data.stats import class_pixels
 from segbench.data.verify import verify
 from segbench.registry import DATASETS
-
-from helpers import stripes, write_pair
 
 
 def camvid(root):

@@ -1,13 +1,11 @@
-import numpy as np
 import pytest
+from helpers import stripes, write_pair
 
 from segbench.config import dataset_config
 from segbench.data.stats import class_pixels
 from segbench.data.verify import verify
 from segbench.errors import ConfigError
 from segbench.registry import DATASETS
-
-from helpers import stripes, write_pair
 
 
 def folder(root, *overrides):

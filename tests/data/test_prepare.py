@@ -2,13 +2,12 @@ import hashlib
 import zipfile
 
 import pytest
+from helpers import stripes, write_pair
 
 from segbench.data.camvid import CamVid
 from segbench.data.prepare import prepare
 from segbench.data.suim import SUIM
 from segbench.errors import DataError
-
-from helpers import stripes, write_pair
 
 
 @pytest.fixture

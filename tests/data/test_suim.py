@@ -3,14 +3,13 @@ import json
 import cv2
 import numpy as np
 import pytest
+from helpers import write_pair
 
 from segbench.config import dataset_config
 from segbench.data.stats import class_pixels
 from segbench.data.suim import SUIM, decode_mask, off_palette_pixels
 from segbench.data.verify import verify
 from segbench.registry import DATASETS
-
-from helpers import write_pair
 
 
 def suim(root, *overrides):

@@ -23,7 +23,7 @@ def segbench(args, script=None, **env):
     """``segbench ARGS`` (or ``script`` with them) on TensorFlow unless ``env`` names another backend."""
     command = [sys.executable, "-c", script, *args] if script else [sys.executable, "-m", "segbench", *args]
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", **env}
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
 
 
 def run_args(smoke_config, out, *overrides):
@@ -58,10 +58,10 @@ def test_data_parallel_on_two_jax_cpu_devices(smoke_config, tmp_path):
 
 
 @pytest.mark.parametrize("setting, message", [
-    ("train.distribute=data_parallel", "train.distribute: data_parallel needs KERAS_BACKEND=jax (this is tensorflow); "
-                                       "on tensorflow use train.distribute: mirrored"),
-    ("train.batch_size=3", "train.batch_size: 3 does not split evenly over the 2 devices of train.distribute: "
-                           "mirrored"),
+    ("train.distribute=data_parallel", ("train.distribute: data_parallel needs KERAS_BACKEND=jax (this is "
+                                        "tensorflow); on tensorflow use train.distribute: mirrored")),
+    ("train.batch_size=3", ("train.batch_size: 3 does not split evenly over the 2 devices of train.distribute: "
+                            "mirrored")),
 ])
 def test_refused_before_any_work(smoke_config, tmp_path, setting, message):
     out = tmp_path / "refused"

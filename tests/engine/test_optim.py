@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 from keras import ops
@@ -25,7 +27,7 @@ def test_decays_reach_zero_at_the_end_and_fall_monotonically(schedule):
     values = rates(learning_rate(train, 10), range(5, 41))  # from the end of the warm-up to the last step
     assert values[0] == pytest.approx(0.02)
     assert values[-1] == pytest.approx(0.0, abs=1e-7)
-    assert all(a >= b for a, b in zip(values, values[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(values))
 
 
 def test_poly_follows_its_formula():

@@ -5,14 +5,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 
 from segbench.config import load_config
 from segbench.data.imitation import imitate
 from segbench.engine.run import execute
-from segbench.engine.sweep import PAPER_ROWS
 from segbench.errors import ConfigError
 from segbench.registry import DATASETS, MODELS
-from conftest import SHARED_DATA
+from segbench.suites import PAPER_ROWS
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 IMITATION_SIZE = (60, 80)
@@ -55,3 +55,21 @@ def test_psp_pretrained_without_the_release_file_stops_in_one_line(tmp_path):
                                                                       "dataset.root=/nonexistent"])
     with pytest.raises(ConfigError, match=r"model.weights: datasets/weights/pspnet50_ade20k.h5 does not exist"):
         MODELS.get("pspnet_50")(config.model, 12)
+
+
+@pytest.mark.parametrize("row", PAPER_ROWS)
+def test_reference_cpu_configs_differ_from_the_paper_only_where_their_notes_say(row):
+    """configs/reference/camvid-cpu: SegNet is the paper's config itself; the other rows change the input size,
+    the epochs and the weights (none can be had here), nothing else."""
+    ours = load_config(CONFIGS / "reference" / "camvid-cpu" / f"{row}.yaml").model_dump()
+    paper = load_config(CONFIGS / "camvid" / f"{row}.yaml").model_dump()
+    if row == "segnet":
+        assert ours == paper
+        return
+    assert ours["model"]["input_size"] == [192, 256] and ours["train"]["epochs"] <= paper["train"]["epochs"]
+    assert ours["model"]["encoder_weights"] is None and ours["model"].get("weights") is None
+    for section, key in (("model", "input_size"), ("train", "epochs"), ("model", "encoder_weights"),
+                         ("model", "weights")):
+        ours[section].pop(key, None)
+        paper[section].pop(key, None)
+    assert ours == paper

@@ -10,6 +10,7 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.run import execute
 from segbench.errors import ConfigError
 from segbench.metrics import summarize
+from segbench.precision import policy
 from segbench.registry import DATASETS, MODELS
 
 NATIVE_PIXELS = 4 * 40 * 56  # four test images of 40x56 in the smoke config
@@ -58,13 +59,14 @@ def test_saved_config_and_weights_reproduce_the_metrics(finished):
     _, out = finished
     cfg = load_config(out / "config.yaml")
     data = DATASETS.get(cfg.dataset.name)(cfg.dataset)
-    model = MODELS.get(cfg.model.name)(cfg.model, data.num_classes)
     metrics = json.loads((out / "metrics.json").read_text())
     history = pd.read_csv(out / "history.csv")
     # eval.checkpoint: best scores the epoch with the highest val mIoU, whose weights are best.weights.h5
     assert metrics["scored_epoch"] == int(history.loc[history["val_miou"].idxmax(), "epoch"])
-    model.load_weights(out / "best.weights.h5")
-    scored = evaluate(model, data, data.samples("test"), batch_size=2)
+    with policy(metrics["precision"]):  # the policy the run computed in, which metrics.json records
+        model = MODELS.get(cfg.model.name)(cfg.model, data.num_classes)
+        model.load_weights(out / "best.weights.h5")
+        scored = evaluate(model, data, data.samples("test"), batch_size=2)
     assert scored["confusion_matrix"].tolist() == metrics["confusion_matrix"]
 
 
@@ -131,3 +133,27 @@ def test_mixed_precision_runs_and_leaves_the_global_policy_as_it_was(finished, t
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["precision"] == precision and np.isfinite(metrics["miou"])
     assert keras.config.dtype_policy().name == "float32"
+
+
+@pytest.mark.parametrize("flags, used", [(frozenset(), "float32"), (frozenset({"avx512_bf16"}), "mixed_bfloat16")])
+def test_auto_precision_runs_in_the_policy_it_resolves_to_and_records_it(finished, tmp_path, monkeypatch, flags,
+                                                                          used):
+    import yaml
+
+    from segbench import precision
+
+    monkeypatch.setattr(precision, "gpu_capability", lambda: None)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: flags)
+    seen = []
+    original = run_module.train
+    monkeypatch.setattr(run_module, "train", lambda model, *a, **k: (seen.append(model.dtype_policy.name),
+                                                                     original(model, *a, **k))[1])
+    cfg, _ = finished
+    cfg = cfg.model_copy(deep=True)
+    cfg.output.dir, cfg.train.precision = str(tmp_path), "auto"
+    cfg.train.epochs = 1
+    execute(cfg)
+    assert seen == [used]  # the model was built under the policy auto resolved to
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["precision"] == used
+    assert yaml.safe_load((tmp_path / "config.yaml").read_text())["train"]["precision"] == "auto"

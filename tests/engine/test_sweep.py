@@ -2,7 +2,8 @@ import json
 from pathlib import Path
 
 from segbench.cli import main
-from segbench.engine.sweep import PAPER_ROWS, plan, suite_configs
+from segbench.engine.sweep import plan
+from segbench.suites import PAPER_ROWS, suite_configs
 
 TINY = ["--set", "train.epochs=1", "--set", "dataset.num_images={train: 4, val: 2, test: 2}",
         "--set", "model.input_size=[32,48]"]

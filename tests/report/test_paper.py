@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from segbench.engine.sweep import PAPER_ROWS
 from segbench.errors import DataError
 from segbench.registry import DATASETS, load_builtins
 from segbench.report.paper import METHODS, PAPER_DIR, TABLES, read_paper
+from segbench.suites import PAPER_ROWS
 
 SHARED_PAPER = PAPER_DIR.parents[2] / "shared" / "paper"
 

@@ -2,6 +2,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from segbench.errors import DataError
 from segbench.registry import DATASETS, load_builtins
@@ -37,11 +38,30 @@ def test_finished_runs_prefers_the_seed_folders_in_seed_order(tmp_path, fake_run
     fake_run(tmp_path / "camvid" / "vgg_unet", "camvid", ious)
     (tmp_path / "camvid" / "resnet50_unet").mkdir()  # started, not finished
     fake_run(tmp_path / "camvid" / "segnet-seed3-old", "camvid", ious)  # not a seed folder
-    runs = finished_runs(tmp_path, "camvid")
+    runs = finished_runs(tmp_path / "camvid")
     assert list(runs) == list(METHODS)
     assert [p.name for p in runs["segnet"]] == ["segnet-seed2", "segnet-seed10"]
     assert [p.name for p in runs["vgg_unet"]] == ["vgg_unet"]
     assert runs["resnet50_unet"] == [] and runs["psp_pretrained"] == []
+
+
+def test_a_pretrained_run_is_not_marked_from_scratch(tmp_path, fake_run):
+    results = tmp_path / "results"
+    run = fake_run(results / "camvid" / "vgg_unet", "camvid", [0.5] * 12)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["model"]["encoder_weights"] = "imagenet"
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    report("camvid", results, results, ["md"])
+    md = (results / "camvid" / "table.md").read_text()
+    assert "| VGG UNet " in md and "from scratch" not in md
+
+
+def test_a_suite_of_reference_configs_reports_into_its_own_folder(tmp_path, fake_run):
+    results = tmp_path / "reference"
+    fake_run(results / "camvid-cpu" / "segnet-seed0", "camvid", [0.3] * 12)
+    written = report("camvid-cpu", results, results, ["md"])
+    assert results / "camvid-cpu" / "table.md" in written
+    assert "1 of 6 rows are ours" in (results / "camvid-cpu" / "table.md").read_text()
 
 
 def test_paper_suite_writes_three_tables_in_the_paper_layout(tmp_path, fake_run):
@@ -70,7 +90,12 @@ def test_paper_suite_writes_three_tables_in_the_paper_layout(tmp_path, fake_run)
         md = (folder / "table.md").read_text()
         rows = markdown_rows(md, "Method")
         assert list(rows[0])[:len(paper.columns)] == list(paper.columns)
-        assert [row["Method"] for row in rows[::2]] == list(paper["Method"])
+        # The paper pretrained MobileNet UNet; this run had no encoder weights, so its row says so.
+        assert [row["Method"] for row in rows[::2]] == [f"{m} (from scratch)" if m == "MobileNet UNet" else m
+                                                         for m in paper["Method"]]
+        assert ours.set_index("Method")["from scratch"].to_dict()["MobileNet UNet"]
+        assert not ours.set_index("Method")["from scratch"].to_dict()["SegNet"]
+        assert "MobileNet UNet: trained from scratch" in md
         assert {row["Method"] for row in rows[1::2]} == {"(paper)"}
         assert [row["mIoU"] for row in rows[1::2]] == [f"{v:.2f}" for v in paper["mIoU"]]
         assert "2 of 6 rows are ours" in md
