@@ -154,6 +154,7 @@ def _run(args) -> int:
 
 def _sweep(args) -> int:
     from segbench.engine.sweep import plan, sweep
+    from segbench.lock import locked
     from segbench.report.runs import render, runs_tables
     from segbench.suites import suite_configs
 
@@ -162,15 +163,16 @@ def _sweep(args) -> int:
     if args.seeds < 1:
         raise SegbenchError(f"--seeds {args.seeds}: must be at least 1")
     jobs = plan([Path(c) for c in args.configs] or suite_configs(args.suite), args.seeds, args.results)
-    failures = sweep(jobs, args.overrides)
-    finished = [job.out for job in jobs if (job.out / "metrics.json").exists()]
-    if args.suite:  # the paper's tables with ours beside them, as `segbench report` writes them
-        from segbench.report.suite import report
+    with locked(args.results, "results folder"):  # one sweep at a time over a results folder
+        failures = sweep(jobs, args.overrides)
+        if args.suite:  # the paper's tables with ours beside them, as `segbench report` writes them
+            from segbench.report.suite import report
 
-        for path in report(args.suite, args.results, args.results, ("md", "csv", "tex")):
-            if path.name == "table.md":
-                print(f"{path}\n\n{path.read_text(encoding='utf-8')}")
-    elif finished:
+            for path in report(args.suite, args.results, args.results, ("md", "csv", "tex")):
+                if path.name == "table.md":
+                    print(f"{path}\n\n{path.read_text(encoding='utf-8')}")
+    finished = [job.out for job in jobs if (job.out / "metrics.json").exists()]
+    if finished and not args.suite:
         print(render(runs_tables(finished)))
     for line in failures:
         print(f"segbench: error: {line}", file=sys.stderr)

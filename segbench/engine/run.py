@@ -23,6 +23,7 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError
 from segbench.io import atomic_path, write_json, write_yaml
+from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
 
@@ -32,8 +33,16 @@ METRICS = "metrics.json"
 def execute(config: Config, force: bool = False, resume: bool = False) -> Path | None:
     """Run ``config`` into its folder; returns that folder, or None when a finished identical run is there.
 
-    With ``resume``, an interrupted run of the same config continues from its last checkpoint."""
+    With ``resume``, an interrupted run of the same config continues from its last checkpoint. The folder is
+    locked for the whole run: a second process aiming at it stops at once (FolderLocked)."""
     run_dir = config.run_dir()
+    distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
+                                               "eval.batch_size": config.eval.batch_size})
+    with locked(run_dir):
+        return _execute(config, run_dir, force, resume)
+
+
+def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path | None:
     resolved = config.model_dump(mode="json")
     if (run_dir / METRICS).exists() and not force:
         changes = config_changes(run_dir / "config.yaml", resolved)
@@ -42,8 +51,6 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
             return None
         raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
                           "pass --force to replace it or --out for a new folder")
-    distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
-                                               "eval.batch_size": config.eval.batch_size})
     state = interrupted_state(run_dir, resolved, resume and not force)
     (run_dir / METRICS).unlink(missing_ok=True)
     write_yaml(run_dir / "config.yaml", resolved)
