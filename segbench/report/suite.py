@@ -68,22 +68,24 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats) -> li
     for stem, dirs in runs.items():
         for run, m in zip(dirs, metrics[stem]):
             written += [plot_curves(run, m), plot_confusion(run, m)]
-    figure = _figure(dataset, runs, folder / "figure")
+    figure = _figure(dataset, runs, folder / "figure", comparison.from_scratch)
     written += figure
     written.append(readme(dataset, comparison, runs, metrics, folder, formats, figure))
     return written
 
 
-def _figure(dataset: str, runs: dict[str, list[Path]], out: Path) -> list[Path]:
+def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, from_scratch=()) -> list[Path]:
     """The qualitative figure from each row's first run, leaving out (and naming) rows whose first run kept no
-    predictions; none at all when no run kept any, and then no figure of an earlier report is left behind."""
-    kept = [(METHODS[stem], predictions.read(dirs[0])) for stem, dirs in runs.items() if dirs]
-    columns = [(method, images) for method, images in kept if images]
+    predictions; none at all when no run kept any, and then no figure of an earlier report is left behind. Methods
+    in ``from_scratch`` are labelled so, as in the table."""
+    kept = {stem: predictions.read(dirs[0]) for stem, dirs in runs.items() if dirs}
+    columns = [(METHODS[stem] + ("\n(from scratch)" if METHODS[stem] in from_scratch else ""), images)
+               for stem, images in kept.items() if images]
     if not columns:
         for suffix in SUFFIXES:
             out.with_suffix(suffix).unlink(missing_ok=True)
         return []
-    absent = [METHODS[stem] for stem in runs if METHODS[stem] not in dict(columns)]
+    absent = [METHODS[stem] for stem in runs if not kept.get(stem)]
     adapter = DATASETS.get(dataset)
     title = (f"{TABLES[dataset].title}: input, ground truth and each model's prediction (first seed)"
              + (f"; no predictions from {', '.join(absent)}" if absent else ""))

@@ -152,3 +152,16 @@ def test_the_figure_shows_the_palette_colours_of_the_predictions(tmp_path, fake_
     assert share[2] > 3 * share[1]  # green: a whole prediction panel, and more than the one ground-truth stripe
     assert share[6] > 2 * share[1]  # yellow: one panel (VGG UNet kept f1 only)
     assert share[1] > 0  # blue (Human divers): a stripe of the ground truth and a legend patch
+
+
+def test_the_figure_labels_a_from_scratch_row_as_the_table_does(tmp_path, fake_run, monkeypatch):
+    from segbench.report import suite
+
+    seen = {}
+    monkeypatch.setattr(suite, "qualitative", lambda title, classes, palette, columns, out: seen.update(
+        labels=[label for label, _ in columns]) or [])
+    results = tmp_path / "results"
+    fake_run(results / "camvid" / "vgg_unet", "camvid", [0.5] * 12)
+    fake_run(results / "camvid" / "segnet", "camvid", [0.4] * 12)
+    report("camvid", results, results, ["md"])
+    assert seen["labels"] == ["VGG UNet\n(from scratch)", "SegNet"]
