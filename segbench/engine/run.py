@@ -21,7 +21,7 @@ from segbench.config import Config
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
-from segbench.errors import ConfigError
+from segbench.errors import ConfigError, DataError
 from segbench.io import atomic_path, write_json, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
@@ -84,6 +84,10 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | Non
 def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas: int, used: str) -> Path:
     """Train and score in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
+    for split in dict.fromkeys(("train", config.eval.split)):  # before any training: an empty split scores 0.00
+        if not adapter.samples(split):
+            raise DataError(f"{adapter.root}: {config.dataset.name} has no {split} pairs there, so there is nothing "
+                            f"to {'train on' if split == 'train' else 'score'}")
     model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
           f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {used}"

@@ -8,7 +8,7 @@ from segbench.config import load_config
 from segbench.engine import run as run_module
 from segbench.engine.evaluate import evaluate
 from segbench.engine.run import execute
-from segbench.errors import ConfigError
+from segbench.errors import ConfigError, DataError
 from segbench.metrics import summarize
 from segbench.precision import policy
 from segbench.registry import DATASETS, MODELS
@@ -157,3 +157,17 @@ def test_auto_precision_runs_in_the_policy_it_resolves_to_and_records_it(finishe
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["precision"] == used
     assert yaml.safe_load((tmp_path / "config.yaml").read_text())["train"]["precision"] == "auto"
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_an_empty_split_is_refused_before_training(finished, tmp_path, monkeypatch, split):
+    cfg, _ = finished
+    cfg = cfg.model_copy(deep=True)
+    cfg.output.dir = str(tmp_path)
+    adapter = DATASETS.get(cfg.dataset.name)
+    original = adapter.list_pairs
+    monkeypatch.setattr(adapter, "list_pairs", lambda self, s: [] if s == split else original(self, s))
+    monkeypatch.setattr(run_module, "train", lambda *args, **kwargs: pytest.fail("trained on an empty split"))
+    with pytest.raises(DataError, match=f"synthetic has no {split} pairs there"):
+        execute(cfg)
+    assert not (tmp_path / "metrics.json").exists()
