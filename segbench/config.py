@@ -58,8 +58,8 @@ class TrainConfig(Section):
     class_weights: Literal["none", "median_frequency"] | list[float] = Field(
         "none", description="loss weight per class: none, median_frequency (from the train labels) or a list")
     precision: Literal[PRECISIONS] = Field(
-        "auto", description="Keras dtype policy; auto: mixed_bfloat16 where the device computes bf16 in hardware and "
-                            "the backend gains from it, else float32 (metrics.json records the one used)")
+        "auto", description="Keras dtype policy; auto: mixed_bfloat16 where the device computes bf16 in hardware, "
+                            "else float32 (metrics.json records the one used)")
     augment: list[dict[str, Any]] = Field(
         default_factory=list, description="albumentations transforms for the train batches, in order; each is "
         "{name: <albumentations class>, <its arguments>...}")

@@ -6,15 +6,14 @@ on this machine."""
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
 import sys
 from datetime import UTC, datetime
 
 import pandas as pd
 
-from segbench.bench.suite import entries, measure_apart, run_suite
+from segbench.bench.suite import entries, measure_apart, run_apart, run_suite
 from segbench.errors import SegbenchError
+from segbench.precision import AUTO, CHOICES
 
 BACKENDS = ("tensorflow", "jax", "torch")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -30,15 +29,21 @@ def check_installed(backends) -> None:
                                 f"install it or leave it out")
 
 
+def check_precisions(precisions) -> None:
+    """One line naming the first precision that is not a dtype policy (``auto`` is not one: it is what is tested)."""
+    policies = [p for p in CHOICES if p != AUTO]
+    for precision in precisions:
+        if precision not in policies:
+            raise SegbenchError(f"--precisions: unknown precision {precision!r} (choose from {', '.join(policies)})")
+
+
 def auto_on(backend: str) -> str:
     """The precision ``auto`` resolves to on ``backend`` here, asked of a fresh process on that backend."""
-    env = {**os.environ, "KERAS_BACKEND": backend}
     code = "from segbench.precision import resolve; print(resolve('auto'))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
-        raise SegbenchError(f"{backend}: cannot resolve precision auto ({lines[-1]})")
-    return done.stdout.strip().splitlines()[-1]
+    try:
+        return run_apart([sys.executable, "-c", code], backend).strip().splitlines()[-1]
+    except SegbenchError as exc:
+        raise SegbenchError(f"{backend}: cannot resolve precision auto ({exc})") from None
 
 
 def bench_settings(suite: str, overrides: list[str], backends=BACKENDS, precisions=PRECISIONS, steps: int = 2,
@@ -46,6 +51,7 @@ def bench_settings(suite: str, overrides: list[str], backends=BACKENDS, precisio
     """Measure every (backend, precision, model) with ``measure`` (default: ``measure_apart``) and ask ``auto``
     (default: ``auto_on``) what auto takes on each backend; the document the settings files are made of."""
     measure, auto = measure or measure_apart, auto or auto_on
+    check_precisions(precisions)
     check_installed(backends)
     rows = entries(suite, overrides)
     results, failures = [], []

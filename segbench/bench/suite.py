@@ -44,20 +44,26 @@ def model_command(entry: dict, steps: int, repeats: int, peak_tflops: float | No
     return command + (["--peak-tflops", str(peak_tflops)] if peak_tflops else [])
 
 
+def run_apart(command: list[str], backend: str | None = None) -> str:
+    """The standard output of ``command`` run in a fresh process (on Keras backend ``backend``, default: this
+    process's); SegbenchError with the last line it printed to stderr if it fails."""
+    env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
+        raise SegbenchError(lines[-1].removeprefix("segbench: error: "))
+    return done.stdout
+
+
 def measure_apart(entry: dict, steps: int, repeats: int, peak_tflops: float | None = None,
                   backend: str | None = None) -> dict:
     """``bench model``'s JSON for ``entry``, from a fresh process (on Keras backend ``backend``, default: this
     process's); SegbenchError with its last line if it fails."""
-    env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
-    done = subprocess.run(model_command(entry, steps, repeats, peak_tflops), capture_output=True, text=True, env=env,
-                          check=False)
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
-        raise SegbenchError(lines[-1].removeprefix("segbench: error: "))
+    stdout = run_apart(model_command(entry, steps, repeats, peak_tflops), backend)
     try:
-        return json.loads(done.stdout)
+        return json.loads(stdout)
     except json.JSONDecodeError:
-        raise SegbenchError(f"bench model printed no JSON: {done.stdout.strip()[:200]!r}") from None
+        raise SegbenchError(f"bench model printed no JSON: {stdout.strip()[:200]!r}") from None
 
 
 def run_suite(rows: list[dict], measure) -> tuple[list[dict], list[str]]:

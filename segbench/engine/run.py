@@ -6,7 +6,6 @@ The folder holds ``config.yaml`` (the resolved config), ``history.csv``, ``model
 
 from __future__ import annotations
 
-import importlib
 import platform
 import time
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ import keras
 import yaml
 
 from segbench import precision
-from segbench.bench.device import cpu
+from segbench.bench.device import cpu, versions
 from segbench.config import Config
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
@@ -162,12 +161,9 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 
 
 def environment() -> dict:
-    backend = keras.backend.backend()  # also the name of its Python package
     return {
-        "backend": backend,
-        "keras": keras.__version__,
-        backend: importlib.import_module(backend).__version__,
-        "python": platform.python_version(),
+        "backend": keras.backend.backend(),
+        **versions(),  # Keras, the backend's framework (under its own name) and Python
         "machine": platform.machine(),
         "cpu": cpu(),
         "devices": devices(),
