@@ -3,11 +3,17 @@
 Each save writes the model weights and the optimiser's variables to files named after the epoch, then replaces
 ``checkpoints/state.json`` (atomically) to point at them, then deletes the older files: whatever instant the
 process dies, ``state.json`` names a complete pair of files.
+
+Every weight file a run writes (the checkpoint's, ``best.weights.h5``, ``model.weights.h5``) holds the model alone:
+Keras would store the optimiser's slots beside the weights (twice the model again under Adam) and warn when loading
+into a model whose optimiser is not built yet; the checkpoint keeps the optimiser in a file of its own.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import keras
@@ -20,11 +26,33 @@ FOLDER = "checkpoints"
 STATE = "state.json"
 
 
+@contextmanager
+def _model_alone(model: keras.Model) -> Iterator[None]:
+    # Keras' weight files take in whatever the model tracks, its compiled optimiser included.
+    optimizer = model.optimizer
+    model.optimizer = None
+    try:
+        yield
+    finally:
+        model.optimizer = optimizer
+
+
+def save_weights(model: keras.Model, path: Path) -> None:
+    """The model's weights, without the optimiser, written atomically."""
+    with atomic_path(path) as tmp, _model_alone(model):
+        model.save_weights(tmp)
+
+
+def load_weights(model: keras.Model, path: Path) -> None:
+    """Weights written by :func:`save_weights` (or by Keras with its optimiser, which is then left alone)."""
+    with _model_alone(model):
+        model.load_weights(path)
+
+
 def save(model: keras.Model, run_dir: Path, epoch: int, best: dict) -> None:
     folder = run_dir / FOLDER
     weights, optimizer = f"epoch{epoch:04d}.weights.h5", f"epoch{epoch:04d}.optimizer.npz"
-    with atomic_path(folder / weights) as tmp:
-        model.save_weights(tmp)
+    save_weights(model, folder / weights)
     with atomic_path(folder / optimizer) as tmp:
         np.savez(tmp, *[keras.ops.convert_to_numpy(v) for v in model.optimizer.variables])
     write_json(folder / STATE, {"epoch": epoch, "weights": weights, "optimizer": optimizer, **best})
@@ -47,7 +75,7 @@ def load_state(run_dir: Path) -> dict | None:
 def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
     """Weights and optimiser state of the saved epoch; the model must be compiled with the same optimiser."""
     folder = run_dir / FOLDER
-    model.load_weights(folder / state["weights"])
+    load_weights(model, folder / state["weights"])
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
     with np.load(folder / state["optimizer"]) as saved:

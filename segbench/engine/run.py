@@ -21,7 +21,7 @@ from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError, DataError
-from segbench.io import atomic_path, write_json, write_yaml
+from segbench.io import write_json, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
@@ -97,11 +97,10 @@ def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas
     history, best = train(model, adapter, config, run_dir, resume=state)
     train_seconds = time.perf_counter() - started
     if config.output.save_weights:
-        with atomic_path(run_dir / "model.weights.h5") as tmp:
-            model.save_weights(tmp)
+        checkpoint.save_weights(model, run_dir / "model.weights.h5")
     scored_epoch = len(history)
     if config.eval.checkpoint == "best" and best.get("best_epoch"):
-        model.load_weights(run_dir / BEST_WEIGHTS)
+        checkpoint.load_weights(model, run_dir / BEST_WEIGHTS)
         scored_epoch = best["best_epoch"]
 
     print(f"evaluating epoch {scored_epoch} on {config.eval.split}", flush=True)

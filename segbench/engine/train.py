@@ -18,7 +18,7 @@ from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.engine.optim import make_optimizer
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import ConfigError
-from segbench.io import atomic_path, write_text
+from segbench.io import write_text
 from segbench.metrics import summarize
 
 BEST_WEIGHTS = "best.weights.h5"
@@ -52,8 +52,7 @@ class EpochScorer(keras.callbacks.Callback):
         write_text(self.run_dir / "history.csv", pd.DataFrame(self.rows).to_csv(index=False))
         if row["val_miou"] is not None and row["val_miou"] > (self.best.get("best_val_miou") or -1.0):
             self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
-            with atomic_path(self.run_dir / BEST_WEIGHTS) as tmp:
-                self.model.save_weights(tmp)
+            checkpoint.save_weights(self.model, self.run_dir / BEST_WEIGHTS)
             scored_text += "  (best)"
         checkpoint.save(self.model, self.run_dir, row["epoch"], self.best)
         print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  {scored_text}  "

@@ -1,5 +1,6 @@
 import json
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,6 +46,15 @@ def test_metrics_are_exact_and_at_native_resolution(finished):
     assert m["per_class_iou"] == pytest.approx(paper["per_class_iou"])
     assert m["standard"]["miou"] == pytest.approx(standard["miou"])
     assert m["standard"]["per_class_iou"][4] is None
+
+
+def test_weight_files_hold_the_model_alone(finished):
+    """Keras would add the optimiser's slots (under Adam, twice the model's size again); the run keeps them only in
+    its checkpoint, which a finished run has removed."""
+    _, out = finished
+    for name in ("best.weights.h5", "model.weights.h5"):
+        with h5py.File(out / name, "r") as weights:
+            assert "layers" in weights and "optimizer" not in weights, name
 
 
 def test_history_has_one_row_per_epoch(finished):
