@@ -1,46 +1,140 @@
-"""Unpacking zip and tar archives without letting a member land outside the target folder."""
+"""Unpacking a dataset's zip or tar archive: every member a folder or a regular file created here, never a link.
+
+Written by hand rather than through ``extractall``: tarfile's "data" filter is walked past by a chain of symbolic
+links on Python before 3.11.13 / 3.12.11 (CVE-2025-4517; this project runs on 3.11.7), and zipfile has no filter at
+all. A dataset needs no links, devices or FIFOs, so a member of any other kind is refused; each file is opened with
+``O_EXCL | O_NOFOLLOW`` under a parent checked to resolve inside the target; the unpacked bytes and the member count
+are bounded against decompression bombs. ``target`` is made here and removed again on any failure.
+"""
 
 from __future__ import annotations
 
+import lzma
+import os
+import shutil
 import stat
 import tarfile
 import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from segbench.errors import DataError
 
+MAX_MEMBERS = 1_000_000
+# Images and labels barely compress (JPEG and PNG are compressed already), so a real dataset unpacks to about its
+# archive's size; only a bomb comes near 50 times it. Small archives may still unpack to 1 GiB.
+MAX_RATIO, MIN_LIMIT = 50, 1 << 30
+CHUNK = 1 << 20
+# What a damaged archive raises while it is read: truncated streams, bad checksums, unknown compression.
+DAMAGED = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, NotImplementedError)
 
-def safe_extract(archive: Path, target: Path) -> None:
-    """Extract ``archive`` into ``target``; every member is checked before anything is written."""
-    target.mkdir(parents=True, exist_ok=True)
+Opener = Callable[[], IO[bytes]]
+
+
+def unpack_limit(archive_bytes: int) -> int:
+    """The most bytes an archive of ``archive_bytes`` may unpack to."""
+    return max(MIN_LIMIT, MAX_RATIO * archive_bytes)
+
+
+def safe_extract(archive: Path, target: Path, max_bytes: int | None = None) -> None:
+    """Unpack ``archive`` into the new folder ``target`` (at most ``max_bytes``, by default
+    :func:`unpack_limit`); on any failure ``target`` is removed and one DataError names the archive."""
+    if target.exists():
+        raise DataError(f"{target}: already exists; unpacking needs a new folder")
+    limit = max_bytes if max_bytes is not None else unpack_limit(archive.stat().st_size)
+    target.mkdir(parents=True)
+    try:
+        _unpack(archive, target, limit)
+    except BaseException as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, DAMAGED):
+            raise DataError(f"{archive}: damaged archive ({_reason(exc)})") from None
+        if isinstance(exc, OSError):
+            raise DataError(f"{archive}: cannot unpack into {target} ({_reason(exc)})") from None
+        raise
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _unpack(archive: Path, target: Path, limit: int) -> None:
+    written, count, root = 0, 0, target.resolve()
+    for name, kind, opener in _members(archive):
+        count += 1
+        if count > MAX_MEMBERS:
+            raise DataError(f"{archive}: more than {MAX_MEMBERS:,} members; refusing it as a possible bomb")
+        parts = _parts(archive, name)
+        if not parts:
+            continue  # the archive's own top folder, "./"
+        path = target.joinpath(*parts)
+        if kind == "dir":
+            _make_folders(archive, root, path)
+            continue
+        _make_folders(archive, root, path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except FileExistsError:
+            raise DataError(f"{archive}: member {name} appears twice") from None
+        with os.fdopen(fd, "wb") as out, opener() as source:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise DataError(f"{archive}: unpacks to more than {limit / (1 << 30):.1f} GiB "
+                                    f"({limit // max(archive.stat().st_size, 1):,} times its size); refusing it as "
+                                    "a possible decompression bomb")
+                out.write(chunk)
+
+
+def _members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
+    """(name, "dir" or "file", opener) per member, in archive order; a member of any other kind is refused."""
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
-                _check_member(archive, info.filename)
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    link = zf.read(info).decode("utf-8", "replace")
-                    _check_member(archive, str(PurePosixPath(info.filename).parent / link), what=f"link {info.filename} ->")
-            zf.extractall(target)
+                mode = info.external_attr >> 16  # Unix mode where the writer set one; 0 or permissions alone else
+                if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+                    raise DataError(f"{archive}: refusing member {info.filename} ({_zip_kind(mode)}; a dataset needs "
+                                    "only folders and files)")
+                if info.flag_bits & 0x1:
+                    raise DataError(f"{archive}: member {info.filename} is encrypted; unpack it with its password "
+                                    "and archive it again without one")
+                yield info.filename, "dir" if info.is_dir() else "file", lambda info=info: zf.open(info)
     elif tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tf:
-            members = tf.getmembers()
-            for member in members:
-                _check_member(archive, member.name)  # the "data" filter would strip a leading "/" and go on
-                try:
-                    tarfile.data_filter(member, str(target))
-                except tarfile.FilterError as exc:
-                    raise DataError(f"{archive}: refusing member {member.name} ({exc})") from None
-            tf.extractall(target, members=members, filter="data")
+            for member in tf:  # in order, so that a compressed tar is read once
+                if not (member.isreg() or member.isdir()):
+                    raise DataError(f"{archive}: refusing member {member.name} ({_tar_kind(member)}; a "
+                                    "dataset needs only folders and files)")
+                yield member.name, "dir" if member.isdir() else "file", lambda m=member: tf.extractfile(m)
     else:
-        raise DataError(f"{archive}: not a zip or tar archive")
+        raise DataError(f"{archive}: not a zip or tar archive, or damaged beyond reading")
 
 
-def _check_member(archive: Path, name: str, what: str = "member") -> None:
+def _zip_kind(mode: int) -> str:
+    return ("a symbolic link" if stat.S_ISLNK(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file or folder")
+
+
+def _tar_kind(member: tarfile.TarInfo) -> str:
+    return {tarfile.SYMTYPE: "a symbolic link", tarfile.LNKTYPE: "a hard link", tarfile.CHRTYPE: "a device",
+            tarfile.BLKTYPE: "a device", tarfile.FIFOTYPE: "a FIFO"}.get(member.type, "not a file or folder")
+
+
+def _parts(archive: Path, name: str) -> tuple[str, ...]:
+    """The member's path below the target, refused when it is absolute or climbs with "..": no dataset needs it."""
     path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or (path.parts and ":" in path.parts[0]):  # "/etc/x" or "C:\\x"
-        raise DataError(f"{archive}: refusing {what} {name} (absolute path)")
-    depth = 0
-    for part in path.parts:
-        depth += -1 if part == ".." else (0 if part == "." else 1)
-        if depth < 0:
-            raise DataError(f"{archive}: refusing {what} {name} (it would land outside the target folder)")
+    if "\0" in name or path.is_absolute() or (path.parts and ":" in path.parts[0]):  # "/etc/x" or "C:\\x"
+        raise DataError(f"{archive}: refusing member {name} (absolute path)")
+    if ".." in path.parts:
+        raise DataError(f"{archive}: refusing member {name} (\"..\" could take it outside the target folder)")
+    return tuple(part for part in path.parts if part != ".")
+
+
+def _make_folders(archive: Path, root: Path, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    # Nothing here makes links, so this only fails if something else put one into the target while we unpack.
+    if not folder.resolve().is_relative_to(root) or folder.is_symlink():
+        raise DataError(f"{archive}: {folder} resolves outside the target folder")

@@ -4,7 +4,6 @@ then move its data folders to where the adapter looks for them."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import keras
@@ -12,6 +11,11 @@ import keras
 from segbench.data.archive import safe_extract
 from segbench.data.base import DatasetAdapter
 from segbench.errors import DataError
+from segbench.lock import locked
+
+# Where an archive is unpacked before its data folders move into the root; a fixed name, so that the one a killed
+# prepare left behind is found and removed by the next.
+STAGING = ".unpacking"
 
 
 def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path | None = None) -> list[Path]:
@@ -22,13 +26,18 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
     if archive is not None and not archive.is_file():
         raise DataError(f"{archive}: no such archive")
     root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
-    archive = archive or download(adapter, name, root)
-    with tempfile.TemporaryDirectory(dir=root, prefix=".unpack-") as scratch:
-        safe_extract(archive, Path(scratch))
-        parts = adapter.find_parts(Path(scratch))
-        if not parts:
-            raise DataError(f"{archive}: holds no {name} data (expected {adapter.layout})")
-        return [placed for source, destination in parts for placed in _place(source, root / destination)]
+    with locked(root, "dataset root"):
+        archive = archive or download(adapter, name, root)
+        staging = root / STAGING
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            safe_extract(archive, staging)
+            parts = adapter.find_parts(staging)
+            if not parts:
+                raise DataError(f"{archive}: holds no {name} data (expected {adapter.layout})")
+            return [placed for source, destination in parts for placed in _place(source, root / destination)]
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def download(adapter: type[DatasetAdapter], name: str, root: Path) -> Path:

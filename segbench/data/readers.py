@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -16,11 +18,10 @@ LABEL_SUFFIXES = IMAGE_SUFFIXES + (".mat",)
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """An RGB uint8 image of shape HxWx3."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DataError(f"{path}: {'missing' if not Path(path).exists() else 'not a readable image'}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    """An RGB uint8 image of shape HxWx3, decoded in full by Pillow: a truncated file is an error here, where
+    OpenCV's libjpeg only prints a warning and fills the rest of the image with grey."""
+    with _opened(path) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def write_image(path: Path, array: np.ndarray) -> None:
@@ -32,25 +33,35 @@ def write_image(path: Path, array: np.ndarray) -> None:
 
 
 def read_index_png(path: Path) -> np.ndarray:
-    """A label of class indices stored as pixel values (grayscale, or the same value in every channel)."""
-    label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if label is None:
-        raise DataError(f"{path}: {'missing' if not Path(path).exists() else 'not a readable label image'}")
-    # The older Keras library's "prepped" labels are sometimes saved as 3-channel copies of the index.
+    """A label of class indices stored as pixel values: grayscale (8 or 16 bit), the indices of a palette image,
+    or the same value in every channel (the older Keras library's "prepped" labels are sometimes 3-channel copies)."""
+    with _opened(path) as image:
+        label = np.asarray(image)
     return label[..., 0] if label.ndim == 3 else label
 
 
-def check_intact(path: Path) -> str | None:
-    """Why ``path`` is not a complete image file, or None. OpenCV decodes a truncated JPEG without complaint
-    (grey below the cut), so the file is decoded in full by Pillow, which does complain."""
+@contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The decoded image at ``path``; a file that is missing, not a regular file (a FIFO or a device would block
+    or never end) or not completely readable is one DataError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: {'missing' if not path.exists() else 'not a regular file'}")
     try:
         with Image.open(path) as image:
             image.load()
-    except FileNotFoundError:
-        return "missing"
-    except (OSError, SyntaxError, ValueError) as exc:
-        return f"damaged ({exc})"
-    return None
+            yield image
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DataError(f"{path}: damaged ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+
+
+def check_intact(path: Path) -> str | None:
+    """Why ``path`` is not a complete image file ("missing", "damaged (...)", ...), or None."""
+    try:
+        with _opened(path):
+            return None
+    except DataError as exc:
+        return str(exc).removeprefix(f"{path}: ")
 
 
 def find_image(path: Path) -> Path:

@@ -58,8 +58,7 @@ def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
             problems.append(Problem(str(sample.label), sizes))
     bad = out_of_range(label, adapter.num_classes, adapter.ignore_index)
     if bad:
-        shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
-        problems.append(Problem(str(sample.label), f"label values {shown} outside [0, {adapter.num_classes})"))
+        problems.append(Problem(str(sample.label), out_of_range_message(bad, adapter.num_classes)))
     return problems + adapter.label_problems(sample)
 
 
@@ -67,6 +66,10 @@ def out_of_range(label: np.ndarray, num_classes: int, ignore_index: int | None) 
     """The label values that are neither a class nor the void label."""
     values = np.unique(label)
     return [int(v) for v in values if not (0 <= v < num_classes or v == ignore_index)]
+
+
+def out_of_range_message(bad: list[int], num_classes: int) -> str:
+    return f"label values {', '.join(map(str, bad[:5])) + (', ...' if len(bad) > 5 else '')} outside [0, {num_classes})"
 
 
 def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample]) -> list[Problem]:

@@ -12,6 +12,8 @@ into a model whose optimiser is not built yet; the checkpoint keeps the optimise
 from __future__ import annotations
 
 import json
+import shutil
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,35 +63,62 @@ def save(model: keras.Model, run_dir: Path, epoch: int, best: dict) -> None:
             old.unlink(missing_ok=True)
 
 
-def load_state(run_dir: Path) -> dict | None:
-    """The saved state (``epoch``, file names, best val mIoU so far), or None when there is none."""
-    path = run_dir / FOLDER / STATE
+def exists(run_dir: Path) -> bool:
+    return (run_dir / FOLDER).is_dir()
+
+
+def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
+    """The saved state (``epoch``, file names, best val mIoU so far), or None when there is none. A state that
+    cannot be what ``save`` wrote (an epoch outside ``1..epochs``, a file outside the folder or absent) stops with
+    one line rather than being obeyed."""
+    folder = run_dir / FOLDER
+    path = folder / STATE
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise DataError(f"{path}: unreadable checkpoint state ({exc})") from None
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable checkpoint state ({exc}); drop --resume to start over") from None
+    epoch = state.get("epoch") if isinstance(state, dict) else None
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 1 or (epochs is not None and epoch > epochs):
+        raise DataError(f"{path}: epoch {epoch!r} is not one of this run's 1..{epochs or 'N'}; drop --resume to "
+                        "start over")
+    for key in ("weights", "optimizer"):
+        name = state.get(key)
+        if not isinstance(name, str) or Path(name).name != name or not (folder / name).is_file():
+            raise DataError(f"{path}: {key} {name!r} is not a file of {folder}; drop --resume to start over")
+    return state
 
 
 def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
-    """Weights and optimiser state of the saved epoch; the model must be compiled with the same optimiser."""
+    """Weights and optimiser state of the saved epoch; the model must be compiled with the same optimiser. A
+    damaged, truncated or mismatched file stops with one line naming it."""
     folder = run_dir / FOLDER
-    load_weights(model, folder / state["weights"])
+    weights = folder / state["weights"]
+    try:
+        load_weights(model, weights)
+    except (OSError, ValueError, KeyError) as exc:  # h5py on a truncated file; Keras on other shapes or layers
+        raise DataError(f"{weights}: damaged or another model's checkpoint ({_first_line(exc)}); drop --resume to "
+                        "start over") from None
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
-    with np.load(folder / state["optimizer"]) as saved:
-        values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-    if len(values) != len(optimizer.variables):
-        raise DataError(f"{folder / state['optimizer']}: holds {len(values)} optimiser variables, the run has "
-                        f"{len(optimizer.variables)}")
+    saved_at = folder / state["optimizer"]
+    try:
+        with np.load(saved_at) as saved:
+            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{saved_at}: damaged checkpoint ({_first_line(exc)}); drop --resume to start over") from None
+    shapes = [tuple(v.shape) for v in optimizer.variables]
+    if [value.shape for value in values] != shapes:
+        raise DataError(f"{saved_at}: holds {len(values)} optimiser variables that do not match the run's "
+                        f"{len(shapes)}; drop --resume to start over")
     for variable, value in zip(optimizer.variables, values):
         variable.assign(value)
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def clear(run_dir: Path) -> None:
-    folder = run_dir / FOLDER
-    if folder.is_dir():
-        for path in folder.iterdir():
-            path.unlink()
-        folder.rmdir()
+    shutil.rmtree(run_dir / FOLDER, ignore_errors=True)

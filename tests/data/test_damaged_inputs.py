@@ -1,0 +1,72 @@
+"""Damaged data stops a run with one line naming the file, before it can train or score on wrong values."""
+
+import os
+import signal
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from helpers import stripes, write_pair
+
+from segbench.config import load_config
+from segbench.data.loader import SegmentationBatches
+from segbench.data.readers import read_index_png, read_rgb
+from segbench.errors import DataError
+from segbench.registry import DATASETS
+
+SMOKE = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "camvid" / "segnet.yaml"
+
+
+def camvid_root(root: Path, pairs: int = 2) -> Path:
+    """CamVid's SegNet layout with ``pairs`` small pairs per split (classes 0-11, 11 the void label)."""
+    for split in ("train", "val", "test"):
+        for i in range(pairs):
+            write_pair(root / split, root / f"{split}annot", f"{split}{i}", stripes(24, 32, [0, 3, 11]))
+    return root
+
+
+def batches(root: Path) -> SegmentationBatches:
+    adapter = DATASETS.get("camvid")(load_config(SMOKE, [f"dataset.root={root}"]).dataset)
+    return SegmentationBatches(adapter, adapter.samples("train"), [24, 32], batch_size=2)
+
+
+def test_a_16_bit_label_above_the_classes_is_refused_not_wrapped(tmp_path):
+    root = camvid_root(tmp_path)
+    label = stripes(24, 32, [0, 3, 11]).astype(np.uint16)
+    label[:, :4] = 257  # as uint8 this would be class 1
+    cv2.imwrite(str(root / "trainannot" / "train1.png"), label)
+    assert read_index_png(root / "trainannot" / "train1.png").max() == 257
+    with pytest.raises(DataError, match=r"trainannot/train1.png: label values 257 outside \[0, 12\)"):
+        batches(root)[0]
+
+
+def test_a_truncated_jpeg_is_refused(tmp_path):
+    root = camvid_root(tmp_path)
+    image = root / "train" / "train0.jpg"
+    image.write_bytes(image.read_bytes()[: image.stat().st_size * 2 // 3])
+    with pytest.raises(DataError, match=r"train/train0.jpg: damaged \(image file is truncated"):
+        batches(root)[0]
+
+
+def test_a_fifo_in_place_of_an_image_does_not_hang(tmp_path):
+    fifo = tmp_path / "frame.jpg"
+    os.mkfifo(fifo)
+    signal.alarm(20)  # opening a FIFO for reading blocks until a writer comes: fail rather than hang
+    try:
+        with pytest.raises(DataError, match="frame.jpg: not a regular file"):
+            read_rgb(fifo)
+    finally:
+        signal.alarm(0)
+
+
+def test_a_run_on_a_damaged_image_ends_in_one_line_without_metrics(tmp_path, cli):
+    root = camvid_root(tmp_path / "camvid")
+    image = root / "val" / "val1.jpg"
+    image.write_bytes(image.read_bytes()[:200])
+    out = tmp_path / "run"
+    done = cli("run", SMOKE, "--out", out, "--set", f"dataset.root={root}", "--set", "train.epochs=1")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith(f"segbench: error: {image}: damaged (")
+    assert "Traceback" not in done.stderr
+    assert not (out / "metrics.json").exists()

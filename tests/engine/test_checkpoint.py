@@ -1,0 +1,102 @@
+"""A checkpoint that is damaged or tampered with stops --resume with one line; it is never obeyed."""
+
+import json
+
+import pytest
+
+from segbench.config import load_config
+from segbench.engine import checkpoint
+from segbench.engine.run import execute
+from segbench.engine.train import EpochScorer
+from segbench.errors import DataError
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def interrupted_run(tmp_path_factory, smoke_config):
+    """A run of 3 epochs stopped after its first, with its checkpoint; each test works on a copy."""
+    out = tmp_path_factory.mktemp("interrupted")
+    cfg = load_config(smoke_config, [f"output.dir={out}", "train.epochs=3"])
+    original = EpochScorer.on_epoch_end
+
+    def stop_after_first(self, epoch, logs=None):
+        original(self, epoch, logs)
+        raise Stop
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+        with pytest.raises(Stop):
+            execute(cfg)
+    assert checkpoint.load_state(out, 3)["epoch"] == 1
+    return cfg, out
+
+
+@pytest.fixture
+def copy(interrupted_run, tmp_path):
+    import shutil
+
+    cfg, out = interrupted_run
+    shutil.copytree(out, tmp_path / "run")
+    cfg = cfg.model_copy(deep=True)
+    cfg.output.dir = str(tmp_path / "run")
+    return cfg, tmp_path / "run" / "checkpoints"
+
+
+def edit_state(folder, **changes):
+    state = json.loads((folder / "state.json").read_text())
+    (folder / "state.json").write_text(json.dumps({**state, **changes}))
+    return state
+
+
+@pytest.mark.parametrize("changes, said", [
+    ({"epoch": 99}, r"state.json: epoch 99 is not one of this run's 1..3"),
+    ({"epoch": "1"}, r"state.json: epoch '1' is not one of"),
+    ({"weights": "../../other/model.weights.h5"}, r"state.json: weights '../../other/model.weights.h5' is not a file"),
+    ({"optimizer": "/etc/passwd"}, r"state.json: optimizer '/etc/passwd' is not a file of"),
+])
+def test_a_tampered_state_is_refused(copy, changes, said):
+    cfg, folder = copy
+    edit_state(folder, **changes)
+    with pytest.raises(DataError, match=said + ".*drop --resume to start over"):
+        execute(cfg, resume=True)
+    assert not (folder.parent / "metrics.json").exists()
+
+
+def test_unreadable_state(copy):
+    cfg, folder = copy
+    (folder / "state.json").write_text("{not json")
+    with pytest.raises(DataError, match="state.json: unreadable checkpoint state"):
+        execute(cfg, resume=True)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty"])
+def test_damaged_weights_and_optimizer_files_are_refused(copy, damage):
+    cfg, folder = copy
+    state = json.loads((folder / "state.json").read_text())
+    for key, said in (("weights", "damaged or another model's checkpoint"), ("optimizer", "damaged checkpoint")):
+        path = folder / state[key]
+        kept = path.read_bytes()
+        path.write_bytes(kept[: len(kept) // 2] if damage == "truncated" else b"")
+        with pytest.raises(DataError, match=rf"{path.name}: {said} \(.*\); drop --resume to start over"):
+            execute(cfg, resume=True)
+        path.write_bytes(kept)
+    assert not (folder.parent / "metrics.json").exists()
+
+
+def test_a_checkpoint_of_another_model_is_refused(copy, tmp_path, smoke_config):
+    cfg, folder = copy
+    other = load_config(smoke_config, [f"output.dir={tmp_path / 'other'}", "train.epochs=1", "model.width=0.5"])
+    execute(other)
+    state = json.loads((folder / "state.json").read_text())
+    (folder / state["weights"]).write_bytes((tmp_path / "other" / "model.weights.h5").read_bytes())
+    with pytest.raises(DataError, match="damaged or another model's checkpoint"):
+        execute(cfg, resume=True)
+
+
+def test_an_intact_checkpoint_resumes(copy):
+    cfg, folder = copy
+    assert execute(cfg, resume=True) == folder.parent
+    assert json.loads((folder.parent / "metrics.json").read_text())["epochs"] == 3
