@@ -30,11 +30,19 @@ def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
         for split in splits:
             samples = adapter.list_pairs(split)  # a missing root or an unreadable list file stops here, once
             report = SplitReport(split, pairs=len(samples))
+            if not samples:  # an empty root, or another dataset's folder, holds no pairs: not "OK"
+                report.problems.append(Problem(str(_split_place(adapter, split)), f"no {split} pairs; "
+                                               f"{adapter.config.name} expects {adapter.layout}"))
             for found in pool.map(lambda sample: check_pair(adapter, sample), samples):
                 report.problems += found
             report.problems += unmatched_labels(adapter, split, samples)
             reports.append(report)
     return reports
+
+
+def _split_place(adapter: DatasetAdapter, split: str):
+    folders = adapter.folders(split)
+    return folders[0] if folders else adapter.root
 
 
 def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:

@@ -1,6 +1,8 @@
 import json
 
 import cv2
+import pytest
+from helpers import stripes, write_pair
 
 from segbench.cli import main
 
@@ -40,3 +42,13 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 4 and all(line.startswith("segbench: error: ") for line in lines)
     assert "did you mean 'camvid'" in lines[0] and "Sitting.tar.gz" in lines[3]
+
+
+@pytest.mark.parametrize("name", ["camvid", "sitting", "suim"])
+def test_verify_an_empty_root_or_another_datasets_folder_is_not_ok(tmp_path, capsys, name):
+    """An empty folder has no pairs, and neither has CamVid's layout for SUIM: both used to say OK."""
+    write_pair(tmp_path / "train", tmp_path / "trainannot", "a", stripes(8, 8, [1, 2]))
+    assert main(["datasets", "verify", name, "--root", str(tmp_path), "--split", "test"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("ERROR ") and f"no test pairs; {name} expects " in lines[0]
+    assert lines[-1] == f"{name} at {tmp_path}: 1 errors"
