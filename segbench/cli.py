@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -57,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _size(text: str) -> list[int]:
     height, sep, width = text.lower().partition("x")
-    if not sep or not height.isdigit() or not width.isdigit():
+    if not sep or not height.isdigit() or not width.isdigit() or int(height) < 1 or int(width) < 1:
         raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 352x480, got {text!r}")
     return [int(height), int(width)]
 
@@ -510,13 +512,45 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.verb != "results":  # every other verb needs Keras: load it before anything else, quietly
+            check_backend()
             from segbench.registry import load_builtins
 
             load_builtins()
         return args.handler(args)
     except SegbenchError as exc:
-        print(f"segbench: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     except KeyboardInterrupt:
         print("segbench: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a read-only folder, a file where a folder belongs: the system's words
+        return _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
+    except MemoryError:
+        return _fail("out of memory; try a smaller model.input_size or train.batch_size")
+    except Exception as exc:
+        # Each framework has its own out-of-memory error (ResourceExhaustedError, RESOURCE_EXHAUSTED, OutOfMemoryError).
+        if "ResourceExhausted" in type(exc).__name__ or "OutOfMemory" in type(exc).__name__ \
+                or "RESOURCE_EXHAUSTED" in str(exc)[:500]:
+            return _fail("out of memory on the device; try a smaller model.input_size or train.batch_size")
+        raise
+
+
+def _fail(message: str) -> int:
+    print(f"segbench: error: {message}", file=sys.stderr)
+    return 2
+
+
+# Keras' backends and the package each needs.
+BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy", "openvino": "openvino"}
+
+
+def check_backend() -> None:
+    """One line, before Keras is imported, when KERAS_BACKEND names a backend that cannot load here (Keras would
+    raise from deep inside its import)."""
+    name = os.environ.get("KERAS_BACKEND")
+    if not name:
+        return
+    if name not in BACKENDS:
+        raise SegbenchError(f"KERAS_BACKEND={name}: not a Keras backend (one of {', '.join(BACKENDS)})")
+    if importlib.util.find_spec(BACKENDS[name]) is None:
+        raise SegbenchError(f"KERAS_BACKEND={name}: the {BACKENDS[name]} package is not installed in this "
+                            "environment")

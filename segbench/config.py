@@ -122,8 +122,34 @@ _SafeLoader.add_implicit_resolver(
 )
 
 
+# A config is a page of YAML. Aliases may repeat a block, but nine levels of nine aliases ("billion laughs") expand
+# to 387 million values: counted before anything is built, and refused.
+MAX_CONFIG_CHARS, MAX_EXPANDED_VALUES, MAX_ECHO = 1_000_000, 100_000, 200
+
+
 def _safe_load(text: str):
-    return yaml.load(text, Loader=_SafeLoader)
+    if len(text) > MAX_CONFIG_CHARS:
+        raise yaml.YAMLError(f"more than {MAX_CONFIG_CHARS:,} characters; a config is a page of YAML")
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded(node, {}) > MAX_EXPANDED_VALUES:
+            raise yaml.YAMLError(f"its aliases expand to more than {MAX_EXPANDED_VALUES:,} values")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` becomes once every alias is copied out (an alias is the same node object)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 0  # a recursive alias counts once rather than forever
+        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
+            else node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes[id(node)] = 1 + sum(_expanded(child, sizes) for child in children)
+    return sizes[id(node)]
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
@@ -217,7 +243,8 @@ def _read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        data = _safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as file:
+            data = _safe_load(file.read(MAX_CONFIG_CHARS + 1))  # no more than that is ever read
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: {_yaml_problem(exc)}") from None
     except UnicodeDecodeError:
@@ -286,7 +313,9 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
         message = f"missing key '{dotted}'"
     else:
         text = first["msg"].removeprefix("Value error, ")
-        message = f"{named}{text[0].lower()}{text[1:]} (got {first['input']!r})"
+        got = repr(first["input"])
+        got = got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"
+        message = f"{named}{text[0].lower()}{text[1:]} (got {got})"
     more = f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]" if len(errors) > 1 else ""
     return f"{where}: {message}{more}"
 

@@ -38,6 +38,8 @@ def locked(folder: Path, what: str = "run folder"):
     """Hold ``folder`` (made if missing) for the block; FolderLocked at once, naming the holder's PID where the
     system tells it, when another process holds it."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise SegbenchError(f"{folder}: not a folder; name a folder (new or not) for the {what}")
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY)
     try:

@@ -1,6 +1,9 @@
 """The command as a user meets it: fresh processes, exit codes, and what lands on stderr."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -31,6 +34,29 @@ def test_bad_configs_end_in_one_line_and_exit_2(cli, smoke_config, tmp_path, tex
     line = one_error_line(cli("run", path, "--out", tmp_path / "run"))
     assert str(path) in line and expected in line
     assert not (tmp_path / "run").exists()  # nothing was started
+
+
+def test_a_yaml_bomb_and_a_huge_value_end_in_one_short_line(cli, smoke_config, tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(levels) + "\n")  # nine levels of nine aliases: 387 million values if expanded
+    assert one_error_line(cli("run", bomb)).endswith("bomb.yaml: its aliases expand to more than 100,000 values")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(f"base: {smoke_config}\ntrain:\n  epochs: {'9' * 100_000}x\n")
+    line = one_error_line(cli("run", huge))
+    assert "train.epochs" in line and "(100,003 characters)" in line and len(line) < 600
+
+
+def test_out_naming_a_file_and_a_missing_backend(cli, smoke_config, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    assert one_error_line(cli("run", smoke_config, "--out", tmp_path / "file")).endswith(
+        "file: not a folder; name a folder (new or not) for the run folder")
+    for backend, said in (("tensorflw", "not a Keras backend"), ("openvino", "the openvino package is not installed")):
+        result = subprocess.run([sys.executable, "-m", "segbench", "models", "list"], capture_output=True, text=True,
+                                env={**os.environ, "KERAS_BACKEND": backend}, timeout=120, check=False)
+        assert one_error_line(result) == f"segbench: error: KERAS_BACKEND={backend}: {said}" + (
+            " in this environment" if backend == "openvino" else " (one of tensorflow, jax, torch, numpy, openvino)")
 
 
 def test_missing_config_file(cli, tmp_path):
@@ -67,6 +93,9 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["fly"])
     assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "metrics", "--size", "0x0"])
+    assert info.value.code == 2 and "expected HEIGHTxWIDTH" in capsys.readouterr().err
 
 
 def test_models_list_and_summary(capsys):
