@@ -6,6 +6,7 @@ The folder holds ``config.yaml`` (the resolved config), ``history.csv``, ``model
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import platform
@@ -22,7 +23,7 @@ from segbench.config import Config
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
-from segbench.errors import ConfigError, DataError
+from segbench.errors import ConfigError, DataError, SegbenchError
 from segbench.io import write_json, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
@@ -40,7 +41,14 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
     distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
                                                "eval.batch_size": config.eval.batch_size})
     with locked(run_dir):
-        return _execute(config, run_dir, force, resume)
+        try:
+            return _execute(config, run_dir, force, resume)
+        except OSError as exc:  # h5py and numpy name no file: say which run could not be written, and what next
+            reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+            place = exc.filename or run_dir
+            hint = "; free some space, then --resume continues from the last whole epoch" \
+                if exc.errno == errno.ENOSPC else ""
+            raise SegbenchError(f"{place}: {reason}{hint}") from None
 
 
 def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path | None:

@@ -1,0 +1,42 @@
+"""A disk that fills up mid-run, or is read-only: one line, nothing half-written, and --resume finishes once there
+is space. Needs root to mount a small tmpfs; skipped (saying so) where that is not allowed."""
+
+import json
+import subprocess
+
+import pytest
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 900 KiB tmpfs: room for a config and one weight file of the smoke model, not for a checkpoint pair."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=900k", "tmpfs", str(mount)], capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.decode().strip() or 'not root'})")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_full_disk_ends_in_one_line_and_resume_finishes_once_there_is_room(small_disk, cli, smoke_config):
+    out = small_disk / "run"
+    full = cli("run", smoke_config, "--out", out, "--set", "train.epochs=3")
+    assert full.returncode == 2 and "Traceback" not in full.stderr
+    assert full.stderr.strip().splitlines()[-1] == (f"segbench: error: {out}: No space left on device; free some "
+                                                    "space, then --resume continues from the last whole epoch")
+    assert not (out / "metrics.json").exists()
+    assert not [p for p in out.rglob(".*")]  # no temporary file (atomic writes use hidden names) left behind
+
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)
+    resumed = cli("run", smoke_config, "--out", out, "--set", "train.epochs=3", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 3
+
+
+def test_a_read_only_results_folder_is_one_line(small_disk, cli, smoke_config):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    result = cli("run", smoke_config, "--out", small_disk / "run")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"segbench: error: {small_disk / 'run'}: Read-only file system"
