@@ -40,13 +40,19 @@ def read_index_png(path: Path) -> np.ndarray:
     return label[..., 0] if label.ndim == 3 else label
 
 
-@contextmanager
-def _opened(path: Path) -> Iterator[Image.Image]:
-    """The decoded image at ``path``; a file that is missing, not a regular file (a FIFO or a device would block
-    or never end) or not completely readable is one DataError naming it."""
+def regular_file(path: Path) -> Path:
+    """``path``, if it is a regular file: a FIFO or a device in a dataset would block its reader, or never end."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: {'missing' if not path.exists() else 'not a regular file'}")
+    return path
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The decoded image at ``path``; a file that is missing, not a regular file or not completely readable is one
+    DataError naming it."""
+    path = regular_file(path)
     try:
         with Image.open(path) as image:
             image.load()

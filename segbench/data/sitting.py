@@ -21,6 +21,7 @@ from segbench.config import Split
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.prepare import folders_with
+from segbench.data.readers import regular_file
 from segbench.errors import DataError
 from segbench.io import atomic_path
 from segbench.registry import DATASETS
@@ -80,9 +81,7 @@ class Sitting(DatasetAdapter):
 
     def read_label(self, path: Path) -> np.ndarray:
         try:
-            mat = scipy.io.loadmat(path)
-        except FileNotFoundError:
-            raise DataError(f"{path}: missing") from None
+            mat = scipy.io.loadmat(regular_file(path))
         except (ValueError, TypeError, OSError, scipy.io.matlab.MatReadError) as exc:
             raise DataError(f"{path}: not a readable MATLAB file ({exc})") from None
         if "M" not in mat:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from helpers import stripes, write_pair
 
-from segbench.config import load_config
+from segbench.config import dataset_config, load_config
 from segbench.data.loader import SegmentationBatches
 from segbench.data.readers import read_index_png, read_rgb
 from segbench.errors import DataError
@@ -56,6 +56,11 @@ def test_a_fifo_in_place_of_an_image_does_not_hang(tmp_path):
     try:
         with pytest.raises(DataError, match="frame.jpg: not a regular file"):
             read_rgb(fifo)
+        with pytest.raises(DataError, match="frame.jpg: not a regular file"):
+            read_index_png(fifo)
+        os.rename(fifo, fifo.with_suffix(".mat"))
+        with pytest.raises(DataError, match="frame.mat: not a regular file"):
+            DATASETS.get("sitting")(dataset_config("sitting", str(tmp_path))).read_label(fifo.with_suffix(".mat"))
     finally:
         signal.alarm(0)
 
