@@ -20,6 +20,7 @@ import yaml
 from segbench import precision
 from segbench.bench.device import cpu, versions
 from segbench.config import Config
+from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
@@ -40,15 +41,19 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
     run_dir = config.run_dir()
     distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
                                                "eval.batch_size": config.eval.batch_size})
-    with locked(run_dir):
-        try:
+    created = not run_dir.exists()
+    try:
+        with locked(run_dir):
             return _execute(config, run_dir, force, resume)
-        except OSError as exc:  # h5py and numpy name no file: say which run could not be written, and what next
-            reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
-            place = exc.filename or run_dir
-            hint = "; free some space, then --resume continues from the last whole epoch" \
-                if exc.errno == errno.ENOSPC else ""
-            raise SegbenchError(f"{place}: {reason}{hint}") from None
+    except OSError as exc:  # h5py and numpy name no file: say which run could not be written, and what next
+        reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+        place = exc.filename or run_dir
+        hint = "; free some space, then --resume continues from the last whole epoch" \
+            if exc.errno == errno.ENOSPC else ""
+        raise SegbenchError(f"{place}: {reason}{hint}") from None
+    finally:
+        if created and run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # a run that stopped before writing anything leaves no empty folder to puzzle over
 
 
 def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path | None:
@@ -60,6 +65,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
             return None
         raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
                           "pass --force to replace it or --out for a new folder")
+    adapter = _checked_data(config)  # before the folder is touched: a missing root leaves nothing behind
     state = interrupted_state(run_dir, resolved, resume and not force)
     (run_dir / METRICS).unlink(missing_ok=True)
     write_yaml(run_dir / "config.yaml", resolved)
@@ -68,7 +74,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
     if config.train.deterministic:
         distribute.make_deterministic()
     with precision.policy(config.train.precision) as used, distribute.scope(config.train.distribute) as replicas:
-        return _train_and_score(config, run_dir, state, replicas, used)
+        return _train_and_score(config, adapter, run_dir, state, replicas, used)
 
 
 def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | None:
@@ -89,13 +95,19 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | Non
     return state
 
 
-def _train_and_score(config: Config, run_dir: Path, state: dict | None, replicas: int, used: str) -> Path:
-    """Train and score in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
+def _checked_data(config: Config) -> DatasetAdapter:
+    """The dataset, refused when its train split or ``eval.split`` is empty (it would score 0.00 on 0 images)."""
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
-    for split in dict.fromkeys(("train", config.eval.split)):  # before any training: an empty split scores 0.00
+    for split in dict.fromkeys(("train", config.eval.split)):
         if not adapter.samples(split):
             raise DataError(f"{adapter.root}: {config.dataset.name} has no {split} pairs there, so there is nothing "
                             f"to {'train on' if split == 'train' else 'score'}")
+    return adapter
+
+
+def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, state: dict | None, replicas: int,
+                     used: str) -> Path:
+    """Train and score in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
     model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
           f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {used}"

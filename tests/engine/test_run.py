@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -198,3 +199,11 @@ def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_is_not_scored(fi
     with pytest.raises(Diverged, match=r"training diverged, loss (nan|inf) at epoch 1 step \d+; the checkpoint"):
         execute(cfg)
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_a_missing_dataset_root_leaves_no_run_folder(tmp_path):
+    camvid = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "camvid" / "segnet.yaml"
+    cfg = load_config(camvid, [f"dataset.root={tmp_path / 'nowhere'}", f"output.dir={tmp_path / 'run'}"])
+    with pytest.raises(DataError, match="nowhere: no such folder"):
+        execute(cfg)
+    assert not (tmp_path / "run").exists()
