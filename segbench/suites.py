@@ -28,7 +28,9 @@ class SuiteTable:
 _TABLES = {dataset: SuiteTable(dataset, dataset) for dataset in ("camvid", "sitting", "suim")}
 SUITES = {**{dataset: (table,) for dataset, table in _TABLES.items()}, "paper": tuple(_TABLES.values()),
           # Table 1 at the CPU recipe of results/reference/camvid-cpu (`make reference-cpu`).
-          "camvid-cpu": (SuiteTable("reference/camvid-cpu", "camvid"),)}
+          "camvid-cpu": (SuiteTable("reference/camvid-cpu", "camvid"),),
+          # Table 1 at the paper's recipe on a lent GPU, from scratch (scripts/device/table1.sh).
+          "camvid-gpu": (SuiteTable("reference/camvid-gpu", "camvid"),)}
 
 
 def suite_configs(suite: str) -> list[Path]:

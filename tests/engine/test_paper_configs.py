@@ -76,3 +76,18 @@ def test_reference_cpu_configs_differ_from_the_paper_only_where_their_notes_say(
         ours[section].pop(key, None)
         paper[section].pop(key, None)
     assert ours == paper
+
+
+@pytest.mark.parametrize("row", PAPER_ROWS)
+def test_reference_gpu_configs_are_the_paper_recipe_from_scratch(row):
+    """configs/reference/camvid-gpu: the paper's config but for the weights (none can be had on the lent machine
+    either) and the loader (threads, 16 of them)."""
+    ours = load_config(CONFIGS / "reference" / "camvid-gpu" / f"{row}.yaml").model_dump()
+    paper = load_config(CONFIGS / "camvid" / f"{row}.yaml").model_dump()
+    assert ours["model"]["encoder_weights"] is None and ours["model"].get("weights") is None
+    assert (ours["train"]["workers"], ours["train"]["use_multiprocessing"]) == (16, False)
+    for config in (ours, paper):
+        for section, key in (("model", "encoder_weights"), ("model", "weights"), ("train", "workers"),
+                             ("train", "use_multiprocessing")):
+            config[section].pop(key, None)
+    assert ours == paper
