@@ -530,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         # Each framework has its own out-of-memory error (ResourceExhaustedError, RESOURCE_EXHAUSTED, OutOfMemoryError).
         if "ResourceExhausted" in type(exc).__name__ or "OutOfMemory" in type(exc).__name__ \
                 or "RESOURCE_EXHAUSTED" in str(exc)[:500]:
-            return _fail("out of memory on the device; try a smaller model.input_size or train.batch_size")
+            return _fail(f"out of memory ({type(exc).__name__}); try a smaller model.input_size or train.batch_size")
         raise
 
 
