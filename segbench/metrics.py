@@ -51,29 +51,41 @@ def summarize(cm: np.ndarray, protocol: str = "paper", ignore_index: int | None 
 
     Under ``standard``, ``per_class_iou`` holds ``None`` for the classes that leave the mean.
     """
+    figures = summarize_stack(np.asarray(cm)[None], protocol, ignore_index)
+    return {
+        "protocol": protocol,
+        "per_class_iou": [None if np.isnan(v) else float(v) for v in figures["per_class_iou"][0]],
+        **{key: float(figures[key][0]) for key in ("miou", "fiou", "pixel_accuracy")},
+    }
+
+
+def summarize_stack(cms: np.ndarray, protocol: str = "paper", ignore_index: int | None = None) -> dict:
+    """:func:`summarize` of each of a stack of confusion matrices (S, C, C) at once, as arrays: ``per_class_iou``
+    (S, C) with NaN for a class that leaves the mean, ``miou``, ``fiou`` and ``pixel_accuracy`` (S,). One
+    implementation for a single matrix and for thousands of bootstrap resamples."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    cm = np.asarray(cm, dtype=np.int64)
-    num_classes = cm.shape[0]
-    counted = np.ones(num_classes, dtype=bool)
+    cms = np.asarray(cms, dtype=np.float64)  # counts stay exact in float64 up to 2**53
+    num_classes = cms.shape[-1]
+    counted = np.ones(cms.shape[:1] + (num_classes,), dtype=bool)
     if protocol == "standard" and ignore_index is not None and 0 <= ignore_index < num_classes:
-        cm = cm.copy()
-        cm[ignore_index, :] = 0
-        counted[ignore_index] = False
+        cms = cms.copy()
+        cms[:, ignore_index, :] = 0
+        counted[:, ignore_index] = False
 
-    tp = np.diag(cm).astype(np.float64)
-    gt = cm.sum(axis=1).astype(np.float64)
-    union = gt + cm.sum(axis=0) - tp
-    iou = np.divide(tp, union, out=np.zeros(num_classes), where=union > 0)
+    tp = np.diagonal(cms, axis1=1, axis2=2)
+    gt = cms.sum(axis=2)
+    union = gt + cms.sum(axis=1) - tp
+    iou = np.divide(tp, union, out=np.zeros_like(tp), where=union > 0)
     if protocol == "standard":
         counted &= union > 0
 
-    total = gt.sum()
-    freq = gt / total if total > 0 else np.zeros(num_classes)
+    total = gt.sum(axis=1)
+    freq = np.divide(gt, total[:, None], out=np.zeros_like(gt), where=total[:, None] > 0)
+    kept = counted.sum(axis=1)
     return {
-        "protocol": protocol,
-        "per_class_iou": [float(v) if c else None for v, c in zip(iou, counted)],
-        "miou": float(iou[counted].mean()) if counted.any() else 0.0,
-        "fiou": float((freq * iou)[counted].sum()),
-        "pixel_accuracy": float(tp.sum() / total) if total > 0 else 0.0,
+        "per_class_iou": np.where(counted, iou, np.nan),
+        "miou": np.divide(np.where(counted, iou, 0.0).sum(axis=1), kept, out=np.zeros(len(cms)), where=kept > 0),
+        "fiou": np.where(counted, freq * iou, 0.0).sum(axis=1),
+        "pixel_accuracy": np.divide(tp.sum(axis=1), total, out=np.zeros(len(cms)), where=total > 0),
     }

@@ -21,7 +21,8 @@ def labels_at(logits, size: tuple[int, int]) -> np.ndarray:
 
 def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample], batch_size: int,
              loss_fn=None, progress: bool = False, on_prediction=None) -> dict:
-    """The confusion matrix over ``samples`` at native resolution, and the mean loss at the input size.
+    """The confusion matrix over ``samples`` at native resolution, each image's own (``per_image``, uint32, in
+    the order of ``samples``), and the mean loss at the input size.
 
     ``on_prediction(sample, image, label, prediction)``, if given, sees every image with its native class map."""
     input_size = tuple(model.input_shape[1:3])
@@ -30,7 +31,7 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
     # protocol counts.
     void = adapter.ignore_index
     dropped = void if void is not None and not 0 <= void < adapter.num_classes else None
-    losses = []
+    losses, per_image = [], []
     bar = keras.utils.Progbar(len(samples), unit_name="image", verbose=progress_verbosity()) if progress else None
     for start in range(0, len(samples), batch_size):
         batch = samples[start:start + batch_size]
@@ -48,11 +49,14 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
         for sample, (image, label), sample_logits in zip(batch, pairs, logits):
             prediction = labels_at(sample_logits, label.shape[:2])
             try:
-                cm += confusion_matrix(label, prediction, cm.shape[0], dropped)
+                image_cm = confusion_matrix(label, prediction, cm.shape[0], dropped)
             except ValueError as exc:
                 raise DataError(f"{sample.id}: {exc}") from None
+            cm += image_cm
+            per_image.append(image_cm.astype(np.uint32))  # one image's pixels fit in 32 bits
             if on_prediction is not None:
                 on_prediction(sample, image, label, prediction)
         if bar is not None:
             bar.add(len(batch))
-    return {"confusion_matrix": cm, "loss": float(np.mean(losses)) if losses else None, "num_images": len(samples)}
+    return {"confusion_matrix": cm, "loss": float(np.mean(losses)) if losses else None, "num_images": len(samples),
+            "per_image": np.stack(per_image) if per_image else np.zeros((0, *cm.shape), np.uint32)}

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
+import numpy as np
 import yaml
 
-from segbench import precision
+from segbench import bootstrap, precision
 from segbench.bench.device import cpu, versions
 from segbench.config import Config
 from segbench.data.base import DatasetAdapter
@@ -25,12 +26,15 @@ from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError, DataError, SegbenchError
-from segbench.io import write_json, write_yaml
+from segbench.io import atomic_path, write_json, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
 
 METRICS = "metrics.json"
+# Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), from which every statistic over
+# images (the bootstrap of metrics.json's ``intervals``, paired comparisons) is computed without the model.
+PER_IMAGE = "confusion_per_image.npz"
 
 
 def execute(config: Config, force: bool = False, resume: bool = False) -> Path | None:
@@ -149,12 +153,20 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "environment": environment(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if scored["num_images"] >= 2:
+        metrics["intervals"] = bootstrap.intervals(scored["per_image"], adapter.ignore_index)
+    write_per_image(run_dir / PER_IMAGE, [Path(sample.id).name for sample in samples], scored["per_image"])
     write_json(run_dir / METRICS, metrics)
     checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
     print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
           f"(standard mIoU {100 * metrics['standard']['miou']:.2f}) on {metrics['num_images']} "
           f"{config.eval.split} images", flush=True)
     return run_dir
+
+
+def write_per_image(path: Path, ids: list[str], matrices) -> None:
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, ids=np.array(ids), matrices=matrices)
 
 
 def config_hash(resolved: dict) -> str:

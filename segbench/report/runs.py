@@ -45,14 +45,32 @@ def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
                "mIoU": m["miou"], "fIoU": m["fiou"], "pixel acc": m["pixel_accuracy"],
                "mIoU (std)": m["standard"]["miou"]}
         row.update(zip(m["classes"], m["per_class_iou"]))
+        row[INTERVALS] = _intervals(m)
         by_dataset.setdefault(m["dataset"], []).append(row)
     return {dataset: _with_means(pd.DataFrame(rows)) for dataset, rows in by_dataset.items()}
 
 
+def _intervals(metrics: dict) -> dict[str, tuple[float, float]]:
+    """The headline columns' bootstrap intervals, where ``metrics.json`` has them (runs since they were added)."""
+    found = metrics.get("intervals")
+    if not found:
+        return {}
+    return {column: tuple(found[protocol][key]) for column, (protocol, key) in HEADLINES.items()}
+
+
+INTERVALS = "_intervals"  # a column that carries each row's intervals until they are written into its cells
+HEADLINES = {"mIoU": ("paper", "miou"), "fIoU": ("paper", "fiou"), "pixel acc": ("paper", "pixel_accuracy"),
+             "mIoU (std)": ("standard", "miou")}
+
+
 def _with_means(table: pd.DataFrame) -> pd.DataFrame:
+    intervals = table.pop(INTERVALS)
     scores = [c for c in table.columns if c not in ("run", "model", "seed", "epochs")]
     shown = table.copy()
     shown[scores] = shown[scores].map(lambda v: f"{100 * v:.2f}")
+    for index, found in intervals.items():  # "41.20 [39.8, 42.6]": the run's figure and its 95 % interval
+        for column, (low, high) in found.items():
+            shown.at[index, column] += f" [{100 * low:.1f}, {100 * high:.1f}]"
     shown[["seed", "epochs"]] = shown[["seed", "epochs"]].astype("string").fillna("-")
     means = []
     # Seeds of one config live in sibling folders NAME-seed0, NAME-seed1, ...: those, and only those, are averaged.
@@ -67,5 +85,6 @@ def _with_means(table: pd.DataFrame) -> pd.DataFrame:
 def render(tables: dict[str, pd.DataFrame], fmt: str = "md") -> str:
     if fmt == "csv":
         return pd.concat([t.assign(dataset=name) for name, t in tables.items()]).to_csv(index=False)
-    return "\n\n".join(f"{name} (IoU in %; mIoU (std) leaves the void class out)\n\n"
+    return "\n\n".join(f"{name} (IoU in %; mIoU (std) leaves the void class out; [low, high]: the 95 % bootstrap "
+                       "interval over test images)\n\n"
                        + t.to_markdown(index=False, disable_numparse=True) for name, t in tables.items())

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segbench import bootstrap
 from segbench.config import load_config
 from segbench.engine import run as run_module
 from segbench.engine.evaluate import evaluate
@@ -30,8 +31,21 @@ def finished(tmp_path_factory, smoke_config):
 
 def test_run_folder_holds_every_file_and_no_debris(finished):
     _, out = finished
-    assert sorted(p.name for p in out.iterdir()) == ["best.weights.h5", "config.yaml", "history.csv",
-                                                     "metrics.json", "model.weights.h5", "predictions"]
+    assert sorted(p.name for p in out.iterdir()) == ["best.weights.h5", "config.yaml", "confusion_per_image.npz",
+                                                     "history.csv", "metrics.json", "model.weights.h5", "predictions"]
+
+
+def test_per_image_matrices_add_up_and_give_the_intervals(finished):
+    _, out = finished
+    m = json.loads((out / "metrics.json").read_text())
+    with np.load(out / "confusion_per_image.npz") as saved:
+        ids, matrices = list(saved["ids"]), saved["matrices"]
+    assert len(set(ids)) == m["num_images"] == 4
+    assert matrices.dtype == np.uint32 and matrices.sum(axis=0).tolist() == m["confusion_matrix"]
+    assert [matrix.sum() for matrix in matrices] == [NATIVE_PIXELS // 4] * 4
+    assert m["intervals"] == bootstrap.intervals(matrices, 4)  # recomputed from the file alone, same seed
+    low, high = m["intervals"]["paper"]["miou"]
+    assert low <= high and m["intervals"]["level"] == 0.95
 
 
 def test_metrics_are_exact_and_at_native_resolution(finished):

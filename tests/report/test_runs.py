@@ -51,3 +51,18 @@ def test_a_foreign_json_is_named(tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(DataError, match="no such folder"):
         find_runs([tmp_path / "nope"])
+
+
+def test_a_run_with_intervals_shows_them_beside_its_figures(tmp_path):
+    with_ci = fake_run(tmp_path / "a", 0, 0.5)
+    metrics = json.loads((with_ci / "metrics.json").read_text())
+    metrics["intervals"] = {"paper": {"miou": [0.45, 0.55], "fiou": [0.4, 0.6], "pixel_accuracy": [0.88, 0.92]},
+                            "standard": {"miou": [0.55, 0.65]}}
+    (with_ci / "metrics.json").write_text(json.dumps(metrics))
+    fake_run(tmp_path / "b", 0, 0.3)  # written before intervals existed
+    table = runs_tables(find_runs([tmp_path]))["synthetic"].set_index("run")
+    shown = table.loc[str(with_ci)]
+    assert (shown["mIoU"], shown["fIoU"], shown["pixel acc"], shown["mIoU (std)"]) == (
+        "50.00 [45.0, 55.0]", "50.00 [40.0, 60.0]", "90.00 [88.0, 92.0]", "60.00 [55.0, 65.0]")
+    assert shown["fg"] == "50.00" and table.loc[str(tmp_path / "b"), "mIoU"] == "30.00"
+    assert "interval over test images" in render({"synthetic": table.reset_index()})

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from segbench.bootstrap import draws, intervals
+from segbench.metrics import PROTOCOLS, confusion_matrix, summarize
+
+
+def per_image_matrices(num_images, num_classes=5, seed=1):
+    """Confusion matrices of random label maps and noisy predictions of them; class 3 is rare, class 4 the void."""
+    rng = np.random.default_rng(seed)
+    matrices = []
+    for _ in range(num_images):
+        label = rng.choice(num_classes, size=(12, 16), p=[0.4, 0.3, 0.2, 0.02, 0.08])
+        prediction = np.where(rng.random(label.shape) < 0.7, label, rng.integers(0, num_classes, label.shape))
+        matrices.append(confusion_matrix(label, prediction, num_classes))
+    return np.stack(matrices)
+
+
+def test_the_vectorised_bootstrap_is_the_slow_resampling_loop():
+    matrices = per_image_matrices(25)
+    found = intervals(matrices, ignore_index=4, resamples=300, seed=7)
+    drawn = draws(len(matrices), 300, 7)
+    for protocol in PROTOCOLS:
+        slow = [summarize(matrices[images].sum(axis=0), protocol, 4) for images in drawn]
+        for key in ("miou", "fiou", "pixel_accuracy"):
+            expected = np.percentile([s[key] for s in slow], [2.5, 97.5])
+            assert found[protocol][key] == pytest.approx(expected, rel=1e-12), (protocol, key)
+        for c in range(5):
+            column = [s["per_class_iou"][c] for s in slow]
+            column = np.array([np.nan if v is None else v for v in column])
+            expected = None if np.isnan(column).all() else list(np.nanpercentile(column, [2.5, 97.5]))
+            assert found[protocol]["per_class_iou"][c] == (expected if expected is None else pytest.approx(expected))
+    assert found["standard"]["per_class_iou"][4] is None  # the void class never enters the standard mean
+    assert (found["level"], found["resamples"], found["seed"]) == (0.95, 300, 7)
+
+
+def test_intervals_hold_the_full_figure_and_narrow_with_more_images():
+    few = per_image_matrices(20)
+    many = np.concatenate([few] * 9)  # the same images nine times over: the same figure, a third of the spread
+    full = summarize(few.sum(axis=0))["miou"]
+    narrow, wide = intervals(many, None)["paper"]["miou"], intervals(few, None)["paper"]["miou"]
+    assert wide[0] < full < wide[1] and narrow[0] < full < narrow[1]
+    assert (narrow[1] - narrow[0]) < 0.5 * (wide[1] - wide[0])
+
+
+def test_a_single_image_has_no_interval():
+    with pytest.raises(ValueError, match="at least 2 images"):
+        intervals(per_image_matrices(1), None)
