@@ -31,7 +31,10 @@ STATE = "state.json"
 @contextmanager
 def _model_alone(model: keras.Model) -> Iterator[None]:
     # Keras' weight files take in whatever the model tracks, its compiled optimiser included.
-    optimizer = model.optimizer
+    optimizer = getattr(model, "optimizer", None)  # a model never compiled has none
+    if optimizer is None:
+        yield
+        return
     model.optimizer = None
     try:
         yield

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Give a run finished before segbench kept per-image confusion matrices its ``confusion_per_image.npz`` and
+``metrics.json`` intervals, by scoring its scored checkpoint again.
+
+    python scripts/add_intervals.py RUN_DIR [RUN_DIR ...]
+
+The run's weights must be there (``best.weights.h5`` or ``model.weights.h5``, as ``eval.checkpoint`` scored), and
+so must its dataset. The new scoring must give exactly the confusion matrix that ``metrics.json`` holds: where it
+does not (another machine's arithmetic, another version of the data), nothing is written and the difference is
+said. ``metrics.json`` is rewritten atomically with ``intervals`` added; nothing else in it changes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from segbench import bootstrap, precision
+from segbench.config import load_config
+from segbench.engine import checkpoint
+from segbench.engine.evaluate import evaluate
+from segbench.engine.run import METRICS, PER_IMAGE, write_per_image
+from segbench.engine.train import BEST_WEIGHTS
+from segbench.errors import SegbenchError
+from segbench.io import write_json
+from segbench.registry import DATASETS, MODELS
+
+
+def add_intervals(run_dir: Path) -> str:
+    metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
+    config = load_config(run_dir / "config.yaml")
+    adapter = DATASETS.get(config.dataset.name)(config.dataset)
+    # What the run scored: its best epoch's weights where it kept them under eval.checkpoint: best, else the last.
+    best = run_dir / BEST_WEIGHTS
+    weights = best if config.eval.checkpoint == "best" and best.is_file() else run_dir / "model.weights.h5"
+    with precision.policy(metrics["precision"]):
+        model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
+        checkpoint.load_weights(model, weights)
+        samples = adapter.samples(metrics["split"])
+        scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True)
+    if scored["confusion_matrix"].tolist() != metrics["confusion_matrix"]:
+        differ = int(abs(scored["confusion_matrix"] - metrics["confusion_matrix"]).sum()) // 2
+        raise SegbenchError(f"{run_dir}: scoring {weights.name} again moves {differ:,} pixels from the confusion "
+                            "matrix of metrics.json; nothing written")
+    write_per_image(run_dir / PER_IMAGE, [Path(sample.id).name for sample in samples], scored["per_image"])
+    metrics["intervals"] = bootstrap.intervals(scored["per_image"], adapter.ignore_index)
+    write_json(run_dir / METRICS, metrics)
+    low, high = metrics["intervals"]["paper"]["miou"]
+    return f"{run_dir}: mIoU {100 * metrics['miou']:.2f} [{100 * low:.1f}, {100 * high:.1f}] (same confusion matrix)"
+
+
+def main(paths: list[str]) -> int:
+    status = 0
+    for path in paths:
+        try:
+            print(add_intervals(Path(path)), flush=True)
+        except (SegbenchError, OSError, KeyError, ValueError) as exc:
+            print(f"add_intervals: {path}: {exc}", file=sys.stderr)
+            status = 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
