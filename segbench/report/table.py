@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import scipy.stats
 
 from segbench.errors import DataError
 from segbench.report.paper import METHODS, TABLES
 
 STANDARD = "mIoU (standard)"
+LOW, HIGH = "mIoU low", "mIoU high"  # a run's 95 % bootstrap interval over test images, where metrics.json has one
+INTERVAL, INSIDE = "mIoU 95 % interval", "paper inside"
 FORMATS = ("md", "csv", "tex")
 
 
@@ -29,7 +32,20 @@ def scores(metrics: dict, dataset: str, source: Path) -> dict[str, float]:
                         f"not the {dataset} classes of the paper's Table {TABLES[dataset].number}")
     figures = {"mIoU": metrics["miou"], "fIoU": metrics["fiou"], STANDARD: metrics["standard"]["miou"],
                **{headers[name]: iou for name, iou in per_class.items()}}
-    return {column: 100 * value for column, value in figures.items()}
+    low, high = (metrics.get("intervals") or {}).get("paper", {}).get("miou", (math.nan, math.nan))
+    return {column: 100 * value for column, value in {**figures, LOW: low, HIGH: high}.items()}
+
+
+def interval(runs: pd.DataFrame, level: float = 0.95) -> tuple[float, float]:
+    """The mIoU interval of a method's runs: one run's bootstrap interval over test images; with three seeds or
+    more, the t-interval of their mean (what another training would give); NaN otherwise (two seeds are too few
+    for a useful t-interval, and no single run's interval stands for their mean)."""
+    if len(runs) == 1:
+        return runs[LOW].iloc[0], runs[HIGH].iloc[0]
+    if len(runs) >= 3:
+        half = scipy.stats.t.ppf(0.5 + level / 2, len(runs) - 1) * runs["mIoU"].std() / math.sqrt(len(runs))
+        return runs["mIoU"].mean() - half, runs["mIoU"].mean() + half
+    return math.nan, math.nan
 
 
 @dataclass(frozen=True)
@@ -41,12 +57,20 @@ class Comparison:
     mean: pd.DataFrame  # the paper's columns and STANDARD; NaN where a method has no run
     std: pd.DataFrame  # NaN with fewer than two seeds
     seeds: pd.Series  # runs per method, 0 where none
+    interval: pd.DataFrame  # LOW and HIGH of the mIoU per method (see ``interval``); NaN where there is none
     from_scratch: tuple[str, ...] = ()  # methods the paper pretrained whose runs here started from random weights
 
     @property
     def delta(self) -> pd.DataFrame:
         # Against our figure as printed, so that ours - delta gives back the paper's; + 0.0 turns -0.00 into 0.00.
         return (self.mean[self.paper.columns].round(2) - self.paper).round(2) + 0.0
+
+    @property
+    def paper_inside(self) -> pd.Series:
+        """Whether the paper's mIoU lies inside our interval (None where we have none)."""
+        paper, low, high = self.paper["mIoU"], self.interval[LOW], self.interval[HIGH]
+        return pd.Series([None if math.isnan(lo) else bool(lo <= p <= hi) for p, lo, hi in zip(paper, low, high)],
+                         index=self.paper.index, dtype=object)
 
     @property
     def ours(self) -> int:
@@ -58,12 +82,16 @@ def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, fl
     """``runs``: config stem -> the ``scores`` of its runs, one per seed; ``from_scratch``: config stems whose runs
     started from random weights where the paper's row was pretrained."""
     columns = [*paper.columns, STANDARD]
-    by_method = {METHODS[stem]: pd.DataFrame(scored, columns=columns, dtype=float) for stem, scored in runs.items()}
-    frames = [by_method.get(method, pd.DataFrame(columns=columns, dtype=float)) for method in paper.index]
+    by_method = {METHODS[stem]: pd.DataFrame(scored, columns=[*columns, LOW, HIGH], dtype=float)
+                 for stem, scored in runs.items()}
+    frames = [by_method.get(method, pd.DataFrame(columns=[*columns, LOW, HIGH], dtype=float))
+              for method in paper.index]
     return Comparison(dataset, paper,
-                      mean=pd.DataFrame([frame.mean() for frame in frames], index=paper.index),
-                      std=pd.DataFrame([frame.std() for frame in frames], index=paper.index),
+                      mean=pd.DataFrame([frame[columns].mean() for frame in frames], index=paper.index),
+                      std=pd.DataFrame([frame[columns].std() for frame in frames], index=paper.index),
                       seeds=pd.Series([len(frame) for frame in frames], index=paper.index),
+                      interval=pd.DataFrame([interval(frame) for frame in frames], index=paper.index,
+                                            columns=[LOW, HIGH]),
                       from_scratch=tuple(METHODS[stem] for stem in from_scratch))
 
 
@@ -77,7 +105,9 @@ def caption(c: Comparison) -> str:
             + ". IoU in %, paper protocol (every class in the mean, void and background included). Each method's "
             "row is ours, a cell reading ours (ours - paper), mean ± std where there are several seeds; the row "
             f"below it, (paper), is Table {table.number} of the paper. {STANDARD} leaves out the void class, where "
-            "the dataset has one, and classes absent from both labels and predictions; the paper has no such figure.")
+            "the dataset has one, and classes absent from both labels and predictions; the paper has no such figure. "
+            f"{INTERVAL}: for one run, the 95 % bootstrap interval over the test images; for three seeds or more, "
+            f"the t-interval of their mean; {INSIDE} says whether the paper's mIoU lies within it.")
 
 
 def _cell(mean: float, std: float, delta: float | None = None) -> str:
@@ -96,9 +126,12 @@ def text_table(c: Comparison) -> pd.DataFrame:
         ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col], delta.at[method, col])
                      for col in c.paper.columns})
         ours[STANDARD] = _cell(c.mean.at[method, STANDARD], c.std.at[method, STANDARD])
+        low, high = c.interval.at[method, LOW], c.interval.at[method, HIGH]
+        ours[INTERVAL] = "-" if math.isnan(low) else f"[{low:.2f}, {high:.2f}]"
+        ours[INSIDE] = {None: "-", True: "yes", False: "no"}[c.paper_inside[method]]
         ours["seeds"] = str(c.seeds[method]) if c.seeds[method] else "-"
         paper = {"Method": "(paper)", **{col: f"{value:.2f}" for col, value in c.paper.loc[method].items()},
-                 STANDARD: "", "seeds": ""}
+                 STANDARD: "", INTERVAL: "", INSIDE: "", "seeds": ""}
         rows += [ours, paper]
     return pd.DataFrame(rows)
 
@@ -121,6 +154,7 @@ def render_csv(c: Comparison) -> str:
     scratch = pd.Series([method in c.from_scratch for method in c.paper.index], index=c.paper.index,
                         name="from scratch")
     frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[[STANDARD]], scratch,
+                       c.interval, c.paper_inside.rename(INSIDE),
                        c.std.add_suffix(" std"), c.paper.add_suffix(" paper"), c.delta.add_suffix(" delta")], axis=1)
     return frame.rename_axis("Method").to_csv(float_format="%.2f", na_rep="-")
 

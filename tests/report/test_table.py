@@ -97,3 +97,42 @@ def test_latex_is_booktabs_with_an_escaped_caption():
 def test_a_difference_of_zero_has_no_sign_noise():
     c = segnet_only(0.4089)
     assert "40.89 (+0.00)" in render_md(c)
+
+
+def segnet_runs(*runs):
+    """One SegNet run per (mIoU, interval or None)."""
+    scored = []
+    for miou, found in runs:
+        metrics = camvid_metrics([miou] * 12, miou=miou)
+        if found:
+            metrics["intervals"] = {"paper": {"miou": list(found)}}
+        scored.append(scores(metrics, "camvid", "run"))
+    return compare("camvid", read_paper("camvid"), {"segnet": scored})
+
+
+def row_cells(c, method="SegNet"):
+    table = render_md(c)
+    header = next(line for line in table.splitlines() if line.startswith("| Method"))
+    row = next(line for line in table.splitlines() if line.startswith(f"| {method} "))
+    return dict(zip([h.strip() for h in header.strip("|").split("|")], [v.strip() for v in row.strip("|").split("|")]))
+
+
+def test_one_runs_bootstrap_interval_and_whether_the_paper_is_inside():
+    inside = row_cells(segnet_runs((0.412, (0.398, 0.426))))  # the paper's SegNet: 40.89
+    assert (inside["mIoU 95 % interval"], inside["paper inside"]) == ("[39.80, 42.60]", "yes")
+    outside = row_cells(segnet_runs((0.45, (0.43, 0.47))))
+    assert (outside["mIoU 95 % interval"], outside["paper inside"]) == ("[43.00, 47.00]", "no")
+    older = row_cells(segnet_runs((0.45, None)))  # metrics.json written before intervals existed
+    assert (older["mIoU 95 % interval"], older["paper inside"]) == ("-", "-")
+    assert row_cells(segnet_runs((0.412, (0.398, 0.426))), "VGG UNet")["mIoU 95 % interval"] == "-"
+
+
+def test_three_seeds_give_the_t_interval_of_their_mean_and_two_none():
+    c = segnet_runs((0.40, (0.38, 0.42)), (0.42, (0.40, 0.44)), (0.44, (0.42, 0.46)))
+    half = 4.302652729911275 * 2.0 / math.sqrt(3)  # t(0.975, 2 degrees of freedom) x std / sqrt(n); std of 40, 42, 44
+    assert c.interval.loc["SegNet"].tolist() == pytest.approx([42 - half, 42 + half])
+    assert c.paper_inside["SegNet"] is True
+    assert row_cells(segnet_runs((0.40, (0.38, 0.42)), (0.42, (0.40, 0.44))))["mIoU 95 % interval"] == "-"
+    frame = pd.read_csv(io.StringIO(render_csv(c)), index_col="Method")
+    assert float(frame.at["SegNet", "mIoU low"]) == pytest.approx(42 - half, abs=0.01)  # "-" makes the column text
+    assert (frame.at["SegNet", "paper inside"], frame.at["VGG UNet", "paper inside"]) == ("True", "-")
