@@ -51,3 +51,45 @@ def intervals(matrices: np.ndarray, ignore_index: int | None, level: float = LEV
             None if np.isnan(column).all() else [float(v) for v in np.nanpercentile(column, tails)]
             for column in per_class.T]
     return found
+
+
+def verdict(low: float, high: float, level: float = LEVEL) -> str:
+    """What an interval of the difference A - B says."""
+    if low > 0:
+        return "A better"
+    if high < 0:
+        return "B better"
+    return f"not distinguishable at {100 * level:g} %"
+
+
+def paired(a: np.ndarray, b: np.ndarray, ignore_index: int | None, level: float = LEVEL,
+           resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+    """The difference A - B of two runs scored on the same images (per-image matrices (N, C, C) in the same
+    order): each resample draws the images once and sums both runs' matrices over that draw, so what the images
+    share cancels out. Per protocol and figure (and per class): the difference on the full split, its percentile
+    interval and the verdict."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError(f"the runs' per-image matrices differ in shape: {a.shape} and {b.shape}")
+    if len(a) < 2:
+        raise ValueError(f"a bootstrap over images needs at least 2 images, got {len(a)}")
+    drawn = draws(len(a), resamples, seed)
+    tails = [50 * (1 - level), 100 - 50 * (1 - level)]
+    found = {"level": level, "method": "paired percentile bootstrap over test images", "resamples": resamples,
+             "seed": seed, "images": len(a)}
+
+    def judged(full: float, spread: np.ndarray) -> dict | None:
+        if np.isnan(full) or np.isnan(spread).all():
+            return None
+        low, high = (float(v) for v in np.nanpercentile(spread, tails))
+        return {"difference": float(full), "interval": [low, high], "verdict": verdict(low, high, level)}
+
+    for protocol in PROTOCOLS:
+        whole = [summarize_stack(m.sum(axis=0)[None], protocol, ignore_index) for m in (a, b)]
+        fa, fb = (summarize_stack(resampled_matrices(m, drawn), protocol, ignore_index) for m in (a, b))
+        found[protocol] = {key: judged(whole[0][key][0] - whole[1][key][0], fa[key] - fb[key]) for key in FIGURES}
+        found[protocol]["per_class_iou"] = [
+            judged(whole[0]["per_class_iou"][0, c] - whole[1]["per_class_iou"][0, c],
+                   fa["per_class_iou"][:, c] - fb["per_class_iou"][:, c])
+            for c in range(a.shape[-1])]
+    return found

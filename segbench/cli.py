@@ -50,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--format", choices=("md", "csv"), default="md", help="table format (default: md)")
     results.set_defaults(handler=_results)
 
+    compare = verbs.add_parser(
+        "compare", help="is run A better than run B, beyond what the test images explain?",
+        description="A paired bootstrap over the test images both runs were scored on: the difference A - B of "
+                    "each figure and each class's IoU, its 95 % interval, and a verdict.")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A", help="a finished run folder")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B", help="another, scored on the same images")
+    compare.add_argument("--resamples", type=_positive, default=2000, help="default: 2000")
+    compare.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
+    compare.add_argument("--json", action="store_true", help="print the figures as JSON")
+    compare.set_defaults(handler=_compare)
+
     _add_report(verbs)
     _add_datasets(verbs)
     _add_models(verbs)
@@ -62,6 +73,12 @@ def _size(text: str) -> list[int]:
     if not sep or not height.isdigit() or not width.isdigit() or int(height) < 1 or int(width) < 1:
         raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 352x480, got {text!r}")
     return [int(height), int(width)]
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def _counts(text: str) -> list[int]:
@@ -188,6 +205,18 @@ def _results(args) -> int:
     if not runs:
         raise SegbenchError(f"{', '.join(args.paths)}: no finished runs (no metrics.json) found")
     print(render(runs_tables(runs), args.format))
+    return 0
+
+
+def _compare(args) -> int:
+    from segbench.report.paired import compare_runs, render
+
+    found = compare_runs(args.run_a, args.run_b, args.resamples, args.seed)
+    if args.json:
+        found.pop("figures")
+        print(json.dumps(found, indent=2))
+    else:
+        print(render(found))
     return 0
 
 

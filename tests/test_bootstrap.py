@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from segbench.bootstrap import draws, intervals
+from segbench.bootstrap import draws, intervals, paired, verdict
 from segbench.metrics import PROTOCOLS, confusion_matrix, summarize
 
 
@@ -46,3 +46,30 @@ def test_intervals_hold_the_full_figure_and_narrow_with_more_images():
 def test_a_single_image_has_no_interval():
     with pytest.raises(ValueError, match="at least 2 images"):
         intervals(per_image_matrices(1), None)
+
+
+def test_the_paired_bootstrap_is_the_slow_loop_over_shared_draws():
+    a, b = per_image_matrices(25, seed=1), per_image_matrices(25, seed=2)
+    found = paired(a, b, ignore_index=4, resamples=200, seed=3)
+    drawn = draws(25, 200, 3)
+    for protocol in PROTOCOLS:
+        diffs = [summarize(a[i].sum(axis=0), protocol, 4)["miou"] - summarize(b[i].sum(axis=0), protocol, 4)["miou"]
+                 for i in drawn]
+        judged = found[protocol]["miou"]
+        assert judged["interval"] == pytest.approx(list(np.percentile(diffs, [2.5, 97.5])), rel=1e-12)
+        full = summarize(a.sum(axis=0), protocol, 4)["miou"] - summarize(b.sum(axis=0), protocol, 4)["miou"]
+        assert judged["difference"] == pytest.approx(full)
+    assert found["standard"]["per_class_iou"][4] is None
+
+
+def test_verdicts():
+    a = per_image_matrices(40, seed=1)
+    same = paired(a, a, None)["paper"]["miou"]
+    assert same == {"difference": 0.0, "interval": [0.0, 0.0], "verdict": "not distinguishable at 95 %"}
+    # B predicts every pixel as class 0: far worse, and the verdict says so whichever side it is on.
+    worse = a.copy()
+    worse[:, :, 0] = a.sum(axis=2)
+    worse[:, :, 1:] = 0
+    assert paired(a, worse, None)["paper"]["miou"]["verdict"] == "A better"
+    assert paired(worse, a, None)["paper"]["miou"]["verdict"] == "B better"
+    assert verdict(-0.01, 0.02) == "not distinguishable at 95 %"

@@ -169,6 +169,19 @@ def write_per_image(path: Path, ids: list[str], matrices) -> None:
         np.savez_compressed(tmp, ids=np.array(ids), matrices=matrices)
 
 
+def read_per_image(run_dir: Path) -> tuple[list[str], np.ndarray]:
+    """The ids and per-image confusion matrices of a finished run; one line where the file is not there."""
+    path = run_dir / PER_IMAGE
+    if not path.is_file():
+        raise DataError(f"{path}: missing; runs finished before segbench kept it get it from "
+                        "`python scripts/add_intervals.py RUN_DIR`")
+    try:
+        with np.load(path) as saved:
+            return [str(i) for i in saved["ids"]], saved["matrices"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"{path}: unreadable ({exc})") from None
+
+
 def config_hash(resolved: dict) -> str:
     """SHA-256 of the resolved config as canonical JSON, without ``output.dir`` (a run may be moved)."""
     kept = {**resolved, "output": {k: v for k, v in resolved.get("output", {}).items() if k != "dir"}}
