@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -542,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.verb != "results":  # every other verb needs Keras: load it before anything else, quietly
             check_backend()
+            with _native_stderr_silenced():
+                import keras  # noqa: F401  (TensorFlow's C++ logs its start-up on stderr, past TF_CPP_MIN_LOG_LEVEL)
             from segbench.registry import load_builtins
 
             load_builtins()
@@ -561,6 +564,23 @@ def main(argv: list[str] | None = None) -> int:
                 or "RESOURCE_EXHAUSTED" in str(exc)[:500]:
             return _fail(f"out of memory ({type(exc).__name__}); try a smaller model.input_size or train.batch_size")
         raise
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """File descriptor 2 pointed at /dev/null for the block: TensorFlow 2.21 writes "All log messages before
+    absl::InitializeLog()" and its oneDNN and CUDA notices there from C++ while it loads, whatever
+    TF_CPP_MIN_LOG_LEVEL says, which would turn a one-line error into a screenful. Python's own exceptions are
+    raised after the descriptor is back, so nothing of ours is lost."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _fail(message: str) -> int:
