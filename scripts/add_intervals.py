@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Give a run finished before segbench kept per-image confusion matrices its ``confusion_per_image.npz`` and
-``metrics.json`` intervals, by scoring its scored checkpoint again.
+"""Give a run finished before segbench kept per-image confusion matrices its ``confusion_per_image.npz``,
+``per_image.csv`` and ``metrics.json`` intervals, by scoring its scored checkpoint again.
 
     python scripts/add_intervals.py RUN_DIR [RUN_DIR ...]
 
@@ -22,7 +22,7 @@ from segbench import bootstrap, precision
 from segbench.config import load_config
 from segbench.engine import checkpoint
 from segbench.engine.evaluate import evaluate
-from segbench.engine.run import METRICS, PER_IMAGE, write_per_image
+from segbench.engine.run import METRICS, write_per_image
 from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import SegbenchError
 from segbench.io import write_json
@@ -45,7 +45,7 @@ def add_intervals(run_dir: Path) -> str:
         differ = int(abs(scored["confusion_matrix"] - metrics["confusion_matrix"]).sum()) // 2
         raise SegbenchError(f"{run_dir}: scoring {weights.name} again moves {differ:,} pixels from the confusion "
                             "matrix of metrics.json; nothing written")
-    write_per_image(run_dir / PER_IMAGE, [Path(sample.id).name for sample in samples], scored["per_image"])
+    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored["per_image"], adapter.ignore_index)
     metrics["intervals"] = bootstrap.intervals(scored["per_image"], adapter.ignore_index)
     write_json(run_dir / METRICS, metrics)
     low, high = metrics["intervals"]["paper"]["miou"]

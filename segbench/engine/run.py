@@ -16,6 +16,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import yaml
 
 from segbench import bootstrap, precision
@@ -26,15 +27,17 @@ from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError, DataError, SegbenchError
-from segbench.io import atomic_path, write_json, write_yaml
+from segbench.io import atomic_path, write_json, write_text, write_yaml
 from segbench.lock import locked
-from segbench.metrics import summarize
+from segbench.metrics import summarize, summarize_stack
 from segbench.registry import DATASETS, MODELS
 
 METRICS = "metrics.json"
 # Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), from which every statistic over
 # images (the bootstrap of metrics.json's ``intervals``, paired comparisons) is computed without the model.
 PER_IMAGE = "confusion_per_image.npz"
+# Each test image's own figures, worst first: where a model fails.
+WORST_FIRST = "per_image.csv"
 
 
 def execute(config: Config, force: bool = False, resume: bool = False) -> Path | None:
@@ -155,7 +158,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
     }
     if scored["num_images"] >= 2:
         metrics["intervals"] = bootstrap.intervals(scored["per_image"], adapter.ignore_index)
-    write_per_image(run_dir / PER_IMAGE, [Path(sample.id).name for sample in samples], scored["per_image"])
+    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored["per_image"], adapter.ignore_index)
     write_json(run_dir / METRICS, metrics)
     checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
     print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
@@ -164,9 +167,21 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
     return run_dir
 
 
-def write_per_image(path: Path, ids: list[str], matrices) -> None:
-    with atomic_path(path) as tmp:
+def write_per_image(run_dir: Path, ids: list[str], matrices: np.ndarray, ignore_index: int | None) -> None:
+    """The per-image confusion matrices, and each image's figures worst first."""
+    with atomic_path(run_dir / PER_IMAGE) as tmp:
         np.savez_compressed(tmp, ids=np.array(ids), matrices=matrices)
+    write_text(run_dir / WORST_FIRST, worst_first(ids, matrices, ignore_index).to_csv(index=False))
+
+
+def worst_first(ids: list[str], matrices: np.ndarray, ignore_index: int | None) -> pd.DataFrame:
+    """Per image: its mIoU under the standard protocol (over the classes in its labels or its prediction, the void
+    class left out: on one image, the paper protocol's zeros for absent classes would swamp it) and its pixel
+    accuracy, in %, lowest mIoU first."""
+    figures = summarize_stack(matrices, "standard", ignore_index)
+    table = pd.DataFrame({"image": ids, "miou": 100 * figures["miou"],
+                          "pixel_accuracy": 100 * figures["pixel_accuracy"]}).round(2)
+    return table.sort_values("miou", kind="stable").reset_index(drop=True)
 
 
 def read_per_image(run_dir: Path) -> tuple[list[str], np.ndarray]:

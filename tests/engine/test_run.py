@@ -32,7 +32,21 @@ def finished(tmp_path_factory, smoke_config):
 def test_run_folder_holds_every_file_and_no_debris(finished):
     _, out = finished
     assert sorted(p.name for p in out.iterdir()) == ["best.weights.h5", "config.yaml", "confusion_per_image.npz",
-                                                     "history.csv", "metrics.json", "model.weights.h5", "predictions"]
+                                                     "history.csv", "metrics.json", "model.weights.h5",
+                                                     "per_image.csv", "predictions"]
+
+
+def test_per_image_figures_worst_first(finished):
+    _, out = finished
+    table = pd.read_csv(out / "per_image.csv", dtype={"image": str})
+    assert list(table.columns) == ["image", "miou", "pixel_accuracy"] and len(table) == 4
+    assert table["miou"].is_monotonic_increasing
+    with np.load(out / "confusion_per_image.npz") as saved:
+        by_id = dict(zip(saved["ids"], saved["matrices"]))
+    for row in table.itertuples():
+        expected = summarize(by_id[row.image], "standard", ignore_index=4)
+        assert row.miou == pytest.approx(100 * expected["miou"], abs=0.005)
+        assert row.pixel_accuracy == pytest.approx(100 * expected["pixel_accuracy"], abs=0.005)
 
 
 def test_per_image_matrices_add_up_and_give_the_intervals(finished):
