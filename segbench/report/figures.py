@@ -3,6 +3,7 @@ each model's prediction in the dataset palette, drawn from the predictions the r
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -25,11 +26,15 @@ def qualitative(title: str, classes, palette, columns: list[tuple[str, dict]], o
     first = columns[0][1]
     names = list(first)
     height, width = first[names[0]]["label"].shape[:2]
-    ncol = _legend_columns(classes)
+    fig_width = CELL_INCHES * (2 + len(columns))
+    # A legend entry takes about 1.2 inches and a title character a tenth: both fit the figure, however few columns.
+    ncol = max(1, min(_legend_columns(classes), int(fig_width / 1.2)))
     legend_rows = -(-len(classes) // ncol)
+    title = textwrap.fill(title, width=max(40, int(fig_width * 10)))
     fig, axes = plt.subplots(len(names), 2 + len(columns), squeeze=False, layout="constrained",
-                             figsize=(CELL_INCHES * (2 + len(columns)),
-                                      CELL_INCHES * height / width * len(names) + 0.6 + 0.25 * legend_rows))
+                             figsize=(fig_width,
+                                      CELL_INCHES * height / width * len(names) + 0.4 + 0.2 * title.count("\n")
+                                      + 0.25 * legend_rows))
     headers = ["Input", "Ground truth", *(method for method, _ in columns)]
     for number, (row, name) in enumerate(zip(axes, names)):
         panels = [first[name]["input"], colourize(first[name]["label"], palette),
