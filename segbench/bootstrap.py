@@ -9,8 +9,12 @@ machine's arithmetic): that is the spread over seeds.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from segbench import boundary as boundary_iou
+from segbench import calibration
 from segbench.metrics import PROTOCOLS, summarize_stack
 
 LEVEL, RESAMPLES, SEED = 0.95, 2000, 0
@@ -33,14 +37,18 @@ def resampled_matrices(matrices: np.ndarray, drawn: np.ndarray) -> np.ndarray:
 
 
 def intervals(matrices: np.ndarray, ignore_index: int | None, level: float = LEVEL, resamples: int = RESAMPLES,
-              seed: int = SEED) -> dict:
+              seed: int = SEED, boundary: np.ndarray | None = None, confidence: np.ndarray | None = None) -> dict:
     """Percentile intervals of mIoU, fIoU, pixel accuracy and each class's IoU under both protocols, from the
-    per-image confusion matrices (N, C, C) of a run. A class that leaves the standard mean in a resample (absent
-    from it) is left out of that class's interval; None where it is absent from every resample."""
+    per-image confusion matrices (N, C, C) of a run; with the per-image Boundary IoU counts (N, C, 3) and
+    confidence histograms (N, bins, 3), also of ``boundary_miou`` and ``ece``, over the same resamples. A class
+    that leaves the standard mean in a resample (absent from it) is left out of that class's interval; None where
+    it is absent from every resample."""
     matrices = np.asarray(matrices)
     if len(matrices) < 2:
         raise ValueError(f"a bootstrap over images needs at least 2 images, got {len(matrices)}")
-    summed = resampled_matrices(matrices, draws(len(matrices), resamples, seed))
+    drawn = draws(len(matrices), resamples, seed)
+    summed = resampled_matrices(matrices, drawn)
+    bands = None if boundary is None else resampled_matrices(np.asarray(boundary), drawn)
     tails = [50 * (1 - level), 100 - 50 * (1 - level)]
     found = {"level": level, "method": "percentile bootstrap over test images", "resamples": resamples, "seed": seed}
     for protocol in PROTOCOLS:
@@ -50,6 +58,12 @@ def intervals(matrices: np.ndarray, ignore_index: int | None, level: float = LEV
         found[protocol]["per_class_iou"] = [
             None if np.isnan(column).all() else [float(v) for v in np.nanpercentile(column, tails)]
             for column in per_class.T]
+        if bands is not None:
+            spread = boundary_iou.summarize_stack(bands, protocol, ignore_index)["miou"]
+            found[protocol]["boundary_miou"] = [float(v) for v in np.percentile(spread, tails)]
+    if confidence is not None:
+        spread = calibration.ece(resampled_matrices(np.asarray(confidence), drawn))
+        found["ece"] = [float(v) for v in np.percentile(spread, tails)]
     return found
 
 
@@ -63,20 +77,29 @@ def verdict(low: float, high: float, level: float = LEVEL) -> str:
 
 
 def paired(a: np.ndarray, b: np.ndarray, ignore_index: int | None, level: float = LEVEL,
-           resamples: int = RESAMPLES, seed: int = SEED) -> dict:
-    """The difference A - B of two runs scored on the same images (per-image matrices (N, C, C) in the same
-    order): each resample draws the images once and sums both runs' matrices over that draw, so what the images
-    share cancels out. Per protocol and figure (and per class): the difference on the full split, its percentile
-    interval and the verdict."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        raise ValueError(f"the runs' per-image matrices differ in shape: {a.shape} and {b.shape}")
-    if len(a) < 2:
-        raise ValueError(f"a bootstrap over images needs at least 2 images, got {len(a)}")
-    drawn = draws(len(a), resamples, seed)
+           resamples: int = RESAMPLES, seed: int = SEED, boundary: tuple | None = None) -> dict:
+    """The difference A - B of two runs, or of two sets of seeds, scored on the same images.
+
+    ``a`` and ``b``: per-image matrices in the same image order, (N, C, C) for one run or (S, N, C, C) for S seeds;
+    ``boundary``: optionally both sides' Boundary IoU counts, (N, C, 3) or (S, N, C, 3), for ``boundary_miou``.
+    Each resample draws the images once, for both sides, so what the images share cancels out; where a side has
+    several seeds it also draws its seeds with replacement and takes their mean, so that the interval covers
+    what changes between trainings too. Per protocol and figure (and per class): the difference of the full
+    split's figures (averaged over seeds), its percentile interval and the verdict."""
+    a, b = _by_seed(a), _by_seed(b)
+    if a.shape[1:] != b.shape[1:]:
+        raise ValueError(f"the runs' per-image matrices differ in shape: {a.shape[1:]} and {b.shape[1:]}")
+    images = a.shape[1]
+    if images < 2:
+        raise ValueError(f"a bootstrap over images needs at least 2 images, got {images}")
+    drawn = draws(images, resamples, seed)
+    # The seeds' draws come from a stream of their own: one run per side gives the image-only bootstrap, unchanged.
+    seeds = np.random.default_rng([seed, 1])
+    picks = [seeds.integers(0, len(side), size=(resamples, len(side))) for side in (a, b)]
     tails = [50 * (1 - level), 100 - 50 * (1 - level)]
-    found = {"level": level, "method": "paired percentile bootstrap over test images", "resamples": resamples,
-             "seed": seed, "images": len(a)}
+    found = {"level": level, "resamples": resamples, "seed": seed, "images": images, "seeds": [len(a), len(b)],
+             "method": "paired percentile bootstrap over test images"
+                       + (", and over seeds" if len(a) > 1 or len(b) > 1 else "")}
 
     def judged(full: float, spread: np.ndarray) -> dict | None:
         if np.isnan(full) or np.isnan(spread).all():
@@ -84,12 +107,33 @@ def paired(a: np.ndarray, b: np.ndarray, ignore_index: int | None, level: float 
         low, high = (float(v) for v in np.nanpercentile(spread, tails))
         return {"difference": float(full), "interval": [low, high], "verdict": verdict(low, high, level)}
 
+    def differences(sides, summarize) -> dict:
+        """Per figure of ``summarize``: the full split's A - B and its resampled spread, each side averaged over
+        its (drawn) seeds; every seed's resampled matrices are summed once."""
+        full, spread = [], []
+        for side, pick in zip(sides, picks):
+            whole = [summarize(run.sum(axis=0)[None]) for run in side]
+            resampled = [summarize(resampled_matrices(run, drawn)) for run in side]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a class absent from every (drawn) seed: NaN
+                full.append({key: np.nanmean([w[key][0] for w in whole], axis=0) for key in whole[0]})
+                spread.append({key: np.nanmean(np.stack([r[key] for r in resampled])[pick, np.arange(resamples)[:, None]],
+                                               axis=1) for key in resampled[0]})
+        return {key: (full[0][key] - full[1][key], spread[0][key] - spread[1][key]) for key in full[0]}
+
     for protocol in PROTOCOLS:
-        whole = [summarize_stack(m.sum(axis=0)[None], protocol, ignore_index) for m in (a, b)]
-        fa, fb = (summarize_stack(resampled_matrices(m, drawn), protocol, ignore_index) for m in (a, b))
-        found[protocol] = {key: judged(whole[0][key][0] - whole[1][key][0], fa[key] - fb[key]) for key in FIGURES}
-        found[protocol]["per_class_iou"] = [
-            judged(whole[0]["per_class_iou"][0, c] - whole[1]["per_class_iou"][0, c],
-                   fa["per_class_iou"][:, c] - fb["per_class_iou"][:, c])
-            for c in range(a.shape[-1])]
+        found_here = differences((a, b), lambda stack, p=protocol: summarize_stack(stack, p, ignore_index))
+        found[protocol] = {key: judged(*found_here[key]) for key in FIGURES}
+        full, spread = found_here["per_class_iou"]
+        found[protocol]["per_class_iou"] = [judged(full[c], spread[:, c]) for c in range(a.shape[-1])]
+        if boundary is not None:
+            bands = differences([_by_seed(side) for side in boundary],
+                                lambda stack, p=protocol: boundary_iou.summarize_stack(stack, p, ignore_index))
+            found[protocol]["boundary_miou"] = judged(*bands["miou"])
     return found
+
+
+def _by_seed(runs: np.ndarray) -> np.ndarray:
+    """Per-image arrays with a leading seed axis: one run's (N, ...) becomes (1, N, ...)."""
+    runs = np.asarray(runs)
+    return runs[None] if runs.ndim == 3 else runs

@@ -52,11 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     results.set_defaults(handler=_results)
 
     compare = verbs.add_parser(
-        "compare", help="is run A better than run B, beyond what the test images explain?",
-        description="A paired bootstrap over the test images both runs were scored on: the difference A - B of "
-                    "each figure and each class's IoU, its 95 % interval, and a verdict.")
-    compare.add_argument("run_a", type=Path, metavar="RUN_A", help="a finished run folder")
-    compare.add_argument("run_b", type=Path, metavar="RUN_B", help="another, scored on the same images")
+        "compare", help="is run A better than run B, beyond what the test images (and seeds) explain?",
+        description="A paired bootstrap over the test images both sides were scored on (and over the seeds, where "
+                    "a side has several): the difference A - B of each figure and each class's IoU, its 95 % "
+                    "interval, and a verdict.")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A",
+                         help="a finished run folder, or NAME for a sweep's seed folders NAME-seed0, NAME-seed1, ...")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B", help="another (the same kinds), scored on the same images")
     compare.add_argument("--resamples", type=_positive, default=2000, help="default: 2000")
     compare.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
     compare.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -202,9 +204,11 @@ def _sweep(args) -> int:
 def _results(args) -> int:
     from segbench.report.runs import find_runs, render, runs_tables
 
-    runs = find_runs(args.paths)
+    runs, skipped = find_runs(args.paths)
+    for path in skipped:
+        print(f"skipped {path}: no config.yaml beside it, so not a run folder", file=sys.stderr)
     if not runs:
-        raise SegbenchError(f"{', '.join(args.paths)}: no finished runs (no metrics.json) found")
+        raise SegbenchError(f"{', '.join(args.paths)}: no finished runs (no metrics.json beside a config.yaml) found")
     print(render(runs_tables(runs), args.format))
     return 0
 
@@ -234,6 +238,9 @@ def _add_report(verbs) -> None:
     report.add_argument("--formats", type=_formats, default=("md", "csv", "tex"), metavar="md,csv,tex",
                         help="table formats (default: all three)")
     report.add_argument("--out", type=Path, help="where the tables, figures and READMEs go (default: --results)")
+    report.add_argument("--worst", type=int, default=0, metavar="K",
+                        help="also draw each row's K worst test images, of those its run kept (eval.figure_images "
+                             "of them; default: 0, none)")
     report.set_defaults(handler=_report)
 
 
@@ -248,7 +255,9 @@ def _formats(text: str) -> tuple[str, ...]:
 def _report(args) -> int:
     from segbench.report.suite import report
 
-    for path in report(args.suite, args.results, args.out or args.results, args.formats):
+    if args.worst < 0:
+        raise SegbenchError(f"--worst {args.worst}: must be 0 or more")
+    for path in report(args.suite, args.results, args.out or args.results, args.formats, args.worst):
         print(path)
     return 0
 

@@ -40,11 +40,14 @@ def shared_data() -> Path:
 @pytest.fixture
 def fake_run():
     """A finished run folder as `segbench sweep` leaves it, written without training: ``fake_run(folder, dataset,
-    ious)`` with ``ious`` the per-class IoU (fractions, in our class order); ``kept`` images get predictions."""
+    ious)`` with ``ious`` the per-class IoU (fractions, in our class order); ``kept`` images get predictions, and
+    with ``detailed`` the run has what runs measure today beyond that: Boundary IoU, calibration, and its
+    worst images (the ``kept`` ones, ranked)."""
+    from segbench import calibration
     from segbench.engine import predictions
     from segbench.report.paper import TABLES
 
-    def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None):
+    def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None, detailed=False):
         classes = list(TABLES[dataset].headers)
         assert len(ious) == len(classes)
         folder.mkdir(parents=True)
@@ -56,6 +59,11 @@ def fake_run():
                    "confusion_matrix": rng.integers(0, 100, (len(classes), len(classes))).tolist(),
                    "seed": seed, "epochs": 3, "scored_epoch": 2,
                    "environment": {"backend": "tensorflow", "keras": "3.15.1", "devices": ["cpu:0"]}}
+        if detailed:
+            histogram = np.zeros((calibration.BINS, 3))
+            histogram[[7, 14]] = [[30, 15, 10], [70, 68, 60]]  # pixels, summed confidence, correct
+            metrics.update(boundary_miou=float(np.mean(ious)) / 2, calibration=calibration.summarize(histogram, 35.0))
+            metrics["standard"]["boundary_miou"] = float(np.mean(ious)) / 2 + 0.01
         (folder / "metrics.json").write_text(json.dumps(metrics))
         pd.DataFrame({"epoch": [1, 2, 3], "loss": [2.0, 1.5, 1.2], "val_loss": [1.8, 1.4, 1.5],
                       "val_miou": [0.1, 0.3, 0.25], "seconds": [1.0, 1.0, 1.0]}).to_csv(folder / "history.csv",
@@ -68,6 +76,10 @@ def fake_run():
         for name in kept:
             pred = label if prediction is None else np.full_like(label, prediction)
             predictions.save(folder / predictions.FOLDER, name, np.zeros((*label.shape, 3), np.uint8), label, pred)
+        for rank, name in enumerate(kept if detailed else (), 1):
+            pred = np.roll(label, 4 * rank, axis=1)  # the worse the later
+            predictions.save(folder / predictions.FOLDER / predictions.WORST, f"{rank:02d}-{name}",
+                             np.zeros((*label.shape, 3), np.uint8), label, pred)
         return folder
 
     return make

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from segbench import boundary, calibration
 from segbench.bootstrap import draws, intervals, paired, verdict
 from segbench.metrics import PROTOCOLS, confusion_matrix, summarize
 
@@ -73,3 +74,43 @@ def test_verdicts():
     assert paired(a, worse, None)["paper"]["miou"]["verdict"] == "A better"
     assert paired(worse, a, None)["paper"]["miou"]["verdict"] == "B better"
     assert verdict(-0.01, 0.02) == "not distinguishable at 95 %"
+
+
+def test_boundary_and_calibration_intervals_are_the_slow_loop_over_the_same_draws():
+    rng = np.random.default_rng(5)
+    matrices = per_image_matrices(20)
+    bands = rng.integers(0, 40, (20, 5, 3))
+    bands[..., 0] = np.minimum(bands[..., 0], bands[..., 1:].min(axis=-1))  # an intersection within both bands
+    confidence = rng.random((20, calibration.BINS, 3))
+    found = intervals(matrices, 4, resamples=250, seed=2, boundary=bands, confidence=confidence)
+    drawn = draws(20, 250, 2)
+    for protocol in PROTOCOLS:
+        slow = [boundary.summarize(bands[images].sum(axis=0), protocol, 4)["boundary_miou"] for images in drawn]
+        assert found[protocol]["boundary_miou"] == pytest.approx(list(np.percentile(slow, [2.5, 97.5])))
+    slow = [calibration.ece(confidence[images].sum(axis=0)) for images in drawn]
+    assert found["ece"] == pytest.approx(list(np.percentile(slow, [2.5, 97.5])))
+
+
+def test_the_paired_bootstrap_over_seeds_is_the_slow_loop_over_images_and_seeds():
+    """Three seeds of A against two of B: each resample draws the images once for both sides and each side's seeds
+    with replacement (from the stream seeded [seed, 1]), and compares the means over the drawn seeds."""
+    a = np.stack([per_image_matrices(15, seed=s) for s in (1, 2, 3)])
+    b = np.stack([per_image_matrices(15, seed=s) for s in (4, 5)])
+    found = paired(a, b, ignore_index=4, resamples=150, seed=6)
+    drawn = draws(15, 150, 6)
+    seeds = np.random.default_rng([6, 1])
+    picks_a, picks_b = seeds.integers(0, 3, (150, 3)), seeds.integers(0, 2, (150, 2))
+    for protocol in PROTOCOLS:
+        def mean_miou(runs, picked, images, protocol=protocol):
+            return np.mean([summarize(runs[s][images].sum(axis=0), protocol, 4)["miou"] for s in picked])
+
+        diffs = [mean_miou(a, picks_a[r], drawn[r]) - mean_miou(b, picks_b[r], drawn[r]) for r in range(150)]
+        judged = found[protocol]["miou"]
+        assert judged["interval"] == pytest.approx(list(np.percentile(diffs, [2.5, 97.5])), rel=1e-12)
+        full = (np.mean([summarize(run.sum(axis=0), protocol, 4)["miou"] for run in a])
+                - np.mean([summarize(run.sum(axis=0), protocol, 4)["miou"] for run in b]))
+        assert judged["difference"] == pytest.approx(full)
+    assert found["seeds"] == [3, 2] and found["method"].endswith("and over seeds")
+    # One run a side is the image-only bootstrap, whatever the seed stream.
+    assert paired(a[0], b[0], 4, resamples=150, seed=6)["paper"]["miou"] == \
+        paired(a[:1], b[:1], 4, resamples=150, seed=6)["paper"]["miou"]

@@ -75,10 +75,14 @@ def test_run_then_skip_then_results(cli, smoke_config, tmp_path):
     again = cli("run", smoke_config, "--out", out, "--set", "train.epochs=1", "--set", "train.seed=3")
     assert again.returncode == 0 and "skipped" in again.stdout
 
+    bench = tmp_path / "runs" / "bench"
+    bench.mkdir()
+    (bench / "metrics.json").write_text('{"confusion_matrix": {"seconds": 0.1}}')  # `bench metrics` output
     table = cli("results", tmp_path / "runs")
     assert table.returncode == 0, table.stderr
     assert f"{100 * metrics['miou']:.2f}" in table.stdout
     assert "| segnet" in table.stdout and "void" in table.stdout
+    assert f"skipped {bench / 'metrics.json'}: no config.yaml beside it, so not a run folder" in table.stderr
 
 
 def test_results_without_runs(tmp_path, capsys):

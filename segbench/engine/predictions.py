@@ -1,5 +1,6 @@
 """Predictions a run keeps for the report's figures: for a few fixed test images, the input, the label and the
-model's class map at native label resolution, under ``predictions/`` in the run folder.
+model's class map at native label resolution, under ``predictions/`` in the run folder; and as many of the images
+it scored worst (lowest mIoU of the image, standard protocol) under ``predictions/worst/``, ranked ``01-<name>``.
 
 A run folder then draws its figures by itself: a reference run brought back without weights still has them, and
 the report never rebuilds a model.
@@ -7,6 +8,7 @@ the report never rebuilds a model.
 
 from __future__ import annotations
 
+import heapq
 import re
 import shutil
 from pathlib import Path
@@ -16,8 +18,10 @@ import numpy as np
 
 from segbench.data.base import Sample, evenly_spaced
 from segbench.data.readers import read_index_png, read_rgb, write_image
+from segbench.metrics import summarize_stack
 
 FOLDER = "predictions"
+WORST = "worst"  # inside FOLDER
 LONGEST_SIDE = 480  # the input is there to be looked at in a figure cell, not measured
 SUFFIXES = {"input": ".input.jpg", "label": ".label.png", "pred": ".pred.png"}
 
@@ -32,21 +36,35 @@ def name_of(sample: Sample) -> str:
     return re.sub(r"[^\w.-]", "_", Path(sample.id).stem)
 
 
-def keeper(run_dir: Path, samples: list[Sample], count: int):
-    """A callback for ``evaluate`` that saves the chosen samples, or None when ``count`` is 0.
+class Keeper:
+    """A callback for ``evaluate`` that saves the ``count`` evenly spaced samples as they pass, and holds the
+    ``count`` worst so far (by the image's standard mIoU, ties to the earlier image) until ``finish`` saves them.
 
     Predictions an earlier run left in the folder are removed first: the folder shows this run only."""
-    folder = run_dir / FOLDER
-    shutil.rmtree(folder, ignore_errors=True)
-    chosen = {sample.id for sample in figure_samples(samples, count)}
-    if not chosen:
-        return None
 
-    def keep(sample: Sample, image: np.ndarray, label: np.ndarray, prediction: np.ndarray) -> None:
-        if sample.id in chosen:
-            save(folder, name_of(sample), image, label, prediction)
+    def __init__(self, run_dir: Path, samples: list[Sample], count: int, ignore_index: int | None):
+        self.folder, self.count, self.ignore_index = run_dir / FOLDER, count, ignore_index
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.chosen = {sample.id for sample in figure_samples(samples, count)}
+        self.worst: list[tuple] = []  # a heap of (-mIoU, -order, name, image, label, prediction): the best on top
+        self.seen = 0
 
-    return keep
+    def __call__(self, sample: Sample, image: np.ndarray, label: np.ndarray, prediction: np.ndarray,
+                 image_cm: np.ndarray) -> None:
+        if sample.id in self.chosen:
+            save(self.folder, name_of(sample), image, label, prediction)
+        if self.count:
+            miou = summarize_stack(image_cm[None], "standard", self.ignore_index)["miou"][0]
+            entry = (-miou, -self.seen, name_of(sample), image, label, prediction)
+            if len(self.worst) < self.count:
+                heapq.heappush(self.worst, entry)
+            elif entry[:2] > self.worst[0][:2]:
+                heapq.heapreplace(self.worst, entry)
+        self.seen += 1
+
+    def finish(self) -> None:
+        for rank, (_, _, name, image, label, prediction) in enumerate(sorted(self.worst, reverse=True), 1):
+            save(self.folder / WORST, f"{rank:02d}-{name}", image, label, prediction)
 
 
 def save(folder: Path, name: str, image: np.ndarray, label: np.ndarray, prediction: np.ndarray) -> None:
@@ -60,13 +78,14 @@ def save(folder: Path, name: str, image: np.ndarray, label: np.ndarray, predicti
     write_image(folder / f"{name}{SUFFIXES['pred']}", prediction.astype(np.uint8))
 
 
-def read(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
+def read(run_dir: Path, worst: bool = False) -> dict[str, dict[str, np.ndarray]]:
     """name -> {"input": RGB, "label": indices, "pred": indices} of what a run kept, in name order (empty when
-    it kept nothing)."""
+    it kept nothing); with ``worst``, its worst images instead, worst first, named ``<rank>-<name>``."""
     kept = {}
-    for pred in sorted((run_dir / FOLDER).glob(f"*{SUFFIXES['pred']}")):
+    folder = run_dir / FOLDER / WORST if worst else run_dir / FOLDER
+    for pred in sorted(folder.glob(f"*{SUFFIXES['pred']}")):
         name = pred.name.removesuffix(SUFFIXES["pred"])
-        files = {kind: run_dir / FOLDER / f"{name}{suffix}" for kind, suffix in SUFFIXES.items()}
+        files = {kind: folder / f"{name}{suffix}" for kind, suffix in SUFFIXES.items()}
         kept[name] = {"input": read_rgb(files["input"]), "label": read_index_png(files["label"]),
                       "pred": read_index_png(files["pred"])}
     return kept

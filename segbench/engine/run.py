@@ -1,7 +1,7 @@
 """One run: config -> dataset + model -> train -> evaluate -> a run folder on disk.
 
-The folder holds ``config.yaml`` (the resolved config), ``history.csv``, ``model.weights.h5`` and, last of all,
-``metrics.json``: its presence is what marks a run as finished.
+The folder holds ``config.yaml`` (the resolved config), ``history.csv``, ``model.weights.h5``, the per-image
+figures and, last of all, ``metrics.json``: its presence is what marks a run as finished.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from segbench import bootstrap, precision
+from segbench import bootstrap, boundary, calibration, precision
 from segbench.bench.device import cpu, versions
 from segbench.config import Config
 from segbench.data.base import DatasetAdapter
@@ -33,8 +33,9 @@ from segbench.metrics import summarize, summarize_stack
 from segbench.registry import DATASETS, MODELS
 
 METRICS = "metrics.json"
-# Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), from which every statistic over
-# images (the bootstrap of metrics.json's ``intervals``, paired comparisons) is computed without the model.
+# Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), Boundary IoU counts and calibration
+# histograms, from which every statistic over images (the bootstrap of metrics.json's ``intervals``, paired
+# comparisons) is computed without the model.
 PER_IMAGE = "confusion_per_image.npz"
 # Each test image's own figures, worst first: where a model fails.
 WORST_FIRST = "per_image.csv"
@@ -134,8 +135,10 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
     print(f"evaluating epoch {scored_epoch} on {config.eval.split}", flush=True)
     started = time.perf_counter()
     samples = adapter.samples(config.eval.split)
-    keep = predictions.keeper(run_dir, samples, config.eval.figure_images)
-    scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True, on_prediction=keep)
+    keep = predictions.Keeper(run_dir, samples, config.eval.figure_images, adapter.ignore_index)
+    scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True, on_prediction=keep,
+                      detailed=True)
+    keep.finish()
     metrics = {
         "dataset": config.dataset.name,
         "model": config.model.name,
@@ -143,9 +146,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "num_images": scored["num_images"],
         "classes": list(adapter.classes),
         "ignore_index": adapter.ignore_index,
-        **summarize(scored["confusion_matrix"], "paper", adapter.ignore_index),
-        "standard": summarize(scored["confusion_matrix"], "standard", adapter.ignore_index),
-        "confusion_matrix": scored["confusion_matrix"].tolist(),
+        **scored_figures(scored, adapter.ignore_index),
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "seed": config.train.seed,
         "epochs": len(history),
@@ -156,9 +157,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "environment": environment(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    if scored["num_images"] >= 2:
-        metrics["intervals"] = bootstrap.intervals(scored["per_image"], adapter.ignore_index)
-    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored["per_image"], adapter.ignore_index)
+    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored, adapter.ignore_index)
     write_json(run_dir / METRICS, metrics)
     checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
     print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
@@ -167,34 +166,66 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
     return run_dir
 
 
-def write_per_image(run_dir: Path, ids: list[str], matrices: np.ndarray, ignore_index: int | None) -> None:
-    """The per-image confusion matrices, and each image's figures worst first."""
+def scored_figures(scored: dict, ignore_index: int | None) -> dict:
+    """What ``metrics.json`` says of a detailed ``evaluate``: both protocols' IoU figures, Boundary IoU, calibration,
+    the confusion matrix and the bootstrap intervals (where there are two images or more)."""
+    cm, summed = scored["confusion_matrix"], scored["boundary"].sum(axis=0)
+    figures = {
+        **summarize(cm, "paper", ignore_index),
+        **boundary.summarize(summed, "paper", ignore_index),
+        "standard": {**summarize(cm, "standard", ignore_index), **boundary.summarize(summed, "standard", ignore_index)},
+        "boundary": {"ratio": boundary.RATIO, "distance": "chessboard, the image edge counting as a contour"},
+        "calibration": calibration.summarize(scored["confidence"].sum(axis=0), float(scored["nll"].sum())),
+        "confusion_matrix": cm.tolist(),
+    }
+    if scored["num_images"] >= 2:
+        figures["intervals"] = bootstrap.intervals(scored["per_image"], ignore_index, boundary=scored["boundary"],
+                                                   confidence=scored["confidence"])
+    return figures
+
+
+# What the per-image file holds besides ``ids``: evaluate()'s per-image arrays under these names.
+PER_IMAGE_ARRAYS = {"matrices": "per_image", "boundary": "boundary", "confidence": "confidence", "nll": "nll"}
+
+
+def write_per_image(run_dir: Path, ids: list[str], scored: dict, ignore_index: int | None) -> None:
+    """The per-image arrays of a detailed ``evaluate``, and each image's figures worst first."""
+    arrays = {name: scored[key] for name, key in PER_IMAGE_ARRAYS.items()}
     with atomic_path(run_dir / PER_IMAGE) as tmp:
-        np.savez_compressed(tmp, ids=np.array(ids), matrices=matrices)
-    write_text(run_dir / WORST_FIRST, worst_first(ids, matrices, ignore_index).to_csv(index=False))
+        np.savez_compressed(tmp, ids=np.array(ids), **arrays)
+    write_text(run_dir / WORST_FIRST, worst_first(ids, arrays, ignore_index).to_csv(index=False))
 
 
-def worst_first(ids: list[str], matrices: np.ndarray, ignore_index: int | None) -> pd.DataFrame:
-    """Per image: its mIoU under the standard protocol (over the classes in its labels or its prediction, the void
-    class left out: on one image, the paper protocol's zeros for absent classes would swamp it) and its pixel
-    accuracy, in %, lowest mIoU first."""
-    figures = summarize_stack(matrices, "standard", ignore_index)
+def worst_first(ids: list[str], arrays: dict, ignore_index: int | None) -> pd.DataFrame:
+    """Per image: its mIoU and Boundary mIoU under the standard protocol (over the classes in its labels or its
+    prediction, the void class left out: on one image, the paper protocol's zeros for absent classes would swamp
+    it), its pixel accuracy and its calibration error, in %, lowest mIoU first."""
+    figures = summarize_stack(arrays["matrices"], "standard", ignore_index)
     table = pd.DataFrame({"image": ids, "miou": 100 * figures["miou"],
-                          "pixel_accuracy": 100 * figures["pixel_accuracy"]}).round(2)
-    return table.sort_values("miou", kind="stable").reset_index(drop=True)
+                          "pixel_accuracy": 100 * figures["pixel_accuracy"]})
+    if "boundary" in arrays:
+        table["boundary_miou"] = 100 * boundary.summarize_stack(arrays["boundary"], "standard", ignore_index)["miou"]
+    if "confidence" in arrays:
+        table["ece"] = 100 * calibration.ece(arrays["confidence"])
+    return table.round(2).sort_values("miou", kind="stable").reset_index(drop=True)
 
 
-def read_per_image(run_dir: Path) -> tuple[list[str], np.ndarray]:
-    """The ids and per-image confusion matrices of a finished run; one line where the file is not there."""
+def read_per_image(run_dir: Path) -> dict:
+    """The per-image arrays of a finished run: ``ids`` (a list), ``matrices`` and, for runs since they were kept,
+    ``boundary``, ``confidence`` and ``nll``; one line where the file is not there."""
     path = run_dir / PER_IMAGE
     if not path.is_file():
         raise DataError(f"{path}: missing; runs finished before segbench kept it get it from "
-                        "`python scripts/add_intervals.py RUN_DIR`")
+                        "`python scripts/add_statistics.py RUN_DIR`")
     try:
         with np.load(path) as saved:
-            return [str(i) for i in saved["ids"]], saved["matrices"]
+            found = {name: saved[name] for name in saved.files if name in PER_IMAGE_ARRAYS}
+            found["ids"] = [str(i) for i in saved["ids"]]
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"{path}: unreadable ({exc})") from None
+    if "matrices" not in found:
+        raise DataError(f"{path}: unreadable (no matrices in it)")
+    return found
 
 
 def config_hash(resolved: dict) -> str:

@@ -1,5 +1,5 @@
-"""Per run: its training curves (from ``history.csv``) and its normalised confusion matrix (from
-``metrics.json``), written into the run folder."""
+"""Per run: its training curves (from ``history.csv``), its normalised confusion matrix and its reliability
+diagram (from ``metrics.json``), written into the run folder."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from segbench.errors import DataError
 from segbench.io import atomic_path
 
-CURVES, CONFUSION = "curves.png", "confusion.png"
+CURVES, CONFUSION, RELIABILITY = "curves.png", "confusion.png", "reliability.png"
 
 
 def plot_curves(run_dir: Path, metrics: dict) -> Path:
@@ -68,6 +68,38 @@ def plot_confusion(run_dir: Path, metrics: dict) -> Path:
     fig.colorbar(image, ax=ax, label="% of the ground-truth pixels", shrink=0.8)
     ax.set_title(f"{_title(run_dir, metrics)}, {metrics.get('split', '?')} split", fontsize=10)
     return _save(fig, run_dir / CONFUSION)
+
+
+def plot_reliability(run_dir: Path, metrics: dict) -> Path | None:
+    """Accuracy against mean confidence per bin of the top softmax probability, the gap to the diagonal shaded,
+    and the share of pixels per bin below; None for a run finished before calibration was measured."""
+    found = metrics.get("calibration")
+    if not found:
+        return None
+    bins = found["reliability"]
+    width = 1 / found["bins"]
+    lower = np.asarray(bins["lower"])
+    pixels = np.asarray(bins["pixels"], float)
+    accuracy = np.array([np.nan if v is None else v for v in bins["accuracy"]])
+    confidence = np.array([np.nan if v is None else v for v in bins["confidence"]])
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(4.6, 5.2), height_ratios=(3, 1), sharex=True,
+                                      layout="constrained")
+    top.bar(lower, accuracy, width=width, align="edge", color="tab:blue", alpha=0.75, edgecolor="white",
+            label="accuracy")
+    # Hatched, not filled: where the model is under-confident the gap lies over the accuracy bar, and stays legible.
+    top.bar(lower, confidence - accuracy, bottom=accuracy, width=width, align="edge", fill=False, hatch="///",
+            edgecolor="tab:red", linewidth=0.8, label="gap to the mean confidence")
+    top.plot([0, 1], [0, 1], color="0.4", linestyle="--", linewidth=1)
+    top.set(ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
+            title=f"ECE {100 * found['ece']:.2f} %, NLL {found['nll']:.3f}" if found.get("nll") is not None
+            else f"ECE {100 * found['ece']:.2f} %")
+    top.legend(frameon=False, loc="upper left", fontsize=8)
+    bottom.bar(lower, 100 * pixels / max(pixels.sum(), 1), width=width, align="edge", color="0.6", edgecolor="white")
+    bottom.set(xlabel="confidence (top softmax probability)", ylabel="% of pixels")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    fig.suptitle(_title(run_dir, metrics), fontsize=10)
+    return _save(fig, run_dir / RELIABILITY)
 
 
 def normalised(counts: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Qualitative figures like the paper's Figures 1-3: for a few fixed test images, the input, the ground truth and
-each model's prediction in the dataset palette, drawn from the predictions the runs saved (never re-computed)."""
+each model's prediction in the dataset palette; and each model's worst images. Drawn from the predictions the runs
+saved (never re-computed)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from segbench.io import atomic_path
+from segbench.metrics import confusion_matrix, summarize
 from segbench.report.samples import colourize
 
 CELL_INCHES = 2.1
@@ -24,26 +26,51 @@ def qualitative(title: str, classes, palette, columns: list[tuple[str, dict]], o
     """Write ``out`` as .png and .pdf: one row per image the first column's run kept, one column each for the
     input, the ground truth and every ``(method, kept predictions)``; a legend of every class below."""
     first = columns[0][1]
-    names = list(first)
-    height, width = first[names[0]]["label"].shape[:2]
-    fig_width = CELL_INCHES * (2 + len(columns))
+    rows = [(name, [first[name]["input"], colourize(first[name]["label"], palette),
+                    *(colourize(kept[name]["pred"], palette) if name in kept else None for _, kept in columns)])
+            for name in first]
+    return _grid(title, classes, palette, ["Input", "Ground truth", *(method for method, _ in columns)], rows, out)
+
+
+def worst(title: str, classes, palette, ignore_index: int | None, runs: list[tuple[str, dict]], out: Path,
+          count: int) -> list[Path]:
+    """Write ``out`` as .png and .pdf: for each ``(method, its kept worst images)``, up to ``count`` of them, worst
+    first, a row of input, ground truth and prediction, labelled with the image's own mIoU (standard protocol, as
+    in per_image.csv)."""
+    rows = []
+    for method, kept in runs:
+        for ranked, images in list(kept.items())[:count]:
+            name = ranked.split("-", 1)[-1]
+            miou = image_miou(images["label"], images["pred"], len(classes), ignore_index)
+            rows.append((f"{method}\n{name}\nmIoU {100 * miou:.1f} %",
+                         [images["input"], colourize(images["label"], palette), colourize(images["pred"], palette)]))
+    return _grid(title, classes, palette, ["Input", "Ground truth", "Prediction"], rows, out)
+
+
+def image_miou(label: np.ndarray, prediction: np.ndarray, num_classes: int, ignore_index: int | None) -> float:
+    dropped = ignore_index if ignore_index is not None and not 0 <= ignore_index < num_classes else None
+    return summarize(confusion_matrix(label, prediction, num_classes, dropped), "standard", ignore_index)["miou"]
+
+
+def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str, list]], out: Path) -> list[Path]:
+    """A grid of image panels (None: a placeholder), one labelled row each, headers on top, the class legend below,
+    written as .png and .pdf."""
+    height, width = rows[0][1][0].shape[:2]
+    fig_width = CELL_INCHES * len(headers)
     # A legend entry takes about 1.2 inches and a title character a tenth: both fit the figure, however few columns.
     ncol = max(1, min(_legend_columns(classes), int(fig_width / 1.2)))
     legend_rows = -(-len(classes) // ncol)
     title = textwrap.fill(title, width=max(40, int(fig_width * 10)))
-    fig, axes = plt.subplots(len(names), 2 + len(columns), squeeze=False, layout="constrained",
+    fig, axes = plt.subplots(len(rows), len(headers), squeeze=False, layout="constrained",
                              figsize=(fig_width,
-                                      CELL_INCHES * height / width * len(names) + 0.4 + 0.2 * title.count("\n")
+                                      CELL_INCHES * height / width * len(rows) + 0.4 + 0.2 * title.count("\n")
                                       + 0.25 * legend_rows))
-    headers = ["Input", "Ground truth", *(method for method, _ in columns)]
-    for number, (row, name) in enumerate(zip(axes, names)):
-        panels = [first[name]["input"], colourize(first[name]["label"], palette),
-                  *(colourize(kept[name]["pred"], palette) if name in kept else None for _, kept in columns)]
-        for ax, panel, header in zip(row, panels, headers):
+    for number, (axes_row, (name, panels)) in enumerate(zip(axes, rows)):
+        for ax, panel, header in zip(axes_row, panels, headers):
             _panel(ax, panel)
             if number == 0:
                 ax.set_title(header, fontsize=10)
-        row[0].set_ylabel(name, fontsize=7)
+        axes_row[0].set_ylabel(name, fontsize=7)
     handles = [Patch(facecolor=np.array(colour) / 255, edgecolor="0.4", label=name)
                for name, colour in zip(classes, palette)]
     # Matplotlib fills a legend column by column; this order makes it read row by row, in class order.

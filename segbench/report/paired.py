@@ -1,4 +1,5 @@
-"""`segbench compare RUN_A RUN_B`: is the difference between two runs more than their test images explain?"""
+"""`segbench compare A B`: is the difference between two runs, or two sets of seeds, more than their test images
+(and their seeds) explain?"""
 
 from __future__ import annotations
 
@@ -10,38 +11,70 @@ import pandas as pd
 from segbench import bootstrap
 from segbench.engine.run import read_per_image
 from segbench.errors import DataError
-from segbench.report.runs import read_metrics
+from segbench.report.runs import METRICS, read_metrics, seed_folders
 
 FIGURE_NAMES = {"miou": "mIoU", "fiou": "fIoU", "pixel_accuracy": "pixel acc"}
+SAME = ("dataset", "split", "classes", "ignore_index")
 
 
-def compare_runs(run_a: Path, run_b: Path, resamples: int = bootstrap.RESAMPLES, seed: int = bootstrap.SEED) -> dict:
-    """The paired bootstrap of two finished runs scored on the same images, with what each run says of itself."""
-    metrics = [read_metrics(run) for run in (run_a, run_b)]
-    for key in ("dataset", "split", "classes", "ignore_index"):
-        if metrics[0].get(key) != metrics[1].get(key):
-            raise DataError(f"{run_b}: its {key} ({metrics[1].get(key)}) is not {run_a}'s ({metrics[0].get(key)}); "
-                            "only runs scored on the same images compare")
-    (ids_a, a), (ids_b, b) = read_per_image(run_a), read_per_image(run_b)
-    if ids_a != ids_b:
-        raise DataError(f"{run_b}: scored other images than {run_a} ({len(ids_b)} and {len(ids_a)}, or another "
-                        "order); only runs scored on the same images compare")
-    found = bootstrap.paired(a, b, metrics[0]["ignore_index"], resamples=resamples, seed=seed)
-    found.update(a=str(run_a), b=str(run_b), classes=metrics[0]["classes"],
-                 figures={"a": metrics[0], "b": metrics[1]})
+def runs_at(path: Path) -> list[Path]:
+    """A finished run folder, or the stem of a sweep's seed folders (``NAME`` for ``NAME-seed0``, ``-seed1``, ...)."""
+    if (path / METRICS).is_file():
+        return [path]
+    seeds = seed_folders(path.parent, path.name)
+    if not seeds:
+        raise DataError(f"{path}: no finished run there ({METRICS}), nor seed folders {path.name}-seed<k> beside it")
+    return seeds
+
+
+def compare_runs(a: Path, b: Path, resamples: int = bootstrap.RESAMPLES, seed: int = bootstrap.SEED) -> dict:
+    """The paired bootstrap of two finished runs (or seed sets) scored on the same images, with what each says of
+    itself (averaged over its seeds)."""
+    sides = [runs_at(a), runs_at(b)]
+    first = sides[0][0]
+    metrics = [[read_metrics(run) for run in side] for side in sides]
+    reference = metrics[0][0]
+    per_image = [[read_per_image(run) for run in side] for side in sides]
+    for side, side_metrics, side_images in zip(sides, metrics, per_image):
+        for run, m, images in zip(side, side_metrics, side_images):
+            for key in SAME:
+                if m.get(key) != reference.get(key):
+                    raise DataError(f"{run}: its {key} ({m.get(key)}) is not {first}'s ({reference.get(key)}); "
+                                    "only runs scored on the same images compare")
+            if images["ids"] != per_image[0][0]["ids"]:
+                raise DataError(f"{run}: scored other images than {first} ({len(images['ids'])} and "
+                                f"{len(per_image[0][0]['ids'])}, or another order); only runs scored on the same "
+                                "images compare")
+    stacks = [np.stack([images["matrices"] for images in side]) for side in per_image]
+    with_bands = all("boundary" in images for side in per_image for images in side)
+    bands = tuple(np.stack([images["boundary"] for images in side]) for side in per_image) if with_bands else None
+    found = bootstrap.paired(*stacks, reference["ignore_index"], resamples=resamples, seed=seed, boundary=bands)
+    found.update(a=str(a), b=str(b), runs={"a": list(map(str, sides[0])), "b": list(map(str, sides[1]))},
+                 classes=reference["classes"], figures={"a": _mean(metrics[0]), "b": _mean(metrics[1])})
     return found
+
+
+def _mean(metrics: list[dict]) -> dict:
+    """The figures a side's ``metrics.json`` files give, averaged over its seeds (None where one lacks it)."""
+    def average(values):
+        return None if any(v is None for v in values) else float(np.mean(values))
+
+    return {**{key: average([m.get(key) for m in metrics]) for key in (*FIGURE_NAMES, "boundary_miou")},
+            "per_class_iou": [average(values) for values in zip(*(m["per_class_iou"] for m in metrics))],
+            "standard": {key: average([m["standard"].get(key) for m in metrics]) for key in ("miou", "boundary_miou")}}
 
 
 def table(found: dict) -> pd.DataFrame:
     """One row per figure, then per class (paper protocol): A, B, A - B, its interval and the verdict, in %."""
     rows = []
     a, b = found["figures"]["a"], found["figures"]["b"]
+    names = {**FIGURE_NAMES, "boundary_miou": "Boundary mIoU"}
     for protocol, suffix in (("paper", ""), ("standard", " (standard)")):
         mine, theirs = (a if protocol == "paper" else a["standard"]), (b if protocol == "paper" else b["standard"])
-        for key, name in FIGURE_NAMES.items():
-            if protocol == "standard" and key != "miou":
+        for key, name in names.items():
+            if (protocol == "standard" and key not in ("miou", "boundary_miou")) or key not in found[protocol]:
                 continue
-            rows.append(_row(name + suffix, mine[key], theirs[key], found[protocol][key]))
+            rows.append(_row(name + suffix, mine.get(key), theirs.get(key), found[protocol][key]))
     for c, name in enumerate(found["classes"]):
         rows.append(_row(f"IoU {name}", a["per_class_iou"][c], b["per_class_iou"][c],
                          found["paper"]["per_class_iou"][c]))
@@ -58,6 +91,12 @@ def _row(name: str, a: float | None, b: float | None, judged: dict | None) -> di
 
 
 def render(found: dict) -> str:
-    head = (f"A: {found['a']}\nB: {found['b']}\n{found['images']} test images, {found['resamples']:,} paired "
-            f"resamples (seed {found['seed']}); IoU in %, paper protocol unless marked.\n\n")
+    def side(key: str) -> str:
+        runs = found["runs"][key]
+        return found[key] + (f" (mean of {len(runs)} seeds)" if len(runs) > 1 else "")
+
+    over = (f"{found['images']} test images" + (f" and the seeds ({' and '.join(map(str, found['seeds']))})"
+                                                 if max(found["seeds"]) > 1 else ""))
+    head = (f"A: {side('a')}\nB: {side('b')}\n{over}, {found['resamples']:,} paired resamples (seed "
+            f"{found['seed']}); IoU in %, paper protocol unless marked.\n\n")
     return head + table(found).to_markdown(index=False, disable_numparse=True)

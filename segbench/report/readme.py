@@ -11,7 +11,7 @@ import yaml
 
 from segbench.errors import DataError
 from segbench.io import write_text
-from segbench.report.curves import CONFUSION, CURVES
+from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.paper import METHODS, TABLES
 from segbench.report.table import Comparison, markdown
 
@@ -19,7 +19,7 @@ NOTES = "NOTES.md"  # a hand-written companion in the report folder, linked when
 
 
 def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], metrics: dict[str, list[dict]],
-           folder: Path, formats, figure: list[Path]) -> Path:
+           folder: Path, formats, figure: list[Path], worst: list[Path] = ()) -> Path:
     """Write ``folder/README.md``; ``runs`` and ``metrics`` are per config stem, in the table's row order."""
     table = TABLES[dataset]
     links = " · ".join(f"[table.{fmt}](table.{fmt})" for fmt in formats)
@@ -32,6 +32,11 @@ def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], me
                    "run, drawn from the predictions it saved at evaluation); [PDF](figure.pdf)."), ""]
     else:
         parts += ["No run of this dataset saved predictions (`eval.figure_images`), so there is no figure.", ""]
+    if worst:
+        parts += ["## Where the models fail", "", f"![{table.title}: worst images](worst.png)", "",
+                  ("Each model's worst test images by their own mIoU (standard protocol), worst first, from the "
+                   "images each row's first run kept at evaluation (`segbench report --worst K`); every image's "
+                   "figures are in the run's `per_image.csv`. [PDF](worst.pdf)."), ""]
     if (folder / NOTES).is_file():
         parts += ["## Notes", "", (f"What differs from the paper, and why, is in [{NOTES}]({NOTES}), written by "
                                    "hand beside this generated README."), ""]
@@ -73,7 +78,8 @@ def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:
         "Keras": env.get("keras", "?"),
         "devices": ", ".join(env.get("devices", [])) or "?",
         "CPU": env.get("cpu", "?"),
-        "plots": f"[curves]({link}/{CURVES}) · [confusion]({link}/{CONFUSION})",
+        "plots": f"[curves]({link}/{CURVES}) · [confusion]({link}/{CONFUSION})"
+                 + (f" · [reliability]({link}/{RELIABILITY})" if metrics.get("calibration") else ""),
     }
 
 

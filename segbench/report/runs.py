@@ -3,7 +3,9 @@ each config."""
 
 from __future__ import annotations
 
+import glob
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,14 +16,23 @@ METRICS = "metrics.json"
 REQUIRED = {"dataset", "model", "classes", "per_class_iou", "miou", "fiou", "pixel_accuracy", "standard"}
 
 
-def find_runs(paths) -> list[Path]:
-    """Run folders at or below ``paths`` (a folder with a ``metrics.json`` is a finished run)."""
-    found = []
+def find_runs(paths) -> tuple[list[Path], list[Path]]:
+    """Run folders at or below ``paths``, and the ``metrics.json`` files skipped: a finished run's folder holds
+    ``metrics.json`` beside its ``config.yaml``; a lone ``metrics.json`` (a benchmark's, another tool's) is not one."""
+    found, skipped = [], []
     for path in map(Path, paths):
         if not path.exists():
             raise DataError(f"{path}: no such folder")
-        found += [metrics.parent for metrics in sorted(path.rglob(METRICS))]
-    return found
+        for metrics in sorted(path.rglob(METRICS)):
+            (found if (metrics.parent / "config.yaml").is_file() else skipped).append(metrics.parent)
+    return found, [folder / METRICS for folder in skipped]
+
+
+def seed_folders(folder: Path, stem: str) -> list[Path]:
+    """The finished ``<stem>-seed<k>`` run folders of a sweep in ``folder``, in seed order."""
+    seeded = [path for path in folder.glob(f"{glob.escape(stem)}-seed*")
+              if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / METRICS).is_file()]
+    return sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2]))
 
 
 def read_metrics(run_dir: Path) -> dict:
@@ -43,7 +54,9 @@ def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
         m = read_metrics(run_dir)
         row = {"run": str(run_dir), "model": m["model"], "seed": m.get("seed"), "epochs": m.get("epochs"),
                "mIoU": m["miou"], "fIoU": m["fiou"], "pixel acc": m["pixel_accuracy"],
-               "mIoU (std)": m["standard"]["miou"]}
+               "mIoU (standard)": m["standard"]["miou"]}
+        if "boundary_miou" in m:  # runs since Boundary IoU and calibration were measured
+            row.update({"Boundary mIoU": m["boundary_miou"], "ECE": m["calibration"]["ece"]})
         row.update(zip(m["classes"], m["per_class_iou"]))
         row[INTERVALS] = _intervals(m)
         by_dataset.setdefault(m["dataset"], []).append(row)
@@ -55,19 +68,20 @@ def _intervals(metrics: dict) -> dict[str, tuple[float, float]]:
     found = metrics.get("intervals")
     if not found:
         return {}
-    return {column: tuple(found[protocol][key]) for column, (protocol, key) in HEADLINES.items()}
+    return {column: tuple(found[protocol][key]) if protocol else tuple(found[key])
+            for column, (protocol, key) in HEADLINES.items() if key in (found.get(protocol) if protocol else found)}
 
 
 INTERVALS = "_intervals"  # a column that carries each row's intervals until they are written into its cells
 HEADLINES = {"mIoU": ("paper", "miou"), "fIoU": ("paper", "fiou"), "pixel acc": ("paper", "pixel_accuracy"),
-             "mIoU (std)": ("standard", "miou")}
+             "mIoU (standard)": ("standard", "miou"), "Boundary mIoU": ("paper", "boundary_miou"), "ECE": (None, "ece")}
 
 
 def _with_means(table: pd.DataFrame) -> pd.DataFrame:
     intervals = table.pop(INTERVALS)
     scores = [c for c in table.columns if c not in ("run", "model", "seed", "epochs")]
     shown = table.copy()
-    shown[scores] = shown[scores].map(lambda v: f"{100 * v:.2f}")
+    shown[scores] = shown[scores].map(lambda v: "-" if pd.isna(v) else f"{100 * v:.2f}")
     for index, found in intervals.items():  # "41.20 [39.8, 42.6]": the run's figure and its 95 % interval
         for column, (low, high) in found.items():
             shown.at[index, column] += f" [{100 * low:.1f}, {100 * high:.1f}]"
@@ -85,6 +99,7 @@ def _with_means(table: pd.DataFrame) -> pd.DataFrame:
 def render(tables: dict[str, pd.DataFrame], fmt: str = "md") -> str:
     if fmt == "csv":
         return pd.concat([t.assign(dataset=name) for name, t in tables.items()]).to_csv(index=False)
-    return "\n\n".join(f"{name} (IoU in %; mIoU (std) leaves the void class out; [low, high]: the 95 % bootstrap "
-                       "interval over test images)\n\n"
+    return "\n\n".join(f"{name} (IoU in %; mIoU (standard) leaves the void class out; Boundary mIoU scores the bands "
+                       "along each class's contour; ECE: expected calibration error in %, lower is better; [low, "
+                       "high]: the 95 % bootstrap interval over test images)\n\n"
                        + t.to_markdown(index=False, disable_numparse=True) for name, t in tables.items())

@@ -3,18 +3,18 @@ run's curves and confusion matrix, and a README that ties them together."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from segbench.engine import predictions
 from segbench.errors import DataError
 from segbench.io import write_text
 from segbench.registry import DATASETS, load_builtins
-from segbench.report.curves import plot_confusion, plot_curves
+from segbench.report import figures
+from segbench.report.curves import plot_confusion, plot_curves, plot_reliability
 from segbench.report.figures import SUFFIXES, qualitative
 from segbench.report.paper import METHODS, PRETRAINED, TABLES, read_paper
 from segbench.report.readme import read_config, readme
-from segbench.report.runs import METRICS, read_metrics
+from segbench.report.runs import METRICS, read_metrics, seed_folders
 from segbench.report.table import RENDER, compare, scores
 from segbench.suites import SUITES
 
@@ -25,11 +25,8 @@ def finished_runs(folder: Path) -> dict[str, list[Path]]:
     seed), else ``<stem>``."""
     runs = {}
     for stem in METHODS:
-        seeded = [path for path in folder.glob(f"{stem}-seed*")
-                  if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / METRICS).is_file()]
         plain = folder / stem
-        runs[stem] = (sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2])) or
-                      ([plain] if (plain / METRICS).is_file() else []))
+        runs[stem] = seed_folders(folder, stem) or ([plain] if (plain / METRICS).is_file() else [])
     return runs
 
 
@@ -39,17 +36,18 @@ def pretrained(run: Path) -> bool:
     return bool(model.get("encoder_weights") or model.get("weights"))
 
 
-def report(suite: str, results: Path, out: Path, formats) -> list[Path]:
+def report(suite: str, results: Path, out: Path, formats, worst: int = 0) -> list[Path]:
     """Write the report of every table of ``suite`` under ``out/<its folder>/``, from the runs in
-    ``results/<its folder>/``; returns the files written."""
+    ``results/<its folder>/``; with ``worst``, also a figure of each row's ``worst`` worst images. Returns the
+    files written."""
     if not results.is_dir():
         raise DataError(f"{results}: no such folder")
     load_builtins()  # the adapters' palettes
     return [path for table in SUITES[suite]
-            for path in report_dataset(table.dataset, results / table.name, out / table.name, formats)]
+            for path in report_dataset(table.dataset, results / table.name, out / table.name, formats, worst)]
 
 
-def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats) -> list[Path]:
+def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst: int = 0) -> list[Path]:
     """The report of ``dataset``'s paper table from the runs in ``runs_folder``, written into ``folder``."""
     paper = read_paper(dataset)
     found = finished_runs(runs_folder)
@@ -68,9 +66,11 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats) -> li
     for stem, dirs in runs.items():
         for run, m in zip(dirs, metrics[stem]):
             written += [plot_curves(run, m), plot_confusion(run, m)]
+            written += filter(None, [plot_reliability(run, m)])
     figure = _figure(dataset, runs, folder / "figure", comparison.from_scratch)
-    written += figure
-    written.append(readme(dataset, comparison, runs, metrics, folder, formats, figure))
+    failures = _worst_figure(dataset, runs, folder / "worst", worst, comparison.from_scratch)
+    written += figure + failures
+    written.append(readme(dataset, comparison, runs, metrics, folder, formats, figure, failures))
     return written
 
 
@@ -82,11 +82,29 @@ def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, from_scratch=(
     columns = [(METHODS[stem] + ("\n(from scratch)" if METHODS[stem] in from_scratch else ""), images)
                for stem, images in kept.items() if images]
     if not columns:
-        for suffix in SUFFIXES:
-            out.with_suffix(suffix).unlink(missing_ok=True)
-        return []
+        return _removed(out)
     absent = [METHODS[stem] for stem in runs if not kept.get(stem)]
     adapter = DATASETS.get(dataset)
     title = (f"{TABLES[dataset].title}: input, ground truth and each model's prediction (first seed)"
              + (f"; no predictions from {', '.join(absent)}" if absent else ""))
     return qualitative(title, adapter.classes, adapter.palette, columns, out)
+
+
+def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: int, from_scratch=()) -> list[Path]:
+    """Each row's ``count`` worst test images (from its first run), worst first; none when ``count`` is 0 or no
+    run kept any, and then no figure of an earlier report is left behind."""
+    kept = {stem: predictions.read(dirs[0], worst=True) for stem, dirs in runs.items() if dirs and count}
+    columns = [(METHODS[stem] + (" (from scratch)" if METHODS[stem] in from_scratch else ""), images)
+               for stem, images in kept.items() if images]
+    if not columns:
+        return _removed(out)
+    adapter = DATASETS.get(dataset)
+    title = (f"{TABLES[dataset].title}: each model's {count} worst test images by their own mIoU (first seed), "
+             "worst first")
+    return figures.worst(title, adapter.classes, adapter.palette, adapter.ignore_index, columns, out, count)
+
+
+def _removed(out: Path) -> list[Path]:
+    for suffix in SUFFIXES:
+        out.with_suffix(suffix).unlink(missing_ok=True)
+    return []

@@ -18,6 +18,8 @@ from segbench.errors import DataError
 from segbench.report.paper import METHODS, TABLES
 
 STANDARD = "mIoU (standard)"
+BOUNDARY, ECE = "Boundary mIoU", "ECE"  # ours only: the paper has neither; NaN for runs finished before them
+OURS_ONLY = (STANDARD, BOUNDARY, ECE)
 LOW, HIGH = "mIoU low", "mIoU high"  # a run's 95 % bootstrap interval over test images, where metrics.json has one
 INTERVAL, INSIDE = "mIoU 95 % interval", "paper inside"
 FORMATS = ("md", "csv", "tex")
@@ -31,6 +33,8 @@ def scores(metrics: dict, dataset: str, source: Path) -> dict[str, float]:
         raise DataError(f"{source}: a {metrics['dataset']} run with classes {', '.join(metrics['classes'])}, "
                         f"not the {dataset} classes of the paper's Table {TABLES[dataset].number}")
     figures = {"mIoU": metrics["miou"], "fIoU": metrics["fiou"], STANDARD: metrics["standard"]["miou"],
+               BOUNDARY: metrics.get("boundary_miou", math.nan),
+               ECE: (metrics.get("calibration") or {}).get("ece", math.nan),
                **{headers[name]: iou for name, iou in per_class.items()}}
     low, high = (metrics.get("intervals") or {}).get("paper", {}).get("miou", (math.nan, math.nan))
     return {column: 100 * value for column, value in {**figures, LOW: low, HIGH: high}.items()}
@@ -54,7 +58,7 @@ class Comparison:
 
     dataset: str
     paper: pd.DataFrame  # mIoU, fIoU and the class headers
-    mean: pd.DataFrame  # the paper's columns and STANDARD; NaN where a method has no run
+    mean: pd.DataFrame  # the paper's columns and OURS_ONLY; NaN where a method has no run
     std: pd.DataFrame  # NaN with fewer than two seeds
     seeds: pd.Series  # runs per method, 0 where none
     interval: pd.DataFrame  # LOW and HIGH of the mIoU per method (see ``interval``); NaN where there is none
@@ -81,7 +85,7 @@ def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, fl
             from_scratch: tuple[str, ...] = ()) -> Comparison:
     """``runs``: config stem -> the ``scores`` of its runs, one per seed; ``from_scratch``: config stems whose runs
     started from random weights where the paper's row was pretrained."""
-    columns = [*paper.columns, STANDARD]
+    columns = [*paper.columns, *OURS_ONLY]
     by_method = {METHODS[stem]: pd.DataFrame(scored, columns=[*columns, LOW, HIGH], dtype=float)
                  for stem, scored in runs.items()}
     frames = [by_method.get(method, pd.DataFrame(columns=[*columns, LOW, HIGH], dtype=float))
@@ -105,7 +109,9 @@ def caption(c: Comparison) -> str:
             + ". IoU in %, paper protocol (every class in the mean, void and background included). Each method's "
             "row is ours, a cell reading ours (ours - paper), mean ± std where there are several seeds; the row "
             f"below it, (paper), is Table {table.number} of the paper. {STANDARD} leaves out the void class, where "
-            "the dataset has one, and classes absent from both labels and predictions; the paper has no such figure. "
+            "the dataset has one, and classes absent from both labels and predictions; the paper has no such figure, "
+            f"nor {BOUNDARY} (IoU of the bands within 2 % of the image diagonal of each class's contour, paper "
+            f"protocol) or {ECE} (expected calibration error over pixels, 15 bins; lower is better). "
             f"{INTERVAL}: for one run, the 95 % bootstrap interval over the test images; for three seeds or more, "
             f"the t-interval of their mean; {INSIDE} says whether the paper's mIoU lies within it.")
 
@@ -118,20 +124,20 @@ def _cell(mean: float, std: float, delta: float | None = None) -> str:
 
 
 def text_table(c: Comparison) -> pd.DataFrame:
-    """For Markdown and LaTeX: our row, then the paper's, per method; then STANDARD and the seeds."""
+    """For Markdown and LaTeX: our row, then the paper's, per method; then OURS_ONLY, the interval and the seeds."""
     delta = c.delta
     rows = []
     for method in c.paper.index:
         ours = {"Method": f"{method} (from scratch)" if method in c.from_scratch else method}
         ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col], delta.at[method, col])
                      for col in c.paper.columns})
-        ours[STANDARD] = _cell(c.mean.at[method, STANDARD], c.std.at[method, STANDARD])
+        ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col]) for col in OURS_ONLY})
         low, high = c.interval.at[method, LOW], c.interval.at[method, HIGH]
         ours[INTERVAL] = "-" if math.isnan(low) else f"[{low:.2f}, {high:.2f}]"
         ours[INSIDE] = {None: "-", True: "yes", False: "no"}[c.paper_inside[method]]
         ours["seeds"] = str(c.seeds[method]) if c.seeds[method] else "-"
         paper = {"Method": "(paper)", **{col: f"{value:.2f}" for col, value in c.paper.loc[method].items()},
-                 STANDARD: "", INTERVAL: "", INSIDE: "", "seeds": ""}
+                 **dict.fromkeys([*OURS_ONLY, INTERVAL, INSIDE, "seeds"], "")}
         rows += [ours, paper]
     return pd.DataFrame(rows)
 
@@ -149,11 +155,12 @@ def markdown(c: Comparison) -> str:
 
 
 def render_csv(c: Comparison) -> str:
-    """Our figures first, under exactly the paper's header (Method, mIoU, fIoU, classes); then the seeds, the
-    standard mIoU, and the std, the paper's figure and the difference of each column."""
+    """Our figures first, under exactly the paper's header (Method, mIoU, fIoU, classes); then the seeds, our
+    figures the paper has not (standard mIoU, Boundary mIoU, ECE), and the std, the paper's figure and the difference
+    of each column."""
     scratch = pd.Series([method in c.from_scratch for method in c.paper.index], index=c.paper.index,
                         name="from scratch")
-    frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[[STANDARD]], scratch,
+    frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[list(OURS_ONLY)], scratch,
                        c.interval, c.paper_inside.rename(INSIDE),
                        c.std.add_suffix(" std"), c.paper.add_suffix(" paper"), c.delta.add_suffix(" delta")], axis=1)
     return frame.rename_axis("Method").to_csv(float_format="%.2f", na_rep="-")

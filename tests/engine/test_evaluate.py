@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 
+from segbench import boundary, calibration
 from segbench.config import load_config
 from segbench.data.loader import resize_pair
-from segbench.engine.evaluate import evaluate, labels_at
+from segbench.engine.evaluate import evaluate, logits_at
 from segbench.metrics import confusion_matrix
 from segbench.registry import DATASETS
 
@@ -11,7 +13,7 @@ def test_logits_are_resized_to_the_label_before_the_argmax():
     logits = np.zeros((2, 2, 2), np.float32)
     logits[:, 0, 0] = 1.0  # left column says class 0
     logits[:, 1, 1] = 1.0  # right column says class 1
-    labels = labels_at(logits, (4, 6))
+    labels = logits_at(logits, (4, 6)).argmax(axis=-1)
     assert labels.shape == (4, 6)
     assert (labels[:, :3] == 0).all() and (labels[:, 3:] == 1).all()
 
@@ -90,14 +92,45 @@ def test_on_prediction_sees_every_image_with_the_class_map_that_was_scored(smoke
 
     seen = []
     scored = evaluate(Stripes(), data, samples, batch_size=3,
-                      on_prediction=lambda sample, image, label, prediction: seen.append((sample, image, label,
-                                                                                          prediction)))
+                      on_prediction=lambda *args: seen.append(args))
     assert [s for s, *_ in seen] == samples  # every image once, in order, including the short last batch
     cm = np.zeros_like(scored["confusion_matrix"])
-    for sample, image, label, prediction in seen:
+    for sample, image, label, prediction, image_cm in seen:
+        assert (image_cm == confusion_matrix(label, prediction, data.num_classes)).all()
         native_image, native_label = data.load(sample)
         assert (image == native_image).all() and (label == native_label).all()
         assert prediction.shape == label.shape  # native resolution, not the input size
         assert set(np.unique(prediction)) == {1, 2}
         cm += confusion_matrix(label, prediction, data.num_classes)
     assert (cm == scored["confusion_matrix"]).all()
+
+
+def test_detailed_scoring_keeps_each_images_boundary_counts_and_confidence(smoke_config):
+    cfg = load_config(smoke_config)
+    data = DATASETS.get("synthetic")(cfg.dataset)
+    samples = data.samples("test")
+    height, width = cfg.model.input_size
+
+    class Sure:  # class 1 on the left half at softmax 0.9, class 2 on the right at about 0.6
+        input_shape = (None, height, width, 3)
+
+        def predict_on_batch(self, images):
+            logits = np.zeros((len(images), height, width, data.num_classes), np.float32)
+            logits[:, :, : width // 2, 1] = np.log(0.9 * (data.num_classes - 1) / 0.1)
+            logits[:, :, width // 2:, 2] = 1.8
+            return logits
+
+    seen = []
+    scored = evaluate(Sure(), data, samples, batch_size=3, detailed=True, on_prediction=lambda *args: seen.append(args))
+    assert scored["boundary"].shape == (len(samples), data.num_classes, 3)
+    for (_, _, label, prediction, _), counts in zip(seen, scored["boundary"]):
+        assert (counts == boundary.counts(label, prediction, data.num_classes)).all()
+    pixels = sum(label.size for _, _, label, _, _ in seen)
+    histograms = scored["confidence"]
+    assert histograms[..., calibration.PIXELS].sum() == pixels
+    # Pixels at 0.9 (bin 13) or about 0.6 (bin 9), but for the seam, where the resized logits blend.
+    per_bin = histograms[..., calibration.PIXELS].sum(axis=0)
+    assert per_bin[[9, 13]].sum() > 0.9 * pixels
+    assert histograms[:, 13, calibration.CONFIDENCE].sum() / per_bin[13] == pytest.approx(0.9, abs=2e-3)
+    assert scored["nll"].shape == (len(samples),) and (scored["nll"] > 0).all()
+    assert "boundary" not in evaluate(Sure(), data, samples, batch_size=3)  # the per-epoch validation's cost stays

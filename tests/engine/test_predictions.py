@@ -1,4 +1,7 @@
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from segbench.config import load_config
@@ -6,6 +9,7 @@ from segbench.data.base import Sample
 from segbench.engine import predictions
 from segbench.engine.run import execute
 from segbench.errors import ConfigError, DataError
+from segbench.metrics import confusion_matrix
 from segbench.registry import DATASETS
 
 
@@ -54,15 +58,40 @@ def test_the_keeper_saves_only_the_chosen_and_clears_old_files(tmp_path):
     stale.parent.mkdir()
     stale.write_bytes(b"")
     split = samples("s/a.png", "s/b.png", "s/c.png")
-    keep = predictions.keeper(tmp_path, split, 2)
+    keep = predictions.Keeper(tmp_path, split, 2, None)
     assert not stale.exists()
     image, label = np.zeros((4, 6, 3), np.uint8), np.ones((4, 6), np.uint8)
     for sample in split:
-        keep(sample, image, label, label)
-    assert sorted(p.name for p in (tmp_path / predictions.FOLDER).iterdir()) == [
+        keep(sample, image, label, label, confusion_matrix(label, label, 2))
+    assert sorted(p.name for p in (tmp_path / predictions.FOLDER).iterdir() if p.is_file()) == [
         "a.input.jpg", "a.label.png", "a.pred.png", "c.input.jpg", "c.label.png", "c.pred.png"]
-    assert predictions.keeper(tmp_path, split, 0) is None
+    nothing = predictions.Keeper(tmp_path, split, 0, None)
+    for sample in split:
+        nothing(sample, image, label, label, confusion_matrix(label, label, 2))
+    nothing.finish()
     assert not (tmp_path / predictions.FOLDER).exists()
+
+
+def test_the_keeper_ranks_the_worst_images_by_their_own_miou(tmp_path):
+    """Six images whose predictions get 0..5 pixels of 24 wrong, in shuffled order: the three worst are kept,
+    worst first, whatever order they came in; a tie goes to the earlier image."""
+    rng = np.random.default_rng(0)
+    wrong = [2, 5, 0, 4, 1, 5]
+    split = samples(*(f"s/{i}.png" for i in range(len(wrong))))
+    keep = predictions.Keeper(tmp_path, split, 3, None)
+    label = np.zeros((4, 6), np.uint8)
+    label[:, 3:] = 1
+    for sample, count in zip(split, wrong):
+        prediction = label.copy()
+        prediction.flat[rng.choice(24, count, replace=False)] ^= 1
+        image = rng.integers(0, 255, (4, 6, 3), dtype=np.uint8)
+        keep(sample, image, label, prediction, confusion_matrix(label, prediction, 2))
+    assert not (tmp_path / predictions.FOLDER / predictions.WORST).exists()  # nothing before the split is done
+    keep.finish()
+    worst = predictions.read(tmp_path, worst=True)
+    assert list(worst) == ["01-1", "02-5", "03-3"]  # 5, 5 (the earlier first), then 4 wrong pixels
+    assert [int((w["pred"] != w["label"]).sum()) for w in worst.values()] == [5, 5, 4]
+    assert list(predictions.read(tmp_path)) == ["0", "2", "5"]  # the evenly spaced ones, unaffected
 
 
 def test_figure_images_is_a_strict_count(smoke_config):
@@ -89,3 +118,7 @@ def test_a_run_keeps_its_predictions_at_native_resolution(smoke_config, tmp_path
         assert saved["input"].shape == image.shape
         # A JPEG of the same picture, in RGB order: the mean colour survives compression, a channel swap would not.
         assert saved["input"].mean(axis=(0, 1)) == pytest.approx(image.mean(axis=(0, 1)), abs=2)
+    # The worst ones are the first rows of per_image.csv, worst first.
+    worst = list(predictions.read(tmp_path, worst=True))
+    table = pd.read_csv(tmp_path / "per_image.csv", dtype={"image": str})
+    assert [name.split("-", 1)[1] for name in worst] == [Path(i).stem for i in table["image"][:2]]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segbench import bootstrap
+from segbench import bootstrap, boundary, calibration
 from segbench.config import load_config
 from segbench.engine import run as run_module
 from segbench.engine.evaluate import evaluate
@@ -39,25 +39,36 @@ def test_run_folder_holds_every_file_and_no_debris(finished):
 def test_per_image_figures_worst_first(finished):
     _, out = finished
     table = pd.read_csv(out / "per_image.csv", dtype={"image": str})
-    assert list(table.columns) == ["image", "miou", "pixel_accuracy"] and len(table) == 4
+    assert list(table.columns) == ["image", "miou", "pixel_accuracy", "boundary_miou", "ece"] and len(table) == 4
     assert table["miou"].is_monotonic_increasing
     with np.load(out / "confusion_per_image.npz") as saved:
-        by_id = dict(zip(saved["ids"], saved["matrices"]))
+        by_id = {key: dict(zip(saved["ids"], saved[key])) for key in ("matrices", "boundary", "confidence")}
     for row in table.itertuples():
-        expected = summarize(by_id[row.image], "standard", ignore_index=4)
+        expected = summarize(by_id["matrices"][row.image], "standard", ignore_index=4)
         assert row.miou == pytest.approx(100 * expected["miou"], abs=0.005)
         assert row.pixel_accuracy == pytest.approx(100 * expected["pixel_accuracy"], abs=0.005)
+        bands = boundary.summarize(by_id["boundary"][row.image], "standard", ignore_index=4)
+        assert row.boundary_miou == pytest.approx(100 * bands["boundary_miou"], abs=0.005)
+        assert row.ece == pytest.approx(100 * calibration.ece(by_id["confidence"][row.image]), abs=0.005)
 
 
 def test_per_image_matrices_add_up_and_give_the_intervals(finished):
     _, out = finished
     m = json.loads((out / "metrics.json").read_text())
     with np.load(out / "confusion_per_image.npz") as saved:
-        ids, matrices = list(saved["ids"]), saved["matrices"]
+        ids, matrices, bands, confidence, nll = (saved[key] if key != "ids" else list(saved[key])
+                                                 for key in ("ids", "matrices", "boundary", "confidence", "nll"))
     assert len(set(ids)) == m["num_images"] == 4
     assert matrices.dtype == np.uint32 and matrices.sum(axis=0).tolist() == m["confusion_matrix"]
     assert [matrix.sum() for matrix in matrices] == [NATIVE_PIXELS // 4] * 4
-    assert m["intervals"] == bootstrap.intervals(matrices, 4)  # recomputed from the file alone, same seed
+    # Recomputed from the file alone, same seed.
+    assert m["intervals"] == bootstrap.intervals(matrices, 4, boundary=bands, confidence=confidence)
+    assert m["boundary_miou"] == boundary.summarize(bands.sum(axis=0), "paper", 4)["boundary_miou"]
+    assert m["standard"]["boundary_miou"] == boundary.summarize(bands.sum(axis=0), "standard", 4)["boundary_miou"]
+    assert m["calibration"] == calibration.summarize(confidence.sum(axis=0), float(nll.sum()))
+    assert m["calibration"]["pixels"] == NATIVE_PIXELS and 0 <= m["calibration"]["ece"] <= 1
+    low, high = m["intervals"]["paper"]["boundary_miou"]
+    assert low <= m["boundary_miou"] <= high
     low, high = m["intervals"]["paper"]["miou"]
     assert low <= high and m["intervals"]["level"] == 0.95
 

@@ -53,3 +53,24 @@ def test_runs_on_other_images_do_not_compare(two_runs, tmp_path, smoke_config, c
         assert "confusion_per_image.npz: missing; runs finished before" in capsys.readouterr().err
     finally:
         (tmp_path / "kept.npz").rename(long / "confusion_per_image.npz")
+
+
+def test_seed_folders_are_pooled_by_their_name(two_runs, tmp_path, capsys):
+    import shutil
+
+    long, short = two_runs
+    for seed, run in enumerate((long, short)):
+        shutil.copytree(run, tmp_path / f"pair-seed{seed}")
+    assert main(["compare", str(tmp_path / "pair"), str(long), "--resamples", "300"]) == 0
+    text = capsys.readouterr().out
+    assert f"A: {tmp_path / 'pair'} (mean of 2 seeds)\nB: {long}\n12 test images and the seeds (2 and 1)" in text
+    rows = {line.split("|")[1].strip(): [cell.strip() for cell in line.strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("| ")}
+    a, b = (json.loads((run / "metrics.json").read_text()) for run in two_runs)
+    assert rows["mIoU"][1] == f"{100 * (a['miou'] + b['miou']) / 2:.2f}"
+    assert rows["Boundary mIoU"][2] == f"{100 * a['boundary_miou']:.2f}"
+    assert main(["compare", str(tmp_path / "pair"), str(long), "--json", "--resamples", "300"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["seeds"] == [2, 1] and found["runs"]["a"] == [str(tmp_path / f"pair-seed{s}") for s in (0, 1)]
+    assert main(["compare", str(tmp_path / "none"), str(long)]) == 2
+    assert "nor seed folders none-seed<k> beside it" in capsys.readouterr().err

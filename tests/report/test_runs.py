@@ -12,6 +12,7 @@ def fake_run(folder, seed, miou, model="segnet"):
                "miou": miou, "fiou": miou, "pixel_accuracy": 0.9, "per_class_iou": [miou, miou],
                "standard": {"miou": miou + 0.1}}
     (folder / "metrics.json").write_text(json.dumps(metrics))
+    (folder / "config.yaml").write_text("model: {name: segnet}\n")
     return folder
 
 
@@ -21,36 +22,37 @@ def test_one_row_per_run_and_mean_std_over_the_seeds_of_a_config(tmp_path):
     fake_run(tmp_path / "b-seed0", 0, 0.4)  # same model, another config: not averaged with a
     fake_run(tmp_path / "c", 0, 0.3, model="other")
     (tmp_path / "unfinished").mkdir()
-    table = runs_tables(find_runs([tmp_path]))["synthetic"]
+    table = runs_tables(find_runs([tmp_path])[0])["synthetic"]
     assert len(table) == 5  # four runs and one mean row (b and c, alone, get none)
     mean = table[table["run"].str.endswith("mean ± std of 2")].iloc[0]
     assert mean["run"] == f"{tmp_path / 'a'}: mean ± std of 2"
     assert mean["model"] == "segnet"
     assert mean["mIoU"] == "60.00 ± 14.14"
-    assert mean["mIoU (std)"] == "70.00 ± 14.14"
+    assert mean["mIoU (standard)"] == "70.00 ± 14.14"
     assert table.iloc[0]["fg"] == "50.00"
 
 
 def test_markdown_and_csv(tmp_path):
     fake_run(tmp_path / "a", 0, 0.5)
-    tables = runs_tables(find_runs([tmp_path]))
+    tables = runs_tables(find_runs([tmp_path])[0])
     assert "| run" in render(tables, "md")
     assert render(tables, "csv").splitlines()[0].startswith("run,model,seed,epochs,mIoU")
 
 
 def test_a_foreign_json_is_named(tmp_path):
     (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "config.yaml").write_text("model: {name: segnet}\n")
     (tmp_path / "x" / "metrics.json").write_text('{"accuracy": 1}')
     with pytest.raises(DataError, match=r"x/metrics.json: not a segbench metrics file \(missing classes, dataset"):
-        runs_tables(find_runs([tmp_path]))
+        runs_tables(find_runs([tmp_path])[0])
     (tmp_path / "x" / "metrics.json").write_text('{"miou": ')
     with pytest.raises(DataError, match=r"x/metrics.json: cannot be read"):
-        runs_tables(find_runs([tmp_path]))
+        runs_tables(find_runs([tmp_path])[0])
 
 
 def test_missing_folder(tmp_path):
     with pytest.raises(DataError, match="no such folder"):
-        find_runs([tmp_path / "nope"])
+        find_runs([tmp_path / "nope"])[0]
 
 
 def test_a_run_with_intervals_shows_them_beside_its_figures(tmp_path):
@@ -60,9 +62,17 @@ def test_a_run_with_intervals_shows_them_beside_its_figures(tmp_path):
                             "standard": {"miou": [0.55, 0.65]}}
     (with_ci / "metrics.json").write_text(json.dumps(metrics))
     fake_run(tmp_path / "b", 0, 0.3)  # written before intervals existed
-    table = runs_tables(find_runs([tmp_path]))["synthetic"].set_index("run")
+    table = runs_tables(find_runs([tmp_path])[0])["synthetic"].set_index("run")
     shown = table.loc[str(with_ci)]
-    assert (shown["mIoU"], shown["fIoU"], shown["pixel acc"], shown["mIoU (std)"]) == (
+    assert (shown["mIoU"], shown["fIoU"], shown["pixel acc"], shown["mIoU (standard)"]) == (
         "50.00 [45.0, 55.0]", "50.00 [40.0, 60.0]", "90.00 [88.0, 92.0]", "60.00 [55.0, 65.0]")
     assert shown["fg"] == "50.00" and table.loc[str(tmp_path / "b"), "mIoU"] == "30.00"
     assert "interval over test images" in render({"synthetic": table.reset_index()})
+
+
+def test_a_metrics_file_without_a_config_beside_it_is_skipped_and_named(tmp_path):
+    fake_run(tmp_path / "runs" / "a", 0, 0.5)
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "metrics.json").write_text('{"confusion_matrix": {"seconds": 1}}')  # a benchmark's
+    runs, skipped = find_runs([tmp_path])
+    assert runs == [tmp_path / "runs" / "a"] and skipped == [tmp_path / "bench" / "metrics.json"]

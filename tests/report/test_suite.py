@@ -1,3 +1,5 @@
+import json
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -6,7 +8,8 @@ import yaml
 
 from segbench.errors import DataError
 from segbench.registry import DATASETS, load_builtins
-from segbench.report.curves import CONFUSION, CURVES
+from segbench.report import figures
+from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.paper import METHODS, PAPER_DIR, TABLES
 from segbench.report.suite import finished_runs, report
 from segbench.report.table import FORMATS
@@ -165,3 +168,45 @@ def test_the_figure_labels_a_from_scratch_row_as_the_table_does(tmp_path, fake_r
     fake_run(results / "camvid" / "segnet", "camvid", [0.4] * 12)
     report("camvid", results, results, ["md"])
     assert seen["labels"] == ["VGG UNet\n(from scratch)", "SegNet"]
+
+
+def test_boundary_iou_ece_and_reliability_reach_the_report(tmp_path, fake_run):
+    detailed = fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.4] * 12, detailed=True)
+    older = fake_run(tmp_path / "camvid" / "vgg_unet", "camvid", [0.5] * 12)  # finished before they were measured
+    written = report("camvid", tmp_path, tmp_path, ("md", "csv"))
+    assert detailed / RELIABILITY in written and (detailed / RELIABILITY).read_bytes().startswith(b"\x89PNG")
+    assert not (older / RELIABILITY).exists()
+    rows = {row["Method"]: row for row in markdown_rows((tmp_path / "camvid" / "table.md").read_text(), "ECE")}
+    ece = json.loads((detailed / "metrics.json").read_text())["calibration"]["ece"]
+    assert (rows["SegNet"]["Boundary mIoU"], rows["SegNet"]["ECE"]) == ("20.00", f"{100 * ece:.2f}")
+    assert (rows["VGG UNet (from scratch)"]["Boundary mIoU"], rows["VGG UNet (from scratch)"]["ECE"]) == ("-", "-")
+    csv = pd.read_csv(tmp_path / "camvid" / "table.csv", index_col="Method")
+    assert (csv.at["SegNet", "Boundary mIoU"], csv.at["VGG UNet", "ECE"]) == ("20.00", "-")
+    readme = (tmp_path / "camvid" / "README.md").read_text()
+    assert "(segnet/reliability.png)" in readme and "(vgg_unet/reliability.png)" not in readme
+
+
+def test_worst_k_draws_each_rows_worst_images_and_zero_removes_them(tmp_path, fake_run, monkeypatch):
+    fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.4] * 12, detailed=True, kept=("a", "b", "c"))
+    fake_run(tmp_path / "camvid" / "vgg_unet", "camvid", [0.5] * 12)  # kept no worst images
+    seen = {}
+    draw = figures.worst
+    monkeypatch.setattr(figures, "worst", lambda *args: seen.update(args=args) or draw(*args))
+    written = report("camvid", tmp_path, tmp_path, ("md",), worst=2)
+    assert tmp_path / "camvid" / "worst.png" in written
+    [(method, kept)] = seen["args"][4]
+    assert method == "SegNet" and list(kept) == ["01-a", "02-b", "03-c"] and seen["args"][6] == 2
+    readme = (tmp_path / "camvid" / "README.md").read_text()
+    assert "## Where the models fail" in readme and "(worst.png)" in readme
+    report("camvid", tmp_path, tmp_path, ("md",))
+    assert not (tmp_path / "camvid" / "worst.png").exists()
+    assert "Where the models fail" not in (tmp_path / "camvid" / "README.md").read_text()
+
+
+def test_an_images_own_miou_labels_its_row():
+    label = np.zeros((4, 6), np.uint8)
+    label[:, 3:] = 1
+    wrong = label.copy()
+    wrong[:, 3] = 0  # class 1: 8 of 12 right; class 0: 12 of 16
+    assert figures.image_miou(label, wrong, 2, None) == pytest.approx((12 / 16 + 8 / 12) / 2)
+    assert figures.image_miou(label, label, 12, 11) == 1.0  # classes absent from both leave the mean

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Give a run finished before segbench kept per-image confusion matrices its ``confusion_per_image.npz``,
-``per_image.csv`` and ``metrics.json`` intervals, by scoring its scored checkpoint again.
+"""Give a run finished before segbench kept its per-image statistics what a run finishing today writes: the
+per-image file (``confusion_per_image.npz``), ``per_image.csv``, and in ``metrics.json`` the bootstrap intervals,
+Boundary IoU and calibration, by scoring its scored checkpoint again.
 
-    python scripts/add_intervals.py RUN_DIR [RUN_DIR ...]
+    python scripts/add_statistics.py RUN_DIR [RUN_DIR ...]
 
 The run's weights must be there (``best.weights.h5`` or ``model.weights.h5``, as ``eval.checkpoint`` scored), and
 so must its dataset. The new scoring must give exactly the confusion matrix that ``metrics.json`` holds: where it
 does not (another machine's arithmetic, another version of the data), nothing is written and the difference is
-said. ``metrics.json`` is rewritten atomically with ``intervals`` added; nothing else in it changes.
+said. ``metrics.json`` is rewritten atomically with those figures added (or replaced); nothing else in it changes. The
+folder is locked meanwhile, as a run locks it.
 """
 
 from __future__ import annotations
@@ -18,18 +20,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from segbench import bootstrap, precision
+from segbench import precision
 from segbench.config import load_config
 from segbench.engine import checkpoint
 from segbench.engine.evaluate import evaluate
-from segbench.engine.run import METRICS, write_per_image
+from segbench.engine.run import METRICS, scored_figures, write_per_image
 from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import SegbenchError
 from segbench.io import write_json
+from segbench.lock import locked
 from segbench.registry import DATASETS, MODELS
 
 
-def add_intervals(run_dir: Path) -> str:
+def add_statistics(run_dir: Path) -> str:
+    if not (run_dir / METRICS).is_file():
+        raise SegbenchError(f"{run_dir}: no finished run there (no {METRICS})")
+    with locked(run_dir):
+        return _add(run_dir)
+
+
+def _add(run_dir: Path) -> str:
     metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
     config = load_config(run_dir / "config.yaml")
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
@@ -40,25 +50,30 @@ def add_intervals(run_dir: Path) -> str:
         model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
         checkpoint.load_weights(model, weights)
         samples = adapter.samples(metrics["split"])
-        scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True)
+        scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True, detailed=True)
     if scored["confusion_matrix"].tolist() != metrics["confusion_matrix"]:
         differ = int(abs(scored["confusion_matrix"] - metrics["confusion_matrix"]).sum()) // 2
         raise SegbenchError(f"{run_dir}: scoring {weights.name} again moves {differ:,} pixels from the confusion "
                             "matrix of metrics.json; nothing written")
-    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored["per_image"], adapter.ignore_index)
-    metrics["intervals"] = bootstrap.intervals(scored["per_image"], adapter.ignore_index)
+    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored, adapter.ignore_index)
+    figures = scored_figures(scored, adapter.ignore_index)
+    # Only what is new; the standard section gets its Boundary mIoU beside what it held.
+    metrics["standard"].update({key: figures["standard"][key] for key in figures["standard"] if "boundary" in key})
+    metrics.update({key: value for key, value in figures.items() if key != "standard"})
     write_json(run_dir / METRICS, metrics)
     low, high = metrics["intervals"]["paper"]["miou"]
-    return f"{run_dir}: mIoU {100 * metrics['miou']:.2f} [{100 * low:.1f}, {100 * high:.1f}] (same confusion matrix)"
+    return (f"{run_dir}: mIoU {100 * metrics['miou']:.2f} [{100 * low:.1f}, {100 * high:.1f}], Boundary mIoU "
+            f"{100 * metrics['boundary_miou']:.2f}, ECE {100 * metrics['calibration']['ece']:.2f} % (same confusion "
+            "matrix)")
 
 
 def main(paths: list[str]) -> int:
     status = 0
     for path in paths:
         try:
-            print(add_intervals(Path(path)), flush=True)
+            print(add_statistics(Path(path)), flush=True)
         except (SegbenchError, OSError, KeyError, ValueError) as exc:
-            print(f"add_intervals: {path}: {exc}", file=sys.stderr)
+            print(f"add_statistics: {path}: {exc}", file=sys.stderr)
             status = 2
     return status
 

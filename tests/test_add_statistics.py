@@ -1,4 +1,5 @@
-"""scripts/add_intervals.py: a run finished before per-image matrices were kept gets them, and its intervals."""
+"""scripts/add_statistics.py: a run finished before per-image statistics were kept gets them: the same per-image
+file, intervals, Boundary IoU and calibration as a run finishing today."""
 
 import json
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 from segbench.config import load_config
 from segbench.engine.run import execute
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "add_intervals.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "add_statistics.py"
 
 
 def test_an_old_run_gets_the_same_matrices_and_intervals(smoke_config, tmp_path):
@@ -16,7 +17,10 @@ def test_an_old_run_gets_the_same_matrices_and_intervals(smoke_config, tmp_path)
     execute(load_config(smoke_config, [f"output.dir={out}"]))
     new = json.loads((out / "metrics.json").read_text())
     kept = (out / "confusion_per_image.npz").read_bytes()
-    old = {key: value for key, value in new.items() if key != "intervals"}  # as a run of an earlier version left it
+    # As a run of an earlier version left it.
+    old = {key: value for key, value in new.items()
+           if key not in ("intervals", "calibration", "boundary") and not key.startswith("boundary_")}
+    old["standard"] = {key: value for key, value in new["standard"].items() if not key.startswith("boundary_")}
     (out / "metrics.json").write_text(json.dumps(old))
     (out / "confusion_per_image.npz").unlink()
 
@@ -34,3 +38,8 @@ def test_an_old_run_gets_the_same_matrices_and_intervals(smoke_config, tmp_path)
     assert refused.returncode == 2 and "pixels from the confusion matrix of metrics.json; nothing written" in \
         refused.stderr
     assert json.loads((out / "metrics.json").read_text()) == tampered
+
+    missing = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "nothing")], capture_output=True,
+                             text=True, timeout=300, check=False)
+    assert missing.returncode == 2 and "no finished run there (no metrics.json)" in missing.stderr
+    assert not (tmp_path / "nothing").exists()
