@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Give a run finished before segbench kept its per-image statistics what a run finishing today writes: the
-per-image file (``confusion_per_image.npz``), ``per_image.csv``, and in ``metrics.json`` the bootstrap intervals,
-Boundary IoU and calibration, by scoring its scored checkpoint again.
+per-image file (``confusion_per_image.npz``), ``per_image.csv``, its worst images under ``predictions/worst/``, and in
+``metrics.json`` the bootstrap intervals, Boundary IoU and calibration, by scoring its scored checkpoint again.
 
     python scripts/add_statistics.py RUN_DIR [RUN_DIR ...]
 
@@ -15,6 +15,7 @@ folder is locked meanwhile, as a run locks it.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from segbench import precision
 from segbench.config import load_config
-from segbench.engine import checkpoint
+from segbench.engine import checkpoint, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.run import METRICS, scored_figures, write_per_image
 from segbench.engine.train import BEST_WEIGHTS
@@ -31,15 +32,22 @@ from segbench.io import write_json
 from segbench.lock import locked
 from segbench.registry import DATASETS, MODELS
 
+STAGING = ".rescoring"  # inside the run folder, so that the final rename stays on one file system
+
 
 def add_statistics(run_dir: Path) -> str:
     if not (run_dir / METRICS).is_file():
         raise SegbenchError(f"{run_dir}: no finished run there (no {METRICS})")
     with locked(run_dir):
-        return _add(run_dir)
+        staging = run_dir / STAGING
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            return _add(run_dir, staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _add(run_dir: Path) -> str:
+def _add(run_dir: Path, staging: Path) -> str:
     metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
     config = load_config(run_dir / "config.yaml")
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
@@ -50,11 +58,18 @@ def _add(run_dir: Path) -> str:
         model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
         checkpoint.load_weights(model, weights)
         samples = adapter.samples(metrics["split"])
-        scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True, detailed=True)
+        # Predictions go to a staging folder first: a scoring that disagrees with metrics.json changes nothing.
+        keep = predictions.Keeper(staging, samples, config.eval.figure_images, adapter.ignore_index)
+        scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True, on_prediction=keep,
+                          detailed=True)
     if scored["confusion_matrix"].tolist() != metrics["confusion_matrix"]:
         differ = int(abs(scored["confusion_matrix"] - metrics["confusion_matrix"]).sum()) // 2
         raise SegbenchError(f"{run_dir}: scoring {weights.name} again moves {differ:,} pixels from the confusion "
                             "matrix of metrics.json; nothing written")
+    keep.finish()  # the kept predictions again (the same images), and the worst images
+    shutil.rmtree(run_dir / predictions.FOLDER, ignore_errors=True)
+    if (staging / predictions.FOLDER).is_dir():
+        (staging / predictions.FOLDER).rename(run_dir / predictions.FOLDER)
     write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored, adapter.ignore_index)
     figures = scored_figures(scored, adapter.ignore_index)
     # Only what is new; the standard section gets its Boundary mIoU beside what it held.

@@ -127,7 +127,9 @@ def _add_datasets(verbs) -> None:
     prepare = sub.add_parser("prepare", help="download or unpack a dataset into its root")
     prepare.add_argument("name")
     prepare.add_argument("--root", help="dataset folder (default: datasets/<name>)")
-    prepare.add_argument("--from", dest="archive", type=Path, help="an archive downloaded by hand (zip or tar)")
+    prepare.add_argument("--from", dest="archive", type=Path,
+                         help="an archive downloaded by hand (zip or tar), or the folder it was unpacked into (copied "
+                              "from, left as it is)")
     prepare.set_defaults(handler=_datasets_prepare)
 
     imitate = sub.add_parser("imitate", help="write synthetic scenes in a dataset's exact format",
@@ -157,7 +159,7 @@ def _add_datasets(verbs) -> None:
         if action == "stats":
             parser.add_argument("--json", action="store_true", help="print one JSON object")
         if action == "show":
-            parser.add_argument("--n", type=int, default=8, help="how many samples (default: 8)")
+            parser.add_argument("--n", type=_positive, default=8, help="how many samples (default: 8)")
             parser.add_argument("--out", type=Path, help="PNG file (default: results/<name>/samples-<split>.png)")
         parser.set_defaults(handler={"verify": _datasets_verify, "stats": _datasets_stats,
                                      "show": _datasets_show}[action])
@@ -175,7 +177,7 @@ def _run(args) -> int:
 
 
 def _sweep(args) -> int:
-    from segbench.engine.sweep import plan, sweep
+    from segbench.engine.sweep import check, plan, sweep
     from segbench.lock import locked
     from segbench.report.runs import render, runs_tables
     from segbench.suites import suite_configs
@@ -185,6 +187,14 @@ def _sweep(args) -> int:
     if args.seeds < 1:
         raise SegbenchError(f"--seeds {args.seeds}: must be at least 1")
     jobs = plan([Path(c) for c in args.configs] or suite_configs(args.suite), args.seeds, args.results)
+    problems = check(jobs, args.overrides)
+    for line in problems:
+        print(f"segbench: error: {line}", file=sys.stderr)
+    if problems:
+        total = len({job.config for job in jobs})
+        print(f"segbench: error: {len(problems)} of {total} config{'s' * (total != 1)} "
+              f"{'does' if len(problems) == 1 else 'do'} not load; nothing was run", file=sys.stderr)
+        return 2
     with locked(args.results, "results folder"):  # one sweep at a time over a results folder
         failures = sweep(jobs, args.overrides)
         if args.suite:  # the paper's tables with ours beside them, as `segbench report` writes them

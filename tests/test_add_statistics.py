@@ -2,6 +2,7 @@
 file, intervals, Boundary IoU and calibration as a run finishing today."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ def test_an_old_run_gets_the_same_matrices_and_intervals(smoke_config, tmp_path)
     old["standard"] = {key: value for key, value in new["standard"].items() if not key.startswith("boundary_")}
     (out / "metrics.json").write_text(json.dumps(old))
     (out / "confusion_per_image.npz").unlink()
+    worst = sorted(p.name for p in (out / "predictions" / "worst").iterdir())
+    shutil.rmtree(out / "predictions" / "worst")
 
     done = subprocess.run([sys.executable, str(SCRIPT), str(out)], capture_output=True, text=True, timeout=300,
                           check=False)
@@ -30,14 +33,17 @@ def test_an_old_run_gets_the_same_matrices_and_intervals(smoke_config, tmp_path)
     assert "(same confusion matrix)" in done.stdout
     assert json.loads((out / "metrics.json").read_text()) == new
     assert (out / "confusion_per_image.npz").stat().st_size == len(kept)
+    assert sorted(p.name for p in (out / "predictions" / "worst").iterdir()) == worst
 
     tampered = {**old, "confusion_matrix": [[0] * 5] * 5}
     (out / "metrics.json").write_text(json.dumps(tampered))
+    shutil.rmtree(out / "predictions" / "worst")
     refused = subprocess.run([sys.executable, str(SCRIPT), str(out)], capture_output=True, text=True, timeout=300,
                              check=False)
     assert refused.returncode == 2 and "pixels from the confusion matrix of metrics.json; nothing written" in \
         refused.stderr
     assert json.loads((out / "metrics.json").read_text()) == tampered
+    assert not (out / "predictions" / "worst").exists() and not (out / ".rescoring").exists()  # nothing written
 
     missing = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "nothing")], capture_output=True,
                              text=True, timeout=300, check=False)

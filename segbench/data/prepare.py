@@ -19,25 +19,40 @@ STAGING = ".unpacking"
 
 
 def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path | None = None) -> list[Path]:
-    """Put dataset ``name`` under ``root``; returns what was placed there."""
+    """Put dataset ``name`` under ``root``; returns what was placed there. ``archive`` is a zip or tar fetched by
+    hand, or a folder it was unpacked into by hand (copied from, never changed)."""
     if archive is None and adapter.url is None:
         raise DataError(f"{name}: no public download. {adapter.source}; then run "
                         f"`segbench datasets prepare {name} --from FILE --root {root}`")
-    if archive is not None and not archive.is_file():
-        raise DataError(f"{archive}: no such archive")
+    if archive is not None and not archive.exists():
+        raise DataError(f"{archive}: no such archive or folder")
+    if archive is not None and archive.is_dir() and _inside(root, archive):
+        raise DataError(f"{archive}: is the dataset root or inside it; give the unpacked folder's own place")
     root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
     with locked(root, "dataset root"):
+        if archive is not None and archive.is_dir():
+            return _placed(adapter, name, archive, archive, root, copy=True)
         archive = archive or download(adapter, name, root)
         staging = root / STAGING
         shutil.rmtree(staging, ignore_errors=True)
         try:
             safe_extract(archive, staging)
-            parts = adapter.find_parts(staging)
-            if not parts:
-                raise DataError(f"{archive}: holds no {name} data (expected {adapter.layout})")
-            return [placed for source, destination in parts for placed in _place(source, root / destination)]
+            return _placed(adapter, name, staging, archive, root, copy=False)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Path, root: Path,
+            copy: bool) -> list[Path]:
+    parts = adapter.find_parts(unpacked)
+    if not parts:
+        raise DataError(f"{source}: holds no {name} data (expected {adapter.layout})")
+    return [placed for found, destination in parts for placed in _place(found, root / destination, copy)]
+
+
+def _inside(root: Path, folder: Path) -> bool:
+    root, folder = root.resolve(), folder.resolve()
+    return folder == root or root in folder.parents
 
 
 def download(adapter: type[DatasetAdapter], name: str, root: Path) -> Path:
@@ -58,8 +73,9 @@ def folders_with(top: Path, *children: str) -> list[Path]:
     return [d for d in [top, *sorted(top.rglob("*"))] if d.is_dir() and all((d / c).is_dir() for c in children)]
 
 
-def _place(source: Path, destination: Path) -> list[Path]:
-    """Move ``source`` to ``destination``, or its contents into it when ``destination`` is the dataset root."""
+def _place(source: Path, destination: Path, copy: bool = False) -> list[Path]:
+    """Move (or copy) ``source`` to ``destination``, or its contents into it when ``destination`` is the dataset
+    root."""
     moves = [(child, destination / child.name) for child in sorted(source.iterdir())] if destination.exists() \
         else [(source, destination)]
     taken = [str(target) for _, target in moves if target.exists()]
@@ -67,5 +83,10 @@ def _place(source: Path, destination: Path) -> list[Path]:
         raise DataError(f"{taken[0]}: already exists; move it away to prepare again")
     destination.parent.mkdir(parents=True, exist_ok=True)
     for child, target in moves:
-        shutil.move(str(child), str(target))
+        if not copy:
+            shutil.move(str(child), str(target))
+        elif child.is_dir():
+            shutil.copytree(child, target, symlinks=True)  # a link stays a link: nothing outside is read through it
+        else:
+            shutil.copy2(child, target, follow_symlinks=False)
     return [target for _, target in moves]

@@ -58,7 +58,10 @@ class Sitting(DatasetAdapter):
 
     @property
     def data_dir(self) -> Path:
-        return self.root / "Sitting" if (self.root / "Sitting").is_dir() else self.root
+        # The root may be Sitting/ itself (it holds img/); otherwise, and for a root still to be filled (imitate,
+        # the messages of a missing one), the documented layout: <root>/Sitting/.
+        return self.root if (self.root / "img").is_dir() and not (self.root / "Sitting").is_dir() \
+            else self.root / "Sitting"
 
     def folders(self, split: Split) -> tuple[Path, Path]:
         return self.data_dir / "img", self.data_dir / "masks"

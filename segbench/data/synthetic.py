@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from segbench.config import DatasetConfig, Section, Split, height_width
 from segbench.data.base import SPLITS, DatasetAdapter, Sample
@@ -30,6 +30,15 @@ class SyntheticConfig(DatasetConfig):
     image_size: height_width(16) = Field(default_factory=lambda: [96, 128], description="[height, width] of a sample")
     num_images: SplitSizes = Field(default_factory=SplitSizes)
     seed: int = Field(0, description="fixes the data; train.seed varies the training alone")
+
+    @field_validator("root")
+    @classmethod
+    def _no_root(cls, root: str | None) -> str | None:
+        # A root given here would be ignored without a word: the scenes are drawn in memory, never read.
+        if root is not None:
+            raise ValueError("the synthetic dataset is drawn in memory and reads no folder; leave dataset.root "
+                             "out (`segbench datasets imitate` writes files in a real dataset's layout)")
+        return root
 
 
 @DATASETS.register("synthetic", options=SyntheticConfig)

@@ -30,17 +30,41 @@ def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:
     return jobs
 
 
+def check(jobs: list[Job], overrides: list[str]) -> list[str]:
+    """Every job's config loaded with the overrides before any run starts, so that a typo in the last of 18 configs
+    shows at once, not after hours of training; one line per config that does not load (empty when all do)."""
+    problems = {}
+    for job in jobs:
+        if job.config not in problems:
+            try:
+                _config(job, overrides)
+                problems[job.config] = None
+            except SegbenchError as exc:
+                problems[job.config] = _named(job.config, exc)
+    return [line for line in problems.values() if line]
+
+
 def sweep(jobs: list[Job], overrides: list[str]) -> list[str]:
     """Run every job; returns one line per failed job (empty when all finished)."""
     failures = []
     for number, job in enumerate(jobs, 1):
         print(f"[{number}/{len(jobs)}] {job.config} -> {job.out}", flush=True)
-        seed = [] if job.seed is None else [f"train.seed={job.seed}"]
         try:
-            config = load_config(job.config, [*overrides, *seed])
-            config.output.dir = str(job.out)
-            execute(config, resume=True)
+            execute(_config(job, overrides), resume=True)
         except SegbenchError as exc:
-            failures.append(f"{job.config}: {exc}")
+            failures.append(_named(job.config, exc))
             print(f"failed: {exc}", flush=True)
     return failures
+
+
+def _config(job: Job, overrides: list[str]):
+    seed = [] if job.seed is None else [f"train.seed={job.seed}"]
+    config = load_config(job.config, [*overrides, *seed])
+    config.output.dir = str(job.out)
+    return config
+
+
+def _named(config: Path, exc: Exception) -> str:
+    """The failure's line, led by the config's path unless the message already starts with it."""
+    text = str(exc)
+    return text if text.startswith(str(config)) else f"{config}: {text}"

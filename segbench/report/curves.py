@@ -47,7 +47,7 @@ def plot_curves(run_dir: Path, metrics: dict) -> Path:
 
 
 def plot_confusion(run_dir: Path, metrics: dict) -> Path:
-    """The confusion matrix with each ground-truth row in percent of its pixels (a row without any stays blank)."""
+    """The confusion matrix with each ground-truth row in percent of its pixels (a row without any says so)."""
     counts = np.asarray(metrics.get("confusion_matrix", []), dtype=float)
     classes = metrics["classes"]
     if counts.shape != (len(classes), len(classes)):
@@ -65,6 +65,9 @@ def plot_confusion(run_dir: Path, metrics: dict) -> Path:
         if not np.isnan(value):
             ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
                     color="white" if value > 60 else "black")
+    for row in np.flatnonzero(np.isnan(share).all(axis=1)):  # say why a row is blank
+        ax.text((len(classes) - 1) / 2, row, "no pixels of this class in the ground truth", ha="center",
+                va="center", fontsize=7, color="0.35", style="italic")
     fig.colorbar(image, ax=ax, label="% of the ground-truth pixels", shrink=0.8)
     ax.set_title(f"{_title(run_dir, metrics)}, {metrics.get('split', '?')} split", fontsize=10)
     return _save(fig, run_dir / CONFUSION)

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from segbench.errors import DataError
 
@@ -48,12 +49,13 @@ def read_metrics(run_dir: Path) -> dict:
 
 
 def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
-    """Per dataset, a table in percent: run, model, seed, epochs, headline figures, then IoU per class."""
+    """Per dataset, a table in percent: run, model, input size, test images, seed, epochs, headline figures, then
+    IoU per class."""
     by_dataset: dict[str, list[dict]] = {}
     for run_dir in run_dirs:
         m = read_metrics(run_dir)
-        row = {"run": str(run_dir), "model": m["model"], "seed": m.get("seed"), "epochs": m.get("epochs"),
-               "mIoU": m["miou"], "fIoU": m["fiou"], "pixel acc": m["pixel_accuracy"],
+        row = {"run": str(run_dir), "model": m["model"], "input": _input_size(run_dir), "images": m.get("num_images"),
+               "seed": m.get("seed"), "epochs": m.get("epochs"), "mIoU": m["miou"], "fIoU": m["fiou"], "pixel acc": m["pixel_accuracy"],
                "mIoU (standard)": m["standard"]["miou"]}
         if "boundary_miou" in m:  # runs since Boundary IoU and calibration were measured
             row.update({"Boundary mIoU": m["boundary_miou"], "ECE": m["calibration"]["ece"]})
@@ -61,6 +63,18 @@ def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
         row[INTERVALS] = _intervals(m)
         by_dataset.setdefault(m["dataset"], []).append(row)
     return {dataset: _with_means(pd.DataFrame(rows)) for dataset, rows in by_dataset.items()}
+
+
+def _input_size(run_dir: Path) -> str | None:
+    """The input size the model saw, from the run's config.yaml ('192x256'); None where it does not say."""
+    try:
+        size = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {})["model"]["input_size"]
+        return "x".join(map(str, size))
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+
+
+LABELS = ("run", "model", "input", "images", "seed", "epochs")  # what a row is, before its figures
 
 
 def _intervals(metrics: dict) -> dict[str, tuple[float, float]]:
@@ -79,20 +93,20 @@ HEADLINES = {"mIoU": ("paper", "miou"), "fIoU": ("paper", "fiou"), "pixel acc": 
 
 def _with_means(table: pd.DataFrame) -> pd.DataFrame:
     intervals = table.pop(INTERVALS)
-    scores = [c for c in table.columns if c not in ("run", "model", "seed", "epochs")]
+    scores = [c for c in table.columns if c not in LABELS]
     shown = table.copy()
     shown[scores] = shown[scores].map(lambda v: "-" if pd.isna(v) else f"{100 * v:.2f}")
     for index, found in intervals.items():  # "41.20 [39.8, 42.6]": the run's figure and its 95 % interval
         for column, (low, high) in found.items():
             shown.at[index, column] += f" [{100 * low:.1f}, {100 * high:.1f}]"
-    shown[["seed", "epochs"]] = shown[["seed", "epochs"]].astype("string").fillna("-")
+    shown[list(LABELS[2:])] = shown[list(LABELS[2:])].astype("string").fillna("-")
     means = []
     # Seeds of one config live in sibling folders NAME-seed0, NAME-seed1, ...: those, and only those, are averaged.
     for name, group in table.groupby(table["run"].str.replace(r"-seed\d+$", "", regex=True), sort=False):
         if len(group) > 1:
             mean, std = group[scores].mean() * 100, group[scores].std() * 100
             means.append({"run": f"{name}: mean ± std of {len(group)}", "model": group["model"].iloc[0],
-                          "seed": "-", "epochs": "-", **{c: f"{mean[c]:.2f} ± {std[c]:.2f}" for c in scores}})
+                          **dict.fromkeys(LABELS[2:], "-"), **{c: f"{mean[c]:.2f} ± {std[c]:.2f}" for c in scores}})
     return pd.concat([shown, pd.DataFrame(means)], ignore_index=True) if means else shown
 
 

@@ -8,7 +8,7 @@ finished run shows '-'.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +63,14 @@ class Comparison:
     seeds: pd.Series  # runs per method, 0 where none
     interval: pd.DataFrame  # LOW and HIGH of the mIoU per method (see ``interval``); NaN where there is none
     from_scratch: tuple[str, ...] = ()  # methods the paper pretrained whose runs here started from random weights
+    recipe: dict[str, str] = field(default_factory=dict)  # method -> how its runs differ from the paper's recipe
+
+    def label(self, method: str, separator: str = " ") -> str:
+        """The method's name, with what sets its runs apart from the paper's row: '(from scratch; 192x256, 40
+        epochs)'."""
+        notes = (["from scratch"] if method in self.from_scratch else []) + \
+            ([self.recipe[method]] if method in self.recipe else [])
+        return method + (f"{separator}({'; '.join(notes)})" if notes else "")
 
     @property
     def delta(self) -> pd.DataFrame:
@@ -82,9 +90,10 @@ class Comparison:
 
 
 def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, float]]],
-            from_scratch: tuple[str, ...] = ()) -> Comparison:
+            from_scratch: tuple[str, ...] = (), recipe: dict[str, str] | None = None) -> Comparison:
     """``runs``: config stem -> the ``scores`` of its runs, one per seed; ``from_scratch``: config stems whose runs
-    started from random weights where the paper's row was pretrained."""
+    started from random weights where the paper's row was pretrained; ``recipe``: config stem -> how its runs
+    differ from the paper's recipe (input size, epochs, ...), for those that do."""
     columns = [*paper.columns, *OURS_ONLY]
     by_method = {METHODS[stem]: pd.DataFrame(scored, columns=[*columns, LOW, HIGH], dtype=float)
                  for stem, scored in runs.items()}
@@ -96,7 +105,8 @@ def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, fl
                       seeds=pd.Series([len(frame) for frame in frames], index=paper.index),
                       interval=pd.DataFrame([interval(frame) for frame in frames], index=paper.index,
                                             columns=[LOW, HIGH]),
-                      from_scratch=tuple(METHODS[stem] for stem in from_scratch))
+                      from_scratch=tuple(METHODS[stem] for stem in from_scratch),
+                      recipe={METHODS[stem]: text for stem, text in (recipe or {}).items() if text})
 
 
 def caption(c: Comparison) -> str:
@@ -106,6 +116,8 @@ def caption(c: Comparison) -> str:
             + (f" ({', '.join(missing)}: no finished run yet, shown as -)" if missing else "")
             + (f". {', '.join(c.from_scratch)}: trained from scratch (marked so), where the paper started from "
                "pretrained weights" if c.from_scratch else "")
+            + (f". {', '.join(c.recipe)}: not at the paper's recipe; the input size, epochs, batch, learning rate "
+               "or subset that differ follow the name" if c.recipe else "")
             + ". IoU in %, paper protocol (every class in the mean, void and background included). Each method's "
             "row is ours, a cell reading ours (ours - paper), mean ± std where there are several seeds; the row "
             f"below it, (paper), is Table {table.number} of the paper. {STANDARD} leaves out the void class, where "
@@ -128,7 +140,7 @@ def text_table(c: Comparison) -> pd.DataFrame:
     delta = c.delta
     rows = []
     for method in c.paper.index:
-        ours = {"Method": f"{method} (from scratch)" if method in c.from_scratch else method}
+        ours = {"Method": c.label(method)}
         ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col], delta.at[method, col])
                      for col in c.paper.columns})
         ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col]) for col in OURS_ONLY})
@@ -160,7 +172,9 @@ def render_csv(c: Comparison) -> str:
     of each column."""
     scratch = pd.Series([method in c.from_scratch for method in c.paper.index], index=c.paper.index,
                         name="from scratch")
-    frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[list(OURS_ONLY)], scratch,
+    recipe = pd.Series([c.recipe.get(method, "paper" if c.seeds[method] else None) for method in c.paper.index],
+                       index=c.paper.index, name="recipe")
+    frame = pd.concat([c.mean[c.paper.columns], c.seeds.rename("seeds"), c.mean[list(OURS_ONLY)], scratch, recipe,
                        c.interval, c.paper_inside.rename(INSIDE),
                        c.std.add_suffix(" std"), c.paper.add_suffix(" paper"), c.delta.add_suffix(" delta")], axis=1)
     return frame.rename_axis("Method").to_csv(float_format="%.2f", na_rep="-")

@@ -52,3 +52,30 @@ def test_verify_an_empty_root_or_another_datasets_folder_is_not_ok(tmp_path, cap
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("ERROR ") and f"no test pairs; {name} expects " in lines[0]
     assert lines[-1] == f"{name} at {tmp_path}: 1 errors"
+
+
+def test_show_wants_at_least_one_sample(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["datasets", "show", "synthetic", "--split", "test", "--n", "0"])
+    assert info.value.code == 2 and "at least 1, got '0'" in capsys.readouterr().err
+
+
+def test_one_samples_legend_fits_the_figure(tmp_path, monkeypatch):
+    """Every legend entry of a one-column grid lies inside the figure (with one image, six columns were cut)."""
+    import matplotlib.pyplot as plt
+
+    from segbench.config import dataset_config
+    from segbench.registry import DATASETS
+    from segbench.report import samples
+
+    figures = []
+    monkeypatch.setattr(samples.plt, "close", figures.append)
+    data = DATASETS.get("synthetic")(dataset_config("synthetic", None, []))
+    samples.show_grid(data, data.samples("test")[:1], tmp_path / "one.png", "one")
+    fig = figures[0]
+    fig.canvas.draw()
+    box = fig.bbox
+    texts = [text for legend in fig.legends for text in legend.get_texts()]
+    assert [t.get_text() for t in texts] and all(
+        box.x0 <= t.get_window_extent().x0 and t.get_window_extent().x1 <= box.x1 for t in texts)
+    plt.close(fig)

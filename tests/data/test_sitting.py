@@ -68,3 +68,14 @@ def test_verify_names_broken_mat_files(dataset):
     assert problems["image6.mat"].startswith("no variable M")
     assert problems["image8.mat"].startswith("not a readable MATLAB file")
     assert len(problems) == 3
+
+
+def test_imitate_writes_the_documented_layout_and_the_adapter_reads_it(tmp_path):
+    from segbench.data.imitation import imitate
+
+    data = sitting(tmp_path / "new")
+    assert imitate(data, {"train": 3, "val": 1, "test": 2}, (24, 32)) == 6
+    assert sorted(p.name for p in (tmp_path / "new" / "Sitting").iterdir()) == ["img", "masks"]  # as `datasets list`
+    assert len(data.samples("train")) + len(data.samples("val")) + len(data.samples("test")) == 6
+    # A root that is Sitting/ itself is still read as such.
+    assert sitting(tmp_path / "new" / "Sitting").data_dir == tmp_path / "new" / "Sitting"

@@ -24,8 +24,12 @@ def test_suites_follow_the_papers_rows():
 
 
 def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, tmp_path, capsys):
-    broken = tmp_path / "broken.yaml"
-    broken.write_text(f"base: {smoke_config}\nmodel:\n  encoder_weights: imagenet\n")
+    broken = tmp_path / "broken.yaml"  # a config that loads, whose runs fail: a file stands where their folders go
+    broken.write_text(f"base: {smoke_config}\n")
+    for seed in (0, 1):
+        blocked = tmp_path / "r" / tmp_path.name / f"broken-seed{seed}"
+        blocked.parent.mkdir(parents=True, exist_ok=True)
+        blocked.write_text("not a run folder")
     args = ["sweep", str(smoke_config), str(broken), "--seeds", "2", "--results", str(tmp_path / "r"), *TINY]
     assert main(args) == 1
     out, err = capsys.readouterr()
@@ -34,10 +38,27 @@ def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, tmp_
         assert metrics["seed"] == seed
     assert f"{tmp_path / 'r' / 'smoke' / 'segnet'}: mean ± std of 2" in out
     errors = err.strip().splitlines()
-    assert len(errors) == 2 and all("broken.yaml" in e and "trained from scratch" in e for e in errors)
+    assert len(errors) == 2 and all("broken.yaml" in e and "not a folder" in e for e in errors)
 
     assert main(args) == 1  # the finished runs are skipped, the broken one fails again
     assert capsys.readouterr().out.count("finished already, skipped") == 2
+
+
+def test_every_config_is_checked_before_anything_runs(smoke_config, tmp_path, capsys):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(f"base: {smoke_config}\ntrain:\n  epochz: 3\n")
+    missing = tmp_path / "missing.yaml"
+    results = tmp_path / "r"
+    assert main(["sweep", str(smoke_config), str(typo), str(missing), "--seeds", "2", "--results", str(results),
+                 *TINY]) == 2
+    out, err = capsys.readouterr()
+    assert not results.exists() and "[1/" not in out  # the good config did not start either
+    lines = err.strip().splitlines()
+    assert lines[-1] == "segbench: error: 2 of 3 configs do not load; nothing was run"
+    assert lines[0].startswith(f"segbench: error: {typo}: ") and "train.epochz" in lines[0]
+    assert lines[1] == f"segbench: error: {missing}: no such config file"  # the path once, not twice
+    assert main(["sweep", str(smoke_config), "--results", str(results), *TINY, "--set", "dataset.root=/data"]) == 2
+    assert "reads no folder" in capsys.readouterr().err
 
 
 def test_sweep_arguments(capsys):
@@ -54,7 +75,9 @@ def test_a_suite_sweep_ends_in_the_papers_table(fake_run, tmp_path, capsys):
     assert main(["sweep", "--suite", "sitting", "--results", str(results),
                  "--set", "train.distribute=data_parallel"]) == 1
     out, err = capsys.readouterr()
-    assert len(err.strip().splitlines()) == len(PAPER_ROWS)
+    errors = [line for line in err.splitlines() if line.startswith("segbench: error: ")]
+    assert len(errors) == len(PAPER_ROWS)
+    assert f"{results / 'sitting'}: 1 of 6 rows of Table 2 have finished runs: segnet (1 run)" in err
     table = (results / "sitting" / "table.md").read_text()
     assert f"{results / 'sitting' / 'table.md'}\n\n{table}" in out
     assert "1 of 6 rows are ours" in table

@@ -10,9 +10,9 @@ def fake_run(folder, seed, miou, model="segnet"):
     folder.mkdir(parents=True)
     metrics = {"dataset": "synthetic", "model": model, "seed": seed, "epochs": 3, "classes": ["bg", "fg"],
                "miou": miou, "fiou": miou, "pixel_accuracy": 0.9, "per_class_iou": [miou, miou],
-               "standard": {"miou": miou + 0.1}}
+               "standard": {"miou": miou + 0.1}, "num_images": 24}
     (folder / "metrics.json").write_text(json.dumps(metrics))
-    (folder / "config.yaml").write_text("model: {name: segnet}\n")
+    (folder / "config.yaml").write_text("model: {name: segnet, input_size: [32, 48]}\n")
     return folder
 
 
@@ -36,7 +36,9 @@ def test_markdown_and_csv(tmp_path):
     fake_run(tmp_path / "a", 0, 0.5)
     tables = runs_tables(find_runs([tmp_path])[0])
     assert "| run" in render(tables, "md")
-    assert render(tables, "csv").splitlines()[0].startswith("run,model,seed,epochs,mIoU")
+    assert render(tables, "csv").splitlines()[0].startswith("run,model,input,images,seed,epochs,mIoU")
+    row = tables["synthetic"].iloc[0]
+    assert (row["input"], row["images"]) == ("32x48", "24")  # what a row is: a smoke run shows as one
 
 
 def test_a_foreign_json_is_named(tmp_path):

@@ -93,9 +93,12 @@ def test_paper_suite_writes_three_tables_in_the_paper_layout(tmp_path, fake_run)
         md = (folder / "table.md").read_text()
         rows = markdown_rows(md, "Method")
         assert list(rows[0])[:len(paper.columns)] == list(paper.columns)
-        # The paper pretrained MobileNet UNet; this run had no encoder weights, so its row says so.
-        assert [row["Method"] for row in rows[::2]] == [f"{m} (from scratch)" if m == "MobileNet UNet" else m
-                                                         for m in paper["Method"]]
+        # The paper pretrained MobileNet UNet; this run had no encoder weights, so its row says so. Both rows ran at
+        # a smoke recipe (fake_run's config.yaml), not the paper's, and say that too.
+        marks = {"MobileNet UNet": " (from scratch; 64x96, subset 4)", "SegNet": " (64x96, subset 4)"}
+        assert [row["Method"] for row in rows[::2]] == [m + marks.get(m, "") for m in paper["Method"]]
+        assert ours.set_index("Method")["recipe"].to_dict()["SegNet"] == "64x96, subset 4"
+        assert "not at the paper's recipe" in md
         assert ours.set_index("Method")["from scratch"].to_dict()["MobileNet UNet"]
         assert not ours.set_index("Method")["from scratch"].to_dict()["SegNet"]
         assert "MobileNet UNet: trained from scratch" in md
@@ -167,7 +170,7 @@ def test_the_figure_labels_a_from_scratch_row_as_the_table_does(tmp_path, fake_r
     fake_run(results / "camvid" / "vgg_unet", "camvid", [0.5] * 12)
     fake_run(results / "camvid" / "segnet", "camvid", [0.4] * 12)
     report("camvid", results, results, ["md"])
-    assert seen["labels"] == ["VGG UNet\n(from scratch)", "SegNet"]
+    assert seen["labels"] == ["VGG UNet\n(from scratch; 64x96, subset 4)", "SegNet\n(64x96, subset 4)"]
 
 
 def test_boundary_iou_ece_and_reliability_reach_the_report(tmp_path, fake_run):
@@ -176,10 +179,11 @@ def test_boundary_iou_ece_and_reliability_reach_the_report(tmp_path, fake_run):
     written = report("camvid", tmp_path, tmp_path, ("md", "csv"))
     assert detailed / RELIABILITY in written and (detailed / RELIABILITY).read_bytes().startswith(b"\x89PNG")
     assert not (older / RELIABILITY).exists()
-    rows = {row["Method"]: row for row in markdown_rows((tmp_path / "camvid" / "table.md").read_text(), "ECE")}
+    rows = {row["Method"].split(" (")[0]: row
+            for row in markdown_rows((tmp_path / "camvid" / "table.md").read_text(), "ECE")}
     ece = json.loads((detailed / "metrics.json").read_text())["calibration"]["ece"]
     assert (rows["SegNet"]["Boundary mIoU"], rows["SegNet"]["ECE"]) == ("20.00", f"{100 * ece:.2f}")
-    assert (rows["VGG UNet (from scratch)"]["Boundary mIoU"], rows["VGG UNet (from scratch)"]["ECE"]) == ("-", "-")
+    assert (rows["VGG UNet"]["Boundary mIoU"], rows["VGG UNet"]["ECE"]) == ("-", "-")
     csv = pd.read_csv(tmp_path / "camvid" / "table.csv", index_col="Method")
     assert (csv.at["SegNet", "Boundary mIoU"], csv.at["VGG UNet", "ECE"]) == ("20.00", "-")
     readme = (tmp_path / "camvid" / "README.md").read_text()
@@ -195,7 +199,7 @@ def test_worst_k_draws_each_rows_worst_images_and_zero_removes_them(tmp_path, fa
     written = report("camvid", tmp_path, tmp_path, ("md",), worst=2)
     assert tmp_path / "camvid" / "worst.png" in written
     [(method, kept)] = seen["args"][4]
-    assert method == "SegNet" and list(kept) == ["01-a", "02-b", "03-c"] and seen["args"][6] == 2
+    assert method == "SegNet (64x96, subset 4)" and list(kept) == ["01-a", "02-b", "03-c"] and seen["args"][6] == 2
     readme = (tmp_path / "camvid" / "README.md").read_text()
     assert "## Where the models fail" in readme and "(worst.png)" in readme
     report("camvid", tmp_path, tmp_path, ("md",))
@@ -210,3 +214,33 @@ def test_an_images_own_miou_labels_its_row():
     wrong[:, 3] = 0  # class 1: 8 of 12 right; class 0: 12 of 16
     assert figures.image_miou(label, wrong, 2, None) == pytest.approx((12 / 16 + 8 / 12) / 2)
     assert figures.image_miou(label, label, 12, 11) == 1.0  # classes absent from both leave the mean
+
+
+def test_a_run_at_the_papers_recipe_is_not_marked(tmp_path, fake_run):
+    """configs/camvid/segnet.yaml: 352x480, 60 epochs, batch 8, lr 5e-4, the whole split."""
+    run = fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.4] * 12)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["dataset"]["subset"] = None
+    config["model"]["input_size"] = [352, 480]
+    config["train"]["epochs"] = 60
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    report("camvid", tmp_path, tmp_path, ("md",))
+    rows = markdown_rows((tmp_path / "camvid" / "table.md").read_text(), "Method")
+    assert "SegNet" in [row["Method"] for row in rows] and "not at the paper's recipe" not in \
+        (tmp_path / "camvid" / "table.md").read_text()
+    config["train"]["epochs"] = 40
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    report("camvid", tmp_path, tmp_path, ("md",))
+    assert "SegNet (40 epochs)" in (tmp_path / "camvid" / "table.md").read_text()
+
+
+def test_the_report_says_what_it_found_and_what_it_skipped(tmp_path, fake_run, capsys):
+    fake_run(tmp_path / "camvid" / "segnet-seed0", "camvid", [0.4] * 12)
+    fake_run(tmp_path / "camvid" / "segnet-seed1", "camvid", [0.4] * 12, seed=1)
+    fake_run(tmp_path / "camvid" / "my_segnet", "camvid", [0.4] * 12)  # named after no row
+    report("camvid", tmp_path, tmp_path, ("md",))
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{tmp_path / 'camvid'}: 1 of 6 rows of Table 1 have finished runs: segnet (2 runs)"
+    assert err[1].startswith(f"skipped {tmp_path / 'camvid' / 'my_segnet'}: not named after a row (mobilenet_unet")
+    report("sitting", tmp_path, tmp_path, ("md",))
+    assert "0 of 6 rows of Table 2 have finished runs (none: run `segbench sweep`" in capsys.readouterr().err

@@ -1,0 +1,27 @@
+"""The per-run plots: what they say where data is missing."""
+
+import numpy as np
+
+from segbench.report import curves
+
+
+def capture(monkeypatch):
+    figures = []
+    monkeypatch.setattr(curves.plt, "close", figures.append)
+    return figures
+
+
+def test_a_class_without_ground_truth_pixels_says_so_in_its_row(tmp_path, monkeypatch):
+    figures = capture(monkeypatch)
+    counts = np.array([[5, 1, 0], [0, 0, 0], [2, 0, 7]])  # class b never in the labels
+    curves.plot_confusion(tmp_path, {"classes": ["a", "b", "c"], "confusion_matrix": counts.tolist(),
+                                     "model": "m", "dataset": "d"})
+    notes = [t for t in figures[0].axes[0].texts if "no pixels" in t.get_text()]
+    assert len(notes) == 1 and notes[0].get_position()[1] == 1  # on row b, and only there
+    assert (tmp_path / curves.CONFUSION).is_file()
+
+
+def test_a_run_without_calibration_gets_no_reliability_diagram(tmp_path, monkeypatch):
+    capture(monkeypatch)
+    assert curves.plot_reliability(tmp_path, {"model": "m", "dataset": "d"}) is None
+    assert not (tmp_path / curves.RELIABILITY).exists()
