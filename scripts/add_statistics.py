@@ -25,12 +25,13 @@ from segbench import precision
 from segbench.config import load_config
 from segbench.engine import checkpoint, predictions
 from segbench.engine.evaluate import evaluate
-from segbench.engine.run import METRICS, scored_figures, write_per_image
+from segbench.engine.run import scored_figures
 from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import SegbenchError
 from segbench.io import write_json
 from segbench.lock import locked
 from segbench.registry import DATASETS, MODELS
+from segbench.rundir import METRICS, write_per_image
 
 STAGING = ".rescoring"  # inside the run folder, so that the final rename stays on one file system
 

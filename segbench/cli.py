@@ -212,7 +212,8 @@ def _sweep(args) -> int:
 
 
 def _results(args) -> int:
-    from segbench.report.runs import find_runs, render, runs_tables
+    from segbench.report.runs import render, runs_tables
+    from segbench.rundir import find_runs
 
     runs, skipped = find_runs(args.paths)
     for path in skipped:
@@ -557,16 +558,22 @@ def _bench_settings(args) -> int:
     return 1 if document["failures"] else 0
 
 
+# The verbs that build or train a model, and `datasets prepare` (Keras' get_file downloads); the others only read
+# files and start in well under a second.
+KERAS_VERBS = {"run", "sweep", "models", "bench", ("datasets", "prepare")}
+
+
+def needs_keras(args) -> bool:
+    return args.verb in KERAS_VERBS or (args.verb, getattr(args, "action", None)) in KERAS_VERBS
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.verb != "results":  # every other verb needs Keras: load it before anything else, quietly
+        if needs_keras(args):  # load it before anything else, quietly
             check_backend()
             with _native_stderr_silenced():
                 import keras  # noqa: F401  (TensorFlow's C++ logs its start-up on stderr, past TF_CPP_MIN_LOG_LEVEL)
-            from segbench.registry import load_builtins
-
-            load_builtins()
         return args.handler(args)
     except SegbenchError as exc:
         return _fail(str(exc))

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from segbench.errors import ConfigError
 from segbench.precision import CHOICES as PRECISIONS
-from segbench.registry import DATASETS, MODELS, closest, load_builtins
+from segbench.registry import DATASETS, MODELS, closest
 
 Split = Literal["train", "val", "test"]
 
@@ -176,7 +176,6 @@ def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
 
 def validate(raw: dict, sources: Sources, default_source: str) -> Config:
     """Check ``raw`` against the schema of its dataset and model, raising ConfigError with the culprit's source."""
-    load_builtins()
     fields: dict[str, Any] = {}
     for section, registry, base in (("dataset", DATASETS, DatasetConfig), ("model", MODELS, ModelConfig)):
         name = raw.get(section, {}).get("name") if isinstance(raw.get(section), dict) else None
@@ -196,7 +195,6 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
 def dataset_config(name: str, root: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> DatasetConfig:
     """The ``dataset`` section for a dataset named on the command line, with ``--set`` keys relative to it
     (``num_classes=3`` or ``dataset.num_classes=3``)."""
-    load_builtins()
     section: dict = {"name": name, **({"root": root} if root else {})}
     sources: Sources = {}
     for item in overrides:
@@ -215,6 +213,12 @@ def dataset_config(name: str, root: str | None = None, overrides: list[str] | tu
         message = _describe(exc, schema, sources, default_source=name)
         hint = " (give it with --set KEY=VALUE)" if "missing key" in message else ""
         raise ConfigError(message + hint) from None
+
+
+def merged(path: str | Path) -> dict:
+    """A config file with its bases merged, as written: no defaults filled in, nothing validated (and so no
+    dataset or model module loaded)."""
+    return _read_tree(Path(path), ())[0]
 
 
 def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:

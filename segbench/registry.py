@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -18,11 +19,25 @@ def closest(name: str, choices) -> str | None:
 
 
 class Registry(Generic[T]):
-    """Each entry is a builder plus the pydantic class of its config section (None where it takes no options)."""
+    """Each entry is a builder plus the pydantic class of its config section (None where it takes no options).
 
-    def __init__(self, kind: str):
-        self.kind = kind
+    ``locations``: the modules whose import registers the bundled entries (as mmsegmentation's registries name
+    theirs), imported the first time the registry is asked for anything, so that no caller has to remember to."""
+
+    def __init__(self, kind: str, locations: tuple[str, ...] = ()):
+        self.kind, self.locations = kind, locations
         self._entries: dict[str, tuple[T, type | None]] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        from segbench.quiet import quiet_stderr
+
+        with quiet_stderr():  # TensorFlow prints start-up chatter that no setting silences
+            for module in self.locations:
+                importlib.import_module(module)
 
     def register(self, name: str, options: type | None = None) -> Callable[[T], T]:
         def decorate(obj: T) -> T:
@@ -40,6 +55,7 @@ class Registry(Generic[T]):
         return self._entry(name)[1]
 
     def _entry(self, name: str) -> tuple[T, type | None]:
+        self._load()
         try:
             return self._entries[name]
         except KeyError:
@@ -48,21 +64,15 @@ class Registry(Generic[T]):
             raise ConfigError(f"unknown {self.kind} {name!r} ({also})") from None
 
     def names(self) -> list[str]:
+        self._load()
         return sorted(self._entries)
 
     def __contains__(self, name: str) -> bool:
+        self._load()
         return name in self._entries
 
 
-DATASETS: Registry = Registry("dataset")
-MODELS: Registry = Registry("model")
-ENCODERS: Registry = Registry("encoder")
-
-
-def load_builtins() -> None:
-    """Import the bundled datasets and models so that they register themselves."""
-    from segbench.quiet import quiet_stderr
-
-    with quiet_stderr():  # TensorFlow prints start-up chatter that no setting silences
-        import segbench.data
-        import segbench.models  # noqa: F401
+# The dataset adapters import no deep-learning framework: listing, verifying or drawing data stays fast.
+DATASETS: Registry = Registry("dataset", ("segbench.data",))
+MODELS: Registry = Registry("model", ("segbench.models",))
+ENCODERS: Registry = Registry("encoder", ("segbench.models",))

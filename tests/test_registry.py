@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from segbench.errors import ConfigError
@@ -31,3 +33,19 @@ def test_lookup_suggests_or_lists():
         things.get("resnet50_unte")
     with pytest.raises(ConfigError, match=r"available: resnet50_unet, vgg_unet"):
         things.get("pspnet")
+
+
+def test_a_registry_imports_its_locations_the_first_time_it_is_asked(tmp_path, monkeypatch):
+    (tmp_path / "my_plugins.py").write_text(
+        "from tests_registry_target import THINGS\n\n@THINGS.register('widget')\ndef widget():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import types
+
+    target = types.ModuleType("tests_registry_target")
+    target.THINGS = Registry("thing", ("my_plugins",))
+    monkeypatch.setitem(sys.modules, "tests_registry_target", target)
+    things = target.THINGS
+    assert "my_plugins" not in sys.modules  # nothing imported at creation
+    assert things.names() == ["widget"] and things.get("widget")() == 1
+    assert "my_plugins" in sys.modules
+    monkeypatch.delitem(sys.modules, "my_plugins")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from segbench.registry import DATASETS, load_builtins
+from segbench.registry import DATASETS
 
 
 def describe_all() -> list[dict]:
-    load_builtins()
     entries = []
     for name in DATASETS.names():
         adapter = DATASETS.get(name)

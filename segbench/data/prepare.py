@@ -6,8 +6,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import keras
-
 from segbench.data.archive import safe_extract
 from segbench.data.base import DatasetAdapter
 from segbench.errors import DataError
@@ -56,6 +54,8 @@ def _inside(root: Path, folder: Path) -> bool:
 
 
 def download(adapter: type[DatasetAdapter], name: str, root: Path) -> Path:
+    import keras  # here, not at the top: the adapters import this module, and reading data needs no framework
+
     try:
         path = keras.utils.get_file(fname=f"{name}-{Path(adapter.url).name}", origin=adapter.url,
                                     file_hash=adapter.sha256, hash_algorithm="sha256",

@@ -29,6 +29,8 @@ def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for split in splits:
             samples = adapter.list_pairs(split)  # a missing root or an unreadable list file stops here, once
+            if any(sample.image is None for sample in samples):
+                raise DataError(f"{adapter.config.name}: drawn in memory, it has no files to verify")
             report = SplitReport(split, pairs=len(samples))
             if not samples:  # an empty root, or another dataset's folder, holds no pairs: not "OK"
                 report.problems.append(Problem(str(_split_place(adapter, split)), f"no {split} pairs; "

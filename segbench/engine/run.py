@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
-import numpy as np
-import pandas as pd
 import yaml
 
 from segbench import bootstrap, boundary, calibration, precision
@@ -27,18 +25,11 @@ from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError, DataError, SegbenchError
-from segbench.io import atomic_path, write_json, write_text, write_yaml
+from segbench.io import write_json, write_yaml
 from segbench.lock import locked
-from segbench.metrics import summarize, summarize_stack
+from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
-
-METRICS = "metrics.json"
-# Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), Boundary IoU counts and calibration
-# histograms, from which every statistic over images (the bootstrap of metrics.json's ``intervals``, paired
-# comparisons) is computed without the model.
-PER_IMAGE = "confusion_per_image.npz"
-# Each test image's own figures, worst first: where a model fails.
-WORST_FIRST = "per_image.csv"
+from segbench.rundir import CONFIG, METRICS, write_per_image
 
 
 def execute(config: Config, force: bool = False, resume: bool = False) -> Path | None:
@@ -76,7 +67,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
     adapter = _checked_data(config)  # before the folder is touched: a missing root leaves nothing behind
     state = interrupted_state(run_dir, resolved, resume and not force)
     (run_dir / METRICS).unlink(missing_ok=True)
-    write_yaml(run_dir / "config.yaml", resolved)
+    write_yaml(run_dir / CONFIG, resolved)
 
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:
@@ -93,7 +84,7 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | Non
             checkpoint.clear(run_dir)
         return None
     if checkpoint.exists(run_dir):
-        changes = config_changes(run_dir / "config.yaml", resolved)
+        changes = config_changes(run_dir / CONFIG, resolved)
         if changes:
             raise ConfigError(f"{run_dir}: the interrupted run had another config ({changes}); resume it with that "
                               "config, or drop --resume to start over")
@@ -184,50 +175,6 @@ def scored_figures(scored: dict, ignore_index: int | None) -> dict:
     return figures
 
 
-# What the per-image file holds besides ``ids``: evaluate()'s per-image arrays under these names.
-PER_IMAGE_ARRAYS = {"matrices": "per_image", "boundary": "boundary", "confidence": "confidence", "nll": "nll"}
-
-
-def write_per_image(run_dir: Path, ids: list[str], scored: dict, ignore_index: int | None) -> None:
-    """The per-image arrays of a detailed ``evaluate``, and each image's figures worst first."""
-    arrays = {name: scored[key] for name, key in PER_IMAGE_ARRAYS.items()}
-    with atomic_path(run_dir / PER_IMAGE) as tmp:
-        np.savez_compressed(tmp, ids=np.array(ids), **arrays)
-    write_text(run_dir / WORST_FIRST, worst_first(ids, arrays, ignore_index).to_csv(index=False))
-
-
-def worst_first(ids: list[str], arrays: dict, ignore_index: int | None) -> pd.DataFrame:
-    """Per image: its mIoU and Boundary mIoU under the standard protocol (over the classes in its labels or its
-    prediction, the void class left out: on one image, the paper protocol's zeros for absent classes would swamp
-    it), its pixel accuracy and its calibration error, in %, lowest mIoU first."""
-    figures = summarize_stack(arrays["matrices"], "standard", ignore_index)
-    table = pd.DataFrame({"image": ids, "miou": 100 * figures["miou"],
-                          "pixel_accuracy": 100 * figures["pixel_accuracy"]})
-    if "boundary" in arrays:
-        table["boundary_miou"] = 100 * boundary.summarize_stack(arrays["boundary"], "standard", ignore_index)["miou"]
-    if "confidence" in arrays:
-        table["ece"] = 100 * calibration.ece(arrays["confidence"])
-    return table.round(2).sort_values("miou", kind="stable").reset_index(drop=True)
-
-
-def read_per_image(run_dir: Path) -> dict:
-    """The per-image arrays of a finished run: ``ids`` (a list), ``matrices`` and, for runs since they were kept,
-    ``boundary``, ``confidence`` and ``nll``; one line where the file is not there."""
-    path = run_dir / PER_IMAGE
-    if not path.is_file():
-        raise DataError(f"{path}: missing; runs finished before segbench kept it get it from "
-                        "`python scripts/add_statistics.py RUN_DIR`")
-    try:
-        with np.load(path) as saved:
-            found = {name: saved[name] for name in saved.files if name in PER_IMAGE_ARRAYS}
-            found["ids"] = [str(i) for i in saved["ids"]]
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"{path}: unreadable ({exc})") from None
-    if "matrices" not in found:
-        raise DataError(f"{path}: unreadable (no matrices in it)")
-    return found
-
-
 def config_hash(resolved: dict) -> str:
     """SHA-256 of the resolved config as canonical JSON, without ``output.dir`` (a run may be moved)."""
     kept = {**resolved, "output": {k: v for k, v in resolved.get("output", {}).items() if k != "dir"}}
@@ -238,7 +185,7 @@ def finished_changes(run_dir: Path, resolved: dict) -> str:
     """How ``resolved`` differs from the config of the finished run in ``run_dir`` ('' when it is the same).
     ``metrics.json`` records the hash of the config that was run, so a hand-edited ``config.yaml`` cannot pass for
     it; runs finished before that record fall back to ``config.yaml``."""
-    changes = config_changes(run_dir / "config.yaml", resolved)
+    changes = config_changes(run_dir / CONFIG, resolved)
     try:
         recorded = json.loads((run_dir / METRICS).read_text(encoding="utf-8")).get("config_sha256")
     except (OSError, ValueError, AttributeError):

@@ -9,6 +9,7 @@ from pathlib import Path
 from segbench.config import load_config
 from segbench.engine.run import execute
 from segbench.errors import SegbenchError
+from segbench.rundir import seed_folder
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:
         if seeds == 1:
             jobs.append(Job(config, None, folder))
         else:
-            jobs += [Job(config, seed, folder.with_name(f"{config.stem}-seed{seed}")) for seed in range(seeds)]
+            jobs += [Job(config, seed, seed_folder(folder, seed)) for seed in range(seeds)]
     return jobs
 
 

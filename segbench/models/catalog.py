@@ -11,7 +11,7 @@ from keras import layers
 from pydantic import ValidationError
 
 from segbench.errors import ConfigError
-from segbench.registry import MODELS, load_builtins
+from segbench.registry import MODELS
 
 # Parameter counts do not depend on the input size (every model is fully convolutional): list_models builds each
 # model at the smallest size every encoder accepts.
@@ -21,7 +21,6 @@ LIST_SIZE = (32, 32)
 def list_models() -> list[dict]:
     """Every registered model: name, encoder, decoder, and its parameter counts (whole and encoder part) at its
     default class count."""
-    load_builtins()
     rows = []
     for name in MODELS.names():
         model = build(name, LIST_SIZE)
@@ -34,7 +33,6 @@ def describe(name: str, input_size=None, num_classes: int | None = None) -> dict
     """The parameter counts, logits shape and multiply-accumulates per image of model ``name`` at ``input_size``
     ([height, width]; default: the model's own) and ``num_classes`` (default: the model's own, e.g. 150 for
     pspnet_50). See ``count_macs`` for what is counted."""
-    load_builtins()
     model = build(name, input_size, num_classes)
     return {**parts(name), "input_size": list(model.input.shape[1:3]), "num_classes": model.output.shape[-1],
             "parameters": model.count_params(), "encoder_parameters": encoder_parameters(model, name),

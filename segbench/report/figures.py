@@ -16,10 +16,20 @@ from matplotlib.patches import Patch
 
 from segbench.io import atomic_path
 from segbench.metrics import confusion_matrix, summarize
-from segbench.report.samples import colourize
 
 CELL_INCHES = 2.1
 SUFFIXES = (".png", ".pdf")
+
+
+def colourize(label: np.ndarray, palette) -> np.ndarray:
+    """Class indices -> RGB in the palette; values outside it (a 255 void) come out black."""
+    table = np.zeros((256, 3), np.uint8)
+    table[: len(palette)] = palette
+    return table[np.clip(label, 0, 255).astype(np.uint8)]
+
+
+def overlay(image: np.ndarray, label: np.ndarray, palette, alpha: float = 0.55) -> np.ndarray:
+    return (image * (1 - alpha) + colourize(label, palette) * alpha).astype(np.uint8)
 
 
 def qualitative(title: str, classes, palette, columns: list[tuple[str, dict]], out: Path) -> list[Path]:

@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from segbench import bootstrap
-from segbench.engine.run import read_per_image
 from segbench.errors import DataError
-from segbench.report.runs import METRICS, read_metrics, seed_folders
+from segbench.rundir import METRICS, read_metrics, read_per_image, seed_folders
 
 FIGURE_NAMES = {"miou": "mIoU", "fiou": "fIoU", "pixel_accuracy": "pixel acc"}
 SAME = ("dataset", "split", "classes", "ignore_index")

@@ -3,49 +3,12 @@ each config."""
 
 from __future__ import annotations
 
-import glob
-import json
-import re
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from segbench.errors import DataError
-
-METRICS = "metrics.json"
-REQUIRED = {"dataset", "model", "classes", "per_class_iou", "miou", "fiou", "pixel_accuracy", "standard"}
-
-
-def find_runs(paths) -> tuple[list[Path], list[Path]]:
-    """Run folders at or below ``paths``, and the ``metrics.json`` files skipped: a finished run's folder holds
-    ``metrics.json`` beside its ``config.yaml``; a lone ``metrics.json`` (a benchmark's, another tool's) is not one."""
-    found, skipped = [], []
-    for path in map(Path, paths):
-        if not path.exists():
-            raise DataError(f"{path}: no such folder")
-        for metrics in sorted(path.rglob(METRICS)):
-            (found if (metrics.parent / "config.yaml").is_file() else skipped).append(metrics.parent)
-    return found, [folder / METRICS for folder in skipped]
-
-
-def seed_folders(folder: Path, stem: str) -> list[Path]:
-    """The finished ``<stem>-seed<k>`` run folders of a sweep in ``folder``, in seed order."""
-    seeded = [path for path in folder.glob(f"{glob.escape(stem)}-seed*")
-              if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / METRICS).is_file()]
-    return sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2]))
-
-
-def read_metrics(run_dir: Path) -> dict:
-    path = run_dir / METRICS
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot be read ({exc})") from None
-    missing = sorted(REQUIRED - metrics.keys()) if isinstance(metrics, dict) else ["everything"]
-    if missing:
-        raise DataError(f"{path}: not a segbench metrics file (missing {', '.join(missing)})")
-    return metrics
+from segbench.rundir import CONFIG, read_metrics
 
 
 def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
@@ -68,7 +31,7 @@ def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
 def _input_size(run_dir: Path) -> str | None:
     """The input size the model saw, from the run's config.yaml ('192x256'); None where it does not say."""
     try:
-        size = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {})["model"]["input_size"]
+        size = (yaml.safe_load((run_dir / CONFIG).read_text(encoding="utf-8")) or {})["model"]["input_size"]
         return "x".join(map(str, size))
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return None

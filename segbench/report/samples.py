@@ -15,17 +15,7 @@ from matplotlib.patches import Patch
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import read_pair
 from segbench.io import atomic_path
-
-
-def colourize(label: np.ndarray, palette) -> np.ndarray:
-    """Class indices -> RGB in the palette; values outside it (a 255 void) come out black."""
-    table = np.zeros((256, 3), np.uint8)
-    table[: len(palette)] = palette
-    return table[np.clip(label, 0, 255).astype(np.uint8)]
-
-
-def overlay(image: np.ndarray, label: np.ndarray, palette, alpha: float = 0.55) -> np.ndarray:
-    return (image * (1 - alpha) + colourize(label, palette) * alpha).astype(np.uint8)
+from segbench.report.figures import overlay
 
 
 def show_grid(adapter: DatasetAdapter, samples: list[Sample], out: Path, title: str, columns: int = 4) -> Path:

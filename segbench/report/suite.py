@@ -6,18 +6,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from segbench.config import load_config
+from segbench.config import merged
 from segbench.engine import predictions
 from segbench.errors import DataError
 from segbench.io import write_text
-from segbench.registry import DATASETS, load_builtins
+from segbench.registry import DATASETS
 from segbench.report import figures
 from segbench.report.curves import plot_confusion, plot_curves, plot_reliability
 from segbench.report.figures import SUFFIXES, qualitative
 from segbench.report.paper import METHODS, PRETRAINED, TABLES, read_paper
 from segbench.report.readme import read_config, readme
-from segbench.report.runs import METRICS, read_metrics, seed_folders
 from segbench.report.table import RENDER, Comparison, compare, scores
+from segbench.rundir import METRICS, read_metrics, seed_folders
 from segbench.suites import CONFIGS, SUITES
 
 
@@ -44,7 +44,6 @@ def report(suite: str, results: Path, out: Path, formats, worst: int = 0) -> lis
     files written."""
     if not results.is_dir():
         raise DataError(f"{results}: no such folder")
-    load_builtins()  # the adapters' palettes
     return [path for table in SUITES[suite]
             for path in report_dataset(table.dataset, results / table.name, out / table.name, formats, worst)]
 
@@ -133,11 +132,12 @@ def off_recipe(dataset: str, stem: str, run: Path) -> str:
     paper_config = CONFIGS / dataset / f"{stem}.yaml"
     if not paper_config.is_file():
         return ""
-    paper = load_config(paper_config).model_dump(mode="json")
+    # As written (what the paper config and its bases set), not validated: the report loads no model code.
+    paper = merged(paper_config)
     ours = read_config(run)
     return ", ".join(write(ours[section][key]) for section, key, write in RECIPE
                      if (ours.get(section) or {}).get(key) is not None
-                     and ours[section][key] != paper[section].get(key))
+                     and ours[section][key] != (paper.get(section) or {}).get(key))
 
 
 def _removed(out: Path) -> list[Path]:

@@ -2,9 +2,7 @@ import h5py
 import keras
 import pytest
 
-from segbench.registry import MODELS, load_builtins
-
-load_builtins()
+from segbench.registry import MODELS
 
 
 @pytest.fixture(scope="session")

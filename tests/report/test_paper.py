@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from segbench.errors import DataError
-from segbench.registry import DATASETS, load_builtins
+from segbench.registry import DATASETS
 from segbench.report.paper import METHODS, PAPER_DIR, TABLES, read_paper
 from segbench.suites import PAPER_ROWS
 
@@ -30,7 +30,6 @@ def test_the_project_copy_is_the_paper_table(dataset):
 @pytest.mark.parametrize("dataset", TABLES)
 def test_our_class_order_is_the_paper_column_order(dataset):
     """Index i of our adapter is column i of the paper's classes, under the header the mapping gives it."""
-    load_builtins()
     headers = TABLES[dataset].headers
     assert list(headers) == list(DATASETS.get(dataset).classes)
     assert list(headers.values()) == list(read_paper(dataset).columns[2:])

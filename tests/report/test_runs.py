@@ -3,7 +3,8 @@ import json
 import pytest
 
 from segbench.errors import DataError
-from segbench.report.runs import find_runs, render, runs_tables
+from segbench.report.runs import render, runs_tables
+from segbench.rundir import find_runs
 
 
 def fake_run(folder, seed, miou, model="segnet"):

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from segbench.errors import DataError
-from segbench.registry import DATASETS, load_builtins
+from segbench.registry import DATASETS
 from segbench.report import figures
 from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.paper import METHODS, PAPER_DIR, TABLES
@@ -148,7 +148,6 @@ def test_a_missing_results_folder_is_named(tmp_path):
 
 
 def test_the_figure_shows_the_palette_colours_of_the_predictions(tmp_path, fake_run):
-    load_builtins()
     palette = DATASETS.get("suim").palette
     fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8, prediction=2)  # all Plants/sea-grass
     fake_run(tmp_path / "suim" / "vgg_unet", "suim", [0.3] * 8, prediction=6, kept=("f1",))  # Fish
