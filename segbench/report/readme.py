@@ -11,6 +11,7 @@ import yaml
 
 from segbench.errors import DataError
 from segbench.io import write_text
+from segbench.registry import DATASETS
 from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.paper import METHODS, TABLES
 from segbench.report.table import Comparison, markdown
@@ -29,14 +30,15 @@ def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], me
     if figure:
         parts += ["## Qualitative results", "", f"![{table.title}: predictions](figure.png)", "",
                   ("Input, ground truth and each model's prediction on the same test images (from each row's first "
-                   "run, drawn from the predictions it saved at evaluation); [PDF](figure.pdf)."), ""]
+                   "run, drawn from the predictions it saved at evaluation); [PDF](figure.pdf)." + _credit(dataset)),
+                  ""]
     else:
         parts += ["No run of this dataset saved predictions (`eval.figure_images`), so there is no figure.", ""]
     if worst:
         parts += ["## Where the models fail", "", f"![{table.title}: worst images](worst.png)", "",
                   ("Each model's worst test images by their own mIoU (standard protocol), worst first, from the "
                    "images each row's first run kept at evaluation (`segbench report --worst K`); every image's "
-                   "figures are in the run's `per_image.csv`. [PDF](worst.pdf)."), ""]
+                   "figures are in the run's `per_image.csv`. [PDF](worst.pdf)." + _credit(dataset)), ""]
     if (folder / NOTES).is_file():
         parts += ["## Notes", "", (f"What differs from the paper, and why, is in [{NOTES}]({NOTES}), written by "
                                    "hand beside this generated README."), ""]
@@ -51,6 +53,11 @@ def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], me
     path = folder / "README.md"
     write_text(path, "\n".join(parts))
     return path
+
+
+def _credit(dataset: str) -> str:
+    credit = DATASETS.get(dataset).credit
+    return f" Frames and labels: {credit}." if credit else ""
 
 
 def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:

@@ -243,3 +243,11 @@ def test_the_report_says_what_it_found_and_what_it_skipped(tmp_path, fake_run, c
     assert err[1].startswith(f"skipped {tmp_path / 'camvid' / 'my_segnet'}: not named after a row (mobilenet_unet")
     report("sitting", tmp_path, tmp_path, ("md",))
     assert "0 of 6 rows of Table 2 have finished runs (none: run `segbench sweep`" in capsys.readouterr().err
+
+
+def test_the_figures_credit_the_datasets_frames(tmp_path, fake_run):
+    fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.4] * 12, detailed=True)
+    report("camvid", tmp_path, tmp_path, ("md",), worst=1)
+    readme = (tmp_path / "camvid" / "README.md").read_text()
+    assert readme.count("Frames and labels: CamVid (Brostow, Fauqueur and Cipolla, 2009)") == 2  # both figures
+    assert "CC BY-NC 4.0" in readme
