@@ -37,6 +37,12 @@ def confusion_matrix(y_true, y_pred, num_classes: int, ignore_index: int | None 
     return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
+def dont_care(ignore_index: int | None, num_classes: int) -> int | None:
+    """The label to drop before counting: a void label outside the class range (255, -1) is "don't care"; one
+    inside it is a class the paper protocol counts, so nothing is dropped."""
+    return ignore_index if ignore_index is not None and not 0 <= ignore_index < num_classes else None
+
+
 def _check_range(values: np.ndarray, num_classes: int, what: str) -> None:
     if values.size == 0:
         return

@@ -11,7 +11,7 @@ from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import read_pair, resize_pair
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError
-from segbench.metrics import confusion_matrix
+from segbench.metrics import confusion_matrix, dont_care
 
 
 def logits_at(logits, size: tuple[int, int]) -> np.ndarray:
@@ -34,10 +34,7 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
     map and its confusion matrix."""
     input_size = tuple(model.input_shape[1:3])
     cm = np.zeros((adapter.num_classes, adapter.num_classes), np.int64)
-    # A void label outside the class range (255, -1) is "don't care" and dropped; one inside it is a class the paper
-    # protocol counts.
-    void = adapter.ignore_index
-    dropped = void if void is not None and not 0 <= void < adapter.num_classes else None
+    dropped = dont_care(adapter.ignore_index, adapter.num_classes)
     losses, per_image, details = [], [], {"boundary": [], "confidence": [], "nll": []}
     bar = keras.utils.Progbar(len(samples), unit_name="image", verbose=progress_verbosity()) if progress else None
     for start in range(0, len(samples), batch_size):

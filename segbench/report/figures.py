@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from segbench.io import atomic_path
-from segbench.metrics import confusion_matrix, summarize
+from segbench.metrics import confusion_matrix, dont_care, summarize
 
 CELL_INCHES = 2.1
 SUFFIXES = (".png", ".pdf")
@@ -59,7 +59,7 @@ def worst(title: str, classes, palette, ignore_index: int | None, runs: list[tup
 
 
 def image_miou(label: np.ndarray, prediction: np.ndarray, num_classes: int, ignore_index: int | None) -> float:
-    dropped = ignore_index if ignore_index is not None and not 0 <= ignore_index < num_classes else None
+    dropped = dont_care(ignore_index, num_classes)
     return summarize(confusion_matrix(label, prediction, num_classes, dropped), "standard", ignore_index)["miou"]
 
 
