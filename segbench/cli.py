@@ -12,8 +12,8 @@ from pathlib import Path
 
 from segbench import __version__
 from segbench.errors import SegbenchError
-from segbench.precision import CHOICES as PRECISIONS
-from segbench.suites import SUITES
+from segbench.paper import SUITES
+from segbench.schema import PRECISIONS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,8 +179,8 @@ def _run(args) -> int:
 def _sweep(args) -> int:
     from segbench.engine.sweep import check, plan, sweep
     from segbench.lock import locked
+    from segbench.paper import suite_configs
     from segbench.report.runs import render, runs_tables
-    from segbench.suites import suite_configs
 
     if bool(args.configs) == bool(args.suite):
         raise SegbenchError("sweep: give config files or --suite, not both and not neither")

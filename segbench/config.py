@@ -7,104 +7,30 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from segbench.errors import ConfigError
-from segbench.precision import CHOICES as PRECISIONS
 from segbench.registry import DATASETS, MODELS, closest
-
-Split = Literal["train", "val", "test"]
-
-
-def height_width(min_side: int = 1):
-    """The type of a [height, width] pair whose sides are at least ``min_side``."""
-    return Annotated[list[Annotated[int, Field(ge=min_side)]], Field(min_length=2, max_length=2)]
+from segbench.schema import Config, DatasetConfig, ModelConfig, Section, TrainConfig
+from segbench.shipped import config_names, find_config
 
 
-class Section(BaseModel):
-    # strict: a YAML typo such as `epochs: "3"` or `epochs: yes` is an error, not a silent conversion.
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class DatasetConfig(Section):
-    """Keys every dataset accepts; each adapter extends this with its own."""
-
-    name: str
-    root: str | None = None
-    subset: int | None = Field(None, ge=1, description="first N pairs of each split, for smoke runs")
-
-
-class ModelConfig(Section):
-    """Keys every model accepts; each builder extends this with its own."""
-
-    name: str
-    input_size: height_width() = Field(default_factory=lambda: [224, 224], description="[height, width] the model sees")
-    encoder_weights: str | None = Field(None, description="imagenet, a weights file, or null for random init")
-
-
-class TrainConfig(Section):
-    epochs: int = Field(10, ge=1)
-    batch_size: int = Field(8, ge=1)
-    seed: int = 0
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    learning_rate: float = Field(1e-3, gt=0, description="the peak rate, reached after the warm-up")
-    schedule: Literal["constant", "poly", "cosine"] = "constant"
-    warmup_epochs: float = Field(0.0, ge=0, description="linear warm-up from 0, in epochs (fractions allowed)")
-    poly_power: float = Field(0.9, gt=0)
-    ignore_index: int | None = Field(None, description="label the loss skips; null learns every class")
-    class_weights: Literal["none", "median_frequency"] | list[float] = Field(
-        "none", description="loss weight per class: none, median_frequency (from the train labels) or a list")
-    precision: Literal[PRECISIONS] = Field(
-        "auto", description="Keras dtype policy; auto: mixed_bfloat16 where the device computes bf16 in hardware, "
-                            "else float32 (metrics.json records the one used)")
-    augment: list[dict[str, Any]] = Field(
-        default_factory=list, description="albumentations transforms for the train batches, in order; each is "
-        "{name: <albumentations class>, <its arguments>...}")
-    workers: int = Field(1, ge=0, description="threads (processes with use_multiprocessing) loading train batches; "
-                                              "0, or 1 without use_multiprocessing: the main process loads them")
-    use_multiprocessing: bool = Field(False, description="workers are processes, so augmentation runs in parallel")
-    distribute: Literal["none", "mirrored", "data_parallel"] = Field(
-        "none", description="one replica per device, each batch split between them: mirrored (tensorflow) or "
-                            "data_parallel (jax)")
-    deterministic: bool = Field(False, description="deterministic kernels where the backend has them (slower on GPU)")
+class CheckedTrainConfig(TrainConfig):
+    """``train`` as a loaded config has it: each ``augment`` item checked against albumentations. The check lives
+    here, not in the leaf schema, because it needs segbench.data."""
 
     @field_validator("augment")
     @classmethod
     def known_transforms(cls, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not specs:
             return specs
-        # Imported here: segbench.data imports this module, and albumentations takes a second to import.
+        # Imported here: albumentations takes a second to import, and most commands never augment.
         from segbench.data.augment import check_transforms
 
         return check_transforms(specs)
-
-
-class EvalConfig(Section):
-    split: Split = "test"
-    batch_size: int = Field(8, ge=1)
-    checkpoint: Literal["best", "last"] = Field(
-        "best", description="weights scored: the best epoch by val mIoU, or the last (best needs a val split)")
-    figure_images: int = Field(4, ge=0, description="images of the split, evenly spaced, whose input, label and "
-                                                    "prediction are saved under predictions/ for the figures; 0: none")
-
-
-class OutputConfig(Section):
-    dir: str | None = Field(None, description="run folder; default results/<dataset>/<model>")
-    save_weights: bool = True
-
-
-class Config(Section):
-    dataset: DatasetConfig
-    model: ModelConfig
-    train: TrainConfig = Field(default_factory=TrainConfig)
-    eval: EvalConfig = Field(default_factory=EvalConfig)
-    output: OutputConfig = Field(default_factory=OutputConfig)
-
-    def run_dir(self) -> Path:
-        return Path(self.output.dir or Path("results") / self.dataset.name / self.model.name)
 
 
 Sources = dict[tuple[str, ...], str]
@@ -153,13 +79,28 @@ def _expanded(node: yaml.Node, sizes: dict[int, int]) -> int:
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """Read ``path`` with its bases, apply ``KEY=VALUE`` overrides, and validate the result."""
-    raw, sources = _read_tree(Path(path), chain=())
+    """Read ``path`` with its bases, apply ``KEY=VALUE`` overrides, and validate the result. ``path`` is a file,
+    or the name of a config shipped with segbench (``smoke/segnet``), so that an installed segbench runs its own
+    configs from any directory."""
+    path = resolve_path(path)
+    raw, sources = _read_tree(path, chain=())
     for item in overrides:
         key, value = parse_override(item)
         _set_path(raw, key, value, where=f"--set {'.'.join(key)}")
         sources[key] = f"--set {'.'.join(key)}"
     return validate(raw, sources, default_source=str(path))
+
+
+def resolve_path(path: str | Path) -> Path:
+    """``path`` itself when it is a file, else the shipped config it names; a one-line ConfigError when neither."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    shipped = find_config(str(path))
+    if shipped is not None:
+        return shipped
+    hint = None if path.is_absolute() else closest(str(path).removesuffix(".yaml"), config_names())
+    raise ConfigError(f"{path}: no such config file" + (f" (did you mean the shipped config {hint}?)" if hint else ""))
 
 
 def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
@@ -176,7 +117,7 @@ def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
 
 def validate(raw: dict, sources: Sources, default_source: str) -> Config:
     """Check ``raw`` against the schema of its dataset and model, raising ConfigError with the culprit's source."""
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"train": (CheckedTrainConfig, Field(default_factory=CheckedTrainConfig))}
     for section, registry, base in (("dataset", DATASETS, DatasetConfig), ("model", MODELS, ModelConfig)):
         name = raw.get(section, {}).get("name") if isinstance(raw.get(section), dict) else None
         if isinstance(name, str):

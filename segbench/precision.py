@@ -14,11 +14,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-# Keras is imported where it is used: the config module takes CHOICES from here, and loading a config should not
+# The policy names belong to the config's schema; Keras is imported where it is used, so that choosing does not
 # start a backend.
+from segbench.schema import AUTO
 
-AUTO = "auto"
-CHOICES = (AUTO, "float32", "mixed_bfloat16", "mixed_float16")
 # CPU flags (as /proc/cpuinfo names them) of instructions that multiply bf16 matrices in hardware.
 BF16_CPU_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 # The first compute capability with bf16 tensor cores (Ampere).

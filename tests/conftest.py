@@ -45,7 +45,7 @@ def fake_run():
     worst images (the ``kept`` ones, ranked)."""
     from segbench import calibration
     from segbench.engine import predictions
-    from segbench.report.paper import TABLES
+    from segbench.paper import TABLES
 
     def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None, detailed=False):
         classes = list(TABLES[dataset].headers)

@@ -14,11 +14,11 @@ from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
 from segbench.bench.device import cpu
 from segbench.bench.model import trainable
 from segbench.bench.timing import WARMUP, spread
-from segbench.config import Config
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import SegmentationBatches
 from segbench.errors import DataError
 from segbench.precision import policy
+from segbench.schema import Config
 
 DEFAULT_SIZE = (352, 480)  # CamVid's 360x480 frames at the paper configs' input size
 DEFAULT_BATCH = 8

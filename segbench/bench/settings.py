@@ -13,7 +13,8 @@ import pandas as pd
 
 from segbench.bench.suite import entries, measure_apart, run_apart, run_suite
 from segbench.errors import SegbenchError
-from segbench.precision import AUTO, CHOICES
+from segbench.schema import AUTO
+from segbench.schema import PRECISIONS as CHOICES
 
 BACKENDS = ("tensorflow", "jax", "torch")
 PRECISIONS = ("float32", "mixed_bfloat16")

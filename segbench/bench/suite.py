@@ -15,8 +15,8 @@ from segbench.bench.peer import ratios
 from segbench.bench.timing import REPEATS, STEPS
 from segbench.config import load_config
 from segbench.errors import SegbenchError
+from segbench.paper import suite_configs
 from segbench.registry import DATASETS
-from segbench.suites import suite_configs
 
 # --cpu: sizes at which the whole CamVid suite measures in a few minutes on two cores.
 CPU_OVERRIDES = ("model.input_size=[96,128]", "train.batch_size=2")

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from segbench.config import DatasetConfig, Split
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
 from segbench.errors import DataError
+from segbench.schema import DatasetConfig, Split
 
 SPLITS: tuple[Split, ...] = ("train", "val", "test")
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segbench.config import DatasetConfig, Split
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.prepare import folders_with
 from segbench.data.readers import find_image
 from segbench.errors import DataError
 from segbench.registry import DATASETS
+from segbench.schema import DatasetConfig, Split
 
 
 @DATASETS.register("camvid", options=DatasetConfig)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from segbench.config import DatasetConfig, Split
 from segbench.data.base import DatasetAdapter, require_folder
 from segbench.registry import DATASETS
+from segbench.schema import DatasetConfig, Split
 
 
 class FolderConfig(DatasetConfig):

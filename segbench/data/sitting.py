@@ -17,7 +17,6 @@ import numpy as np
 import scipy.io
 from pydantic import Field
 
-from segbench.config import Split
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.prepare import folders_with
@@ -25,6 +24,7 @@ from segbench.data.readers import regular_file
 from segbench.errors import DataError
 from segbench.io import atomic_path
 from segbench.registry import DATASETS
+from segbench.schema import Split
 
 # The paper's Table 2 column order. A third-party loader names the sides the other way round (its 3..8 are the
 # left arm first); which is right is unconfirmed, and this tuple is the only place that would change.

@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from segbench.config import Split
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Problem, Sample, require_folder
 from segbench.data.prepare import folders_with
 from segbench.data.readers import read_rgb, write_image
 from segbench.errors import DataError
 from segbench.registry import DATASETS
+from segbench.schema import Split
 
 # Class index = 4*R + 2*G + B, each channel counting 1 above 127: (0,0,0) is 0, (0,0,255) is 1, ..., white is 7.
 CHANNEL_WEIGHTS = np.array([4, 2, 1], np.uint8)

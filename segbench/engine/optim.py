@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from segbench.config import TrainConfig
+from segbench.schema import TrainConfig
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
 

@@ -19,7 +19,6 @@ import yaml
 
 from segbench import bootstrap, boundary, calibration, precision
 from segbench.bench.device import cpu, versions
-from segbench.config import Config
 from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
@@ -30,6 +29,7 @@ from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
 from segbench.rundir import CONFIG, METRICS, write_per_image
+from segbench.schema import Config
 
 
 def execute(config: Config, force: bool = False, resume: bool = False) -> Path | None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from segbench.config import Config
 from segbench.data.base import DatasetAdapter
 from segbench.data.loader import SegmentationBatches
 from segbench.data.stats import class_pixels, median_frequency
@@ -21,6 +20,7 @@ from segbench.engine.progress import progress_verbosity
 from segbench.errors import ConfigError, SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
+from segbench.schema import Config
 
 BEST_WEIGHTS = "best.weights.h5"
 

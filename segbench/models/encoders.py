@@ -14,10 +14,10 @@ import keras
 from keras import layers
 from pydantic import Field, ValidationInfo, field_validator
 
-from segbench.config import ModelConfig
 from segbench.errors import ConfigError
 from segbench.models.head import caffe_normalization, input_normalization, mean_subtraction
 from segbench.registry import ENCODERS
+from segbench.schema import ModelConfig
 
 # The older library's "vanilla" encoder: four conv + pool levels.
 PLAIN_FILTERS = (64, 128, 256, 256)

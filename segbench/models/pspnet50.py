@@ -6,11 +6,11 @@ from __future__ import annotations
 import keras
 from pydantic import Field, field_validator
 
-from segbench.config import height_width
 from segbench.models.encoders import RESNET50_DILATED, EncoderDecoderConfig
 from segbench.models.grid import DECODERS, EncoderDecoder
 from segbench.models.weights import load_legacy_h5
 from segbench.registry import MODELS
+from segbench.schema import height_width
 
 ADE20K_CLASSES = 150
 

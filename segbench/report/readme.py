@@ -11,9 +11,9 @@ import yaml
 
 from segbench.errors import DataError
 from segbench.io import write_text
+from segbench.paper import METHODS, TABLES
 from segbench.registry import DATASETS
 from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
-from segbench.report.paper import METHODS, TABLES
 from segbench.report.table import Comparison, markdown
 
 NOTES = "NOTES.md"  # a hand-written companion in the report folder, linked when present

@@ -10,15 +10,15 @@ from segbench.config import merged
 from segbench.engine import predictions
 from segbench.errors import DataError
 from segbench.io import write_text
+from segbench.paper import METHODS, PRETRAINED, SUITES, TABLES, read_paper
 from segbench.registry import DATASETS
 from segbench.report import figures
 from segbench.report.curves import plot_confusion, plot_curves, plot_reliability
 from segbench.report.figures import SUFFIXES, qualitative
-from segbench.report.paper import METHODS, PRETRAINED, TABLES, read_paper
 from segbench.report.readme import read_config, readme
 from segbench.report.table import RENDER, Comparison, compare, scores
 from segbench.rundir import METRICS, read_metrics, seed_folders
-from segbench.suites import CONFIGS, SUITES
+from segbench.shipped import CONFIGS
 
 
 def finished_runs(folder: Path) -> dict[str, list[Path]]:

@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.stats
 
 from segbench.errors import DataError
-from segbench.report.paper import METHODS, TABLES
+from segbench.paper import METHODS, TABLES
 
 STANDARD = "mIoU (standard)"
 BOUNDARY, ECE = "Boundary mIoU", "ECE"  # ours only: the paper has neither; NaN for runs finished before them

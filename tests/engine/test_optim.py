@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from segbench.config import TrainConfig
 from segbench.engine.optim import learning_rate, make_optimizer
+from segbench.schema import TrainConfig
 
 
 def rates(schedule, steps):

@@ -13,8 +13,8 @@ from conftest import SHARED_DATA
 from segbench.config import load_config
 from segbench.data.imitation import imitate
 from segbench.errors import ConfigError
+from segbench.paper import PAPER_ROWS
 from segbench.registry import DATASETS, MODELS
-from segbench.suites import PAPER_ROWS
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 IMITATION_SIZE = (60, 80)

@@ -1,9 +1,10 @@
 import json
+import os
 from pathlib import Path
 
 from segbench.cli import main
 from segbench.engine.sweep import plan
-from segbench.suites import PAPER_ROWS, suite_configs
+from segbench.paper import PAPER_ROWS, suite_configs
 
 TINY = ["--set", "train.epochs=1", "--set", "dataset.num_images={train: 4, val: 2, test: 2}",
         "--set", "model.input_size=[32,48]"]
@@ -82,3 +83,26 @@ def test_a_suite_sweep_ends_in_the_papers_table(fake_run, tmp_path, capsys):
     assert f"{results / 'sitting' / 'table.md'}\n\n{table}" in out
     assert "1 of 6 rows are ours" in table
     assert all((results / "sitting" / f"table.{fmt}").is_file() for fmt in ("csv", "tex"))
+
+
+def test_a_run_whose_process_dies_does_not_end_the_sweep(smoke_config, tmp_path, monkeypatch, capsys):
+    """Each run has a process of its own: one killed outright (as the kernel kills a process out of memory) is
+    reported, and the runs after it go on."""
+    doomed = tmp_path / "doomed.yaml"
+    doomed.write_text(f"base: {smoke_config}\n")
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    # Python imports sitecustomize at start-up, before segbench: the process of the doomed run kills itself there.
+    (hooks / "sitecustomize.py").write_text(
+        "import os, signal, sys\n"
+        "if any(arg.endswith('doomed.yaml') for arg in sys.orig_argv):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hooks), os.environ.get("PYTHONPATH")])))
+    results = tmp_path / "r"
+    assert main(["sweep", str(doomed), str(smoke_config), "--results", str(results), *TINY]) == 1
+    out, err = capsys.readouterr()
+    assert (results / "smoke" / "segnet" / "metrics.json").is_file()  # the run after the dead one finished
+    assert not (results / tmp_path.name / "doomed" / "metrics.json").exists()
+    [line] = [line for line in err.splitlines() if line.startswith("segbench: error: ")]
+    assert line.startswith(f"segbench: error: {doomed}: the run's process was killed by SIGKILL")
+    assert "[2/2]" in out and "finished already" not in out

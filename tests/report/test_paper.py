@@ -1,12 +1,13 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from segbench.errors import DataError
+from segbench.paper import METHODS, PAPER_DIR, PAPER_ROWS, TABLES, read_paper
 from segbench.registry import DATASETS
-from segbench.report.paper import METHODS, PAPER_DIR, TABLES, read_paper
-from segbench.suites import PAPER_ROWS
 
-SHARED_PAPER = PAPER_DIR.parents[2] / "shared" / "paper"
+SHARED_PAPER = Path(__file__).resolve().parents[3] / "shared" / "paper"  # beside the repository
 
 
 @pytest.mark.parametrize("dataset", TABLES)

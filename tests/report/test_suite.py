@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -7,14 +8,14 @@ import pytest
 import yaml
 
 from segbench.errors import DataError
+from segbench.paper import METHODS, PAPER_DIR, TABLES
 from segbench.registry import DATASETS
 from segbench.report import figures
 from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
-from segbench.report.paper import METHODS, PAPER_DIR, TABLES
 from segbench.report.suite import finished_runs, report
 from segbench.report.table import FORMATS
 
-SHARED_PAPER = PAPER_DIR.parents[2] / "shared" / "paper"
+SHARED_PAPER = Path(__file__).resolve().parents[3] / "shared" / "paper"  # beside the repository
 
 
 def paper_layout(dataset: str) -> pd.DataFrame:

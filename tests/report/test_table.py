@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from segbench.errors import DataError
-from segbench.report.paper import TABLES, read_paper
+from segbench.paper import TABLES, read_paper
 from segbench.report.table import STANDARD, compare, render_csv, render_md, render_tex, scores
 
 CAMVID = list(TABLES["camvid"].headers)

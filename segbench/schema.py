@@ -1,0 +1,97 @@
+"""The config's sections as pydantic types: what each key accepts, its default and its meaning.
+
+A leaf module: it imports nothing of segbench, so that dataset adapters and model builders can extend these types
+(and the loader in ``segbench.config`` can find their extensions through the registries) without an import loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Keras' dtype policies a run may ask for; ``auto`` is resolved per device by ``segbench.precision``.
+AUTO = "auto"
+PRECISIONS = (AUTO, "float32", "mixed_bfloat16", "mixed_float16")
+
+Split = Literal["train", "val", "test"]
+
+
+def height_width(min_side: int = 1):
+    """The type of a [height, width] pair whose sides are at least ``min_side``."""
+    return Annotated[list[Annotated[int, Field(ge=min_side)]], Field(min_length=2, max_length=2)]
+
+
+class Section(BaseModel):
+    # strict: a YAML typo such as `epochs: "3"` or `epochs: yes` is an error, not a silent conversion.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DatasetConfig(Section):
+    """Keys every dataset accepts; each adapter extends this with its own."""
+
+    name: str
+    root: str | None = None
+    subset: int | None = Field(None, ge=1, description="first N pairs of each split, for smoke runs")
+
+
+class ModelConfig(Section):
+    """Keys every model accepts; each builder extends this with its own."""
+
+    name: str
+    input_size: height_width() = Field(default_factory=lambda: [224, 224], description="[height, width] the model sees")
+    encoder_weights: str | None = Field(None, description="imagenet, a weights file, or null for random init")
+
+
+class TrainConfig(Section):
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(8, ge=1)
+    seed: int = 0
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0, description="the peak rate, reached after the warm-up")
+    schedule: Literal["constant", "poly", "cosine"] = "constant"
+    warmup_epochs: float = Field(0.0, ge=0, description="linear warm-up from 0, in epochs (fractions allowed)")
+    poly_power: float = Field(0.9, gt=0)
+    ignore_index: int | None = Field(None, description="label the loss skips; null learns every class")
+    class_weights: Literal["none", "median_frequency"] | list[float] = Field(
+        "none", description="loss weight per class: none, median_frequency (from the train labels) or a list")
+    precision: Literal[PRECISIONS] = Field(
+        "auto", description="Keras dtype policy; auto: mixed_bfloat16 where the device computes bf16 in hardware, "
+                            "else float32 (metrics.json records the one used)")
+    augment: list[dict[str, Any]] = Field(
+        default_factory=list, description="albumentations transforms for the train batches, in order; each is "
+        "{name: <albumentations class>, <its arguments>...}")
+    workers: int = Field(1, ge=0, description="threads (processes with use_multiprocessing) loading train batches; "
+                                              "0, or 1 without use_multiprocessing: the main process loads them")
+    use_multiprocessing: bool = Field(False, description="workers are processes, so augmentation runs in parallel")
+    distribute: Literal["none", "mirrored", "data_parallel"] = Field(
+        "none", description="one replica per device, each batch split between them: mirrored (tensorflow) or "
+                            "data_parallel (jax)")
+    deterministic: bool = Field(False, description="deterministic kernels where the backend has them (slower on GPU)")
+
+
+class EvalConfig(Section):
+    split: Split = "test"
+    batch_size: int = Field(8, ge=1)
+    checkpoint: Literal["best", "last"] = Field(
+        "best", description="weights scored: the best epoch by val mIoU, or the last (best needs a val split)")
+    figure_images: int = Field(4, ge=0, description="images of the split, evenly spaced, whose input, label and "
+                                                    "prediction are saved under predictions/ for the figures; 0: none")
+
+
+class OutputConfig(Section):
+    dir: str | None = Field(None, description="run folder; default results/<dataset>/<model>")
+    save_weights: bool = True
+
+
+class Config(Section):
+    dataset: DatasetConfig
+    model: ModelConfig
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    def run_dir(self) -> Path:
+        return Path(self.output.dir or Path("results") / self.dataset.name / self.model.name)
+
