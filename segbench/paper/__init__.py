@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
 
 from segbench.errors import DataError
 from segbench.shipped import CONFIGS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PAPER_DIR = Path(__file__).resolve().parent
 HEADLINE = ("mIoU", "fIoU")
@@ -61,6 +64,8 @@ def suite_configs(suite: str) -> list[Path]:
 def read_paper(dataset: str, folder: Path = PAPER_DIR) -> pd.DataFrame:
     """The paper's table for ``dataset``: indexed by method in the paper's row order, columns mIoU, fIoU and its
     class headers, in percent."""
+    import pandas as pd  # here, not above: the command line reads the suites at start-up, and pandas takes a second
+
     table = TABLES[dataset]
     path = folder / table.file
     try:

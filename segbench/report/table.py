@@ -22,7 +22,6 @@ BOUNDARY, ECE = "Boundary mIoU", "ECE"  # ours only: the paper has neither; NaN 
 OURS_ONLY = (STANDARD, BOUNDARY, ECE)
 LOW, HIGH = "mIoU low", "mIoU high"  # a run's 95 % bootstrap interval over test images, where metrics.json has one
 INTERVAL, INSIDE = "mIoU 95 % interval", "paper inside"
-FORMATS = ("md", "csv", "tex")
 
 
 def scores(metrics: dict, dataset: str, source: Path) -> dict[str, float]:

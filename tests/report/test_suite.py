@@ -10,10 +10,9 @@ import yaml
 from segbench.errors import DataError
 from segbench.paper import METHODS, PAPER_DIR, TABLES
 from segbench.registry import DATASETS
-from segbench.report import figures
+from segbench.report import TABLE_FORMATS, figures
 from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.suite import finished_runs, report
-from segbench.report.table import FORMATS
 
 SHARED_PAPER = Path(__file__).resolve().parents[3] / "shared" / "paper"  # beside the repository
 
@@ -75,7 +74,7 @@ def test_paper_suite_writes_three_tables_in_the_paper_layout(tmp_path, fake_run)
         fake_run(results / dataset / "segnet-seed0", dataset, [0.2] * n, seed=0)
         fake_run(results / dataset / "segnet-seed1", dataset, [0.4] * n, seed=1)
         fake_run(results / dataset / "mobilenet_unet", dataset, [0.5] * n)
-    written = report("paper", results, results, FORMATS)
+    written = report("paper", results, results, TABLE_FORMATS)
     for dataset in TABLES:
         folder = results / dataset
         for name in ("table.md", "table.csv", "table.tex", "figure.png", "figure.pdf", "README.md"):
@@ -120,7 +119,7 @@ def test_each_run_gets_its_curves_and_confusion_matrix(tmp_path, fake_run):
 
 def test_the_readme_links_the_runs_and_states_recipe_and_environment(tmp_path, fake_run):
     fake_run(tmp_path / "results" / "camvid" / "segnet", "camvid", [0.3] * 12)
-    report("camvid", tmp_path / "results", tmp_path / "out", FORMATS)
+    report("camvid", tmp_path / "results", tmp_path / "out", TABLE_FORMATS)
     readme = (tmp_path / "out" / "camvid" / "README.md").read_text()
     for link in ("(table.md)", "(table.csv)", "(table.tex)", "(figure.png)", "(figure.pdf)",
                  "(../../results/camvid/segnet/)", "(../../results/camvid/segnet/curves.png)"):
@@ -136,7 +135,7 @@ def test_a_dataset_without_runs_gets_a_table_of_dashes_and_no_figure(tmp_path):
     folder = tmp_path / "results" / "sitting"
     folder.mkdir(parents=True)
     (folder / "figure.png").write_bytes(b"from an earlier report")
-    written = report("sitting", tmp_path / "results", tmp_path / "results", FORMATS)
+    written = report("sitting", tmp_path / "results", tmp_path / "results", TABLE_FORMATS)
     assert not (folder / "figure.png").exists()
     assert sorted(p.name for p in written) == ["README.md", "table.csv", "table.md", "table.tex"]
     assert "0 of 6 rows are ours" in (folder / "table.md").read_text()
@@ -145,7 +144,7 @@ def test_a_dataset_without_runs_gets_a_table_of_dashes_and_no_figure(tmp_path):
 
 def test_a_missing_results_folder_is_named(tmp_path):
     with pytest.raises(DataError, match="nope: no such folder"):
-        report("camvid", tmp_path / "nope", tmp_path, FORMATS)
+        report("camvid", tmp_path / "nope", tmp_path, TABLE_FORMATS)
 
 
 def test_the_figure_shows_the_palette_colours_of_the_predictions(tmp_path, fake_run):

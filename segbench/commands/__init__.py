@@ -1,0 +1,11 @@
+"""One module per verb of the ``segbench`` command. Each has ``register(verbs)``, which adds its parser (and its
+actions' parsers) and sets the handler that ``segbench.cli.main`` calls, and ``NEEDS_KERAS``: whether its work
+builds models, so that Keras is loaded first and quietly, either for the whole verb (a bool) or for the actions
+named (a set). Modules import only what loads no deep-learning framework at their top; the handlers import the
+rest when they run."""
+
+from segbench.commands import bench, compare, datasets, models, report, results, run, sweep
+
+# In the order `segbench --help` lists them.
+VERBS = {"run": run, "sweep": sweep, "results": results, "compare": compare, "report": report, "datasets": datasets,
+         "models": models, "bench": bench}

@@ -1,0 +1,96 @@
+"""What several verbs' arguments share: value types that turn a bad value into argparse's one-line usage error,
+the ``--set`` overrides, the ``list`` action of a verb with actions, and the dataset those arguments name."""
+
+from __future__ import annotations
+
+import argparse
+
+from segbench.report import TABLE_FORMATS
+
+# segbench.data.base.SPLITS, repeated here because importing the data package loads every adapter (OpenCV, SciPy,
+# pydantic: about half a second) and the parsers are built on every start, `--help` included; tests/test_commands.py
+# checks that the two stay the same.
+SPLITS = ("train", "val", "test")
+
+
+def _whole_number(least: int):
+    def whole_number(text: str) -> int:
+        if not text.isdecimal() or int(text) < least:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {least}, got {text!r}")
+        return int(text)
+
+    return whole_number
+
+
+positive = _whole_number(1)
+non_negative = _whole_number(0)
+
+
+def positive_float(text: str) -> float:
+    try:
+        if float(text) > 0:  # NaN is not
+            return float(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+
+
+def size(text: str) -> list[int]:
+    height, sep, width = text.lower().partition("x")
+    if not sep or not height.isdigit() or not width.isdigit() or int(height) < 1 or int(width) < 1:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 352x480, got {text!r}")
+    return [int(height), int(width)]
+
+
+def counts(text: str) -> list[int]:
+    parts = text.split(",")
+    if len(parts) != len(SPLITS) or not all(c.isdigit() for c in parts):
+        raise argparse.ArgumentTypeError(f"expected TRAIN,VAL,TEST counts such as 6,2,4, got {text!r}")
+    return [int(c) for c in parts]
+
+
+def names(text: str) -> tuple[str, ...]:
+    found = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not found:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return found
+
+
+def workers(text: str) -> list[int]:
+    parts = text.split(",")
+    if not all(c.strip().isdigit() for c in parts):
+        raise argparse.ArgumentTypeError(f"expected worker counts such as 0,1,2, got {text!r}")
+    return [int(c) for c in parts]
+
+
+def formats(text: str) -> tuple[str, ...]:
+    found = tuple(dict.fromkeys(part.strip() for part in text.split(",")))
+    unknown = [f for f in found if f not in TABLE_FORMATS]
+    if unknown or not found:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(TABLE_FORMATS)}, "
+                                         f"got {text!r}")
+    return found
+
+
+def add_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override a config key; the value is parsed as YAML (repeatable)")
+
+
+def group_with_list(verbs, name: str, text: str, description: str, list_text: str, list_handler):
+    """A verb with actions, starting with ``list [--json]``; returns the action parsers to add the others to."""
+    group = verbs.add_parser(name, help=text, description=description)
+    sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = sub.add_parser("list", help=list_text)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=list_handler)
+    return sub
+
+
+def dataset_adapter(args):
+    """The adapter of the dataset that ``name``, ``--root`` and ``--set`` describe."""
+    from segbench.config import dataset_config
+    from segbench.registry import DATASETS
+
+    config = dataset_config(args.name, args.root, args.overrides)
+    return DATASETS.get(args.name)(config)

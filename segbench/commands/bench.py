@@ -1,0 +1,187 @@
+"""``segbench bench``: measured speed of a model, the input pipeline, the metrics, and a suite's models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from segbench.commands.args import (
+    SPLITS,
+    add_overrides,
+    dataset_adapter,
+    names,
+    positive,
+    positive_float,
+    size,
+    workers,
+)
+from segbench.paper import SUITES
+from segbench.schema import PRECISIONS
+
+NEEDS_KERAS = True  # every action builds models or feeds them
+
+
+def register(verbs) -> None:
+    bench = verbs.add_parser("bench", help="measured speed of models, the input pipeline and the metrics",
+                             description="Speed on the current backend (KERAS_BACKEND) and device.")
+    sub = bench.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    model = sub.add_parser("model", help="train and infer images/s, latency, memory and utilisation of one model")
+    model.add_argument("name")
+    model.add_argument("--input-size", type=size, metavar="HxW", help="default: the model's own (224x224; "
+                                                                        "473x473 for pspnet_50)")
+    model.add_argument("--batch", type=positive, default=8, help="default: 8")
+    model.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="Keras dtype policy (default: auto, as a run picks it; the figures name the one used)")
+    model.add_argument("--num-classes", type=positive, metavar="N", help="default: 12 (150 for pspnet_50)")
+    _add_timing(model, "10", "3")
+    model.add_argument("--json", action="store_true", help="print one JSON object")
+    model.set_defaults(handler=model_command)
+
+    loader = sub.add_parser("loader", help="images/s of the training input pipeline for each worker count")
+    loader.add_argument("name", metavar="DATASET")
+    loader.add_argument("--root", help="dataset folder (default: datasets/<name>)")
+    add_overrides(loader)
+    loader.add_argument("--split", choices=SPLITS, default="train")
+    loader.add_argument("--config", help="take the augmentation, input size, batch and precision from this config "
+                                         "(default: flip, scale 0.5-2 + crop, colour jitter; batch 8)")
+    loader.add_argument("--input-size", type=size, metavar="HxW", help="default: the config's, else 352x480")
+    loader.add_argument("--batch", type=positive, help="default: the config's, else 8")
+    loader.add_argument("--workers", type=workers, default=[0, 1, 2], metavar="N,N,...",
+                        help="worker counts to measure; 0 loads in the main process (default: 0,1,2)")
+    loader.add_argument("--threads", action="store_true", help="workers are threads (default: processes)")
+    loader.add_argument("--epochs", type=positive, default=3, help="epochs timed per worker count (default: 3)")
+    loader.add_argument("--model", help="also train this model on the batches: the share of a step spent waiting")
+    loader.add_argument("--steps", type=positive, default=10, help="timed training steps with --model (default: 10)")
+    _add_output(loader)
+    loader.set_defaults(handler=loader_command)
+
+    metrics = sub.add_parser("metrics", help="Mpix/s of the confusion matrix beside the naive per-class formula")
+    metrics.add_argument("--size", type=size, default=[360, 480], metavar="HxW", help="default: 360x480 (CamVid)")
+    metrics.add_argument("--num-classes", type=positive, default=12, metavar="N", help="default: 12")
+    metrics.add_argument("--images", type=positive, default=20, help="maps per pass (default: 20)")
+    metrics.add_argument("--repeats", type=positive, default=3, help="timed passes (default: 3)")
+    _add_output(metrics)
+    metrics.set_defaults(handler=metrics_command)
+
+    suite = sub.add_parser("suite", help="every model of a paper suite; writes <out>/<device>-<backend>.{json,md}",
+                           description="Each config's model at its input size, batch and precision, each measured "
+                                       "by `segbench bench model` in a process of its own.")
+    suite.add_argument("--suite", required=True, choices=tuple(SUITES))
+    add_overrides(suite)
+    suite.add_argument("--cpu", action="store_true", help="CPU-sized: input 96x128, batch 2 (before --set), 2 steps")
+    _add_timing(suite, "10; 2 with --cpu", "3")
+    suite.add_argument("--out", type=Path, default=Path("results/bench"), help="default: results/bench")
+    suite.set_defaults(handler=suite_command)
+
+    settings = sub.add_parser("settings", help="every model of a suite on each backend x precision, and what "
+                                               "precision auto takes; writes <out>/settings-<device>.{json,md}",
+                              description="Each config's model at its input size and batch under every backend and "
+                                          "precision given, each measured by `segbench bench model` in a process "
+                                          "of its own, and whether `train.precision: auto` takes the fastest "
+                                          "precision on each backend here.")
+    settings.add_argument("--suite", required=True, choices=tuple(SUITES))
+    add_overrides(settings)
+    settings.add_argument("--backends", type=names, default=("tensorflow", "jax", "torch"), metavar="B,B",
+                          help="Keras backends (default: tensorflow,jax,torch; each must be installed)")
+    settings.add_argument("--precisions", type=names, default=("float32", "mixed_bfloat16"), metavar="P,P",
+                          help="dtype policies (default: float32,mixed_bfloat16)")
+    settings.add_argument("--steps", type=positive, default=2, help="timed steps per repeat (default: 2)")
+    settings.add_argument("--repeats", type=positive, default=2, help="timed windows of steps (default: 2)")
+    settings.add_argument("--out", type=Path, default=Path("results/bench"), help="default: results/bench")
+    settings.set_defaults(handler=settings_command)
+
+
+def _add_timing(parser: argparse.ArgumentParser, steps: str, repeats: str) -> None:
+    parser.add_argument("--steps", type=positive, help=f"timed steps per repeat (default: {steps})")
+    parser.add_argument("--repeats", type=positive, help=f"timed windows of steps; figures are their min/median/max "
+                                                         f"(default: {repeats})")
+    parser.add_argument("--peak-tflops", type=positive_float, metavar="T",
+                        help="the device's peak for the utilisation (default: from the table of known GPUs)")
+    parser.add_argument("--peer", type=Path, metavar="FILE", help="scripts/peer_smp.py's JSON: print our images/s "
+                                                                  "over the peer's")
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, metavar="FILE", help="also write the figures to this JSON file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def model_command(args) -> int:
+    from segbench.bench.model import bench_model
+    from segbench.bench.peer import load_peer, ratios
+    from segbench.bench.report import model_text
+    from segbench.bench.timing import REPEATS, STEPS
+
+    peer = load_peer(args.peer) if args.peer else None
+    result = bench_model(args.name, args.input_size, args.batch, args.precision, args.num_classes,
+                         args.steps or STEPS, args.repeats or REPEATS, peak_tflops=args.peak_tflops)
+    if peer:
+        result["vs_peer"] = ratios(result, peer)
+    print(json.dumps(result, indent=2) if args.json else model_text(result))
+    return 0
+
+
+def loader_command(args) -> int:
+    from segbench.bench.loader import bench_dataset
+    from segbench.bench.report import loader_text
+    from segbench.config import load_config
+
+    config = load_config(args.config) if args.config else None
+    result = bench_dataset(dataset_adapter(args), args.split, config, args.input_size, args.batch, args.workers,
+                           not args.threads, args.epochs, args.model, args.steps)
+    _emit(args, result, loader_text)
+    return 0
+
+
+def metrics_command(args) -> int:
+    from segbench.bench.metrics import bench_metrics
+    from segbench.bench.report import metrics_text
+
+    _emit(args, bench_metrics(args.size, args.num_classes, args.images, args.repeats), metrics_text)
+    return 0
+
+
+def _emit(args, result: dict, render) -> None:
+    from segbench.io import write_json
+
+    if args.out:
+        write_json(args.out, result)
+    print(json.dumps(result, indent=2) if args.json else render(result))
+
+
+def suite_command(args) -> int:
+    from segbench.bench.peer import load_peer
+    from segbench.bench.report import suite_markdown, write_suite
+    from segbench.bench.suite import bench_suite, out_stem
+
+    peer = load_peer(args.peer) if args.peer else None
+    document = bench_suite(args.suite, args.overrides, args.cpu, args.steps, args.repeats, args.peak_tflops, peer)
+    for line in document["failures"]:
+        print(f"segbench: error: {line}", file=sys.stderr)
+    if not document["results"]:
+        return 1
+    paths = write_suite(out_stem(document, args.out), document)
+    print(suite_markdown(document))
+    print("\n".join(map(str, paths)))
+    return 1 if document["failures"] else 0
+
+
+def settings_command(args) -> int:
+    from segbench.bench.settings import bench_settings, settings_markdown
+    from segbench.io import write_json, write_text
+
+    document = bench_settings(args.suite, args.overrides, args.backends, args.precisions, args.steps, args.repeats)
+    for line in document["failures"]:
+        print(f"segbench: error: {line}", file=sys.stderr)
+    if not document["results"]:
+        return 1
+    device = document["results"][0]["device"]
+    stem = args.out / f"settings-{device['slug']}"
+    write_json(stem.with_suffix(".json"), document)
+    text = settings_markdown(document, device["name"])
+    write_text(stem.with_suffix(".md"), text)
+    print(f"{text}\n{stem}.json\n{stem}.md")
+    return 1 if document["failures"] else 0

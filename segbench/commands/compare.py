@@ -1,0 +1,37 @@
+"""``segbench compare``: a paired bootstrap of run A against run B over the images (and seeds) both were scored on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from segbench.commands.args import positive
+
+NEEDS_KERAS = False  # it only reads run folders
+
+
+def register(verbs) -> None:
+    parser = verbs.add_parser(
+        "compare", help="is run A better than run B, beyond what the test images (and seeds) explain?",
+        description="A paired bootstrap over the test images both sides were scored on (and over the seeds, where "
+                    "a side has several): the difference A - B of each figure and each class's IoU, its 95 % "
+                    "interval, and a verdict.")
+    parser.add_argument("run_a", type=Path, metavar="RUN_A",
+                        help="a finished run folder, or NAME for a sweep's seed folders NAME-seed0, NAME-seed1, ...")
+    parser.add_argument("run_b", type=Path, metavar="RUN_B", help="another (the same kinds), scored on the same images")
+    parser.add_argument("--resamples", type=positive, default=2000, help="default: 2000")
+    parser.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from segbench.report.paired import compare_runs, render
+
+    found = compare_runs(args.run_a, args.run_b, args.resamples, args.seed)
+    if args.json:
+        found.pop("figures")
+        print(json.dumps(found, indent=2))
+    else:
+        print(render(found))
+    return 0

@@ -1,0 +1,105 @@
+"""The verb modules of segbench.commands: each registers its parsers and handlers, every verb and action answers
+--help, and a bad number is argparse's usage error naming the option, before any work (or Keras) starts."""
+
+import argparse
+import types
+
+import pytest
+
+from segbench import cli
+from segbench.commands import VERBS, args
+
+
+def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(path, parser) of every verb and action under ``parser``, the top level first."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from parsers(sub, (*path, name))
+
+
+PATHS = [path for path, _ in parsers(cli.build_parser())]
+
+
+def test_every_verb_is_a_module_that_registers_its_parsers_and_handlers():
+    top = dict(parsers(cli.build_parser()))
+    assert [path[0] for path in top if len(path) == 1] == list(VERBS)  # in the registry's order, none missing
+    for verb, module in VERBS.items():
+        assert callable(module.register) and isinstance(module.NEEDS_KERAS, (bool, set))
+        actions = {path[1]: parser for path, parser in top.items() if len(path) == 2 and path[0] == verb}
+        if not actions:
+            assert top[(verb,)].get_default("handler") is module.run, verb
+            continue
+        assert module.NEEDS_KERAS is True or module.NEEDS_KERAS <= set(actions), verb
+        for action, parser in actions.items():
+            handler = parser.get_default("handler")
+            assert handler.__module__ == module.__name__ and handler is getattr(module, handler.__name__), (verb, action)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[" ".join(path) or "segbench" for path in PATHS])
+def test_help_of_every_verb_and_action(path, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([*path, "--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: {' '.join(('segbench', *path))} ")
+
+
+def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_datasets_prepare():
+    leaves = [path for path in PATHS if path and not any(other[:len(path)] == path != other for other in PATHS)]
+    loads = {path for path in leaves
+             if cli._needs_keras(types.SimpleNamespace(verb=path[0], action=path[1] if len(path) > 1 else None))}
+    assert loads == {("run",), ("sweep",), ("models", "list"), ("models", "summary"), ("datasets", "prepare"),
+                     *(("bench", action) for action in ("model", "loader", "metrics", "suite", "settings"))}
+
+
+@pytest.mark.parametrize("argv, option, expected", [
+    (["report", "--suite", "camvid", "--worst", "-1"], "--worst", "expected a whole number of at least 0, got '-1'"),
+    (["sweep", "--seeds", "0", "x.yaml"], "--seeds", "expected a whole number of at least 1, got '0'"),
+    (["models", "summary", "segnet", "--num-classes", "0"], "--num-classes", "at least 1, got '0'"),
+    (["bench", "model", "segnet", "--batch", "0"], "--batch", "at least 1, got '0'"),
+    (["bench", "model", "segnet", "--steps", "two"], "--steps", "at least 1, got 'two'"),
+    (["bench", "model", "segnet", "--peak-tflops", "-1"], "--peak-tflops", "expected a number above 0, got '-1'"),
+    (["bench", "loader", "synthetic", "--epochs", "0"], "--epochs", "at least 1, got '0'"),
+    (["bench", "metrics", "--images", "0"], "--images", "at least 1, got '0'"),
+    (["bench", "suite", "--suite", "camvid", "--repeats", "0"], "--repeats", "at least 1, got '0'"),
+    (["bench", "settings", "--suite", "camvid", "--steps", "0"], "--steps", "at least 1, got '0'"),
+], ids=["worst", "seeds", "summary-classes", "batch", "steps", "peak", "epochs", "images", "repeats", "settings-steps"])
+def test_a_bad_number_is_a_usage_error_naming_the_option(argv, option, expected, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: segbench ") and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("segbench ") and f": error: argument {option}: " in last and last.endswith(expected)
+
+
+def test_the_smallest_numbers_allowed_pass():
+    parsed = cli.build_parser().parse_args(["report", "--suite", "camvid", "--worst", "0"])
+    assert parsed.worst == 0
+    parsed = cli.build_parser().parse_args(["sweep", "x.yaml", "--seeds", "3"])
+    assert parsed.seeds == 3
+    parsed = cli.build_parser().parse_args(["bench", "model", "segnet", "--batch", "1", "--peak-tflops", "0.5"])
+    assert parsed.batch == 1 and parsed.peak_tflops == 0.5
+
+
+@pytest.mark.parametrize("text", ["", "-1", "1.5", "x", " 2"])
+def test_non_negative_refuses_what_is_not_a_whole_number(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="at least 0"):
+        args.non_negative(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "nan", "x", ""])
+def test_positive_float_refuses_zero_negatives_and_nan(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="above 0"):
+        args.positive_float(text)
+
+
+def test_names_the_command_line_repeats_match_their_owners():
+    from segbench.data.base import SPLITS
+    from segbench.report import TABLE_FORMATS
+    from segbench.report.table import RENDER
+
+    assert args.SPLITS == SPLITS
+    assert tuple(RENDER) == TABLE_FORMATS
