@@ -14,11 +14,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+from segbench import backend
+
 # Keras is imported where it is used: the config module takes CHOICES from here, and loading a config should not
-# start a backend.
+# start a backend. Every part of segbench that computes in a precision sets it through ``policy``.
 
 AUTO = "auto"
-CHOICES = (AUTO, "float32", "mixed_bfloat16", "mixed_float16")
+POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies; AUTO resolves to one of them
+CHOICES = (AUTO, *POLICIES)
 # CPU flags (as /proc/cpuinfo names them) of instructions that multiply bf16 matrices in hardware.
 BF16_CPU_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 # The first compute capability with bf16 tensor cores (Ampere).
@@ -37,7 +40,8 @@ def resolve(precision: str) -> str:
     """``precision`` itself, or for ``auto`` the policy ``choose`` picks on this backend and device."""
     if precision != AUTO:
         return precision
-    return choose(gpu_capability(), cpu_flags())
+    gpu = backend.first_gpu()
+    return choose(gpu.capability if gpu else None, cpu_flags())
 
 
 @contextmanager
@@ -66,28 +70,3 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
         if key.strip() == "flags":
             return frozenset(value.split())
     return frozenset()
-
-
-def gpu_capability() -> tuple[int, int] | None:
-    """The compute capability of the first GPU the backend computes on, or None when it computes on the CPU."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        device = jax.devices()[0]
-        if device.platform != "gpu":
-            return None
-        major, _, minor = str(getattr(device, "compute_capability", "0.0")).partition(".")
-        return int(major), int(minor or 0)
-    if backend == "torch":
-        import torch
-
-        return tuple(torch.cuda.get_device_capability(0)) if torch.cuda.is_available() else None
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return None
-    return tuple(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0)))
