@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # The policy names belong to the config's schema; Keras is imported where it is used, so that choosing does not
-# start a backend.
+# start a backend. Every part of segbench that computes in a precision sets it through ``policy``.
+from segbench import backend
 from segbench.schema import AUTO
 
 # CPU flags (as /proc/cpuinfo names them) of instructions that multiply bf16 matrices in hardware.
@@ -36,7 +37,8 @@ def resolve(precision: str) -> str:
     """``precision`` itself, or for ``auto`` the policy ``choose`` picks on this backend and device."""
     if precision != AUTO:
         return precision
-    return choose(gpu_capability(), cpu_flags())
+    gpu = backend.first_gpu()
+    return choose(gpu.capability if gpu else None, cpu_flags())
 
 
 @contextmanager
@@ -65,28 +67,3 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
         if key.strip() == "flags":
             return frozenset(value.split())
     return frozenset()
-
-
-def gpu_capability() -> tuple[int, int] | None:
-    """The compute capability of the first GPU the backend computes on, or None when it computes on the CPU."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        device = jax.devices()[0]
-        if device.platform != "gpu":
-            return None
-        major, _, minor = str(getattr(device, "compute_capability", "0.0")).partition(".")
-        return int(major), int(minor or 0)
-    if backend == "torch":
-        import torch
-
-        return tuple(torch.cuda.get_device_capability(0)) if torch.cuda.is_available() else None
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return None
-    return tuple(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0)))

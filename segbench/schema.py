@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Keras' dtype policies a run may ask for; ``auto`` is resolved per device by ``segbench.precision``.
 AUTO = "auto"
-PRECISIONS = (AUTO, "float32", "mixed_bfloat16", "mixed_float16")
+POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies; AUTO resolves to one of them
+PRECISIONS = (AUTO, *POLICIES)
 
 Split = Literal["train", "val", "test"]
 

@@ -1,7 +1,7 @@
 import keras
 import pytest
 
-from segbench import precision
+from segbench import backend, precision
 from segbench.precision import choose, cpu_flags, policy, resolve
 
 BF16_CPU = {"fpu", "avx512f", "avx512_bf16"}
@@ -39,7 +39,7 @@ def test_an_explicit_precision_is_used_as_given(explicit, monkeypatch):
 
 
 def test_policy_yields_the_resolved_policy_and_restores_float32_after_an_error(monkeypatch):
-    monkeypatch.setattr(precision, "gpu_capability", lambda: None)
+    monkeypatch.setattr(backend, "first_gpu", lambda: None)
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset())
     with pytest.raises(RuntimeError), policy("auto") as used:
         assert used == "float32" and keras.config.dtype_policy().name == "float32"

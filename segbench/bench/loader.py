@@ -1,17 +1,15 @@
 """``segbench bench loader``: images/s of the whole training input pipeline (decode, resize to the input size,
-augmentation, batching, and the hand-over from the workers) as ``fit`` drives it, per worker count; and, with a
-model, the share of each training step spent waiting for its batch."""
+augmentation, batching, and the hand-over from the workers) loaded as ``fit`` loads it, per worker count; and,
+with a model, the share of each training step spent waiting for its batch."""
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 
-# fit() itself drives a PyDataset through this adapter (workers, queue, epoch start and end): timing it measures
-# what training gets.
-from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
-
-from segbench.bench.device import cpu
+from segbench import backend
 from segbench.bench.model import trainable
 from segbench.bench.timing import WARMUP, spread
 from segbench.data.base import DatasetAdapter, Sample
@@ -35,13 +33,52 @@ def recipe(input_size) -> list[dict]:
 
 
 def epoch(batches: SegmentationBatches):
-    """The batches of one epoch, as fit() gets them: workers started before, stopped after."""
-    feed = PyDatasetAdapter(batches)
-    feed.on_epoch_begin()
+    """The batches of one epoch in order, loaded as fit loads a ``keras.utils.PyDataset``: by its ``workers``
+    threads (processes with ``use_multiprocessing``) started for the epoch and kept at most ``max_queue_size``
+    batches ahead, or in this process for no worker or one thread; ``on_epoch_end`` after, so that the next epoch's
+    workers start from the dataset's next epoch. The loader fit itself uses is not public Keras API, so the same
+    contract is kept here with the standard library's pools."""
+    batches.on_epoch_begin()
     try:
-        yield from feed.get_numpy_iterator()
+        if batches.workers > 1 or (batches.workers > 0 and batches.use_multiprocessing):
+            yield from pooled(batches)
+        else:
+            yield from batches
     finally:
-        feed.on_epoch_end()
+        batches.on_epoch_end()
+
+
+def pooled(batches: SegmentationBatches):
+    """The batches in order, from a pool of the dataset's workers started here and shut down after."""
+    if batches.use_multiprocessing:
+        # Each process gets the dataset once, when it starts (as Keras' workers do), and then only batch indices.
+        pool = ProcessPoolExecutor(batches.workers, initializer=_share, initargs=(batches,))
+        load = _shared_batch
+    else:
+        pool = ThreadPoolExecutor(batches.workers)
+        load = batches.__getitem__
+    ahead = deque()
+    try:
+        for index in range(len(batches)):
+            ahead.append(pool.submit(load, index))
+            if len(ahead) >= batches.max_queue_size:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+_shared: SegmentationBatches | None = None  # a worker process's dataset
+
+
+def _share(batches: SegmentationBatches) -> None:
+    global _shared
+    _shared = batches
+
+
+def _shared_batch(index: int):
+    return _shared[index]
 
 
 def pipeline_rate(batches: SegmentationBatches, epochs: int) -> dict:
@@ -115,4 +152,4 @@ def bench_dataset(adapter: DatasetAdapter, split: str = "train", config: Config 
                             steps)
     return {"dataset": adapter.config.name, "root": str(adapter.root), "split": split, "images": len(samples),
             "input_size": input_size, "batch": batch, "augment": augment, "model": model, "precision": precision,
-            "cpu": cpu(), "rows": rows}
+            "cpu": backend.cpu(), "rows": rows}

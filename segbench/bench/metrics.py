@@ -7,7 +7,7 @@ from functools import partial
 
 import numpy as np
 
-from segbench.bench.device import cpu
+from segbench import backend
 from segbench.bench.timing import REPEATS, throughput
 from segbench.metrics import confusion_matrix
 
@@ -56,5 +56,5 @@ def bench_metrics(size=SIZE, num_classes: int = CLASSES, images: int = 20, repea
     rates = {name: throughput(partial(accumulate, count, labels, predictions, num_classes), megapixels, 1, repeats,
                               warmup=1)["per_s"]
              for name, count in (("segbench", confusion_matrix), ("naive", naive_counts))}
-    return {"size": list(size), "num_classes": num_classes, "images": images, "repeats": repeats, "cpu": cpu(),
+    return {"size": list(size), "num_classes": num_classes, "images": images, "repeats": repeats, "cpu": backend.cpu(),
             "mpix_per_s": rates, "ratio": rates["segbench"]["median"] / rates["naive"]["median"]}

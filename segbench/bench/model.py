@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from segbench.bench import device
+from segbench import backend
 from segbench.bench.peaks import TRAIN_FLOPS_FACTOR, known_peak, utilisation
 from segbench.bench.timing import REPEATS, STEPS, WARMUP, latency, throughput
 from segbench.engine.losses import SegmentationCrossEntropy
@@ -60,13 +60,13 @@ def measure(model: keras.Model, batch: int, precision: str, steps: int, repeats:
     labels = rng.integers(0, model.output.shape[-1], (batch, height, width), dtype=np.int32)
     x, y, one = (ops.convert_to_tensor(a) for a in (images, labels, images[:1]))
 
-    device.reset_peak_memory()
+    backend.reset_peak_memory()
     train = throughput(lambda: model.train_on_batch(x, y), batch, steps, repeats, warmup)
     predictor = keras.Model(model.input, ops.argmax(model.output, axis=-1))
     infer = throughput(lambda: predictor.predict_on_batch(x), batch, steps, repeats, warmup)
     single = latency(lambda: predictor.predict_on_batch(one), steps * repeats, warmup)
 
-    where = device.describe()
+    where = backend.device()
     peak, source = peak_tflops, "--peak-tflops"
     if peak is None:
         peak = known_peak(where["name"], precision) if where["kind"] == "gpu" else None
@@ -74,15 +74,15 @@ def measure(model: keras.Model, batch: int, precision: str, steps: int, repeats:
     flops = 2 * count_macs(model)
     train_rate, infer_rate = train.pop("per_s"), infer.pop("per_s")
     return {
-        "backend": keras.backend.backend(),
+        "backend": backend.name(),
         "device": where,
-        "versions": device.versions(),
+        "versions": backend.versions(),
         "parameters": model.count_params(),
         "flops_per_image": flops,
         "train": {"images_per_s": train_rate, **train},
         "infer": {"images_per_s": infer_rate, **infer},
         "latency_ms": single,
-        "peak_memory_bytes": device.peak_memory(),
+        "peak_memory_bytes": backend.peak_memory(),
         "peak_tflops": peak,
         "peak_source": source,
         "utilisation": {"train": utilisation(flops, train_rate["median"], peak, TRAIN_FLOPS_FACTOR),

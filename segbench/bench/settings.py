@@ -13,8 +13,7 @@ import pandas as pd
 
 from segbench.bench.suite import entries, measure_apart, run_apart, run_suite
 from segbench.errors import SegbenchError
-from segbench.schema import AUTO
-from segbench.schema import PRECISIONS as CHOICES
+from segbench.schema import POLICIES
 
 BACKENDS = ("tensorflow", "jax", "torch")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -32,10 +31,9 @@ def check_installed(backends) -> None:
 
 def check_precisions(precisions) -> None:
     """One line naming the first precision that is not a dtype policy (``auto`` is not one: it is what is tested)."""
-    policies = [p for p in CHOICES if p != AUTO]
     for precision in precisions:
-        if precision not in policies:
-            raise SegbenchError(f"--precisions: unknown precision {precision!r} (choose from {', '.join(policies)})")
+        if precision not in POLICIES:
+            raise SegbenchError(f"--precisions: unknown precision {precision!r} (choose from {', '.join(POLICIES)})")
 
 
 def auto_on(backend: str) -> str:

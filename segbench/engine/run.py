@@ -17,8 +17,7 @@ from pathlib import Path
 import keras
 import yaml
 
-from segbench import bootstrap, boundary, calibration, precision
-from segbench.bench.device import cpu, versions
+from segbench import backend, bootstrap, boundary, calibration, precision
 from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
@@ -221,18 +220,9 @@ def _flatten(tree: dict, prefix: str = "") -> dict:
 
 def environment() -> dict:
     return {
-        "backend": keras.backend.backend(),
-        **versions(),  # Keras, the backend's framework (under its own name) and Python
+        "backend": backend.name(),
+        **backend.versions(),  # Keras, the backend's framework (under its own name) and Python
         "machine": platform.machine(),
-        "cpu": cpu(),
-        "devices": devices(),
+        "cpu": backend.cpu(),
+        "devices": backend.devices(),
     }
-
-
-def devices() -> list[str]:
-    # keras.distribution has no implementation for the torch backend, so torch is asked directly there.
-    if keras.backend.backend() != "torch":
-        return keras.distribution.list_devices()
-    import torch
-
-    return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]

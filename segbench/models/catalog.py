@@ -1,5 +1,7 @@
 """What ``segbench models list`` and ``segbench models summary`` report: the registered models, their size and
-their cost. Models are built with random weights; nothing is read from disk."""
+their cost. Models are built with random weights; nothing is read from disk. Only the builder contract
+(``segbench.models.base``) is relied on: a builder that does not describe its encoder and decoder is listed without
+them."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import pandas as pd
 from keras import layers
 from pydantic import ValidationError
 
+from segbench.config import ModelConfig
 from segbench.errors import ConfigError
+from segbench.models.base import description
 from segbench.registry import MODELS
 
 # Parameter counts do not depend on the input size (every model is fully convolutional): list_models builds each
@@ -20,7 +24,7 @@ LIST_SIZE = (32, 32)
 
 def list_models() -> list[dict]:
     """Every registered model: name, encoder, decoder, and its parameter counts (whole and encoder part) at its
-    default class count."""
+    default class count; None for what its builder does not describe."""
     rows = []
     for name in MODELS.names():
         model = build(name, LIST_SIZE)
@@ -40,13 +44,13 @@ def describe(name: str, input_size=None, num_classes: int | None = None) -> dict
 
 
 def parts(name: str) -> dict:
-    builder = MODELS.get(name)
-    return {"name": name, "encoder": builder.encoder_name, "decoder": builder.decoder.name}
+    described = description(MODELS.get(name))
+    return {"name": name, "encoder": described["encoder_name"], "decoder": described["decoder_name"]}
 
 
 def build(name: str, input_size=None, num_classes: int | None = None) -> keras.Model:
     """Model ``name`` with random weights; a size its encoder rejects raises ConfigError."""
-    builder, options = MODELS.get(name), MODELS.options(name)
+    builder, options = MODELS.get(name), MODELS.options(name) or ModelConfig  # as a run's config reads it
     raw = {"name": name} if input_size is None else {"name": name, "input_size": list(input_size)}
     try:
         config = options.model_validate(raw)
@@ -56,10 +60,12 @@ def build(name: str, input_size=None, num_classes: int | None = None) -> keras.M
     return builder(config, num_classes or builder.default_classes)
 
 
-def encoder_parameters(model: keras.Model, name: str) -> int:
-    """Parameters from the input to the encoder's deepest feature map."""
-    deepest = model.get_layer(MODELS.get(name).encoder.output_layer).output
-    return keras.Model(model.inputs, deepest).count_params()
+def encoder_parameters(model: keras.Model, name: str) -> int | None:
+    """Parameters from the input to the encoder's deepest feature map; None where the builder does not name it."""
+    deepest = description(MODELS.get(name))["encoder_output_layer"]
+    if deepest is None:
+        return None
+    return keras.Model(model.inputs, model.get_layer(deepest).output).count_params()
 
 
 def count_macs(model: keras.Model) -> int:
@@ -89,19 +95,26 @@ def layer_macs(layer, inputs: tuple, outputs: tuple) -> int:
     return math.prod(inputs[1:]) * layer.units
 
 
+UNDESCRIBED = "-"
+
+
 def render_list(rows: list[dict]) -> str:
-    table = pd.DataFrame([{"name": r["name"], "encoder": r["encoder"], "decoder": r["decoder"],
-                           "classes": r["num_classes"], "params (M)": f"{r['parameters'] / 1e6:.2f}",
-                           "encoder params (M)": f"{r['encoder_parameters'] / 1e6:.2f}"} for r in rows])
+    table = pd.DataFrame([{"name": r["name"], "encoder": r["encoder"] or UNDESCRIBED,
+                           "decoder": r["decoder"] or UNDESCRIBED, "classes": r["num_classes"],
+                           "params (M)": f"{r['parameters'] / 1e6:.2f}",
+                           "encoder params (M)": UNDESCRIBED if r["encoder_parameters"] is None
+                           else f"{r['encoder_parameters'] / 1e6:.2f}"} for r in rows])
     return table.to_markdown(index=False, disable_numparse=True)
 
 
 def render_summary(s: dict) -> str:
     height, width = s["input_size"]
+    parts = ", ".join(f"{s[part]} {part}" for part in ("encoder", "decoder") if s[part] is not None)
+    in_encoder = "" if s["encoder_parameters"] is None else f" ({s['encoder_parameters']:,} in the encoder)"
     return "\n".join([
-        f"{s['name']}: {s['encoder']} encoder, {s['decoder']} decoder",
+        f"{s['name']}: {parts}" if parts else s["name"],
         f"input        {height}x{width}x3 (uint8)",
         f"output       {'x'.join(map(str, s['output_shape']))} (float32 logits)",
-        f"parameters   {s['parameters']:,} ({s['encoder_parameters']:,} in the encoder)",
+        f"parameters   {s['parameters']:,}{in_encoder}",
         f"MACs/image   {s['macs'] / 1e9:.2f} G ({2 * s['macs'] / 1e9:.2f} GFLOPs)",
     ])

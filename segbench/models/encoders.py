@@ -15,6 +15,7 @@ from keras import layers
 from pydantic import Field, ValidationInfo, field_validator
 
 from segbench.errors import ConfigError
+from segbench.models.blocks import conv_bn_relu, release_conv_bn, scaled
 from segbench.models.head import caffe_normalization, input_normalization, mean_subtraction
 from segbench.registry import ENCODERS
 from segbench.schema import ModelConfig
@@ -75,17 +76,6 @@ class Encoder:
         return self.feature_layers[max(self.feature_layers)]
 
 
-def conv_bn_relu(x, filters: int, name: str, kernel_size: int = 3):
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
-
-
-def scaled(filters: int, width: float) -> int:
-    """``filters`` times the width multiplier, never below 4."""
-    return max(4, round(filters * width))
-
-
 def plain_backbone(image, config: PlainConfig) -> keras.Model:
     """Conv-BN-ReLU then 2x2 max-pool per level; random init only."""
     x = input_normalization(image)
@@ -143,15 +133,6 @@ ENCODERS.register("resnet50")(application_encoder(
 ENCODERS.register("mobilenet")(application_encoder(
     keras.applications.MobileNet, input_normalization, "mobilenet/mobilenet_1_0_224_tf_no_top.h5",
     ("conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_5_relu", "conv_pw_11_relu", "conv_pw_13_relu")))
-
-
-def release_conv_bn(x, filters: int, kernel_size: int, name: str, strides: int = 1, dilation: int = 1,
-                    relu: bool = True):
-    """Conv (no bias) + BN named as in the PSPNet release, so that its converted weights load by name."""
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", dilation_rate=dilation, use_bias=False,
-                      name=name)(x)
-    x = layers.BatchNormalization(momentum=0.95, epsilon=1e-5, name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
 # stage, blocks, bottleneck width, stride of its first block, dilation

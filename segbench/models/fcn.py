@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from keras import layers
 
-from segbench.models.encoders import conv_bn_relu, scaled
+from segbench.models.blocks import conv_bn_relu, scaled
 from segbench.models.head import classifier
 
 FC_FILTERS = 1024

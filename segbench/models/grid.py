@@ -39,13 +39,21 @@ DECODERS = {decoder.name: decoder for decoder in (
 
 @dataclass(frozen=True)
 class EncoderDecoder:
-    """A model builder: the encoder's feature maps through the decoder, then logits at the input size.
-    ``default_classes`` is the class count a summary assumes when given none."""
+    """A model builder (``segbench.models.base.ModelBuilder``, described): the encoder's feature maps through the
+    decoder, then logits at the input size."""
 
     encoder_name: str
     encoder: Encoder
     decoder: Decoder
     default_classes: int = 12  # CamVid's 11 classes and void, the paper's benchmark
+
+    @property
+    def decoder_name(self) -> str:
+        return self.decoder.name
+
+    @property
+    def encoder_output_layer(self) -> str:
+        return self.encoder.output_layer
 
     def __call__(self, config, num_classes: int) -> keras.Model:
         image = keras.Input((*config.input_size, 3), dtype="uint8", name="image")

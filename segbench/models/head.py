@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from keras import layers, ops
 
+from segbench.models.blocks import resize_bilinear
+
 # ImageNet's per-channel pixel means, in RGB order.
 IMAGENET_MEAN = (123.68, 116.779, 103.939)
 
@@ -36,5 +38,5 @@ def logits_at_input_size(scores, input_size):
     """
     height, width = input_size
     if tuple(scores.shape[1:3]) != (height, width):
-        scores = layers.Resizing(height, width, interpolation="bilinear", name="logits_resize")(scores)
+        scores = resize_bilinear(scores, height, width, name="logits_resize")
     return layers.Activation("linear", dtype="float32", name="logits")(scores)

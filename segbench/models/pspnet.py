@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from keras import layers, ops
 
-from segbench.models.encoders import release_conv_bn, scaled
+from segbench.models.blocks import release_conv_bn, resize_bilinear, scaled
 from segbench.models.head import classifier
 
 # In the release's concatenation order, which fixes the input-channel order of conv5_4's kernel.
@@ -28,7 +28,7 @@ def pspnet(features: dict, num_classes: int, width: float):
         name = f"conv5_3_pool{bins}"
         y = AdaptiveAveragePooling(bins, name=name)(x)
         y = release_conv_bn(y, scaled(POOL_FILTERS, width), 1, f"{name}_conv")
-        branches.append(layers.Resizing(rows, cols, interpolation="bilinear", name=f"{name}_interp")(y))
+        branches.append(resize_bilinear(y, rows, cols, name=f"{name}_interp"))
     x = layers.Concatenate(name="conv5_3_concat")(branches)
     x = release_conv_bn(x, scaled(POOL_FILTERS, width), 3, "conv5_4")
     x = layers.Dropout(0.1, name="conv5_4_dropout")(x)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from keras import layers
-
-from segbench.models.encoders import conv_bn_relu, scaled
+from segbench.models.blocks import conv_bn_relu, scaled, upsample_2x
 from segbench.models.head import classifier
 
 # Filters per output stride, mirroring VGG-16's stages as SegNet's decoder does.
@@ -24,5 +22,5 @@ def segnet(features: dict, num_classes: int, width: float):
     for stage, stride in enumerate(strides, start=1):
         x = conv_bn_relu(x, scaled(DECODER_FILTERS[stride], width), name=f"dec{stage}")
         if stride > 2:
-            x = layers.UpSampling2D(2, name=f"dec{stage}_up")(x)
+            x = upsample_2x(x, name=f"dec{stage}_up")
     return classifier(x, num_classes)

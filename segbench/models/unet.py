@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import layers
 
-from segbench.models.encoders import conv_bn_relu, scaled
+from segbench.models.blocks import conv_bn_relu, scaled, upsample_2x
 from segbench.models.head import classifier
 from segbench.models.segnet import DECODER_FILTERS, upward
 
@@ -15,7 +15,7 @@ def unet(features: dict, num_classes: int, width: float):
     strides = upward(max(features))
     x = features[strides[0]]
     for stride in strides[1:]:
-        x = layers.UpSampling2D(2, name=f"up{stride}")(x)
+        x = upsample_2x(x, name=f"up{stride}")
         x = layers.Concatenate(name=f"up{stride}_concat")([x, features[stride]])
         for conv in (1, 2):
             x = conv_bn_relu(x, scaled(DECODER_FILTERS[stride], width), name=f"up{stride}_{conv}")

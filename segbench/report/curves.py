@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from segbench.errors import DataError
 from segbench.io import atomic_path
+from segbench.report.plotting import plt
 
 CURVES, CONFUSION, RELIABILITY = "curves.png", "confusion.png", "reliability.png"
 

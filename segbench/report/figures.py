@@ -7,15 +7,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
 from segbench.io import atomic_path
 from segbench.metrics import confusion_matrix, dont_care, summarize
+from segbench.report.plotting import plt
 
 CELL_INCHES = 2.1
 SUFFIXES = (".png", ".pdf")

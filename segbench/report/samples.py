@@ -5,10 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
@@ -16,6 +12,7 @@ from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import read_pair
 from segbench.io import atomic_path
 from segbench.report.figures import overlay
+from segbench.report.plotting import plt
 
 
 def show_grid(adapter: DatasetAdapter, samples: list[Sample], out: Path, title: str, columns: int = 4) -> Path:

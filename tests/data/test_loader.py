@@ -1,7 +1,8 @@
+import keras
 import numpy as np
 import pytest
-from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
 
+from segbench.bench.loader import epoch
 from segbench.config import load_config
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import SegmentationBatches, resize_pair
@@ -147,15 +148,25 @@ def test_failed_augmentation_is_named(data):
 
 
 @pytest.mark.parametrize("use_multiprocessing", [False, True], ids=["threads", "processes"])
-def test_workers_draw_what_the_main_process_draws(data, use_multiprocessing):
+def test_fit_workers_draw_what_the_main_process_draws(data, use_multiprocessing):
     expected = epochs(augmented(data))
-    # The adapter is what fit() drives: on_epoch_begin starts the workers; on_epoch_end stops them, then calls the
-    # dataset's own, so a worker of the second epoch must see epoch 1.
-    adapter = PyDatasetAdapter(augmented(data, workers=2, use_multiprocessing=use_multiprocessing))
-    for epoch in range(2):
-        adapter.on_epoch_begin()
-        assert same(list(adapter.get_numpy_iterator()), expected[epoch])
-        adapter.on_epoch_end()
+    # predict loads a PyDataset as fit does (public API to Keras' workers): they start with each call, and the
+    # dataset's on_epoch_end runs after them, so a worker of the second call must see epoch 1. An identity model
+    # hands the images back.
+    batches = augmented(data, workers=2, use_multiprocessing=use_multiprocessing)
+    image = keras.Input((32, 48, 3), dtype="uint8")
+    model = keras.Model(image, keras.layers.Identity()(image))
+    for drawn in expected:
+        assert (model.predict(batches, verbose=0) == np.concatenate([images for images, _ in drawn])).all()
+
+
+@pytest.mark.parametrize("workers, use_multiprocessing", [(0, False), (2, False), (2, True)],
+                         ids=["main process", "threads", "processes"])
+def test_bench_loader_epochs_draw_what_the_main_process_draws(data, workers, use_multiprocessing):
+    expected = epochs(augmented(data))
+    batches = augmented(data, workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=1)
+    for drawn in expected:
+        assert same(list(epoch(batches)), drawn)
 
 
 def test_drop_last_leaves_out_only_the_incomplete_batch(data):

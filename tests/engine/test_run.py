@@ -197,9 +197,9 @@ def test_auto_precision_runs_in_the_policy_it_resolves_to_and_records_it(finishe
                                                                           used):
     import yaml
 
-    from segbench import precision
+    from segbench import backend, precision
 
-    monkeypatch.setattr(precision, "gpu_capability", lambda: None)
+    monkeypatch.setattr(backend, "first_gpu", lambda: None)
     monkeypatch.setattr(precision, "cpu_flags", lambda: flags)
     seen = []
     original = run_module.train

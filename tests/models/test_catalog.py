@@ -3,8 +3,10 @@ import pytest
 from keras import layers
 
 from segbench.errors import ConfigError
-from segbench.models.catalog import count_macs, describe, list_models
-from segbench.registry import MODELS
+from segbench.models import catalog
+from segbench.models.base import ModelBuilder
+from segbench.models.catalog import count_macs, describe, list_models, render_list, render_summary
+from segbench.registry import MODELS, Registry
 
 PAPER_ROWS = ["segnet", "vgg_unet", "resnet50_unet", "mobilenet_unet", "resnet50_pspnet", "pspnet_50"]
 REQUIRED = PAPER_ROWS + ["vgg_segnet", "resnet50_segnet", "mobilenet_segnet", "fcn_8_vgg", "fcn_32_vgg",
@@ -49,3 +51,55 @@ def test_macs_are_counted_per_layer_kind():
     x = layers.BatchNormalization()(layers.MaxPooling2D()(x))  # not counted
     expected = 8 * 8 * 8 * 27 + 8 * 8 * 8 * 36 + 8 * 8 * 16 * 9 + 8 * 8 * 16 * 16 + 16 * 16 * 20
     assert count_macs(keras.Model(inputs, x)) == expected
+
+
+def tiny(config, num_classes: int) -> keras.Model:
+    """A builder outside the grid that keeps only the contract: one 3x3 convolution."""
+    image = keras.Input((*config.input_size, 3), dtype="uint8")
+    return keras.Model(image, layers.Conv2D(num_classes, 3, padding="same")(layers.Rescaling(1 / 255)(image)))
+
+
+tiny.default_classes = 3
+
+
+class TinyEncoderDecoder:
+    """One that also describes itself: a 3x3 "encoder" of 4 filters under a 1x1 "decoder"."""
+
+    default_classes = 2
+    encoder_name, decoder_name, encoder_output_layer = "tiny", "conv1x1", "features"
+
+    def __call__(self, config, num_classes: int) -> keras.Model:
+        image = keras.Input((*config.input_size, 3), dtype="uint8")
+        features = layers.Conv2D(4, 3, padding="same", name="features")(layers.Rescaling(1 / 255)(image))
+        return keras.Model(image, layers.Conv2D(num_classes, 1)(features))
+
+
+@pytest.fixture
+def local_models(monkeypatch):
+    """A registry of the test's own in place of MODELS, for the catalog."""
+    registry = Registry("model")
+    monkeypatch.setattr(catalog, "MODELS", registry)
+    return registry
+
+
+def test_any_builder_that_keeps_the_contract_is_listed_and_described(local_models):
+    local_models.register("tiny")(tiny)  # no options: the keys every model takes
+    local_models.register("tiny_described")(TinyEncoderDecoder())
+    assert all(isinstance(local_models.get(name), ModelBuilder) for name in local_models.names())
+    rows = list_models()
+    assert rows == [
+        {"name": "tiny", "encoder": None, "decoder": None, "num_classes": 3, "parameters": 27 * 3 + 3,
+         "encoder_parameters": None},
+        {"name": "tiny_described", "encoder": "tiny", "decoder": "conv1x1", "num_classes": 2,
+         "parameters": 27 * 4 + 4 + 4 * 2 + 2, "encoder_parameters": 27 * 4 + 4}]
+    cells = [cell.strip() for cell in render_list(rows).splitlines()[2].split("|")[1:-1]]
+    assert cells == ["tiny", "-", "-", "3", "0.00", "-"]
+
+    summary = describe("tiny", [16, 24], 5)
+    assert summary["output_shape"] == [16, 24, 5] and summary["encoder_parameters"] is None
+    assert summary["macs"] == 16 * 24 * 5 * 27
+    assert render_summary(summary).splitlines()[0] == "tiny"
+    assert render_summary(summary).splitlines()[3] == "parameters   140"
+    described = render_summary(describe("tiny_described", [16, 24]))
+    assert described.splitlines()[0] == "tiny_described: tiny encoder, conv1x1 decoder"
+    assert "(112 in the encoder)" in described

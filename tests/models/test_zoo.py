@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from segbench.errors import ConfigError
 from segbench.models.catalog import describe, encoder_parameters
+from segbench.precision import policy
 from segbench.registry import MODELS
 
 SMOKE = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "segnet.yaml"
@@ -173,11 +174,8 @@ def test_input_size_must_fit_the_encoder_stride(build_model, name):
 
 @pytest.mark.parametrize("name", ["fcn_8_vgg", "pspnet"])
 def test_logits_stay_float32_under_mixed_precision(build_model, name):
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
+    with policy("mixed_float16"):
         model = build_model(name, input_size=SIZE, width=0.125)
-    finally:
-        keras.config.set_dtype_policy("float32")
     logits = model(np.zeros((1, *SIZE, 3), np.uint8), training=False)
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
     assert np.isfinite(keras.ops.convert_to_numpy(logits)).all()

@@ -1,0 +1,48 @@
+"""The layer recipes the models share (as segmentation_models.pytorch's ``base/modules.py``): the width multiplier,
+Conv-BN(-ReLU) in segbench's naming and in the PSPNet release's, and 2x or bilinear upsampling.
+
+Each layer takes the name its caller gives: saved weights files and the PSPNet-50 release's converted weights are
+matched to layers by name, so a recipe may change how it is written but never the names or shapes it makes.
+"""
+
+from __future__ import annotations
+
+from keras import layers
+
+
+def scaled(filters: int, width: float) -> int:
+    """``filters`` times the width multiplier, never below 4."""
+    return max(4, round(filters * width))
+
+
+def conv_bn(x, filters: int, kernel_size: int, conv_name: str, bn_name: str, relu_name: str | None = None,
+            strides: int = 1, dilation: int = 1, momentum: float = 0.99, epsilon: float = 1e-3):
+    """Conv2D with "same" padding and no bias (the normalisation's offset takes its place), BatchNormalization,
+    then a ReLU where ``relu_name`` names one."""
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", dilation_rate=dilation, use_bias=False,
+                      name=conv_name)(x)
+    x = layers.BatchNormalization(momentum=momentum, epsilon=epsilon, name=bn_name)(x)
+    return x if relu_name is None else layers.ReLU(name=relu_name)(x)
+
+
+def conv_bn_relu(x, filters: int, name: str, kernel_size: int = 3):
+    """Conv-BN-ReLU of the layers segbench defines: ``<name>_conv``, ``<name>_bn``, ``<name>_relu``."""
+    return conv_bn(x, filters, kernel_size, f"{name}_conv", f"{name}_bn", f"{name}_relu", momentum=0.9)
+
+
+def release_conv_bn(x, filters: int, kernel_size: int, name: str, strides: int = 1, dilation: int = 1,
+                    relu: bool = True):
+    """Conv-BN(-ReLU) named (``<name>``, ``<name>_bn``, ``<name>_relu``) and normalised as in the PSPNet release,
+    so that its converted weights load by name."""
+    return conv_bn(x, filters, kernel_size, name, f"{name}_bn", f"{name}_relu" if relu else None, strides, dilation,
+                   momentum=0.95, epsilon=1e-5)
+
+
+def upsample_2x(x, name: str):
+    """Nearest-neighbour upsampling by 2 (the decoders' fixed, parameter-free step up a stride)."""
+    return layers.UpSampling2D(2, name=name)(x)
+
+
+def resize_bilinear(x, height: int, width: int, name: str):
+    """Bilinear resizing to ``height`` x ``width``."""
+    return layers.Resizing(height, width, interpolation="bilinear", name=name)(x)
