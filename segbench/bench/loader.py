@@ -1,13 +1,13 @@
 """``segbench bench loader``: images/s of the whole training input pipeline (decode, resize to the input size,
-augmentation, batching, and the hand-over from the workers) loaded as ``fit`` loads it, per worker count; and,
-with a model, the share of each training step spent waiting for its batch."""
+augmentation, batching, and the hand-over from the workers) loaded by Keras' own workers as ``fit`` loads it,
+per worker count; and, with a model, the share of each training step spent waiting for its batch."""
 
 from __future__ import annotations
 
 import time
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
+
+import keras
 
 from segbench import backend
 from segbench.bench.model import trainable
@@ -32,87 +32,65 @@ def recipe(input_size) -> list[dict]:
             {"name": "ColorJitter", "brightness": 0.2, "contrast": 0.2, "saturation": 0.2, "hue": 0.05, "p": 0.5}]
 
 
-def epoch(batches: SegmentationBatches):
-    """The batches of one epoch in order, loaded as fit loads a ``keras.utils.PyDataset``: by its ``workers``
-    threads (processes with ``use_multiprocessing``) started for the epoch and kept at most ``max_queue_size``
-    batches ahead, or in this process for no worker or one thread; ``on_epoch_end`` after, so that the next epoch's
-    workers start from the dataset's next epoch. The loader fit itself uses is not public Keras API, so the same
-    contract is kept here with the standard library's pools."""
-    batches.on_epoch_begin()
-    try:
-        if batches.workers > 1 or (batches.workers > 0 and batches.use_multiprocessing):
-            yield from pooled(batches)
-        else:
-            yield from batches
-    finally:
-        batches.on_epoch_end()
+class Clock(keras.callbacks.Callback):
+    """When each batch of a ``predict`` or ``fit`` pass ended."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends: list[float] = []
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
 
 
-def pooled(batches: SegmentationBatches):
-    """The batches in order, from a pool of the dataset's workers started here and shut down after."""
-    if batches.use_multiprocessing:
-        # Each process gets the dataset once, when it starts (as Keras' workers do), and then only batch indices.
-        pool = ProcessPoolExecutor(batches.workers, initializer=_share, initargs=(batches,))
-        load = _shared_batch
-    else:
-        pool = ThreadPoolExecutor(batches.workers)
-        load = batches.__getitem__
-    ahead = deque()
-    try:
-        for index in range(len(batches)):
-            ahead.append(pool.submit(load, index))
-            if len(ahead) >= batches.max_queue_size:
-                yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-_shared: SegmentationBatches | None = None  # a worker process's dataset
-
-
-def _share(batches: SegmentationBatches) -> None:
-    global _shared
-    _shared = batches
-
-
-def _shared_batch(index: int):
-    return _shared[index]
+def counter(input_size) -> keras.Model:
+    """A model with nothing to compute (one mean per image of one channel), so that ``predict`` over a dataset
+    times the input pipeline alone, loaded by Keras' own workers, queue and epoch hooks, as ``fit`` loads it."""
+    images = keras.Input((*input_size, 3), dtype="uint8")
+    means = keras.ops.mean(keras.ops.cast(images[..., :1], "float32"), axis=(1, 2, 3))
+    return keras.Model(images, means)
 
 
 def pipeline_rate(batches: SegmentationBatches, epochs: int) -> dict:
     """Images/s over each of ``epochs`` whole epochs (the workers' start included), and the seconds to the first
     batch of each."""
+    model = counter(batches.input_size)
+    for index in dict.fromkeys((0, len(batches) - 1)):  # compiled for the full and the last batch's shapes first
+        model.predict_on_batch(batches[index][0])
     rates, first = [], []
     for _ in range(epochs):
-        images, started, arrived = 0, time.perf_counter(), None
-        for batch, _ in epoch(batches):
-            arrived = arrived or time.perf_counter()
-            images += len(batch)
-        rates.append(images / (time.perf_counter() - started))
-        first.append(arrived - started)
+        clock, started = Clock(), time.perf_counter()
+        model.predict(batches, verbose=0, callbacks=[clock])  # the dataset's on_epoch_end runs at its end
+        rates.append(len(batches.samples) / (time.perf_counter() - started))
+        first.append(clock.ends[0] - started)
     return {"images_per_s": spread(rates), "first_batch_s": spread(first), "epochs": epochs,
             "images": len(batches.samples)}
 
 
 def data_wait(batches: SegmentationBatches, model, warmup: int = WARMUP) -> dict:
-    """Trains ``model`` on one epoch of ``batches`` and returns the share of the steps after ``warmup`` spent
-    waiting for the next batch (the rest is the synchronised ``train_on_batch``, host-to-device copy included)."""
-    waits, steps = [], []
-    clock = time.perf_counter()
-    for images, labels in epoch(batches):
-        arrived = time.perf_counter()
-        model.train_on_batch(images, labels)
-        done = time.perf_counter()
-        waits.append(arrived - clock)
-        steps.append(done - clock)
-        clock = done
-    waits, steps = waits[warmup:], steps[warmup:]
+    """Trains ``model`` with ``fit`` on one epoch of ``batches`` and returns the share of the steps after
+    ``warmup`` spent waiting for data: each step's time less the median time of the same step on one batch held in
+    memory (the synchronised ``train_on_batch``, host-to-device copy included). Measured from outside the step, as
+    TensorFlow pulls the batch inside its compiled step, where no callback sees the hand-over."""
+    clock, started = Clock(), time.perf_counter()
+    model.fit(batches, epochs=1, verbose=0, callbacks=[clock])
+    steps = list(zip([started, *clock.ends], clock.ends))[warmup:]
     if not steps:
         raise DataError(f"{len(batches.samples)} samples make no timed step after {warmup} warm-up steps")
-    return {"share": sum(waits) / sum(steps), "steps": len(steps), "warmup": warmup,
-            "step_s": spread(steps), "wait_s": spread(waits)}
+    images, labels = batches[0]
+    computes = []
+    for _ in steps:
+        begun = time.perf_counter()
+        model.train_on_batch(images, labels)
+        computes.append(time.perf_counter() - begun)
+    compute = spread(computes)["median"]
+    seconds = [end - begin for begin, end in steps]
+    waits = [max(0.0, step - compute) for step in seconds]
+    return {"share": sum(waits) / sum(seconds), "steps": len(seconds), "warmup": warmup,
+            "step_s": spread(seconds), "wait_s": spread(waits), "compute_s": compute}
 
 
 def bench_loader(adapter: DatasetAdapter, samples: list[Sample], input_size, batch: int, augment: list[dict],

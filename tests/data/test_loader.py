@@ -2,7 +2,6 @@ import keras
 import numpy as np
 import pytest
 
-from segbench.bench.loader import epoch
 from segbench.config import load_config
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import SegmentationBatches, resize_pair
@@ -158,15 +157,6 @@ def test_fit_workers_draw_what_the_main_process_draws(data, use_multiprocessing)
     model = keras.Model(image, keras.layers.Identity()(image))
     for drawn in expected:
         assert (model.predict(batches, verbose=0) == np.concatenate([images for images, _ in drawn])).all()
-
-
-@pytest.mark.parametrize("workers, use_multiprocessing", [(0, False), (2, False), (2, True)],
-                         ids=["main process", "threads", "processes"])
-def test_bench_loader_epochs_draw_what_the_main_process_draws(data, workers, use_multiprocessing):
-    expected = epochs(augmented(data))
-    batches = augmented(data, workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=1)
-    for drawn in expected:
-        assert same(list(epoch(batches)), drawn)
 
 
 def test_drop_last_leaves_out_only_the_incomplete_batch(data):
