@@ -14,7 +14,6 @@ folder is locked meanwhile, as a run locks it.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -28,10 +27,9 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.run import scored_figures
 from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import SegbenchError
-from segbench.io import write_json
 from segbench.lock import locked
 from segbench.registry import DATASETS, MODELS
-from segbench.rundir import METRICS, write_per_image
+from segbench.rundir import METRICS, read_metrics, write_metrics, write_per_image
 
 STAGING = ".rescoring"  # inside the run folder, so that the final rename stays on one file system
 
@@ -49,7 +47,7 @@ def add_statistics(run_dir: Path) -> str:
 
 
 def _add(run_dir: Path, staging: Path) -> str:
-    metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
+    metrics = read_metrics(run_dir)
     config = load_config(run_dir / "config.yaml")
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     # What the run scored: its best epoch's weights where it kept them under eval.checkpoint: best, else the last.
@@ -76,7 +74,7 @@ def _add(run_dir: Path, staging: Path) -> str:
     # Only what is new; the standard section gets its Boundary mIoU beside what it held.
     metrics["standard"].update({key: figures["standard"][key] for key in figures["standard"] if "boundary" in key})
     metrics.update({key: value for key, value in figures.items() if key != "standard"})
-    write_json(run_dir / METRICS, metrics)
+    metrics = write_metrics(run_dir, metrics)
     low, high = metrics["intervals"]["paper"]["miou"]
     return (f"{run_dir}: mIoU {100 * metrics['miou']:.2f} [{100 * low:.1f}, {100 * high:.1f}], Boundary mIoU "
             f"{100 * metrics['boundary_miou']:.2f}, ECE {100 * metrics['calibration']['ece']:.2f} % (same confusion "

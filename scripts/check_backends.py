@@ -10,7 +10,6 @@ reported and skipped; any other failure makes the exit code non-zero.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # segbench from this checkout, installed or not (as scripts/add_statistics.py)
+
+from segbench.rundir import read_metrics
+
 SMOKE = ROOT / "configs" / "smoke" / "segnet.yaml"
 PACKAGE = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
@@ -37,7 +40,7 @@ def main(backends: list[str]) -> int:
                 failed += 1
                 print(f"{backend:<10} FAILED: {(result.stderr.strip().splitlines() or ['no output'])[-1]}")
                 continue
-            m = json.loads((out / "metrics.json").read_text())
+            m = read_metrics(out)
             print(f"{backend:<10} mIoU {100 * m['miou']:6.2f}  fIoU {100 * m['fiou']:6.2f}  "
                   f"pixels {sum(map(sum, m['confusion_matrix']))}  train {m['seconds']['train']:.1f} s")
     return 1 if failed else 0

@@ -14,7 +14,6 @@ mIoU curves are printed side by side: does bf16 cost accuracy? Any extra argumen
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # segbench from this checkout, installed or not (as scripts/add_statistics.py)
+
+from segbench.rundir import read_metrics
 
 
 def main() -> int:
@@ -46,7 +48,7 @@ def main() -> int:
         if result.returncode != 0:
             return result.returncode
         history = pd.read_csv(out / "history.csv")
-        metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+        metrics = read_metrics(out)
         name = metrics["precision"]
         curves[f"loss ({name})"] = history["loss"].round(3)
         curves[f"val mIoU % ({name})"] = (100 * history["val_miou"]).round(2)

@@ -1,6 +1,7 @@
 """The run folder, one contract: the names of its files, how a sweep names the folders of a config's seeds, and
-how its per-image statistics and ``metrics.json`` are written and read. Pure Python, numpy and pandas (no Keras),
-so that reading results never loads a deep-learning framework.
+how its per-image statistics and ``metrics.json`` are written and read, the latter through one typed schema
+(:class:`Metrics`). Pure Python, numpy, pandas and pydantic (no Keras), so that reading results never loads a
+deep-learning framework.
 
 A run folder holds ``config.yaml`` (the resolved config), ``history.csv``, the weights, the per-image files and, last
 of all, ``metrics.json``: its presence beside ``config.yaml`` is what marks a run as finished.
@@ -12,13 +13,15 @@ import glob
 import json
 import re
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
 from segbench import boundary, calibration
 from segbench.errors import DataError
-from segbench.io import atomic_path, write_text
+from segbench.io import atomic_path, write_json, write_text
 from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
@@ -29,7 +32,6 @@ METRICS = "metrics.json"
 PER_IMAGE = "confusion_per_image.npz"
 # Each test image's own figures, worst first: where a model fails.
 WORST_FIRST = "per_image.csv"
-REQUIRED = {"dataset", "model", "classes", "per_class_iou", "miou", "fiou", "pixel_accuracy", "standard"}
 
 
 def seed_folder(folder: Path, seed: int) -> Path:
@@ -56,16 +58,177 @@ def seed_folders(folder: Path, stem: str) -> list[Path]:
     return sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2]))
 
 
+class _Section(BaseModel):
+    # Strict: a figure written as "0.41" or true is a broken file, not a number to guess at. Extra keys are
+    # allowed: a file from a newer segbench still reads, and a rewrite (scripts/add_statistics.py) keeps them.
+    # What segbench added over time is optional (absent, not None, in older files: runs finished before it).
+    model_config = ConfigDict(strict=True, extra="allow", allow_inf_nan=False)
+
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Interval = Annotated[list[float], Field(min_length=2, max_length=2)]  # [low, high]
+
+
+class Figures(_Section):
+    """One protocol's figures over the split; ``per_class_iou`` holds None for a class that leaves the mean."""
+
+    protocol: Literal["paper", "standard"]
+    per_class_iou: list[Fraction | None]
+    miou: Fraction
+    fiou: Fraction
+    pixel_accuracy: Fraction
+    boundary_miou: Fraction | None = None
+    boundary_per_class_iou: list[Fraction | None] | None = None
+
+
+class ProtocolIntervals(_Section):
+    miou: Interval
+    fiou: Interval
+    pixel_accuracy: Interval
+    per_class_iou: list[Interval | None]  # None for a class absent from every resample
+    boundary_miou: Interval | None = None
+
+
+class Intervals(_Section):
+    """The percentile bootstrap over test images (:func:`segbench.bootstrap.intervals`)."""
+
+    level: Fraction
+    method: str
+    resamples: NonNegativeInt
+    seed: int
+    paper: ProtocolIntervals
+    standard: ProtocolIntervals
+    ece: Interval | None = None
+
+
+class Reliability(_Section):
+    lower: list[float]
+    pixels: list[NonNegativeInt]
+    confidence: list[float | None]  # None where a bin is empty
+    accuracy: list[float | None]
+
+
+class Calibration(_Section):
+    ece: Fraction
+    nll: Annotated[float, Field(ge=0)] | None  # None where no pixel was scored
+    bins: NonNegativeInt
+    pixels: NonNegativeInt
+    reliability: Reliability
+
+
+class BoundaryBand(_Section):
+    ratio: float
+    distance: str
+
+
+class Distribute(_Section):
+    strategy: str
+    replicas: NonNegativeInt
+
+
+class Seconds(_Section):
+    train: float
+    evaluate: float
+
+
+class Environment(_Section):
+    """Where the run ran; the backend's framework version is an extra key under its own name (``tensorflow``)."""
+
+    backend: str
+    keras: str
+    python: str | None = None
+    machine: str | None = None
+    cpu: str | None = None
+    devices: list[str] | None = None
+
+
+class Scored(_Section):
+    """What the figures are of."""
+
+    dataset: str
+    model: str
+    split: str
+    num_images: NonNegativeInt
+    classes: list[str] = Field(min_length=1)  # names in label-index order
+    ignore_index: int | None
+
+
+class Metrics(Figures, Scored):
+    """``metrics.json``: what was scored, the paper protocol's figures at the top level (the bases come first, in
+    this order, so that the file keeps the order it has always had), the standard protocol's under ``standard``,
+    then the rest. Required: what every segbench has written; optional: what came later, and the record of how
+    the run went, which readers show as '?' where it is missing."""
+
+    standard: Figures
+    boundary: BoundaryBand | None = None
+    calibration: Calibration | None = None
+    confusion_matrix: list[list[NonNegativeInt]]  # counts over the split, rows = ground truth
+    intervals: Intervals | None = None
+    config_sha256: str | None = None
+    seed: int | None = None
+    epochs: NonNegativeInt | None = None
+    scored_epoch: NonNegativeInt | None = None
+    precision: str | None = None
+    distribute: Distribute | None = None
+    seconds: Seconds | None = None
+    environment: Environment | None = None
+    finished: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Metrics:
+        if self.protocol != "paper" or self.standard.protocol != "standard":
+            raise ValueError("protocol must be paper at the top level and standard under standard")
+        if None in self.per_class_iou:
+            raise ValueError("per_class_iou: the paper protocol scores every class, so none may be null")
+        # What readers zip with the classes must have one entry per class, or a report's columns would shift.
+        count = len(self.classes)
+        for name, values in (("per_class_iou", self.per_class_iou),
+                             ("boundary_per_class_iou", self.boundary_per_class_iou),
+                             ("standard.per_class_iou", self.standard.per_class_iou),
+                             ("standard.boundary_per_class_iou", self.standard.boundary_per_class_iou)):
+            if values is not None and len(values) != count:
+                raise ValueError(f"{name} has {len(values)} entries for {count} classes")
+        widths = sorted({len(row) for row in self.confusion_matrix})
+        if len(self.confusion_matrix) != count or widths != [count]:
+            raise ValueError(f"confusion_matrix is not {count}x{count} for {count} classes "
+                             f"({len(self.confusion_matrix)} rows of {', '.join(map(str, widths)) or 0})")
+        return self
+
+
+def checked_metrics(metrics: dict, source: Path) -> dict:
+    """``metrics`` as the schema has it (the keys it was given, figures as floats), or one line naming ``source``
+    and what is wrong."""
+    try:
+        return Metrics.model_validate(metrics).model_dump(mode="json", exclude_unset=True)
+    except ValidationError as exc:
+        raise DataError(f"{source}: not a segbench metrics file ({_problems(exc)})") from None
+
+
+def _problems(exc: ValidationError, limit: int = 3) -> str:
+    missing = [".".join(map(str, e["loc"])) for e in exc.errors() if e["type"] == "missing"]
+    wrong = [f"{'.'.join(map(str, e['loc'])) or 'the file'}: {e['msg'].removeprefix('Value error, ')}"
+             for e in exc.errors() if e["type"] != "missing"]
+    found = ([f"missing {', '.join(missing)}"] if missing else []) + wrong
+    return "; ".join(found[:limit]) + (f"; and {len(found) - limit} more" if len(found) > limit else "")
+
+
 def read_metrics(run_dir: Path) -> dict:
+    """The run's ``metrics.json``, checked against :class:`Metrics`. A dict, as the JSON is: a section a run
+    predates is absent, and readers (the report, compare, the scripts) look it up as they always have."""
     path = run_dir / METRICS
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
-    missing = sorted(REQUIRED - metrics.keys()) if isinstance(metrics, dict) else ["everything"]
-    if missing:
-        raise DataError(f"{path}: not a segbench metrics file (missing {', '.join(missing)})")
-    return metrics
+    return checked_metrics(metrics, path)
+
+
+def write_metrics(run_dir: Path, metrics: dict) -> dict:
+    """Check ``metrics`` against :class:`Metrics` and write it atomically as the run's ``metrics.json``; returns
+    what was written."""
+    checked = checked_metrics(metrics, run_dir / METRICS)
+    write_json(run_dir / METRICS, checked)
+    return checked
 
 
 # What the per-image file holds besides ``ids``: evaluate()'s per-image arrays under these names.

@@ -1,4 +1,3 @@
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import write_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,21 +50,16 @@ def fake_run():
     def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None, detailed=False):
         classes = list(TABLES[dataset].headers)
         assert len(ious) == len(classes)
-        folder.mkdir(parents=True)
-        rng = np.random.default_rng(seed)
-        metrics = {"dataset": dataset, "model": folder.name.split("-seed")[0], "split": "test", "num_images": 4,
-                   "classes": classes, "ignore_index": None, "protocol": "paper",
-                   "per_class_iou": list(ious), "miou": float(np.mean(ious)), "fiou": float(np.mean(ious)) / 2,
-                   "pixel_accuracy": 0.5, "standard": {"miou": float(np.mean(ious)) + 0.01},
-                   "confusion_matrix": rng.integers(0, 100, (len(classes), len(classes))).tolist(),
-                   "seed": seed, "epochs": 3, "scored_epoch": 2,
-                   "environment": {"backend": "tensorflow", "keras": "3.15.1", "devices": ["cpu:0"]}}
+        miou, detail = float(np.mean(ious)), {}
         if detailed:
             histogram = np.zeros((calibration.BINS, 3))
             histogram[[7, 14]] = [[30, 15, 10], [70, 68, 60]]  # pixels, summed confidence, correct
-            metrics.update(boundary_miou=float(np.mean(ious)) / 2, calibration=calibration.summarize(histogram, 35.0))
-            metrics["standard"]["boundary_miou"] = float(np.mean(ious)) / 2 + 0.01
-        (folder / "metrics.json").write_text(json.dumps(metrics))
+            detail = {"boundary_miou": miou / 2, "calibration": calibration.summarize(histogram, 35.0)}
+        confusion = np.random.default_rng(seed).integers(0, 100, (len(classes), len(classes))).tolist()
+        write_metrics(folder, classes, ious, dataset=dataset, fiou=miou / 2, confusion_matrix=confusion,
+                      standard={"miou": miou + 0.01, **({"boundary_miou": miou / 2 + 0.01} if detailed else {})},
+                      seed=seed, epochs=3, scored_epoch=2,
+                      environment={"backend": "tensorflow", "keras": "3.15.1", "devices": ["cpu:0"]}, **detail)
         pd.DataFrame({"epoch": [1, 2, 3], "loss": [2.0, 1.5, 1.2], "val_loss": [1.8, 1.4, 1.5],
                       "val_miou": [0.1, 0.3, 0.25], "seconds": [1.0, 1.0, 1.0]}).to_csv(folder / "history.csv",
                                                                                     index=False)

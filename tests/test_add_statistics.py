@@ -9,6 +9,7 @@ from pathlib import Path
 
 from segbench.config import load_config
 from segbench.engine.run import execute
+from segbench.rundir import write_metrics
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "add_statistics.py"
 
@@ -22,7 +23,7 @@ def test_an_old_run_gets_the_same_matrices_and_intervals(smoke_config, tmp_path)
     old = {key: value for key, value in new.items()
            if key not in ("intervals", "calibration", "boundary") and not key.startswith("boundary_")}
     old["standard"] = {key: value for key, value in new["standard"].items() if not key.startswith("boundary_")}
-    (out / "metrics.json").write_text(json.dumps(old))
+    write_metrics(out, old)
     (out / "confusion_per_image.npz").unlink()
     worst = sorted(p.name for p in (out / "predictions" / "worst").iterdir())
     shutil.rmtree(out / "predictions" / "worst")
@@ -35,8 +36,8 @@ def test_an_old_run_gets_the_same_matrices_and_intervals(smoke_config, tmp_path)
     assert (out / "confusion_per_image.npz").stat().st_size == len(kept)
     assert sorted(p.name for p in (out / "predictions" / "worst").iterdir()) == worst
 
-    tampered = {**old, "confusion_matrix": [[0] * 5] * 5}
-    (out / "metrics.json").write_text(json.dumps(tampered))
+    moved = [[n + 1 for n in row] for row in old["confusion_matrix"]]  # the right shape, other counts
+    tampered = write_metrics(out, {**old, "confusion_matrix": moved})
     shutil.rmtree(out / "predictions" / "worst")
     refused = subprocess.run([sys.executable, str(SCRIPT), str(out)], capture_output=True, text=True, timeout=300,
                              check=False)

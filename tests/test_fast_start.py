@@ -31,18 +31,15 @@ def reported(tmp_path_factory):
     """A results folder with one run of the paper's camvid rows, as a sweep leaves it (no weights needed)."""
     import numpy as np
     import yaml
+    from helpers import write_metrics
 
-    from segbench.rundir import CONFIG, METRICS, PER_IMAGE
+    from segbench.rundir import CONFIG, PER_IMAGE
 
     results = tmp_path_factory.mktemp("results")
     run = results / "camvid" / "segnet"
-    run.mkdir(parents=True)
     classes = ["Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence", "Car", "Pedestrian",
                "Bicyclist", "Unlabelled"]
-    (run / METRICS).write_text(json.dumps({
-        "dataset": "camvid", "model": "segnet", "split": "test", "num_images": 2, "classes": classes,
-        "ignore_index": 11, "per_class_iou": [0.5] * 12, "miou": 0.5, "fiou": 0.6, "pixel_accuracy": 0.7,
-        "standard": {"miou": 0.5}, "confusion_matrix": np.eye(12, dtype=int).tolist()}))
+    write_metrics(run, classes, [0.5] * 12, dataset="camvid", num_images=2, ignore_index=11)
     (run / CONFIG).write_text(yaml.safe_dump({"model": {"input_size": [352, 480]}}))
     np.savez(run / PER_IMAGE, ids=np.array(["a", "b"]), matrices=np.stack([np.eye(12, dtype=np.uint32)] * 2))
     return results

@@ -33,6 +33,7 @@ def run(args) -> int:
     from segbench.lock import locked
     from segbench.paper import suite_configs
     from segbench.report.runs import render, runs_tables
+    from segbench.rundir import METRICS
 
     if bool(args.configs) == bool(args.suite):
         raise SegbenchError("sweep: give config files or --suite, not both and not neither")
@@ -53,7 +54,7 @@ def run(args) -> int:
             for path in report(args.suite, args.results, args.results, TABLE_FORMATS):
                 if path.name == "table.md":
                     print(f"{path}\n\n{path.read_text(encoding='utf-8')}")
-    finished = [job.out for job in jobs if (job.out / "metrics.json").exists()]
+    finished = [job.out for job in jobs if (job.out / METRICS).exists()]
     if finished and not args.suite:
         print(render(runs_tables(finished)))
     for line in failures:

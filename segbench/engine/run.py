@@ -23,11 +23,11 @@ from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
 from segbench.errors import ConfigError, DataError, SegbenchError
-from segbench.io import write_json, write_yaml
+from segbench.io import write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
-from segbench.rundir import CONFIG, METRICS, write_per_image
+from segbench.rundir import CONFIG, METRICS, read_metrics, write_metrics, write_per_image
 from segbench.schema import Config
 
 
@@ -148,7 +148,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored, adapter.ignore_index)
-    write_json(run_dir / METRICS, metrics)
+    write_metrics(run_dir, metrics)
     checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
     print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
           f"(standard mIoU {100 * metrics['standard']['miou']:.2f}) on {metrics['num_images']} "
@@ -186,8 +186,8 @@ def finished_changes(run_dir: Path, resolved: dict) -> str:
     it; runs finished before that record fall back to ``config.yaml``."""
     changes = config_changes(run_dir / CONFIG, resolved)
     try:
-        recorded = json.loads((run_dir / METRICS).read_text(encoding="utf-8")).get("config_sha256")
-    except (OSError, ValueError, AttributeError):
+        recorded = read_metrics(run_dir).get("config_sha256")
+    except DataError:
         return f"{METRICS} unreadable"
     if recorded is None or recorded == config_hash(resolved):
         return changes

@@ -44,12 +44,10 @@ def plot_curves(run_dir: Path, metrics: dict) -> Path:
 
 
 def plot_confusion(run_dir: Path, metrics: dict) -> Path:
-    """The confusion matrix with each ground-truth row in percent of its pixels (a row without any says so)."""
-    counts = np.asarray(metrics.get("confusion_matrix", []), dtype=float)
+    """The confusion matrix with each ground-truth row in percent of its pixels (a row without any says so);
+    ``metrics`` as :func:`segbench.rundir.read_metrics` gives it, whose schema holds the matrix to C x C."""
+    counts = np.asarray(metrics["confusion_matrix"], dtype=float)
     classes = metrics["classes"]
-    if counts.shape != (len(classes), len(classes)):
-        raise DataError(f"{run_dir / 'metrics.json'}: confusion_matrix missing or not "
-                        f"{len(classes)}x{len(classes)}")
     share = normalised(counts)
     size = 2.5 + 0.45 * len(classes)
     fig, ax = plt.subplots(figsize=(size + 1.2, size), layout="constrained")

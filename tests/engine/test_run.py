@@ -17,6 +17,7 @@ from segbench.io import write_yaml
 from segbench.metrics import summarize
 from segbench.precision import policy
 from segbench.registry import DATASETS, MODELS
+from segbench.rundir import read_metrics
 
 NATIVE_PIXELS = 4 * 40 * 56  # four test images of 40x56 in the smoke config
 
@@ -34,6 +35,13 @@ def test_run_folder_holds_every_file_and_no_debris(finished):
     assert sorted(p.name for p in out.iterdir()) == ["best.weights.h5", "config.yaml", "confusion_per_image.npz",
                                                      "history.csv", "metrics.json", "model.weights.h5",
                                                      "per_image.csv", "predictions"]
+
+
+def test_what_the_run_writes_reads_back_whole(finished):
+    _, out = finished
+    written = json.loads((out / "metrics.json").read_text())
+    assert list(read_metrics(out).items()) == list(written.items())  # every key, its value and the file's order
+    assert {"boundary", "calibration", "intervals", "config_sha256", "distribute", "environment"} <= written.keys()
 
 
 def test_per_image_figures_worst_first(finished):

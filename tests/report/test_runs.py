@@ -1,18 +1,14 @@
-import json
-
 import pytest
+from helpers import write_metrics
 
 from segbench.errors import DataError
 from segbench.report.runs import render, runs_tables
 from segbench.rundir import find_runs
 
 
-def fake_run(folder, seed, miou, model="segnet"):
-    folder.mkdir(parents=True)
-    metrics = {"dataset": "synthetic", "model": model, "seed": seed, "epochs": 3, "classes": ["bg", "fg"],
-               "miou": miou, "fiou": miou, "pixel_accuracy": 0.9, "per_class_iou": [miou, miou],
-               "standard": {"miou": miou + 0.1}, "num_images": 24}
-    (folder / "metrics.json").write_text(json.dumps(metrics))
+def fake_run(folder, seed, miou, model="segnet", **fields):
+    write_metrics(folder, ["bg", "fg"], [miou, miou], model=model, seed=seed, epochs=3, pixel_accuracy=0.9,
+                  standard={"miou": miou + 0.1}, num_images=24, **fields)
     (folder / "config.yaml").write_text("model: {name: segnet, input_size: [32, 48]}\n")
     return folder
 
@@ -46,7 +42,7 @@ def test_a_foreign_json_is_named(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "config.yaml").write_text("model: {name: segnet}\n")
     (tmp_path / "x" / "metrics.json").write_text('{"accuracy": 1}')
-    with pytest.raises(DataError, match=r"x/metrics.json: not a segbench metrics file \(missing classes, dataset"):
+    with pytest.raises(DataError, match=r"x/metrics.json: not a segbench metrics file \(missing dataset, model, split"):
         runs_tables(find_runs([tmp_path])[0])
     (tmp_path / "x" / "metrics.json").write_text('{"miou": ')
     with pytest.raises(DataError, match=r"x/metrics.json: cannot be read"):
@@ -59,11 +55,12 @@ def test_missing_folder(tmp_path):
 
 
 def test_a_run_with_intervals_shows_them_beside_its_figures(tmp_path):
-    with_ci = fake_run(tmp_path / "a", 0, 0.5)
-    metrics = json.loads((with_ci / "metrics.json").read_text())
-    metrics["intervals"] = {"paper": {"miou": [0.45, 0.55], "fiou": [0.4, 0.6], "pixel_accuracy": [0.88, 0.92]},
-                            "standard": {"miou": [0.55, 0.65]}}
-    (with_ci / "metrics.json").write_text(json.dumps(metrics))
+    per_class = [[0.4, 0.6]] * 2
+    with_ci = fake_run(tmp_path / "a", 0, 0.5, intervals={
+        "level": 0.95, "method": "percentile bootstrap over test images", "resamples": 2000, "seed": 0,
+        "paper": {"miou": [0.45, 0.55], "fiou": [0.4, 0.6], "pixel_accuracy": [0.88, 0.92], "per_class_iou": per_class},
+        "standard": {"miou": [0.55, 0.65], "fiou": [0.5, 0.7], "pixel_accuracy": [0.88, 0.92],
+                     "per_class_iou": per_class}})
     fake_run(tmp_path / "b", 0, 0.3)  # written before intervals existed
     table = runs_tables(find_runs([tmp_path])[0])["synthetic"].set_index("run")
     shown = table.loc[str(with_ci)]

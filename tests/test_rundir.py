@@ -1,0 +1,68 @@
+"""metrics.json through one schema: every committed run reads, a malformed file is named in one line, and what the
+writer gives the reader comes back whole."""
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import write_metrics
+
+from segbench.errors import DataError
+from segbench.rundir import find_runs, read_metrics
+from segbench.rundir import write_metrics as write_checked
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = find_runs([ROOT / "results"])[0]
+
+
+def test_runs_are_committed():
+    assert len(COMMITTED) >= 3  # results/reference/camvid-cpu/*, one of them from before boundary and calibration
+
+
+@pytest.mark.parametrize("run", COMMITTED, ids=lambda run: f"{run.parent.name}/{run.name}")
+def test_every_committed_run_reads_and_rewrites_unchanged(run, tmp_path):
+    raw = json.loads((run / "metrics.json").read_text())
+    assert read_metrics(run) == raw  # nothing lost, nothing added, nothing retyped
+    write_checked(tmp_path, raw)
+    assert json.loads((tmp_path / "metrics.json").read_text()) == raw
+
+
+def test_the_writer_keeps_every_key_of_an_older_run_and_unknown_ones(tmp_path):
+    older = json.loads((ROOT / "results" / "reference" / "camvid-cpu" / "segnet-seed0" / "metrics.json").read_text())
+    assert "calibration" not in older and "config_sha256" not in older  # written before segbench recorded them
+    newer = {**older, "ignore_index": None, "from_a_newer_segbench": {"figure": 1}}
+    assert write_checked(tmp_path, newer) == newer
+    assert read_metrics(tmp_path) == newer  # a None the run wrote stays written, an unknown key is kept
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ({"miou": "0.41"}, "miou: Input should be a valid number"),
+    ({"miou": 41.2}, "miou: Input should be less than or equal to 1"),
+    ({"standard": {"miou": 0.4}}, "standard.protocol"),
+    ({"confusion_matrix": [[1, 2], [3, 4]]}, "confusion_matrix is not 3x3 for 3 classes (2 rows of 2)"),
+    ({"confusion_matrix": [[1, 2, 3], [3, 4], [5, 6, 7]]}, "(3 rows of 2, 3)"),
+    ({"per_class_iou": [0.5, 0.5]}, "per_class_iou has 2 entries for 3 classes"),
+    ({"classes": "abc"}, "classes: Input should be a valid list"),
+])
+def test_a_malformed_file_is_named_in_one_line(tmp_path, change, said):
+    good = write_metrics(tmp_path, ["a", "b", "c"], [0.5] * 3)
+    (tmp_path / "metrics.json").write_text(json.dumps({**good, **change}))
+    with pytest.raises(DataError) as raised:
+        read_metrics(tmp_path)
+    message = str(raised.value)
+    assert message.startswith(f"{tmp_path / 'metrics.json'}: not a segbench metrics file (") and said in message
+    assert "\n" not in message
+
+
+def test_missing_keys_are_listed(tmp_path):
+    good = write_metrics(tmp_path, ["a", "b"], [0.5] * 2)
+    (tmp_path / "metrics.json").write_text(json.dumps({k: v for k, v in good.items() if k not in ("miou", "classes")}))
+    with pytest.raises(DataError, match=r"metrics.json: not a segbench metrics file \(missing classes, miou\)$"):
+        read_metrics(tmp_path)
+
+
+def test_the_writer_refuses_what_the_readers_would(tmp_path):
+    good = write_metrics(tmp_path / "good", ["a", "b"], [0.5] * 2)
+    with pytest.raises(DataError, match=r"bad/metrics.json: not a segbench metrics file \(pixel_accuracy: Input"):
+        write_checked(tmp_path / "bad", {**good, "pixel_accuracy": None})
+    assert not (tmp_path / "bad" / "metrics.json").exists()
