@@ -16,7 +16,8 @@ AUTO = "auto"
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies; AUTO resolves to one of them
 PRECISIONS = (AUTO, *POLICIES)
 
-Split = Literal["train", "val", "test"]
+SPLITS = ("train", "val", "test")  # in this order everywhere: folders, split files, reports
+Split = Literal[SPLITS]
 
 
 def height_width(min_side: int = 1):

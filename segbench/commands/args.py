@@ -6,11 +6,7 @@ from __future__ import annotations
 import argparse
 
 from segbench.report import TABLE_FORMATS
-
-# segbench.data.base.SPLITS, repeated here because importing the data package loads every adapter (OpenCV, SciPy,
-# pydantic: about half a second) and the parsers are built on every start, `--help` included; tests/test_commands.py
-# checks that the two stay the same.
-SPLITS = ("train", "val", "test")
+from segbench.schema import SPLITS
 
 
 def _whole_number(least: int):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from segbench.commands.args import SPLITS, add_overrides, counts, dataset_adapter, group_with_list, positive, size
+from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
 from segbench.errors import SegbenchError
+from segbench.schema import SPLITS
 
 NEEDS_KERAS = {"prepare"}  # Keras' get_file downloads; the other actions only read and write files
 

@@ -13,8 +13,6 @@ from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png,
 from segbench.errors import DataError
 from segbench.schema import DatasetConfig, Split
 
-SPLITS: tuple[Split, ...] = ("train", "val", "test")
-
 
 @dataclass(frozen=True)
 class Sample:

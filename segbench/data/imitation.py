@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from segbench.data.base import SPLITS, DatasetAdapter
+from segbench.data.base import DatasetAdapter
 from segbench.data.readers import write_image
 from segbench.data.synthetic import VOID, draw_scene
 from segbench.errors import DataError
+from segbench.schema import SPLITS
 
 
 def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, int], seed: int = 0) -> int:

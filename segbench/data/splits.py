@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from segbench.data.base import SPLITS, DatasetAdapter, Sample
+from segbench.data.base import DatasetAdapter, Sample
 from segbench.errors import DataError
 from segbench.io import write_json
-from segbench.schema import DatasetConfig
+from segbench.schema import SPLITS, DatasetConfig
 
 SPLIT_FILE = "segbench-split.json"
 

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 from pydantic import Field, field_validator
 
-from segbench.data.base import SPLITS, DatasetAdapter, Sample
+from segbench.data.base import DatasetAdapter, Sample
 from segbench.registry import DATASETS
-from segbench.schema import DatasetConfig, Section, Split, height_width
+from segbench.schema import SPLITS, DatasetConfig, Section, Split, height_width
 
 BACKGROUND, DISC, BOX, TRIANGLE, VOID = range(5)
 # Mean RGB colour of each shape class; a sample jitters it, so colour alone does not quite separate the classes.

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from segbench.data.base import SPLITS, DatasetAdapter, Problem, Sample
+from segbench.data.base import DatasetAdapter, Problem, Sample
 from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, check_intact, files_by_stem, read_rgb
 from segbench.errors import DataError
+from segbench.schema import SPLITS
 
 
 @dataclass

@@ -110,7 +110,8 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
           f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {used}"
           + (" (auto)" if config.train.precision == precision.AUTO else "")
-          + (f", {replicas} replica{'s' * (replicas != 1)} ({config.train.distribute})" if config.train.distribute != "none" else ""),
+          + (f", {replicas} replica{'s' * (replicas != 1)} ({config.train.distribute})"
+             if config.train.distribute != "none" else ""),
           flush=True)
     started = time.perf_counter()
     history, best = train(model, adapter, config, run_dir, resume=state)
