@@ -20,15 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from segbench import precision
-from segbench.config import load_config
-from segbench.engine import checkpoint, predictions
+from segbench.engine import predictions
 from segbench.engine.evaluate import evaluate
+from segbench.engine.loaded import load_run
 from segbench.engine.run import scored_figures
-from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import SegbenchError
 from segbench.lock import locked
-from segbench.registry import DATASETS, MODELS
 from segbench.rundir import METRICS, read_metrics, write_metrics, write_per_image
 
 STAGING = ".rescoring"  # inside the run folder, so that the final rename stays on one file system
@@ -48,19 +45,15 @@ def add_statistics(run_dir: Path) -> str:
 
 def _add(run_dir: Path, staging: Path) -> str:
     metrics = read_metrics(run_dir)
-    config = load_config(run_dir / "config.yaml")
-    adapter = DATASETS.get(config.dataset.name)(config.dataset)
-    # What the run scored: its best epoch's weights where it kept them under eval.checkpoint: best, else the last.
-    best = run_dir / BEST_WEIGHTS
-    weights = best if config.eval.checkpoint == "best" and best.is_file() else run_dir / "model.weights.h5"
-    with precision.policy(metrics["precision"]):
-        model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
-        checkpoint.load_weights(model, weights)
-        samples = adapter.samples(metrics["split"])
-        # Predictions go to a staging folder first: a scoring that disagrees with metrics.json changes nothing.
-        keep = predictions.Keeper(staging, samples, config.eval.figure_images, adapter.ignore_index)
-        scored = evaluate(model, adapter, samples, config.eval.batch_size, progress=True, on_prediction=keep,
-                          detailed=True)
+    # What the run scored (its best epoch's weights where it kept them under eval.checkpoint: best, else the last),
+    # in the precision it computed in.
+    run = load_run(run_dir)
+    config, adapter, weights = run.config, run.adapter, run.weights
+    samples = adapter.samples(metrics["split"])
+    # Predictions go to a staging folder first: a scoring that disagrees with metrics.json changes nothing.
+    keep = predictions.Keeper(staging, samples, config.eval.figure_images, adapter.ignore_index)
+    scored = evaluate(run.model, adapter, samples, config.eval.batch_size, progress=True, on_prediction=keep,
+                      detailed=True)
     if scored["confusion_matrix"].tolist() != metrics["confusion_matrix"]:
         differ = int(abs(scored["confusion_matrix"] - metrics["confusion_matrix"]).sum()) // 2
         raise SegbenchError(f"{run_dir}: scoring {weights.name} again moves {differ:,} pixels from the confusion "

@@ -7,3 +7,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``segbench.load_run``, for notebooks, imported on first use: ``import segbench`` loads no framework."""
+    if name == "load_run":
+        from segbench.engine.loaded import load_run
+
+        return load_run
+    raise AttributeError(f"module 'segbench' has no attribute {name!r}")

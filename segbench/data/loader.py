@@ -37,8 +37,15 @@ def resize_pair(image: np.ndarray, label: np.ndarray, size: tuple[int, int]) -> 
     height, width = size
     if image.shape[:2] == (height, width):
         return image, label
-    return (cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR),
-            cv2.resize(label, (width, height), interpolation=cv2.INTER_NEAREST))
+    return resize_image(image, size), cv2.resize(label, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An image (not a label) bilinear to (height, width), as the model sees it in training and evaluation."""
+    height, width = size
+    if image.shape[:2] == (height, width):
+        return image
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 class SegmentationBatches(keras.utils.PyDataset):

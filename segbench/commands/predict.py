@@ -1,0 +1,48 @@
+"""``segbench predict``: a finished run's model on images of the user's own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from segbench.commands.args import positive
+
+NEEDS_KERAS = True  # it builds the run's model
+
+
+def register(verbs) -> None:
+    parser = verbs.add_parser(
+        "predict", help="class maps of a run's model for your own images",
+        description="For every image the inputs name (files, folders searched recursively, glob patterns), write "
+                    "its class map at the image's own size into --out as a palette PNG (it opens in the "
+                    "dataset's colours and reads back as class indices), keeping a folder's subfolders; with "
+                    "--overlay also a JPEG of the image under its classes. An unreadable image is one line and "
+                    "the others go on (exit code 1).")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder with its weights")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the class maps")
+    parser.add_argument("--overlay", action="store_true", help="also write <name>.overlay.jpg")
+    parser.add_argument("--checkpoint", default="best", metavar="best|last|FILE",
+                        help="the weights: best (the epoch the run scored, where it kept it), last, or a weights "
+                             "file (default: best)")
+    parser.add_argument("--batch", type=positive, default=8, help="images per model call (default: 8)")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from segbench.engine.loaded import load_run
+    from segbench.engine.predict import expand, predict_files
+    from segbench.errors import SegbenchError
+
+    jobs, missing = expand(args.inputs)  # before the model is built: a typo shows at once
+    if not jobs:
+        raise SegbenchError("; ".join(missing))
+    loaded = load_run(args.run_dir, args.checkpoint)
+    written, unreadable = predict_files(loaded, jobs, args.out, args.overlay, args.batch)
+    failures = missing + unreadable
+    for line in failures:
+        print(f"segbench: error: {line}", file=sys.stderr)
+    print(f"{len(written)} class map{'s' * (len(written) != 1)} in {args.out} ({loaded.weights.name}, "
+          f"{loaded.precision})" + (f"; {len(failures)} input{'s' * (len(failures) != 1)} unreadable" if failures
+                                    else ""))
+    return 1 if failures else 0
