@@ -79,9 +79,9 @@ def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
     return path
 
 
-def load_run(path: str | Path, checkpoint_name: str = "best") -> LoadedRun:
+def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None = None) -> LoadedRun:
     """The model of the run folder ``path`` with the weights ``checkpoint_name`` names (see ``weights_of``), built
-    in the precision the run computed in."""
+    in ``policy``, by default the precision the run computed in (its weights are float32 either way)."""
     run_dir = Path(path)
     if not (run_dir / CONFIG).is_file():
         raise SegbenchError(f"{run_dir}: not a run folder (no {CONFIG})")
@@ -89,13 +89,13 @@ def load_run(path: str | Path, checkpoint_name: str = "best") -> LoadedRun:
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     weights = weights_of(run_dir, config, checkpoint_name)
     used = read_metrics(run_dir).get("precision") if (run_dir / METRICS).is_file() else None
-    with precision.policy(used or config.train.precision) as policy:
+    with precision.policy(policy or used or config.train.precision) as computed:
         model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
         try:
             checkpoint.load_weights(model, weights)
         except (ValueError, OSError) as exc:  # another model's file, or not a weights file at all
             problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise SegbenchError(f"{weights}: not weights of this run's {config.model.name} ({problem})") from None
-    return LoadedRun(run_dir, config, adapter, model, weights, policy)
+    return LoadedRun(run_dir, config, adapter, model, weights, computed)
 
 

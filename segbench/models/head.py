@@ -17,8 +17,10 @@ def input_normalization(inputs):
 
 
 def mean_subtraction(inputs):
-    """uint8 RGB minus the ImageNet mean, as the Caffe-trained PSPNet release expects its input."""
-    return layers.Normalization(mean=IMAGENET_MEAN, variance=(1.0, 1.0, 1.0), name="normalize")(inputs)
+    """uint8 RGB minus the ImageNet mean, as the Caffe-trained PSPNet release expects its input. A Rescaling, not a
+    Normalization with a fixed mean (the same values, in float32 and in bfloat16, for every uint8 input): that one
+    holds its mean as a tensor the graph captures, which an ONNX export turns into an input the file then needs."""
+    return layers.Rescaling(1.0, offset=tuple(-mean for mean in IMAGENET_MEAN), name="normalize")(inputs)
 
 
 def caffe_normalization(inputs):

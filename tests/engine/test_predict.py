@@ -63,12 +63,13 @@ def test_predict_writes_palette_pngs_at_native_size(trained, images, tmp_path, c
         assert read_rgb(out / f"{stem}.overlay.jpg").shape == (height, width, 3)
 
 
-def test_predict_refuses_what_it_cannot_do(trained, tmp_path, cli):
-    assert cli("predict", trained, tmp_path / "nothing", "--out", tmp_path / "o").returncode == 2
+def test_predict_refuses_what_it_cannot_do(trained, images, tmp_path, cli):
+    nothing = cli("predict", trained, tmp_path / "nothing", "--out", tmp_path / "o")
+    assert nothing.returncode == 2 and "nothing: no such file or folder, or no image in it" in nothing.stderr
     weightless = tmp_path / "weightless"
     weightless.mkdir()
     (weightless / "config.yaml").write_text((trained / "config.yaml").read_text())
-    done = cli("predict", weightless, tmp_path, "--out", tmp_path / "o")
+    done = cli("predict", weightless, images[0], "--out", tmp_path / "o")
     assert done.returncode == 2 and "no model.weights.h5 there" in done.stderr
     with pytest.raises(SegbenchError, match="not a run folder"):
         segbench.load_run(tmp_path)

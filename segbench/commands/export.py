@@ -1,0 +1,45 @@
+"""``segbench export``: a run's model for other runtimes (ONNX, TensorFlow SavedModel), checked after writing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segbench.commands.args import positive
+
+NEEDS_KERAS = True  # it builds the run's model
+# segbench.engine.export.FORMATS and OUTPUTS, repeated because that module loads Keras; tests/test_commands.py checks
+# that they agree.
+FORMATS = ("onnx", "saved_model")
+OUTPUTS = ("logits", "classes")
+
+
+def register(verbs) -> None:
+    parser = verbs.add_parser(
+        "export", help="a run's model as ONNX or a TensorFlow SavedModel, checked against Keras",
+        description="Write the run's model through Keras' model.export: uint8 NHWC images at the model's input "
+                    "size in (the model normalises them itself), float32 logits or the class map out, computed in "
+                    "float32. Then run the file (onnxruntime, or TensorFlow for a SavedModel) on images of the "
+                    "run's eval split (random images where its data is not at hand) and print the share of pixels "
+                    "whose class agrees with Keras'.")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder with its weights")
+    parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="the .onnx file, or the SavedModel's folder")
+    parser.add_argument("--output", choices=OUTPUTS, default="logits", help="what the graph returns (default: logits)")
+    parser.add_argument("--checkpoint", default="best", metavar="best|last|FILE", help="the weights (default: best)")
+    parser.add_argument("--check", type=positive, default=16, metavar="N", help="images to check on (default: 16)")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from segbench.engine.export import agreement, check_images, export, runner
+
+    loaded = export(args.run_dir, args.fmt, args.out, args.output, args.checkpoint)
+    images, where = check_images(loaded, args.check)
+    found = agreement(loaded, runner(args.fmt, args.out), args.output, images)
+    own = [key for key in found if key not in ("images", "pixels", "float32")]
+    print(f"{args.out}: {args.fmt}, {loaded.config.model.name} from {loaded.weights.name}, uint8 "
+          f"{'x'.join(map(str, loaded.model.input_shape[1:]))} in, {args.output} out")
+    print(f"agreement with Keras on {where}, {found['pixels']:,} pixels: {100 * found['float32']:.3f} % (float32, "
+          "the exported model's source)" + "".join(f", {100 * found[key]:.3f} % ({key}, as the run computed)"
+                                                   for key in own))
+    return 0

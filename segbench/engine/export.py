@@ -1,0 +1,143 @@
+"""``segbench export``: a run's model as a file other runtimes load, through Keras' own ``model.export``, then
+checked: the exported file is run (onnxruntime for ONNX, TensorFlow for a SavedModel) on images and its class maps
+compared with Keras'.
+
+The exported graph takes uint8 images at the model's input size, NHWC, and normalises them itself (the models
+carry their preprocessing); it returns float32 logits, or with ``classes`` the class map (int32). It computes in
+float32 whatever precision the run trained in: ONNX Runtime's CPU kernels have no bfloat16, and the weights are
+float32 either way."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from segbench.data.loader import read_pair, resize_image
+from segbench.engine.loaded import LoadedRun, load_run
+from segbench.errors import SegbenchError
+from segbench.io import atomic_path
+
+FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
+OUTPUTS = ("logits", "classes")
+EXPORT_POLICY = "float32"
+
+
+def exportable(run: LoadedRun, output: str) -> keras.Model:
+    """The run's model (float32), ending in its logits or, for ``classes``, their argmax; called once, as Keras'
+    exporter needs a model that has seen an input."""
+    model = run.model
+    if output == "classes":
+        # top_k rather than argmax (same index, the lower one on ties): Keras' TensorFlow argmax bitcasts its input
+        # to treat -0.0, and ONNX has no Bitcast.
+        classes = keras.ops.top_k(model.output, 1)[1][..., 0]
+        model = keras.Model(model.input, classes, name=f"{model.name}_classes")
+    model(np.zeros((1, *model.input_shape[1:]), np.uint8))
+    return model
+
+
+def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoint: str = "best") -> LoadedRun:
+    """Write the run's model to ``out`` (a file for ONNX, a folder for a SavedModel), atomically; returns the run
+    loaded in float32, the exported model's source."""
+    if fmt == "saved_model" and keras.backend.backend() != "tensorflow":
+        raise SegbenchError(f"--format saved_model needs KERAS_BACKEND=tensorflow (this is {keras.backend.backend()})")
+    if fmt == "onnx":
+        _require("onnx", *(("tf2onnx",) if keras.backend.backend() in ("tensorflow", "jax") else ()))
+    run = load_run(run_dir, checkpoint, policy=EXPORT_POLICY)
+    model = exportable(run, output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _write(model, fmt, out)
+    except (SegbenchError, OSError):
+        raise
+    except Exception as exc:  # noqa: BLE001  (tf2onnx, torch.onnx, TensorFlow: each raises its own types)
+        raise SegbenchError(f"{out}: {run.config.model.name} could not be exported as {fmt} ({_first_line(exc)})") \
+            from None
+    return run
+
+
+def _write(model: keras.Model, fmt: str, out: Path) -> None:
+    # Keras' bundled tf2onnx glue warns about numpy's np.object on import: not the user's concern.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        if fmt == "onnx":
+            with atomic_path(out) as tmp:
+                model.export(str(tmp), format=FORMATS[fmt], verbose=False)
+        else:  # a folder: written beside its place, then swapped in
+            staging = out.with_name(f".{out.name}.exporting")
+            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                model.export(str(staging), format=FORMATS[fmt], verbose=False)
+                shutil.rmtree(out, ignore_errors=True)
+                staging.rename(out)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+def runner(fmt: str, path: Path):
+    """A function from a uint8 batch (N x H x W x 3) to what the exported file returns, as numpy."""
+    if fmt == "onnx":
+        _require("onnxruntime")
+        import onnxruntime
+
+        try:
+            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
+            raise SegbenchError(f"{path}: written, but onnxruntime cannot run it ({_first_line(exc)})") from None
+        name = session.get_inputs()[0].name
+        return lambda images: session.run(None, {name: images})[0]
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))  # held by the function below: its variables live as long as it does
+    return lambda images: loaded.serve(tf.constant(images)).numpy()
+
+
+def agreement(run: LoadedRun, exported, output: str, images: list[np.ndarray], batch_size: int = 8) -> dict:
+    """The share of pixels whose class the exported model gives as Keras' float32 model does (its source), and as
+    the run's model in the run's own precision does, over ``images`` resized to the input size."""
+    input_size = tuple(run.model.input_shape[1:3])
+    own = load_run(run.path, str(run.weights))  # in the run's own precision
+    same_source = same_own = pixels = 0
+    for start in range(0, len(images), batch_size):
+        batch = np.stack([resize_image(image, input_size) for image in images[start:start + batch_size]])
+        theirs = np.asarray(exported(batch))
+        theirs = theirs if output == "classes" else theirs.argmax(axis=-1)
+        same_source += int((theirs == run.model.predict_on_batch(batch).argmax(axis=-1)).sum())
+        same_own += int((theirs == own.model.predict_on_batch(batch).argmax(axis=-1)).sum())
+        pixels += theirs.size
+    return {"images": len(images), "pixels": pixels, EXPORT_POLICY: same_source / pixels,
+            **({own.precision: same_own / pixels} if own.precision != EXPORT_POLICY else {})}
+
+
+def check_images(run: LoadedRun, count: int) -> tuple[list[np.ndarray], str]:
+    """Up to ``count`` images of the run's eval split, evenly spaced, where its data is at hand; else as many
+    random images (the agreement then says less about real inputs, and the report says which it was)."""
+    from segbench.data.base import evenly_spaced
+
+    try:
+        samples = run.adapter.samples(run.config.eval.split)
+    except SegbenchError:
+        samples = []
+    if samples:
+        chosen = evenly_spaced(samples, count)
+        return [read_pair(run.adapter, sample)[0] for sample in chosen], \
+            f"{len(chosen)} {run.config.eval.split} images of {run.config.dataset.name}"
+    height, width = run.model.input_shape[1:3]
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(count)], \
+        f"{count} random images (the run's data is not at hand)"
+
+
+def _require(*packages: str) -> None:
+    import importlib.util
+
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SegbenchError(f"{', '.join(missing)} not installed: pip install 'segbench[export]'")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

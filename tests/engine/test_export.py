@@ -1,0 +1,61 @@
+"""segbench export: the run's model as ONNX (run by onnxruntime) and as a TensorFlow SavedModel, each checked
+against Keras on images."""
+
+import keras
+import numpy as np
+import pytest
+
+from segbench.config import load_config
+from segbench.data.loader import resize_image
+from segbench.engine.export import agreement, check_images, export, runner
+from segbench.engine.run import execute
+from segbench.errors import SegbenchError
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                reason="exported through tf2onnx and tf.saved_model: the TensorFlow backend's path")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, smoke_config):
+    out = tmp_path_factory.mktemp("run") / "segnet"
+    execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1", "train.precision=mixed_bfloat16"]))
+    return out
+
+
+@pytest.mark.parametrize("fmt, output", [("onnx", "logits"), ("onnx", "classes"), ("saved_model", "logits")])
+def test_the_exported_model_gives_keras_classes(trained, tmp_path, fmt, output):
+    out = tmp_path / ("model.onnx" if fmt == "onnx" else "saved")
+    run = export(trained, fmt, out, output)
+    assert run.precision == "float32" and out.exists() and not list(tmp_path.glob(".*exporting*"))
+    images, where = check_images(run, 4)
+    assert where == "4 test images of synthetic"
+    exported = runner(fmt, out)
+    batch = np.stack([resize_image(image, run.model.input_shape[1:3]) for image in images])
+    result = np.asarray(exported(batch))
+    keras_logits = run.model.predict_on_batch(batch)
+    if output == "classes":
+        assert result.shape == batch.shape[:3] and (result == keras_logits.argmax(axis=-1)).all()
+    else:
+        assert result.shape == keras_logits.shape and np.allclose(result, keras_logits, atol=1e-3)
+    found = agreement(run, exported, output, images)
+    assert found["float32"] == 1.0 and found["pixels"] == batch.shape[0] * batch.shape[1] * batch.shape[2]
+    assert 0.99 <= found["mixed_bfloat16"] <= 1.0  # the run trained in bf16: a few pixels may differ there
+
+
+def test_export_from_the_command_line(trained, tmp_path, cli):
+    done = cli("export", trained, "--format", "onnx", "--out", tmp_path / "m.onnx", "--check", "2")
+    assert done.returncode == 0, done.stderr
+    assert "100.000 % (float32, the exported model's source)" in done.stdout
+    assert "FutureWarning" not in done.stderr
+    weightless = tmp_path / "weightless"
+    weightless.mkdir()
+    (weightless / "config.yaml").write_text((trained / "config.yaml").read_text())
+    refused = cli("export", weightless, "--format", "onnx", "--out", tmp_path / "w.onnx")
+    assert refused.returncode == 2 and "no model.weights.h5 there" in refused.stderr
+    assert not (tmp_path / "w.onnx").exists()
+
+
+def test_a_weights_file_that_is_not_there_is_one_line(trained):
+    with pytest.raises(SegbenchError, match="nothing.h5: no such weights file"):
+        export(trained, "onnx", trained / "x.onnx", checkpoint="nothing.h5")
+    assert not (trained / "x.onnx").exists()
