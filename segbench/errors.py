@@ -11,3 +11,8 @@ class ConfigError(SegbenchError):
 
 class DataError(SegbenchError):
     """A dataset sample or folder that cannot be read."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of a library's error, to quote inside one of ours; its type where it says nothing."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

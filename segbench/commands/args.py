@@ -68,6 +68,13 @@ def formats(text: str) -> tuple[str, ...]:
     return found
 
 
+def add_checkpoint(parser: argparse.ArgumentParser) -> None:
+    """Which weights of a run folder a verb loads (segbench.engine.loaded.weights_of)."""
+    parser.add_argument("--checkpoint", default="best", metavar="best|last|FILE",
+                        help="the weights: best (the epoch the run scored, where it kept it), last, or a weights "
+                             "file (default: best)")
+
+
 def add_overrides(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="override a config key; the value is parsed as YAML (repeatable)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segbench.commands.args import positive
+from segbench.commands.args import add_checkpoint, positive
 
 NEEDS_KERAS = True  # it builds the run's model
 # segbench.engine.export.FORMATS and OUTPUTS, repeated because that module loads Keras; tests/test_commands.py checks
@@ -25,7 +25,7 @@ def register(verbs) -> None:
     parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
     parser.add_argument("--out", type=Path, required=True, help="the .onnx file, or the SavedModel's folder")
     parser.add_argument("--output", choices=OUTPUTS, default="logits", help="what the graph returns (default: logits)")
-    parser.add_argument("--checkpoint", default="best", metavar="best|last|FILE", help="the weights (default: best)")
+    add_checkpoint(parser)
     parser.add_argument("--check", type=positive, default=16, metavar="N", help="images to check on (default: 16)")
     parser.set_defaults(handler=run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from segbench.commands.args import positive
+from segbench.commands.args import add_checkpoint, positive
 
 NEEDS_KERAS = True  # it builds the run's model
 
@@ -22,9 +22,7 @@ def register(verbs) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     parser.add_argument("--out", type=Path, required=True, help="folder for the class maps")
     parser.add_argument("--overlay", action="store_true", help="also write <name>.overlay.jpg")
-    parser.add_argument("--checkpoint", default="best", metavar="best|last|FILE",
-                        help="the weights: best (the epoch the run scored, where it kept it), last, or a weights "
-                             "file (default: best)")
+    add_checkpoint(parser)
     parser.add_argument("--batch", type=positive, default=8, help="images per model call (default: 8)")
     parser.set_defaults(handler=run)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from segbench.errors import DataError
+from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, write_json
 
 FOLDER = "checkpoints"
@@ -101,7 +101,7 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
     try:
         load_weights(model, weights)
     except (OSError, ValueError, KeyError) as exc:  # h5py on a truncated file; Keras on other shapes or layers
-        raise DataError(f"{weights}: damaged or another model's checkpoint ({_first_line(exc)}); drop --resume to "
+        raise DataError(f"{weights}: damaged or another model's checkpoint ({first_line(exc)}); drop --resume to "
                         "start over") from None
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
@@ -110,17 +110,13 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
         with np.load(saved_at) as saved:
             values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{saved_at}: damaged checkpoint ({_first_line(exc)}); drop --resume to start over") from None
+        raise DataError(f"{saved_at}: damaged checkpoint ({first_line(exc)}); drop --resume to start over") from None
     shapes = [tuple(v.shape) for v in optimizer.variables]
     if [value.shape for value in values] != shapes:
         raise DataError(f"{saved_at}: holds {len(values)} optimiser variables that do not match the run's "
                         f"{len(shapes)}; drop --resume to start over")
     for variable, value in zip(optimizer.variables, values):
         variable.assign(value)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def clear(run_dir: Path) -> None:

@@ -20,6 +20,15 @@ def logits_at(logits, size: tuple[int, int]) -> np.ndarray:
     return ops.convert_to_numpy(resized[0])
 
 
+def batch_logits(model: keras.Model, images: np.ndarray, batch_size: int) -> np.ndarray:
+    """The logits of up to ``batch_size`` images at the model's input size. A short batch is padded to full size
+    (one compiled shape on JAX, and a batch that divides over devices) and the padding's logits dropped."""
+    count = len(images)
+    if count < batch_size:
+        images = np.concatenate([images, np.repeat(images[-1:], batch_size - count, axis=0)])
+    return model.predict_on_batch(images)[:count]  # compiled, and no autograd tape on torch
+
+
 def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample], batch_size: int,
              loss_fn=None, progress: bool = False, on_prediction=None, detailed: bool = False) -> dict:
     """The confusion matrix over ``samples`` at native resolution, each image's own (``per_image``, uint32, in
@@ -41,11 +50,7 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
         batch = samples[start:start + batch_size]
         pairs = [read_pair(adapter, sample) for sample in batch]
         small = [resize_pair(image, label, input_size) for image, label in pairs]
-        images = np.stack([image for image, _ in small])
-        # The last batch is padded to full size: one compiled shape on JAX, and a batch that divides over devices.
-        if len(images) < batch_size:
-            images = np.concatenate([images, np.repeat(images[-1:], batch_size - len(images), axis=0)])
-        logits = model.predict_on_batch(images)[:len(batch)]  # compiled, and no autograd tape on torch
+        logits = batch_logits(model, np.stack([image for image, _ in small]), batch_size)
         if loss_fn is not None:
             targets = np.stack([label for _, label in small]).astype(np.int32)
             # call(), not __call__: under tf.distribute the latter divides by the replicas, for summed gradients.

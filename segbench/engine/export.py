@@ -17,8 +17,8 @@ import keras
 import numpy as np
 
 from segbench.data.loader import read_pair, resize_image
-from segbench.engine.loaded import LoadedRun, load_run
-from segbench.errors import SegbenchError
+from segbench.engine.loaded import LoadedRun, load_run, own_precision
+from segbench.errors import SegbenchError, first_line
 from segbench.io import atomic_path
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
@@ -54,7 +54,7 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     except (SegbenchError, OSError):
         raise
     except Exception as exc:  # noqa: BLE001  (tf2onnx, torch.onnx, TensorFlow: each raises its own types)
-        raise SegbenchError(f"{out}: {run.config.model.name} could not be exported as {fmt} ({_first_line(exc)})") \
+        raise SegbenchError(f"{out}: {run.config.model.name} could not be exported as {fmt} ({first_line(exc)})") \
             from None
     return run
 
@@ -86,7 +86,7 @@ def runner(fmt: str, path: Path):
         try:
             session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
-            raise SegbenchError(f"{path}: written, but onnxruntime cannot run it ({_first_line(exc)})") from None
+            raise SegbenchError(f"{path}: written, but onnxruntime cannot run it ({first_line(exc)})") from None
         name = session.get_inputs()[0].name
         return lambda images: session.run(None, {name: images})[0]
     import tensorflow as tf
@@ -99,17 +99,19 @@ def agreement(run: LoadedRun, exported, output: str, images: list[np.ndarray], b
     """The share of pixels whose class the exported model gives as Keras' float32 model does (its source), and as
     the run's model in the run's own precision does, over ``images`` resized to the input size."""
     input_size = tuple(run.model.input_shape[1:3])
-    own = load_run(run.path, str(run.weights))  # in the run's own precision
+    # The run's model in its own precision, where that is not float32 (else it is the source itself).
+    own = None if own_precision(run.path, run.config) == EXPORT_POLICY else load_run(run.path, str(run.weights))
     same_source = same_own = pixels = 0
     for start in range(0, len(images), batch_size):
         batch = np.stack([resize_image(image, input_size) for image in images[start:start + batch_size]])
         theirs = np.asarray(exported(batch))
         theirs = theirs if output == "classes" else theirs.argmax(axis=-1)
         same_source += int((theirs == run.model.predict_on_batch(batch).argmax(axis=-1)).sum())
-        same_own += int((theirs == own.model.predict_on_batch(batch).argmax(axis=-1)).sum())
+        if own is not None:
+            same_own += int((theirs == own.model.predict_on_batch(batch).argmax(axis=-1)).sum())
         pixels += theirs.size
     return {"images": len(images), "pixels": pixels, EXPORT_POLICY: same_source / pixels,
-            **({own.precision: same_own / pixels} if own.precision != EXPORT_POLICY else {})}
+            **({own.precision: same_own / pixels} if own is not None else {})}
 
 
 def check_images(run: LoadedRun, count: int) -> tuple[list[np.ndarray], str]:
@@ -137,7 +139,3 @@ def _require(*packages: str) -> None:
     missing = [name for name in packages if importlib.util.find_spec(name) is None]
     if missing:
         raise SegbenchError(f"{', '.join(missing)} not installed: pip install 'segbench[export]'")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -14,9 +14,9 @@ from segbench.config import load_config
 from segbench.data.base import DatasetAdapter
 from segbench.data.loader import resize_image
 from segbench.engine import checkpoint
-from segbench.engine.evaluate import logits_at
+from segbench.engine.evaluate import batch_logits, logits_at
 from segbench.engine.train import BEST_WEIGHTS
-from segbench.errors import SegbenchError
+from segbench.errors import SegbenchError, first_line
 from segbench.registry import DATASETS, MODELS
 from segbench.rundir import CONFIG, METRICS, read_metrics
 from segbench.schema import Config
@@ -52,11 +52,8 @@ class LoadedRun:
         maps = []
         for start in range(0, len(images), batch_size):
             batch = images[start:start + batch_size]
-            resized = np.stack([resize_image(image, input_size) for image in batch])
-            # Padded to a full batch: one compiled shape, as in evaluation.
-            if len(resized) < batch_size:
-                resized = np.concatenate([resized, np.repeat(resized[-1:], batch_size - len(resized), axis=0)])
-            logits = self.model.predict_on_batch(resized)[:len(batch)]
+            logits = batch_logits(self.model, np.stack([resize_image(image, input_size) for image in batch]),
+                                  batch_size)
             dtype = np.uint8 if self.adapter.num_classes <= 256 else np.int32
             maps += [logits_at(one, image.shape[:2]).argmax(axis=-1).astype(dtype)
                      for one, image in zip(logits, batch)]
@@ -79,6 +76,13 @@ def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
     return path
 
 
+def own_precision(run_dir: Path, config: Config) -> str:
+    """The dtype policy the run computed in: as its metrics.json records it, else as its config asks (``auto``
+    resolved for this device)."""
+    used = read_metrics(run_dir).get("precision") if (run_dir / METRICS).is_file() else None
+    return used or precision.resolve(config.train.precision)
+
+
 def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None = None) -> LoadedRun:
     """The model of the run folder ``path`` with the weights ``checkpoint_name`` names (see ``weights_of``), built
     in ``policy``, by default the precision the run computed in (its weights are float32 either way)."""
@@ -88,14 +92,13 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     config = load_config(run_dir / CONFIG)
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     weights = weights_of(run_dir, config, checkpoint_name)
-    used = read_metrics(run_dir).get("precision") if (run_dir / METRICS).is_file() else None
-    with precision.policy(policy or used or config.train.precision) as computed:
+    with precision.policy(policy or own_precision(run_dir, config)) as computed:
         model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
         try:
             checkpoint.load_weights(model, weights)
         except (ValueError, OSError) as exc:  # another model's file, or not a weights file at all
-            problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise SegbenchError(f"{weights}: not weights of this run's {config.model.name} ({problem})") from None
+            raise SegbenchError(f"{weights}: not weights of this run's {config.model.name} ({first_line(exc)})") \
+                from None
     return LoadedRun(run_dir, config, adapter, model, weights, computed)
 
 

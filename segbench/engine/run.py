@@ -22,7 +22,7 @@ from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import BEST_WEIGHTS, train
-from segbench.errors import ConfigError, DataError, SegbenchError
+from segbench.errors import ConfigError, DataError, SegbenchError, first_line
 from segbench.io import write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
@@ -44,7 +44,7 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
         with locked(run_dir):
             return _execute(config, run_dir, force, resume)
     except OSError as exc:  # h5py and numpy name no file: say which run could not be written, and what next
-        reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+        reason = exc.strerror or first_line(exc)
         place = exc.filename or run_dir
         hint = "; free some space, then --resume continues from the last whole epoch" \
             if exc.errno == errno.ENOSPC else ""
