@@ -11,7 +11,7 @@ import sys
 
 from segbench import __version__
 from segbench.commands import VERBS
-from segbench.errors import SegbenchError
+from segbench.errors import SegbenchError, print_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +73,7 @@ def _native_stderr_silenced():
 
 
 def _fail(message: str) -> int:
-    print(f"segbench: error: {message}", file=sys.stderr)
+    print_error(message)
     return 2
 
 

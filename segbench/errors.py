@@ -1,5 +1,10 @@
 """Errors a user can act on: the CLI prints them as one line and exits with code 2, without a traceback."""
 
+import sys
+
+# How every failure line starts on stderr; a sweep and the benchmark suite read their children's lines by it.
+ERROR_PREFIX = "segbench: error: "
+
 
 class SegbenchError(Exception):
     """A problem with the user's input (config, files, arguments), stated as one line."""
@@ -11,6 +16,10 @@ class ConfigError(SegbenchError):
 
 class DataError(SegbenchError):
     """A dataset sample or folder that cannot be read."""
+
+
+def print_error(message: str) -> None:
+    print(f"{ERROR_PREFIX}{message}", file=sys.stderr)
 
 
 def first_line(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from segbench.bench.peer import ratios
 from segbench.bench.timing import REPEATS, STEPS
 from segbench.config import load_config
-from segbench.errors import SegbenchError
+from segbench.errors import ERROR_PREFIX, SegbenchError
 from segbench.paper import suite_configs
 from segbench.registry import DATASETS
 
@@ -51,7 +51,7 @@ def run_apart(command: list[str], backend: str | None = None) -> str:
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
-        raise SegbenchError(lines[-1].removeprefix("segbench: error: "))
+        raise SegbenchError(lines[-1].removeprefix(ERROR_PREFIX))
     return done.stdout
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from segbench.commands.args import (
@@ -17,6 +16,7 @@ from segbench.commands.args import (
     size,
     workers,
 )
+from segbench.errors import print_error
 from segbench.paper import SUITES
 from segbench.schema import PRECISIONS
 
@@ -160,7 +160,7 @@ def suite_command(args) -> int:
     peer = load_peer(args.peer) if args.peer else None
     document = bench_suite(args.suite, args.overrides, args.cpu, args.steps, args.repeats, args.peak_tflops, peer)
     for line in document["failures"]:
-        print(f"segbench: error: {line}", file=sys.stderr)
+        print_error(line)
     if not document["results"]:
         return 1
     paths = write_suite(out_stem(document, args.out), document)
@@ -175,7 +175,7 @@ def settings_command(args) -> int:
 
     document = bench_settings(args.suite, args.overrides, args.backends, args.precisions, args.steps, args.repeats)
     for line in document["failures"]:
-        print(f"segbench: error: {line}", file=sys.stderr)
+        print_error(line)
     if not document["results"]:
         return 1
     device = document["results"][0]["device"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, positive
+from segbench.errors import SegbenchError, print_error
 
 NEEDS_KERAS = True  # it builds the run's model
 
@@ -30,7 +30,6 @@ def register(verbs) -> None:
 def run(args) -> int:
     from segbench.engine.loaded import load_run
     from segbench.engine.predict import expand, predict_files
-    from segbench.errors import SegbenchError
 
     jobs, missing = expand(args.inputs)  # before the model is built: a typo shows at once
     if not jobs:
@@ -39,7 +38,7 @@ def run(args) -> int:
     written, unreadable = predict_files(loaded, jobs, args.out, args.overlay, args.batch)
     failures = missing + unreadable
     for line in failures:
-        print(f"segbench: error: {line}", file=sys.stderr)
+        print_error(line)
     print(f"{len(written)} class map{'s' * (len(written) != 1)} in {args.out} ({loaded.weights.name}, "
           f"{loaded.precision})" + (f"; {len(failures)} input{'s' * (len(failures) != 1)} unreadable" if failures
                                     else ""))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from segbench.commands.args import add_overrides, positive
-from segbench.errors import SegbenchError
+from segbench.errors import SegbenchError, print_error
 from segbench.paper import SUITES
 from segbench.report import TABLE_FORMATS
 
@@ -40,11 +39,11 @@ def run(args) -> int:
     jobs = plan([Path(c) for c in args.configs] or suite_configs(args.suite), args.seeds, args.results)
     problems = check(jobs, args.overrides)
     for line in problems:
-        print(f"segbench: error: {line}", file=sys.stderr)
+        print_error(line)
     if problems:
         total = len({job.config for job in jobs})
-        print(f"segbench: error: {len(problems)} of {total} config{'s' * (total != 1)} "
-              f"{'does' if len(problems) == 1 else 'do'} not load; nothing was run", file=sys.stderr)
+        print_error(f"{len(problems)} of {total} config{'s' * (total != 1)} "
+                    f"{'does' if len(problems) == 1 else 'do'} not load; nothing was run")
         return 2
     with locked(args.results, "results folder"):  # one sweep at a time over a results folder
         failures = sweep(jobs, args.overrides)
@@ -58,5 +57,5 @@ def run(args) -> int:
     if finished and not args.suite:
         print(render(runs_tables(finished)))
     for line in failures:
-        print(f"segbench: error: {line}", file=sys.stderr)
+        print_error(line)
     return 1 if failures else 0

@@ -17,10 +17,8 @@ from pathlib import Path
 
 from segbench.config import load_config
 from segbench.engine.progress import PROGRESS_ENV
-from segbench.errors import SegbenchError
+from segbench.errors import ERROR_PREFIX, SegbenchError
 from segbench.rundir import seed_folder
-
-ERROR_PREFIX = "segbench: error: "  # how the command line prints a failure (segbench.cli)
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,7 @@ def sweep(jobs: list[Job], overrides: list[str]) -> list[str]:
 
 def command(job: Job, overrides: list[str]) -> list[str]:
     """The ``segbench run`` that does ``job``: resuming an interrupted run, skipping a finished one."""
-    seed = [] if job.seed is None else [f"train.seed={job.seed}"]
-    sets = [part for item in [*overrides, *seed] for part in ("--set", item)]
+    sets = [part for item in _overrides(job, overrides) for part in ("--set", item)]
     return [sys.executable, "-m", "segbench", "run", str(job.config), "--out", str(job.out), "--resume", *sets]
 
 
@@ -121,9 +118,13 @@ def _relay_errors(stream, errors: list[str]) -> None:
             sys.stderr.flush()
 
 
+def _overrides(job: Job, overrides: list[str]) -> list[str]:
+    """The sweep's ``--set`` overrides, and the job's seed where the sweep sets one."""
+    return [*overrides, *([] if job.seed is None else [f"train.seed={job.seed}"])]
+
+
 def _config(job: Job, overrides: list[str]):
-    seed = [] if job.seed is None else [f"train.seed={job.seed}"]
-    config = load_config(job.config, [*overrides, *seed])
+    config = load_config(job.config, _overrides(job, overrides))
     config.output.dir = str(job.out)
     return config
 
