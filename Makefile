@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-torch test-jax camvid sitting suim paper smoke reference-cpu bench clean
+.PHONY: install demo test test-torch test-jax test-cluster camvid sitting suim paper smoke reference-cpu bench clean
 
 install: $(STAMP)
 
@@ -58,6 +58,14 @@ JAX := jax[cpu]
 test-jax: install
 	$(BIN)/python -c "import jax" 2>/dev/null || $(BIN)/python -m pip install -q "$(JAX)"
 	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/models tests/engine/test_distribute.py
+
+# The sweep's launchers on their real engines (CI runs this too): a local Ray with logical GPUs, a worker killed
+# mid-run; the Slurm job array on submitit's local executor, a task preempted mid-run; TensorBoard logs. A few
+# minutes on two cores; `make test` skips these where the engines are not installed.
+CLUSTER := .[cluster]
+test-cluster: install
+	$(BIN)/python -c "import ray, submitit, tensorboard" 2>/dev/null || $(BIN)/python -m pip install -q -e "$(CLUSTER)"
+	$(BIN)/python -m pytest tests/cluster
 
 # Table 1 on the development machine's CPU (results/reference/camvid-cpu; its README has the recipe): the five rows
 # at the CPU recipe of configs/reference/camvid-cpu, then SegNet at the paper's recipe over three seeds, then the

@@ -26,6 +26,7 @@ from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
+TENSORBOARD = "tensorboard"  # Keras' TensorBoard logs, where train.tensorboard asks for them
 # Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), Boundary IoU counts and calibration
 # histograms, from which every statistic over images (the bootstrap of metrics.json's ``intervals``, paired
 # comparisons) is computed without the model.

@@ -71,6 +71,8 @@ class TrainConfig(Section):
         "none", description="one replica per device, each batch split between them: mirrored (tensorflow) or "
                             "data_parallel (jax)")
     deterministic: bool = Field(False, description="deterministic kernels where the backend has them (slower on GPU)")
+    tensorboard: bool = Field(False, description="Keras' TensorBoard logs (losses per epoch) in <run folder>/"
+                                                 "tensorboard, to watch runs where they run")
 
 
 class EvalConfig(Section):

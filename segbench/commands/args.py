@@ -31,6 +31,22 @@ def positive_float(text: str) -> float:
     raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
 
 
+def non_negative_float(text: str) -> float:
+    try:
+        if float(text) >= 0:  # NaN is not
+            return float(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {text!r}")
+
+
+def key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or key.startswith("-"):
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE such as account=abc, got {text!r}")
+    return key.strip(), value
+
+
 def size(text: str) -> list[int]:
     height, sep, width = text.lower().partition("x")
     if not sep or not height.isdigit() or not width.isdigit() or int(height) < 1 or int(width) < 1:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segbench.commands.args import add_overrides, positive
+from segbench.commands.args import add_overrides, key_value, names, non_negative, non_negative_float, positive
 from segbench.errors import SegbenchError, print_error
+from segbench.launch import LAUNCHERS
 from segbench.paper import SUITES
 from segbench.report import TABLE_FORMATS
 
@@ -24,11 +25,57 @@ def register(verbs) -> None:
     parser.add_argument("--seeds", type=positive, default=1, metavar="N", help="run each config with seeds 0..N-1")
     add_overrides(parser)
     parser.add_argument("--results", type=Path, default=Path("results"), help="where the run folders go")
+    where = parser.add_argument_group("where the runs go (README: Running the paper's tables on a cluster)")
+    where.add_argument("--launcher", choices=LAUNCHERS, default="local",
+                       help="local: on this machine (default); ray: each run a Ray task; slurm: one Slurm job "
+                            "array (ray and slurm need: pip install 'segbench[cluster]')")
+    where.add_argument("--devices", type=names, metavar="ID,ID,...",
+                       help="local: one run per GPU at once, each seeing only its own (CUDA_VISIBLE_DEVICES), its "
+                            "output lines led by its name; default: one run at a time")
+    where.add_argument("--gpus-per-run", type=non_negative_float, metavar="N",
+                       help="ray, slurm: GPUs each run asks for (default 0: CPU runs; Ray takes fractions)")
+    where.add_argument("--cpus-per-run", type=positive, metavar="N", help="ray, slurm: CPUs each run asks for "
+                                                                          "(default 1)")
+    where.add_argument("--retries", type=non_negative, metavar="N",
+                       help="ray: tries again for a run whose process or worker died; slurm: requeues of a run "
+                            "whose --time ran out (default 3; each resumes the run)")
+    where.add_argument("--ray-address", metavar="ADDRESS", help="ray: an existing cluster (default: a local Ray)")
+    where.add_argument("--partition", help="slurm: the partition")
+    where.add_argument("--time", type=positive, metavar="MINUTES", help="slurm: time limit of each job "
+                                                                         "(default 1440)")
+    where.add_argument("--slurm-option", dest="slurm_options", action="append", type=key_value,
+                       metavar="KEY=VALUE", help="slurm: another sbatch option, e.g. account=abc or mem=32G "
+                                                 "(repeatable)")
+    where.add_argument("--dry-run", action="store_true",
+                       help="slurm: print the job array and each run's command, submit nothing")
     parser.set_defaults(handler=run)
 
 
+# Which launcher each flag is for; given to another, it is refused rather than ignored.
+FLAGS = {"devices": ("local",), "gpus_per_run": ("ray", "slurm"), "cpus_per_run": ("ray", "slurm"),
+         "retries": ("ray", "slurm"), "ray_address": ("ray",), "partition": ("slurm",), "time": ("slurm",),
+         "slurm_options": ("slurm",), "dry_run": ("slurm",)}
+
+
+def options(args):
+    """The launcher's options from the flags, each flag checked to be one its launcher reads."""
+    from segbench.launch.base import Options
+
+    given = {flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) not in (None, False)}
+    for flag in given:
+        if args.launcher not in FLAGS[flag]:
+            raise SegbenchError(f"sweep: --{flag.replace('_', '-')} is for --launcher {' or '.join(FLAGS[flag])}, "
+                                f"not {args.launcher}")
+    if "slurm_options" in given:
+        given["slurm_options"] = dict(given["slurm_options"])
+    if "devices" in given:
+        given["devices"] = tuple(given["devices"])
+    return Options(results=args.results, **given)
+
+
 def run(args) -> int:
-    from segbench.engine.sweep import check, plan, sweep
+    from segbench.engine.sweep import check, plan
+    from segbench.launch import launch
     from segbench.lock import locked
     from segbench.paper import suite_configs
     from segbench.report.runs import render, runs_tables
@@ -36,6 +83,7 @@ def run(args) -> int:
 
     if bool(args.configs) == bool(args.suite):
         raise SegbenchError("sweep: give config files or --suite, not both and not neither")
+    where = options(args)
     jobs = plan([Path(c) for c in args.configs] or suite_configs(args.suite), args.seeds, args.results)
     problems = check(jobs, args.overrides)
     for line in problems:
@@ -45,8 +93,11 @@ def run(args) -> int:
         print_error(f"{len(problems)} of {total} config{'s' * (total != 1)} "
                     f"{'does' if len(problems) == 1 else 'do'} not load; nothing was run")
         return 2
+    if where.dry_run:  # nothing runs: no lock to take, no table to print
+        launch(args.launcher, jobs, args.overrides, where)
+        return 0
     with locked(args.results, "results folder"):  # one sweep at a time over a results folder
-        failures = sweep(jobs, args.overrides)
+        failures = launch(args.launcher, jobs, args.overrides, where)
         if args.suite:  # the paper's tables with ours beside them, as `segbench report` writes them
             from segbench.report.suite import report
 

@@ -1,5 +1,6 @@
 """Many runs in one command: configs x seeds, each into its own folder, finished ones skipped, failures collected
-rather than fatal, so one bad row does not cost the others.
+rather than fatal, so one bad row does not cost the others. This module plans the runs and runs one; the
+launchers (segbench.launch) decide where and how many at a time.
 
 Each run is a ``segbench run`` in a Python process of its own: an out-of-memory kill, a crash in native code or a
 framework's global state left behind by one run cannot end or taint the next."""
@@ -18,6 +19,7 @@ from pathlib import Path
 from segbench.config import load_config
 from segbench.engine.progress import PROGRESS_ENV
 from segbench.errors import ERROR_PREFIX, SegbenchError
+from segbench.parent import PARENT_ENV
 from segbench.rundir import seed_folder
 
 
@@ -26,6 +28,20 @@ class Job:
     config: Path
     seed: int | None  # None: the config's own train.seed
     out: Path
+
+    @property
+    def name(self) -> str:
+        """Short and unique within a sweep: ``<config folder>/<run folder>``, as the results folder shows it."""
+        return f"{self.out.parent.name}/{self.out.name}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run did not finish, in one line; ``died``: the process ended without a line of its own (killed, or a
+    crash in native code), so the same command again may well finish it, resuming from its checkpoint."""
+
+    reason: str
+    died: bool
 
 
 def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:
@@ -50,20 +66,8 @@ def check(jobs: list[Job], overrides: list[str]) -> list[str]:
                 _config(job, overrides)
                 problems[job.config] = None
             except SegbenchError as exc:
-                problems[job.config] = _named(job.config, exc)
+                problems[job.config] = named(job.config, exc)
     return [line for line in problems.values() if line]
-
-
-def sweep(jobs: list[Job], overrides: list[str]) -> list[str]:
-    """Run every job, each in a process of its own; returns one line per failed job (empty when all finished)."""
-    failures = []
-    for number, job in enumerate(jobs, 1):
-        print(f"[{number}/{len(jobs)}] {job.config} -> {job.out}", flush=True)
-        problem = run_in_child(job, overrides)
-        if problem is not None:
-            failures.append(_named(job.config, problem))
-            print(f"failed: {problem}", flush=True)
-    return failures
 
 
 def command(job: Job, overrides: list[str]) -> list[str]:
@@ -72,15 +76,32 @@ def command(job: Job, overrides: list[str]) -> list[str]:
     return [sys.executable, "-m", "segbench", "run", str(job.config), "--out", str(job.out), "--resume", *sets]
 
 
-def run_in_child(job: Job, overrides: list[str]) -> str | None:
-    """Run ``job`` in a child process whose output comes through ours; None when it finished, else the reason it
-    did not, in one line: its own error line, or how it died."""
-    # Unbuffered, so that lines arrive as they are printed; a live progress bar where ours is a terminal.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", PROGRESS_ENV: "bar" if sys.stdout.isatty() else "lines"}
+def run_in_child(job: Job, overrides: list[str], *, env: dict[str, str] | None = None, prefix: str | None = None,
+                 cwd: str | None = None, die_with_parent: bool = False, started=None) -> Failure | None:
+    """Run ``job`` in a child process whose output comes through ours; None when it finished, else why it did not:
+    its own error line, or how it died.
+
+    ``env``: variables on top of ours (a launcher's CUDA_VISIBLE_DEVICES). ``prefix``: each line of the child's
+    output is led by it, for children that run side by side. ``cwd``: where the child runs (a remote launcher's
+    worker runs it in the sweep's folder, so that relative paths in the configs and overrides mean the same).
+    ``die_with_parent``: the child is killed with our process, so that a launcher's worker killed outright does not
+    leave a run behind that holds its folder's lock against the retry. ``started(process)``: called once it runs."""
+    # Unbuffered, so that lines arrive as they are printed; a live progress bar where ours is a terminal and the
+    # output is not interleaved with other runs'.
+    bar = sys.stdout.isatty() and prefix is None
+    env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1", PROGRESS_ENV: "bar" if bar else "lines",
+           **({PARENT_ENV: str(os.getpid())} if die_with_parent else {})}
     errors: list[str] = []
-    with subprocess.Popen(command(job, overrides), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as child:
-        relays = [threading.Thread(target=_relay_output, args=(child.stdout,), daemon=True),
-                  threading.Thread(target=_relay_errors, args=(child.stderr, errors), daemon=True)]
+    try:
+        child = subprocess.Popen(command(job, overrides), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                 cwd=cwd)
+    except OSError as exc:  # a worker on a node without the sweep's folder, say
+        return Failure(f"cannot start the run's process in {cwd or os.getcwd()}: {exc.strerror or exc}", died=False)
+    with child:
+        if started is not None:
+            started(child)
+        relays = [threading.Thread(target=_relay_output, args=(child.stdout, prefix), daemon=True),
+                  threading.Thread(target=_relay_errors, args=(child.stderr, errors, prefix), daemon=True)]
         for relay in relays:
             relay.start()
         child.wait()
@@ -89,33 +110,50 @@ def run_in_child(job: Job, overrides: list[str]) -> str | None:
     if child.returncode == 0:
         return None
     if errors:
-        return errors[-1]
+        return Failure(errors[-1], died=False)
     if child.returncode < 0:
         name = signal.Signals(-child.returncode).name
         hint = " (the system may have run out of memory)" if name == "SIGKILL" else ""
-        return f"the run's process was killed by {name}{hint}; --resume continues it from its last whole epoch"
-    return f"the run's process exited with status {child.returncode}"
+        return Failure(f"the run's process was killed by {name}{hint}; --resume continues it from its last whole "
+                       "epoch", died=True)
+    return Failure(f"the run's process exited with status {child.returncode}", died=True)
 
 
-def _relay_output(stream) -> None:
-    """The child's stdout onto ours as it comes, in chunks rather than lines, so that a progress bar's carriage
-    returns redraw in place."""
+def _relay_output(stream, prefix: str | None) -> None:
+    """The child's stdout onto ours as it comes: in chunks rather than lines, so that a progress bar's carriage
+    returns redraw in place; line by line, each led by ``prefix``, where there is one."""
+    if prefix is not None:
+        for raw in iter(stream.readline, b""):
+            _write(sys.stdout, prefix + raw.decode("utf-8", errors="replace"))
+        return
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     for chunk in iter(lambda: stream.read1(65536), b""):
-        sys.stdout.write(decoder.decode(chunk))
-        sys.stdout.flush()
+        _write(sys.stdout, decoder.decode(chunk))
 
 
-def _relay_errors(stream, errors: list[str]) -> None:
+def _relay_errors(stream, errors: list[str], prefix: str | None) -> None:
     """The child's stderr onto ours, except its error line, which is kept for the sweep's summary and shown where
-    an in-process failure would be (``failed: ...``, printed by ``sweep``)."""
+    an in-process failure would be (``failed: ...``, printed by the launcher)."""
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", errors="replace")
         if line.startswith(ERROR_PREFIX):
             errors.append(line.removeprefix(ERROR_PREFIX).rstrip("\n"))
         else:
-            sys.stderr.write(line)
-            sys.stderr.flush()
+            _write(sys.stderr, (prefix or "") + line)
+
+
+_WRITING = threading.Lock()  # children side by side: one line at a time, never two mixed in one
+
+
+def say(line: str) -> None:
+    """A line of the sweep's own on stdout, never inside a line of a child's."""
+    _write(sys.stdout, line + "\n")
+
+
+def _write(stream, text: str) -> None:
+    with _WRITING:
+        stream.write(text)
+        stream.flush()
 
 
 def _overrides(job: Job, overrides: list[str]) -> list[str]:
@@ -129,7 +167,7 @@ def _config(job: Job, overrides: list[str]):
     return config
 
 
-def _named(config: Path, exc: Exception) -> str:
+def named(config: Path, exc: Exception | str) -> str:
     """The failure's line, led by the config's path unless the message already starts with it."""
     text = str(exc)
     return text if text.startswith(str(config)) else f"{config}: {text}"

@@ -20,6 +20,7 @@ from segbench.engine.progress import progress_verbosity
 from segbench.errors import ConfigError, SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
+from segbench.rundir import TENSORBOARD
 from segbench.schema import Config
 
 BEST_WEIGHTS = "best.weights.h5"
@@ -73,6 +74,8 @@ class EpochScorer(keras.callbacks.Callback):
             scored_text = f"val_loss {row['val_loss']:.4f}  val mIoU {100 * row['val_miou']:.2f}%"
         row["seconds"] = round(time.perf_counter() - self.started, 3)
         self.rows.append(row)
+        # For the callbacks after this one (TensorBoard): the epoch's validation as Keras' own val_ logs would be.
+        logs.update({key: row[key] for key in ("val_loss", "val_miou") if row[key] is not None})
         write_text(self.run_dir / "history.csv", pd.DataFrame(self.rows).to_csv(index=False))
         if row["val_miou"] is not None and row["val_miou"] > (self.best.get("best_val_miou") or -1.0):
             self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
@@ -107,10 +110,25 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     # The progress bar goes first so that it has closed its line before the scorer prints the epoch summary.
     # shuffle=False: the batches shuffle themselves by (seed, epoch); Keras' own shuffle would reorder them again
     # from global random state, which a resumed run cannot reproduce.
-    model.fit(batches, initial_epoch=start, epochs=config.train.epochs, shuffle=False,
-              callbacks=[keras.callbacks.ProgbarLogger(), StopOnNonFiniteLoss(run_dir), scorer],
+    callbacks = [keras.callbacks.ProgbarLogger(), StopOnNonFiniteLoss(run_dir), scorer]
+    if config.train.tensorboard:
+        _check_tensorboard()
+        # One folder per run, so that `tensorboard --logdir <results>` shows a sweep's runs side by side; after the
+        # scorer, so that the epoch's logs it sees carry val_loss and val_miou. A resumed run appends its epochs.
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / TENSORBOARD)))
+    model.fit(batches, initial_epoch=start, epochs=config.train.epochs, shuffle=False, callbacks=callbacks,
               verbose=progress_verbosity())
     return scorer.rows, scorer.best
+
+
+def _check_tensorboard() -> None:
+    """Keras' TensorBoard callback writes through tf.summary, which needs the tensorboard package (TensorFlow's
+    wheel does not bring it); without it the callback would fail after the first epoch, with a traceback."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("train.tensorboard: true needs the tensorboard package: pip install 'segbench[cluster]' "
+                          "(or pip install tensorboard)")
 
 
 def class_weights(config: Config, adapter: DatasetAdapter) -> list[float] | None:
