@@ -64,7 +64,11 @@ def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_datasets_prepar
     (["bench", "metrics", "--images", "0"], "--images", "at least 1, got '0'"),
     (["bench", "suite", "--suite", "camvid", "--repeats", "0"], "--repeats", "at least 1, got '0'"),
     (["bench", "settings", "--suite", "camvid", "--steps", "0"], "--steps", "at least 1, got '0'"),
-], ids=["worst", "seeds", "summary-classes", "batch", "steps", "peak", "epochs", "images", "repeats", "settings-steps"])
+    (["sweep", "x.yaml", "--gpus-per-run", "-1"], "--gpus-per-run", "expected a number of at least 0, got '-1'"),
+    (["sweep", "x.yaml", "--slurm-option", "account"], "--slurm-option",
+     "expected KEY=VALUE such as account=abc, got 'account'"),
+], ids=["worst", "seeds", "summary-classes", "batch", "steps", "peak", "epochs", "images", "repeats", "settings-steps",
+        "gpus-per-run", "slurm-option"])
 def test_a_bad_number_is_a_usage_error_naming_the_option(argv, option, expected, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)

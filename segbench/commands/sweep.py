@@ -46,7 +46,7 @@ def register(verbs) -> None:
     where.add_argument("--slurm-option", dest="slurm_options", action="append", type=key_value,
                        metavar="KEY=VALUE", help="slurm: another sbatch option, e.g. account=abc or mem=32G "
                                                  "(repeatable)")
-    where.add_argument("--dry-run", action="store_true",
+    where.add_argument("--dry-run", action="store_true", default=None,
                        help="slurm: print the job array and each run's command, submit nothing")
     parser.set_defaults(handler=run)
 
@@ -61,7 +61,7 @@ def options(args):
     """The launcher's options from the flags, each flag checked to be one its launcher reads."""
     from segbench.launch.base import Options
 
-    given = {flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) not in (None, False)}
+    given = {flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None}  # None: not given
     for flag in given:
         if args.launcher not in FLAGS[flag]:
             raise SegbenchError(f"sweep: --{flag.replace('_', '-')} is for --launcher {' or '.join(FLAGS[flag])}, "

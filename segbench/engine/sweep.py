@@ -37,8 +37,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Failure:
-    """Why a run did not finish, in one line; ``died``: the process ended without a line of its own (killed, or a
-    crash in native code), so the same command again may well finish it, resuming from its checkpoint."""
+    """Why a run did not finish, in one line; ``died``: a signal ended its process (killed, out of memory, a crash
+    in native code), so the same command again may well finish it, resuming from its checkpoint."""
 
     reason: str
     died: bool
@@ -116,7 +116,8 @@ def run_in_child(job: Job, overrides: list[str], *, env: dict[str, str] | None =
         hint = " (the system may have run out of memory)" if name == "SIGKILL" else ""
         return Failure(f"the run's process was killed by {name}{hint}; --resume continues it from its last whole "
                        "epoch", died=True)
-    return Failure(f"the run's process exited with status {child.returncode}", died=True)
+    # An exit without our line is an uncaught error (a traceback above): trying again would meet it again.
+    return Failure(f"the run's process exited with status {child.returncode}", died=False)
 
 
 def _relay_output(stream, prefix: str | None) -> None:

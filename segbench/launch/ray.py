@@ -21,7 +21,7 @@ POLL_S = 1.0  # how often the summary looks for runs that started
 
 
 class RunDied(Exception):
-    """The run's process ended without a line of its own: worth another try, which resumes it."""
+    """A signal ended the run's process (killed, out of memory): worth another try, which resumes it."""
 
 
 def run_job(job: Job, overrides: list[str], cwd: str, started, index: int) -> str | None:

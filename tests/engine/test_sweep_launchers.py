@@ -88,6 +88,7 @@ def test_slurm_dry_run_prints_the_array_and_submits_nothing(smoke_config, tmp_pa
 
 def test_a_flag_for_another_launcher_is_refused(smoke_config, capsys):
     for argv, said in ((["--devices", "0,1", "--launcher", "ray"], "--devices is for --launcher local, not ray"),
+                       (["--retries", "0"], "--retries is for --launcher ray or slurm, not local"),
                        (["--partition", "gpu"], "--partition is for --launcher slurm, not local"),
                        (["--launcher", "slurm", "--gpus-per-run", "0.5", "--dry-run"],
                         "--launcher slurm: --gpus-per-run 0.5: Slurm gives whole GPUs")):
@@ -123,3 +124,15 @@ def test_a_sweep_started_twice_runs_each_run_once(smoke_config, tmp_path):
     for seed in range(2):
         history = (results / "smoke" / f"segnet-seed{seed}" / "history.csv").read_text().splitlines()
         assert len(history) == 2  # its header and its one epoch: trained once
+
+
+def test_the_flags_become_the_launchers_options(tmp_path):
+    from segbench.cli import build_parser
+    from segbench.commands.sweep import options
+
+    given = options(build_parser().parse_args(
+        ["sweep", "x.yaml", "--results", str(tmp_path), "--launcher", "slurm", "--retries", "0", "--gpus-per-run",
+         "2", "--slurm-option", "constraint=a100|h100", "--slurm-option", "comment=a=b"]))
+    assert (given.results, given.retries, given.gpus_per_run, given.dry_run) == (tmp_path, 0, 2.0, False)
+    assert given.slurm_options == {"constraint": "a100|h100", "comment": "a=b"}
+    assert options(build_parser().parse_args(["sweep", "x.yaml", "--devices", "0, 1"])).devices == ("0", "1")
