@@ -18,15 +18,32 @@ from segbench.launch.base import Options, engine
 from segbench.launch.summary import Summary
 
 POLL_S = 1.0  # how often the summary looks for runs that started
+# The summary counts a run as running from its task's first start to its end: the driver does not see a worker
+# die, so a retry's wait for resources counts as running too.
 
 
 class RunDied(Exception):
     """A signal ended the run's process (killed, out of memory): worth another try, which resumes it."""
 
 
+class Started:
+    """Which tasks have begun, for the summary: an actor the tasks tell without waiting for its answer. (A task
+    waiting on another's answer lends Ray its CPUs meanwhile, and Ray starts one more run than it has CPUs for.)"""
+
+    def __init__(self):
+        self.indices: list[int] = []
+
+    def note(self, index: int) -> None:
+        self.indices.append(index)
+
+    def take(self) -> list[int]:
+        taken, self.indices = self.indices, []
+        return taken
+
+
 def run_job(job: Job, overrides: list[str], cwd: str, started, index: int) -> str | None:
     """The body of a task, on whichever node Ray put it: the run's reason for failing, or None."""
-    started.put(index)
+    started.note.remote(index)
     # Killed with its worker: Ray's retry must find the run folder's lock free.
     failure = run_in_child(job, overrides, cwd=cwd, prefix=f"[{job.name}] ", die_with_parent=True)
     if failure is not None and failure.died:
@@ -36,14 +53,12 @@ def run_job(job: Job, overrides: list[str], cwd: str, started, index: int) -> st
 
 def launch(jobs: list[Job], overrides: list[str], options: Options) -> list[str]:
     ray = engine("ray", "ray", "Ray")
-    from ray.util.queue import Queue
-
     ours = not ray.is_initialized()  # a caller (a test, a notebook) may have connected already
     if ours:
         ray.init(address=options.ray_address, include_dashboard=False)
     try:
         _check_resources(ray, options, local=ours and options.ray_address is None)
-        started = Queue(actor_options={"num_cpus": 0})  # the tasks say here when they begin, for the summary
+        started = ray.remote(num_cpus=0)(Started).remote()
         task = ray.remote(run_job).options(num_cpus=options.cpus_per_run, num_gpus=options.gpus_per_run,
                                            max_retries=options.retries, retry_exceptions=[RunDied])
         summary = Summary(jobs)
@@ -52,8 +67,8 @@ def launch(jobs: list[Job], overrides: list[str], options: Options) -> list[str]
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1, timeout=POLL_S)
-            while not started.empty():  # before the ends: a task that began and ended in one poll
-                summary.running(jobs[started.get_nowait()])
+            for index in ray.get(started.take.remote()):  # before the ends: a task that began and ended in one poll
+                summary.running(jobs[index])
             for ref in done:
                 summary.ended(refs[ref], _outcome(ray, ref, options.retries))
         return summary.failures()

@@ -22,7 +22,10 @@ class Summary:
         self._show()
 
     def running(self, job: Job) -> None:
-        self._set(job, RUNNING)
+        with self._lock:
+            over = self._states[job] in (FINISHED, FAILED)
+        if not over:  # a late word that it began (a remote launcher's) does not reopen a run that has ended
+            self._set(job, RUNNING)
 
     def queued(self, job: Job) -> None:
         """Back in the queue: a run a scheduler requeued (a preempted Slurm job, a retried Ray task)."""

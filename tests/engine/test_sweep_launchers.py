@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from segbench.cli import main
 from segbench.launch import slurm
@@ -67,6 +68,17 @@ def test_the_summary_counts_and_ends_with_the_failures(smoke_config, tmp_path, c
     assert f"failed: {tmp_path.name}/broken: " in out
     [line] = err.strip().splitlines()
     assert line.startswith(f"segbench: error: {broken}: ") and "not a folder" in line
+
+
+def test_a_late_word_that_a_run_began_does_not_reopen_it(capsys):
+    from segbench.engine.sweep import Job
+    from segbench.launch.summary import Summary
+
+    job = Job(Path("c.yaml"), None, Path("r/c"))
+    summary = Summary([job])
+    summary.ended(job, None)
+    summary.running(job)  # a remote launcher's note that arrived after the end
+    assert capsys.readouterr().out.splitlines()[-1] == "sweep: 0 queued, 0 running, 1 finished, 0 failed"
 
 
 def test_slurm_dry_run_prints_the_array_and_submits_nothing(smoke_config, tmp_path, capsys):
