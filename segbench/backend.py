@@ -28,6 +28,15 @@ def name() -> str:
     return keras.backend.backend()
 
 
+def allow_retracing() -> None:
+    """Let several models predict in one process without TensorFlow's warning that its functions are traced again
+    (each model compiles its own; test-time scales and windows build one per input size, on purpose)."""
+    if name() == "tensorflow":
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
 def versions() -> dict:
     """Keras, the backend's framework (under its own name) and Python."""
     import keras

@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("segbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`segbench results | head`): nothing to say, and no one to hear it
+        # Python would complain again when it flushes stdout at exit: stdout to /dev/null, as its documentation says.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
     except OSError as exc:  # a full disk, a read-only folder, a file where a folder belongs: the system's words
         return _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
     except MemoryError:

@@ -33,6 +33,10 @@ TENSORBOARD = "tensorboard"  # Keras' TensorBoard logs, where train.tensorboard 
 PER_IMAGE = "confusion_per_image.npz"
 # Each test image's own figures, worst first: where a model fails.
 WORST_FIRST = "per_image.csv"
+# Re-scorings of a finished run by ``segbench evaluate`` (test-time augmentation, corruptions): ``eval/<mode>.json``,
+# each in the schema of metrics.json plus a ``mode`` section that says how it was scored. metrics.json, the run's
+# own score, is never touched by them.
+EVAL = "eval"
 
 
 def seed_folder(folder: Path, seed: int) -> Path:
@@ -196,11 +200,62 @@ class Metrics(Figures, Scored):
         return self
 
 
+class Mode(_Section):
+    """How ``segbench evaluate`` scored: the test-time views (:class:`segbench.engine.inference.Views`), the
+    corruption (:mod:`segbench.data.corrupt`) and the weights."""
+
+    name: str  # the file's name in eval/, without .json
+    weights: str
+    weights_sha256: str
+    flip: bool
+    scales: list[Annotated[float, Field(gt=0)]] = Field(min_length=1)
+    window: list[Annotated[int, Field(gt=0)]] | None = Field(None, min_length=2, max_length=2)
+    stride: Annotated[int, Field(gt=0)] | None = None
+    corruption: str | None = None
+    severity: Annotated[int, Field(ge=1, le=5)] | None = None
+    corruption_seed: int | None = None
+    seconds: Annotated[float, Field(ge=0)]
+
+
+class Rescored(Metrics):
+    """``eval/<mode>.json``: a run scored again, as ``metrics.json`` is, and how."""
+
+    mode: Mode
+
+
+def eval_path(run_dir: Path, mode: str) -> Path:
+    return run_dir / EVAL / f"{mode}.json"
+
+
+def write_eval(run_dir: Path, metrics: dict) -> dict:
+    """Check ``metrics`` against :class:`Rescored` and write it atomically as ``eval/<mode name>.json``."""
+    path = eval_path(run_dir, metrics["mode"]["name"])
+    checked = _checked(Rescored, metrics, path)
+    write_json(path, checked)
+    return checked
+
+
+def read_eval(run_dir: Path, mode: str) -> dict | None:
+    """The run's ``eval/<mode>.json`` checked against :class:`Rescored`, or None where there is none."""
+    path = eval_path(run_dir, mode)
+    if not path.is_file():
+        return None
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from None
+    return _checked(Rescored, found, path)
+
+
 def checked_metrics(metrics: dict, source: Path) -> dict:
     """``metrics`` as the schema has it (the keys it was given, figures as floats), or one line naming ``source``
     and what is wrong."""
+    return _checked(Metrics, metrics, source)
+
+
+def _checked(schema: type[Metrics], metrics: dict, source: Path) -> dict:
     try:
-        return Metrics.model_validate(metrics).model_dump(mode="json", exclude_unset=True)
+        return schema.model_validate(metrics).model_dump(mode="json", exclude_unset=True)
     except ValidationError as exc:
         raise DataError(f"{source}: not a segbench metrics file ({_problems(exc)})") from None
 

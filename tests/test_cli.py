@@ -121,3 +121,14 @@ def test_models_summary_errors(capsys):
     assert len(lines) == 2 and "did you mean 'vgg_unet'" in lines[0] and "multiples of 32" in lines[1]
     with pytest.raises(SystemExit):
         main(["models", "summary", "segnet", "--input-size", "352"])
+
+
+def test_a_reader_that_goes_away_ends_the_listing_quietly():
+    """``segbench datasets list | head -1``: the pipe closes before segbench writes; no error line, the shell's
+    SIGPIPE status."""
+    child = subprocess.Popen([sys.executable, "-m", "segbench", "datasets", "list"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    child.stdout.close()  # before the child has imported anything, let alone written
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141
+    assert stderr == ""

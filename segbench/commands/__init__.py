@@ -4,8 +4,20 @@ builds models, so that Keras is loaded first and quietly, either for the whole v
 named (a set). Modules import only what loads no deep-learning framework at their top; the handlers import the
 rest when they run."""
 
-from segbench.commands import bench, compare, datasets, export, models, predict, report, results, run, sweep
+from segbench.commands import (
+    bench,
+    compare,
+    datasets,
+    evaluate,
+    export,
+    models,
+    predict,
+    report,
+    results,
+    run,
+    sweep,
+)
 
 # In the order `segbench --help` lists them.
-VERBS = {"run": run, "sweep": sweep, "predict": predict, "export": export, "results": results, "compare": compare,
-         "report": report, "datasets": datasets, "models": models, "bench": bench}
+VERBS = {"run": run, "sweep": sweep, "evaluate": evaluate, "predict": predict, "export": export, "results": results,
+         "compare": compare, "report": report, "datasets": datasets, "models": models, "bench": bench}

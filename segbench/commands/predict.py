@@ -1,4 +1,4 @@
-"""``segbench predict``: a finished run's model on images of the user's own."""
+"""``segbench predict``: a finished run's model on images and videos of the user's own."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ NEEDS_KERAS = True  # it builds the run's model
 
 def register(verbs) -> None:
     parser = verbs.add_parser(
-        "predict", help="class maps of a run's model for your own images",
+        "predict", help="class maps of a run's model for your own images and videos",
         description="For every image the inputs name (files, folders searched recursively, glob patterns), write "
                     "its class map at the image's own size into --out as a palette PNG (it opens in the "
                     "dataset's colours and reads back as class indices), keeping a folder's subfolders; with "
-                    "--overlay also a JPEG of the image under its classes. An unreadable image is one line and "
-                    "the others go on (exit code 1).")
+                    "--overlay also a JPEG of the image under its classes. A video (.mp4, .avi, .mov, .mkv, .webm) "
+                    "becomes <name>.overlay.mp4, its frames under their classes at its size and frame rate. An "
+                    "unreadable input is one line and the others go on (exit code 1).")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder with its weights")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the class maps")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, folders or glob patterns")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the class maps and videos")
     parser.add_argument("--overlay", action="store_true", help="also write <name>.overlay.jpg")
     add_checkpoint(parser)
     parser.add_argument("--batch", type=positive, default=8, help="images per model call (default: 8)")
@@ -29,7 +30,7 @@ def register(verbs) -> None:
 
 def run(args) -> int:
     from segbench.engine.loaded import load_run
-    from segbench.engine.predict import expand, predict_files
+    from segbench.engine.predict import VIDEO_OVERLAY_SUFFIX, expand, predict_files
 
     jobs, missing = expand(args.inputs)  # before the model is built: a typo shows at once
     if not jobs:
@@ -39,7 +40,9 @@ def run(args) -> int:
     failures = missing + unreadable
     for line in failures:
         print_error(line)
-    print(f"{len(written)} class map{'s' * (len(written) != 1)} in {args.out} ({loaded.weights.name}, "
-          f"{loaded.precision})" + (f"; {len(failures)} input{'s' * (len(failures) != 1)} unreadable" if failures
-                                    else ""))
+    videos = sum(path.name.endswith(VIDEO_OVERLAY_SUFFIX) for path in written)
+    maps = len(written) - videos
+    print(f"{maps} class map{'s' * (maps != 1)}" + (f" and {videos} video{'s' * (videos != 1)}" if videos else "")
+          + f" in {args.out} ({loaded.weights.name}, {loaded.precision})"
+          + (f"; {len(failures)} input{'s' * (len(failures) != 1)} unreadable" if failures else ""))
     return 1 if failures else 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 from keras import ops
@@ -9,28 +11,15 @@ from keras import ops
 from segbench import boundary, calibration
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.loader import read_pair, resize_pair
+from segbench.engine.inference import Inference, batch_logits, logits_at
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError
 from segbench.metrics import confusion_matrix, dont_care
 
 
-def logits_at(logits, size: tuple[int, int]) -> np.ndarray:
-    """One image's logits (h, w, C) resized bilinearly to ``size`` (height, width), as float32 numpy."""
-    resized = ops.image.resize(ops.expand_dims(ops.cast(logits, "float32"), 0), size, interpolation="bilinear")
-    return ops.convert_to_numpy(resized[0])
-
-
-def batch_logits(model: keras.Model, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """The logits of up to ``batch_size`` images at the model's input size. A short batch is padded to full size
-    (one compiled shape on JAX, and a batch that divides over devices) and the padding's logits dropped."""
-    count = len(images)
-    if count < batch_size:
-        images = np.concatenate([images, np.repeat(images[-1:], batch_size - count, axis=0)])
-    return model.predict_on_batch(images)[:count]  # compiled, and no autograd tape on torch
-
-
 def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample], batch_size: int,
-             loss_fn=None, progress: bool = False, on_prediction=None, detailed: bool = False) -> dict:
+             loss_fn=None, progress: bool = False, on_prediction=None, detailed: bool = False,
+             infer: Inference | None = None, corrupt: Callable[[np.ndarray, int], np.ndarray] | None = None) -> dict:
     """The confusion matrix over ``samples`` at native resolution, each image's own (``per_image``, uint32, in
     the order of ``samples``), and the mean loss at the input size.
 
@@ -40,8 +29,15 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
     :mod:`segbench.calibration`.
 
     ``on_prediction(sample, image, label, prediction, image_cm)``, if given, sees every image with its native class
-    map and its confusion matrix."""
+    map and its confusion matrix.
+
+    ``infer`` (``segbench evaluate``'s test-time augmentations) makes the native logits instead of the model at its
+    input size; ``corrupt(image, index)`` changes each image first, ``index`` being its position in ``samples``.
+    The loss is the plain model's, so neither goes with ``loss_fn``."""
+    if loss_fn is not None and (infer is not None or corrupt is not None):
+        raise ValueError("the loss is computed on plain inputs: no infer or corrupt with loss_fn")
     input_size = tuple(model.input_shape[1:3])
+    infer = infer or Inference(lambda size: model, input_size, batch_size)
     cm = np.zeros((adapter.num_classes, adapter.num_classes), np.int64)
     dropped = dont_care(adapter.ignore_index, adapter.num_classes)
     losses, per_image, details = [], [], {"boundary": [], "confidence": [], "nll": []}
@@ -49,14 +45,18 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
     for start in range(0, len(samples), batch_size):
         batch = samples[start:start + batch_size]
         pairs = [read_pair(adapter, sample) for sample in batch]
-        small = [resize_pair(image, label, input_size) for image, label in pairs]
-        logits = batch_logits(model, np.stack([image for image, _ in small]), batch_size)
-        if loss_fn is not None:
+        if corrupt is not None:
+            pairs = [(corrupt(image, start + offset), label) for offset, (image, label) in enumerate(pairs)]
+        if loss_fn is None:
+            natives = infer([image for image, _ in pairs])
+        else:  # the validation of each epoch: the input-size logits serve the loss and the scores alike
+            small = [resize_pair(image, label, input_size) for image, label in pairs]
+            logits = batch_logits(model, np.stack([image for image, _ in small]), batch_size)
             targets = np.stack([label for _, label in small]).astype(np.int32)
             # call(), not __call__: under tf.distribute the latter divides by the replicas, for summed gradients.
             losses.append(float(ops.convert_to_numpy(loss_fn.call(targets, logits))))
-        for sample, (image, label), sample_logits in zip(batch, pairs, logits):
-            native = logits_at(sample_logits, label.shape[:2])
+            natives = [logits_at(one, label.shape[:2]) for one, (_, label) in zip(logits, pairs)]
+        for sample, (image, label), native in zip(batch, pairs, natives):
             prediction = native.argmax(axis=-1)
             try:
                 image_cm = confusion_matrix(label, prediction, cm.shape[0], dropped)

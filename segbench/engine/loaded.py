@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from segbench import precision
+from segbench import backend, precision
 from segbench.config import load_config
 from segbench.data.base import DatasetAdapter
-from segbench.data.loader import resize_image
 from segbench.engine import checkpoint
-from segbench.engine.evaluate import batch_logits, logits_at
+from segbench.engine.inference import SINGLE, Inference, Views
 from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import SegbenchError, first_line
 from segbench.registry import DATASETS, MODELS
@@ -36,6 +35,7 @@ class LoadedRun:
     model: keras.Model
     weights: Path
     precision: str  # the dtype policy the model computes in: the run's own
+    _sized: dict = field(default_factory=dict, repr=False)  # the model at other input sizes, by (height, width)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -45,19 +45,34 @@ class LoadedRun:
     def palette(self) -> tuple[tuple[int, int, int], ...]:
         return self.adapter.palette
 
-    def predict(self, images: list[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
-        """The class map of each RGB uint8 image (HxWx3) at the image's own size, as evaluation computes it: the
-        image resized to the model's input, its logits resized back bilinearly, then the argmax."""
-        input_size = tuple(self.model.input_shape[1:3])
-        maps = []
-        for start in range(0, len(images), batch_size):
-            batch = images[start:start + batch_size]
-            logits = batch_logits(self.model, np.stack([resize_image(image, input_size) for image in batch]),
-                                  batch_size)
-            dtype = np.uint8 if self.adapter.num_classes <= 256 else np.int32
-            maps += [logits_at(one, image.shape[:2]).argmax(axis=-1).astype(dtype)
-                     for one, image in zip(logits, batch)]
-        return maps
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return tuple(self.model.input_shape[1:3])
+
+    def at(self, size: tuple[int, int]) -> keras.Model:
+        """The run's model for inputs of ``size`` (height, width), with the same weights and precision: test-time
+        scales and sliding windows need other sizes than the one it trained at. Built once per size."""
+        size = tuple(size)
+        if size == self.input_size:
+            return self.model
+        if size not in self._sized:
+            backend.allow_retracing()
+            with precision.policy(self.precision):
+                model = MODELS.get(self.config.model.name)(
+                    self.config.model.model_copy(update={"input_size": list(size)}), self.adapter.num_classes)
+            model.set_weights(self.model.get_weights())
+            self._sized[size] = model
+        return self._sized[size]
+
+    def inference(self, batch_size: int = 8, views: Views = SINGLE) -> Inference:
+        """Native-size logits of images under ``views`` (one view at the input size by default)."""
+        return Inference(self.at, self.input_size, batch_size, views)
+
+    def predict(self, images: list[np.ndarray], batch_size: int = 8, views: Views = SINGLE) -> list[np.ndarray]:
+        """The class map of each RGB uint8 image (HxWx3) at the image's own size, as evaluation computes it: by
+        default the image resized to the model's input, its logits resized back bilinearly, then the argmax."""
+        dtype = np.uint8 if self.adapter.num_classes <= 256 else np.int32
+        return [logits.argmax(axis=-1).astype(dtype) for logits in self.inference(batch_size, views)(images)]
 
 
 def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:

@@ -1,6 +1,7 @@
-"""``segbench predict``: a run's model on the user's own images. Inputs are files, folders (searched recursively)
-and glob patterns; each image gets a class-index PNG at its own size, stored as a palette image so that it opens in
-colour and still reads back as class indices, and with ``overlay`` a JPEG of the image under its classes."""
+"""``segbench predict``: a run's model on the user's own images and videos. Inputs are files, folders (searched
+recursively) and glob patterns; each image gets a class-index PNG at its own size, stored as a palette image so that
+it opens in colour and still reads back as class indices, and with ``overlay`` a JPEG of the image under its
+classes; each video gets a video of its frames under their classes (OpenCV reads and writes them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import glob
 import sys
 from pathlib import Path
 
+import cv2
 import keras
 import numpy as np
 from PIL import Image
@@ -20,26 +22,31 @@ from segbench.io import atomic_path
 from segbench.report.figures import overlay as blend
 
 OVERLAY_SUFFIX = ".overlay.jpg"
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+VIDEO_OVERLAY_SUFFIX = ".overlay.mp4"  # MPEG-4 Part 2 ("mp4v"): the codec every OpenCV build can write
+INPUT_SUFFIXES = IMAGE_SUFFIXES + VIDEO_SUFFIXES
 
 
 def expand(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """(image file, output path without suffix) for every image the inputs name: a file as itself (its stem), a
-    folder's images at any depth (their path inside it), a pattern's matches (their stems); and one line per input
-    that names no image. Two images that would write the same output are refused before anything runs."""
+    """(image or video file, output path without suffix) for every image and video the inputs name: a file as
+    itself (its stem), a folder's at any depth (their path inside it), a pattern's matches (their stems); and one
+    line per input that names none. Two inputs that would write the same output are refused before anything
+    runs."""
     found: dict[Path, Path] = {}
     missing = []
     for text in inputs:
         path = Path(text)
         if path.is_dir():
             pairs = [(file, file.relative_to(path).with_suffix("")) for file in sorted(path.rglob("*"))
-                     if file.suffix.lower() in IMAGE_SUFFIXES and file.is_file()]
+                     if file.suffix.lower() in INPUT_SUFFIXES and file.is_file()]
         elif path.is_file():
             pairs = [(path, Path(path.stem))]
         else:
             pairs = [(Path(match), Path(Path(match).stem)) for match in sorted(glob.glob(text, recursive=True))
                      if Path(match).is_file()]
         if not pairs:
-            missing.append(f"{text}: no such file or folder, or no image in it ({', '.join(IMAGE_SUFFIXES)})")
+            missing.append(f"{text}: no such file or folder, or no image or video in it "
+                           f"({', '.join(INPUT_SUFFIXES)})")
         for file, out in pairs:
             if out in found and found[out] != file:
                 raise SegbenchError(f"{file} and {found[out]} would both write {out}.png; predict them apart")
@@ -57,10 +64,23 @@ def write_palette_png(path: Path, classes: np.ndarray, palette) -> None:
 
 def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, overlay: bool = False,
                   batch_size: int = 8) -> tuple[list[Path], list[str]]:
-    """Predict the images of ``jobs`` (from ``expand``) into ``out``; returns the class maps written and one line
-    per image that could not be read (the others go on)."""
+    """Predict the images and videos of ``jobs`` (from ``expand``) into ``out``; returns the files written (class
+    maps, overlay videos) and one line per input that could not be read (the others go on)."""
     if run.adapter.num_classes > 256:
         raise SegbenchError(f"{run.path}: {run.adapter.num_classes} classes do not fit a palette PNG (256 at most)")
+    videos = [(file, target) for file, target in jobs if file.suffix.lower() in VIDEO_SUFFIXES]
+    images = [job for job in jobs if job not in videos]
+    written, failures = _predict_images(run, images, out, overlay, batch_size) if images else ([], [])
+    for file, target in videos:
+        try:
+            written.append(predict_video(run, file, out / f"{target}{VIDEO_OVERLAY_SUFFIX}", batch_size))
+        except DataError as exc:
+            failures.append(str(exc))
+    return written, failures
+
+
+def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, overlay: bool,
+                    batch_size: int) -> tuple[list[Path], list[str]]:
     written, failures = [], []
     bar = keras.utils.Progbar(len(jobs), unit_name="image", verbose=progress_verbosity())
     for start in range(0, len(jobs), batch_size):
@@ -81,3 +101,36 @@ def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, over
         bar.add(len(jobs[start:start + batch_size]))
     sys.stdout.flush()
     return written, failures
+
+
+def predict_video(run: LoadedRun, file: Path, destination: Path, batch_size: int = 8) -> Path:
+    """``destination``: the video ``file``'s frames under their predicted classes, at its size and frame rate."""
+    capture = cv2.VideoCapture(str(file))
+    try:
+        ok, frame = capture.read()
+        if not ok:
+            raise DataError(f"{file}: cannot be read as a video (damaged, or a codec this OpenCV build lacks)")
+        fps = capture.get(cv2.CAP_PROP_FPS) or 25.0  # a stream that does not say gets the common rate
+        frames_said = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        bar = keras.utils.Progbar(frames_said if frames_said > 0 else None, unit_name="frame",
+                                  verbose=progress_verbosity())
+        height, width = frame.shape[:2]
+        with atomic_path(destination) as tmp:  # the final suffix kept: OpenCV picks the container by it
+            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+            if not writer.isOpened():
+                raise DataError(f"{destination}: OpenCV cannot write an MPEG-4 video here")
+            try:
+                while ok:
+                    batch = []
+                    while ok and len(batch) < batch_size:
+                        batch.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+                        ok, frame = capture.read()
+                    for image, classes in zip(batch, run.predict(batch, batch_size)):
+                        writer.write(cv2.cvtColor(blend(image, classes, run.palette), cv2.COLOR_RGB2BGR))
+                    bar.add(len(batch))
+            finally:
+                writer.release()
+    finally:
+        capture.release()
+    sys.stdout.flush()
+    return destination

@@ -8,7 +8,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from segbench.rundir import CONFIG, read_metrics
+from segbench.rundir import CONFIG, read_eval, read_metrics
+
+# The multi-scale and flip score of `segbench evaluate RUN --scales ms --tta flip` (the name of its eval/ file, which
+# segbench.engine.inference names; that module loads Keras, this one must not), a column where a run of a table has it.
+MS_FLIP, MS_FLIP_COLUMN = "ms+flip", "mIoU (ms+flip)"
 
 
 def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
@@ -17,15 +21,25 @@ def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
     by_dataset: dict[str, list[dict]] = {}
     for run_dir in run_dirs:
         m = read_metrics(run_dir)
+        tta = read_eval(run_dir, MS_FLIP)  # segbench evaluate RUN --scales ms --tta flip, where it was run
+        tta = tta if tta and tta["split"] == m["split"] else None
         row = {"run": str(run_dir), "model": m["model"], "input": _input_size(run_dir), "images": m.get("num_images"),
-               "seed": m.get("seed"), "epochs": m.get("epochs"), "mIoU": m["miou"], "fIoU": m["fiou"], "pixel acc": m["pixel_accuracy"],
+               "seed": m.get("seed"), "epochs": m.get("epochs"), "mIoU": m["miou"],
+               MS_FLIP_COLUMN: tta["miou"] if tta else None, "fIoU": m["fiou"], "pixel acc": m["pixel_accuracy"],
                "mIoU (standard)": m["standard"]["miou"]}
         if "boundary_miou" in m:  # runs since Boundary IoU and calibration were measured
             row.update({"Boundary mIoU": m["boundary_miou"], "ECE": m["calibration"]["ece"]})
         row.update(zip(m["classes"], m["per_class_iou"]))
         row[INTERVALS] = _intervals(m)
+        if row[MS_FLIP_COLUMN] is not None and "intervals" in tta:
+            row[INTERVALS][MS_FLIP_COLUMN] = tuple(tta["intervals"]["paper"]["miou"])
         by_dataset.setdefault(m["dataset"], []).append(row)
-    return {dataset: _with_means(pd.DataFrame(rows)) for dataset, rows in by_dataset.items()}
+    tables = {}
+    for dataset, rows in by_dataset.items():
+        table = pd.DataFrame(rows)
+        tables[dataset] = _with_means(table.drop(columns=MS_FLIP_COLUMN) if table[MS_FLIP_COLUMN].isna().all()
+                                      else table)
+    return tables
 
 
 def _input_size(run_dir: Path) -> str | None:

@@ -9,9 +9,10 @@ from segbench.config import load_config
 from segbench.data.loader import resize_image
 from segbench.data.readers import read_rgb, write_image
 from segbench.data.synthetic import draw_scene
-from segbench.engine.evaluate import logits_at
+from segbench.engine.inference import logits_at
 from segbench.engine.run import execute
 from segbench.errors import SegbenchError
+from segbench.report.figures import overlay as blend
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_predict_writes_palette_pngs_at_native_size(trained, images, tmp_path, c
 
 def test_predict_refuses_what_it_cannot_do(trained, images, tmp_path, cli):
     nothing = cli("predict", trained, tmp_path / "nothing", "--out", tmp_path / "o")
-    assert nothing.returncode == 2 and "nothing: no such file or folder, or no image in it" in nothing.stderr
+    assert nothing.returncode == 2 and "nothing: no such file or folder, or no image or video in it" in nothing.stderr
     weightless = tmp_path / "weightless"
     weightless.mkdir()
     (weightless / "config.yaml").write_text((trained / "config.yaml").read_text())
@@ -73,3 +74,34 @@ def test_predict_refuses_what_it_cannot_do(trained, images, tmp_path, cli):
     assert done.returncode == 2 and "no model.weights.h5 there" in done.stderr
     with pytest.raises(SegbenchError, match="not a run folder"):
         segbench.load_run(tmp_path)
+
+
+def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path):
+    import cv2
+
+    from segbench.engine.predict import expand, predict_files
+
+    frames = [draw_scene((48, 64), (0, 3, index))[0] for index in range(11)]  # 11: one batch of 4 left short
+    clip = tmp_path / "in" / "clip.mp4"
+    clip.parent.mkdir()
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 7, (64, 48))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    (tmp_path / "in" / "broken.avi").write_bytes(b"not a video")
+    jobs, missing = expand([str(tmp_path / "in")])
+    assert not missing and sorted(file.name for file, _ in jobs) == ["broken.avi", "clip.mp4"]
+    run = segbench.load_run(trained)
+    written, failures = predict_files(run, jobs, tmp_path / "out", batch_size=4)
+    assert written == [tmp_path / "out" / "clip.overlay.mp4"]
+    [failure] = failures
+    assert "broken.avi: cannot be read as a video" in failure
+    capture = cv2.VideoCapture(str(written[0]))
+    assert capture.get(cv2.CAP_PROP_FPS) == 7 and capture.get(cv2.CAP_PROP_FRAME_COUNT) == 11
+    ok, first = capture.read()
+    capture.release()
+    assert ok and first.shape == (48, 64, 3)
+    # The frame under its classes, as a still image's overlay would be, within the video codec's loss.
+    expected = cv2.cvtColor(blend(frames[0], run.predict([frames[0]])[0], run.palette), cv2.COLOR_RGB2BGR)
+    assert np.abs(first.astype(int) - expected).mean() < 12
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary file left behind

@@ -1,0 +1,111 @@
+"""``segbench evaluate``: a finished run scored again without training: test-time augmentation, sliding windows,
+corruptions, and the robustness table over all of them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from segbench.commands.args import add_checkpoint, positive, size
+from segbench.schema import SPLITS
+
+NEEDS_KERAS = True  # it builds the run's model
+
+
+def scales(text: str) -> tuple[float, ...] | str:
+    """``0.5,0.75,1`` as numbers above 0, or ``ms`` for the multi-scale set of the ms+flip column."""
+    if text == "ms":  # resolved by the handler: segbench.engine.inference loads Keras, which the parser must not
+        return text
+    try:
+        found = tuple(dict.fromkeys(float(part) for part in text.split(",")))
+    except ValueError:
+        found = ()
+    if not found or not all(scale > 0 for scale in found):  # NaN is not above 0 either
+        raise argparse.ArgumentTypeError(f"expected scales above 0 such as 0.5,1,1.5 (or ms), got {text!r}")
+    return found
+
+
+def corruption(text: str) -> tuple[str, int]:
+    from segbench.data import corrupt  # albumentations, only when a corruption is asked for
+
+    try:
+        return corrupt.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def register(verbs) -> None:
+    parser = verbs.add_parser(
+        "evaluate", help="score a finished run again: test-time augmentation, sliding windows, corruptions",
+        description="Score the run's model on a split again, at native resolution as the run itself was scored, "
+                    "and write RUN_DIR/eval/<mode>.json in the schema of metrics.json with the mode recorded "
+                    "(metrics.json is never touched). Without options it repeats the run's own scoring. "
+                    "Logits of every view are averaged at each image's own size.")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder with its weights")
+    parser.add_argument("--split", choices=SPLITS, help="the split to score (default: the run's eval.split)")
+    add_checkpoint(parser)
+    parser.add_argument("--tta", choices=("flip",), help="flip: average with the horizontally flipped image")
+    parser.add_argument("--scales", type=scales, default=(1.0,), metavar="S,S,...|ms",
+                        help="average over the image at these multiples of the size the model sees it at (input "
+                             "sides rounded to multiples of 32); ms: 0.5,0.75,1,1.25,1.5,1.75")
+    parser.add_argument("--window", type=size, metavar="HxW",
+                        help="slide windows of this size over each image at its own size (times --scales) instead "
+                             "of resizing it to the model's input; logits are averaged where windows overlap")
+    parser.add_argument("--stride", type=positive, metavar="PIXELS",
+                        help="the most pixels between windows (default with --window: half its shorter side)")
+    parser.add_argument("--corrupt", type=corruption, metavar="NAME[:SEVERITY]",
+                        help="corrupt each image first (severity 1-5, default 3): gaussian_noise, motion_blur, "
+                             "defocus_blur, jpeg_compression, brightness, contrast, fog")
+    parser.add_argument("--robustness", action="store_true",
+                        help="score every corruption at every severity (35 scorings, each kept in eval/ so that an "
+                             "interrupted sweep continues) and write eval/robustness.{csv,md,png}")
+    parser.add_argument("--seed", type=int, default=0, help="the corruptions' random draws (default: 0)")
+    parser.add_argument("--batch", type=positive, help="model inputs per call (default: the run's eval.batch_size)")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from segbench.engine.inference import MS_SCALES, Views
+    from segbench.engine.loaded import load_run
+    from segbench.engine.rescore import rescore, robustness
+    from segbench.errors import SegbenchError
+    from segbench.lock import locked
+    from segbench.rundir import EVAL, METRICS, eval_path, read_metrics
+
+    if args.robustness and args.corrupt:
+        raise SegbenchError("evaluate: --robustness scores every corruption; leave out --corrupt")
+    if args.stride is not None and args.window is None:
+        raise SegbenchError("evaluate: --stride goes with --window")
+    stride = args.stride or (min(args.window) // 2 if args.window else None)
+    try:
+        views = Views(flip=args.tta == "flip", scales=MS_SCALES if args.scales == "ms" else args.scales, window=tuple(args.window) if args.window else None,
+                      stride=stride)
+    except ValueError as exc:
+        raise SegbenchError(f"evaluate: {exc}") from None
+    loaded = load_run(args.run_dir, args.checkpoint)
+    with locked(loaded.path):  # not while a run trains into the folder, nor beside another evaluate
+        if args.robustness:
+            clean, scores = robustness(loaded, views, args.split, args.batch, args.seed)
+            return _robustness_table(loaded, clean, scores, EVAL)
+        found = rescore(loaded, views, args.corrupt, args.split, args.batch, args.seed)
+    low, high = found.get("intervals", {}).get("paper", {}).get("miou", (None, None))
+    line = (f"{eval_path(loaded.path, found['mode']['name'])}: mIoU {100 * found['miou']:.2f}"
+            + (f" [{100 * low:.1f}, {100 * high:.1f}]" if low is not None else "")
+            + f", fIoU {100 * found['fiou']:.2f} on {found['num_images']} {found['split']} images "
+            f"({loaded.weights.name}, {loaded.precision}, {found['mode']['seconds']:.0f} s)")
+    own = read_metrics(loaded.path) if (loaded.path / METRICS).is_file() else None
+    if own is not None and own["split"] == found["split"]:
+        line += f"; the run's own score: {100 * own['miou']:.2f}"
+    print(line)
+    return 0
+
+
+def _robustness_table(loaded, clean: dict, scores: dict, folder: str) -> int:
+    from segbench.report.robustness import table, write
+
+    frame = table(clean["miou"], {key: found["miou"] for key, found in scores.items()})
+    title = f"{loaded.path.name} ({loaded.config.model.name}, {clean['split']})"
+    paths = write(loaded.path / folder, frame, clean["miou"], title)
+    print(paths[1].read_text(encoding="utf-8"))
+    print("written: " + ", ".join(map(str, paths)))
+    return 0

@@ -1,0 +1,112 @@
+"""``segbench evaluate``: a run scored again without training, under test-time augmentation or a corruption, into
+``eval/<mode>.json`` (the schema of ``metrics.json`` plus how it was scored); and the robustness sweep over every
+corruption and severity, with its table and plot."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from segbench.data.corrupt import CORRUPTIONS, SEVERITIES, corrupter
+from segbench.engine.evaluate import evaluate
+from segbench.engine.inference import SINGLE, Views
+from segbench.engine.loaded import LAST_WEIGHTS, LoadedRun, weights_of
+from segbench.engine.run import config_hash, environment, scored_figures
+from segbench.engine.train import BEST_WEIGHTS
+from segbench.errors import DataError, SegbenchError
+from segbench.rundir import read_eval, write_eval
+
+
+def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, split: str) -> str:
+    """The file name of a re-scoring in ``eval/``: the views' name (``ms+flip``), the corruption
+    (``corrupt-fog-3``), then what differs from the run's own scoring: the split and the weights."""
+    parts = [views.name] if views != SINGLE or corruption is None else []
+    if corruption is not None:
+        parts.append(f"corrupt-{corruption[0]}-{corruption[1]}")
+    if split != run.config.eval.split:
+        parts.append(f"split-{split}")
+    if run.weights.resolve() != _own_weights(run):
+        parts.append(f"weights-{_weights_label(run)}")
+    return "+".join(parts)
+
+
+def _weights_label(run: LoadedRun) -> str:
+    """``best`` or ``last`` for the run's own files, else the file's stem."""
+    if run.weights.parent.resolve() == run.path.resolve() and run.weights.name in (BEST_WEIGHTS, LAST_WEIGHTS):
+        return "best" if run.weights.name == BEST_WEIGHTS else "last"
+    return run.weights.stem.removesuffix(".weights")
+
+
+def _own_weights(run: LoadedRun) -> Path | None:
+    """The weights file the run's own scoring used (the best epoch's where it kept and scored it, else the last);
+    None where the folder holds neither."""
+    try:
+        return weights_of(run.path, run.config, "best").resolve()
+    except SegbenchError:
+        return None
+
+
+def sha256(path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] | None = None,
+            split: str | None = None, batch_size: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+    """Score ``run`` on ``split`` (the run's own eval split by default) under ``views`` and ``corruption`` (name,
+    severity), write ``eval/<mode>.json`` and return what it holds."""
+    split = split or run.config.eval.split
+    samples = run.adapter.samples(split)
+    if not samples:
+        raise DataError(f"{run.adapter.root}: {run.config.dataset.name} has no {split} pairs there to score")
+    batch_size = batch_size or run.config.eval.batch_size
+    started = time.perf_counter()
+    scored = evaluate(run.model, run.adapter, samples, batch_size, progress=progress, detailed=True,
+                      infer=run.inference(batch_size, views),
+                      corrupt=corrupter(*corruption, seed) if corruption else None)
+    mode = {"name": mode_name(run, views, corruption, split), "weights": run.weights.name,
+            "weights_sha256": sha256(run.weights), "flip": views.flip, "scales": list(views.scales),
+            "window": list(views.window) if views.window else None, "stride": views.stride,
+            "corruption": corruption[0] if corruption else None, "severity": corruption[1] if corruption else None,
+            "corruption_seed": seed if corruption else None, "seconds": round(time.perf_counter() - started, 2)}
+    metrics = {
+        "dataset": run.config.dataset.name,
+        "model": run.config.model.name,
+        "split": split,
+        "num_images": scored["num_images"],
+        "classes": list(run.adapter.classes),
+        "ignore_index": run.adapter.ignore_index,
+        **scored_figures(scored, run.adapter.ignore_index),
+        "config_sha256": config_hash(run.config.model_dump(mode="json")),
+        "seed": run.config.train.seed,
+        "precision": run.precision,
+        "environment": environment(),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": mode,
+    }
+    return write_eval(run.path, metrics)
+
+
+def robustness(run: LoadedRun, views: Views = SINGLE, split: str | None = None, batch_size: int | None = None,
+               seed: int = 0, log=print) -> tuple[dict, dict[tuple[str, int], dict]]:
+    """The clean score and every corruption at every severity, each its own ``eval/`` file. A file already there
+    from the same weights, views, split and seed is kept rather than computed again, so an interrupted sweep (35
+    scorings) continues where it stopped."""
+    split = split or run.config.eval.split
+    digest = sha256(run.weights)
+
+    def scored(corruption):
+        name = mode_name(run, views, corruption, split)
+        kept = read_eval(run.path, name)
+        if kept is not None and kept["mode"]["weights_sha256"] == digest and kept["split"] == split \
+                and kept["mode"].get("corruption_seed") == (seed if corruption else None):
+            log(f"{name}: mIoU {100 * kept['miou']:.2f} (kept from eval/{name}.json)")
+            return kept
+        found = rescore(run, views, corruption, split, batch_size, seed, progress=False)
+        log(f"{name}: mIoU {100 * found['miou']:.2f} ({found['mode']['seconds']:.0f} s)")
+        return found
+
+    clean = scored(None)
+    return clean, {(name, severity): scored((name, severity)) for name in CORRUPTIONS for severity in SEVERITIES}

@@ -1,0 +1,108 @@
+"""segbench evaluate: a finished run scored again, under test-time views or corruptions, into eval/<mode>.json,
+never touching metrics.json; and the robustness table over every corruption."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segbench
+from segbench.config import load_config
+from segbench.engine.inference import MS_SCALES, Views
+from segbench.engine.rescore import rescore
+from segbench.engine.run import execute
+from segbench.lock import locked
+from segbench.report.runs import MS_FLIP, runs_tables
+from segbench.rundir import METRICS, read_eval, read_metrics
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, smoke_config):
+    out = tmp_path_factory.mktemp("run") / "segnet"
+    execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=2"]))
+    return out
+
+
+def test_evaluate_repeats_the_runs_own_scoring_without_touching_it(trained, cli):
+    before = (trained / METRICS).read_bytes()
+    done = cli("evaluate", trained)
+    assert done.returncode == 0, done.stderr
+    found = read_eval(trained, "single")
+    own = read_metrics(trained)
+    assert found["confusion_matrix"] == own["confusion_matrix"] and found["miou"] == own["miou"]
+    assert found["mode"]["weights"] == "best.weights.h5" and found["mode"]["flip"] is False
+    assert f"the run's own score: {100 * own['miou']:.2f}" in done.stdout and "eval/single.json" in done.stdout
+    assert (trained / METRICS).read_bytes() == before
+
+
+def test_views_are_recorded_and_score_every_pixel(trained):
+    run = segbench.load_run(trained)
+    total = np.asarray(read_metrics(trained)["confusion_matrix"]).sum()
+    for views, name in ((Views(flip=True, scales=MS_SCALES), MS_FLIP), (Views(window=(32, 32), stride=16),
+                                                                          "window32x32s16")):
+        found = rescore(run, views, progress=False)
+        assert found["mode"]["name"] == name and read_eval(trained, name) == found
+        assert np.asarray(found["confusion_matrix"]).sum() == total  # every labelled pixel, at native size
+        assert found["mode"]["scales"] == list(views.scales) and found["mode"]["flip"] == views.flip
+    other = rescore(run, split="val", progress=False)
+    assert other["mode"]["name"] == "single+split-val" and other["split"] == "val"
+    last = rescore(segbench.load_run(trained, "last"), progress=False)
+    assert last["mode"]["name"] == "single+weights-last" and last["mode"]["weights"] == "model.weights.h5"
+
+
+def test_a_corruption_is_repeatable_and_named(trained):
+    run = segbench.load_run(trained)
+    first = rescore(run, corruption=("gaussian_noise", 5), progress=False)
+    again = rescore(run, corruption=("gaussian_noise", 5), progress=False)
+    assert first["mode"]["name"] == "corrupt-gaussian_noise-5" and first["mode"]["severity"] == 5
+    assert first["confusion_matrix"] == again["confusion_matrix"]
+    flipped = rescore(run, Views(flip=True), corruption=("fog", 1), progress=False)
+    assert flipped["mode"]["name"] == "flip+corrupt-fog-1"
+
+
+def test_robustness_writes_its_table_and_plot_and_keeps_what_is_done(trained, cli):
+    done = cli("evaluate", trained, "--robustness")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(trained / "eval" / "robustness.csv", index_col="corruption")
+    assert list(table.index) == ["gaussian_noise", "motion_blur", "defocus_blur", "jpeg_compression", "brightness",
+                                 "contrast", "fog", "mean"]
+    assert list(table.columns) == ["1", "2", "3", "4", "5", "mean", "relative"]
+    clean = read_eval(trained, "single")["miou"]
+    fog = read_eval(trained, "corrupt-fog-2")["miou"]
+    assert table.loc["fog", "2"] == pytest.approx(100 * fog, abs=1e-4)
+    assert table.loc["mean", "relative"] == pytest.approx(table.loc["mean", "mean"] / (100 * clean), abs=1e-3)
+    assert (trained / "eval" / "robustness.png").stat().st_size > 10_000
+    assert "| corruption" in done.stdout
+    again = cli("evaluate", trained, "--robustness")  # everything kept: nothing scored twice
+    assert again.returncode == 0 and again.stdout.count("kept from eval/") == 36
+
+
+def test_the_runs_table_shows_the_ms_flip_column_where_a_run_has_it(trained, tmp_path, fake_run):
+    other = fake_run(tmp_path / "other", "camvid", [0.5] * 12)
+    rescore(segbench.load_run(trained), Views(flip=True, scales=MS_SCALES), progress=False)
+    tables = runs_tables([trained, other])
+    found = read_eval(trained, MS_FLIP)
+    [table] = [t for name, t in tables.items() if name == found["dataset"]]
+    assert list(table.columns[6:8]) == ["mIoU", "mIoU (ms+flip)"]
+    assert table["mIoU (ms+flip)"][0].startswith(f"{100 * found['miou']:.2f} [")
+    assert "mIoU (ms+flip)" not in tables["camvid"].columns  # no run of that table has it
+
+
+def test_bad_requests_are_one_line(trained, cli):
+    for args, expected in ((["--corrupt", "rain"], "unknown corruption 'rain'"),
+                           (["--scales", "0,1"], "expected scales above 0"),
+                           (["--window", "32x32", "--stride", "40"], "stride must be in 1..32"),
+                           (["--robustness", "--corrupt", "fog"], "leave out --corrupt"),
+                           (["--stride", "8"], "--stride goes with --window")):
+        done = cli("evaluate", trained, *args)
+        assert done.returncode == 2 and expected in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    done = cli("evaluate", trained.parent / "nothing")
+    assert done.returncode == 2 and "not a run folder" in done.stderr
+
+
+def test_a_run_in_use_is_not_scored_beside_it(trained, cli):
+    (trained / "eval" / "flip.json").unlink(missing_ok=True)
+    with locked(trained):  # as a run training into the folder holds it
+        done = cli("evaluate", trained, "--tta", "flip")
+    assert done.returncode == 2 and "is in use by another segbench process" in done.stderr
+    assert not (trained / "eval" / "flip.json").exists()
