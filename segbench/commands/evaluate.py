@@ -70,7 +70,7 @@ def run(args) -> int:
     from segbench.engine.rescore import rescore, robustness
     from segbench.errors import SegbenchError
     from segbench.lock import locked
-    from segbench.rundir import EVAL, METRICS, eval_path, read_metrics
+    from segbench.rundir import METRICS, eval_path, read_metrics
 
     if args.robustness and args.corrupt:
         raise SegbenchError("evaluate: --robustness scores every corruption; leave out --corrupt")
@@ -78,15 +78,15 @@ def run(args) -> int:
         raise SegbenchError("evaluate: --stride goes with --window")
     stride = args.stride or (min(args.window) // 2 if args.window else None)
     try:
-        views = Views(flip=args.tta == "flip", scales=MS_SCALES if args.scales == "ms" else args.scales, window=tuple(args.window) if args.window else None,
-                      stride=stride)
+        views = Views(flip=args.tta == "flip", scales=MS_SCALES if args.scales == "ms" else args.scales,
+                      window=tuple(args.window) if args.window else None, stride=stride)
     except ValueError as exc:
         raise SegbenchError(f"evaluate: {exc}") from None
     loaded = load_run(args.run_dir, args.checkpoint)
     with locked(loaded.path):  # not while a run trains into the folder, nor beside another evaluate
         if args.robustness:
             clean, scores = robustness(loaded, views, args.split, args.batch, args.seed)
-            return _robustness_table(loaded, clean, scores, EVAL)
+            return _robustness_table(loaded, clean, scores)
         found = rescore(loaded, views, args.corrupt, args.split, args.batch, args.seed)
     low, high = found.get("intervals", {}).get("paper", {}).get("miou", (None, None))
     line = (f"{eval_path(loaded.path, found['mode']['name'])}: mIoU {100 * found['miou']:.2f}"
@@ -100,12 +100,13 @@ def run(args) -> int:
     return 0
 
 
-def _robustness_table(loaded, clean: dict, scores: dict, folder: str) -> int:
+def _robustness_table(loaded, clean: dict, scores: dict) -> int:
     from segbench.report.robustness import table, write
+    from segbench.rundir import EVAL
 
     frame = table(clean["miou"], {key: found["miou"] for key, found in scores.items()})
     title = f"{loaded.path.name} ({loaded.config.model.name}, {clean['split']})"
-    paths = write(loaded.path / folder, frame, clean["miou"], title)
+    paths = write(loaded.path / EVAL, frame, clean["miou"], title)
     print(paths[1].read_text(encoding="utf-8"))
     print("written: " + ", ".join(map(str, paths)))
     return 0

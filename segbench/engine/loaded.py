@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import keras
@@ -44,6 +46,12 @@ class LoadedRun:
     @property
     def palette(self) -> tuple[tuple[int, int, int], ...]:
         return self.adapter.palette
+
+    @cached_property
+    def weights_sha256(self) -> str:
+        """The weights file's SHA-256, which ``eval/`` files record; read once, however many scorings ask."""
+        with open(self.weights, "rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
 
     @property
     def input_size(self) -> tuple[int, int]:

@@ -4,7 +4,6 @@ corruption and severity, with its table and plot."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,11 +47,6 @@ def _own_weights(run: LoadedRun) -> Path | None:
         return None
 
 
-def sha256(path) -> str:
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
-
-
 def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] | None = None,
             split: str | None = None, batch_size: int | None = None, seed: int = 0, progress: bool = True) -> dict:
     """Score ``run`` on ``split`` (the run's own eval split by default) under ``views`` and ``corruption`` (name,
@@ -67,7 +61,7 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
                       infer=run.inference(batch_size, views),
                       corrupt=corrupter(*corruption, seed) if corruption else None)
     mode = {"name": mode_name(run, views, corruption, split), "weights": run.weights.name,
-            "weights_sha256": sha256(run.weights), "flip": views.flip, "scales": list(views.scales),
+            "weights_sha256": run.weights_sha256, "flip": views.flip, "scales": list(views.scales),
             "window": list(views.window) if views.window else None, "stride": views.stride,
             "corruption": corruption[0] if corruption else None, "severity": corruption[1] if corruption else None,
             "corruption_seed": seed if corruption else None, "seconds": round(time.perf_counter() - started, 2)}
@@ -95,12 +89,11 @@ def robustness(run: LoadedRun, views: Views = SINGLE, split: str | None = None, 
     from the same weights, views, split and seed is kept rather than computed again, so an interrupted sweep (35
     scorings) continues where it stopped."""
     split = split or run.config.eval.split
-    digest = sha256(run.weights)
 
     def scored(corruption):
         name = mode_name(run, views, corruption, split)
         kept = read_eval(run.path, name)
-        if kept is not None and kept["mode"]["weights_sha256"] == digest and kept["split"] == split \
+        if kept is not None and kept["mode"]["weights_sha256"] == run.weights_sha256 and kept["split"] == split \
                 and kept["mode"].get("corruption_seed") == (seed if corruption else None):
             log(f"{name}: mIoU {100 * kept['miou']:.2f} (kept from eval/{name}.json)")
             return kept
