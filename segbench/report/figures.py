@@ -15,6 +15,9 @@ from segbench.metrics import confusion_matrix, dont_care, summarize
 from segbench.report.plotting import plt
 
 CELL_INCHES = 2.1
+# About the characters of a 10-point header that fit one column with a gap to the next (DejaVu Sans averages
+# 0.08 inch a character at that size).
+HEADER_CHARACTERS = 24
 SUFFIXES = (".png", ".pdf")
 
 
@@ -69,10 +72,13 @@ def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str
     ncol = max(1, min(_legend_columns(classes), int(fig_width / 1.2)))
     legend_rows = -(-len(classes) // ncol)
     title = textwrap.fill(title, width=max(40, int(fig_width * 10)))
+    # A header wider than its column would run into the next one's ("(from scratch; 192x256)(from scratch; ...").
+    headers = [_wrap_lines(header, HEADER_CHARACTERS) for header in headers]
+    header_lines = max(header.count("\n") for header in headers)
     fig, axes = plt.subplots(len(rows), len(headers), squeeze=False, layout="constrained",
                              figsize=(fig_width,
                                       CELL_INCHES * height / width * len(rows) + 0.4 + 0.2 * title.count("\n")
-                                      + 0.25 * legend_rows))
+                                      + 0.17 * header_lines + 0.25 * legend_rows))
     for number, (axes_row, (name, panels)) in enumerate(zip(axes, rows)):
         for ax, panel, header in zip(axes_row, panels, headers):
             _panel(ax, panel)
@@ -92,6 +98,11 @@ def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str
         written.append(out.with_suffix(suffix))
     plt.close(fig)
     return written
+
+
+def _wrap_lines(text: str, width: int) -> str:
+    """Each line of ``text`` wrapped to ``width`` characters, its own line breaks kept."""
+    return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
 
 
 def _panel(ax, image: np.ndarray | None) -> None:

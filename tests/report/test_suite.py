@@ -1,3 +1,4 @@
+import itertools
 import json
 from pathlib import Path
 
@@ -251,3 +252,19 @@ def test_the_figures_credit_the_datasets_frames(tmp_path, fake_run):
     readme = (tmp_path / "camvid" / "README.md").read_text()
     assert readme.count("Frames and labels: CamVid (Brostow, Fauqueur and Cipolla, 2009)") == 2  # both figures
     assert "CC BY-NC 4.0" in readme
+
+
+def test_long_method_names_wrap_so_that_no_column_header_runs_into_the_next(tmp_path, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(figures.plt, "close", drawn.append)
+    image = np.zeros((36, 48, 3), np.uint8)
+    kept = {"frame": {"input": image, "label": image[..., 0], "pred": image[..., 0]}}
+    recipe = "(from scratch; 192x256, 40 epochs, batch 4, lr 0.001)"
+    columns = [(f"{name}\n{recipe}", kept) for name in ("MobileNet UNet", "ResNet50 UNet", "ResNet50 PSPNet")]
+    figures.qualitative("t", ["a", "b"], [(0, 0, 0), (9, 9, 9)], columns, tmp_path / "figure")
+    [fig] = drawn
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes[:5]]
+    assert all(left.x1 < right.x0 for left, right in itertools.pairwise(boxes))
+    assert [ax.title.get_text().splitlines()[0] for ax in fig.axes[2:5]] == [
+        method.splitlines()[0] for method, _ in columns]  # the name on its own line, the recipe wrapped below
