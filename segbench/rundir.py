@@ -291,12 +291,21 @@ def write_metrics(run_dir: Path, metrics: dict) -> dict:
 PER_IMAGE_ARRAYS = {"matrices": "per_image", "boundary": "boundary", "confidence": "confidence", "nll": "nll"}
 
 
-def write_per_image(run_dir: Path, ids: list[str], scored: dict, ignore_index: int | None) -> None:
-    """The per-image arrays of a detailed ``evaluate``, and each image's figures worst first."""
+def per_image_path(run_dir: Path, mode: str | None = None) -> Path:
+    """Where the per-image arrays of the run's own scoring are, or of its re-scoring ``mode``
+    (``eval/<mode>.npz``, beside ``eval/<mode>.json``)."""
+    return run_dir / PER_IMAGE if mode is None else eval_path(run_dir, mode).with_suffix(".npz")
+
+
+def write_per_image(run_dir: Path, ids: list[str], scored: dict, ignore_index: int | None,
+                    mode: str | None = None) -> None:
+    """The per-image arrays of a detailed ``evaluate``; for the run's own scoring, also each image's figures worst
+    first."""
     arrays = {name: scored[key] for name, key in PER_IMAGE_ARRAYS.items()}
-    with atomic_path(run_dir / PER_IMAGE) as tmp:
+    with atomic_path(per_image_path(run_dir, mode)) as tmp:
         np.savez_compressed(tmp, ids=np.array(ids), **arrays)
-    write_text(run_dir / WORST_FIRST, worst_first(ids, arrays, ignore_index).to_csv(index=False))
+    if mode is None:
+        write_text(run_dir / WORST_FIRST, worst_first(ids, arrays, ignore_index).to_csv(index=False))
 
 
 def worst_first(ids: list[str], arrays: dict, ignore_index: int | None) -> pd.DataFrame:
@@ -313,13 +322,16 @@ def worst_first(ids: list[str], arrays: dict, ignore_index: int | None) -> pd.Da
     return table.round(2).sort_values("miou", kind="stable").reset_index(drop=True)
 
 
-def read_per_image(run_dir: Path) -> dict:
-    """The per-image arrays of a finished run: ``ids`` (a list), ``matrices`` and, for runs since they were kept,
-    ``boundary``, ``confidence`` and ``nll``; one line where the file is not there."""
-    path = run_dir / PER_IMAGE
+def read_per_image(run_dir: Path, mode: str | None = None) -> dict:
+    """The per-image arrays of a finished run (or of its re-scoring ``mode``): ``ids`` (a list), ``matrices`` and,
+    for runs since they were kept, ``boundary``, ``confidence`` and ``nll``; one line where the file is not
+    there."""
+    path = per_image_path(run_dir, mode)
     if not path.is_file():
-        raise DataError(f"{path}: missing; runs finished before segbench kept it get it from "
-                        "`python scripts/add_statistics.py RUN_DIR`")
+        again = ("runs finished before segbench kept it get it from `python scripts/add_statistics.py RUN_DIR`"
+                 if mode is None else f"scorings made before segbench kept it get it from `segbench evaluate` "
+                                      f"again with the options of {EVAL}/{mode}.json")
+        raise DataError(f"{path}: missing; {again}")
     try:
         with np.load(path) as saved:
             found = {name: saved[name] for name in saved.files if name in PER_IMAGE_ARRAYS}

@@ -1,4 +1,5 @@
-"""``segbench compare``: a paired bootstrap of run A against run B over the images (and seeds) both were scored on."""
+"""``segbench compare``: a paired bootstrap of run A against run B over the images (and seeds) both were scored on;
+a side may also be a re-scoring of a run by ``segbench evaluate`` (is test-time augmentation worth it?)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ def register(verbs) -> None:
                     "a side has several): the difference A - B of each figure and each class's IoU, its 95 % "
                     "interval, and a verdict.")
     parser.add_argument("run_a", type=Path, metavar="RUN_A",
-                        help="a finished run folder, or NAME for a sweep's seed folders NAME-seed0, NAME-seed1, ...")
-    parser.add_argument("run_b", type=Path, metavar="RUN_B", help="another (the same kinds), scored on the same images")
+                        help="a finished run folder; NAME for a sweep's seed folders NAME-seed0, NAME-seed1, ...; or "
+                             "RUN/eval/MODE.json, the run scored again by `segbench evaluate` (e.g. "
+                             "RUN/eval/ms+flip.json against RUN)")
+    parser.add_argument("run_b", type=Path, metavar="RUN_B", help="another of these, scored on the same images")
     parser.add_argument("--resamples", type=positive, default=2000, help="default: 2000")
     parser.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

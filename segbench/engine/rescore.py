@@ -15,7 +15,7 @@ from segbench.engine.loaded import LAST_WEIGHTS, LoadedRun, weights_of
 from segbench.engine.run import config_hash, environment, scored_figures
 from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import DataError, SegbenchError
-from segbench.rundir import read_eval, write_eval
+from segbench.rundir import read_eval, write_eval, write_per_image
 
 
 def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, split: str) -> str:
@@ -80,6 +80,9 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": mode,
     }
+    # The arrays first: eval/<mode>.json is the mark of a finished scoring, as metrics.json is of a run.
+    write_per_image(run.path, [Path(sample.id).name for sample in samples], scored, run.adapter.ignore_index,
+                    mode["name"])
     return write_eval(run.path, metrics)
 
 

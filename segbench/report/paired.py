@@ -10,45 +10,53 @@ import pandas as pd
 
 from segbench import bootstrap
 from segbench.errors import DataError
-from segbench.rundir import METRICS, read_metrics, read_per_image, seed_folders
+from segbench.rundir import EVAL, METRICS, eval_path, read_eval, read_metrics, read_per_image, seed_folders
 
 FIGURE_NAMES = {"miou": "mIoU", "fiou": "fIoU", "pixel_accuracy": "pixel acc"}
 SAME = ("dataset", "split", "classes", "ignore_index")
 
 
-def runs_at(path: Path) -> list[Path]:
-    """A finished run folder, or the stem of a sweep's seed folders (``NAME`` for ``NAME-seed0``, ``-seed1``, ...)."""
+def runs_at(path: Path) -> list[tuple[Path, str | None]]:
+    """The scorings ``path`` names, each (run folder, re-scoring mode or None for the run's own): a finished run
+    folder, the stem of a sweep's seed folders (``NAME`` for ``NAME-seed0``, ``-seed1``, ...), or a re-scoring by
+    ``segbench evaluate``, ``RUN/eval/<mode>.json``."""
+    if path.suffix == ".json" and path.parent.name == EVAL:
+        if not path.is_file():
+            raise DataError(f"{path}: no such file (`segbench evaluate` writes {EVAL}/<mode>.json)")
+        return [(path.parent.parent, path.stem)]
     if (path / METRICS).is_file():
-        return [path]
+        return [(path, None)]
     seeds = seed_folders(path.parent, path.name)
     if not seeds:
-        raise DataError(f"{path}: no finished run there ({METRICS}), nor seed folders {path.name}-seed<k> beside it")
-    return seeds
+        raise DataError(f"{path}: no finished run there ({METRICS}), nor seed folders {path.name}-seed<k> beside it, "
+                        f"nor a re-scoring ({EVAL}/<mode>.json)")
+    return [(seed, None) for seed in seeds]
 
 
 def compare_runs(a: Path, b: Path, resamples: int = bootstrap.RESAMPLES, seed: int = bootstrap.SEED) -> dict:
-    """The paired bootstrap of two finished runs (or seed sets) scored on the same images, with what each says of
-    itself (averaged over its seeds)."""
+    """The paired bootstrap of two finished runs (or seed sets, or re-scorings) scored on the same images, with
+    what each says of itself (averaged over its seeds)."""
     sides = [runs_at(a), runs_at(b)]
-    first = sides[0][0]
-    metrics = [[read_metrics(run) for run in side] for side in sides]
+    names = [[str(run if mode is None else eval_path(run, mode)) for run, mode in side] for side in sides]
+    first = names[0][0]
+    metrics = [[read_metrics(run) if mode is None else read_eval(run, mode) for run, mode in side] for side in sides]
     reference = metrics[0][0]
-    per_image = [[read_per_image(run) for run in side] for side in sides]
-    for side, side_metrics, side_images in zip(sides, metrics, per_image):
-        for run, m, images in zip(side, side_metrics, side_images):
+    per_image = [[read_per_image(run, mode) for run, mode in side] for side in sides]
+    for side_names, side_metrics, side_images in zip(names, metrics, per_image):
+        for name, m, images in zip(side_names, side_metrics, side_images):
             for key in SAME:
                 if m.get(key) != reference.get(key):
-                    raise DataError(f"{run}: its {key} ({m.get(key)}) is not {first}'s ({reference.get(key)}); "
+                    raise DataError(f"{name}: its {key} ({m.get(key)}) is not {first}'s ({reference.get(key)}); "
                                     "only runs scored on the same images compare")
             if images["ids"] != per_image[0][0]["ids"]:
-                raise DataError(f"{run}: scored other images than {first} ({len(images['ids'])} and "
+                raise DataError(f"{name}: scored other images than {first} ({len(images['ids'])} and "
                                 f"{len(per_image[0][0]['ids'])}, or another order); only runs scored on the same "
                                 "images compare")
     stacks = [np.stack([images["matrices"] for images in side]) for side in per_image]
     with_bands = all("boundary" in images for side in per_image for images in side)
     bands = tuple(np.stack([images["boundary"] for images in side]) for side in per_image) if with_bands else None
     found = bootstrap.paired(*stacks, reference["ignore_index"], resamples=resamples, seed=seed, boundary=bands)
-    found.update(a=str(a), b=str(b), runs={"a": list(map(str, sides[0])), "b": list(map(str, sides[1]))},
+    found.update(a=str(a), b=str(b), runs={"a": names[0], "b": names[1]},
                  classes=reference["classes"], figures={"a": _mean(metrics[0]), "b": _mean(metrics[1])})
     return found
 

@@ -1,18 +1,21 @@
 """segbench evaluate: a finished run scored again, under test-time views or corruptions, into eval/<mode>.json,
 never touching metrics.json; and the robustness table over every corruption."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import segbench
+from segbench.cli import main
 from segbench.config import load_config
 from segbench.engine.inference import MS_SCALES, Views
 from segbench.engine.rescore import rescore
 from segbench.engine.run import execute
 from segbench.lock import locked
 from segbench.report.runs import MS_FLIP, runs_tables
-from segbench.rundir import METRICS, read_eval, read_metrics
+from segbench.rundir import METRICS, read_eval, read_metrics, read_per_image
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,22 @@ def test_evaluate_repeats_the_runs_own_scoring_without_touching_it(trained, cli)
     assert found["mode"]["weights"] == "best.weights.h5" and found["mode"]["flip"] is False
     assert f"the run's own score: {100 * own['miou']:.2f}" in done.stdout and "eval/single.json" in done.stdout
     assert (trained / METRICS).read_bytes() == before
+
+
+def test_a_rescoring_compares_with_the_run_image_by_image(trained, capsys):
+    run = segbench.load_run(trained)
+    rescore(run, progress=False)
+    assert main(["compare", str(trained / "eval" / "single.json"), str(trained), "--json", "--resamples", "200"]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert same["paper"]["miou"]["difference"] == 0.0 and same["paper"]["miou"]["interval"] == [0.0, 0.0]
+    flipped = rescore(run, Views(flip=True), progress=False)
+    assert main(["compare", str(trained / "eval" / "flip.json"), str(trained), "--json", "--resamples", "200"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["paper"]["miou"]["difference"] == pytest.approx(flipped["miou"] - read_metrics(trained)["miou"])
+    assert found["runs"]["a"] == [str(trained / "eval" / "flip.json")] and found["images"] == len(read_per_image(trained)["ids"])
+    (trained / "eval" / "flip.npz").unlink()  # a scoring from before the arrays were kept
+    assert main(["compare", str(trained / "eval" / "flip.json"), str(trained)]) == 2
+    assert "eval/flip.npz: missing" in capsys.readouterr().err
 
 
 def test_views_are_recorded_and_score_every_pixel(trained):
