@@ -46,19 +46,22 @@ test: install
 	$(BIN)/ruff check segbench tests scripts
 	$(BIN)/python -m pytest
 
-# The model tests and test-time views again on Keras' PyTorch backend (CI runs this too). Here torch's CPU build
-# comes from a local wheel; elsewhere pip may fetch the CUDA build, or install torch yourself first and this leaves
-# it be.
+# The model tests, test-time views and ONNX export again on Keras' PyTorch backend (CI runs this too). Here torch's
+# CPU build comes from a local wheel; elsewhere pip may fetch the CUDA build, or install torch yourself first and
+# this leaves it be.
 TORCH := torch==2.13.0
 test-torch: install
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
-	KERAS_BACKEND=torch $(BIN)/python -m pytest tests/models tests/engine/test_inference.py
+	KERAS_BACKEND=torch $(BIN)/python -m pytest tests/models tests/engine/test_inference.py tests/engine/test_export.py
 
-# The model tests and test-time views on JAX, and data-parallel training on two JAX CPU devices (CI runs this too).
+# The model tests, test-time views and ONNX export on JAX, and data-parallel training on two JAX CPU devices (CI
+# runs this too).
 JAX := jax[cpu]
 test-jax: install
 	$(BIN)/python -c "import jax" 2>/dev/null || $(BIN)/python -m pip install -q "$(JAX)"
-	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/models tests/engine/test_distribute.py tests/engine/test_inference.py
+	$(BIN)/python -c "import jax2onnx" 2>/dev/null || $(BIN)/python -m pip install -q -e ".[export-jax]"
+	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/models tests/engine/test_distribute.py tests/engine/test_inference.py \
+		tests/engine/test_export.py
 
 # The sweep's launchers on their real engines (CI runs this too): a local Ray with logical GPUs, a worker killed
 # mid-run; the Slurm job array on submitit's local executor, a task preempted mid-run; TensorBoard logs. A few

@@ -22,6 +22,8 @@ from segbench.errors import SegbenchError, first_line
 from segbench.io import atomic_path
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
+# What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more).
+CONVERTERS = {"tensorflow": ("tf2onnx",), "jax": ("jax2onnx",)}
 OUTPUTS = ("logits", "classes")
 EXPORT_POLICY = "float32"
 
@@ -45,7 +47,8 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     if fmt == "saved_model" and keras.backend.backend() != "tensorflow":
         raise SegbenchError(f"--format saved_model needs KERAS_BACKEND=tensorflow (this is {keras.backend.backend()})")
     if fmt == "onnx":
-        _require("onnx", *(("tf2onnx",) if keras.backend.backend() in ("tensorflow", "jax") else ()))
+        _require("onnx", *CONVERTERS.get(keras.backend.backend(), ()),
+                 extra="export-jax" if keras.backend.backend() == "jax" else "export")
     run = load_run(run_dir, checkpoint, policy=EXPORT_POLICY)
     model = exportable(run, output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +68,7 @@ def _write(model: keras.Model, fmt: str, out: Path) -> None:
         warnings.simplefilter("ignore", FutureWarning)
         if fmt == "onnx":
             with atomic_path(out) as tmp:
-                model.export(str(tmp), format=FORMATS[fmt], verbose=False)
+                model.export(str(tmp), format=FORMATS[fmt], verbose=False, input_signature=_signature(model))
         else:  # a folder: written beside its place, then swapped in
             staging = out.with_name(f".{out.name}.exporting")
             shutil.rmtree(staging, ignore_errors=True)
@@ -77,6 +80,14 @@ def _write(model: keras.Model, fmt: str, out: Path) -> None:
                 shutil.rmtree(staging, ignore_errors=True)
 
 
+def _signature(model: keras.Model) -> list[keras.InputSpec] | None:
+    """Keras' own (any batch size), except on JAX: jax2onnx traces the batch as a symbol, and the models' final
+    resize cannot compare a symbolic size with a number, so there the file takes one image at a time."""
+    if keras.backend.backend() != "jax":
+        return None
+    return [keras.InputSpec(shape=(1, *model.input_shape[1:]), dtype="uint8")]
+
+
 def runner(fmt: str, path: Path):
     """A function from a uint8 batch (N x H x W x 3) to what the exported file returns, as numpy."""
     if fmt == "onnx":
@@ -84,11 +95,24 @@ def runner(fmt: str, path: Path):
         import onnxruntime
 
         try:
-            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 4  # its own log would repeat, in colour, the one line said below
+            session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
             raise SegbenchError(f"{path}: written, but onnxruntime cannot run it ({first_line(exc)})") from None
-        name = session.get_inputs()[0].name
-        return lambda images: session.run(None, {name: images})[0]
+        first = session.get_inputs()[0]
+        # A fixed batch (JAX's export) takes the images in batches of that size.
+        step = first.shape[0] if isinstance(first.shape[0], int) else None
+
+        def run(images: np.ndarray) -> np.ndarray:
+            try:
+                return np.concatenate([session.run(None, {first.name: images[i:i + (step or len(images))]})[0]
+                                       for i in range(0, len(images), step or len(images))])
+            except Exception as exc:  # noqa: BLE001  (as above)
+                raise SegbenchError(f"{path}: written, but onnxruntime cannot run it ({first_line(exc)})") \
+                    from None
+
+        return run
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))  # held by the function below: its variables live as long as it does
@@ -133,9 +157,9 @@ def check_images(run: LoadedRun, count: int) -> tuple[list[np.ndarray], str]:
         f"{count} random images (the run's data is not at hand)"
 
 
-def _require(*packages: str) -> None:
+def _require(*packages: str, extra: str = "export") -> None:
     import importlib.util
 
     missing = [name for name in packages if importlib.util.find_spec(name) is None]
     if missing:
-        raise SegbenchError(f"{', '.join(missing)} not installed: pip install 'segbench[export]'")
+        raise SegbenchError(f"{', '.join(missing)} not installed: pip install 'segbench[{extra}]'")
