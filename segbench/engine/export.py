@@ -94,23 +94,25 @@ def runner(fmt: str, path: Path):
         _require("onnxruntime")
         import onnxruntime
 
+        def cannot_run(exc: Exception) -> SegbenchError:
+            return SegbenchError(f"{path}: written, but onnxruntime cannot run it ({first_line(exc)})")
+
         try:
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 4  # its own log would repeat, in colour, the one line said below
             session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
-            raise SegbenchError(f"{path}: written, but onnxruntime cannot run it ({first_line(exc)})") from None
+            raise cannot_run(exc) from None
         first = session.get_inputs()[0]
-        # A fixed batch (JAX's export) takes the images in batches of that size.
-        step = first.shape[0] if isinstance(first.shape[0], int) else None
+        fixed = first.shape[0] if isinstance(first.shape[0], int) else None  # a fixed batch size: JAX's export
 
         def run(images: np.ndarray) -> np.ndarray:
+            size = fixed or len(images)
             try:
-                return np.concatenate([session.run(None, {first.name: images[i:i + (step or len(images))]})[0]
-                                       for i in range(0, len(images), step or len(images))])
+                return np.concatenate([session.run(None, {first.name: images[i:i + size]})[0]
+                                       for i in range(0, len(images), size)])
             except Exception as exc:  # noqa: BLE001  (as above)
-                raise SegbenchError(f"{path}: written, but onnxruntime cannot run it ({first_line(exc)})") \
-                    from None
+                raise cannot_run(exc) from None
 
         return run
     import tensorflow as tf
