@@ -115,7 +115,9 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
           flush=True)
     started = time.perf_counter()
     history, best = train(model, adapter, config, run_dir, resume=state)
-    train_seconds = time.perf_counter() - started
+    # A resumed run trained in several processes: the epochs before this one's are in history.csv.
+    earlier = sum(row["seconds"] for row in history[:state["epoch"]]) if state else 0.0
+    train_seconds = time.perf_counter() - started + earlier
     if config.output.save_weights:
         checkpoint.save_weights(model, run_dir / "model.weights.h5")
     scored_epoch = len(history)
