@@ -73,7 +73,8 @@ test-cluster: install
 
 # Table 1 on the development machine's CPU (results/reference/camvid-cpu; its README has the recipe): the five rows
 # at the CPU recipe of configs/reference/camvid-cpu, then SegNet at the paper's recipe over three seeds, then the
-# report. About 11 hours on two cores: call it again after an interruption, finished runs are skipped and an
+# report, then the resolution ablation of configs/reference/ablations (SegNet at 192x256; NOTES.md there says what
+# it shows). About 12 hours on two cores: call it again after an interruption, finished runs are skipped and an
 # interrupted one resumes. Each config gets a process of its own: memory one run leaves behind in TensorFlow is
 # then given back before the next. CAMVID is the real CamVid in the SegNet layout (360x480).
 CAMVID ?= ../shared/data/camvid
@@ -87,6 +88,8 @@ reference-cpu: install
 	$(BIN)/segbench sweep configs/reference/camvid-cpu/segnet.yaml --seeds 3 --results $(REFERENCE) \
 	  --set dataset.root=$(CAMVID) $(ARGS) || status=1; \
 	$(BIN)/segbench report --suite camvid-cpu --results $(REFERENCE) --worst 3 || status=1; \
+	$(BIN)/segbench sweep configs/reference/ablations/*.yaml --results $(REFERENCE) --set dataset.root=$(CAMVID) \
+	  $(ARGS) || status=1; \
 	exit $$status
 
 # `segbench bench` at CPU size, a few minutes on two cores, into results/bench/: the metrics; the input pipeline on

@@ -34,8 +34,8 @@ PER_IMAGE = "confusion_per_image.npz"
 # Each test image's own figures, worst first: where a model fails.
 WORST_FIRST = "per_image.csv"
 # Re-scorings of a finished run by ``segbench evaluate`` (test-time augmentation, corruptions): ``eval/<mode>.json``,
-# each in the schema of metrics.json plus a ``mode`` section that says how it was scored. metrics.json, the run's
-# own score, is never touched by them.
+# each in the schema of metrics.json plus a ``mode`` section that says how it was scored, and ``eval/<mode>.npz``,
+# its per-image arrays as in PER_IMAGE. metrics.json, the run's own score, is never touched by them.
 EVAL = "eval"
 
 

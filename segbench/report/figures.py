@@ -53,7 +53,7 @@ def worst(title: str, classes, palette, ignore_index: int | None, runs: list[tup
             name = ranked.split("-", 1)[-1]
             miou = image_miou(images["label"], images["pred"], len(classes), ignore_index)
             # Wrapped: the row label runs up the side of one image's height.
-            rows.append((f"{textwrap.fill(method, 24)}\n{name}\nmIoU {100 * miou:.1f} %",
+            rows.append((f"{_wrap_lines(method, HEADER_CHARACTERS)}\n{name}\nmIoU {100 * miou:.1f} %",
                          [images["input"], colourize(images["label"], palette), colourize(images["pred"], palette)]))
     return _grid(title, classes, palette, ["Input", "Ground truth", "Prediction"], rows, out)
 

@@ -91,3 +91,13 @@ def test_reference_gpu_configs_are_the_paper_recipe_from_scratch(row):
                              ("train", "use_multiprocessing")):
             config[section].pop(key, None)
     assert ours == paper
+
+
+def test_the_resolution_ablation_is_the_paper_segnet_at_the_cpu_input():
+    """configs/reference/ablations/segnet_192x256: what it measures is the input size's share, so nothing else may
+    differ from the paper-recipe SegNet row."""
+    ours = load_config(CONFIGS / "reference" / "ablations" / "segnet_192x256.yaml").model_dump()
+    paper = load_config(CONFIGS / "reference" / "camvid-cpu" / "segnet.yaml").model_dump()
+    cpu = load_config(CONFIGS / "reference" / "camvid-cpu" / "vgg_unet.yaml").model_dump()
+    assert ours["model"].pop("input_size") == cpu["model"]["input_size"] != paper["model"].pop("input_size")
+    assert ours == paper
