@@ -111,7 +111,7 @@ def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: i
     """Each row's ``count`` worst test images (from its first run), worst first; none when ``count`` is 0 or no
     run kept any, and then no figure of an earlier report is left behind."""
     kept = {stem: predictions.read(dirs[0], worst=True) for stem, dirs in runs.items() if dirs and count}
-    columns = [(comparison.label(METHODS[stem]), images) for stem, images in kept.items() if images]
+    columns = [(comparison.label(METHODS[stem], "\n"), images) for stem, images in kept.items() if images]
     if not columns:
         return _removed(out)
     adapter = DATASETS.get(dataset)

@@ -199,7 +199,7 @@ def test_worst_k_draws_each_rows_worst_images_and_zero_removes_them(tmp_path, fa
     written = report("camvid", tmp_path, tmp_path, ("md",), worst=2)
     assert tmp_path / "camvid" / "worst.png" in written
     [(method, kept)] = seen["args"][4]
-    assert method == "SegNet (64x96, subset 4)" and list(kept) == ["01-a", "02-b", "03-c"] and seen["args"][6] == 2
+    assert method == "SegNet\n(64x96, subset 4)" and list(kept) == ["01-a", "02-b", "03-c"] and seen["args"][6] == 2
     readme = (tmp_path / "camvid" / "README.md").read_text()
     assert "## Where the models fail" in readme and "(worst.png)" in readme
     report("camvid", tmp_path, tmp_path, ("md",))
