@@ -22,8 +22,10 @@ from segbench.errors import SegbenchError, first_line
 from segbench.io import atomic_path
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
-# What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more).
+# What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more), and the extra
+# that installs it.
 CONVERTERS = {"tensorflow": ("tf2onnx",), "jax": ("jax2onnx",)}
+EXTRAS = {"jax": "export-jax"}
 OUTPUTS = ("logits", "classes")
 EXPORT_POLICY = "float32"
 
@@ -47,8 +49,8 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     if fmt == "saved_model" and keras.backend.backend() != "tensorflow":
         raise SegbenchError(f"--format saved_model needs KERAS_BACKEND=tensorflow (this is {keras.backend.backend()})")
     if fmt == "onnx":
-        _require("onnx", *CONVERTERS.get(keras.backend.backend(), ()),
-                 extra="export-jax" if keras.backend.backend() == "jax" else "export")
+        backend = keras.backend.backend()
+        _require("onnx", *CONVERTERS.get(backend, ()), extra=EXTRAS.get(backend, "export"))
     run = load_run(run_dir, checkpoint, policy=EXPORT_POLICY)
     model = exportable(run, output)
     out.parent.mkdir(parents=True, exist_ok=True)
