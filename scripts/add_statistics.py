@@ -62,7 +62,7 @@ def _add(run_dir: Path, staging: Path) -> str:
     shutil.rmtree(run_dir / predictions.FOLDER, ignore_errors=True)
     if (staging / predictions.FOLDER).is_dir():
         (staging / predictions.FOLDER).rename(run_dir / predictions.FOLDER)
-    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored, adapter.ignore_index)
+    write_per_image(run_dir, samples, scored, adapter.ignore_index)
     figures = scored_figures(scored, adapter.ignore_index)
     # Only what is new; the standard section gets its Boundary mIoU beside what it held.
     metrics["standard"].update({key: figures["standard"][key] for key in figures["standard"] if "boundary" in key})

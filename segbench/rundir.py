@@ -297,10 +297,11 @@ def per_image_path(run_dir: Path, mode: str | None = None) -> Path:
     return run_dir / PER_IMAGE if mode is None else eval_path(run_dir, mode).with_suffix(".npz")
 
 
-def write_per_image(run_dir: Path, ids: list[str], scored: dict, ignore_index: int | None,
+def write_per_image(run_dir: Path, samples: list, scored: dict, ignore_index: int | None,
                     mode: str | None = None) -> None:
-    """The per-image arrays of a detailed ``evaluate``; for the run's own scoring, also each image's figures worst
-    first."""
+    """The per-image arrays of a detailed ``evaluate``, each image named by its file name; for the run's own scoring,
+    also each image's figures worst first."""
+    ids = [sample.name for sample in samples]
     arrays = {name: scored[key] for name, key in PER_IMAGE_ARRAYS.items()}
     with atomic_path(per_image_path(run_dir, mode)) as tmp:
         np.savez_compressed(tmp, ids=np.array(ids), **arrays)

@@ -4,11 +4,14 @@ writer gives the reader comes back whole."""
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from helpers import write_metrics
 
+from segbench.data.base import Sample
 from segbench.errors import DataError
-from segbench.rundir import find_runs, read_metrics
+from segbench.rundir import find_runs, read_metrics, read_per_image, write_per_image
 from segbench.rundir import write_metrics as write_checked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,3 +69,15 @@ def test_the_writer_refuses_what_the_readers_would(tmp_path):
     with pytest.raises(DataError, match=r"bad/metrics.json: not a segbench metrics file \(pixel_accuracy: Input"):
         write_checked(tmp_path / "bad", {**good, "pixel_accuracy": None})
     assert not (tmp_path / "bad" / "metrics.json").exists()
+
+
+def test_per_image_arrays_name_each_image_by_its_file_name(tmp_path):
+    # The full id is this machine's path; a run folder moved to another machine must still pair image by image.
+    samples = [Sample(id="/data/camvid/test/0001TP_008550.png"), Sample(id="/elsewhere/Seq05VD_f00000.png")]
+    matrices = np.zeros((2, 3, 3), np.uint32)
+    matrices[0, 0, 0] = matrices[1, 1, 1] = 5
+    scored = {"per_image": matrices, "boundary": np.zeros((2, 3, 3), np.uint32),
+              "confidence": np.zeros((2, 15, 3)), "nll": np.zeros(2)}
+    write_per_image(tmp_path, samples, scored, ignore_index=2)
+    assert list(read_per_image(tmp_path)["ids"]) == ["0001TP_008550.png", "Seq05VD_f00000.png"]
+    assert set(pd.read_csv(tmp_path / "per_image.csv")["image"]) == {"0001TP_008550.png", "Seq05VD_f00000.png"}

@@ -22,6 +22,11 @@ class Sample:
     image: Path | None = None
     label: Path | None = None
 
+    @property
+    def name(self) -> str:
+        """The id's last part, the file name: what tables and figures show (the full path is long and machine's own)."""
+        return Path(self.id).name
+
 
 @dataclass(frozen=True)
 class Problem:

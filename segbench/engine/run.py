@@ -150,7 +150,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "environment": environment(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    write_per_image(run_dir, [Path(sample.id).name for sample in samples], scored, adapter.ignore_index)
+    write_per_image(run_dir, samples, scored, adapter.ignore_index)
     write_metrics(run_dir, metrics)
     checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
     print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "

@@ -26,7 +26,7 @@ def show_grid(adapter: DatasetAdapter, samples: list[Sample], out: Path, title: 
     present = set()
     for ax, sample, (image, label) in zip(axes.flat, samples, pairs):
         ax.imshow(overlay(image, label, adapter.palette))
-        ax.set_title(Path(sample.id).name, fontsize=9)
+        ax.set_title(sample.name, fontsize=9)
         present |= set(np.unique(label).tolist())
     for ax in axes.flat:
         ax.axis("off")
