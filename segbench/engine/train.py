@@ -16,7 +16,7 @@ from segbench.engine import checkpoint
 from segbench.engine.evaluate import evaluate
 from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.engine.optim import make_optimizer
-from segbench.engine.progress import progress_verbosity
+from segbench.engine.progress import progress_verbosity, time_left
 from segbench.errors import ConfigError, SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
@@ -82,8 +82,9 @@ class EpochScorer(keras.callbacks.Callback):
             checkpoint.save_weights(self.model, self.run_dir / BEST_WEIGHTS)
             scored_text += "  (best)"
         checkpoint.save(self.model, self.run_dir, row["epoch"], self.best)
+        left = time_left([past["seconds"] for past in self.rows], self.config.train.epochs - row["epoch"])
         print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  {scored_text}  "
-              f"({row['seconds']:.1f} s)", flush=True)
+              f"({row['seconds']:.1f} s{'; ' + left if left else ''})", flush=True)
 
 
 def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: Path,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from segbench.engine.progress import hours
 from segbench.errors import DataError
 from segbench.io import write_text
 from segbench.paper import METHODS, TABLES
@@ -103,12 +104,7 @@ def _duration(seconds: dict) -> str:
     if not seconds:
         return "?"
     total = sum(seconds.values())
-    return f"{_hours(total)} (train {_hours(seconds.get('train', 0))})"
-
-
-def _hours(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{seconds / 60:.1f} min"
+    return f"{hours(total)} (train {hours(seconds.get('train', 0))})"
 
 
 def _schedule(train: dict) -> str:
