@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
 from segbench import boundary, calibration
@@ -26,6 +27,7 @@ from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
+HISTORY = "history.csv"  # one row per finished epoch, rewritten after each
 TENSORBOARD = "tensorboard"  # Keras' TensorBoard logs, where train.tensorboard asks for them
 # Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), Boundary IoU counts and calibration
 # histograms, from which every statistic over images (the bootstrap of metrics.json's ``intervals``, paired
@@ -54,6 +56,27 @@ def find_runs(paths) -> tuple[list[Path], list[Path]]:
         for metrics in sorted(path.rglob(METRICS)):
             (found if (metrics.parent / CONFIG).is_file() else skipped).append(metrics.parent)
     return found, [folder / METRICS for folder in skipped]
+
+
+def unfinished_runs(paths) -> list[Path]:
+    """Run folders at or below ``paths`` that have begun and not finished: ``config.yaml`` without ``metrics.json``
+    (training now, or stopped and resumable)."""
+    return [config.parent for path in map(Path, paths) for config in sorted(Path(path).rglob(CONFIG))
+            if not (config.parent / METRICS).exists()]
+
+
+def epochs_done(run_dir: Path) -> tuple[int, int | None]:
+    """How many epochs an unfinished run has finished (the rows of ``history.csv``) of how many its config asks
+    for (None where config.yaml cannot say)."""
+    try:
+        done = len(pd.read_csv(run_dir / HISTORY))
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        done = 0  # none yet (the file comes with the first epoch), or unreadable: nothing to count on
+    try:
+        total = yaml.safe_load((run_dir / CONFIG).read_text())["train"]["epochs"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        total = None
+    return done, total if isinstance(total, int) else None
 
 
 def seed_folders(folder: Path, stem: str) -> list[Path]:

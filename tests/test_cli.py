@@ -90,6 +90,23 @@ def test_results_without_runs(tmp_path, capsys):
     assert "no finished runs" in capsys.readouterr().err
 
 
+def test_results_says_where_unfinished_runs_stand(tmp_path, capsys):
+    from segbench.lock import locked
+
+    stopped, training = tmp_path / "segnet-seed1", tmp_path / "segnet-seed2"
+    for folder in (stopped, training):
+        folder.mkdir()
+        (folder / "config.yaml").write_text("train:\n  epochs: 60\n")
+    (stopped / "history.csv").write_text("epoch,loss\n1,0.9\n2,0.8\n3,0.7\n")
+    with locked(training):
+        assert main(["results", str(tmp_path)]) == 2  # nothing finished yet
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (f"unfinished {stopped}: 3 of 60 epochs done, stopped; segbench run {stopped}/config.yaml "
+                      f"--out {stopped} --resume continues it")
+    assert err[1] == f"unfinished {training}: 0 of 60 epochs done, training now (PID {os.getpid()})"
+    assert "no finished runs" in err[2]
+
+
 def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run"])

@@ -19,13 +19,27 @@ def register(verbs) -> None:
 
 
 def run(args) -> int:
+    from segbench.lock import holder
     from segbench.report.runs import render, runs_tables
-    from segbench.rundir import find_runs
+    from segbench.rundir import find_runs, unfinished_runs
 
     runs, skipped = find_runs(args.paths)
     for path in skipped:
         print(f"skipped {path}: no config.yaml beside it, so not a run folder", file=sys.stderr)
+    for folder in unfinished_runs(args.paths):
+        print(f"unfinished {folder}: {progress(folder, holder(folder))}", file=sys.stderr)
     if not runs:
         raise SegbenchError(f"{', '.join(args.paths)}: no finished runs (no metrics.json beside a config.yaml) found")
     print(render(runs_tables(runs), args.format))
     return 0
+
+
+def progress(folder, pid: int | None) -> str:
+    """Where an unfinished run stands: its epochs, and whether a process is training it now or how to go on."""
+    from segbench.rundir import epochs_done
+
+    done, total = epochs_done(folder)
+    where = f"{done} of {total} epochs done" if total else f"{done} epochs done"
+    if pid:
+        return f"{where}, training now (PID {pid})"
+    return f"{where}, stopped; segbench run {folder}/config.yaml --out {folder} --resume continues it"

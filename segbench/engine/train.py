@@ -20,7 +20,7 @@ from segbench.engine.progress import progress_verbosity, time_left
 from segbench.errors import ConfigError, SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
-from segbench.rundir import TENSORBOARD
+from segbench.rundir import HISTORY, TENSORBOARD
 from segbench.schema import Config
 
 BEST_WEIGHTS = "best.weights.h5"
@@ -76,7 +76,7 @@ class EpochScorer(keras.callbacks.Callback):
         self.rows.append(row)
         # For the callbacks after this one (TensorBoard): the epoch's validation as Keras' own val_ logs would be.
         logs.update({key: row[key] for key in ("val_loss", "val_miou") if row[key] is not None})
-        write_text(self.run_dir / "history.csv", pd.DataFrame(self.rows).to_csv(index=False))
+        write_text(self.run_dir / HISTORY, pd.DataFrame(self.rows).to_csv(index=False))
         if row["val_miou"] is not None and row["val_miou"] > (self.best.get("best_val_miou") or -1.0):
             self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
             checkpoint.save_weights(self.model, self.run_dir / BEST_WEIGHTS)
@@ -103,7 +103,7 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
         checkpoint.restore(model, run_dir, resume)
         start = resume["epoch"]
         # history.csv may be one epoch ahead of the checkpoint if the kill fell between the two writes.
-        rows = pd.read_csv(run_dir / "history.csv").head(start).to_dict("records")
+        rows = pd.read_csv(run_dir / HISTORY).head(start).to_dict("records")
         best = {key: resume[key] for key in ("best_val_miou", "best_epoch") if key in resume}
         batches.start_at(start)
         print(f"resuming after epoch {start} of {config.train.epochs}", flush=True)

@@ -12,13 +12,14 @@ from matplotlib.ticker import MaxNLocator
 from segbench.errors import DataError
 from segbench.io import atomic_path
 from segbench.report.plotting import plt
+from segbench.rundir import HISTORY
 
 CURVES, CONFUSION, RELIABILITY = "curves.png", "confusion.png", "reliability.png"
 
 
 def plot_curves(run_dir: Path, metrics: dict) -> Path:
     """Loss and val loss, and val mIoU, per epoch; the epoch that was scored is marked."""
-    path = run_dir / "history.csv"
+    path = run_dir / HISTORY
     try:
         history = pd.read_csv(path)
         epochs, loss, val_loss, val_miou = (history[c] for c in ("epoch", "loss", "val_loss", "val_miou"))
