@@ -61,7 +61,7 @@ def find_runs(paths) -> tuple[list[Path], list[Path]]:
 def unfinished_runs(paths) -> list[Path]:
     """Run folders at or below ``paths`` that have begun and not finished: ``config.yaml`` without ``metrics.json``
     (training now, or stopped and resumable)."""
-    return [config.parent for path in map(Path, paths) for config in sorted(Path(path).rglob(CONFIG))
+    return [config.parent for path in map(Path, paths) for config in sorted(path.rglob(CONFIG))
             if not (config.parent / METRICS).exists()]
 
 

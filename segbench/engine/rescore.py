@@ -81,8 +81,7 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
         "mode": mode,
     }
     # The arrays first: eval/<mode>.json is the mark of a finished scoring, as metrics.json is of a run.
-    write_per_image(run.path, samples, scored, run.adapter.ignore_index,
-                    mode["name"])
+    write_per_image(run.path, samples, scored, run.adapter.ignore_index, mode["name"])
     return write_eval(run.path, metrics)
 
 
