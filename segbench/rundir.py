@@ -4,7 +4,8 @@ how its per-image statistics and ``metrics.json`` are written and read, the latt
 deep-learning framework.
 
 A run folder holds ``config.yaml`` (the resolved config), ``history.csv``, the weights, the per-image files and, last
-of all, ``metrics.json``: its presence beside ``config.yaml`` is what marks a run as finished.
+of all, ``metrics.json``: its presence beside ``config.yaml`` is what marks a run as finished. While it trains, the
+folder also holds ``checkpoints/``, the last finished epoch that ``--resume`` continues from.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from segbench.metrics import summarize_stack
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
 HISTORY = "history.csv"  # one row per finished epoch, rewritten after each
+BEST_WEIGHTS = "best.weights.h5"  # the epoch with the best val mIoU, which eval.checkpoint: best scores
+LAST_WEIGHTS = "model.weights.h5"  # after the last epoch
+# The last finished epoch (engine/checkpoint.py): the weights and optimiser files, and ``state.json`` naming them and
+# the epoch; removed once the run has finished.
+CHECKPOINTS = "checkpoints"
+CHECKPOINT_STATE = "state.json"
 TENSORBOARD = "tensorboard"  # Keras' TensorBoard logs, where train.tensorboard asks for them
 # Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), Boundary IoU counts and calibration
 # histograms, from which every statistic over images (the bootstrap of metrics.json's ``intervals``, paired
@@ -66,17 +73,18 @@ def unfinished_runs(paths) -> list[Path]:
 
 
 def epochs_done(run_dir: Path) -> tuple[int, int | None]:
-    """How many epochs an unfinished run has finished (the rows of ``history.csv``) of how many its config asks
+    """How many epochs an unfinished run has kept (the epoch of its checkpoint, which ``--resume`` continues
+    after; history.csv can be a row ahead of it, after a kill between the two writes) of how many its config asks
     for (None where config.yaml cannot say)."""
     try:
-        done = len(pd.read_csv(run_dir / HISTORY))
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        done = 0  # none yet (the file comes with the first epoch), or unreadable: nothing to count on
+        done = json.loads((run_dir / CHECKPOINTS / CHECKPOINT_STATE).read_text(encoding="utf-8"))["epoch"]
+    except (OSError, ValueError, KeyError, TypeError):
+        done = 0  # none yet (the first comes with the first epoch), or unreadable: --resume would start over
     try:
         total = yaml.safe_load((run_dir / CONFIG).read_text())["train"]["epochs"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         total = None
-    return done, total if isinstance(total, int) else None
+    return done if isinstance(done, int) else 0, total if isinstance(total, int) else None
 
 
 def seed_folders(folder: Path, stem: str) -> list[Path]:

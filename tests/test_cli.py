@@ -97,7 +97,10 @@ def test_results_says_where_unfinished_runs_stand(tmp_path, capsys):
     for folder in (stopped, training):
         folder.mkdir()
         (folder / "config.yaml").write_text("train:\n  epochs: 60\n")
-    (stopped / "history.csv").write_text("epoch,loss\n1,0.9\n2,0.8\n3,0.7\n")
+    # Killed after history.csv took epoch 4 and before the checkpoint did: --resume continues after epoch 3.
+    (stopped / "history.csv").write_text("epoch,loss\n1,0.9\n2,0.8\n3,0.7\n4,0.6\n")
+    (stopped / "checkpoints").mkdir()
+    (stopped / "checkpoints" / "state.json").write_text(json.dumps({"epoch": 3, "weights": "epoch0003.weights.h5"}))
     with locked(training):
         assert main(["results", str(tmp_path)]) == 2  # nothing finished yet
     err = capsys.readouterr().err.splitlines()

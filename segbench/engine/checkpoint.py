@@ -23,9 +23,8 @@ import numpy as np
 
 from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, write_json
-
-FOLDER = "checkpoints"
-STATE = "state.json"
+from segbench.rundir import CHECKPOINT_STATE as STATE
+from segbench.rundir import CHECKPOINTS as FOLDER
 
 
 @contextmanager

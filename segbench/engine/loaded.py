@@ -16,13 +16,11 @@ from segbench.config import load_config
 from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint
 from segbench.engine.inference import SINGLE, Inference, Views
-from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import SegbenchError, first_line
 from segbench.registry import DATASETS, MODELS
-from segbench.rundir import CONFIG, METRICS, read_metrics
+from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics
 from segbench.schema import Config
 
-LAST_WEIGHTS = "model.weights.h5"
 CHECKPOINTS = ("best", "last")
 
 

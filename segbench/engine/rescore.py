@@ -11,11 +11,10 @@ from pathlib import Path
 from segbench.data.corrupt import CORRUPTIONS, SEVERITIES, corrupter
 from segbench.engine.evaluate import evaluate
 from segbench.engine.inference import SINGLE, Views
-from segbench.engine.loaded import LAST_WEIGHTS, LoadedRun, weights_of
+from segbench.engine.loaded import LoadedRun, weights_of
 from segbench.engine.run import config_hash, environment, scored_figures
-from segbench.engine.train import BEST_WEIGHTS
 from segbench.errors import DataError, SegbenchError
-from segbench.rundir import read_eval, write_eval, write_per_image
+from segbench.rundir import BEST_WEIGHTS, LAST_WEIGHTS, read_eval, write_eval, write_per_image
 
 
 def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, split: str) -> str:

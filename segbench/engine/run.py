@@ -21,13 +21,13 @@ from segbench import backend, bootstrap, boundary, calibration, precision
 from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
-from segbench.engine.train import BEST_WEIGHTS, train
+from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line
 from segbench.io import write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
-from segbench.rundir import CONFIG, METRICS, read_metrics, write_metrics, write_per_image
+from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics, write_metrics, write_per_image
 from segbench.schema import Config
 
 
@@ -119,7 +119,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
     earlier = sum(row["seconds"] for row in history[:state["epoch"]]) if state else 0.0
     train_seconds = time.perf_counter() - started + earlier
     if config.output.save_weights:
-        checkpoint.save_weights(model, run_dir / "model.weights.h5")
+        checkpoint.save_weights(model, run_dir / LAST_WEIGHTS)
     scored_epoch = len(history)
     if config.eval.checkpoint == "best" and best.get("best_epoch"):
         checkpoint.load_weights(model, run_dir / BEST_WEIGHTS)

@@ -20,10 +20,8 @@ from segbench.engine.progress import progress_verbosity, time_left
 from segbench.errors import ConfigError, SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
-from segbench.rundir import HISTORY, TENSORBOARD
+from segbench.rundir import BEST_WEIGHTS, HISTORY, TENSORBOARD
 from segbench.schema import Config
-
-BEST_WEIGHTS = "best.weights.h5"
 
 
 class Diverged(SegbenchError):

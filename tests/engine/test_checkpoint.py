@@ -34,6 +34,12 @@ def interrupted_run(tmp_path_factory, smoke_config):
     return cfg, out
 
 
+def test_results_reads_the_epoch_resume_continues_after(interrupted_run):
+    from segbench.rundir import epochs_done
+
+    assert epochs_done(interrupted_run[1]) == (1, 3)  # the checkpoint's epoch, of the config's
+
+
 @pytest.fixture
 def copy(interrupted_run, tmp_path):
     import shutil
