@@ -81,9 +81,11 @@ def _with_means(table: pd.DataFrame) -> pd.DataFrame:
     # Seeds of one config live in sibling folders NAME-seed0, NAME-seed1, ...: those, and only those, are averaged.
     for name, group in table.groupby(table["run"].str.replace(r"-seed\d+$", "", regex=True), sort=False):
         if len(group) > 1:
-            mean, std = group[scores].mean() * 100, group[scores].std() * 100
+            # skipna=False: a figure one seed lacks (measured since its run finished) is no mean of the others'.
+            mean, std = group[scores].mean(skipna=False) * 100, group[scores].std(skipna=False) * 100
             means.append({"run": f"{name}: mean ± std of {len(group)}", "model": group["model"].iloc[0],
-                          **dict.fromkeys(LABELS[2:], "-"), **{c: f"{mean[c]:.2f} ± {std[c]:.2f}" for c in scores}})
+                          **dict.fromkeys(LABELS[2:], "-"),
+                          **{c: "-" if pd.isna(mean[c]) else f"{mean[c]:.2f} ± {std[c]:.2f}" for c in scores}})
     return pd.concat([shown, pd.DataFrame(means)], ignore_index=True) if means else shown
 
 

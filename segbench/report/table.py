@@ -98,9 +98,11 @@ def compare(dataset: str, paper: pd.DataFrame, runs: dict[str, list[dict[str, fl
                  for stem, scored in runs.items()}
     frames = [by_method.get(method, pd.DataFrame(columns=[*columns, LOW, HIGH], dtype=float))
               for method in paper.index]
+    # skipna=False: a figure one seed lacks (its run finished before segbench measured it) leaves the mean over
+    # seeds without it, rather than one seed's figure passing for the mean of all.
     return Comparison(dataset, paper,
-                      mean=pd.DataFrame([frame[columns].mean() for frame in frames], index=paper.index),
-                      std=pd.DataFrame([frame[columns].std() for frame in frames], index=paper.index),
+                      mean=pd.DataFrame([frame[columns].mean(skipna=False) for frame in frames], index=paper.index),
+                      std=pd.DataFrame([frame[columns].std(skipna=False) for frame in frames], index=paper.index),
                       seeds=pd.Series([len(frame) for frame in frames], index=paper.index),
                       interval=pd.DataFrame([interval(frame) for frame in frames], index=paper.index,
                                             columns=[LOW, HIGH]),
@@ -122,7 +124,8 @@ def caption(c: Comparison) -> str:
             f"below it, (paper), is Table {table.number} of the paper. {STANDARD} leaves out the void class, where "
             "the dataset has one, and classes absent from both labels and predictions; the paper has no such figure, "
             f"nor {BOUNDARY} (IoU of the bands within 2 % of the image diagonal of each class's contour, paper "
-            f"protocol) or {ECE} (expected calibration error over pixels, 15 bins; lower is better). "
+            f"protocol) or {ECE} (expected calibration error over pixels, 15 bins; lower is better), shown where every "
+            "seed of a row measured them. "
             f"{INTERVAL}: for one run, the 95 % bootstrap interval over the test images; for three seeds or more, "
             f"the t-interval of their mean; {INSIDE} says whether the paper's mIoU lies within it.")
 

@@ -29,6 +29,21 @@ def test_one_row_per_run_and_mean_std_over_the_seeds_of_a_config(tmp_path):
     assert table.iloc[0]["fg"] == "50.00"
 
 
+def test_a_figure_some_seeds_lack_is_no_mean_of_the_others(tmp_path):
+    reliability = {"lower": [0.0], "pixels": [10], "confidence": [0.9], "accuracy": [0.9]}
+    calibration = {"ece": 0.02, "nll": 1.0, "bins": 1, "pixels": 10, "reliability": reliability}
+    fake_run(tmp_path / "a-seed0", 0, 0.5)  # finished before Boundary IoU and ECE were measured
+    fake_run(tmp_path / "a-seed1", 1, 0.7, boundary_miou=0.3, calibration=calibration)
+    fake_run(tmp_path / "b-seed0", 0, 0.4)
+    fake_run(tmp_path / "b-seed1", 1, 0.6)  # neither has them
+    table = runs_tables(find_runs([tmp_path])[0])["synthetic"].set_index("run")
+    assert table.loc[str(tmp_path / "a-seed1"), "Boundary mIoU"] == "30.00"
+    for name in ("a", "b"):
+        mean = table.loc[f"{tmp_path / name}: mean ± std of 2"]
+        assert (mean["Boundary mIoU"], mean["ECE"]) == ("-", "-")
+        assert mean["mIoU"] != "-"
+
+
 def test_markdown_and_csv(tmp_path):
     fake_run(tmp_path / "a", 0, 0.5)
     tables = runs_tables(find_runs([tmp_path])[0])

@@ -6,7 +6,7 @@ import pytest
 
 from segbench.errors import DataError
 from segbench.paper import TABLES, read_paper
-from segbench.report.table import STANDARD, compare, render_csv, render_md, render_tex, scores
+from segbench.report.table import BOUNDARY, ECE, STANDARD, compare, render_csv, render_md, render_tex, scores
 
 CAMVID = list(TABLES["camvid"].headers)
 
@@ -58,6 +58,18 @@ def test_seeds_give_mean_and_std_and_their_count():
     cells = [cell.strip() for cell in segnet.strip("|").split("|")]
     assert cells[1] == "41.00 ± 1.41 (+0.11)"
     assert cells[-1] == "2"  # seeds
+
+
+def test_a_figure_one_seed_lacks_is_no_mean_of_the_others():
+    measured = {**camvid_metrics([0.42] * 12), "boundary_miou": 0.30, "calibration": {"ece": 0.02}}
+    older = camvid_metrics([0.40] * 12)  # finished before Boundary IoU and ECE were measured
+    c = compare("camvid", read_paper("camvid"), {"segnet": [scores(m, "camvid", "run") for m in (older, measured)]})
+    assert math.isnan(c.mean.at["SegNet", BOUNDARY]) and math.isnan(c.mean.at["SegNet", ECE])
+    assert c.mean.at["SegNet", "mIoU"] == pytest.approx(41.0)
+    cells = row_cells(c)
+    assert (cells[BOUNDARY], cells[ECE]) == ("-", "-")
+    alone = compare("camvid", read_paper("camvid"), {"segnet": [scores(measured, "camvid", "run")]})
+    assert alone.mean.at["SegNet", BOUNDARY] == pytest.approx(30.0)
 
 
 def test_a_row_without_runs_shows_a_dash_never_a_zero():
