@@ -94,7 +94,9 @@ def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str
     written = []
     for suffix in SUFFIXES:
         with atomic_path(out.with_suffix(suffix)) as tmp:
-            fig.savefig(tmp, dpi=150)
+            # A PDF carries the time it was drawn unless told not to: the same runs then give the same bytes, so a
+            # report redrawn over unchanged runs leaves the committed figures unchanged.
+            fig.savefig(tmp, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
         written.append(out.with_suffix(suffix))
     plt.close(fig)
     return written

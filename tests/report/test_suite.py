@@ -148,6 +148,16 @@ def test_a_missing_results_folder_is_named(tmp_path):
         report("camvid", tmp_path / "nope", tmp_path, TABLE_FORMATS)
 
 
+def test_redrawing_the_same_runs_gives_the_same_pdf_bytes(tmp_path, fake_run, monkeypatch):
+    fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8)
+    drawn = []
+    for clock in ("1000000000", "2000000000"):  # two days' reports: matplotlib dates a PDF by this, else by now
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", clock)
+        report("suim", tmp_path, tmp_path, ("md",))
+        drawn.append((tmp_path / "suim" / "figure.pdf").read_bytes())
+    assert drawn[0] == drawn[1]
+
+
 def test_the_figure_shows_the_palette_colours_of_the_predictions(tmp_path, fake_run):
     palette = DATASETS.get("suim").palette
     fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8, prediction=2)  # all Plants/sea-grass
