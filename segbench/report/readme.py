@@ -16,6 +16,7 @@ from segbench.paper import METHODS, TABLES
 from segbench.registry import DATASETS
 from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.table import Comparison, markdown
+from segbench.rundir import CONFIG
 
 NOTES = "NOTES.md"  # a hand-written companion in the report folder, linked when present
 
@@ -92,7 +93,7 @@ def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:
 
 
 def read_config(run: Path) -> dict:
-    path = run / "config.yaml"
+    path = run / CONFIG
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
