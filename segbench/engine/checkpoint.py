@@ -23,8 +23,7 @@ import numpy as np
 
 from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, write_json
-from segbench.rundir import CHECKPOINT_STATE as STATE
-from segbench.rundir import CHECKPOINTS as FOLDER
+from segbench.rundir import CHECKPOINT_STATE, CHECKPOINTS
 
 
 @contextmanager
@@ -54,27 +53,27 @@ def load_weights(model: keras.Model, path: Path) -> None:
 
 
 def save(model: keras.Model, run_dir: Path, epoch: int, best: dict) -> None:
-    folder = run_dir / FOLDER
+    folder = run_dir / CHECKPOINTS
     weights, optimizer = f"epoch{epoch:04d}.weights.h5", f"epoch{epoch:04d}.optimizer.npz"
     save_weights(model, folder / weights)
     with atomic_path(folder / optimizer) as tmp:
         np.savez(tmp, *[keras.ops.convert_to_numpy(v) for v in model.optimizer.variables])
-    write_json(folder / STATE, {"epoch": epoch, "weights": weights, "optimizer": optimizer, **best})
+    write_json(folder / CHECKPOINT_STATE, {"epoch": epoch, "weights": weights, "optimizer": optimizer, **best})
     for old in folder.glob("epoch*"):
         if old.name not in (weights, optimizer):
             old.unlink(missing_ok=True)
 
 
 def exists(run_dir: Path) -> bool:
-    return (run_dir / FOLDER).is_dir()
+    return (run_dir / CHECKPOINTS).is_dir()
 
 
 def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
     """The saved state (``epoch``, file names, best val mIoU so far), or None when there is none. A state that
     cannot be what ``save`` wrote (an epoch outside ``1..epochs``, a file outside the folder or absent) stops with
     one line rather than being obeyed."""
-    folder = run_dir / FOLDER
-    path = folder / STATE
+    folder = run_dir / CHECKPOINTS
+    path = folder / CHECKPOINT_STATE
     if not path.is_file():
         return None
     try:
@@ -95,7 +94,7 @@ def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
 def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
     """Weights and optimiser state of the saved epoch; the model must be compiled with the same optimiser. A
     damaged, truncated or mismatched file stops with one line naming it."""
-    folder = run_dir / FOLDER
+    folder = run_dir / CHECKPOINTS
     weights = folder / state["weights"]
     try:
         load_weights(model, weights)
@@ -119,4 +118,4 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
 
 
 def clear(run_dir: Path) -> None:
-    shutil.rmtree(run_dir / FOLDER, ignore_errors=True)
+    shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
