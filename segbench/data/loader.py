@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-import cv2
 import keras
 import numpy as np
 
 from segbench.data.base import DatasetAdapter, Sample
-from segbench.data.verify import out_of_range, out_of_range_message
+from segbench.data.pairs import read_pair, resize_pair
 from segbench.errors import DataError
-
-
-def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
-    """The adapter's (image, label), with any failure turned into an error that names the sample, and a label
-    value that is neither a class nor the void label refused (it would otherwise wrap to another class in uint8,
-    or reach the loss as a framework error that names no file)."""
-    try:
-        image, label = adapter.load(sample)
-    except DataError:
-        raise
-    except Exception as exc:  # a codec or parser failure deep inside OpenCV, scipy, ...
-        raise DataError(f"{sample.id}: cannot be read ({exc})") from exc
-    if image.shape[:2] != label.shape[:2]:
-        raise DataError(f"{sample.id}: image is {image.shape[1]}x{image.shape[0]} but its label is "
-                        f"{label.shape[1]}x{label.shape[0]}")
-    num_classes = adapter.num_classes
-    if label.size and (label.min() < 0 or label.max() >= num_classes):  # cheap test first; unique() only if needed
-        bad = out_of_range(label, num_classes, adapter.ignore_index)
-        if bad:
-            raise DataError(f"{sample.label or sample.id}: {out_of_range_message(bad, num_classes)}")
-    return image, label
-
-
-def resize_pair(image: np.ndarray, label: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Image bilinear, label nearest-neighbour (label values must stay class indices), to (height, width)."""
-    height, width = size
-    if image.shape[:2] == (height, width):
-        return image, label
-    return resize_image(image, size), cv2.resize(label, (width, height), interpolation=cv2.INTER_NEAREST)
-
-
-def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """An image (not a label) bilinear to (height, width), as the model sees it in training and evaluation."""
-    height, width = size
-    if image.shape[:2] == (height, width):
-        return image
-    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 class SegmentationBatches(keras.utils.PyDataset):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from segbench.data.base import DatasetAdapter, Sample
-from segbench.data.loader import read_pair
+from segbench.data.pairs import read_pair
 
 
 def class_pixels(adapter: DatasetAdapter, samples: list[Sample]) -> dict:

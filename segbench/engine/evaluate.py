@@ -10,7 +10,7 @@ from keras import ops
 
 from segbench import boundary, calibration
 from segbench.data.base import DatasetAdapter, Sample
-from segbench.data.loader import read_pair, resize_pair
+from segbench.data.pairs import read_pair, resize_pair
 from segbench.engine.inference import Inference, batch_logits, logits_at
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError

@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from segbench.data.loader import read_pair, resize_image
+from segbench.data.pairs import read_pair, resize_image
 from segbench.engine.loaded import LoadedRun, load_run, own_precision
 from segbench.errors import SegbenchError, first_line
 from segbench.io import atomic_path

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from segbench.data.loader import resize_image
+from segbench.data.pairs import resize_image
 
 # The multi-scale set of the "ms+flip" column, as mmsegmentation and the PSPNet/DeepLab papers use it.
 MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)

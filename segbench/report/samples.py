@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from segbench.data.base import DatasetAdapter, Sample
-from segbench.data.loader import read_pair
+from segbench.data.pairs import read_pair
 from segbench.io import atomic_path
 from segbench.report.figures import overlay
 from segbench.report.plotting import plt

@@ -4,7 +4,8 @@ import pytest
 
 from segbench.config import load_config
 from segbench.data.base import DatasetAdapter, Sample
-from segbench.data.loader import SegmentationBatches, resize_pair
+from segbench.data.loader import SegmentationBatches
+from segbench.data.pairs import resize_pair
 from segbench.errors import DataError
 from segbench.registry import DATASETS
 

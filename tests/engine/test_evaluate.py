@@ -3,7 +3,7 @@ import pytest
 
 from segbench import boundary, calibration
 from segbench.config import load_config
-from segbench.data.loader import resize_pair
+from segbench.data.pairs import resize_pair
 from segbench.engine.evaluate import evaluate
 from segbench.engine.inference import logits_at
 from segbench.metrics import confusion_matrix

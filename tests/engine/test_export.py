@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from segbench.config import load_config
-from segbench.data.loader import resize_image
+from segbench.data.pairs import resize_image
 from segbench.engine.export import CONVERTERS, agreement, check_images, export, runner
 from segbench.engine.run import execute
 from segbench.errors import SegbenchError

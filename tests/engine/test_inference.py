@@ -64,7 +64,7 @@ def test_single_view_is_the_plain_resize_path():
     model_at, asked = models(3)
     picture = image()
     [logits] = Inference(model_at, (32, 48), 2)([picture])
-    from segbench.data.loader import resize_image
+    from segbench.data.pairs import resize_image
 
     plain = model_at((32, 48)).predict_on_batch(resize_image(picture, (32, 48))[None])[0]
     np.testing.assert_allclose(logits, logits_at(plain, (40, 56)), rtol=1e-6, atol=1e-6)

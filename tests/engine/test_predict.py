@@ -6,7 +6,7 @@ from PIL import Image
 
 import segbench
 from segbench.config import load_config
-from segbench.data.loader import resize_image
+from segbench.data.pairs import resize_image
 from segbench.data.readers import read_rgb, write_image
 from segbench.data.synthetic import draw_scene
 from segbench.engine.inference import logits_at
