@@ -21,14 +21,15 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def histogram(logits: np.ndarray, labels: np.ndarray, ignore_index: int | None = None,
+def histogram(logits: np.ndarray, labels: np.ndarray, void: int | None = None,
               bins: int = BINS) -> tuple[np.ndarray, float]:
     """One image's (bins, 3) histogram and its summed negative log-likelihood, from logits (H, W, C) and labels
-    (H, W) at the same size; pixels labelled ``ignore_index`` (outside the classes) are left out."""
+    (H, W) at the same size; pixels labelled ``void`` are left out, a void class as a void outside the classes
+    (the standard protocol's rule: calibration is of the pixels that have a true class)."""
     log_p = log_softmax(logits).reshape(-1, np.shape(logits)[-1])
     labels = np.asarray(labels).reshape(-1)
-    if ignore_index is not None:
-        keep = labels != ignore_index
+    if void is not None:
+        keep = labels != void
         log_p, labels = log_p[keep], labels[keep]
     confidence = np.exp(log_p.max(axis=1))
     correct = log_p.argmax(axis=1) == labels
@@ -48,6 +49,9 @@ def ece(histograms: np.ndarray) -> np.ndarray:
     return np.divide(gap, pixels, out=np.zeros_like(pixels), where=pixels > 0)
 
 
+VOID_RULE = "ground-truth void pixels left out"
+
+
 def summarize(histogram_sum: np.ndarray, nll_sum: float) -> dict:
     """The calibration section of metrics.json: ECE, mean NLL and the reliability diagram's bins (lower edge,
     pixels, mean confidence, accuracy; None where a bin is empty)."""
@@ -60,6 +64,6 @@ def summarize(histogram_sum: np.ndarray, nll_sum: float) -> dict:
         return [None if n == 0 else float(v / n) for v, n in zip(histogram_sum[:, column], pixels)]
 
     return {"ece": float(ece(histogram_sum)), "nll": float(nll_sum / total) if total else None, "bins": bins,
-            "pixels": int(total),
+            "pixels": int(total), "void": VOID_RULE,
             "reliability": {"lower": [b / bins for b in range(bins)], "pixels": [int(n) for n in pixels],
                             "confidence": mean(CONFIDENCE), "accuracy": mean(CORRECT)}}

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
+from segbench.data.base import loss_void
 from segbench.errors import ConfigError
 from segbench.registry import DATASETS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, ModelConfig, Section, TrainConfig
@@ -128,9 +129,17 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
                 raise ConfigError(f"{where}: {section}.name: {exc}") from None
     schema = create_model("ResolvedConfig", __base__=Config, **fields)
     try:
-        return schema.model_validate(raw)
+        config = schema.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, schema, sources, default_source)) from None
+    if config.train.ignore_index != "void":  # an override: checked now against the dataset, not hours into a run
+        try:
+            loss_void(DATASETS.get(config.dataset.name)(config.dataset), config.train.ignore_index)
+        except ConfigError as exc:
+            where = _source_of(sources, ("train", "ignore_index"), default_source)
+            text = str(exc).removeprefix("train.ignore_index: ") if where == "--set train.ignore_index" else exc
+            raise ConfigError(f"{where}: {text}") from None
+    return config
 
 
 def dataset_config(name: str, root: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> DatasetConfig:

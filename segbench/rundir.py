@@ -150,11 +150,13 @@ class Calibration(_Section):
     bins: NonNegativeInt
     pixels: NonNegativeInt
     reliability: Reliability
+    void: str | None = None  # the rule for void pixels; absent (older runs): a void class's pixels counted
 
 
 class BoundaryBand(_Section):
     ratio: float
     distance: str
+    void: str | None = None  # the rule for void pixels; absent: the standard bands kept those on a void class
 
 
 class Distribute(_Section):
@@ -186,7 +188,7 @@ class Scored(_Section):
     split: str
     num_images: NonNegativeInt
     classes: list[str] = Field(min_length=1)  # names in label-index order
-    ignore_index: int | None
+    ignore_index: int | None  # the dataset's void label
 
 
 class Metrics(Figures, Scored):
@@ -201,6 +203,7 @@ class Metrics(Figures, Scored):
     confusion_matrix: list[list[NonNegativeInt]]  # counts over the split, rows = ground truth
     intervals: Intervals | None = None
     config_sha256: str | None = None
+    loss_ignore_index: int | None = None  # the label the loss skipped (train.ignore_index resolved)
     seed: int | None = None
     epochs: NonNegativeInt | None = None
     scored_epoch: NonNegativeInt | None = None

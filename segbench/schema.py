@@ -55,7 +55,11 @@ class TrainConfig(Section):
     schedule: Literal["constant", "poly", "cosine"] = "constant"
     warmup_epochs: float = Field(0.0, ge=0, description="linear warm-up from 0, in epochs (fractions allowed)")
     poly_power: float = Field(0.9, gt=0)
-    ignore_index: int | None = Field(None, description="label the loss skips; null learns every class")
+    # The void label has one home, the dataset: the loss skips it unless told otherwise here.
+    ignore_index: int | Literal["void"] | None = Field(
+        "void", description="label the loss skips: void (default), the dataset's void label; null learns every "
+                            "class, an in-range void class included (the paper's recipe); a number must be the "
+                            "dataset's void")
     class_weights: Literal["none", "median_frequency"] | list[float] = Field(
         "none", description="loss weight per class: none, median_frequency (from the train labels) or a list")
     precision: Literal[PRECISIONS] = Field(

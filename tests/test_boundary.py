@@ -44,13 +44,14 @@ def test_the_band_is_the_brute_force_search_and_the_reference_erosion(seed):
             assert ((band & (labels == c)) == eroded_band(labels == c, width)).all()
 
 
-def slow_counts(labels, prediction, classes, ignore, width):
-    found = np.zeros((classes, 3), int)
+def slow_counts(labels, prediction, classes, void, width):
+    found = np.zeros((classes, 4), int)
     truth_band, pred_band = slow_band(labels, width), slow_band(prediction, width)
+    dont_care = (labels == void) if not 0 <= void < classes else np.zeros(labels.shape, bool)
     for c in range(classes):
-        g = (labels == c) & truth_band & (labels != ignore)
-        p = (prediction == c) & pred_band & (labels != ignore)
-        found[c] = [(g & p).sum(), g.sum(), p.sum()]
+        g = (labels == c) & truth_band & ~dont_care
+        p = (prediction == c) & pred_band & ~dont_care
+        found[c] = [(g & p).sum(), g.sum(), p.sum(), (p & (labels == void)).sum()]
     return found
 
 
@@ -60,8 +61,9 @@ def test_counts_and_boundary_iou_are_the_slow_ones(seed):
     labels[:3, :4] = 255  # don't-care pixels count nowhere
     width = boundary.band_width(21, 30)
     assert width == 1  # 2 % of a 36.6-pixel diagonal, at least 1
-    counts = boundary.counts(labels, prediction, 5, ignore_index=255)
+    counts = boundary.counts(labels, prediction, 5, void=255)
     assert (counts == slow_counts(labels, prediction, 5, 255, width)).all()
+    assert (counts[:, boundary.ON_VOID] == 0).all()
     inter, union = counts[:, 0], counts[:, 1] + counts[:, 2] - counts[:, 0]
     figures = boundary.summarize(counts)
     assert figures["boundary_per_class_iou"] == pytest.approx(list(inter / union))
@@ -90,3 +92,28 @@ def test_protocols_treat_void_and_absent_classes_as_the_mask_metrics_do():
     assert boundary.summarize(counts, "paper")["boundary_miou"] == pytest.approx(0.5)  # 1, 1, 0, 0
     standard = boundary.summarize(counts, "standard", ignore_index=1)
     assert standard["boundary_miou"] == 1.0 and standard["boundary_per_class_iou"] == [1.0, None, None, None]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_void_class_is_a_class_to_the_paper_and_dropped_pixels_to_the_standard_protocol(seed):
+    """One rule for void (the standard IoU's): the standard bands of a void class (4 here) are those of the same
+    labels with the void outside the classes (255), which count nowhere; the paper protocol keeps its pixels."""
+    labels, prediction = blobs((24, 32), 5, seed), blobs((24, 32), 5, seed + 10)
+    in_range = boundary.counts(labels, prediction, 5, void=4)
+    assert (in_range == slow_counts(labels, prediction, 5, 4, 1)).all()
+    assert in_range[:, boundary.ON_VOID].sum() > 0  # some predicted band lies on void: the case that differs
+    outside = boundary.counts(np.where(labels == 4, 255, labels), prediction, 5, void=255)
+    standard = boundary.summarize_stack(in_range[None], "standard", 4)["per_class_iou"][0]
+    expected = boundary.summarize_stack(outside[None], "standard", 255)["per_class_iou"][0]
+    assert np.allclose(standard[:4], expected[:4], equal_nan=True) and np.isnan(standard[4])
+    paper = boundary.summarize(in_range, "paper")["boundary_per_class_iou"]
+    without_void_pixels = boundary.summarize(in_range[:, :3], "paper")["boundary_per_class_iou"]
+    assert paper == without_void_pixels  # the paper protocol ignores the fourth column
+
+
+def test_counts_kept_before_the_void_column_read_as_they_were():
+    labels, prediction = blobs((24, 32), 5, 1), blobs((24, 32), 5, 11)
+    counts = boundary.counts(labels, prediction, 5, void=4)
+    old = counts[:, :3]
+    inter, union = old[:, 0], old[:, 1] + old[:, 2] - old[:, 0]
+    assert boundary.summarize(old, "standard", 4)["boundary_per_class_iou"][:4] == pytest.approx(list(inter / union)[:4])

@@ -43,10 +43,11 @@ def test_ece_weighs_bins_by_their_pixels():
     assert reliability["confidence"][0] is None and summary["pixels"] == 20
 
 
-def test_nll_of_uniform_logits_is_log_of_the_classes_and_void_is_left_out():
+@pytest.mark.parametrize("void", [255, 3])  # outside the classes, and a void class: one rule for both
+def test_nll_of_uniform_logits_is_log_of_the_classes_and_void_is_left_out(void):
     labels = np.full((8, 8), 2)
-    labels[0] = 255
-    histogram, nll = calibration.histogram(np.zeros((8, 8, 4)), labels, ignore_index=255)
+    labels[0] = void
+    histogram, nll = calibration.histogram(np.zeros((8, 8, 4)), labels, void=void)
     assert histogram[:, calibration.PIXELS].sum() == 56
     assert calibration.summarize(histogram, nll)["nll"] == pytest.approx(np.log(4))
 

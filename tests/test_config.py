@@ -123,9 +123,9 @@ def test_out_of_range_values(base_dir):
 def test_unknown_dataset_suggests_or_lists_the_available_ones(base_dir):
     path = child(base_dir, "dataset:\n  name: camvd\n")
     assert error_of(path) == f"{path}: dataset.name: unknown dataset 'camvd' (did you mean 'camvid'?)"
-    path = child(base_dir, "dataset:\n  name: cityscapes\n")
-    assert error_of(path) == (f"{path}: dataset.name: unknown dataset 'cityscapes' "
-                              "(available: camvid, folder, sitting, suim, synthetic)")
+    path = child(base_dir, "dataset:\n  name: mapillary\n")
+    assert error_of(path) == (f"{path}: dataset.name: unknown dataset 'mapillary' "
+                              "(available: ade20k, camvid, cityscapes, folder, sitting, suim, synthetic, voc)")
 
 
 def test_a_typo_is_reported_before_the_key_it_leaves_missing(tmp_path):

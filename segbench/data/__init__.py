@@ -1,6 +1,6 @@
 """Dataset adapters; importing this package registers every bundled one."""
 
-from segbench.data import camvid, folder, sitting, suim, synthetic  # noqa: F401
+from segbench.data import ade20k, camvid, cityscapes, folder, sitting, suim, synthetic, voc  # noqa: F401
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.schema import SPLITS
 

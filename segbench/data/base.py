@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
-from segbench.errors import DataError
+from segbench.errors import ConfigError, DataError
 from segbench.schema import DatasetConfig, Split
 
 
@@ -40,7 +40,10 @@ class Problem:
 class DatasetAdapter(ABC):
     classes: tuple[str, ...]
     palette: tuple[tuple[int, int, int], ...]  # RGB per class, for figures
-    ignore_index: int | None = None  # the void class: counted by the paper protocol, left out by the standard one
+    # The void label, declared here once: a class index (CamVid's Unlabelled, counted by the paper protocol and left
+    # out by the standard one) or a value outside the classes (255: "don't care", left out by both). The loss skips
+    # it unless ``train.ignore_index`` says otherwise (see ``loss_void``).
+    ignore_index: int | None = None
     layout: ClassVar[str] = ""  # where the adapter expects its files, for `segbench datasets list`
     resizes_mismatched_labels: ClassVar[bool] = False  # a known defect that ``align`` repairs on purpose
     source: ClassVar[str] = ""  # where to get the data, for `segbench datasets prepare`
@@ -78,6 +81,20 @@ class DatasetAdapter(ABC):
         # An image without a label keeps the path of the missing file, so reading it (or verify) names it.
         return [Sample(id=str(path), image=path, label=label_files.get(stem, labels / f"{stem}{self.label_suffix}"))
                 for stem, path in files_by_stem(images).items()]
+
+    def unclaimed_labels(self, split: Split) -> list[Path]:
+        """Label files in the split's label folder that no image claims (for ``verify``)."""
+        images, labels = self.folders(split)
+        claimed = set(files_by_stem(images))
+        return [path for stem, path in files_by_stem(labels, LABEL_SUFFIXES).items() if stem not in claimed]
+
+    def has_split(self, split: Split) -> bool:
+        """Whether the dataset has such a split at all (``datasets imitate`` writes none it has not)."""
+        return True
+
+    def lists(self, split: Split) -> Path | None:
+        """The list file that names the pairs of ``split``, where one does (``datasets imitate`` writes it)."""
+        return None
 
     def load(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
         """(RGB uint8 image of shape HxWx3, label of class indices of shape HxW) at native resolution."""
@@ -123,3 +140,21 @@ def require_folder(adapter: DatasetAdapter) -> None:
     if not adapter.root.is_dir():
         raise DataError(f"{adapter.root}: no such folder ({adapter.config.name} expects {adapter.layout}; "
                         f"see `segbench datasets prepare {adapter.config.name}`)")
+
+
+def loss_void(adapter: DatasetAdapter, setting: int | str | None) -> int | None:
+    """The label the loss skips, from the dataset's void label and ``train.ignore_index`` (``"void"``: that label;
+    None: none, every class learnt; a number: it must be the void label, so that loss and metrics cannot disagree)."""
+    void, name, classes = adapter.ignore_index, adapter.config.name, adapter.num_classes
+    if setting == "void":
+        return void
+    if setting is None:
+        if void is not None and not 0 <= void < classes:
+            raise ConfigError(f"train.ignore_index: null asks the loss to learn every label, but {name}'s void label "
+                              f"{void} is not one of its {classes} classes; set it to void (the default)")
+        return None
+    if setting != void:
+        declared = f"void label is {void}" if void is not None else "has no void label"
+        raise ConfigError(f"train.ignore_index: {setting} disagrees with {name}, whose {declared}; the dataset "
+                          "declares its void label (void, the default, follows it; null learns every class)")
+    return setting

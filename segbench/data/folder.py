@@ -1,56 +1,138 @@
-"""Any pair of folders of images and class-index label images matched by file stem (the older Keras library's
-format), with the number of classes and, optionally, their names given in the config."""
+"""A dataset of one's own, described in data (``segbench.data.description``): a class file beside it or the
+config's ``dataset`` keys say its classes, palette, void label, label encoding and layout; no code is written.
+
+Subclasses with a fixed ``description`` are the bundled datasets that follow a common layout (Cityscapes, ADE20K,
+Pascal VOC): a few lines each.
+"""
 
 from __future__ import annotations
 
 import colorsys
 from pathlib import Path
+from typing import Any, ClassVar
 
+import numpy as np
 from pydantic import Field, model_validator
 
-from segbench.data.base import DatasetAdapter, require_folder
+from segbench.data import pairing
+from segbench.data.base import DatasetAdapter, Sample, require_folder
+from segbench.data.decoding import apply_mapping, decode_colours, encode_colours
+from segbench.data.description import CLASS_FILE, Description, DescriptionKeys, load
+from segbench.data.readers import read_index_png, read_rgb, write_image
+from segbench.errors import DataError
 from segbench.registry import DATASETS
 from segbench.schema import DatasetConfig, Split
 
 
-class FolderConfig(DatasetConfig):
-    num_classes: int = Field(ge=1)
-    class_names: list[str] | None = None
-    ignore_index: int | None = Field(None, description="a void label: a class index, or a value such as 255")
-    train: list[str] = Field(default_factory=lambda: ["images", "annotations"],
-                             description="[images folder, labels folder] under the root")
-    val: list[str] | None = None
-    test: list[str] | None = None
+class FolderConfig(DatasetConfig, DescriptionKeys):
+    class_file: str | None = Field(None, description=f"the dataset's class file (default: <root>/{CLASS_FILE})")
+    num_classes: int | None = Field(None, ge=1, description="shorthand for classes named 'class 0', 'class 1', ...")
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.class_names is not None and len(self.class_names) != self.num_classes:
-            raise ValueError(f"class_names has {len(self.class_names)} names for {self.num_classes} classes")
-        for split in ("train", "val", "test"):
-            folders = getattr(self, split)
-            if folders is not None and len(folders) != 2:
-                raise ValueError(f"{split} must be [images folder, labels folder]")
+        if self.num_classes is not None and self.classes is not None and len(self.classes) != self.num_classes:
+            raise ValueError(f"classes has {len(self.classes)} names for num_classes {self.num_classes}")
         return self
 
 
 @DATASETS.register("folder", options=FolderConfig)
 class Folder(DatasetAdapter):
-    layout = "<root>/images/ + <root>/annotations/ by default; dataset.train/val/test name other folder pairs"
+    layout = (f"the layout its class file (<root>/{CLASS_FILE}) or dataset keys describe; by default <root>/images/ "
+              "+ <root>/annotations/ paired by name")
+    # A bundled dataset's own description (as a class file would hold it); None: read from the data and the config.
+    description: ClassVar[dict[str, Any] | None] = None
     config: FolderConfig
 
-    def __init__(self, config: FolderConfig):
+    def __init__(self, config: DatasetConfig):
         super().__init__(config)
-        self.classes = tuple(config.class_names or (f"class {i}" for i in range(config.num_classes)))
-        self.palette = spread_colours(config.num_classes)
-        self.ignore_index = config.ignore_index
+        if self.description is not None:
+            self.described = Description.model_validate(self.description)
+            self.class_file = None
+        else:
+            given = {key: getattr(config, key) for key in config.model_fields_set if key in DescriptionKeys.model_fields}
+            if config.num_classes is not None and "classes" not in given:
+                given["classes"] = [f"class {i}" for i in range(config.num_classes)]
+            self.described, self.class_file = load(Path(config.class_file) if config.class_file else None, given,
+                                                   self.root / CLASS_FILE)
+        described = self.described
+        self.classes = tuple(described.classes)
+        self.palette = tuple(tuple(c) for c in described.palette) if described.palette \
+            else spread_colours(len(described.classes))
+        self.ignore_index = described.void
+
+    @property
+    def image_suffix(self) -> str:  # what `datasets imitate` writes
+        return self.described.image_suffix or ".jpg"
+
+    @property
+    def label_suffix(self) -> str:
+        return self.described.label_suffix or ".png"
+
+    def has_split(self, split: Split) -> bool:
+        return getattr(self.described, split) is not None
 
     def folders(self, split: Split) -> tuple[Path, Path] | None:
-        names = getattr(self.config, split)
-        return (self.root / names[0], self.root / names[1]) if names else None
+        layout = getattr(self.described, split)
+        if layout is None or layout.images is None:
+            return None
+        return self.root / layout.images, self.root / layout.labels
 
-    def list_pairs(self, split: Split):
+    def list_pairs(self, split: Split) -> list[Sample]:
         require_folder(self)
-        return super().list_pairs(split) if self.folders(split) else []
+        layout, described = getattr(self.described, split), self.described
+        if layout is None:
+            return []
+        if layout.list is not None:
+            return pairing.listed(self.root / layout.list, self.root, self.folders(split), described.image_suffix,
+                                  described.label_suffix)
+        images, labels = self.folders(split)
+        return pairing.paired(images, labels, described.image_suffix, described.label_suffix, self.label_suffix)
+
+    def unclaimed_labels(self, split: Split) -> list[Path]:
+        layout = getattr(self.described, split)
+        if layout is None or layout.list is not None:  # a list names its pairs: other files are not orphans
+            return []
+        images, labels = self.folders(split)
+        return pairing.unclaimed(images, labels, self.described.image_suffix, self.described.label_suffix)
+
+    def lists(self, split: Split) -> Path | None:
+        layout = getattr(self.described, split)
+        return self.root / layout.list if layout is not None and layout.list is not None else None
+
+    def read_label(self, path: Path) -> np.ndarray:
+        described = self.described
+        try:
+            if described.labels == "rgb":
+                return decode_colours(read_rgb(path), described.palette, described.void, described.void_colour,
+                                      described.off_palette)
+            raw = read_index_png(path)
+            return raw if described.mapping is None else apply_mapping(raw, described.mapping, described.void)
+        except ValueError as exc:
+            raise DataError(f"{path}: {exc}") from None
+
+    def write_label(self, path: Path, label: np.ndarray) -> None:
+        """``label`` (class indices) as this dataset stores labels: colours, mapped values, or indices."""
+        described = self.described
+        if described.labels == "rgb":
+            write_image(path, encode_colours(label, described.palette, described.void, described.void_colour))
+        elif described.mapping is not None:
+            write_image(path, unmapped(label, described.mapping, described.void))
+        else:
+            write_image(path, label.astype(np.uint8 if described.label_values <= 256 else np.uint16))
+
+
+def unmapped(label: np.ndarray, mapping: dict[int, int], void: int | None) -> np.ndarray:
+    """Class indices back to label values: each class's first value in ``mapping``; void to a value the mapping
+    leaves out (or sends to void)."""
+    inverse = {}
+    for value, target in sorted(mapping.items()):
+        inverse.setdefault(target, value)
+    if void is not None and void not in inverse:
+        inverse[void] = next(value for value in range(max(mapping) + 2) if value not in mapping)
+    table = np.zeros(max(inverse) + 1, np.int64)
+    table[list(inverse)] = list(inverse.values())
+    values = table[label]
+    return values.astype(np.uint8 if values.max(initial=0) < 256 else np.uint16)
 
 
 def spread_colours(count: int) -> tuple[tuple[int, int, int], ...]:

@@ -3,14 +3,13 @@ encodings. CI and new users run every paper config through the real adapter code
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from segbench.data.base import DatasetAdapter
 from segbench.data.readers import write_image
 from segbench.data.synthetic import VOID, draw_scene
 from segbench.errors import DataError
+from segbench.io import write_text
 from segbench.schema import SPLITS
 
 
@@ -18,26 +17,37 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
     """Write ``counts[split]`` pairs of ``size`` (height, width) per split under ``adapter.root``; returns how many.
 
     Splits that share folders (a dataset that draws its own val, or cuts one folder by number) get their sum; the
-    adapter's own split rule then divides them."""
-    per_folders: dict[tuple[Path, Path], int] = {}
-    for split in SPLITS:
-        folders = adapter.folders(split)
+    adapter's own split rule then divides them. A split named by a list file gets pairs of its own and its list:
+    their keys where the split has folders to find them in, else 'IMAGE LABEL' paths."""
+    groups: dict[tuple, list] = {}  # (images, labels[, split]) -> [count, the split whose list names them]
+    for split in filter(adapter.has_split, SPLITS):
+        folders, listing = adapter.folders(split), adapter.lists(split)
+        if folders is None and listing is not None:  # a list of paths: any folders will do
+            folders = (adapter.root / split / "images", adapter.root / split / "labels")
         if folders is None:
-            raise DataError(f"{adapter.root}: {adapter.config.name} lists its pairs from files, not folders; "
-                            "cannot imitate it")
-        per_folders[folders] = per_folders.get(folders, 0) + counts.get(split, 0)
-    for folder in {f for pair in per_folders for f in pair}:
+            raise DataError(f"{adapter.root}: {adapter.config.name} lists its {split} pairs from files, not "
+                            "folders; cannot imitate it")
+        key = folders + ((split,) if listing is not None else ())
+        groups.setdefault(key, [0, split if listing is not None else None])[0] += counts.get(split, 0)
+    for folder in {f for key in groups for f in key[:2]}:
         if folder.is_dir() and any(folder.iterdir()):
             raise DataError(f"{folder}: holds files already; imitate writes into an empty root only")
     mapping = class_mapping(adapter)
     written = 0
-    for (images, labels), count in per_folders.items():
+    for (images, labels, *_), (count, listed) in groups.items():
+        lines = []
         for _ in range(count):
             written += 1
             image, scene = draw_scene(list(size), (seed, written))
             stem = f"image{written}"  # trailing numbers: what Sitting's split orders by
-            write_image(images / f"{stem}{adapter.image_suffix}", image)
-            adapter.write_label(labels / f"{stem}{adapter.label_suffix}", mapping[scene])
+            image_path, label_path = images / f"{stem}{adapter.image_suffix}", labels / f"{stem}{adapter.label_suffix}"
+            write_image(image_path, image)
+            adapter.write_label(label_path, mapping[scene])
+            by_key = adapter.folders(listed) is not None if listed else True
+            lines.append(stem if by_key else f"{image_path.relative_to(adapter.root)} "
+                                             f"{label_path.relative_to(adapter.root)}")
+        if listed:
+            write_text(adapter.lists(listed), "".join(f"{line}\n" for line in lines))
     return written
 
 
@@ -47,4 +57,4 @@ def class_mapping(adapter: DatasetAdapter) -> np.ndarray:
     real = [c for c in range(adapter.num_classes) if c != adapter.ignore_index]
     spread = [real[i] for i in np.linspace(0, len(real) - 1, VOID).round().astype(int)]
     void = adapter.ignore_index if adapter.ignore_index is not None else spread[0]
-    return np.array([*spread, void], np.uint8)
+    return np.array([*spread, void], np.uint8 if void < 256 else np.uint16)

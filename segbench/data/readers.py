@@ -32,6 +32,15 @@ def write_image(path: Path, array: np.ndarray) -> None:
             raise DataError(f"{path}: could not be written")
 
 
+def write_palette_png(path: Path, classes: np.ndarray, palette) -> None:
+    """A class map as a palette PNG (Pascal VOC's label format): viewers show the dataset's colours, readers get the
+    indices back. Indices past the palette (a 255 void) show black."""
+    image = Image.fromarray(classes.astype(np.uint8), mode="P")
+    image.putpalette([value for colour in palette for value in colour])
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG")
+
+
 def read_index_png(path: Path) -> np.ndarray:
     """A label of class indices stored as pixel values: grayscale (8 or 16 bit), the indices of a palette image,
     or the same value in every channel (the older Keras library's "prepped" labels are sometimes 3-channel copies)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from segbench.data.base import DatasetAdapter, Problem, Sample
-from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, check_intact, files_by_stem, read_rgb
+from segbench.data.readers import IMAGE_SUFFIXES, check_intact, read_rgb
 from segbench.errors import DataError
 from segbench.schema import SPLITS
 
@@ -34,13 +34,22 @@ def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
                 raise DataError(f"{adapter.config.name}: drawn in memory, it has no files to verify")
             report = SplitReport(split, pairs=len(samples))
             if not samples:  # an empty root, or another dataset's folder, holds no pairs: not "OK"
-                report.problems.append(Problem(str(_split_place(adapter, split)), f"no {split} pairs; "
-                                               f"{adapter.config.name} expects {adapter.layout}"))
+                report.problems.append(missing_split(adapter, split))
             for found in pool.map(lambda sample: check_pair(adapter, sample), samples):
                 report.problems += found
             report.problems += unmatched_labels(adapter, split, samples)
             reports.append(report)
     return reports
+
+
+def missing_split(adapter: DatasetAdapter, split: str) -> Problem:
+    """A split without pairs. A run trains without val (scoring its last epoch), so that is a warning; without
+    train or test there is nothing to train on or to score: an error, for the verbs that need that split."""
+    where = str(_split_place(adapter, split))
+    if split == "val":
+        return Problem(where, "no val pairs: a run trains without validation and scores its last epoch "
+                              "(eval.checkpoint: best has no best epoch to take)", "warning")
+    return Problem(where, f"no {split} pairs; {adapter.config.name} expects {adapter.layout}")
 
 
 def _split_place(adapter: DatasetAdapter, split: str):
@@ -89,10 +98,7 @@ def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample])
     folders = adapter.folders(split)
     if folders is None or any(adapter.folders(s) == folders for s in SPLITS[:SPLITS.index(split)]):
         return []
-    images, labels = folders
-    claimed = set(files_by_stem(images))
-    return [Problem(str(path), "label without an image")
-            for stem, path in files_by_stem(labels, LABEL_SUFFIXES).items() if stem not in claimed]
+    return [Problem(str(path), "label without an image") for path in adapter.unclaimed_labels(split)]
 
 
 def render(adapter: DatasetAdapter, reports: list[SplitReport]) -> str:

@@ -24,7 +24,7 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
     the order of ``samples``), and the mean loss at the input size.
 
     ``detailed`` (the final scoring; the per-epoch validation leaves it off, it costs time) adds, per image and
-    in the same order, Boundary IoU counts (``boundary``, N x C x 3, see :mod:`segbench.boundary`), confidence
+    in the same order, Boundary IoU counts (``boundary``, N x C x 4, see :mod:`segbench.boundary`), confidence
     histograms (``confidence``, N x bins x 3) and summed negative log-likelihoods (``nll``, N), see
     :mod:`segbench.calibration`.
 
@@ -65,8 +65,9 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
             cm += image_cm
             per_image.append(image_cm.astype(np.uint32))  # one image's pixels fit in 32 bits
             if detailed:
-                details["boundary"].append(boundary.counts(label, prediction, cm.shape[0], dropped).astype(np.uint32))
-                histogram, nll = calibration.histogram(native, label, dropped)
+                details["boundary"].append(boundary.counts(label, prediction, cm.shape[0], adapter.ignore_index)
+                                           .astype(np.uint32))
+                histogram, nll = calibration.histogram(native, label, adapter.ignore_index)
                 details["confidence"].append(histogram)
                 details["nll"].append(nll)
             if on_prediction is not None:
@@ -76,6 +77,6 @@ def evaluate(model: keras.Model, adapter: DatasetAdapter, samples: list[Sample],
     found = {"confusion_matrix": cm, "loss": float(np.mean(losses)) if losses else None, "num_images": len(samples),
              "per_image": np.stack(per_image) if per_image else np.zeros((0, *cm.shape), np.uint32)}
     if detailed:
-        empty = {"boundary": (0, cm.shape[0], 3), "confidence": (0, calibration.BINS, 3), "nll": (0,)}
+        empty = {"boundary": (0, cm.shape[0], boundary.COLUMNS), "confidence": (0, calibration.BINS, 3), "nll": (0,)}
         found.update({key: np.asarray(values) if values else np.zeros(empty[key]) for key, values in details.items()})
     return found

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import cv2
 import keras
-import numpy as np
-from PIL import Image
 
-from segbench.data.readers import IMAGE_SUFFIXES, read_rgb, write_image
+from segbench.data.readers import IMAGE_SUFFIXES, read_rgb, write_image, write_palette_png
 from segbench.engine.loaded import LoadedRun
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError, SegbenchError
@@ -52,14 +50,6 @@ def expand(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
                 raise SegbenchError(f"{file} and {found[out]} would both write {out}.png; predict them apart")
             found[out] = file
     return [(file, out) for out, file in found.items()], missing
-
-
-def write_palette_png(path: Path, classes: np.ndarray, palette) -> None:
-    """A class map as a palette PNG: viewers show the dataset's colours, readers get the indices back."""
-    image = Image.fromarray(classes.astype(np.uint8), mode="P")
-    image.putpalette([value for colour in palette for value in colour])
-    with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG")
 
 
 def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, overlay: bool = False,

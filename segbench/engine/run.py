@@ -18,7 +18,7 @@ import keras
 import yaml
 
 from segbench import backend, bootstrap, boundary, calibration, precision
-from segbench.data.base import DatasetAdapter
+from segbench.data.base import DatasetAdapter, loss_void
 from segbench.engine import checkpoint, distribute, predictions
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
@@ -139,6 +139,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "num_images": scored["num_images"],
         "classes": list(adapter.classes),
         "ignore_index": adapter.ignore_index,
+        "loss_ignore_index": loss_void(adapter, config.train.ignore_index),
         **scored_figures(scored, adapter.ignore_index),
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "seed": config.train.seed,
@@ -167,7 +168,8 @@ def scored_figures(scored: dict, ignore_index: int | None) -> dict:
         **summarize(cm, "paper", ignore_index),
         **boundary.summarize(summed, "paper", ignore_index),
         "standard": {**summarize(cm, "standard", ignore_index), **boundary.summarize(summed, "standard", ignore_index)},
-        "boundary": {"ratio": boundary.RATIO, "distance": "chessboard, the image edge counting as a contour"},
+        "boundary": {"ratio": boundary.RATIO, "distance": "chessboard, the image edge counting as a contour",
+                     "void": boundary.VOID_RULE},
         "calibration": calibration.summarize(scored["confidence"].sum(axis=0), float(scored["nll"].sum())),
         "confusion_matrix": cm.tolist(),
     }

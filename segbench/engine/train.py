@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from segbench.data.base import DatasetAdapter
+from segbench.data.base import DatasetAdapter, loss_void
 from segbench.data.loader import SegmentationBatches
 from segbench.data.stats import class_pixels, median_frequency
 from segbench.engine import checkpoint
@@ -89,10 +89,11 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
           resume: dict | None = None) -> tuple[list[dict], dict]:
     """Train for ``train.epochs``, or what is left of them after the checkpoint ``resume``; returns the history
     rows (also in ``run_dir/history.csv``) and the best val mIoU with its epoch."""
-    loss_fn = SegmentationCrossEntropy(config.train.ignore_index, class_weights(config, adapter))
+    ignored = loss_void(adapter, config.train.ignore_index)
+    loss_fn = SegmentationCrossEntropy(ignored, class_weights(config, adapter, ignored))
     batches = SegmentationBatches(adapter, adapter.samples("train"), config.model.input_size,
                                   config.train.batch_size, shuffle=True, seed=config.train.seed,
-                                  augment=config.train.augment, loss_ignore_index=config.train.ignore_index,
+                                  augment=config.train.augment, loss_ignore_index=ignored,
                                   workers=config.train.workers, use_multiprocessing=config.train.use_multiprocessing,
                                   drop_last=config.train.distribute != "none")
     model.compile(optimizer=make_optimizer(config.train, len(batches)), loss=loss_fn)
@@ -130,8 +131,9 @@ def _check_tensorboard() -> None:
                           "(or pip install tensorboard)")
 
 
-def class_weights(config: Config, adapter: DatasetAdapter) -> list[float] | None:
-    """``train.class_weights`` as one weight per class (None for ``none``)."""
+def class_weights(config: Config, adapter: DatasetAdapter, ignored: int | None) -> list[float] | None:
+    """``train.class_weights`` as one weight per class (None for ``none``); ``ignored`` is the label the loss
+    skips."""
     setting, num_classes = config.train.class_weights, adapter.num_classes
     if setting == "none":
         return None
@@ -141,7 +143,6 @@ def class_weights(config: Config, adapter: DatasetAdapter) -> list[float] | None
                               f"{config.dataset.name}")
         return setting
     counts = class_pixels(adapter, adapter.samples("train"))
-    ignored = config.train.ignore_index
     # A class the loss ignores takes no part in the median (SegNet's weights leave CamVid's Unlabelled out).
     kept = [c for c in range(num_classes) if c != ignored]
     weights = median_frequency([counts["pixels"][c] for c in kept], [counts["present_pixels"][c] for c in kept])

@@ -32,6 +32,9 @@ def show_grid(adapter: DatasetAdapter, samples: list[Sample], out: Path, title: 
         ax.axis("off")
     handles = [Patch(facecolor=np.array(colour) / 255, edgecolor="0.3", label=name)
                for index, (name, colour) in enumerate(zip(adapter.classes, adapter.palette)) if index in present]
+    void = adapter.ignore_index
+    if void is not None and void >= adapter.num_classes and void in present:  # drawn black by colourize
+        handles.append(Patch(facecolor="black", edgecolor="0.3", label=f"void ({void})"))
     # A legend entry takes about 1.2 inches: as many columns as the figure's width holds, so none is cut off.
     ncol = max(1, min(6, len(handles), int(3.6 * columns / 1.2)))
     fig.legend(handles=handles, loc="outside lower center", ncol=ncol, fontsize=9, frameon=False)

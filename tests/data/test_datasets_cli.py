@@ -10,8 +10,12 @@ from segbench.cli import main
 def test_list_names_every_adapter(capsys):
     assert main(["datasets", "list", "--json"]) == 0
     entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
-    assert set(entries) == {"camvid", "folder", "sitting", "suim", "synthetic"}
+    assert set(entries) == {"ade20k", "camvid", "cityscapes", "folder", "sitting", "suim", "synthetic", "voc"}
     assert entries["camvid"]["classes"][11] == "Unlabelled" and entries["camvid"]["void"] == "Unlabelled"
+    # A void outside the classes is listed by its value, not read as a class index (an IndexError before).
+    for name, count in (("cityscapes", 19), ("ade20k", 150), ("voc", 21)):
+        assert len(entries[name]["classes"]) == count and entries[name]["void"] == "255 (not a class)"
+    assert entries["suim"]["void"] is None
     assert main(["datasets", "list"]) == 0
     assert "images_prepped_<split>" in capsys.readouterr().out
 

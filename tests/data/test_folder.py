@@ -1,10 +1,16 @@
+import cv2
+import numpy as np
 import pytest
+import yaml
 from helpers import stripes, write_pair
 
+from segbench.cli import main
 from segbench.config import dataset_config
+from segbench.data.imitation import imitate
+from segbench.data.pairs import read_pair
 from segbench.data.stats import class_pixels
 from segbench.data.verify import verify
-from segbench.errors import ConfigError
+from segbench.errors import ConfigError, DataError
 from segbench.registry import DATASETS
 
 
@@ -12,10 +18,19 @@ def folder(root, *overrides):
     return DATASETS.get("folder")(dataset_config("folder", str(root), overrides))
 
 
+def class_file(root, **description):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "classes.yaml").write_text(yaml.safe_dump(description))
+
+
+def problems(data, splits=("train",)):
+    return [(p.severity, p.path, p.message) for report in verify(data, splits) for p in report.problems]
+
+
 def test_pairs_by_stem_with_names_from_the_config(tmp_path):
     for stem in ("b", "a"):
         write_pair(tmp_path / "images", tmp_path / "annotations", stem, stripes(6, 6, [0, 1, 2]), ".png")
-    data = folder(tmp_path, "num_classes=3", "class_names=[sky, sea, sand]")
+    data = folder(tmp_path, "classes=[sky, sea, sand]")
     assert [s.image.name for s in data.list_pairs("train")] == ["a.png", "b.png"]
     assert data.classes == ("sky", "sea", "sand") and len(set(data.palette)) == 3
     assert data.list_pairs("test") == []
@@ -30,19 +45,154 @@ def test_other_folder_pairs_per_split(tmp_path):
 
 def test_a_void_label_of_255_is_not_an_error(tmp_path):
     write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(4, 4, [0, 255]), ".png")
-    data = folder(tmp_path, "num_classes=2", "ignore_index=255")
-    assert not any(r.problems for r in verify(data, ["train"]))
+    data = folder(tmp_path, "num_classes=2", "void=255")
+    assert not problems(data)
     counts = class_pixels(data, data.list_pairs("train"))
     assert (counts["images"], counts["pixels"], counts["ignored"]) == (1, [8, 0], 8)
 
 
+def test_a_value_neither_class_nor_void_stays_a_one_line_error(tmp_path):
+    _, label = write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(4, 4, [0, 7]), ".png")
+    data = folder(tmp_path, "num_classes=2", "void=255")
+    assert problems(data) == [("error", str(label), "label values 7 outside [0, 2)")]
+    with pytest.raises(DataError, match=f"{label}: label values 7 outside"):
+        read_pair(data, data.list_pairs("train")[0])
+
+
 def test_config_errors():
-    with pytest.raises(ConfigError, match="missing key 'dataset.num_classes'"):
-        dataset_config("folder", "x")
-    with pytest.raises(ConfigError, match="class_names has 2 names for 3 classes"):
-        dataset_config("folder", "x", ["num_classes=3", "class_names=[a, b]"])
+    with pytest.raises(ConfigError, match="classes has 2 names for num_classes 3"):
+        dataset_config("folder", "x", ["num_classes=3", "classes=[a, b]"])
     with pytest.raises(ConfigError, match=r"unknown key 'dataset.num_clases' \(did you mean 'dataset.num_classes'"):
         dataset_config("folder", "x", ["num_clases=3"])
+    with pytest.raises(ConfigError, match="a split names its images and labels folders, or a list file"):
+        dataset_config("folder", "x", ["num_classes=3", "train={images: a}"])
+
+
+def test_without_classes_or_a_class_file_it_says_where_the_file_would_be(tmp_path):
+    with pytest.raises(DataError, match=f"{tmp_path / 'classes.yaml'}: no class file, and the config names no "):
+        folder(tmp_path)
+
+
+def test_a_nested_tree_with_suffix_pairing_a_mapping_and_255_void(tmp_path):
+    """Cityscapes' shape of tree, described by a class file alone: <split>/<city>/<name><suffix>, label ids mapped
+    to train ids, the ids the mapping leaves out void."""
+    class_file(tmp_path, classes=["road", "car"], void=255, mapping={7: 0, 26: 1},
+               image_suffix="_leftImg8bit.png", label_suffix="_gtFine_labelIds.png",
+               train={"images": "left/train", "labels": "gt/train"})
+    ids = np.array([[7, 7, 26, 3], [7, 26, 26, 0]], np.uint8)
+    for city in ("bremen", "aachen"):
+        write_pair(tmp_path / "left/train" / city, tmp_path / "gt/train" / city, f"{city}_01", ids,
+                   "_leftImg8bit.png", "_gtFine_labelIds.png")
+    # beside them, files the suffix rule leaves alone, and a label whose image is missing
+    cv2.imwrite(str(tmp_path / "gt/train/aachen/aachen_01_gtFine_color.png"), np.zeros((2, 4, 3), np.uint8))
+    orphan = tmp_path / "gt/train/aachen/aachen_02_gtFine_labelIds.png"
+    cv2.imwrite(str(orphan), ids)
+    data = folder(tmp_path)
+    assert data.classes == ("road", "car") and data.ignore_index == 255
+    samples = data.list_pairs("train")
+    assert [s.name for s in samples] == ["aachen_01_leftImg8bit.png", "bremen_01_leftImg8bit.png"]
+    assert samples[0].label == tmp_path / "gt/train/aachen/aachen_01_gtFine_labelIds.png"
+    _, label = read_pair(data, samples[0])
+    assert label.tolist() == [[0, 0, 1, 255], [0, 1, 1, 255]]
+    assert problems(data) == [("error", str(orphan), "label without an image")]
+
+
+def test_config_keys_override_the_class_file(tmp_path):
+    class_file(tmp_path, classes=["a", "b"], void=1)
+    write_pair(tmp_path / "images", tmp_path / "annotations", "x", stripes(4, 4, [0, 1]), ".png")
+    assert folder(tmp_path).ignore_index == 1
+    assert folder(tmp_path, "void=null").ignore_index is None
+    named = tmp_path / "elsewhere.yaml"
+    named.write_text("classes: [p, q, r]\n")
+    assert folder(tmp_path, f"class_file={named}").classes == ("p", "q", "r")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("classes: [a, b]\npalette: [[0, 0, 0]]\n", "palette has 1 colours for 2 classes"),
+    ("classes: [a]\ncolours: []\n", "colours: unknown key"),
+    ("classes: [a, b]\nmapping: {3: 5}\n", "mapping sends labels to 5, which is neither one of the 2 classes"),
+    ("classes: [a\n", "line 2"),
+    ("- a\n", "a class file is a mapping"),
+    ("classes: [a]\nlabels: rgb\n", "labels: rgb decodes colours through the palette"),
+])
+def test_a_bad_class_file_is_one_line_naming_it(tmp_path, text, message):
+    (tmp_path / "classes.yaml").write_text(text)
+    with pytest.raises(DataError, match=f"^{tmp_path / 'classes.yaml'}: .*{message}"):
+        folder(tmp_path)
+
+
+RGB = {"classes": ["water", "fish", "rock"], "palette": [[0, 0, 255], [255, 255, 0], [128, 128, 128]],
+       "labels": "rgb", "train": {"images": "images", "labels": "masks"}}
+
+
+def write_rgb_mask(root, colours):
+    mask = np.array(colours, np.uint8)
+    write_pair(root / "images", root / "masks", "m", np.zeros(mask.shape[:2], np.uint8), ".jpg", ".png")
+    cv2.imwrite(str(root / "masks" / "m.png"), cv2.cvtColor(mask, cv2.COLOR_RGB2BGR))
+    return root / "masks" / "m.png"
+
+
+@pytest.mark.parametrize("rule, expected", [("nearest", [[0, 1, 2, 1]]), ("void", [[0, 1, 2, 9]])])
+def test_rgb_masks_decode_through_the_palette_with_the_rule_for_other_colours(tmp_path, rule, expected):
+    class_file(tmp_path, **RGB, off_palette=rule, **({"void": 9, "void_colour": [0, 0, 0]} if rule == "void" else {}))
+    write_rgb_mask(tmp_path, [[[0, 0, 255], [255, 255, 0], [128, 128, 128], [250, 240, 10]]])
+    data = folder(tmp_path)
+    assert data.read_label(tmp_path / "masks" / "m.png").tolist() == expected
+
+
+def test_an_off_palette_colour_is_an_error_by_default(tmp_path):
+    class_file(tmp_path, **RGB)
+    path = write_rgb_mask(tmp_path, [[[0, 0, 255], [250, 240, 10]]])
+    data = folder(tmp_path)
+    assert problems(data) == [("error", str(path), ("1 pixels of colours outside the palette, e.g. (250, 240, 10) "
+                                                   "(set off_palette: nearest or void to decode them)"))]
+
+
+def test_pair_lists_of_paths_and_of_keys(tmp_path):
+    write_pair(tmp_path / "a", tmp_path / "b", "one", stripes(4, 4, [0, 1]), ".png")
+    write_pair(tmp_path / "JPEG", tmp_path / "Seg", "two", stripes(4, 4, [1]), ".jpg")
+    (tmp_path / "train.txt").write_text("a/one.png b/one.png\n\n")
+    (tmp_path / "val.txt").write_text("two\n")
+    class_file(tmp_path, classes=["x", "y"], train={"list": "train.txt"},
+               val={"images": "JPEG", "labels": "Seg", "list": "val.txt"})
+    data = folder(tmp_path)
+    assert [(s.image, s.label) for s in data.list_pairs("train")] == [(tmp_path / "a/one.png", tmp_path / "b/one.png")]
+    assert [(s.image.name, s.label.name) for s in data.list_pairs("val")] == [("two.jpg", "two.png")]
+    assert not problems(data, ("train", "val"))
+    (tmp_path / "train.txt").write_text("a/one.png b/one.png extra\n")
+    with pytest.raises(DataError, match=r"train.txt: line 1: expected 'IMAGE LABEL'"):
+        data.list_pairs("train")
+
+
+@pytest.mark.parametrize("description", [
+    {"classes": ["a", "b", "c"], "void": 255, "image_suffix": "_img.png", "label_suffix": "_lab.png",
+     "mapping": {10: 0, 20: 1, 30: 2}, "train": {"images": "i/train", "labels": "l/train"},
+     "test": {"images": "i/val", "labels": "l/val"}},
+    {**RGB, "void": 3, "void_colour": [0, 0, 0], "test": {"images": "ti", "labels": "tm"}},
+    {"classes": ["a", "b"], "train": {"list": "train.txt"}, "val": {"list": "val.txt"},
+     "test": {"images": "JPEG", "labels": "Seg", "list": "test.txt"}},
+])
+def test_imitate_writes_any_description_that_verifies_and_reads_back(tmp_path, description):
+    class_file(tmp_path, **description)
+    data = folder(tmp_path)
+    written = imitate(data, {"train": 3, "val": 2, "test": 2}, (20, 30))
+    splits = [s for s in ("train", "val", "test") if s in description]
+    assert written == sum({"train": 3, "val": 2, "test": 2}[s] for s in splits)
+    assert not [p for p in problems(data, splits) if p[0] == "error"]
+    _, label = read_pair(data, data.list_pairs(splits[0])[0])
+    assert set(np.unique(label)) <= set(range(len(data.classes))) | {data.ignore_index}
+
+
+def test_show_draws_a_void_outside_the_classes_in_the_legend(tmp_path, monkeypatch):
+    from segbench.report import samples
+
+    write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(8, 8, [0, 255]), ".png")
+    data = folder(tmp_path, "classes=[road, car]", "void=255")
+    labels = []
+    monkeypatch.setattr(samples.plt.Figure, "legend", lambda self, handles, **kw: labels.extend(
+        h.get_label() for h in handles))
+    samples.show_grid(data, data.list_pairs("train"), tmp_path / "show.png", "t")
+    assert labels == ["road", "void (255)"] and (tmp_path / "show.png").is_file()
 
 
 def test_median_frequency_by_hand():
@@ -60,3 +210,11 @@ def test_present_pixels_count_whole_images(tmp_path):
     data = folder(tmp_path, "num_classes=3")
     counts = class_pixels(data, data.list_pairs("train"))
     assert counts["pixels"] == [24, 8, 0] and counts["present_pixels"] == [32, 16, 0]
+
+
+def test_verify_cli_on_a_class_file_tree_from_another_directory(tmp_path, monkeypatch, capsys):
+    class_file(tmp_path / "data", classes=["a", "b"], void=255)
+    write_pair(tmp_path / "data/images", tmp_path / "data/annotations", "x", stripes(4, 4, [0, 255]), ".png")
+    monkeypatch.chdir(tmp_path)
+    assert main(["datasets", "verify", "folder", "--root", "data", "--split", "train"]) == 0
+    assert "folder at data: OK" in capsys.readouterr().out

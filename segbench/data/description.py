@@ -1,0 +1,160 @@
+"""A dataset described in data: its classes, palette, void label, label encoding and folder layout, in a class
+file (YAML) beside the data or in the config's ``dataset`` section, so that a dataset of one's own needs no code.
+
+The same schema describes the bundled datasets that follow a common layout (Cityscapes, ADE20K, Pascal VOC), so a
+user's class file is written exactly like theirs. Example ``classes.yaml``::
+
+    classes: [road, sidewalk, building]
+    palette: [[128, 64, 128], [244, 35, 232], [70, 70, 70]]
+    void: 255                      # a class index, or a value outside the classes ("don't care")
+    mapping: {7: 0, 8: 1, 11: 2}   # label value -> class index; values it leaves out are void
+    image_suffix: _leftImg8bit.png # pairs <key>_leftImg8bit.png with <key>_gtFine_labelIds.png, in nested folders
+    label_suffix: _gtFine_labelIds.png
+    train: {images: leftImg8bit/train, labels: gtFine/train}
+    test: {images: leftImg8bit/val, labels: gtFine/val}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from segbench.errors import DataError
+from segbench.schema import SPLITS, Section
+
+CLASS_FILE = "classes.yaml"  # looked for in the dataset root when no dataset.class_file is named
+# Where a description names no split: the folder adapter's layout since its first version.
+DEFAULT_LAYOUT = {"train": {"images": "images", "labels": "annotations"}}
+MAX_LABEL = 65535  # label files are 8- or 16-bit images
+
+Colour = Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=3, max_length=3)]
+LabelValue = Annotated[int, Field(ge=0, le=MAX_LABEL)]
+
+
+class SplitLayout(Section):
+    """Where one split's pairs are: an images and a labels folder under the root, searched recursively and paired
+    by key (the path below the folder, less the suffix), or a list file under the root whose lines are
+    ``IMAGE LABEL`` (paths under the root) or ``KEY`` (found in the two folders)."""
+
+    images: str | None = None
+    labels: str | None = None
+    list: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # [images, labels], as the folder adapter has always taken them.
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise ValueError("a split is [images folder, labels folder] or {images, labels, list}")
+            return {"images": value[0], "labels": value[1]}
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> SplitLayout:
+        if self.list is None and (self.images is None or self.labels is None):
+            raise ValueError("a split names its images and labels folders, or a list file")
+        if (self.images is None) != (self.labels is None):
+            raise ValueError("a split names both its images and labels folders, or neither")
+        return self
+
+
+class DescriptionKeys(Section):
+    """Every key of a description, each optional: what a config's ``dataset`` section may give or override."""
+
+    classes: list[str] | None = Field(None, description="class names in label-index order")
+    palette: list[Colour] | None = Field(None, description="RGB per class, for figures and RGB labels")
+    void: LabelValue | None = Field(None, description="the void label: a class index, or a value such as 255")
+    void_colour: Colour | None = Field(None, description="RGB labels: the colour of a void outside the classes")
+    mapping: dict[LabelValue, LabelValue] | None = Field(
+        None, description="label value -> class index (e.g. Cityscapes' ids -> train ids); values left out are void")
+    labels: Literal["index", "rgb"] | None = Field(
+        None, description="index: pixel values are classes (default); rgb: colours of the palette")
+    off_palette: Literal["error", "nearest", "void"] | None = Field(
+        None, description="RGB labels: a colour outside the palette is an error (default), the nearest, or void")
+    image_suffix: str | None = Field(None, description="an image file's name ends so (e.g. _leftImg8bit.png)")
+    label_suffix: str | None = Field(None, description="a label file's name ends so (e.g. _gtFine_labelIds.png)")
+    train: SplitLayout | None = None
+    val: SplitLayout | None = None
+    test: SplitLayout | None = None
+
+
+class Description(DescriptionKeys):
+    """A complete description, checked as a whole."""
+
+    classes: list[str] = Field(min_length=1)
+    labels: Literal["index", "rgb"] = "index"
+    off_palette: Literal["error", "nearest", "void"] = "error"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Description:
+        count = len(self.classes)
+        if self.palette is not None and len(self.palette) != count:
+            raise ValueError(f"palette has {len(self.palette)} colours for {count} classes")
+        targets = set(range(count)) | ({self.void} if self.void is not None else set())
+        strays = sorted(set((self.mapping or {}).values()) - targets)
+        if strays:
+            raise ValueError(f"mapping sends labels to {strays[0]}, which is neither one of the {count} classes nor "
+                             "the void label")
+        if self.labels == "rgb":
+            if self.palette is None:
+                raise ValueError("labels: rgb decodes colours through the palette: give one colour per class")
+            if self.void is not None and self.void >= count and self.void_colour is None:
+                raise ValueError(f"labels: rgb with void {self.void} outside the classes needs void_colour")
+            if self.off_palette == "void" and self.void is None:
+                raise ValueError("off_palette: void needs a void label")
+            if self.mapping is not None:
+                raise ValueError("mapping maps label values; RGB labels are decoded through the palette instead")
+        elif self.void_colour is not None or self.off_palette != "error":
+            raise ValueError("void_colour and off_palette are for labels: rgb")
+        if not any((self.train, self.val, self.test)):
+            raise ValueError("no split: give train, val or test")
+        return self
+
+    @property
+    def label_values(self) -> int:
+        """How many label values a label may hold after decoding: the classes, and a void beyond them."""
+        return max(len(self.classes), (self.void or 0) + 1)
+
+
+def load(class_file: Path | None, given: dict[str, Any], default: Path) -> tuple[Description, Path | None]:
+    """The description from ``class_file`` (else ``default`` where it exists) with the config's ``given`` keys over
+    it, and the file it came from; an error is one line naming the file or the config key."""
+    path = class_file or (default if default.is_file() else None)
+    found = _read(path) if path is not None else {}
+    if path is None and "classes" not in given:
+        raise DataError(f"{default}: no class file, and the config names no dataset.classes (or num_classes); "
+                        f"write one (see `segbench datasets list`) or name it with dataset.class_file")
+    merged = {**found, **given}
+    if not any(split in merged for split in SPLITS):
+        merged.update(DEFAULT_LAYOUT)
+    try:
+        return Description.model_validate(merged), path
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(str(part) for part in error["loc"])
+        message = {"extra_forbidden": "unknown key", "missing": "missing"}.get(error["type"],
+                                                                              error["msg"].removeprefix("Value error, "))
+        key = ".".join(loc)
+        where = f"dataset.{key}" if loc and loc[0] in given else f"{path or 'dataset'}" + (f": {key}" if key else "")
+        raise DataError(f"{where}: {message}") from None
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise DataError(f"{path}: no such class file")
+    try:
+        found = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataError(f"{path}: {'line ' + str(mark.line + 1) + ': ' if mark else ''}"
+                        f"{getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(found, dict):
+        raise DataError(f"{path}: a class file is a mapping (classes, palette, void, ...), got "
+                        f"{type(found).__name__}")
+    return found

@@ -1,0 +1,78 @@
+"""Finding a split's (image, label) pairs in a tree: files keyed by their path below their folder less a suffix
+rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`` beside
+``<name>_gtFine_labelIds.png``), or listed in a pair-list file (CamVid's ``train.txt``, VOC's ImageSets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segbench.data.base import Sample
+from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES
+from segbench.errors import DataError
+
+
+def keyed_files(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> dict[str, Path]:
+    """The files below ``folder`` (recursively, in sorted order) whose name ends with ``suffix`` (any of ``suffixes``
+    where there is none), keyed by their path below ``folder`` less that ending; empty when the folder is absent."""
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if suffix is not None:
+            if relative.endswith(suffix) and len(relative) > len(suffix):
+                found[relative[: -len(suffix)]] = path
+        elif path.suffix.lower() in suffixes:
+            found[relative[: -len(path.suffix)]] = path
+    return {key: path for key, path in found.items() if not path.is_dir()}
+
+
+def paired(images: Path, labels: Path, image_suffix: str | None, label_suffix: str | None,
+           default_label_suffix: str) -> list[Sample]:
+    """Every image below ``images`` with the label of the same key below ``labels``; an image without one keeps
+    the path its label would have, so that reading it (or verify) names the missing file."""
+    label_files = keyed_files(labels, label_suffix, LABEL_SUFFIXES)
+    ending = label_suffix or default_label_suffix
+    return [Sample(id=str(path), image=path, label=label_files.get(key, labels / f"{key}{ending}"))
+            for key, path in keyed_files(images, image_suffix, IMAGE_SUFFIXES).items()]
+
+
+def unclaimed(images: Path, labels: Path, image_suffix: str | None, label_suffix: str | None) -> list[Path]:
+    """Label files below ``labels`` that no image below ``images`` claims."""
+    claimed = keyed_files(images, image_suffix, IMAGE_SUFFIXES)
+    return [path for key, path in keyed_files(labels, label_suffix, LABEL_SUFFIXES).items() if key not in claimed]
+
+
+def listed(listing: Path, root: Path, folders: tuple[Path, Path] | None, image_suffix: str | None,
+           label_suffix: str | None) -> list[Sample]:
+    """The pairs a list file names, one a line: ``IMAGE LABEL`` (paths under ``root``, or absolute) or ``KEY``
+    (found in ``folders`` by the suffix rules, or by any image suffix)."""
+    try:
+        lines = listing.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError(f"{listing}: no such list file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{listing}: cannot be read ({exc})") from None
+    pairs = []
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) == 2:
+            image, label = (root / field for field in fields)
+        elif len(fields) == 1 and folders is not None:
+            image = _find(folders[0], fields[0], image_suffix, IMAGE_SUFFIXES)
+            label = _find(folders[1], fields[0], label_suffix, LABEL_SUFFIXES)
+        else:
+            expected = "'IMAGE LABEL' or 'KEY'" if folders is not None else "'IMAGE LABEL' (or 'KEY' where the " \
+                                                                            "split names images and labels folders)"
+            raise DataError(f"{listing}: line {number}: expected {expected}, got {line.strip()!r}")
+        pairs.append(Sample(id=str(image), image=image, label=label))
+    return pairs
+
+
+def _find(folder: Path, key: str, suffix: str | None, suffixes: tuple[str, ...]) -> Path:
+    if suffix is not None:
+        return folder / f"{key}{suffix}"
+    candidates = [folder / f"{key}{ending}" for ending in suffixes]
+    return next((path for path in candidates if path.is_file()), candidates[0])
