@@ -89,13 +89,11 @@ def make_transform(spec: dict[str, Any], label_fill: int):
         raise ValueError(f"{name}: {_one_line(exc)}") from None
 
 
-def fill_value(void: int | None, loss_ignored: int | None) -> int:
-    """The label of pixels that augmentation invents, from the dataset's void label and ``train.ignore_index``."""
-    if void is not None:
-        return void
-    # Without a void label (SUIM, Sitting) the best is a value the loss skips, where train.ignore_index gives one.
-    # Otherwise the loss learns every label value, so the fill must be a class: 0, the background of both.
-    return loss_ignored if loss_ignored is not None else 0
+def fill_value(void: int | None) -> int:
+    """The label of pixels that augmentation invents: the dataset's void label, which the loss skips by default (and
+    the paper's recipe learns as a class); without one (SUIM, Sitting) the loss learns every label value, so the fill
+    must be a class: 0, the background of both."""
+    return void if void is not None else 0
 
 
 class Augmentation:

@@ -12,8 +12,8 @@ from segbench.errors import DataError
 
 class SegmentationBatches(keras.utils.PyDataset):
     """(uint8 images, labels of class indices) at the model's input size; the model normalises its own input and
-    the loss casts the labels. Labels are uint8 where every value fits (the classes, the void label and
-    ``loss_ignore_index``), else int32: a quarter of the bytes that worker processes hand over.
+    the loss casts the labels. Labels are uint8 where every value fits (the classes and the void label), else
+    int32: a quarter of the bytes that worker processes hand over.
 
     With ``drop_last``, an incomplete last batch is left out (split over several devices, a batch must divide).
 
@@ -24,12 +24,12 @@ class SegmentationBatches(keras.utils.PyDataset):
     (a bare random scale, say), so that batches stack. Augmenting at the input size rather than natively keeps
     objects at the scale evaluation shows them (a crop of input size from a large native image would see a fraction
     of the scene), costs less, and makes crop sizes in the config model-input pixels. Label pixels that padding
-    invents get the dataset's void label, else ``loss_ignore_index``, else 0 (see ``augment.fill_value``).
+    invents get the dataset's void label, else 0 (see ``augment.fill_value``).
     """
 
     def __init__(self, adapter: DatasetAdapter, samples: list[Sample], input_size, batch_size: int,
                  shuffle: bool = False, seed: int = 0, augment: list[dict] | tuple = (),
-                 loss_ignore_index: int | None = None, drop_last: bool = False, **kwargs):
+                 drop_last: bool = False, **kwargs):
         super().__init__(**kwargs)
         if not samples:
             raise DataError(f"{adapter.config.name}: no samples to load")
@@ -39,13 +39,13 @@ class SegmentationBatches(keras.utils.PyDataset):
             raise DataError(f"{adapter.config.name}: {len(samples)} samples make no full batch of {batch_size}")
         self.shuffle, self.seed, self.epoch = shuffle, seed, 0
         self.order = self._order()
-        special = [value for value in (adapter.ignore_index, loss_ignore_index) if value is not None]
-        self.label_dtype = np.uint8 if adapter.num_classes <= 256 and all(0 <= v <= 255 for v in special) else np.int32
+        void = adapter.ignore_index
+        self.label_dtype = np.uint8 if adapter.num_classes <= 256 and (void is None or void <= 255) else np.int32
         self.augmentation = None
         if augment:
             from segbench.data.augment import Augmentation, fill_value  # albumentations takes a second to import
 
-            self.augmentation = Augmentation(augment, fill_value(adapter.ignore_index, loss_ignore_index))
+            self.augmentation = Augmentation(augment, fill_value(adapter.ignore_index))
 
     def __len__(self) -> int:
         if self.drop_last:

@@ -93,7 +93,7 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     loss_fn = SegmentationCrossEntropy(ignored, class_weights(config, adapter, ignored))
     batches = SegmentationBatches(adapter, adapter.samples("train"), config.model.input_size,
                                   config.train.batch_size, shuffle=True, seed=config.train.seed,
-                                  augment=config.train.augment, loss_ignore_index=ignored,
+                                  augment=config.train.augment,
                                   workers=config.train.workers, use_multiprocessing=config.train.use_multiprocessing,
                                   drop_last=config.train.distribute != "none")
     model.compile(optimizer=make_optimizer(config.train, len(batches)), loss=loss_fn)

@@ -46,11 +46,10 @@ def test_padding_fills_the_label_with_the_fill_value():
         assert (out_label[padding] == fill).all() and (out_label[~padding] == 1).all()
 
 
-def test_fill_value_prefers_the_void_label_then_the_loss_ignored_one():
-    assert fill_value(void=11, loss_ignored=None) == 11
-    assert fill_value(void=11, loss_ignored=255) == 11
-    assert fill_value(void=None, loss_ignored=255) == 255
-    assert fill_value(void=None, loss_ignored=None) == 0
+def test_fill_value_is_the_void_label_else_the_background():
+    assert fill_value(void=11) == 11
+    assert fill_value(void=255) == 255
+    assert fill_value(void=None) == 0
 
 
 def test_draws_depend_on_the_key_alone():

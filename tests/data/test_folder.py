@@ -1,3 +1,5 @@
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -164,14 +166,18 @@ def test_pair_lists_of_paths_and_of_keys(tmp_path):
         data.list_pairs("train")
 
 
-@pytest.mark.parametrize("description", [
+DESCRIPTIONS = [
     {"classes": ["a", "b", "c"], "void": 255, "image_suffix": "_img.png", "label_suffix": "_lab.png",
      "mapping": {10: 0, 20: 1, 30: 2}, "train": {"images": "i/train", "labels": "l/train"},
      "test": {"images": "i/val", "labels": "l/val"}},
     {**RGB, "void": 3, "void_colour": [0, 0, 0], "test": {"images": "ti", "labels": "tm"}},
     {"classes": ["a", "b"], "train": {"list": "train.txt"}, "val": {"list": "val.txt"},
      "test": {"images": "JPEG", "labels": "Seg", "list": "test.txt"}},
-])
+]
+LAYOUTS = ["nested tree, suffixes, mapping, 255 void", "RGB masks", "pair lists"]
+
+
+@pytest.mark.parametrize("description", DESCRIPTIONS, ids=LAYOUTS)
 def test_imitate_writes_any_description_that_verifies_and_reads_back(tmp_path, description):
     class_file(tmp_path, **description)
     data = folder(tmp_path)
@@ -218,3 +224,26 @@ def test_verify_cli_on_a_class_file_tree_from_another_directory(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert main(["datasets", "verify", "folder", "--root", "data", "--split", "train"]) == 0
     assert "folder at data: OK" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("description", DESCRIPTIONS, ids=LAYOUTS)
+def test_a_class_file_alone_trains_scores_and_shows(tmp_path, description, capsys):
+    """A dataset of one's own with no segbench code: a class file, the data, and a config naming the folder."""
+    root = tmp_path / "data"
+    class_file(root, **description)
+    imitate(folder(root), {"train": 4, "val": 2, "test": 2}, (24, 40))
+    config = tmp_path / "mine.yaml"
+    config.write_text(f"""
+dataset: {{name: folder, root: {root}}}
+model: {{name: segnet, input_size: [32, 48], width: 0.125}}
+train: {{epochs: 1, batch_size: 2}}
+eval: {{batch_size: 2, split: test}}
+""")
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == description["classes"] and metrics["num_images"] == 2
+    assert metrics["ignore_index"] == description.get("void")
+    assert main(["datasets", "show", "folder", "--root", str(root), "--split", "test",
+                 "--out", str(tmp_path / "grid.png")]) == 0
+    assert (tmp_path / "grid.png").stat().st_size > 0

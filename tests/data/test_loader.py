@@ -118,10 +118,12 @@ def test_augmented_batches_repeat_per_seed_and_epoch(data):
     assert not same(*unshuffled)  # the same samples in the same order, augmented anew
 
 
-def test_labels_are_int32_where_a_label_value_does_not_fit_uint8(data):
-    images, labels = augmented(data, loss_ignore_index=-1)[0]
+def test_labels_are_int32_where_a_label_value_does_not_fit_uint8(data, monkeypatch):
+    small = augmented(data)[0][1]
+    monkeypatch.setattr(data, "ignore_index", 300)  # a void label past uint8
+    images, labels = augmented(data)[0]
     assert labels.dtype == np.int32 and images.dtype == np.uint8
-    assert (labels == augmented(data)[0][1]).all()  # the same values
+    assert (labels == small).all()  # the same values
 
 
 def test_augmented_batches_end_at_input_size_with_class_labels(data):

@@ -123,10 +123,11 @@ def test_detailed_scoring_keeps_each_images_boundary_counts_and_confidence(smoke
 
     seen = []
     scored = evaluate(Sure(), data, samples, batch_size=3, detailed=True, on_prediction=lambda *args: seen.append(args))
-    assert scored["boundary"].shape == (len(samples), data.num_classes, 3)
+    assert scored["boundary"].shape == (len(samples), data.num_classes, boundary.COLUMNS)
     for (_, _, label, prediction, _), counts in zip(seen, scored["boundary"]):
-        assert (counts == boundary.counts(label, prediction, data.num_classes)).all()
-    pixels = sum(label.size for _, _, label, _, _ in seen)
+        assert (counts == boundary.counts(label, prediction, data.num_classes, data.ignore_index)).all()
+    # Calibration is of the pixels with a true class: the synthetic void outlines are left out.
+    pixels = sum(int((label != data.ignore_index).sum()) for _, _, label, _, _ in seen)
     histograms = scored["confidence"]
     assert histograms[..., calibration.PIXELS].sum() == pixels
     # Pixels at 0.9 (bin 13) or about 0.6 (bin 9), but for the seam, where the resized logits blend.
