@@ -56,9 +56,10 @@ def compare_runs(a: Path, b: Path, resamples: int = bootstrap.RESAMPLES, seed: i
     with_bands = all("boundary" in images for side in per_image for images in side)
     # Runs scored before the standard bands dropped void pixels have three columns: both sides then compare under
     # that older rule, never one rule against the other.
-    columns = min((images["boundary"].shape[-1] for side in per_image for images in side), default=0)
-    bands = tuple(np.stack([images["boundary"][..., :columns] for images in side]) for side in per_image) \
-        if with_bands else None
+    bands = None
+    if with_bands:
+        columns = min(images["boundary"].shape[-1] for side in per_image for images in side)
+        bands = tuple(np.stack([images["boundary"][..., :columns] for images in side]) for side in per_image)
     found = bootstrap.paired(*stacks, reference["ignore_index"], resamples=resamples, seed=seed, boundary=bands)
     found.update(a=str(a), b=str(b), runs={"a": names[0], "b": names[1]},
                  classes=reference["classes"], figures={"a": _mean(metrics[0]), "b": _mean(metrics[1])})
