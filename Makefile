@@ -4,16 +4,43 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-torch test-jax test-cluster camvid sitting suim paper smoke reference-cpu bench clean
+.PHONY: install lock demo test test-latest test-torch test-jax test-cluster camvid sitting suim paper smoke \
+	reference-cpu bench clean
 
 install: $(STAMP)
 
-# Re-installs only when the package metadata changed; the editable install picks up code edits by itself.
-$(STAMP): pyproject.toml
+# Exactly the versions requirements.lock pins, each file checked against its hash, then segbench itself (editable:
+# code edits need no re-install). Re-installs only when the lock or the package metadata changed. The open ranges
+# of pyproject.toml are for users who install segbench into an environment of their own.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	sed -e 's/ \\$$//' -e '/--hash/d' requirements.lock > $(CONSTRAINTS)
 	touch $@
+
+# The extras the backend and cluster targets add are installed under the lock's versions as constraints (pip takes
+# no hashes there), so that they never move a locked package.
+CONSTRAINTS := $(VENV)/constraints.txt
+
+# Renews requirements.lock: the newest versions pyproject.toml's ranges allow for CPython 3.11 on x86-64 Linux, the
+# supported platform, with the hashes of every file of each. uv is pinned so that the lock's form does not change.
+UV := uv==0.13.9
+lock:
+	test -x $(VENV)-lock/bin/uv || { $(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install -q "$(UV)"; }
+	$(VENV)-lock/bin/uv pip compile pyproject.toml --extra test --generate-hashes --upgrade --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+# What the next releases break, found by one command (not in .ci/run): a venv of its own with the newest versions
+# the ranges allow, then the tests that need no trained run (the metrics, data, configs, the model zoo).
+LATEST := $(VENV)-latest
+test-latest:
+	rm -rf $(LATEST) && $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q --upgrade pip
+	$(LATEST)/bin/python -m pip install -q --upgrade -e '.[test]'
+	$(LATEST)/bin/segbench env
+	$(LATEST)/bin/python -m pytest $(FAST_TESTS)
 
 # Two seeds of the small SegNet on the synthetic set, then their table.
 DEMO_SEEDS := 0 1
@@ -43,6 +70,7 @@ smoke: install
 	$(BIN)/segbench report --suite paper --results $(SMOKE)
 
 test: install
+	$(BIN)/segbench env --check
 	$(BIN)/ruff check segbench tests scripts
 	$(BIN)/python -m pytest
 
@@ -51,15 +79,15 @@ test: install
 # this leaves it be.
 TORCH := torch==2.13.0
 test-torch: install
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q -c $(CONSTRAINTS) "$(TORCH)"
 	KERAS_BACKEND=torch $(BIN)/python -m pytest tests/models tests/engine/test_inference.py tests/engine/test_export.py
 
 # The model tests, test-time views and ONNX export on JAX, and data-parallel training on two JAX CPU devices (CI
 # runs this too).
-JAX := jax[cpu]
+JAX := jax[cpu]==0.10.2
 test-jax: install
-	$(BIN)/python -c "import jax" 2>/dev/null || $(BIN)/python -m pip install -q "$(JAX)"
-	$(BIN)/python -c "import jax2onnx" 2>/dev/null || $(BIN)/python -m pip install -q -e ".[export-jax]"
+	$(BIN)/python -c "import jax" 2>/dev/null || $(BIN)/python -m pip install -q -c $(CONSTRAINTS) "$(JAX)"
+	$(BIN)/python -c "import jax2onnx" 2>/dev/null || $(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[export-jax]"
 	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/models tests/engine/test_distribute.py tests/engine/test_inference.py \
 		tests/engine/test_export.py
 
@@ -68,7 +96,8 @@ test-jax: install
 # minutes on two cores; `make test` skips these where the engines are not installed.
 CLUSTER := .[cluster]
 test-cluster: install
-	$(BIN)/python -c "import ray, submitit, tensorboard" 2>/dev/null || $(BIN)/python -m pip install -q -e "$(CLUSTER)"
+	$(BIN)/python -c "import ray, submitit, tensorboard" 2>/dev/null || \
+	  $(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e "$(CLUSTER)"
 	$(BIN)/python -m pytest tests/cluster
 
 # Table 1 on the development machine's CPU (results/reference/camvid-cpu; its README has the recipe): the five rows
@@ -104,5 +133,5 @@ bench: install
 	$(BIN)/segbench bench suite --suite camvid --cpu
 
 clean:
-	rm -rf $(VENV) results/demo $(SMOKE) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV)-lock $(LATEST) results/demo $(SMOKE) build *.egg-info .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -8,6 +8,7 @@ from segbench.commands import (
     bench,
     compare,
     datasets,
+    env,
     evaluate,
     export,
     models,
@@ -20,4 +21,5 @@ from segbench.commands import (
 
 # In the order `segbench --help` lists them.
 VERBS = {"run": run, "sweep": sweep, "evaluate": evaluate, "predict": predict, "export": export, "results": results,
-         "compare": compare, "report": report, "datasets": datasets, "models": models, "bench": bench}
+         "compare": compare, "report": report, "datasets": datasets, "models": models, "bench": bench,
+         "env": env}
