@@ -3,15 +3,17 @@ bundled one, from any directory; whatever is wrong with a plugin is one line nam
 
 import json
 import sys
+from importlib.metadata import EntryPoint
 
 import pytest
 import yaml
 from helpers import one_error_line, plugin_run_config, write_model_plugin
 
+from segbench import plugins
 from segbench.cli import main
 from segbench.config import load_config
 from segbench.errors import ConfigError
-from segbench.registry import DATASETS, MODELS
+from segbench.registry import DATASETS, MODELS, Registry
 
 DATASET_PLUGIN = '''\
 import numpy as np
@@ -142,3 +144,15 @@ def test_a_plugin_claiming_a_bundled_name_is_one_line_naming_both(cli, tmp_path)
     plugin = write_model_plugin(tmp_path / "mine.py", "segnet")
     line = one_error_line(cli("run", plugin_run_config(tmp_path / "tiny.yaml", "segnet", ["mine.py"])))
     assert line.endswith(f"model 'segnet' is registered twice: by {plugin} and by segbench.models.grid")
+
+
+def test_a_broken_entry_point_is_one_line_naming_it(monkeypatch):
+    """An installed package's plugin that fails as the registry loads it (the package itself is tested installed in
+    tests/test_packaging.py)."""
+    broken = EntryPoint(name="tiny", value="not_a_module_here.models", group="segbench.models")
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [broken] if group == "segbench.models" else [])
+    things = Registry("thing", group="segbench.models")
+    with pytest.raises(ConfigError) as caught:
+        things.names()
+    assert str(caught.value) == ("entry point tiny = not_a_module_here.models (segbench.models): "
+                                 "ModuleNotFoundError: No module named 'not_a_module_here'")
