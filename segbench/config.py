@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from segbench.data.base import loss_void
 from segbench.errors import ConfigError
-from segbench.registry import DATASETS, MODELS, closest
+from segbench.plugins import import_plugins, resolve_imports
+from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, ModelConfig, Section, TrainConfig
 from segbench.shipped import config_names, find_config
 
@@ -35,6 +36,7 @@ class CheckedTrainConfig(TrainConfig):
 
 
 Sources = dict[tuple[str, ...], str]
+IMPORTS = "imports"  # the top-level key of the plugins a config needs
 
 
 class _SafeLoader(yaml.SafeLoader):
@@ -87,8 +89,14 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     raw, sources = _read_tree(path, chain=())
     for item in overrides:
         key, value = parse_override(item)
+        if key == (IMPORTS,):  # paths on the command line are the user's, from where they stand
+            value = resolve_imports(value, Path.cwd(), where=f"--set {IMPORTS}")
         _set_path(raw, key, value, where=f"--set {'.'.join(key)}")
         sources[key] = f"--set {'.'.join(key)}"
+    # Before validation: the plugins register the models and datasets (and their schemas) the sections name.
+    import_plugins(raw.get(IMPORTS, []))
+    for registry in (DATASETS, MODELS, ENCODERS):
+        registry.settle()
     return validate(raw, sources, default_source=str(path))
 
 
@@ -172,13 +180,17 @@ def merged(path: str | Path) -> dict:
 
 
 def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
+    """The merged tree of ``path`` and its bases, and the file each leaf came from. ``imports`` add up along the
+    way, each resolved from the file that names it, rather than the last file's list replacing its bases'."""
     data = _read_yaml(path)
     bases = data.pop("base", [])
     bases = [bases] if isinstance(bases, str) else bases
     if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
         raise ConfigError(f"{path}: base: expected a file name or a list of file names")
+    own_imports = resolve_imports(data.pop(IMPORTS, []), path.parent.resolve(), where=f"{path}: {IMPORTS}")
     merged: dict = {}
     sources: Sources = {}
+    imports: list[str] = []
     for name in bases:
         base_path = (path.parent / name).resolve()
         if base_path in chain or base_path == path.resolve():
@@ -186,10 +198,15 @@ def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
         if not base_path.is_file():
             raise ConfigError(f"{path}: base: {name} not found (looked for {base_path})")
         tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),))
+        imports += tree.pop(IMPORTS, [])
         _merge(merged, tree)
         sources.update(tree_sources)
     _merge(merged, data)
     sources.update({key: str(path) for key in _leaf_paths(data)})
+    imports = list(dict.fromkeys(imports + own_imports))  # a plugin two bases share is imported once
+    if imports:
+        merged[IMPORTS] = imports
+        sources[(IMPORTS,)] = str(path)
     return merged, sources
 
 

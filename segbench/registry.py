@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from segbench.errors import ConfigError
+from segbench.plugins import load_entry_points, origin
 
 T = TypeVar("T")
 
@@ -22,10 +23,11 @@ class Registry(Generic[T]):
     """Each entry is a builder plus the pydantic class of its config section (None where it takes no options).
 
     ``locations``: the modules whose import registers the bundled entries (as mmsegmentation's registries name
-    theirs), imported the first time the registry is asked for anything, so that no caller has to remember to."""
+    theirs), imported the first time the registry is asked for anything, so that no caller has to remember to;
+    then the entry points of the installed packages' plugins in ``group`` (``segbench.plugins``)."""
 
-    def __init__(self, kind: str, locations: tuple[str, ...] = ()):
-        self.kind, self.locations = kind, locations
+    def __init__(self, kind: str, locations: tuple[str, ...] = (), group: str | None = None):
+        self.kind, self.locations, self.group = kind, locations, group
         self._entries: dict[str, tuple[T, type | None]] = {}
         self._loaded = False
 
@@ -38,11 +40,20 @@ class Registry(Generic[T]):
         with quiet_stderr():  # TensorFlow prints start-up chatter that no setting silences
             for module in self.locations:
                 importlib.import_module(module)
+        if self.group:  # outside the silence: a plugin's own warnings are its author's to see
+            load_entry_points(self.group)
+
+    def settle(self) -> None:
+        """The bundled entries imported now if a plugin registered before them, so that a plugin claiming a
+        bundled name fails as it loads, named, rather than later inside segbench's own import."""
+        if self._entries:
+            self._load()
 
     def register(self, name: str, options: type | None = None) -> Callable[[T], T]:
         def decorate(obj: T) -> T:
             if name in self._entries:
-                raise ValueError(f"{self.kind} {name!r} is registered twice")
+                raise ConfigError(f"{self.kind} {name!r} is registered twice: by {origin(self._entries[name][0])} "
+                                  f"and by {origin(obj)}")
             self._entries[name] = (obj, options)
             return obj
 
@@ -73,6 +84,6 @@ class Registry(Generic[T]):
 
 
 # The dataset adapters import no deep-learning framework: listing, verifying or drawing data stays fast.
-DATASETS: Registry = Registry("dataset", ("segbench.data",))
-MODELS: Registry = Registry("model", ("segbench.models",))
+DATASETS: Registry = Registry("dataset", ("segbench.data",), group="segbench.datasets")
+MODELS: Registry = Registry("model", ("segbench.models",), group="segbench.models")
 ENCODERS: Registry = Registry("encoder", ("segbench.models",))

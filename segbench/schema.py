@@ -94,6 +94,11 @@ class OutputConfig(Section):
 
 
 class Config(Section):
+    # The plugins, as the loader resolved them (segbench.plugins): left out of the saved config when there are none,
+    # so that the config of a run made before plugins existed hashes as it did.
+    imports: list[str] = Field(default_factory=list, exclude_if=lambda imports: not imports,
+                               description="modules or .py files (relative to the config naming them) to import "
+                                           "first; they register models and datasets")
     dataset: DatasetConfig
     model: ModelConfig
     train: TrainConfig = Field(default_factory=TrainConfig)

@@ -8,6 +8,16 @@ import numpy as np
 from segbench import rundir
 
 
+def one_error_line(result) -> str:
+    """The one line a failed ``segbench`` process printed, after checking that it is one line, exit 2."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("segbench: error: ")
+    return lines[0]
+
+
 def write_pair(images: Path, labels: Path, stem: str, label: np.ndarray, image_suffix=".jpg", label_suffix=".png"):
     images.mkdir(parents=True, exist_ok=True)
     labels.mkdir(parents=True, exist_ok=True)
@@ -37,3 +47,45 @@ def write_metrics(folder: Path, classes, ious, **fields) -> dict:
                "standard": {"protocol": "standard", **figures, **fields.get("standard", {})}}
     folder.mkdir(parents=True, exist_ok=True)
     return rundir.write_metrics(folder, metrics)
+
+
+# A model in one file outside segbench, as the README's "Plugins" section writes one: a ModelConfig subclass with a
+# key of its own, and the builder registered under ``name``.
+MODEL_PLUGIN = '''\
+import keras
+from pydantic import Field
+
+from segbench.registry import MODELS
+from segbench.schema import ModelConfig
+
+
+class TinyConfig(ModelConfig):
+    filters: int = Field(8, ge=1)
+
+
+def build(config, num_classes):
+    image = keras.Input((*config.input_size, 3), dtype="uint8")
+    x = keras.layers.Rescaling(1 / 255)(image)
+    x = keras.layers.Conv2D(config.filters, 3, padding="same", activation="relu")(x)
+    logits = keras.layers.Conv2D(num_classes, 1, dtype="float32", name="logits")(x)
+    return keras.Model(image, logits, name=config.name)
+
+
+build.default_classes = 12
+MODELS.register({name!r}, options=TinyConfig)(build)
+'''
+
+
+def write_model_plugin(path: Path, name: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(MODEL_PLUGIN.format(name=name))
+    return path
+
+
+def plugin_run_config(path: Path, model: str, imports=(), dataset: str = "{name: synthetic, image_size: [24, 32], "
+                      "num_images: {train: 4, val: 2, test: 2}}", extra: str = "") -> Path:
+    """A config of the smallest run there is (1 epoch of 4 images at 24x32) of the plugin model ``model``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"imports: {list(imports)}\n{extra}dataset: {dataset}\nmodel: {{name: {model}, input_size: [24, 32], "
+                    "filters: 4}\ntrain: {epochs: 1, batch_size: 2}\neval: {figure_images: 0}\n")
+    return path

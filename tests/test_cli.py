@@ -6,17 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from helpers import one_error_line
 
 from segbench.cli import main
-
-
-def one_error_line(result):
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert lines[0].startswith("segbench: error: ")
-    return lines[0]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """segbench installed as a wheel (not editable) works from a directory that is not its source tree: the shipped
-configs run by name and the paper's tables are found inside the package."""
+configs run by name, the paper's tables are found inside the package, and plugins (an installed package's entry
+point, a config's ``imports:`` file) add models."""
 
 import json
 import subprocess
@@ -8,28 +9,51 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from helpers import plugin_run_config, write_model_plugin
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+# A plugin package as a user would publish one: its module registers the model, its entry point names the module.
+PLUGIN_PYPROJECT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "segbench-tiny-plugin"
+version = "0.1.0"
+
+[project.entry-points."segbench.models"]
+tiny_entry = "segbench_tiny_plugin"
+
+[tool.hatch.build.targets.wheel]
+packages = ["segbench_tiny_plugin"]
+"""
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """A fresh virtual environment with segbench's wheel installed; the dependencies (TensorFlow alone is half a
-    gigabyte) are borrowed from this environment through a path file, which puts them on sys.path after the
-    environment's own site-packages, without their .pth files, so that the editable segbench here is not seen."""
+    """A fresh virtual environment with segbench's wheel and a plugin package's installed; the dependencies
+    (TensorFlow alone is half a gigabyte) are borrowed from this environment through a path file, which puts them
+    on sys.path after the environment's own site-packages, without their .pth files, so that the editable segbench
+    here is not seen."""
     root = tmp_path_factory.mktemp("packaging")
     wheels = root / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(wheels), str(REPO)], check=True, timeout=600)
+    plugin = root / "plugin"
+    write_model_plugin(plugin / "segbench_tiny_plugin" / "__init__.py", "tiny_entry")
+    (plugin / "pyproject.toml").write_text(PLUGIN_PYPROJECT)
+    for source in (REPO, plugin):
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--wheel-dir", str(wheels), str(source)], check=True, timeout=600)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     (Path(site) / "borrowed-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    [wheel] = wheels.glob("segbench-*.whl")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    "--no-index", str(wheel)], check=True, timeout=600)
+                    "--no-index", *map(str, wheels.glob("segbench*.whl"))], check=True, timeout=600)
     return venv
 
 
@@ -57,3 +81,23 @@ def test_a_shipped_config_runs_by_name_from_another_directory(installed, tmp_pat
     assert metrics["model"] == "segnet" and 0 <= metrics["miou"] <= 1
     wrong = in_venv(installed, ["segbench", "run", "smoke/segnt"], tmp_path)
     assert wrong.returncode == 2 and "did you mean the shipped config smoke/segnet?" in wrong.stderr
+
+
+def test_an_installed_plugin_package_adds_its_model_through_its_entry_point(installed, tmp_path):
+    done = in_venv(installed, ["segbench", "run", str(plugin_run_config(tmp_path / "tiny.yaml", "tiny_entry")),
+                               "--out", "run"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["model"] == "tiny_entry"
+
+
+def test_a_model_file_named_by_imports_trains_and_scores_from_another_directory(installed, tmp_path):
+    write_model_plugin(tmp_path / "project" / "my_model.py", "tiny_file")
+    config = plugin_run_config(tmp_path / "project" / "tiny.yaml", "tiny_file", ["my_model.py"])
+    (tmp_path / "elsewhere").mkdir()
+    done = in_venv(installed, ["segbench", "run", str(config), "--out", "run"], tmp_path / "elsewhere")
+    assert done.returncode == 0, done.stderr
+    scored = in_venv(installed, ["segbench", "evaluate", "elsewhere/run"], tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    run = tmp_path / "elsewhere" / "run"
+    assert json.loads((run / "metrics.json").read_text())["model"] == "tiny_file"
+    assert (run / "eval" / "single.json").is_file()

@@ -1,4 +1,6 @@
+import json
 import sys
+import textwrap
 
 import pytest
 
@@ -18,11 +20,11 @@ def test_register_and_get():
     assert "alpha" in things and things.names() == ["alpha"]
 
 
-def test_names_are_unique():
+def test_names_are_unique_and_a_clash_names_both_modules():
     things = Registry("thing")
-    things.register("alpha")(object())
-    with pytest.raises(ValueError, match="registered twice"):
-        things.register("alpha")(object())
+    things.register("alpha")(json.dumps)
+    with pytest.raises(ConfigError, match="thing 'alpha' is registered twice: by json and by textwrap"):
+        things.register("alpha")(textwrap.dedent)
 
 
 def test_lookup_suggests_or_lists():

@@ -1,0 +1,103 @@
+"""User code that registers models and datasets: a config's ``imports:`` (module names, or ``.py`` files relative
+to the config that names them) and installed packages' entry points (groups ``segbench.models``,
+``segbench.datasets``). A plugin registers through the same decorators as segbench's own modules
+(``MODELS.register(name, options=...)``); an error inside one is one line naming its file. A leaf beside
+``segbench.errors``: the registries load entry points through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import re
+import sys
+import traceback
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from segbench.errors import ConfigError, first_line
+
+MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+# Plugin files, by the module name each is imported under: a registry names the file, not that made-up name, when
+# two plugins claim one name.
+_FILES: dict[str, str] = {}
+
+
+def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
+    """A config's ``imports:`` as the loader keeps them: ``.py`` paths made absolute from ``base_dir`` (the folder
+    of the config that names them, so that a run folder's saved config finds them from anywhere), module names as
+    given. ``where`` starts each error line."""
+    entries = [entries] if isinstance(entries, str) else entries
+    if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
+        raise ConfigError(f"{where}: expected a list of module names or .py files")
+    resolved = []
+    for entry in entries:
+        if entry.endswith(".py"):
+            path = (base_dir / entry).resolve()
+            if not path.is_file():
+                raise ConfigError(f"{where}: {entry} not found (looked for {path})")
+            resolved.append(str(path))
+        elif MODULE_NAME.fullmatch(entry):
+            resolved.append(entry)
+        else:
+            raise ConfigError(f"{where}: {entry!r} is neither a .py file nor a module name")
+    return resolved
+
+
+def import_plugins(entries: list[str]) -> None:
+    """Import each entry of ``resolve_imports``: a module by its name, a file under a name made from its path, so
+    that a second config naming the same file (a sweep's, a resumed run's) finds it imported and registers nothing
+    twice."""
+    for entry in entries:
+        if entry.endswith(".py"):
+            _guarded(entry, lambda path=entry: _import_file(Path(path)), file=entry)
+        else:
+            _guarded(entry, lambda name=entry: importlib.import_module(name))
+
+
+def load_entry_points(group: str) -> None:
+    """Import every installed package's entry point in ``group`` (``my_model = "my_package.model"`` under
+    ``[project.entry-points."segbench.models"]``): importing the module it names is what registers."""
+    for point in entry_points(group=group):
+        dist = f", from {point.dist.name} {point.dist.version}" if point.dist else ""
+        _guarded(f"entry point {point.name} = {point.value} ({group}{dist})", point.load)
+
+
+def origin(obj) -> str:
+    """Where a registered object comes from, for an error line: its plugin file, else its module's name."""
+    module = getattr(obj, "__module__", None) or "?"
+    return _FILES.get(module, module)
+
+
+def _import_file(path: Path) -> None:
+    stem, digest = re.sub(r"\W", "_", path.stem), hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    name = f"_segbench_plugin_{stem}_{digest}"
+    if name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    # In sys.modules before it runs, as an import would put it: pydantic and dataclasses look their module up there.
+    sys.modules[name], _FILES[name] = module, str(path)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _guarded(what: str, load, file: str | None = None) -> None:
+    """``load()``, with any error in it as one ConfigError line naming ``what`` (the line of ``file`` it came from,
+    where it came from there), not a traceback."""
+    try:
+        load()
+    except ConfigError as exc:  # a name registered twice says so, and names both
+        raise ConfigError(f"{what}: {exc}") from None
+    except SyntaxError as exc:  # its traceback ends in the import machinery; the error itself says where
+        elsewhere = f"{exc.filename} " if exc.filename not in (file, None) else ""
+        raise ConfigError(f"{what}: {elsewhere}line {exc.lineno}: {type(exc).__name__}: {exc.msg}") from None
+    except Exception as exc:  # noqa: BLE001  (user code may raise anything; all of it is one line naming it)
+        lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == file]
+        at = f"line {lines[-1]}: " if lines else ""
+        raise ConfigError(f"{what}: {at}{type(exc).__name__}: {first_line(exc)}") from None

@@ -1,0 +1,158 @@
+"""Plugins: a model or dataset in a file outside segbench, named by a config's ``imports:``, trains and scores like a
+bundled one, from any directory; whatever is wrong with a plugin is one line naming its file."""
+
+import json
+import sys
+from importlib.metadata import EntryPoint
+
+import pytest
+import yaml
+from helpers import one_error_line, plugin_run_config, write_model_plugin
+
+from segbench import plugins
+from segbench.cli import main
+from segbench.config import load_config
+from segbench.errors import ConfigError
+from segbench.registry import DATASETS, MODELS, Registry
+
+DATASET_PLUGIN = '''\
+import numpy as np
+from pydantic import Field
+
+from segbench.data.base import DatasetAdapter, Sample
+from segbench.registry import DATASETS
+from segbench.schema import DatasetConfig
+
+
+class HalvesConfig(DatasetConfig):
+    images: int = Field(4, ge=1)
+
+
+@DATASETS.register("halves", options=HalvesConfig)
+class Halves(DatasetAdapter):
+    """Dark left half, bright right half: one class each."""
+
+    classes = ("dark", "bright")
+    palette = ((0, 0, 0), (255, 255, 255))
+
+    def list_pairs(self, split):
+        return [Sample(id=f"halves/{split}/{i}") for i in range(self.config.images)]
+
+    def load(self, sample):
+        label = np.zeros((24, 32), np.uint8)
+        label[:, 16:] = 1
+        return np.repeat(label[..., None] * 200 + 20, 3, axis=2).astype(np.uint8), label
+'''
+
+
+@pytest.fixture
+def registries(monkeypatch):
+    """MODELS and DATASETS as they are now, given back after the test: what its plugins register goes with it."""
+    for registry in (MODELS, DATASETS):
+        registry.names()  # the bundled entries first, as a command has them by the time it reads a plugin
+        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
+
+
+def test_a_model_in_one_file_trains_scores_and_is_found_again_from_other_directories(cli, tmp_path):
+    """The plugin beside its config, a dataset plugin named by a base in another folder (relative to that base),
+    the run started from a third folder and its run folder scored from a fourth."""
+    write_model_plugin(tmp_path / "project" / "my_model.py", "tiny_plugin")
+    (tmp_path / "shared" / "plugins").mkdir(parents=True)
+    (tmp_path / "shared" / "plugins" / "halves.py").write_text(DATASET_PLUGIN)
+    (tmp_path / "shared" / "data.yaml").write_text("imports: [plugins/halves.py]\n")
+    config = plugin_run_config(tmp_path / "project" / "tiny.yaml", "tiny_plugin", ["my_model.py"],
+                               dataset="{name: halves, images: 2}", extra="base: ../shared/data.yaml\n")
+    (tmp_path / "here").mkdir()
+    done = cli("run", config, "--out", "run", cwd=tmp_path / "here")
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "here" / "run"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["model"] == "tiny_plugin" and metrics["dataset"] == "halves" and metrics["num_images"] == 2
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["imports"] == [str(tmp_path / "shared" / "plugins" / "halves.py"),
+                                str(tmp_path / "project" / "my_model.py")]  # the base's first
+    (tmp_path / "there").mkdir()
+    scored = cli("evaluate", run, cwd=tmp_path / "there")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads((run / "eval" / "single.json").read_text())["miou"] == metrics["miou"]
+
+
+def test_a_run_folder_reads_back_with_its_plugins_and_importing_twice_registers_once(registries, tmp_path,
+                                                                                      monkeypatch):
+    plugin = write_model_plugin(tmp_path / "my_model.py", "tiny_again")
+    first = load_config(plugin_run_config(tmp_path / "tiny.yaml", "tiny_again", ["my_model.py"]))
+    assert first.imports == [str(plugin)] and first.model.filters == 4  # the plugin's own key, through its schema
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(first.model_dump(mode="json")))
+    monkeypatch.chdir(tmp_path / "run")
+    assert load_config("config.yaml").model_dump() == first.model_dump()  # the same file again: imported once, so no name registered twice
+
+
+def test_a_config_without_plugins_saves_as_before():
+    """No ``imports`` key in a saved config that has none, so a run made before plugins hashes as it did."""
+    config = load_config("smoke/segnet")
+    assert config.imports == [] and "imports" not in config.model_dump(mode="json")
+
+
+def test_a_module_name_and_a_set_override_relative_to_where_one_stands(registries, tmp_path, monkeypatch):
+    write_model_plugin(tmp_path / "site" / "tiny_module_plugin.py", "tiny_module")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "tiny_module_plugin", raising=False)
+    config = plugin_run_config(tmp_path / "tiny.yaml", "tiny_module", ["tiny_module_plugin"])
+    assert load_config(config).imports == ["tiny_module_plugin"] and "tiny_module" in MODELS
+    write_model_plugin(tmp_path / "cwd" / "other.py", "tiny_other")
+    monkeypatch.chdir(tmp_path / "cwd")
+    other = plugin_run_config(tmp_path / "other.yaml", "tiny_other")
+    assert load_config(other, ["imports=[other.py]"]).imports == [str(tmp_path / "cwd" / "other.py")]
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("import keras\n\ndef build(:\n", "line 3: SyntaxError: invalid syntax"),
+    ("import keras\nimport not_a_module_here\n", "line 2: ModuleNotFoundError: No module named 'not_a_module_here'"),
+    ("x = 1\nraise RuntimeError('no weights\\nsecond line')\n", "line 2: RuntimeError: no weights"),
+], ids=["syntax", "import", "raises"])
+def test_a_broken_plugin_is_one_line_naming_its_file_and_line(registries, tmp_path, capsys, source, problem):
+    (tmp_path / "broken.py").write_text(source)
+    config = plugin_run_config(tmp_path / "tiny.yaml", "tiny_broken", ["broken.py"])
+    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"segbench: error: {tmp_path / 'broken.py'}: {problem}"]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ("missing.py", "imports: missing.py not found (looked for {tmp}/missing.py)"),
+    ("plugins/x", "imports: 'plugins/x' is neither a .py file nor a module name"),
+], ids=["missing", "not-a-name"])
+def test_an_import_that_names_nothing_is_one_line_naming_the_config(tmp_path, entry, problem):
+    config = plugin_run_config(tmp_path / "tiny.yaml", "tiny", [entry])
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert str(caught.value) == f"{config}: {problem.format(tmp=tmp_path)}"
+
+
+def test_two_plugins_claiming_one_name_are_one_line_naming_both(registries, tmp_path):
+    first, second = (write_model_plugin(tmp_path / f"{stem}.py", "tiny_twice") for stem in ("first", "second"))
+    config = plugin_run_config(tmp_path / "tiny.yaml", "tiny_twice", ["first.py", "second.py"])
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert str(caught.value) == f"{second}: model 'tiny_twice' is registered twice: by {first} and by {second}"
+
+
+def test_a_plugin_claiming_a_bundled_name_is_one_line_naming_both(cli, tmp_path):
+    """In a fresh process, where the plugin registers before segbench's own models are imported."""
+    plugin = write_model_plugin(tmp_path / "mine.py", "segnet")
+    line = one_error_line(cli("run", plugin_run_config(tmp_path / "tiny.yaml", "segnet", ["mine.py"])))
+    assert line.endswith(f"model 'segnet' is registered twice: by {plugin} and by segbench.models.grid")
+
+
+def test_a_broken_entry_point_is_one_line_naming_it(monkeypatch):
+    """An installed package's plugin that fails as the registry loads it (the package itself is tested installed in
+    tests/test_packaging.py)."""
+    broken = EntryPoint(name="tiny", value="not_a_module_here.models", group="segbench.models")
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [broken] if group == "segbench.models" else [])
+    things = Registry("thing", group="segbench.models")
+    with pytest.raises(ConfigError) as caught:
+        things.names()
+    assert str(caught.value) == ("entry point tiny = not_a_module_here.models (segbench.models): "
+                                 "ModuleNotFoundError: No module named 'not_a_module_here'")
