@@ -49,7 +49,7 @@ def test_reading_verbs_load_no_framework(reported):
     run = reported / "camvid" / "segnet"
     for argv in (["--help"], ["datasets", "list"], ["results", reported],
                  ["report", "--suite", "camvid", "--results", reported, "--formats", "md"],
-                 ["compare", run, run, "--resamples", "10"], ["datasets", "verify", "synthetic"]):
+                 ["compare", run, run, "--resamples", "10"], ["datasets", "verify", "synthetic"], ["weights", "list"]):
         found = loaded_by(*argv)
         assert found["loaded"] == [], (argv, found)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from segbench.commands.args import group_with_list
-from segbench.errors import print_error
+from segbench.errors import SegbenchError, print_error
 from segbench.paper import SUITES
 from segbench.pretrained import PRETRAINED
 
@@ -21,14 +21,14 @@ def register(verbs) -> None:
                           "(seconds, default 30), SEGBENCH_OFFLINE=1 (never download).",
                           "each file: where it is cached, its size and whether it was checked", list_command)
     fetch = sub.add_parser("fetch", help="download and check files into the cache (default: all of them)")
-    fetch.add_argument("names", nargs="*", choices=tuple(PRETRAINED), metavar="NAME",
-                       help=f"files by name: {', '.join(PRETRAINED)}")
+    # No argparse choices: Python 3.11's argparse refuses an empty list against them.
+    fetch.add_argument("names", nargs="*", metavar="NAME", help=f"files by name: {', '.join(PRETRAINED)}")
     fetch.add_argument("--suite", choices=tuple(SUITES), help="the files a paper suite's configs read")
     fetch.set_defaults(handler=fetch_command)
 
 
 def list_command(args) -> int:
-    from segbench.pretrained import listing
+    from segbench.pretrained import OFFLINE_ENV, listing, offline
 
     rows = listing()
     if args.json:
@@ -36,7 +36,8 @@ def list_command(args) -> int:
         return 0
     for row in rows:
         if row["bytes"] is None:
-            state = f"missing; {row['setting']} ({row['models']}) fetches it from {row['url']}"
+            state = (f"missing; place {row['url']} there ({OFFLINE_ENV} is set)" if offline() else
+                     f"missing; {row['setting']} ({row['models']}) fetches it from {row['url']}")
         else:
             checked = f"verified by {row['verified']}" if row["verified"] else "not verified yet (checked on first use)"
             state = f"{row['bytes'] / 1e6:.1f} MB, {checked}"
@@ -50,6 +51,9 @@ def fetch_command(args) -> int:
     from segbench.paper import suite_configs
     from segbench.pretrained import cached
 
+    unknown = [name for name in args.names if name not in PRETRAINED]
+    if unknown:
+        raise SegbenchError(f"weights fetch: no pretrained file named {unknown[0]!r} (one of {', '.join(PRETRAINED)})")
     entries = [PRETRAINED[name] for name in args.names]
     if args.suite:
         entries += [entry for path in suite_configs(args.suite) for entry in needed(load_config(path).model)]
