@@ -52,7 +52,9 @@ demo: install
 
 # The paper's tables, one suite each, at the recipe of configs/_base/paper.yaml (a GPU's work: see README), run
 # folders in results/<dataset>/, each ending in its table. Extra arguments go in ARGS, e.g.
-#   make camvid ARGS="--seeds 3 --set dataset.root=/data/CamVid --set model.encoder_weights=null"
+#   make camvid ARGS="--seeds 3 --set dataset.root=/data/CamVid"
+# The pretrained files the rows start from are fetched into $KERAS_HOME/models before the first run (README:
+# Reproducing Table 1 on your machine).
 ARGS ?=
 camvid sitting suim paper: install
 	$(BIN)/segbench sweep --suite $@ $(ARGS)

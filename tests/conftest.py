@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,10 @@ import yaml
 from helpers import write_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# No test reaches outside this machine: pretrained files are never downloaded, here or in the runs the tests start
+# (they inherit the environment); the fetch tests clear it and serve their own files on 127.0.0.1.
+os.environ["SEGBENCH_OFFLINE"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -45,12 +45,12 @@ def test_help_of_every_verb_and_action(path, capsys):
     assert capsys.readouterr().out.startswith(f"usage: {' '.join(('segbench', *path))} ")
 
 
-def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_datasets_prepare():
+def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_downloads():
     leaves = [path for path in PATHS if path and not any(other[:len(path)] == path != other for other in PATHS)]
     loads = {path for path in leaves
              if cli._needs_keras(types.SimpleNamespace(verb=path[0], action=path[1] if len(path) > 1 else None))}
     assert loads == {("run",), ("sweep",), ("evaluate",), ("predict",), ("export",), ("models", "list"),
-                     ("models", "summary"), ("datasets", "prepare"),
+                     ("models", "summary"), ("datasets", "prepare"), ("weights", "fetch"),
                      *(("bench", action) for action in ("model", "loader", "metrics", "suite", "settings"))}
 
 

@@ -49,7 +49,8 @@ def test_reading_verbs_load_no_framework(reported):
     run = reported / "camvid" / "segnet"
     for argv in (["--help"], ["datasets", "list"], ["results", reported],
                  ["report", "--suite", "camvid", "--results", reported, "--formats", "md"],
-                 ["compare", run, run, "--resamples", "10"], ["datasets", "verify", "synthetic"], ["env"]):
+                 ["compare", run, run, "--resamples", "10"], ["datasets", "verify", "synthetic"], ["weights", "list"],
+                 ["env"]):
         found = loaded_by(*argv)
         assert found["loaded"] == [], (argv, found)
 

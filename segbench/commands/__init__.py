@@ -17,9 +17,10 @@ from segbench.commands import (
     results,
     run,
     sweep,
+    weights,
 )
 
 # In the order `segbench --help` lists them.
 VERBS = {"run": run, "sweep": sweep, "evaluate": evaluate, "predict": predict, "export": export, "results": results,
-         "compare": compare, "report": report, "datasets": datasets, "models": models, "bench": bench,
-         "env": env}
+         "compare": compare, "report": report, "datasets": datasets, "models": models, "weights": weights,
+         "bench": bench, "env": env}

@@ -74,7 +74,7 @@ def options(args):
 
 
 def run(args) -> int:
-    from segbench.engine.sweep import check, plan
+    from segbench.engine.sweep import check, fetch_pretrained, plan
     from segbench.launch import launch
     from segbench.lock import locked
     from segbench.paper import suite_configs
@@ -93,9 +93,15 @@ def run(args) -> int:
         print_error(f"{len(problems)} of {total} config{'s' * (total != 1)} "
                     f"{'does' if len(problems) == 1 else 'do'} not load; nothing was run")
         return 2
-    if where.dry_run:  # nothing runs: no lock to take, no table to print
+    if where.dry_run:  # nothing runs: no lock to take, no file to fetch, no table to print
         launch(args.launcher, jobs, args.overrides, where)
         return 0
+    missing = fetch_pretrained(jobs, args.overrides)
+    for line in missing:
+        print_error(line)
+    if missing:
+        print_error(f"{len(missing)} pretrained file{'s' * (len(missing) != 1)} cannot be had; nothing was run")
+        return 2
     with locked(args.results, "results folder"):  # one sweep at a time over a results folder
         failures = launch(args.launcher, jobs, args.overrides, where)
         if args.suite:  # the paper's tables with ours beside them, as `segbench report` writes them

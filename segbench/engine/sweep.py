@@ -70,6 +70,17 @@ def check(jobs: list[Job], overrides: list[str]) -> list[str]:
     return [line for line in problems.values() if line]
 
 
+def fetch_pretrained(jobs: list[Job], overrides: list[str]) -> list[str]:
+    """Every pretrained file the jobs' configs read, fetched (or checked) before any run starts, so that one that
+    cannot be had shows now, not when its row starts hours later; one line per such file (empty when all are
+    there). Call it after ``check``: the configs load."""
+    from segbench.models.fetch import ensure_all, needed
+
+    configs = {job.config: job for job in jobs}.values()
+    entries = [entry for job in configs for entry in needed(_config(job, overrides).model)]
+    return [problem for problem in ensure_all(entries).values() if problem]
+
+
 def command(job: Job, overrides: list[str]) -> list[str]:
     """The ``segbench run`` that does ``job``: resuming an interrupted run, skipping a finished one."""
     sets = [part for item in _overrides(job, overrides) for part in ("--set", item)]

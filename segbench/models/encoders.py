@@ -3,7 +3,6 @@ layers whose outputs are its feature maps at each output stride."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -16,14 +15,15 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from segbench.errors import ConfigError
 from segbench.models.blocks import conv_bn_relu, release_conv_bn, scaled
+from segbench.models.fetch import ensure
 from segbench.models.head import caffe_normalization, input_normalization, mean_subtraction
+from segbench.pretrained import PRETRAINED
 from segbench.registry import ENCODERS
 from segbench.schema import ModelConfig
 
 # The older library's "vanilla" encoder: four conv + pool levels.
 PLAIN_FILTERS = (64, 128, 256, 256)
 STRIDES = (2, 4, 8, 16, 32)
-KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 
 class EncoderDecoderConfig(ModelConfig):
@@ -66,6 +66,7 @@ class Encoder:
     build: Callable
     feature_layers: dict[int, str]
     options: type[EncoderDecoderConfig] | None = None
+    pretrained: str | None = None  # the segbench.pretrained file that ``model.encoder_weights: imagenet`` reads
 
     def __call__(self, image, config) -> dict[int, object]:
         backbone = self.build(image, config)
@@ -89,49 +90,40 @@ ENCODERS.register("plain")(
     Encoder(plain_backbone, {2**level: f"enc{level}_pool" for level in range(1, len(PLAIN_FILTERS) + 1)}, PlainConfig))
 
 
-def keras_cache() -> Path:
-    """Where keras.applications keeps downloaded weights: $KERAS_HOME/models, by default ~/.keras/models."""
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "models"
-
-
-def encoder_weights_file(value: str | None, remote: str) -> str | None:
-    """The file to hand keras.applications for ``model.encoder_weights`` (``remote`` is the ImageNet file's path
-    under Keras' download site), checked here so that a missing file stops the run with one line instead of a
-    download that hangs or fails deep inside Keras."""
+def encoder_weights_file(value: str | None, pretrained: str) -> str | None:
+    """The file to hand keras.applications for ``model.encoder_weights``: for ``imagenet`` the ``pretrained`` file
+    in Keras' cache, fetched and checked here on first use, so that a missing or bad file stops the run with one
+    line instead of failing deep inside Keras."""
     if value is None:
         return None
     if value == "imagenet":
-        cached = keras_cache() / Path(remote).name
-        if not cached.is_file():
-            raise ConfigError(f"model.encoder_weights: imagenet needs {cached}, which is not there and is not "
-                              f"downloaded here: place {KERAS_WEIGHTS}{remote} there, or set "
-                              "model.encoder_weights: null")
-        return str(cached)
+        return str(ensure(PRETRAINED[pretrained]))
     if not Path(value).is_file():
         raise ConfigError(f"model.encoder_weights: {value} does not exist (give imagenet, null or a weights file)")
     return value
 
 
-def application_backbone(application: Callable, normalization: Callable, remote: str, image,
+def application_backbone(application: Callable, normalization: Callable, pretrained: str, image,
                          config: PretrainedConfig) -> keras.Model:
     """A keras.applications network without its top, built on its own normalisation of the image."""
-    weights = encoder_weights_file(config.encoder_weights, remote)
+    weights = encoder_weights_file(config.encoder_weights, pretrained)
     return application(include_top=False, weights=weights, input_tensor=normalization(image))
 
 
-def application_encoder(application: Callable, normalization: Callable, remote: str, feature_layers) -> Encoder:
-    return Encoder(partial(application_backbone, application, normalization, remote),
-                   dict(zip(STRIDES, feature_layers)), PretrainedConfig)
+def application_encoder(application: Callable, normalization: Callable, pretrained: str,
+                        feature_layers) -> Encoder:
+    return Encoder(partial(application_backbone, application, normalization, pretrained),
+                   dict(zip(STRIDES, feature_layers)), PretrainedConfig, pretrained)
 
 
 ENCODERS.register("vgg")(application_encoder(
-    keras.applications.VGG16, caffe_normalization, "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    keras.applications.VGG16, caffe_normalization, "vgg16",
     ("block1_pool", "block2_pool", "block3_pool", "block4_pool", "block5_pool")))
 ENCODERS.register("resnet50")(application_encoder(
-    keras.applications.ResNet50, caffe_normalization, "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    keras.applications.ResNet50, caffe_normalization, "resnet50",
     ("conv1_relu", "conv2_block3_out", "conv3_block4_out", "conv4_block6_out", "conv5_block3_out")))
 ENCODERS.register("mobilenet")(application_encoder(
-    keras.applications.MobileNet, input_normalization, "mobilenet/mobilenet_1_0_224_tf_no_top.h5",
+    keras.applications.MobileNet, input_normalization, "mobilenet",
     ("conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_5_relu", "conv_pw_11_relu", "conv_pw_13_relu")))
 
 

@@ -7,8 +7,10 @@ import keras
 from pydantic import Field, field_validator
 
 from segbench.models.encoders import RESNET50_DILATED, EncoderDecoderConfig
+from segbench.models.fetch import ensure
 from segbench.models.grid import DECODERS, EncoderDecoder
 from segbench.models.weights import load_legacy_h5
+from segbench.pretrained import PRETRAINED
 from segbench.registry import MODELS
 from segbench.schema import height_width
 
@@ -18,8 +20,9 @@ ADE20K_CLASSES = 150
 class PSPNet50Config(EncoderDecoderConfig):
     input_size: height_width() = Field(default_factory=lambda: [473, 473],
                                        description="[height, width] the model sees; the release used 473x473")
-    weights: str | None = Field(None, description="the release's converted Keras 2 HDF5 file (pspnet50_ade20k.h5), "
-                                                  "loaded by layer name; another class count keeps all but conv6")
+    weights: str | None = Field(None, description="ade20k: the release's converted Keras 2 HDF5 file "
+                                                  "(pspnet50_ade20k.h5, fetched on first use), or such a file; "
+                                                  "loaded by layer name, another class count keeps all but conv6")
 
     @field_validator("encoder_weights")
     @classmethod
@@ -34,7 +37,9 @@ class PSPNet50(EncoderDecoder):
     def __call__(self, config: PSPNet50Config, num_classes: int) -> keras.Model:
         model = super().__call__(config, num_classes)
         if config.weights is not None:
-            load_legacy_h5(model, config.weights, loose=("conv6",))
+            release = PRETRAINED["pspnet50_ade20k"]
+            path = ensure(release) if config.weights == release.value else config.weights
+            load_legacy_h5(model, path, loose=("conv6",))
         return model
 
 

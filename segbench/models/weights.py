@@ -11,6 +11,10 @@ import numpy as np
 from segbench.errors import ConfigError
 
 
+class Mismatch(ValueError):
+    """What keeps a weights file from fitting a model, worded to follow the file's name."""
+
+
 def load_legacy_h5(model, path: str | Path, loose: tuple[str, ...] = ()) -> list[str]:
     """Set each layer of ``model`` that has weights from the file's group of the same name.
 
@@ -24,11 +28,27 @@ def load_legacy_h5(model, path: str | Path, loose: tuple[str, ...] = ()) -> list
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"model.weights: {path} does not exist")
-    with h5py.File(path, "r") as file:
+    try:
+        updates, kept = match_legacy_h5(model, path, loose)
+    except Mismatch as exc:
+        raise ConfigError(f"model.weights: {path} {exc}") from None
+    for layer, values in updates:
+        layer.set_weights(values)
+    return kept
+
+
+def match_legacy_h5(model, path: Path, loose: tuple[str, ...] = ()) -> tuple[list, list[str]]:
+    """The file's weights for each layer of ``model`` (layer, values), and the ``loose`` layers it has none for
+    (or none that fit), as ``load_legacy_h5`` sets them; a Mismatch where the file does not fit the model."""
+    try:
+        file = h5py.File(path, "r")
+    except OSError:  # an HTML error page, a cut-short download: h5py finds no HDF5 signature
+        raise Mismatch("is not an HDF5 file") from None
+    with file:
         root = file["model_weights"] if "layer_names" not in file.attrs and "model_weights" in file else file
         stored = set(_strings(root, "layer_names"))
         if not stored:
-            raise ConfigError(f"model.weights: {path} is not a Keras 2 HDF5 weights file (no layer_names)")
+            raise Mismatch("is not a Keras 2 HDF5 weights file (no layer_names)")
         updates, kept, missing = [], [], []
         for layer in model.layers:
             if not layer.weights:
@@ -45,15 +65,12 @@ def load_legacy_h5(model, path: str | Path, loose: tuple[str, ...] = ()) -> list
             elif layer.name in loose:
                 kept.append(layer.name)
             else:
-                raise ConfigError(f"model.weights: {path}: layer {layer.name!r} has weights of shapes {found} in the "
-                                  f"file but {expected} in the model")
+                raise Mismatch(f"has weights of shapes {found} for layer {layer.name!r}, but {model.name}'s are "
+                               f"{expected}")
     if missing:
         listed = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise ConfigError(f"model.weights: {path} has no weights for layer{'s' if len(missing) > 1 else ''} "
-                          f"{listed} of {model.name}")
-    for layer, values in updates:
-        layer.set_weights(values)
-    return kept
+        raise Mismatch(f"has no weights for layer{'s' if len(missing) > 1 else ''} {listed} of {model.name}")
+    return updates, kept
 
 
 def _strings(group, name: str) -> list[str]:

@@ -52,11 +52,13 @@ def test_paper_config_at_ci_size(roots, tmp_path, cli, dataset, row):
     assert sum(map(sum, metrics["confusion_matrix"])) == test_images * height * width  # native resolution
 
 
-def test_psp_pretrained_without_the_release_file_stops_in_one_line(tmp_path):
+def test_psp_pretrained_without_the_release_file_stops_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     config = load_config(CONFIGS / "camvid" / "psp_pretrained.yaml", [f"output.dir={tmp_path}",
                                                                       "model.input_size=[64,96]",
                                                                       "dataset.root=/nonexistent"])
-    with pytest.raises(ConfigError, match=r"model.weights: datasets/weights/pspnet50_ade20k.h5 does not exist"):
+    with pytest.raises(ConfigError, match=r"model.weights: ade20k needs .*/keras/models/pspnet50_ade20k.h5, which is "
+                                          r"not there and is not downloaded here: place https://www.dropbox.com/"):
         MODELS.get("pspnet_50")(config.model, 12)
 
 
