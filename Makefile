@@ -50,10 +50,10 @@ demo: install
 	done
 	$(BIN)/segbench results results/demo
 
-# The paper's tables, one suite each, at the recipe of configs/_base/paper.yaml (a GPU's work: see README), run
+# The paper's tables, one suite each, at the recipe of configs/_base/paper.yaml (a GPU's work: see docs/reproduction.md), run
 # folders in results/<dataset>/, each ending in its table. Extra arguments go in ARGS, e.g.
 #   make camvid ARGS="--seeds 3 --set dataset.root=/data/CamVid"
-# The pretrained files the rows start from are fetched into $KERAS_HOME/models before the first run (README:
+# The pretrained files the rows start from are fetched into $KERAS_HOME/models before the first run (docs/reproduction.md:
 # Reproducing Table 1 on your machine).
 ARGS ?=
 camvid sitting suim paper: install

@@ -5,7 +5,7 @@ Keras' global dtype policy, set for a block and always put back.
 (compute capability 8.0 and up), or a CPU with AMX or AVX512_BF16 instructions. bf16 keeps float32's exponent range
 (no loss scaling, no overflow), and segbench keeps the logits and the loss in float32. On such a CPU it trained
 every CamVid model faster than float32 on each of the three backends, or as fast within the repeats' spread
-(README, "CPU settings": 1.4-1.9x on TensorFlow, 1.3-1.8x on PyTorch, 0.98-1.23x on JAX). Everywhere else
+(docs/benchmarks.md, "CPU settings": 1.4-1.9x on TensorFlow, 1.3-1.8x on PyTorch, 0.98-1.23x on JAX). Everywhere else
 float32. mixed_float16 is never chosen: it needs loss scaling and may overflow, so it is for users who ask for it.
 """
 

@@ -49,8 +49,8 @@ def write_metrics(folder: Path, classes, ious, **fields) -> dict:
     return rundir.write_metrics(folder, metrics)
 
 
-# A model in one file outside segbench, as the README's "Plugins" section writes one: a ModelConfig subclass with a
-# key of its own, and the builder registered under ``name``.
+# A model in one file outside segbench, as the "Plugins" section of docs/models.md writes one: a ModelConfig subclass
+# with a key of its own, and the builder registered under ``name``.
 MODEL_PLUGIN = '''\
 import keras
 from pydantic import Field

@@ -1,4 +1,5 @@
-"""The README's layout section is the true picture of the package: every module is named in it, under its folder."""
+"""The layout section of docs/development.md is the true picture of the package: every module is named in it, under
+its folder."""
 
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ PACKAGE = REPO / "segbench"
 
 
 def layout() -> str:
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "development.md").read_text()
     return text.split("\n## Layout\n", 1)[1].split("\n```\n", 2)[1]
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Here, before a session with the lent GPU (issue 13; README "On a lent GPU"): puts into ignored folders what that
+# Here, before a session with the lent GPU (issue 13; docs/gpu.md): puts into ignored folders what that
 # machine lacks, for `carry` to take along: .whl/ (keras, albumentations, pydantic and their needs, and
 # segmentation_models_pytorch for the peer, all for its Python 3.12) and .device/camvid/ (the real CamVid). Ends by
 # printing what will travel against the tool's 64 MiB limit.

@@ -23,7 +23,7 @@ DEFAULT_BATCH = 8
 
 
 def recipe(input_size) -> list[dict]:
-    """The README's CamVid augmentation at ``input_size``: flip, scale 0.5-2 then pad and crop back, colour jitter."""
+    """docs/configs.md's CamVid augmentation at ``input_size``: flip, scale 0.5-2, pad and crop back, colour jitter."""
     height, width = input_size
     return [{"name": "HorizontalFlip", "p": 0.5},
             {"name": "RandomScale", "scale_limit": [-0.5, 1.0], "p": 1.0},
@@ -116,7 +116,7 @@ def bench_dataset(adapter: DatasetAdapter, split: str = "train", config: Config 
                   batch: int | None = None, workers=(0, 1, 2), processes: bool = True, epochs: int = 3,
                   model: str | None = None, steps: int = 10) -> dict:
     """``bench loader``: the pipeline of ``config`` (its augmentation, input size, batch and precision), or without
-    one the README's CamVid recipe at ``input_size`` (default 352x480) and batch 8, over ``split``; with ``model``,
+    one docs/configs.md's CamVid recipe at ``input_size`` (default 352x480) and batch 8, over ``split``; with ``model``,
     that model trains on the batches to measure the data-wait share."""
     samples = adapter.samples(split)
     if not samples:

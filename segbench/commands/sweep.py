@@ -25,7 +25,7 @@ def register(verbs) -> None:
     parser.add_argument("--seeds", type=positive, default=1, metavar="N", help="run each config with seeds 0..N-1")
     add_overrides(parser)
     parser.add_argument("--results", type=Path, default=Path("results"), help="where the run folders go")
-    where = parser.add_argument_group("where the runs go (README: Running the paper's tables on a cluster)")
+    where = parser.add_argument_group("where the runs go (docs/cluster.md: running the paper's tables on a cluster)")
     where.add_argument("--launcher", choices=LAUNCHERS, default="local",
                        help="local: on this machine (default); ray: each run a Ray task; slurm: one Slurm job "
                             "array (ray and slurm need: pip install 'segbench[cluster]')")
