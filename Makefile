@@ -35,12 +35,16 @@ lock:
 # What the next releases break, found by one command (not in .ci/run): a venv of its own with the newest versions
 # the ranges allow, then the tests that need no trained run (the metrics, data, configs, the model zoo).
 LATEST := $(VENV)-latest
+FAST_TESTS := tests/test_metrics.py tests/test_bootstrap.py tests/test_boundary.py tests/test_calibration.py \
+	tests/test_config.py tests/test_registry.py tests/test_imports.py tests/test_versions.py tests/test_docs.py \
+	tests/models tests/data/test_augment.py tests/data/test_camvid.py tests/data/test_suim.py \
+	tests/data/test_sitting.py tests/engine/test_losses.py tests/engine/test_optim.py tests/engine/test_inference.py
 test-latest:
 	rm -rf $(LATEST) && $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install -q --upgrade pip
 	$(LATEST)/bin/python -m pip install -q --upgrade -e '.[test]'
 	$(LATEST)/bin/segbench env
-	$(LATEST)/bin/python -m pytest $(FAST_TESTS)
+	$(LATEST)/bin/python -m pytest -n $(TEST_WORKERS) $(FAST_TESTS)
 
 # Two seeds of the small SegNet on the synthetic set, then their table.
 DEMO_SEEDS := 0 1
@@ -71,10 +75,14 @@ smoke: install
 	done
 	$(BIN)/segbench report --suite paper --results $(SMOKE)
 
+# The suite on TEST_WORKERS processes (pytest-xdist). worksteal hands each worker a contiguous half and lets an idle
+# one take tests from the other's end, so a module's shared fixtures (one trained run read by many tests) are
+# mostly built once and no long file decides the end. 2 fits CI's two cores.
+TEST_WORKERS ?= 2
 test: install
 	$(BIN)/segbench env --check
 	$(BIN)/ruff check segbench tests scripts
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The model tests, test-time views and ONNX export again on Keras' PyTorch backend (CI runs this too). Here torch's
 # CPU build comes from a local wheel; elsewhere pip may fetch the CUDA build, or install torch yourself first and
