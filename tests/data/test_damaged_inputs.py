@@ -75,3 +75,27 @@ def test_a_run_on_a_damaged_image_ends_in_one_line_without_metrics(tmp_path, cli
     assert done.stderr.strip().startswith(f"segbench: error: {image}: damaged (")
     assert len(done.stderr.strip().splitlines()) == 1  # nothing else: not even TensorFlow's start-up notices
     assert not (out / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+def test_a_damaged_training_label_ends_in_its_one_line_not_the_frameworks(tmp_path, cli, processes):
+    """Inside ``fit`` the batches are read in tf.data (and in worker processes): the loader's error must come out as
+    it is, not wrapped in TensorFlow's 'Graph execution error ... PyFunc' traceback."""
+    root = tmp_path / "camvid"
+    for split, pairs in (("train", 10), ("val", 1), ("test", 1)):
+        for i in range(pairs):
+            write_pair(root / split, root / f"{split}annot", f"{split}{i}", stripes(24, 32, [0, 3, 11]))
+    overrides = [f"dataset.root={root}", "dataset.subset=null", "model.input_size=[32,32]", "train.seed=0",
+                 "train.class_weights=none", "train.workers=2", f"train.use_multiprocessing={processes}"]
+    adapter = DATASETS.get("camvid")(load_config(SMOKE, overrides).dataset)
+    # Keras reads the first two batches itself, outside tf.data, for their shapes: damage one of the last batch.
+    last = SegmentationBatches(adapter, adapter.samples("train"), [32, 32], 2, shuffle=True, seed=0).order[-1]
+    label = stripes(24, 32, [0, 3, 11])
+    label[:, :4] = 200
+    damaged = root / "trainannot" / f"train{last}.png"
+    cv2.imwrite(str(damaged), label)
+    out = tmp_path / "run"
+    done = cli("run", SMOKE, "--out", out, *(arg for o in overrides for arg in ("--set", o)))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == f"segbench: error: {damaged}: label values 200 outside [0, 12)"
+    assert not (out / "metrics.json").exists()
