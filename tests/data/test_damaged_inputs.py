@@ -99,3 +99,40 @@ def test_a_damaged_training_label_ends_in_its_one_line_not_the_frameworks(tmp_pa
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == f"segbench: error: {damaged}: label values 200 outside [0, 12)"
     assert not (out / "metrics.json").exists()
+
+
+def test_a_16_bit_grayscale_image_keeps_its_top_8_bits_rather_than_turning_white(tmp_path):
+    wide = (np.arange(24 * 32, dtype=np.uint16).reshape(24, 32) * 85)  # 0 .. 65195
+    cv2.imwrite(str(tmp_path / "wide.png"), wide)
+    image = read_rgb(tmp_path / "wide.png")
+    assert image.dtype == np.uint8 and image.shape == (24, 32, 3)
+    assert np.array_equal(image, np.repeat((wide >> 8).astype(np.uint8)[..., None], 3, axis=2))
+
+
+def test_a_label_whose_channels_differ_is_refused_by_the_reader_and_by_verify(tmp_path, capsys):
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    grey = stripes(24, 32, [0, 3, 11])
+    cv2.imwrite(str(root / "trainannot" / "train0.png"), np.stack([grey] * 3, axis=2))  # equal channels: fine
+    assert np.array_equal(read_index_png(root / "trainannot" / "train0.png"), grey)
+    colour = np.stack([grey, grey, np.full_like(grey, 7)], axis=2)
+    cv2.imwrite(str(root / "trainannot" / "train1.png"), colour)
+    with pytest.raises(DataError, match=r"trainannot/train1.png: a colour label \(its channels differ\)"):
+        read_index_png(root / "trainannot" / "train1.png")
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
+    out = capsys.readouterr().out
+    assert f"ERROR {root / 'trainannot' / 'train1.png'}: a colour label (its channels differ)" in out
+    assert "train: 2 pairs, 1 errors" in out
+
+
+def test_verify_reads_a_16_bit_image_as_a_run_does(tmp_path, capsys):
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    cv2.imwrite(str(root / "train" / "train0.png"), np.full((24, 32), 0x8000, np.uint16))
+    (root / "train" / "train0.jpg").unlink()
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 0
+    adapter = DATASETS.get("camvid")(load_config(SMOKE, [f"dataset.root={root}"]).dataset)
+    (image, _), = [adapter.load(s) for s in adapter.samples("train") if s.image.stem == "train0"]
+    assert (image == 128).all()  # not 255, as Pillow's convert("RGB") would have it
