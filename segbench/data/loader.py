@@ -9,7 +9,7 @@ import numpy as np
 
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.pairs import read_pair, resize_pair
-from segbench.errors import DataError, SegbenchError
+from segbench.errors import DataError, SegbenchError, first_line, out_of_memory
 
 
 class FirstFailure:
@@ -83,11 +83,20 @@ class SegmentationBatches(keras.utils.PyDataset):
         picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         try:
             pairs = [self._pair(int(i)) for i in picked]
+            images = np.stack([image for image, _ in pairs])
         except SegbenchError as exc:
             self.failure.record(exc)
             raise
-        return (np.stack([image for image, _ in pairs]),
-                np.stack([label for _, label in pairs]).astype(self.label_dtype, copy=False))
+        except Exception as exc:
+            if not out_of_memory(exc):
+                raise
+            # Raised in tf.data or a worker, a MemoryError or OpenCV's would reach the user wrapped: say it here.
+            height, width = self.input_size
+            failure = SegbenchError(f"out of memory loading a batch of {len(picked)} at {height}x{width} "
+                                    f"({first_line(exc)}); try a smaller model.input_size or train.batch_size")
+            self.failure.record(failure)
+            raise failure from exc
+        return images, np.stack([label for _, label in pairs]).astype(self.label_dtype, copy=False)
 
     def start_at(self, epoch: int) -> None:
         """Continue as epoch ``epoch`` (a resumed run): its shuffle order and augmentation draws."""

@@ -12,7 +12,7 @@ from helpers import stripes, write_pair
 from segbench.config import dataset_config, load_config
 from segbench.data.loader import SegmentationBatches
 from segbench.data.readers import read_index_png, read_rgb
-from segbench.errors import DataError
+from segbench.errors import DataError, SegbenchError
 from segbench.registry import DATASETS
 
 SMOKE = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "camvid" / "segnet.yaml"
@@ -136,3 +136,18 @@ def test_verify_reads_a_16_bit_image_as_a_run_does(tmp_path, capsys):
     adapter = DATASETS.get("camvid")(load_config(SMOKE, [f"dataset.root={root}"]).dataset)
     (image, _), = [adapter.load(s) for s in adapter.samples("train") if s.image.stem == "train0"]
     assert (image == 128).all()  # not 255, as Pillow's convert("RGB") would have it
+
+
+def test_memory_running_out_while_a_batch_is_loaded_is_one_line_the_runner_can_carry(tmp_path, monkeypatch):
+    loader = batches(camvid_root(tmp_path))
+
+    def exhausted(index):
+        raise MemoryError("Unable to allocate 6.98 GiB for an array with shape (50000, 50000, 3)")
+
+    monkeypatch.setattr(loader, "_pair", exhausted)
+    expected = (r"out of memory loading a batch of 2 at 24x32 \(Unable to allocate 6.98 GiB .*\); try a smaller "
+                r"model.input_size or train.batch_size")
+    with pytest.raises(SegbenchError, match=expected):
+        loader[0]
+    with pytest.raises(DataError, match=expected):  # what train() raises once the framework gives up
+        loader.failure.raise_if_any()
