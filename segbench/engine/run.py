@@ -19,7 +19,7 @@ import yaml
 
 from segbench import backend, bootstrap, boundary, calibration, precision
 from segbench.data.base import DatasetAdapter, loss_void
-from segbench.engine import checkpoint, distribute, predictions
+from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line
@@ -39,6 +39,7 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
     run_dir = config.run_dir()
     distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
                                                "eval.batch_size": config.eval.batch_size})
+    preflight.check(config)  # before the folder is made: a run that cannot start leaves nothing
     created = not run_dir.exists()
     try:
         with locked(run_dir):
