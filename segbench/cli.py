@@ -11,7 +11,7 @@ import sys
 
 from segbench import __version__
 from segbench.commands import VERBS
-from segbench.errors import SegbenchError, print_error
+from segbench.errors import SegbenchError, out_of_memory, print_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,13 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
     except OSError as exc:  # a full disk, a read-only folder, a file where a folder belongs: the system's words
         return _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
-    except MemoryError:
-        return _fail("out of memory; try a smaller model.input_size or train.batch_size")
     except Exception as exc:
-        # Each framework has its own out-of-memory error (ResourceExhaustedError, RESOURCE_EXHAUSTED, OutOfMemoryError).
-        if "ResourceExhausted" in type(exc).__name__ or "OutOfMemory" in type(exc).__name__ \
-                or "RESOURCE_EXHAUSTED" in str(exc)[:500]:
-            return _fail(f"out of memory ({type(exc).__name__}); try a smaller model.input_size or train.batch_size")
+        if out_of_memory(exc):
+            advice = getattr(VERBS[args.verb], "OUT_OF_MEMORY", "try a smaller model.input_size or train.batch_size")
+            return _fail(f"out of memory ({type(exc).__name__}); {advice}")
         raise
 
 

@@ -25,3 +25,16 @@ def print_error(message: str) -> None:
 def first_line(exc: BaseException) -> str:
     """The first non-empty line of a library's error, to quote inside one of ours; its type where it says nothing."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation that failed: Python's MemoryError (numpy's included), OpenCV's cv2.error of
+    code StsNoMem ("Insufficient memory"), or a framework's own (ResourceExhaustedError, RESOURCE_EXHAUSTED,
+    OutOfMemoryError). Told by name, so that nothing here imports OpenCV or a framework."""
+    if isinstance(exc, MemoryError):
+        return True
+    # By its text: OpenCV keeps the code of its last error on the class (cv2.error.code), not on each error.
+    if type(exc).__module__ == "cv2" and "Insufficient memory" in str(exc):
+        return True
+    name = type(exc).__name__
+    return "ResourceExhausted" in name or "OutOfMemory" in name or "RESOURCE_EXHAUSTED" in str(exc)[:500]

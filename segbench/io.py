@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ def atomic_path(path: str | os.PathLike):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # The name is what TEMPORARY matches: "." + the first part of the name + "." + mkstemp's 8 characters + suffixes.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem.split('.')[0]}.", suffix="".join(path.suffixes))
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the final file the usual permissions
@@ -28,6 +30,20 @@ def atomic_path(path: str | os.PathLike):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+# The temporary files of atomic_path (mkstemp draws its 8 characters from [a-z0-9_]).
+TEMPORARY = re.compile(r"\.[^.]+\.[a-z0-9_]{8}(\.[^.]+)*")
+
+
+def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that writes killed half-way (SIGKILL, a power cut) left in ``folder`` and below,
+    and return them. Only for a folder no other process writes to (a run's, under its lock): a temporary being
+    written there now would be removed too."""
+    found = [path for path in Path(folder).rglob(".*") if TEMPORARY.fullmatch(path.name) and path.is_file()]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
 
 
 def _umask() -> int:

@@ -20,9 +20,14 @@ SPLITS = ("train", "val", "test")  # in this order everywhere: folders, split fi
 Split = Literal[SPLITS]
 
 
+# The longest side a size may have: 8192x8192 RGB is 200 MB a batch element before the first layer's activations,
+# beyond any segmentation input; a larger one can only end out of memory, somewhere deep in OpenCV or a backend.
+MAX_SIDE = 8192
+
+
 def height_width(min_side: int = 1):
-    """The type of a [height, width] pair whose sides are at least ``min_side``."""
-    return Annotated[list[Annotated[int, Field(ge=min_side)]], Field(min_length=2, max_length=2)]
+    """The type of a [height, width] pair whose sides are at least ``min_side`` and at most ``MAX_SIDE``."""
+    return Annotated[list[Annotated[int, Field(ge=min_side, le=MAX_SIDE)]], Field(min_length=2, max_length=2)]
 
 
 class Section(BaseModel):

@@ -144,3 +144,46 @@ def test_a_reader_that_goes_away_ends_the_listing_quietly():
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=60) == 141
     assert stderr == ""
+
+
+def test_a_size_that_cannot_fit_is_refused_when_the_config_is_checked(cli, smoke_config, tmp_path):
+    line = one_error_line(cli("run", smoke_config, "--out", tmp_path / "run", "--set",
+                              "model.input_size=[100000,100000]"))
+    assert line.startswith("segbench: error: --set model.input_size: ")
+    assert "less than or equal to 8192 (got 100000)" in line
+    assert not (tmp_path / "run").exists()
+
+
+OPENCV_OUT_OF_MEMORY = """
+import resource, cv2, numpy as np
+from segbench.errors import out_of_memory
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+try:
+    cv2.resize(np.zeros((2, 2, 3), np.uint8), (50000, 50000))  # 7.5 GB
+except Exception as exc:
+    print(type(exc).__module__, out_of_memory(exc), out_of_memory(cv2.error("another OpenCV error")))
+"""
+
+
+def test_opencvs_insufficient_memory_is_told_from_its_other_errors():
+    done = subprocess.run([sys.executable, "-c", OPENCV_OUT_OF_MEMORY], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.stdout.split() == ["cv2", "True", "False"], done.stderr
+
+
+@pytest.mark.parametrize("verb, advice", [("run", "try a smaller model.input_size or train.batch_size"),
+                                          ("predict", "try a smaller --batch"),
+                                          ("evaluate", "try a smaller --batch")])
+def test_out_of_memory_is_one_line_with_the_advice_that_helps_that_verb(monkeypatch, capsys, tmp_path, verb, advice):
+    from segbench import cli
+    from segbench.commands import VERBS
+
+    def exhausted(args):
+        raise MemoryError
+
+    monkeypatch.setattr(VERBS[verb], "run", exhausted)  # the handler each verb's parser is given
+    monkeypatch.setattr(cli, "_needs_keras", lambda args: False)
+    argv = {"run": ["run", "config.yaml"], "predict": ["predict", str(tmp_path), "x.jpg", "--out", str(tmp_path)],
+            "evaluate": ["evaluate", str(tmp_path)]}[verb]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"segbench: error: out of memory (MemoryError); {advice}\n"

@@ -10,6 +10,7 @@ from segbench.commands.args import add_checkpoint, positive, size
 from segbench.schema import SPLITS
 
 NEEDS_KERAS = True  # it builds the run's model
+OUT_OF_MEMORY = "try a smaller --batch"  # the run's input size is fixed by its weights
 
 
 def scales(text: str) -> tuple[float, ...] | str:

@@ -8,6 +8,7 @@ from segbench.commands.args import add_checkpoint, positive
 from segbench.errors import SegbenchError, print_error
 
 NEEDS_KERAS = True  # it builds the run's model
+OUT_OF_MEMORY = "try a smaller --batch"  # the run's input size is fixed by its weights
 
 
 def register(verbs) -> None:

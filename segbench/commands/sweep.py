@@ -86,12 +86,11 @@ def run(args) -> int:
     where = options(args)
     jobs = plan([Path(c) for c in args.configs] or suite_configs(args.suite), args.seeds, args.results)
     problems = check(jobs, args.overrides)
-    for line in problems:
+    for line in (line for lines in problems.values() for line in lines):
         print_error(line)
     if problems:
         total = len({job.config for job in jobs})
-        print_error(f"{len(problems)} of {total} config{'s' * (total != 1)} "
-                    f"{'does' if len(problems) == 1 else 'do'} not load; nothing was run")
+        print_error(f"{len(problems)} of {total} config{'s' * (total != 1)} cannot run; nothing was run")
         return 2
     if where.dry_run:  # nothing runs: no lock to take, no file to fetch, no table to print
         launch(args.launcher, jobs, args.overrides, where)

@@ -56,6 +56,48 @@ def safe_extract(archive: Path, target: Path, max_bytes: int | None = None) -> N
         raise
 
 
+def safe_copy(source: Path, target: Path) -> None:
+    """Copy the folder ``source`` into the new folder ``target`` under an archive's rules: folders and regular files
+    only. A symbolic link is refused rather than copied (a link pointing outside would make the dataset read files
+    from anywhere) or followed (it could bring in anything), and so is a FIFO or device (reading one blocks, or never
+    ends); on any failure ``target`` is removed and one DataError names the file."""
+    if target.exists():
+        raise DataError(f"{target}: already exists; copying needs a new folder")
+    target.mkdir(parents=True)
+    try:
+        _copy_tree(source, target)
+    except BaseException as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise DataError(f"{exc.filename or source}: cannot copy into {target} ({_reason(exc)})") from None
+        raise
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    for folder, subfolders, files in os.walk(source, onerror=_raise):  # os.walk follows no link to a folder
+        here, there = Path(folder), target / Path(folder).relative_to(source)
+        for name in sorted(subfolders + files):
+            path = here / name
+            mode = path.lstat().st_mode
+            if stat.S_ISDIR(mode):
+                (there / name).mkdir()
+                continue
+            if not stat.S_ISREG(mode):
+                raise DataError(f"{path}: {_mode_kind(mode)}; a dataset needs only folders and files (put the file "
+                                "it stands for in its place)")
+            # O_NOFOLLOW and the check after opening: a file swapped for a link or a FIFO since lstat is refused too.
+            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as data:
+                if not stat.S_ISREG(os.fstat(data.fileno()).st_mode):
+                    raise DataError(f"{path}: not a regular file")
+                fd = os.open(there / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "wb") as out:
+                    shutil.copyfileobj(data, out, CHUNK)
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
@@ -96,7 +138,7 @@ def _members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
             for info in zf.infolist():
                 mode = info.external_attr >> 16  # Unix mode where the writer set one; 0 or permissions alone else
                 if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                    raise DataError(f"{archive}: refusing member {info.filename} ({_zip_kind(mode)}; a dataset needs "
+                    raise DataError(f"{archive}: refusing member {info.filename} ({_mode_kind(mode)}; a dataset needs "
                                     "only folders and files)")
                 if info.flag_bits & 0x1:
                     raise DataError(f"{archive}: member {info.filename} is encrypted; unpack it with its password "
@@ -113,7 +155,8 @@ def _members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
         raise DataError(f"{archive}: not a zip or tar archive, or damaged beyond reading")
 
 
-def _zip_kind(mode: int) -> str:
+def _mode_kind(mode: int) -> str:
+    """What a Unix file mode (a zip member's, or a file's ``lstat``) says a non-file is."""
     return ("a symbolic link" if stat.S_ISLNK(mode) else "a FIFO" if stat.S_ISFIFO(mode)
             else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file or folder")
 

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 import keras
 import numpy as np
 
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.pairs import read_pair, resize_pair
-from segbench.errors import DataError
+from segbench.errors import DataError, SegbenchError, first_line, out_of_memory
+
+
+class FirstFailure:
+    """The first error of ours a loader raised, kept where the process that trains can read it back.
+
+    On TensorFlow, ``fit`` reads the batches inside tf.data (a py_function), which turns any Python exception into
+    an ``UnknownError: Graph execution error`` holding some 60 lines of traceback; with worker processes the error
+    is raised in another process altogether. The message lives in shared memory, so a loader's forked or spawned
+    workers write where the parent reads, and the runner raises the one line it is once the framework gives up."""
+
+    SIZE = 4096  # bytes; errors quote at most 200 characters of a value, so a message is far shorter
+
+    def __init__(self):
+        self._message = multiprocessing.Array("c", self.SIZE)
+
+    def record(self, exc: SegbenchError) -> None:
+        with self._message.get_lock():
+            if not self._message.value:  # the first one: the rest are often its echoes from other workers
+                self._message.value = str(exc).encode()[:self.SIZE - 1]
+
+    def raise_if_any(self) -> None:
+        message = self._message.value.decode(errors="ignore")
+        if message:
+            raise DataError(message)
 
 
 class SegmentationBatches(keras.utils.PyDataset):
@@ -38,6 +64,7 @@ class SegmentationBatches(keras.utils.PyDataset):
         if len(self) == 0:
             raise DataError(f"{adapter.config.name}: {len(samples)} samples make no full batch of {batch_size}")
         self.shuffle, self.seed, self.epoch = shuffle, seed, 0
+        self.failure = FirstFailure()
         self.order = self._order()
         void = adapter.ignore_index
         self.label_dtype = np.uint8 if adapter.num_classes <= 256 and (void is None or void <= 255) else np.int32
@@ -54,9 +81,22 @@ class SegmentationBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        pairs = [self._pair(int(i)) for i in picked]
-        return (np.stack([image for image, _ in pairs]),
-                np.stack([label for _, label in pairs]).astype(self.label_dtype, copy=False))
+        try:
+            pairs = [self._pair(int(i)) for i in picked]
+            images = np.stack([image for image, _ in pairs])
+        except SegbenchError as exc:
+            self.failure.record(exc)
+            raise
+        except Exception as exc:
+            if not out_of_memory(exc):
+                raise
+            # Raised in tf.data or a worker, a MemoryError or OpenCV's would reach the user wrapped: say it here.
+            height, width = self.input_size
+            failure = SegbenchError(f"out of memory loading a batch of {len(picked)} at {height}x{width} "
+                                    f"({first_line(exc)}); try a smaller model.input_size or train.batch_size")
+            self.failure.record(failure)
+            raise failure from exc
+        return images, np.stack([label for _, label in pairs]).astype(self.label_dtype, copy=False)
 
     def start_at(self, epoch: int) -> None:
         """Continue as epoch ``epoch`` (a resumed run): its shuffle order and augmentation draws."""

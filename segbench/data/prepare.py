@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from segbench.data.archive import safe_extract
+from segbench.data.archive import safe_copy, safe_extract
 from segbench.data.base import DatasetAdapter
 from segbench.errors import DataError
 from segbench.lock import locked
@@ -28,24 +28,25 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
         raise DataError(f"{archive}: is the dataset root or inside it; give the unpacked folder's own place")
     root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
     with locked(root, "dataset root"):
-        if archive is not None and archive.is_dir():
-            return _placed(adapter, name, archive, archive, root, copy=True)
-        archive = archive or download(adapter, name, root)
         staging = root / STAGING
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            safe_extract(archive, staging)
-            return _placed(adapter, name, staging, archive, root, copy=False)
+            # A folder is staged as an archive is, under the same rules: a failure half-way leaves nothing behind.
+            if archive is not None and archive.is_dir():
+                safe_copy(archive, staging)
+            else:
+                archive = archive or download(adapter, name, root)
+                safe_extract(archive, staging)
+            return _placed(adapter, name, staging, archive, root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Path, root: Path,
-            copy: bool) -> list[Path]:
+def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Path, root: Path) -> list[Path]:
     parts = adapter.find_parts(unpacked)
     if not parts:
         raise DataError(f"{source}: holds no {name} data (expected {adapter.layout})")
-    return [placed for found, destination in parts for placed in _place(found, root / destination, copy)]
+    return [placed for found, destination in parts for placed in _place(found, root / destination)]
 
 
 def _inside(root: Path, folder: Path) -> bool:
@@ -73,9 +74,8 @@ def folders_with(top: Path, *children: str) -> list[Path]:
     return [d for d in [top, *sorted(top.rglob("*"))] if d.is_dir() and all((d / c).is_dir() for c in children)]
 
 
-def _place(source: Path, destination: Path, copy: bool = False) -> list[Path]:
-    """Move (or copy) ``source`` to ``destination``, or its contents into it when ``destination`` is the dataset
-    root."""
+def _place(source: Path, destination: Path) -> list[Path]:
+    """Move ``source`` to ``destination``, or its contents into it when ``destination`` is the dataset root."""
     moves = [(child, destination / child.name) for child in sorted(source.iterdir())] if destination.exists() \
         else [(source, destination)]
     taken = [str(target) for _, target in moves if target.exists()]
@@ -83,10 +83,5 @@ def _place(source: Path, destination: Path, copy: bool = False) -> list[Path]:
         raise DataError(f"{taken[0]}: already exists; move it away to prepare again")
     destination.parent.mkdir(parents=True, exist_ok=True)
     for child, target in moves:
-        if not copy:
-            shutil.move(str(child), str(target))
-        elif child.is_dir():
-            shutil.copytree(child, target, symlinks=True)  # a link stays a link: nothing outside is read through it
-        else:
-            shutil.copy2(child, target, follow_symlinks=False)
+        shutil.move(str(child), str(target))
     return [target for _, target in moves]

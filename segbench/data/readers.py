@@ -17,11 +17,22 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 LABEL_SUFFIXES = IMAGE_SUFFIXES + (".mat",)
 
 
+# Pillow's modes for one channel wider than 8 bits: 16-bit grayscale PNGs open as I;16 (as I in older Pillows).
+WIDE_GRAY_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
 def read_rgb(path: Path) -> np.ndarray:
     """An RGB uint8 image of shape HxWx3, decoded in full by Pillow: a truncated file is an error here, where
-    OpenCV's libjpeg only prints a warning and fills the rest of the image with grey."""
+    OpenCV's libjpeg only prints a warning and fills the rest of the image with grey. A 16-bit grayscale image keeps
+    its top 8 bits, as Pillow does for 16-bit colour: its ``convert("RGB")`` would clip every value above 255 to
+    white."""
     with _opened(path) as image:
-        return np.asarray(image.convert("RGB"))
+        if image.mode not in WIDE_GRAY_MODES:
+            return np.asarray(image.convert("RGB"))
+        mode, wide = image.mode, np.asarray(image).astype(np.int64)
+    if wide.size and (wide.min() < 0 or wide.max() > 0xFFFF):
+        raise DataError(f"{path}: a {mode} image with values outside 0..65535; save it as 8 or 16 bits")
+    return np.repeat((wide >> 8).astype(np.uint8)[..., None], 3, axis=2)
 
 
 def write_image(path: Path, array: np.ndarray) -> None:
@@ -46,7 +57,13 @@ def read_index_png(path: Path) -> np.ndarray:
     or the same value in every channel (the older Keras library's "prepped" labels are sometimes 3-channel copies)."""
     with _opened(path) as image:
         label = np.asarray(image)
-    return label[..., 0] if label.ndim == 3 else label
+    if label.ndim == 2:
+        return label
+    colour = label[..., :3] if label.shape[2] >= 3 else label[..., :1]  # alpha (LA, RGBA) is no part of the class
+    if (colour != colour[..., :1]).any():
+        raise DataError(f"{path}: a colour label (its channels differ) where class indices were expected; a folder "
+                        "dataset reads colour masks with labels: rgb and a palette in its class file")
+    return label[..., 0]
 
 
 def regular_file(path: Path) -> Path:

@@ -19,11 +19,11 @@ import yaml
 
 from segbench import backend, bootstrap, boundary, calibration, precision
 from segbench.data.base import DatasetAdapter, loss_void
-from segbench.engine import checkpoint, distribute, predictions
+from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line
-from segbench.io import write_yaml
+from segbench.io import remove_temporaries, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
@@ -39,13 +39,15 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
     run_dir = config.run_dir()
     distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
                                                "eval.batch_size": config.eval.batch_size})
+    preflight.check(config)  # before the folder is made: a run that cannot start leaves nothing
     created = not run_dir.exists()
     try:
         with locked(run_dir):
             return _execute(config, run_dir, force, resume)
     except OSError as exc:  # h5py and numpy name no file: say which run could not be written, and what next
         reason = exc.strerror or first_line(exc)
-        place = exc.filename or run_dir
+        # A read-only file system is the folder's state, not that of the first file it stopped: name the folder.
+        place = run_dir if exc.errno == errno.EROFS else exc.filename or run_dir
         hint = "; free some space, then --resume continues from the last whole epoch" \
             if exc.errno == errno.ENOSPC else ""
         raise SegbenchError(f"{place}: {reason}{hint}") from None
@@ -64,6 +66,9 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
                           "pass --force to replace it or --out for a new folder")
     adapter = _checked_data(config)  # before the folder is touched: a missing root leaves nothing behind
+    # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good; under
+    # the folder's lock none of them is being written now.
+    remove_temporaries(run_dir)
     state = interrupted_state(run_dir, resolved, resume and not force)
     (run_dir / METRICS).unlink(missing_ok=True)
     write_yaml(run_dir / CONFIG, resolved)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segbench.config import load_config
+from segbench.engine import preflight
 from segbench.engine.progress import PROGRESS_ENV
 from segbench.errors import ERROR_PREFIX, SegbenchError
 from segbench.parent import PARENT_ENV
@@ -56,18 +57,18 @@ def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:
     return jobs
 
 
-def check(jobs: list[Job], overrides: list[str]) -> list[str]:
-    """Every job's config loaded with the overrides before any run starts, so that a typo in the last of 18 configs
-    shows at once, not after hours of training; one line per config that does not load (empty when all do)."""
+def check(jobs: list[Job], overrides: list[str]) -> dict[Path, list[str]]:
+    """Every job's config loaded with the overrides, and what it reads looked for (``preflight``), before any run
+    starts, so that a typo or a missing dataset in the last of 18 configs shows at once, not after hours of
+    training; the problems' lines of each config that has any (empty when none has)."""
     problems = {}
     for job in jobs:
         if job.config not in problems:
             try:
-                _config(job, overrides)
-                problems[job.config] = None
+                problems[job.config] = [named(job.config, exc) for exc in preflight.problems(_config(job, overrides))]
             except SegbenchError as exc:
-                problems[job.config] = named(job.config, exc)
-    return [line for line in problems.values() if line]
+                problems[job.config] = [named(job.config, exc)]
+    return {config: lines for config, lines in problems.items() if lines}
 
 
 def fetch_pretrained(jobs: list[Job], overrides: list[str]) -> list[str]:

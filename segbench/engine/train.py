@@ -116,8 +116,12 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
         # One folder per run, so that `tensorboard --logdir <results>` shows a sweep's runs side by side; after the
         # scorer, so that the epoch's logs it sees carry val_loss and val_miou. A resumed run appends its epochs.
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / TENSORBOARD)))
-    model.fit(batches, initial_epoch=start, epochs=config.train.epochs, shuffle=False, callbacks=callbacks,
-              verbose=progress_verbosity())
+    try:
+        model.fit(batches, initial_epoch=start, epochs=config.train.epochs, shuffle=False, callbacks=callbacks,
+                  verbose=progress_verbosity())
+    except Exception:
+        batches.failure.raise_if_any()  # a damaged sample: its one line, not the framework's wrapping of it
+        raise
     return scorer.rows, scorer.best
 
 

@@ -12,7 +12,7 @@ from helpers import stripes, write_pair
 from segbench.config import dataset_config, load_config
 from segbench.data.loader import SegmentationBatches
 from segbench.data.readers import read_index_png, read_rgb
-from segbench.errors import DataError
+from segbench.errors import DataError, SegbenchError
 from segbench.registry import DATASETS
 
 SMOKE = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "camvid" / "segnet.yaml"
@@ -75,3 +75,79 @@ def test_a_run_on_a_damaged_image_ends_in_one_line_without_metrics(tmp_path, cli
     assert done.stderr.strip().startswith(f"segbench: error: {image}: damaged (")
     assert len(done.stderr.strip().splitlines()) == 1  # nothing else: not even TensorFlow's start-up notices
     assert not (out / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+def test_a_damaged_training_label_ends_in_its_one_line_not_the_frameworks(tmp_path, cli, processes):
+    """Inside ``fit`` the batches are read in tf.data (and in worker processes): the loader's error must come out as
+    it is, not wrapped in TensorFlow's 'Graph execution error ... PyFunc' traceback."""
+    root = tmp_path / "camvid"
+    for split, pairs in (("train", 10), ("val", 1), ("test", 1)):
+        for i in range(pairs):
+            write_pair(root / split, root / f"{split}annot", f"{split}{i}", stripes(24, 32, [0, 3, 11]))
+    overrides = [f"dataset.root={root}", "dataset.subset=null", "model.input_size=[32,32]", "train.seed=0",
+                 "train.class_weights=none", "train.workers=2", f"train.use_multiprocessing={processes}"]
+    adapter = DATASETS.get("camvid")(load_config(SMOKE, overrides).dataset)
+    # Keras reads the first two batches itself, outside tf.data, for their shapes: damage one of the last batch.
+    last = SegmentationBatches(adapter, adapter.samples("train"), [32, 32], 2, shuffle=True, seed=0).order[-1]
+    label = stripes(24, 32, [0, 3, 11])
+    label[:, :4] = 200
+    damaged = root / "trainannot" / f"train{last}.png"
+    cv2.imwrite(str(damaged), label)
+    out = tmp_path / "run"
+    done = cli("run", SMOKE, "--out", out, *(arg for o in overrides for arg in ("--set", o)))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == f"segbench: error: {damaged}: label values 200 outside [0, 12)"
+    assert not (out / "metrics.json").exists()
+
+
+def test_a_16_bit_grayscale_image_keeps_its_top_8_bits_rather_than_turning_white(tmp_path):
+    wide = (np.arange(24 * 32, dtype=np.uint16).reshape(24, 32) * 85)  # 0 .. 65195
+    cv2.imwrite(str(tmp_path / "wide.png"), wide)
+    image = read_rgb(tmp_path / "wide.png")
+    assert image.dtype == np.uint8 and image.shape == (24, 32, 3)
+    assert np.array_equal(image, np.repeat((wide >> 8).astype(np.uint8)[..., None], 3, axis=2))
+
+
+def test_a_label_whose_channels_differ_is_refused_by_the_reader_and_by_verify(tmp_path, capsys):
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    grey = stripes(24, 32, [0, 3, 11])
+    cv2.imwrite(str(root / "trainannot" / "train0.png"), np.stack([grey] * 3, axis=2))  # equal channels: fine
+    assert np.array_equal(read_index_png(root / "trainannot" / "train0.png"), grey)
+    colour = np.stack([grey, grey, np.full_like(grey, 7)], axis=2)
+    cv2.imwrite(str(root / "trainannot" / "train1.png"), colour)
+    with pytest.raises(DataError, match=r"trainannot/train1.png: a colour label \(its channels differ\)"):
+        read_index_png(root / "trainannot" / "train1.png")
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
+    out = capsys.readouterr().out
+    assert f"ERROR {root / 'trainannot' / 'train1.png'}: a colour label (its channels differ)" in out
+    assert "train: 2 pairs, 1 errors" in out
+
+
+def test_verify_reads_a_16_bit_image_as_a_run_does(tmp_path, capsys):
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    cv2.imwrite(str(root / "train" / "train0.png"), np.full((24, 32), 0x8000, np.uint16))
+    (root / "train" / "train0.jpg").unlink()
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 0
+    adapter = DATASETS.get("camvid")(load_config(SMOKE, [f"dataset.root={root}"]).dataset)
+    (image, _), = [adapter.load(s) for s in adapter.samples("train") if s.image.stem == "train0"]
+    assert (image == 128).all()  # not 255, as Pillow's convert("RGB") would have it
+
+
+def test_memory_running_out_while_a_batch_is_loaded_is_one_line_the_runner_can_carry(tmp_path, monkeypatch):
+    loader = batches(camvid_root(tmp_path))
+
+    def exhausted(index):
+        raise MemoryError("Unable to allocate 6.98 GiB for an array with shape (50000, 50000, 3)")
+
+    monkeypatch.setattr(loader, "_pair", exhausted)
+    expected = (r"out of memory loading a batch of 2 at 24x32 \(Unable to allocate 6.98 GiB .*\); try a smaller "
+                r"model.input_size or train.batch_size")
+    with pytest.raises(SegbenchError, match=expected):
+        loader[0]
+    with pytest.raises(DataError, match=expected):  # what train() raises once the framework gives up
+        loader.failure.raise_if_any()

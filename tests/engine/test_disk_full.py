@@ -40,3 +40,13 @@ def test_a_read_only_results_folder_is_one_line(small_disk, cli, smoke_config):
     result = cli("run", smoke_config, "--out", small_disk / "run")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == f"segbench: error: {small_disk / 'run'}: Read-only file system"
+
+
+def test_a_read_only_run_folder_on_resume_names_the_folder(small_disk, cli, smoke_config):
+    out = small_disk / "run"
+    out.mkdir()
+    (out / "history.csv").write_text("epoch,loss\n")  # an interrupted run's folder
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    result = cli("run", smoke_config, "--out", out, "--resume")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"segbench: error: {out}: Read-only file system"  # not its metrics.json

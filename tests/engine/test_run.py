@@ -257,3 +257,16 @@ def test_a_missing_dataset_root_leaves_no_run_folder(tmp_path):
     with pytest.raises(DataError, match="nowhere: no such folder"):
         execute(cfg)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_clears_the_temporaries_that_killed_writes_left_and_nothing_else(smoke_config, tmp_path, cli):
+    out = tmp_path / "run"
+    stale = [out / ".confusion_per_image.k3j9x_2a.npz", out / ".metrics.0a1b2c3d.json",
+             out / "predictions" / ".f1.qwertyui.png"]  # as SIGKILLs mid-write leave them
+    kept = [out / ".keep", out / "notes.txt"]
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    done = cli("run", smoke_config, "--out", out, "--set", "train.epochs=1", "--resume")
+    assert done.returncode == 0, done.stderr
+    assert not [path for path in stale if path.exists()] and all(path.exists() for path in kept)

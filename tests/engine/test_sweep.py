@@ -55,7 +55,7 @@ def test_every_config_is_checked_before_anything_runs(smoke_config, tmp_path, ca
     out, err = capsys.readouterr()
     assert not results.exists() and "[1/" not in out  # the good config did not start either
     lines = err.strip().splitlines()
-    assert lines[-1] == "segbench: error: 2 of 3 configs do not load; nothing was run"
+    assert lines[-1] == "segbench: error: 2 of 3 configs cannot run; nothing was run"
     assert lines[0].startswith(f"segbench: error: {typo}: ") and "train.epochz" in lines[0]
     assert lines[1] == f"segbench: error: {missing}: no such config file"  # the path once, not twice
     assert main(["sweep", str(smoke_config), "--results", str(results), *TINY, "--set", "dataset.root=/data"]) == 2
@@ -73,9 +73,10 @@ def test_a_suite_sweep_ends_in_the_papers_table(fake_run, tmp_path, monkeypatch,
     # The pretrained files the suite reads count as there: fetching them is tests/models/test_fetch.py's matter.
     monkeypatch.setattr("segbench.engine.sweep.fetch_pretrained", lambda jobs, overrides: [])
     fake_run(results / "sitting" / "segnet", "sitting", [0.5] * 15)
-    # Refused before any work on TensorFlow, so every run fails at once and the table is all that is left to see.
+    # Refused before any work on TensorFlow, so every run fails at once and the table is all that is left to see
+    # (a root that exists, empty, gets them past the sweep's look for what they read).
     assert main(["sweep", "--suite", "sitting", "--results", str(results),
-                 "--set", "train.distribute=data_parallel"]) == 1
+                 "--set", "train.distribute=data_parallel", "--set", f"dataset.root={tmp_path}"]) == 1
     out, err = capsys.readouterr()
     errors = [line for line in err.splitlines() if line.startswith("segbench: error: ")]
     assert len(errors) == len(PAPER_ROWS)
@@ -107,3 +108,23 @@ def test_a_run_whose_process_dies_does_not_end_the_sweep(smoke_config, tmp_path,
     [line] = [line for line in err.splitlines() if line.startswith("segbench: error: ")]
     assert line.startswith(f"segbench: error: {doomed}: the run's process was killed by SIGKILL")
     assert "[2/2]" in out and "finished already" not in out
+
+
+def test_every_configs_data_and_weights_are_looked_for_before_anything_runs(tmp_path, capsys):
+    """As `make camvid` without the data: one line per problem, and no run started (nor any folder made)."""
+    camvid, suim = Path("configs/smoke/camvid/segnet.yaml"), Path("configs/smoke/suim/segnet.yaml")
+    results = tmp_path / "r"
+    assert main(["sweep", str(camvid), str(suim), "--results", str(results),
+                 "--set", f"dataset.root={tmp_path / 'nowhere'}"]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 3 and lines[-1] == "segbench: error: 2 of 2 configs cannot run; nothing was run"
+    for config, line in zip((camvid, suim), lines):
+        assert line.startswith(f"segbench: error: {config}: {tmp_path / 'nowhere'}: no such folder")
+    assert not results.exists() and "[1/" not in out
+
+    weights = Path("configs/smoke/camvid/vgg_unet.yaml")
+    assert main(["run", str(weights), "--out", str(tmp_path / "run"), "--set", f"dataset.root={tmp_path}",
+                 "--set", f"model.encoder_weights={tmp_path / 'vgg.h5'}"]) == 2
+    assert capsys.readouterr().err == f"segbench: error: model.encoder_weights: {tmp_path / 'vgg.h5'}: no such file\n"
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,42 @@
+"""What a run reads before it trains, checked before it starts: the dataset's root, and any weights file its
+config names. Cheap and framework-free, so that a sweep checks every config's before its first run (six runs that
+each fail on the same missing folder, one after the other, tell the user nothing the first could not)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segbench.data.base import require_folder
+from segbench.errors import ConfigError, DataError, SegbenchError
+from segbench.pretrained import PRETRAINED
+from segbench.registry import DATASETS
+from segbench.schema import Config
+
+# Weights named rather than given as files (imagenet, ade20k): fetched into the cache and checked there, by the
+# sweep's own look for them (engine/sweep.py) or where the model is built.
+NAMED_WEIGHTS = frozenset(entry.value for entry in PRETRAINED.values())
+
+
+def problems(config: Config) -> list[SegbenchError]:
+    """One error per thing ``config`` needs that is not there (empty when all is)."""
+    found = []
+    adapter = DATASETS.get(config.dataset.name)(config.dataset)
+    if adapter.reads_files:
+        try:
+            require_folder(adapter)
+        except DataError as exc:
+            found.append(exc)
+    for key in ("encoder_weights", "weights"):  # weights: a whole model's pretrained file (pspnet_50)
+        value = getattr(config.model, key, None)
+        if value is not None and value not in NAMED_WEIGHTS and not Path(value).is_file():
+            found.append(ConfigError(f"model.{key}: {value}: no such file"))
+    return found
+
+
+def check(config: Config) -> None:
+    """Raise what ``problems`` finds: the one error, or all of them in one line."""
+    found = problems(config)
+    if len(found) == 1:
+        raise found[0]
+    if found:
+        raise SegbenchError("; ".join(map(str, found)))
