@@ -47,7 +47,6 @@ class DatasetAdapter(ABC):
     layout: ClassVar[str] = ""  # where the adapter expects its files, for `segbench datasets list`
     resizes_mismatched_labels: ClassVar[bool] = False  # a known defect that ``align`` repairs on purpose
     source: ClassVar[str] = ""  # where to get the data, for `segbench datasets prepare`
-    reads_files: ClassVar[bool] = True  # False where the samples are drawn in memory: no root to look for
     # Whose frames a report's figures show, and on what terms: the report prints it under every figure.
     credit: ClassVar[str | None] = None
     url: ClassVar[str | None] = None  # a public download, if there is one

@@ -46,7 +46,6 @@ class Synthetic(DatasetAdapter):
     classes = ("background", "disc", "box", "triangle", "void")
     palette = ((40, 40, 40), (220, 60, 50), (60, 190, 80), (60, 90, 220), (255, 255, 255))
     ignore_index = VOID
-    reads_files = False
     config: SyntheticConfig
 
     def list_pairs(self, split: Split) -> list[Sample]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segbench.data.base import require_folder
 from segbench.errors import ConfigError, DataError, SegbenchError
 from segbench.pretrained import PRETRAINED
 from segbench.registry import DATASETS
@@ -21,11 +20,13 @@ def problems(config: Config) -> list[SegbenchError]:
     """One error per thing ``config`` needs that is not there (empty when all is)."""
     found = []
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
-    if adapter.reads_files:
-        try:
-            require_folder(adapter)
-        except DataError as exc:
-            found.append(exc)
+    try:
+        # The adapter's own listing of the split the run scores: an adapter of files stops there with the one line
+        # naming its missing root or folder, one that draws its samples in memory (the synthetic set, a plugin's)
+        # has nothing to look for and lists at once; no flag of its own to declare.
+        adapter.list_pairs(config.eval.split)
+    except DataError as exc:
+        found.append(exc)
     for key in ("encoder_weights", "weights"):  # weights: a whole model's pretrained file (pspnet_50)
         value = getattr(config.model, key, None)
         if value is not None and value not in NAMED_WEIGHTS and not Path(value).is_file():

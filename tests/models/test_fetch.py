@@ -245,23 +245,23 @@ def test_weights_fetch_names_each_failure_and_exits_2(server, capsys):
     assert "pspnet50_ade20k.h5 failed (404" in errors[1] and cache_is_empty()
 
 
-def test_a_sweep_fetches_before_its_first_run_and_stops_on_a_missing_file(server, tmp_path, capsys):
-    results = tmp_path / "results"
-    code = cli.main(["sweep", str(CONFIGS / "camvid" / "mobilenet_unet.yaml"), str(CONFIGS / "camvid" / "segnet.yaml"),
-                     "--results", str(results)])
-    assert code == 2
-    errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and "/mirror/mobilenet_1_0_224_tf_no_top.h5 failed (404" in errors[0]
-    assert errors[1].endswith("1 pretrained file cannot be had; nothing was run")
-    assert not results.exists() and cache_is_empty()
-
-
 @pytest.fixture
 def camvid(tmp_path) -> Path:
     root = tmp_path / "camvid"
     config = load_config(CONFIGS / "smoke" / "camvid" / "segnet.yaml", [f"dataset.root={root}"])
     imitate(DATASETS.get("camvid")(config.dataset), {"train": 2, "val": 2, "test": 2}, (64, 96))
     return root
+
+
+def test_a_sweep_fetches_before_its_first_run_and_stops_on_a_missing_file(server, camvid, tmp_path, capsys):
+    results = tmp_path / "results"
+    code = cli.main(["sweep", str(CONFIGS / "camvid" / "mobilenet_unet.yaml"), str(CONFIGS / "camvid" / "segnet.yaml"),
+                     "--results", str(results), "--set", f"dataset.root={camvid}"])
+    assert code == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and "/mirror/mobilenet_1_0_224_tf_no_top.h5 failed (404" in errors[0]
+    assert errors[1].endswith("1 pretrained file cannot be had; nothing was run")
+    assert not results.exists() and cache_is_empty()
 
 
 def test_a_run_fetches_the_imagenet_file_once_trains_and_scores(server, camvid, write_legacy_h5, build_model,
