@@ -88,9 +88,13 @@ test: install
 # CPU build comes from a local wheel; elsewhere pip may fetch the CUDA build, or install torch yourself first and
 # this leaves it be.
 TORCH := torch==2.13.0
+# The model tests on each backend; the pretrained files' download (tests/models/test_fetch.py) is the same code on
+# every backend, so `make test` alone runs it.
+BACKEND_TESTS := tests/models --ignore=tests/models/test_fetch.py
 test-torch: install
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q -c $(CONSTRAINTS) "$(TORCH)"
-	KERAS_BACKEND=torch $(BIN)/python -m pytest tests/models tests/engine/test_inference.py tests/engine/test_export.py
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(BACKEND_TESTS) \
+		tests/engine/test_inference.py tests/engine/test_export.py
 
 # The model tests, test-time views and ONNX export on JAX, and data-parallel training on two JAX CPU devices (CI
 # runs this too).
@@ -98,8 +102,8 @@ JAX := jax[cpu]==0.10.2
 test-jax: install
 	$(BIN)/python -c "import jax" 2>/dev/null || $(BIN)/python -m pip install -q -c $(CONSTRAINTS) "$(JAX)"
 	$(BIN)/python -c "import jax2onnx" 2>/dev/null || $(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[export-jax]"
-	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/models tests/engine/test_distribute.py tests/engine/test_inference.py \
-		tests/engine/test_export.py
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(BACKEND_TESTS) \
+		tests/engine/test_distribute.py tests/engine/test_inference.py tests/engine/test_export.py
 
 # The sweep's launchers on their real engines (CI runs this too): a local Ray with logical GPUs, a worker killed
 # mid-run; the Slurm job array on submitit's local executor, a task preempted mid-run; TensorBoard logs. A few
