@@ -91,8 +91,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         key, value = parse_override(item)
         if key == (IMPORTS,):  # paths on the command line are the user's, from where they stand
             value = resolve_imports(value, Path.cwd(), where=f"--set {IMPORTS}")
-        _set_path(raw, key, value, where=f"--set {'.'.join(key)}")
-        sources[key] = f"--set {'.'.join(key)}"
+        _override(raw, sources, key, value)
     # Before validation: the plugins register the models and datasets (and their schemas) the sections name.
     import_plugins(raw.get(IMPORTS, []))
     for registry in (DATASETS, MODELS, ENCODERS):
@@ -158,8 +157,7 @@ def dataset_config(name: str, root: str | None = None, overrides: list[str] | tu
     for item in overrides:
         key, value = parse_override(item)
         key = key[1:] if key[0] == "dataset" and len(key) > 1 else key
-        _set_path(section, key, value, where=f"--set {'.'.join(key)}")
-        sources[("dataset",) + key] = f"--set {'.'.join(key)}"
+        _override(section, sources, key, value, under=("dataset",))
     try:
         options = DATASETS.options(name) or DatasetConfig
     except ConfigError as exc:
@@ -252,6 +250,16 @@ def _leaf_paths(tree: dict, prefix: tuple[str, ...] = ()):
             yield from _leaf_paths(value, here)
 
 
+def _override(tree: dict, sources: Sources, key: tuple[str, ...], value: Any, under: tuple[str, ...] = ()) -> None:
+    """``--set key=value`` applied to ``tree`` (the section ``under`` of the config). The value replaces all that the
+    files held under ``key``, so their sources go too: a key missing now is the override's doing, and named so."""
+    where = f"--set {'.'.join(key)}"
+    _set_path(tree, key, value, where=where)
+    for replaced in [known for known in sources if known[:len(under + key)] == under + key]:
+        del sources[replaced]
+    sources[under + key] = where
+
+
 def _set_path(tree: dict, key: tuple[str, ...], value: Any, where: str) -> None:
     node = tree
     for i, part in enumerate(key[:-1]):
@@ -282,13 +290,20 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
         message = f"unknown key '{dotted}'" + (f" (did you mean '{'.'.join(loc[:-1] + (hint,))}'?)" if hint else "")
     elif first["type"] == "missing":
         message = f"missing key '{dotted}'"
+    elif first["type"] == "model_type":  # pydantic names the section by its class (CheckedTrainConfig); we by its keys
+        keys = ", ".join(_fields_at(schema, loc)[:3])
+        message = f"{named}expected a section (a mapping of keys{' such as ' + keys if keys else ''}), got " \
+                  f"{_echo(first['input'])}"
     else:
         text = first["msg"].removeprefix("Value error, ")
-        got = repr(first["input"])
-        got = got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"
-        message = f"{named}{text[0].lower()}{text[1:]} (got {got})"
+        message = f"{named}{text[0].lower()}{text[1:]} (got {_echo(first['input'])})"
     more = f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]" if len(errors) > 1 else ""
     return f"{where}: {message}{more}"
+
+
+def _echo(value) -> str:
+    got = repr(value)
+    return got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"
 
 
 def _fields_at(schema: type[BaseModel], loc: tuple[str, ...]) -> list[str]:

@@ -74,6 +74,11 @@ class Registry(Generic[T]):
             also = f"did you mean {hint!r}?" if hint else f"available: {', '.join(sorted(self._entries))}"
             raise ConfigError(f"unknown {self.kind} {name!r} ({also})") from None
 
+    def holds_any(self) -> bool:
+        """Whether anything is registered yet, bundled or a plugin's, without importing anything: a caller that
+        holds the bundled entries' figures as data (``models list``) needs the registry only when it does."""
+        return bool(self._entries)
+
     def names(self) -> list[str]:
         self._load()
         return sorted(self._entries)
@@ -85,5 +90,6 @@ class Registry(Generic[T]):
 
 # The dataset adapters import no deep-learning framework: listing, verifying or drawing data stays fast.
 DATASETS: Registry = Registry("dataset", ("segbench.data",), group="segbench.datasets")
-MODELS: Registry = Registry("model", ("segbench.models",), group="segbench.models")
-ENCODERS: Registry = Registry("encoder", ("segbench.models",))
+# The model modules by name, not their package: segbench.models.listing reads its table without importing Keras.
+MODELS: Registry = Registry("model", ("segbench.models.grid", "segbench.models.pspnet50"), group="segbench.models")
+ENCODERS: Registry = Registry("encoder", ("segbench.models.encoders",))

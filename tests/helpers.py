@@ -1,11 +1,37 @@
-"""Small datasets and run folders written by the tests themselves."""
+"""Small datasets and run folders written by the tests themselves, and the command's verbs and actions."""
 
+import argparse
+import types
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from segbench import rundir
+
+
+def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(path, parser) of every verb and action under ``parser``, the top level first."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from parsers(sub, (*path, name))
+
+
+def commands() -> list[tuple[str, ...]]:
+    """The words of every verb and action that ``segbench`` runs (not a verb that only groups its actions)."""
+    from segbench.cli import build_parser
+
+    paths = [path for path, _ in parsers(build_parser())]
+    return [path for path in paths if path and not any(other[:len(path)] == path != other for other in paths)]
+
+
+def loads_keras(path: tuple[str, ...]) -> bool:
+    """Whether ``segbench`` loads Keras before it runs the verb (and action) ``path``."""
+    from segbench.cli import _needs_keras
+
+    return _needs_keras(types.SimpleNamespace(verb=path[0], action=path[1] if len(path) > 1 else None))
 
 
 def one_error_line(result) -> str:

@@ -2,22 +2,12 @@
 --help, and a bad number is argparse's usage error naming the option, before any work (or Keras) starts."""
 
 import argparse
-import types
 
 import pytest
+from helpers import commands, loads_keras, parsers
 
 from segbench import cli
 from segbench.commands import VERBS, args
-
-
-def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
-    """(path, parser) of every verb and action under ``parser``, the top level first."""
-    yield path, parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield from parsers(sub, (*path, name))
-
 
 PATHS = [path for path, _ in parsers(cli.build_parser())]
 
@@ -46,11 +36,9 @@ def test_help_of_every_verb_and_action(path, capsys):
 
 
 def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_downloads():
-    leaves = [path for path in PATHS if path and not any(other[:len(path)] == path != other for other in PATHS)]
-    loads = {path for path in leaves
-             if cli._needs_keras(types.SimpleNamespace(verb=path[0], action=path[1] if len(path) > 1 else None))}
-    assert loads == {("run",), ("sweep",), ("evaluate",), ("predict",), ("export",), ("models", "list"),
-                     ("models", "summary"), ("datasets", "prepare"), ("weights", "fetch"),
+    loads = {path for path in commands() if loads_keras(path)}
+    assert loads == {("run",), ("sweep",), ("evaluate",), ("predict",), ("export",), ("models", "summary"),
+                     ("datasets", "prepare"), ("weights", "fetch"),
                      *(("bench", action) for action in ("model", "loader", "metrics", "suite", "settings"))}
 
 

@@ -107,6 +107,21 @@ def test_typo_in_set_names_the_override(base_dir):
                        "(did you mean 'dataset.num_images.train'?)")
 
 
+def test_a_section_emptied_by_set_blames_the_set_not_the_file_it_emptied(base_dir):
+    assert error_of(child(base_dir, ""), ["dataset={}"]) == "--set dataset: missing key 'dataset.name'"
+    # A later --set replaces an earlier one's keys the same way.
+    assert error_of(child(base_dir, ""), ["model.name=segnet", "model={input_size: [64, 64]}"]) == (
+        "--set model: missing key 'model.name'")
+
+
+def test_a_section_given_a_value_is_named_as_the_user_writes_it(base_dir):
+    assert error_of(child(base_dir, ""), ["train=null"]) == (
+        "--set train: expected a section (a mapping of keys such as epochs, batch_size, seed), got None")
+    path = child(base_dir, "eval: 3\n")
+    assert error_of(path) == (f"{path}: eval: expected a section (a mapping of keys such as split, batch_size, "
+                              "checkpoint), got 3")
+
+
 def test_wrong_types_are_not_coerced(base_dir):
     assert "train.epochs: input should be a valid integer (got 'three')" in error_of(
         child(base_dir, "train:\n  epochs: three\n"))

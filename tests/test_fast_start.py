@@ -3,8 +3,10 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from helpers import commands, loads_keras
 
 FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")
 PROBE = f"""
@@ -33,7 +35,7 @@ def reported(tmp_path_factory):
     import yaml
     from helpers import write_metrics
 
-    from segbench.rundir import CONFIG, PER_IMAGE
+    from segbench.rundir import CONFIG, HISTORY, PER_IMAGE
 
     results = tmp_path_factory.mktemp("results")
     run = results / "camvid" / "segnet"
@@ -41,22 +43,43 @@ def reported(tmp_path_factory):
                "Bicyclist", "Unlabelled"]
     write_metrics(run, classes, [0.5] * 12, dataset="camvid", num_images=2, ignore_index=11)
     (run / CONFIG).write_text(yaml.safe_dump({"model": {"input_size": [352, 480]}}))
+    (run / HISTORY).write_text("epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n")  # for the report's curves
     np.savez(run / PER_IMAGE, ids=np.array(["a", "b"]), matrices=np.stack([np.eye(12, dtype=np.uint32)] * 2))
     return results
 
 
-def test_reading_verbs_load_no_framework(reported):
-    run = reported / "camvid" / "segnet"
-    for argv in (["--help"], ["datasets", "list"], ["results", reported],
-                 ["report", "--suite", "camvid", "--results", reported, "--formats", "md"],
-                 ["compare", run, run, "--resamples", "10"], ["datasets", "verify", "synthetic"], ["weights", "list"],
-                 ["env"]):
+def light_argvs(reported, tmp: Path) -> list[list]:
+    """One call of each verb and action that neither trains nor infers, in an order where each finds what it reads:
+    the imitated tree before the actions that read it."""
+    run, imitated = reported / "camvid" / "segnet", tmp / "camvid"
+    return [["--help"], ["datasets", "list"], ["models", "list"], ["weights", "list"], ["env"], ["results", reported],
+            ["report", "--suite", "camvid", "--results", reported, "--formats", "md"],
+            ["compare", run, run, "--resamples", "10"],
+            ["datasets", "imitate", "camvid", "--root", imitated, "--images", "2,1,1", "--size", "32x32"],
+            ["datasets", "verify", "camvid", "--root", imitated],
+            ["datasets", "stats", "camvid", "--root", imitated, "--split", "train"],
+            ["datasets", "show", "camvid", "--root", imitated, "--split", "train", "--out", tmp / "camvid.png"],
+            ["datasets", "stats", "synthetic", "--split", "test"],
+            ["datasets", "show", "synthetic", "--split", "test", "--out", tmp / "synthetic.png"]]
+
+
+def test_every_verb_that_neither_trains_nor_infers_loads_no_framework(reported, tmp_path):
+    for argv in light_argvs(reported, tmp_path):
         found = loaded_by(*argv)
-        assert found["loaded"] == [], (argv, found)
+        assert found == {"code": 0, "loaded": []}, (argv, found)
+
+
+def test_every_light_verb_and_action_is_among_them(reported, tmp_path):
+    """What each verb's module says (``NEEDS_KERAS``) decides which calls the test above must make: a verb or an
+    action made light later is covered there, or this fails."""
+    light = {path for path in commands() if not loads_keras(path)}
+    called = {tuple(argv[:words]) for argv in light_argvs(reported, tmp_path) for words in (1, 2)}
+    assert light - called == set()
+    assert {("models", "list"), ("datasets", "stats"), ("datasets", "show")} <= light
 
 
 def test_a_verb_that_builds_models_loads_keras():
-    assert "keras" in loaded_by("models", "list")["loaded"]
+    assert "keras" in loaded_by("models", "summary", "segnet", "--input-size", "32x32")["loaded"]
 
 
 def test_the_synthetic_set_has_nothing_to_verify_and_says_so(capsys):

@@ -1,6 +1,6 @@
 """segbench installed as a wheel (not editable) works from a directory that is not its source tree: the shipped
-configs run by name, the paper's tables are found inside the package, and plugins (an installed package's entry
-point, a config's ``imports:`` file) add models."""
+configs run by name, the paper's tables and the models' table are found inside the package, and plugins (an installed
+package's entry point, a config's ``imports:`` file) add models."""
 
 import json
 import subprocess
@@ -101,3 +101,13 @@ def test_a_model_file_named_by_imports_trains_and_scores_from_another_directory(
     run = tmp_path / "elsewhere" / "run"
     assert json.loads((run / "metrics.json").read_text())["model"] == "tiny_file"
     assert (run / "eval" / "single.json").is_file()
+
+
+def test_models_list_reads_the_shipped_table_and_builds_the_installed_plugin_s_model(installed, tmp_path):
+    done = in_venv(installed, ["segbench", "models", "list", "--json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert len(rows) == 20 and rows["pspnet_50"]["input_size"] == [473, 473]  # the 19 of the table, and the plugin's
+    assert rows["tiny_entry"] == {"name": "tiny_entry", "encoder": None, "decoder": None, "input_size": [224, 224],
+                                  "num_classes": 12, "parameters": 27 * 8 + 8 + 8 * 12 + 12,
+                                  "encoder_parameters": None, "macs": 224 * 224 * (27 * 8 + 8 * 12)}

@@ -16,15 +16,22 @@ OUTPUTS = ("logits", "classes")
 def register(verbs) -> None:
     parser = verbs.add_parser(
         "export", help="a run's model as ONNX or a TensorFlow SavedModel, checked against Keras",
-        description="Write the run's model through Keras' model.export: uint8 NHWC images at the model's input "
-                    "size in (the model normalises them itself), float32 logits or the class map out, computed in "
-                    "float32. Then run the file (onnxruntime, or TensorFlow for a SavedModel) on images of the "
-                    "run's eval split (random images where its data is not at hand) and print the share of pixels "
-                    "whose class agrees with Keras'.")
+        description="Write the run's model through Keras' model.export, computing in float32. A client feeds it "
+                    "RGB (not BGR) uint8 NHWC images resized bilinearly to the model's input size (model.input_size "
+                    "of the run's config.yaml; the graph normalises them itself: ONNX input 'image') and gets "
+                    "float32 logits (N x H x W x classes, no softmax) or, with --output classes, the int32 class "
+                    "map (N x H x W), at the input size, not the image's: resize the logits bilinearly to the "
+                    "image's size and take the argmax, or the class map nearest-neighbour (ONNX output 'logits' "
+                    "or 'classes'; class i is metrics.json's classes[i]). Then run the file (onnxruntime, or "
+                    "TensorFlow for a SavedModel) on images of the run's eval split (random images where its data "
+                    "is not at hand) and print the share of pixels whose class agrees with Keras' (docs/verbs.md: "
+                    "segbench export).")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder with its weights")
     parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
     parser.add_argument("--out", type=Path, required=True, help="the .onnx file, or the SavedModel's folder")
-    parser.add_argument("--output", choices=OUTPUTS, default="logits", help="what the graph returns (default: logits)")
+    parser.add_argument("--output", choices=OUTPUTS, default="logits",
+                        help="what the graph returns, at the model's input size: logits (float32) or classes "
+                             "(int32 argmax) (default: logits)")
     add_checkpoint(parser)
     parser.add_argument("--check", type=positive, default=16, metavar="N", help="images to check on (default: 16)")
     parser.set_defaults(handler=run)

@@ -6,13 +6,14 @@ import json
 
 from segbench.commands.args import group_with_list, positive, size
 
-NEEDS_KERAS = True  # both actions build the models
+NEEDS_KERAS = {"summary"}  # it builds the model; list reads the bundled models' figures from a table
 
 
 def register(verbs) -> None:
     sub = group_with_list(verbs, "models", "the registered models, their size and cost",
                           "The model zoo: every encoder x decoder pairing and pspnet_50.",
-                          "names, encoder, decoder and parameter counts", list_command)
+                          "names, encoder, decoder, parameter counts and multiply-accumulates at "
+                          "each model's own input size", list_command)
     summary = sub.add_parser("summary", help="parameters, output shape and multiply-accumulates at a size")
     summary.add_argument("name")
     summary.add_argument("--input-size", type=size, metavar="HxW", help="default: the model's own (224x224; "
@@ -23,7 +24,7 @@ def register(verbs) -> None:
 
 
 def list_command(args) -> int:
-    from segbench.models.catalog import list_models, render_list
+    from segbench.models.listing import list_models, render_list
 
     rows = list_models()
     print(json.dumps(rows, indent=2) if args.json else render_list(rows))

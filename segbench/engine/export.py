@@ -2,8 +2,10 @@
 checked: the exported file is run (onnxruntime for ONNX, TensorFlow for a SavedModel) on images and its class maps
 compared with Keras'.
 
-The exported graph takes uint8 images at the model's input size, NHWC, and normalises them itself (the models
-carry their preprocessing); it returns float32 logits, or with ``classes`` the class map (int32). It computes in
+The exported graph takes RGB uint8 images at the model's input size, NHWC, and normalises them itself (the models
+carry their preprocessing); it returns float32 logits, or with ``classes`` the class map (int32), both at the input
+size; in an ONNX file the output is named after it (``logits``, ``classes``) rather than the converter's
+``Identity:0``. It computes in
 float32 whatever precision the run trained in: ONNX Runtime's CPU kernels have no bfloat16, and the weights are
 float32 either way."""
 
@@ -55,7 +57,7 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     model = exportable(run, output)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _write(model, fmt, out)
+        _write(model, fmt, out, output)
     except (SegbenchError, OSError):
         raise
     except Exception as exc:  # noqa: BLE001  (tf2onnx, torch.onnx, TensorFlow: each raises its own types)
@@ -64,13 +66,14 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     return run
 
 
-def _write(model: keras.Model, fmt: str, out: Path) -> None:
+def _write(model: keras.Model, fmt: str, out: Path, output: str) -> None:
     # Keras' bundled tf2onnx glue warns about numpy's np.object on import: not the user's concern.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         if fmt == "onnx":
             with atomic_path(out) as tmp:
                 model.export(str(tmp), format=FORMATS[fmt], verbose=False, input_signature=_signature(model))
+                _name_output(tmp, output)
         else:  # a folder: written beside its place, then swapped in
             staging = out.with_name(f".{out.name}.exporting")
             shutil.rmtree(staging, ignore_errors=True)
@@ -80,6 +83,23 @@ def _write(model: keras.Model, fmt: str, out: Path) -> None:
                 staging.rename(out)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def _name_output(path: Path, name: str) -> None:
+    """The ONNX graph's one output renamed ``name``: each converter names it its own way (tf2onnx ``Identity:0``),
+    and a client asks for an output by name. Done on the file, after conversion, so that the file of every backend's
+    converter has the same name."""
+    import onnx
+
+    graph_file = onnx.load(str(path))
+    graph = graph_file.graph
+    old = graph.output[0].name
+    for node in graph.node:  # the node that makes it, and any that read it
+        node.output[:] = [name if value == old else value for value in node.output]
+        node.input[:] = [name if value == old else value for value in node.input]
+    for value in [*graph.output[:1], *(info for info in graph.value_info if info.name == old)]:
+        value.name = name
+    onnx.save(graph_file, str(path))
 
 
 def _signature(model: keras.Model) -> list[keras.InputSpec] | None:

@@ -1,3 +1,2 @@
-"""Model builders; importing this package registers every bundled one."""
-
-from segbench.models import encoders, grid, pspnet50  # noqa: F401
+"""Model builders. Importing this package imports none of them (``models list`` reads ``catalog.json`` without
+Keras); the registries import the modules that register the bundled ones (``segbench.registry``)."""

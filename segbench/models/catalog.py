@@ -1,36 +1,22 @@
-"""What ``segbench models list`` and ``segbench models summary`` report: the registered models, their size and
-their cost. Models are built with random weights; nothing is read from disk. Only the builder contract
-(``segbench.models.base``) is relied on: a builder that does not describe its encoder and decoder is listed without
-them."""
+"""What ``segbench models summary`` reports, and the figures ``models list`` shows: a registered model's size and
+cost, measured on the model built with random weights (nothing is read from disk). ``models list`` reads the bundled
+models' figures from the table ``scripts/model_catalog.py`` writes with ``figures`` (``segbench.models.listing``).
+Only the builder contract (``segbench.models.base``) is relied on: a builder that does not describe its encoder and
+decoder is listed without them."""
 
 from __future__ import annotations
 
 import math
 
 import keras
-import pandas as pd
 from keras import layers
 from pydantic import ValidationError
 
 from segbench.config import ModelConfig
 from segbench.errors import ConfigError
 from segbench.models.base import description
+from segbench.plugins import origin
 from segbench.registry import MODELS
-
-# Parameter counts do not depend on the input size (every model is fully convolutional): list_models builds each
-# model at the smallest size every encoder accepts.
-LIST_SIZE = (32, 32)
-
-
-def list_models() -> list[dict]:
-    """Every registered model: name, encoder, decoder, and its parameter counts (whole and encoder part) at its
-    default class count; None for what its builder does not describe."""
-    rows = []
-    for name in MODELS.names():
-        model = build(name, LIST_SIZE)
-        rows.append({**parts(name), "num_classes": model.output.shape[-1], "parameters": model.count_params(),
-                     "encoder_parameters": encoder_parameters(model, name)})
-    return rows
 
 
 def describe(name: str, input_size=None, num_classes: int | None = None) -> dict:
@@ -41,6 +27,19 @@ def describe(name: str, input_size=None, num_classes: int | None = None) -> dict
     return {**parts(name), "input_size": list(model.input.shape[1:3]), "num_classes": model.output.shape[-1],
             "parameters": model.count_params(), "encoder_parameters": encoder_parameters(model, name),
             "output_shape": list(model.output.shape[1:]), "macs": count_macs(model)}
+
+
+def bundled() -> list[str]:
+    """The registered models that segbench itself registers, the rows of the table (not a plugin's)."""
+    return [name for name in MODELS.names() if origin(MODELS.get(name)).startswith("segbench.")]
+
+
+def figures(name: str) -> dict:
+    """What ``models list`` shows of model ``name``: ``describe`` at the model's own input size and class count,
+    less the output shape that those two make."""
+    summary = describe(name)
+    del summary["output_shape"]
+    return summary
 
 
 def parts(name: str) -> dict:
@@ -93,18 +92,6 @@ def layer_macs(layer, inputs: tuple, outputs: tuple) -> int:
     if isinstance(layer, layers.Conv2DTranspose):
         return math.prod(inputs[1:]) * math.prod(layer.kernel_size) * layer.filters
     return math.prod(inputs[1:]) * layer.units
-
-
-UNDESCRIBED = "-"
-
-
-def render_list(rows: list[dict]) -> str:
-    table = pd.DataFrame([{"name": r["name"], "encoder": r["encoder"] or UNDESCRIBED,
-                           "decoder": r["decoder"] or UNDESCRIBED, "classes": r["num_classes"],
-                           "params (M)": f"{r['parameters'] / 1e6:.2f}",
-                           "encoder params (M)": UNDESCRIBED if r["encoder_parameters"] is None
-                           else f"{r['encoder_parameters'] / 1e6:.2f}"} for r in rows])
-    return table.to_markdown(index=False, disable_numparse=True)
 
 
 def render_summary(s: dict) -> str:

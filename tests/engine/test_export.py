@@ -48,6 +48,11 @@ def test_the_exported_model_gives_keras_classes(trained, tmp_path, fmt, output):
         assert result.shape == batch.shape[:3] and (result == keras_logits.argmax(axis=-1)).all()
     else:
         assert result.shape == keras_logits.shape and np.allclose(result, keras_logits, atol=1e-3)
+    if fmt == "onnx":  # a client asks for them by name
+        import onnx
+
+        graph = onnx.load(str(out)).graph
+        assert [value.name for value in graph.input] == ["image"] and [value.name for value in graph.output] == [output]
     found = agreement(run, exported, output, images)
     assert found["float32"] == 1.0 and found["pixels"] == batch.shape[0] * batch.shape[1] * batch.shape[2]
     assert 0.99 <= found["mixed_bfloat16"] <= 1.0  # the run trained in bf16: a few pixels may differ there

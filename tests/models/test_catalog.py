@@ -3,9 +3,10 @@ import pytest
 from keras import layers
 
 from segbench.errors import ConfigError
-from segbench.models import catalog
+from segbench.models import catalog, listing
 from segbench.models.base import ModelBuilder
-from segbench.models.catalog import count_macs, describe, list_models, render_list, render_summary
+from segbench.models.catalog import bundled, count_macs, describe, figures, render_summary
+from segbench.models.listing import list_models, render_list, tabled
 from segbench.registry import MODELS, Registry
 
 PAPER_ROWS = ["segnet", "vgg_unet", "resnet50_unet", "mobilenet_unet", "resnet50_pspnet", "pspnet_50"]
@@ -17,16 +18,30 @@ def test_the_required_names_are_registered():
     assert set(REQUIRED) <= set(MODELS.names())
 
 
-def test_list_models_names_parts_and_parameters():
-    rows = {row["name"]: row for row in list_models()}
-    assert sorted(rows) == MODELS.names()
-    assert rows["vgg_unet"]["encoder"] == "vgg" and rows["vgg_unet"]["decoder"] == "unet"
-    assert rows["fcn_8_resnet50"]["encoder"] == "resnet50" and rows["fcn_8_resnet50"]["decoder"] == "fcn_8"
-    assert rows["segnet"]["encoder"] == "plain"
-    assert rows["mobilenet_unet"]["encoder_parameters"] == 3_228_864
-    assert rows["pspnet_50"]["num_classes"] == 150
-    for row in rows.values():
-        assert row["encoder_parameters"] < row["parameters"]
+def test_the_table_holds_every_bundled_model_as_built():
+    """The figures ``models list`` reads are those of the models built now: each bundled model is built here once, at
+    its own size (scripts/model_catalog.py writes the table)."""
+    built = {name: figures(name) for name in bundled()}
+    table = {row["name"]: row for row in tabled()}
+    rerun = "rerun scripts/model_catalog.py"
+    assert sorted(table) == sorted(built), (f"registered, not in the table: {sorted(set(built) - set(table))}; in the "
+                                            f"table, not registered: {sorted(set(table) - set(built))}; {rerun}")
+    for name, row in built.items():
+        assert table[name] == row, f"{name}: the table holds {table[name]}, the model built {row}; {rerun}"
+    assert [row["name"] for row in tabled()] == sorted(table)
+    assert built["vgg_unet"]["encoder"] == "vgg" and built["vgg_unet"]["decoder"] == "unet"
+    assert built["fcn_8_resnet50"]["encoder"] == "resnet50" and built["fcn_8_resnet50"]["decoder"] == "fcn_8"
+    assert built["segnet"]["encoder"] == "plain" and built["segnet"]["input_size"] == [224, 224]
+    assert built["mobilenet_unet"]["encoder_parameters"] == 3_228_864
+    assert built["pspnet_50"]["num_classes"] == 150 and built["pspnet_50"]["input_size"] == [473, 473]
+    for row in built.values():
+        assert row["encoder_parameters"] < row["parameters"] and row["macs"] > 0
+
+
+def test_with_nothing_registered_and_no_plugin_installed_the_table_is_the_list(monkeypatch):
+    """The registry is not asked (its module does not exist: importing it would fail), so Keras need not load."""
+    monkeypatch.setattr(listing, "MODELS", Registry("model", ("no_such_module_here",), group="no.such.group"))
+    assert list_models() == tabled()
 
 
 def test_describe_counts_parameters_and_multiply_accumulates():
@@ -76,9 +91,10 @@ class TinyEncoderDecoder:
 
 @pytest.fixture
 def local_models(monkeypatch):
-    """A registry of the test's own in place of MODELS, for the catalog."""
+    """A registry of the test's own in place of MODELS, for the catalog and the listing."""
     registry = Registry("model")
     monkeypatch.setattr(catalog, "MODELS", registry)
+    monkeypatch.setattr(listing, "MODELS", registry)
     return registry
 
 
@@ -86,14 +102,20 @@ def test_any_builder_that_keeps_the_contract_is_listed_and_described(local_model
     local_models.register("tiny")(tiny)  # no options: the keys every model takes
     local_models.register("tiny_described")(TinyEncoderDecoder())
     assert all(isinstance(local_models.get(name), ModelBuilder) for name in local_models.names())
+    # Registered at run time, so not in the table: built to be listed, in name order among the table's models.
     rows = list_models()
-    assert rows == [
-        {"name": "tiny", "encoder": None, "decoder": None, "num_classes": 3, "parameters": 27 * 3 + 3,
-         "encoder_parameters": None},
-        {"name": "tiny_described", "encoder": "tiny", "decoder": "conv1x1", "num_classes": 2,
-         "parameters": 27 * 4 + 4 + 4 * 2 + 2, "encoder_parameters": 27 * 4 + 4}]
-    cells = [cell.strip() for cell in render_list(rows).splitlines()[2].split("|")[1:-1]]
-    assert cells == ["tiny", "-", "-", "3", "0.00", "-"]
+    listed = {row["name"]: row for row in rows}
+    assert [row["name"] for row in rows] == sorted([*(row["name"] for row in tabled()), "tiny", "tiny_described"])
+    pixels = 224 * 224
+    assert listed["tiny"] == {"name": "tiny", "encoder": None, "decoder": None, "input_size": [224, 224],
+                              "num_classes": 3, "parameters": 27 * 3 + 3, "encoder_parameters": None,
+                              "macs": pixels * 3 * 27}
+    assert listed["tiny_described"] == {"name": "tiny_described", "encoder": "tiny", "decoder": "conv1x1",
+                                        "input_size": [224, 224], "num_classes": 2,
+                                        "parameters": 27 * 4 + 4 + 4 * 2 + 2, "encoder_parameters": 27 * 4 + 4,
+                                        "macs": pixels * (4 * 27 + 2 * 4)}
+    cells = [cell.strip() for cell in render_list([listed["tiny"]]).splitlines()[2].split("|")[1:-1]]
+    assert cells == ["tiny", "-", "-", "3", "224x224", "0.00", "-", "0.00"]
 
     summary = describe("tiny", [16, 24], 5)
     assert summary["output_shape"] == [16, 24, 5] and summary["encoder_parameters"] is None
