@@ -85,7 +85,7 @@ def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, ov
         images, targets = [], []
         for file, target in jobs[start:start + batch_size]:
             try:
-                images.append(read_rgb(file))
+                images.append(read_rgb(file, upright=True))
                 targets.append(target)
             except DataError as exc:
                 failures.append(str(exc))

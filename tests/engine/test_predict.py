@@ -131,3 +131,22 @@ def test_dotted_names_keep_their_stem_and_an_out_inside_the_input_is_left_out(tr
     jobs, [line] = expand([str(out)], out)
     assert not jobs and line == (f"{out}: every image and video in it lies inside --out {out}, which is left out "
                                  "(it holds predict's own outputs)")
+
+
+def test_a_photo_is_predicted_upright_as_its_exif_orientation_says(trained, tmp_path):
+    from segbench.engine.predict import expand, predict_files
+
+    photo, out = tmp_path / "phone.jpg", tmp_path / "out"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation 6: stored on its side, viewers turn it 90 degrees clockwise
+    Image.fromarray(draw_scene((40, 56), (0, 2, 5))[0]).save(photo, exif=exif, quality=95)
+    stored = read_rgb(photo)  # as datasets read it: the pixel grid their labels are drawn on
+    upright = read_rgb(photo, upright=True)
+    assert stored.shape == (40, 56, 3) and (upright == np.rot90(stored, k=-1)).all()
+    run = segbench.load_run(trained)
+    jobs, _ = expand([str(photo)], out)
+    predict_files(run, jobs, out, overlay=True)
+    classes = np.asarray(Image.open(out / "phone.png"))
+    assert classes.shape == (56, 40) and (classes == run.predict([upright])[0]).all()  # as the photo is seen
+    overlay = Image.open(out / "phone.overlay.jpg")
+    assert overlay.size == (40, 56) and 0x0112 not in overlay.getexif()  # upright pixels, no tag to turn them again
