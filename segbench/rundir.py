@@ -334,21 +334,21 @@ def per_image_path(run_dir: Path, mode: str | None = None) -> Path:
 def write_per_image(run_dir: Path, samples: list, scored: dict, ignore_index: int | None,
                     mode: str | None = None) -> None:
     """The per-image arrays of a detailed ``evaluate``, each image named by its file name; for the run's own scoring,
-    also each image's figures worst first."""
-    ids = [sample.name for sample in samples]
+    also each image's figures worst first, each named as ``predictions/`` names it (without its suffix)."""
     arrays = {name: scored[key] for name, key in PER_IMAGE_ARRAYS.items()}
     with atomic_path(per_image_path(run_dir, mode)) as tmp:
-        np.savez_compressed(tmp, ids=np.array(ids), **arrays)
+        np.savez_compressed(tmp, ids=np.array([sample.name for sample in samples]), **arrays)
     if mode is None:
-        write_text(run_dir / WORST_FIRST, worst_first(ids, arrays, ignore_index).to_csv(index=False))
+        table = worst_first([sample.stem for sample in samples], arrays, ignore_index)
+        write_text(run_dir / WORST_FIRST, table.to_csv(index=False))
 
 
-def worst_first(ids: list[str], arrays: dict, ignore_index: int | None) -> pd.DataFrame:
+def worst_first(names: list[str], arrays: dict, ignore_index: int | None) -> pd.DataFrame:
     """Per image: its mIoU and Boundary mIoU under the standard protocol (over the classes in its labels or its
     prediction, the void class left out: on one image, the paper protocol's zeros for absent classes would swamp
     it), its pixel accuracy and its calibration error, in %, lowest mIoU first."""
     figures = summarize_stack(arrays["matrices"], "standard", ignore_index)
-    table = pd.DataFrame({"image": ids, "miou": 100 * figures["miou"],
+    table = pd.DataFrame({"image": names, "miou": 100 * figures["miou"],
                           "pixel_accuracy": 100 * figures["pixel_accuracy"]})
     if "boundary" in arrays:
         table["boundary_miou"] = 100 * boundary.summarize_stack(arrays["boundary"], "standard", ignore_index)["miou"]

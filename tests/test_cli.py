@@ -102,6 +102,17 @@ def test_results_says_where_unfinished_runs_stand(tmp_path, capsys):
     assert "no finished runs" in err[2]
 
 
+def test_one_epoch_is_not_called_epochs(tmp_path):
+    from segbench.commands.results import progress
+
+    (tmp_path / "config.yaml").write_text("train:\n  epochs: 1\n")
+    assert progress(tmp_path, None).startswith("0 of 1 epoch done, stopped")
+    (tmp_path / "config.yaml").write_text("train: {}\n")  # a config that does not say how many
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "state.json").write_text(json.dumps({"epoch": 1, "weights": "epoch0001.weights.h5"}))
+    assert progress(tmp_path, None).startswith("1 epoch done, stopped")
+
+
 def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run"])

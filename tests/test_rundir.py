@@ -72,7 +72,8 @@ def test_the_writer_refuses_what_the_readers_would(tmp_path):
 
 
 def test_per_image_arrays_name_each_image_by_its_file_name(tmp_path):
-    # The full id is this machine's path; a run folder moved to another machine must still pair image by image.
+    # The full id is this machine's path; a run folder moved to another machine must still pair image by image. The
+    # table a user reads names them as predictions/ and predict do: without the suffix.
     samples = [Sample(id="/data/camvid/test/0001TP_008550.png"), Sample(id="/elsewhere/Seq05VD_f00000.png")]
     matrices = np.zeros((2, 3, 3), np.uint32)
     matrices[0, 0, 0] = matrices[1, 1, 1] = 5
@@ -80,4 +81,4 @@ def test_per_image_arrays_name_each_image_by_its_file_name(tmp_path):
               "confidence": np.zeros((2, 15, 3)), "nll": np.zeros(2)}
     write_per_image(tmp_path, samples, scored, ignore_index=2)
     assert list(read_per_image(tmp_path)["ids"]) == ["0001TP_008550.png", "Seq05VD_f00000.png"]
-    assert set(pd.read_csv(tmp_path / "per_image.csv")["image"]) == {"0001TP_008550.png", "Seq05VD_f00000.png"}
+    assert set(pd.read_csv(tmp_path / "per_image.csv")["image"]) == {"0001TP_008550", "Seq05VD_f00000"}

@@ -14,7 +14,8 @@ OUT_OF_MEMORY = "try a smaller --batch"  # the run's input size is fixed by its 
 def register(verbs) -> None:
     parser = verbs.add_parser(
         "predict", help="class maps of a run's model for your own images and videos",
-        description="For every image the inputs name (files, folders searched recursively, glob patterns), write "
+        description="For every image the inputs name (files, folders searched recursively, glob patterns; what "
+                    "lies inside --out is left out of folders and patterns), write "
                     "its class map at the image's own size into --out as a palette PNG (it opens in the "
                     "dataset's colours and reads back as class indices), keeping a folder's subfolders; with "
                     "--overlay also a JPEG of the image under its classes. A video (.mp4, .avi, .mov, .mkv, .webm) "
@@ -33,7 +34,7 @@ def run(args) -> int:
     from segbench.engine.loaded import load_run
     from segbench.engine.predict import VIDEO_OVERLAY_SUFFIX, expand, predict_files
 
-    jobs, missing = expand(args.inputs)  # before the model is built: a typo shows at once
+    jobs, missing = expand(args.inputs, args.out)  # before the model is built: a typo shows at once
     if not jobs:
         raise SegbenchError("; ".join(missing))
     loaded = load_run(args.run_dir, args.checkpoint)

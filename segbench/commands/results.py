@@ -39,7 +39,7 @@ def progress(folder, pid: int | None) -> str:
     from segbench.rundir import epochs_done
 
     done, total = epochs_done(folder)
-    where = f"{done} of {total} epochs done" if total else f"{done} epochs done"
+    where = f"{done} of {total} epoch{'s' * (total != 1)} done" if total else f"{done} epoch{'s' * (done != 1)} done"
     if pid:
         return f"{where}, training now (PID {pid})"
     return f"{where}, stopped; segbench run {folder}/config.yaml --out {folder} --resume continues it"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,15 @@ class Sample:
 
     @property
     def name(self) -> str:
-        """The id's last part, the file name: what tables and figures show (the full path is long and machine's own)."""
+        """The id's last part, the file name (the full path is long and machine's own): what keys its per-image
+        figures, so that runs on other machines pair image by image."""
         return Path(self.id).name
+
+    @property
+    def stem(self) -> str:
+        """What a run's files and tables call it (``predictions/``, ``per_image.csv``; ``predict`` too names a
+        photo's outputs by its stem): the id's stem, anything but letters, digits, '.', '-' made '_'."""
+        return re.sub(r"[^\w.-]", "_", Path(self.id).stem)
 
 
 @dataclass(frozen=True)

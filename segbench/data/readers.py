@@ -8,7 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from segbench.errors import DataError
 from segbench.io import atomic_path
@@ -21,12 +21,15 @@ LABEL_SUFFIXES = IMAGE_SUFFIXES + (".mat",)
 WIDE_GRAY_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
-def read_rgb(path: Path) -> np.ndarray:
+def read_rgb(path: Path, upright: bool = False) -> np.ndarray:
     """An RGB uint8 image of shape HxWx3, decoded in full by Pillow: a truncated file is an error here, where
     OpenCV's libjpeg only prints a warning and fills the rest of the image with grey. A 16-bit grayscale image keeps
     its top 8 bits, as Pillow does for 16-bit colour: its ``convert("RGB")`` would clip every value above 255 to
-    white."""
-    with _opened(path) as image:
+    white. ``upright`` applies the EXIF orientation a camera recorded (a phone's portrait photo is stored on its
+    side), as viewers show the photo: for predict's photos. Datasets are read on the stored pixel grid, the grid
+    their labels were drawn on, with or without the tag."""
+    with _opened(path) as stored:
+        image = ImageOps.exif_transpose(stored) if upright else stored
         if image.mode not in WIDE_GRAY_MODES:
             return np.asarray(image.convert("RGB"))
         mode, wide = image.mode, np.asarray(image).astype(np.int64)

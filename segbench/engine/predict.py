@@ -25,31 +25,39 @@ VIDEO_OVERLAY_SUFFIX = ".overlay.mp4"  # MPEG-4 Part 2 ("mp4v"): the codec every
 INPUT_SUFFIXES = IMAGE_SUFFIXES + VIDEO_SUFFIXES
 
 
-def expand(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
+def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
     """(image or video file, output path without suffix) for every image and video the inputs name: a file as
-    itself (its stem), a folder's at any depth (their path inside it), a pattern's matches (their stems); and one
-    line per input that names none. Two inputs that would write the same output are refused before anything
-    runs."""
+    itself, a folder's at any depth (their path inside it), a pattern's matches; each keeps its whole name but the
+    last suffix (``street.day.jpg`` writes ``street.day.png``). A folder or pattern leaves out the files inside
+    ``out``: an ``--out`` inside an input folder holds an earlier call's class maps and overlays, no photos of the
+    user's. One line per input that names none. Two inputs that would write the same class map, or an input its own
+    class map would overwrite, are refused before anything runs."""
+    out_tree = out.resolve()
     found: dict[Path, Path] = {}
     missing = []
     for text in inputs:
         path = Path(text)
         if path.is_dir():
-            pairs = [(file, file.relative_to(path).with_suffix("")) for file in sorted(path.rglob("*"))
-                     if file.suffix.lower() in INPUT_SUFFIXES and file.is_file()]
+            named = [(file, file.relative_to(path)) for file in sorted(path.rglob("*"))
+                     if file.suffix.lower() in INPUT_SUFFIXES]
         elif path.is_file():
-            pairs = [(path, Path(path.stem))]
+            named = [(path, Path(path.name))]
         else:
-            pairs = [(Path(match), Path(Path(match).stem)) for match in sorted(glob.glob(text, recursive=True))
-                     if Path(match).is_file()]
+            named = [(Path(match), Path(Path(match).name)) for match in sorted(glob.glob(text, recursive=True))]
+        named = [(file, name) for file, name in named if file.is_file()]
+        pairs = [(file, name.with_suffix("")) for file, name in named
+                 if file == path or not file.resolve().is_relative_to(out_tree)]  # a file named is predicted
         if not pairs:
-            missing.append(f"{text}: no such file or folder, or no image or video in it "
-                           f"({', '.join(INPUT_SUFFIXES)})")
-        for file, out in pairs:
-            if out in found and found[out] != file:
-                raise SegbenchError(f"{file} and {found[out]} would both write {out}.png; predict them apart")
-            found[out] = file
-    return [(file, out) for out, file in found.items()], missing
+            missing.append(f"{text}: every image and video in it lies inside --out {out}, which is left out (it "
+                           "holds predict's own outputs)" if named else
+                           f"{text}: no such file or folder, or no image or video in it ({', '.join(INPUT_SUFFIXES)})")
+        for file, target in pairs:
+            if target in found and found[target] != file:
+                raise SegbenchError(f"{file} and {found[target]} would both write {target}.png; predict them apart")
+            if (out / f"{target}.png").resolve() == file.resolve():
+                raise SegbenchError(f"{file}: its class map would overwrite it; give predict another --out")
+            found[target] = file
+    return [(file, target) for target, file in found.items()], missing
 
 
 def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, overlay: bool = False,
@@ -77,12 +85,12 @@ def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, ov
         images, targets = [], []
         for file, target in jobs[start:start + batch_size]:
             try:
-                images.append(read_rgb(file))
+                images.append(read_rgb(file, upright=True))
                 targets.append(target)
             except DataError as exc:
                 failures.append(str(exc))
         for image, target, classes in zip(images, targets, run.predict(images, batch_size) if images else []):
-            destination = out / target.with_suffix(".png")
+            destination = out / f"{target}.png"  # not with_suffix: street.day keeps .day
             destination.parent.mkdir(parents=True, exist_ok=True)
             write_palette_png(destination, classes, run.palette)
             if overlay:

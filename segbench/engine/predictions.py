@@ -9,7 +9,6 @@ the report never rebuilds a model.
 from __future__ import annotations
 
 import heapq
-import re
 import shutil
 from pathlib import Path
 
@@ -31,11 +30,6 @@ def figure_samples(samples: list[Sample], count: int) -> list[Sample]:
     return evenly_spaced(sorted(samples, key=lambda sample: sample.id), count) if count else []
 
 
-def name_of(sample: Sample) -> str:
-    """The file-name stem for a sample: its id's stem, with anything but letters, digits, '.', '-' made '_'."""
-    return re.sub(r"[^\w.-]", "_", Path(sample.id).stem)
-
-
 class Keeper:
     """A callback for ``evaluate`` that saves the ``count`` evenly spaced samples as they pass, and holds the
     ``count`` worst so far (by the image's standard mIoU, ties to the earlier image) until ``finish`` saves them.
@@ -52,10 +46,10 @@ class Keeper:
     def __call__(self, sample: Sample, image: np.ndarray, label: np.ndarray, prediction: np.ndarray,
                  image_cm: np.ndarray) -> None:
         if sample.id in self.chosen:
-            save(self.folder, name_of(sample), image, label, prediction)
+            save(self.folder, sample.stem, image, label, prediction)
         if self.count:
             miou = summarize_stack(image_cm[None], "standard", self.ignore_index)["miou"][0]
-            entry = (-miou, -self.seen, name_of(sample), image, label, prediction)
+            entry = (-miou, -self.seen, sample.stem, image, label, prediction)
             if len(self.worst) < self.count:
                 heapq.heappush(self.worst, entry)
             elif entry[:2] > self.worst[0][:2]:

@@ -18,6 +18,14 @@ CELL_INCHES = 2.1
 # About the characters of a 10-point header that fit one column with a gap to the next (DejaVu Sans averages
 # 0.08 inch a character at that size).
 HEADER_CHARACTERS = 24
+# A row's label runs up the side of its first panel, in 7 points, wrapped to about the panel's height (0.058 inch a
+# character; the panel keeps about three quarters of its cell once the layout has made room for labels and gaps),
+# and shrunk where it is still longer: it stays beside its own row instead of running into the next row's label.
+# Its lines are 1.4 apart: at matplotlib's 1.2 an image name's underscore all but touches the line below.
+ROW_LABEL_POINTS = 7
+ROW_LABEL_CHARACTER_INCHES = 0.058
+PANEL_SHARE = 0.75
+ROW_LABEL_LINESPACING = 1.4
 SUFFIXES = (".png", ".pdf")
 
 
@@ -52,8 +60,7 @@ def worst(title: str, classes, palette, ignore_index: int | None, runs: list[tup
         for ranked, images in list(kept.items())[:count]:
             name = ranked.split("-", 1)[-1]
             miou = image_miou(images["label"], images["pred"], len(classes), ignore_index)
-            # Wrapped: the row label runs up the side of one image's height.
-            rows.append((f"{_wrap_lines(method, HEADER_CHARACTERS)}\n{name}\nmIoU {100 * miou:.1f} %",
+            rows.append((f"{method}\n{name}\nmIoU {100 * miou:.1f} %",
                          [images["input"], colourize(images["label"], palette), colourize(images["pred"], palette)]))
     return _grid(title, classes, palette, ["Input", "Ground truth", "Prediction"], rows, out)
 
@@ -67,6 +74,7 @@ def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str
     """A grid of image panels (None: a placeholder), one labelled row each, headers on top, the class legend below,
     written as .png and .pdf."""
     height, width = rows[0][1][0].shape[:2]
+    label_characters = max(10, int(PANEL_SHARE * CELL_INCHES * height / width / ROW_LABEL_CHARACTER_INCHES))
     fig_width = CELL_INCHES * len(headers)
     # A legend entry takes about 1.2 inches and a title character a tenth: both fit the figure, however few columns.
     ncol = max(1, min(_legend_columns(classes), int(fig_width / 1.2)))
@@ -84,13 +92,15 @@ def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str
             _panel(ax, panel)
             if number == 0:
                 ax.set_title(header, fontsize=10)
-        axes_row[0].set_ylabel(name, fontsize=7)
+        axes_row[0].set_ylabel(_wrap_lines(name, label_characters), fontsize=ROW_LABEL_POINTS,
+                               linespacing=ROW_LABEL_LINESPACING)
     handles = [Patch(facecolor=np.array(colour) / 255, edgecolor="0.4", label=name)
                for name, colour in zip(classes, palette)]
     # Matplotlib fills a legend column by column; this order makes it read row by row, in class order.
     by_rows = [handles[r * ncol + c] for c in range(ncol) for r in range(legend_rows) if r * ncol + c < len(handles)]
     fig.legend(handles=by_rows, loc="outside lower center", ncol=ncol, fontsize=9, frameon=False)
     fig.suptitle(title, fontsize=11)
+    _fit_row_labels(fig, [axes_row[0] for axes_row in axes])
     written = []
     for suffix in SUFFIXES:
         with atomic_path(out.with_suffix(suffix)) as tmp:
@@ -100,6 +110,19 @@ def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str
         written.append(out.with_suffix(suffix))
     plt.close(fig)
     return written
+
+
+def _fit_row_labels(fig, first_panels) -> None:
+    """Shrink each row label still longer than its panel is high, measured on the figure laid out once (a shrunk
+    label only frees room, so it fits the final layout too), with a twentieth to spare: the PDF's text metrics are
+    not quite Agg's."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    for ax in first_panels:
+        label = ax.yaxis.label
+        room = ax.get_window_extent(renderer).height / label.get_window_extent(renderer).height
+        if room < 1 / 0.95:
+            label.set_fontsize(label.get_fontsize() * room * 0.95)
 
 
 def _wrap_lines(text: str, width: int) -> str:

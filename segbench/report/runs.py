@@ -19,8 +19,10 @@ def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
     """Per dataset, a table in percent: run, model, input size, test images, seed, epochs, headline figures, then
     IoU per class."""
     by_dataset: dict[str, list[dict]] = {}
+    left_out: dict[str, str] = {}
     for run_dir in run_dirs:
         m = read_metrics(run_dir)
+        left_out[m["dataset"]] = _standard_leaves_out(m)
         tta = read_eval(run_dir, MS_FLIP)  # segbench evaluate RUN --scales ms --tta flip, where it was run
         tta = tta if tta and tta["split"] == m["split"] else None
         row = {"run": str(run_dir), "model": m["model"], "input": _input_size(run_dir), "images": m.get("num_images"),
@@ -39,7 +41,20 @@ def runs_tables(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
         table = pd.DataFrame(rows)
         tables[dataset] = _with_means(table.drop(columns=MS_FLIP_COLUMN) if table[MS_FLIP_COLUMN].isna().all()
                                       else table)
+        tables[dataset].attrs[LEFT_OUT] = left_out[dataset]  # for render's caption
     return tables
+
+
+LEFT_OUT = "standard_leaves_out"
+
+
+def _standard_leaves_out(metrics: dict) -> str:
+    """What mIoU (standard) leaves out of the mean on the run's dataset, as the caption says it."""
+    classes, void = metrics["classes"], metrics["ignore_index"]
+    absent = "the classes absent from both labels and predictions"
+    if void is not None and 0 <= void < len(classes):
+        return f"the void class ({classes[void]}) and {absent}"
+    return f"only {absent} ({metrics['dataset']} has no void class)"
 
 
 def _input_size(run_dir: Path) -> str | None:
@@ -92,7 +107,7 @@ def _with_means(table: pd.DataFrame) -> pd.DataFrame:
 def render(tables: dict[str, pd.DataFrame], fmt: str = "md") -> str:
     if fmt == "csv":
         return pd.concat([t.assign(dataset=name) for name, t in tables.items()]).to_csv(index=False)
-    return "\n\n".join(f"{name} (IoU in %; mIoU (standard) leaves the void class out; Boundary mIoU scores the bands "
-                       "along each class's contour; ECE: expected calibration error in %, lower is better; [low, "
-                       "high]: the 95 % bootstrap interval over test images)\n\n"
+    return "\n\n".join(f"{name} (IoU in %; mIoU (standard) leaves out {t.attrs[LEFT_OUT]}; Boundary mIoU scores "
+                       "the bands along each class's contour; ECE: expected calibration error in %, lower is better; "
+                       "[low, high]: the 95 % bootstrap interval over test images)\n\n"
                        + t.to_markdown(index=False, disable_numparse=True) for name, t in tables.items())

@@ -121,9 +121,9 @@ def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: i
 
 
 # What makes a run's recipe, with how a difference from the paper's is written.
-RECIPE = (("model", "input_size", lambda v: "x".join(map(str, v))), ("train", "epochs", lambda v: f"{v} epochs"),
-          ("train", "batch_size", lambda v: f"batch {v}"), ("train", "learning_rate", lambda v: f"lr {v:g}"),
-          ("dataset", "subset", lambda v: f"subset {v}"))
+RECIPE = (("model", "input_size", lambda v: "x".join(map(str, v))),
+          ("train", "epochs", lambda v: f"{v} epoch{'s' * (v != 1)}"), ("train", "batch_size", lambda v: f"batch {v}"),
+          ("train", "learning_rate", lambda v: f"lr {v:g}"), ("dataset", "subset", lambda v: f"subset {v}"))
 
 
 def off_recipe(dataset: str, stem: str, run: Path) -> str:

@@ -89,7 +89,7 @@ def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path):
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     (tmp_path / "in" / "broken.avi").write_bytes(b"not a video")
-    jobs, missing = expand([str(tmp_path / "in")])
+    jobs, missing = expand([str(tmp_path / "in")], tmp_path / "out")
     assert not missing and sorted(file.name for file, _ in jobs) == ["broken.avi", "clip.mp4"]
     run = segbench.load_run(trained)
     written, failures = predict_files(run, jobs, tmp_path / "out", batch_size=4)
@@ -105,3 +105,48 @@ def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path):
     expected = cv2.cvtColor(blend(frames[0], run.predict([frames[0]])[0], run.palette), cv2.COLOR_RGB2BGR)
     assert np.abs(first.astype(int) - expected).mean() < 12
     assert not list((tmp_path / "out").glob(".*"))  # no temporary file left behind
+
+
+def test_dotted_names_keep_their_stem_and_an_out_inside_the_input_is_left_out(trained, tmp_path):
+    from segbench.engine.predict import expand, predict_files
+
+    folder = tmp_path / "photos"
+    for index, name in enumerate(["street.day.jpg", "street.night.jpg"]):
+        write_image(folder / name, draw_scene((40, 56), (0, 2, index))[0])
+    out = folder / "predicted"
+    run = segbench.load_run(trained)
+    for _ in range(2):  # the second call meets the first one's class maps and overlays inside the folder
+        jobs, missing = expand([str(folder), str(folder / "**" / "*.jpg")], out)
+        assert not missing and sorted(file.name for file, _ in jobs) == ["street.day.jpg", "street.night.jpg"]
+        written, failures = predict_files(run, jobs, out, overlay=True)
+        assert not failures and sorted(path.name for path in written) == ["street.day.png", "street.night.png"]
+    assert sorted(path.name for path in out.rglob("*")) == [
+        "street.day.overlay.jpg", "street.day.png", "street.night.overlay.jpg", "street.night.png"]
+    # What is left are true collisions, refused before anything runs: two files of one stem, a map over its input.
+    write_image(folder / "street.day.png", draw_scene((40, 56), (0, 2, 3))[0])
+    with pytest.raises(SegbenchError, match="would both write street.day.png"):
+        expand([str(folder)], out)
+    with pytest.raises(SegbenchError, match="street.day.png: its class map would overwrite it"):
+        expand([str(folder / "street.day.png")], folder)
+    jobs, [line] = expand([str(out)], out)
+    assert not jobs and line == (f"{out}: every image and video in it lies inside --out {out}, which is left out "
+                                 "(it holds predict's own outputs)")
+
+
+def test_a_photo_is_predicted_upright_as_its_exif_orientation_says(trained, tmp_path):
+    from segbench.engine.predict import expand, predict_files
+
+    photo, out = tmp_path / "phone.jpg", tmp_path / "out"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation 6: stored on its side, viewers turn it 90 degrees clockwise
+    Image.fromarray(draw_scene((40, 56), (0, 2, 5))[0]).save(photo, exif=exif, quality=95)
+    stored = read_rgb(photo)  # as datasets read it: the pixel grid their labels are drawn on
+    upright = read_rgb(photo, upright=True)
+    assert stored.shape == (40, 56, 3) and (upright == np.rot90(stored, k=-1)).all()
+    run = segbench.load_run(trained)
+    jobs, _ = expand([str(photo)], out)
+    predict_files(run, jobs, out, overlay=True)
+    classes = np.asarray(Image.open(out / "phone.png"))
+    assert classes.shape == (56, 40) and (classes == run.predict([upright])[0]).all()  # as the photo is seen
+    overlay = Image.open(out / "phone.overlay.jpg")
+    assert overlay.size == (40, 56) and 0x0112 not in overlay.getexif()  # upright pixels, no tag to turn them again

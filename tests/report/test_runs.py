@@ -91,3 +91,13 @@ def test_a_metrics_file_without_a_config_beside_it_is_skipped_and_named(tmp_path
     (tmp_path / "bench" / "metrics.json").write_text('{"confusion_matrix": {"seconds": 1}}')  # a benchmark's
     runs, skipped = find_runs([tmp_path])
     assert runs == [tmp_path / "runs" / "a"] and skipped == [tmp_path / "bench" / "metrics.json"]
+
+
+def test_the_caption_says_what_the_standard_mean_leaves_out_of_each_dataset(tmp_path):
+    fake_run(tmp_path / "a", 0, 0.5, dataset="suim")  # SUIM has no void class
+    fake_run(tmp_path / "b", 0, 0.5, dataset="camvid", ignore_index=1)
+    text = render(runs_tables(find_runs([tmp_path])[0]))
+    assert ("suim (IoU in %; mIoU (standard) leaves out only the classes absent from both labels and predictions "
+            "(suim has no void class); ") in text
+    assert ("camvid (IoU in %; mIoU (standard) leaves out the void class (fg) and the classes absent from both "
+            "labels and predictions; ") in text

@@ -242,6 +242,10 @@ def test_a_run_at_the_papers_recipe_is_not_marked(tmp_path, fake_run):
     (run / "config.yaml").write_text(yaml.safe_dump(config))
     report("camvid", tmp_path, tmp_path, ("md",))
     assert "SegNet (40 epochs)" in (tmp_path / "camvid" / "table.md").read_text()
+    config["train"]["epochs"] = 1
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    report("camvid", tmp_path, tmp_path, ("md",))
+    assert "SegNet (1 epoch)" in (tmp_path / "camvid" / "table.md").read_text()
 
 
 def test_the_report_says_what_it_found_and_what_it_skipped(tmp_path, fake_run, capsys):
@@ -278,3 +282,20 @@ def test_long_method_names_wrap_so_that_no_column_header_runs_into_the_next(tmp_
     assert all(left.x1 < right.x0 for left, right in itertools.pairwise(boxes))
     assert [ax.title.get_text().splitlines()[0] for ax in fig.axes[2:5]] == [
         method.splitlines()[0] for method, _ in columns]  # the name on its own line, the recipe wrapped below
+
+
+def test_a_worst_row_label_stays_beside_its_own_row(tmp_path, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(figures.plt, "close", drawn.append)
+    method = "ResNet50 PSPNet\n(from scratch; 192x256, 40 epochs, batch 4)"
+    for height in (27, 20):  # frames wider than CamVid's (9:16, 5:12): low rows for a long label
+        image = np.zeros((height, 48, 3), np.uint8)
+        kept = {f"0{rank}-Seq05VD_f0{rank}610": {"input": image, "label": image[..., 0], "pred": image[..., 0]}
+                for rank in (1, 2)}
+        figures.worst("t", ["a", "b"], [(0, 0, 0), (9, 9, 9)], None, [(method, kept)], tmp_path / "worst", 2)
+        fig = drawn.pop()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes[:6:3]:  # each row's first panel, which carries the row's label up its side
+            label, panel = ax.yaxis.label.get_window_extent(renderer), ax.get_window_extent(renderer)
+            assert panel.y0 <= label.y0 and label.y1 <= panel.y1  # not into the label of the row above or below
+            assert "mIoU" in ax.yaxis.label.get_text()
