@@ -86,20 +86,29 @@ def _write(model: keras.Model, fmt: str, out: Path, output: str) -> None:
 
 
 def _name_output(path: Path, name: str) -> None:
-    """The ONNX graph's one output renamed ``name``: each converter names it its own way (tf2onnx ``Identity:0``),
-    and a client asks for an output by name. Done on the file, after conversion, so that the file of every backend's
-    converter has the same name."""
+    """The ONNX graph's one input named ``image`` and its one output ``name``: each converter names them its own way
+    (tf2onnx ``Identity:0``, jax2onnx ``input_0``), and a client asks for them by name. Done on the file, after
+    conversion, so that the file of every backend's converter has the same names."""
     import onnx
 
     graph_file = onnx.load(str(path))
     graph = graph_file.graph
-    old = graph.output[0].name
-    for node in graph.node:  # the node that makes it, and any that read it
-        node.output[:] = [name if value == old else value for value in node.output]
-        node.input[:] = [name if value == old else value for value in node.input]
-    for value in [*graph.output[:1], *(info for info in graph.value_info if info.name == old)]:
-        value.name = name
+    _rename(graph, graph.input[0].name, "image")
+    _rename(graph, graph.output[0].name, name)
     onnx.save(graph_file, str(path))
+
+
+def _rename(graph, old: str, new: str) -> None:
+    """Every reference to the graph value ``old`` (the graph's inputs and outputs, the nodes that make or read it,
+    its shape record) renamed ``new``."""
+    if old == new:
+        return
+    for node in graph.node:
+        node.output[:] = [new if value == old else value for value in node.output]
+        node.input[:] = [new if value == old else value for value in node.input]
+    for value in [*graph.input, *graph.output, *graph.value_info]:
+        if value.name == old:
+            value.name = new
 
 
 def _signature(model: keras.Model) -> list[keras.InputSpec] | None:
