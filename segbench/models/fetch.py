@@ -121,6 +121,9 @@ def _download(url: str, target: Path, seconds: float) -> str | None:
         keras.utils.get_file(fname=target.name, origin=url, cache_dir=str(target.parent), cache_subdir=".")
     except Exception as exc:  # noqa: BLE001  (get_file turns urllib's errors into plain Exceptions)
         reason = first_line(exc).removeprefix(f"URL fetch failure on {url}: ")
+        # get_file writes "<code> -- <reason>", with None for a code where the connection itself failed.
+        code, dashes, why = reason.partition(" -- ")
+        reason = (why if code == "None" else f"{code} {why}") if dashes else reason
         if isinstance(exc, TimeoutError) or "timed out" in reason:
             return f"no answer within {seconds:g} s; {TIMEOUT_ENV} sets how long to wait"
         return reason
