@@ -25,9 +25,10 @@ def conv_bn(x, filters: int, kernel_size: int, conv_name: str, bn_name: str, rel
     return x if relu_name is None else layers.ReLU(name=relu_name)(x)
 
 
-def conv_bn_relu(x, filters: int, name: str, kernel_size: int = 3):
+def conv_bn_relu(x, filters: int, name: str, kernel_size: int = 3, dilation: int = 1):
     """Conv-BN-ReLU of the layers segbench defines: ``<name>_conv``, ``<name>_bn``, ``<name>_relu``."""
-    return conv_bn(x, filters, kernel_size, f"{name}_conv", f"{name}_bn", f"{name}_relu", momentum=0.9)
+    return conv_bn(x, filters, kernel_size, f"{name}_conv", f"{name}_bn", f"{name}_relu", dilation=dilation,
+                   momentum=0.9)
 
 
 def release_conv_bn(x, filters: int, kernel_size: int, name: str, strides: int = 1, dilation: int = 1,

@@ -11,10 +11,11 @@ from typing import ClassVar
 
 import keras
 from keras import layers
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from segbench.errors import ConfigError
 from segbench.models.blocks import conv_bn_relu, release_conv_bn, scaled
+from segbench.models.dilation import Stage, dilate, plan
 from segbench.models.fetch import ensure
 from segbench.models.head import caffe_normalization, input_normalization, mean_subtraction
 from segbench.pretrained import PRETRAINED
@@ -27,23 +28,35 @@ STRIDES = (2, 4, 8, 16, 32)
 
 
 class EncoderDecoderConfig(ModelConfig):
-    """Keys of every encoder-decoder model; ``stride`` is how far its encoder pools down."""
+    """Keys of every encoder-decoder model. ``output_strides`` are those the model runs at, its default first (set
+    per model when it is registered: what its encoder can reach by dilation and its decoder is made for); the input
+    sides must be multiples of the one chosen, unless the encoder pads to ``any_size``."""
 
-    stride: ClassVar[int] = 1
+    output_strides: ClassVar[tuple[int, ...]] = (32,)
+    any_size: ClassVar[bool] = False
+    output_stride: int | None = Field(None, description="how far the encoder downsamples before the decoder: 32, 16 "
+                                                        "or 8 where the backbone allows it (its last strides traded "
+                                                        "for dilation), null for the model's default; `segbench "
+                                                        "models list` shows each model's")
     width: float = Field(1.0, gt=0, le=4, description="multiplies the filter count of the layers segbench defines: "
                                                       "the plain encoder's and every decoder's")
 
-    @field_validator("input_size")
-    @classmethod
-    def _divisible(cls, value: list[int], info: ValidationInfo) -> list[int]:
-        if any(side % cls.stride for side in value):
-            raise ValueError(f"{info.data.get('name', 'this model')} pools down to 1/{cls.stride}: "
-                             f"height and width must be multiples of {cls.stride}")
-        return value
+    @model_validator(mode="after")
+    def _stride_and_size(self):
+        strides = self.output_strides
+        if self.output_stride is None:
+            self.output_stride = strides[0]
+        elif self.output_stride not in strides:
+            raise ValueError(f"output_stride {self.output_stride}: {self.name} runs at output stride "
+                             f"{' or '.join(map(str, strides))}")
+        if not self.any_size and any(side % self.output_stride for side in self.input_size):
+            raise ValueError(f"{self.name} pools down to 1/{self.output_stride}: height and width must be multiples "
+                             f"of {self.output_stride} (input_size is {self.input_size})")
+        return self
 
 
 class PlainConfig(EncoderDecoderConfig):
-    stride: ClassVar[int] = 16
+    output_strides: ClassVar[tuple[int, ...]] = (16,)
 
     @field_validator("encoder_weights")
     @classmethod
@@ -54,27 +67,61 @@ class PlainConfig(EncoderDecoderConfig):
         return value
 
 
-class PretrainedConfig(EncoderDecoderConfig):
-    stride: ClassVar[int] = 32
-
-
 @dataclass(frozen=True)
 class Encoder:
-    """``build(image, config)`` returns the backbone as a functional model from the image to its deepest map;
-    ``feature_layers`` names, per output stride, the layer whose output is the feature map there."""
+    """``build(image, config)`` returns the backbone as a functional model from the image to its deepest map at
+    its own output stride; ``feature_layers`` names, per stride there, the layer whose output is the feature map;
+    ``stages`` are the stages (``segbench.models.dilation.Stage``) that can trade their stride for dilation, so that
+    it also runs at 1/16 or 1/8 (``output_strides``). ``any_size``: it pads, so that any input size works."""
 
     build: Callable
     feature_layers: dict[int, str]
     options: type[EncoderDecoderConfig] | None = None
     pretrained: str | None = None  # the segbench.pretrained file that ``model.encoder_weights: imagenet`` reads
+    stages: tuple[Stage, ...] = ()
+    any_size: bool = False
+
+    @property
+    def output_strides(self) -> tuple[int, ...]:
+        """Its own output stride, then each it reaches by dilating one more stage from the deepest."""
+        strides = [max(self.feature_layers)]
+        for stage in sorted(self.stages, key=lambda stage: stage.stride, reverse=True):
+            if stage.stride == strides[-1]:
+                strides.append(stage.stride // 2)
+        return tuple(strides)
+
+    def feature_layers_at(self, output_stride: int) -> dict[int, str]:
+        """The layer of each feature map when the backbone stops at ``output_stride``: a map past it is at
+        ``output_stride`` too, and the deepest of those is the one kept."""
+        layers_at = {}
+        for stride, name in sorted(self.feature_layers.items()):
+            layers_at[min(stride, output_stride)] = name
+        return layers_at
 
     def __call__(self, image, config) -> dict[int, object]:
         backbone = self.build(image, config)
-        return {stride: backbone.get_layer(name).output for stride, name in self.feature_layers.items()}
+        changes = plan(self.stages, config.output_stride)
+        if changes:
+            backbone = dilate(backbone, changes)
+        return {stride: only_output(backbone, name)
+                for stride, name in self.feature_layers_at(config.output_stride).items()}
 
     @property
     def output_layer(self) -> str:
+        """The layer of the deepest feature map, at every output stride."""
         return self.feature_layers[max(self.feature_layers)]
+
+
+def only_output(backbone: keras.Model, name: str):
+    """The output of ``backbone``'s layer ``name``, which must have been called once: a layer called more than once
+    (shared, or rebuilt on the same tensors) has one output per call, and Keras' ``layer.output`` is the first,
+    which need not be this graph's: a map of another stride would be taken without a word."""
+    layer = backbone.get_layer(name)
+    calls = len(layer._inbound_nodes)  # Keras keeps one node per call; there is no public count
+    if calls != 1:
+        raise ValueError(f"{backbone.name}: layer {name!r}, named as a feature map, is called {calls} times, so its "
+                         "output is ambiguous; name a layer called once (an Identity after it, for one)")
+    return layer.output
 
 
 def plain_backbone(image, config: PlainConfig) -> keras.Model:
@@ -104,16 +151,31 @@ def encoder_weights_file(value: str | None, pretrained: str) -> str | None:
 
 
 def application_backbone(application: Callable, normalization: Callable, pretrained: str, image,
-                         config: PretrainedConfig) -> keras.Model:
+                         config: EncoderDecoderConfig) -> keras.Model:
     """A keras.applications network without its top, built on its own normalisation of the image."""
     weights = encoder_weights_file(config.encoder_weights, pretrained)
     return application(include_top=False, weights=weights, input_tensor=normalization(image))
 
 
-def application_encoder(application: Callable, normalization: Callable, pretrained: str,
-                        feature_layers) -> Encoder:
+def application_encoder(application: Callable, normalization: Callable, pretrained: str, feature_layers,
+                        stages: tuple[Stage, ...] = ()) -> Encoder:
     return Encoder(partial(application_backbone, application, normalization, pretrained),
-                   dict(zip(STRIDES, feature_layers)), PretrainedConfig, pretrained)
+                   dict(zip(STRIDES, feature_layers)), EncoderDecoderConfig, pretrained, stages)
+
+
+def resnet50_stage(stage: int, blocks: int, stride: int) -> Stage:
+    """Keras' ResNet50 strides in the 1x1 convolutions of a stage's first block (its shortcut's and its own); the
+    3x3 of every block is the one to dilate."""
+    return Stage(stride, strided=(f"conv{stage}_block1_0_conv", f"conv{stage}_block1_1_conv"),
+                 first=(f"conv{stage}_block1_2_conv",),
+                 rest=tuple(f"conv{stage}_block{block}_2_conv" for block in range(2, blocks + 1)))
+
+
+def mobilenet_stage(first: int, last: int, stride: int) -> Stage:
+    """MobileNet strides in a depthwise 3x3 after an explicit one-sided padding, then its later depthwise 3x3s
+    (``same`` padded) run at the new stride."""
+    return Stage(stride, strided=(f"conv_dw_{first}",), first=(f"conv_dw_{first}",),
+                 rest=tuple(f"conv_dw_{block}" for block in range(first + 1, last + 1)), pads=(f"conv_pad_{first}",))
 
 
 ENCODERS.register("vgg")(application_encoder(
@@ -121,10 +183,12 @@ ENCODERS.register("vgg")(application_encoder(
     ("block1_pool", "block2_pool", "block3_pool", "block4_pool", "block5_pool")))
 ENCODERS.register("resnet50")(application_encoder(
     keras.applications.ResNet50, caffe_normalization, "resnet50",
-    ("conv1_relu", "conv2_block3_out", "conv3_block4_out", "conv4_block6_out", "conv5_block3_out")))
+    ("conv1_relu", "conv2_block3_out", "conv3_block4_out", "conv4_block6_out", "conv5_block3_out"),
+    (resnet50_stage(4, 6, 16), resnet50_stage(5, 3, 32))))
 ENCODERS.register("mobilenet")(application_encoder(
     keras.applications.MobileNet, input_normalization, "mobilenet",
-    ("conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_5_relu", "conv_pw_11_relu", "conv_pw_13_relu")))
+    ("conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_5_relu", "conv_pw_11_relu", "conv_pw_13_relu"),
+    (mobilenet_stage(6, 11, 16), mobilenet_stage(12, 13, 32))))
 
 
 # stage, blocks, bottleneck width, stride of its first block, dilation
@@ -151,4 +215,6 @@ def dilated_resnet50_backbone(image, config) -> keras.Model:
     return keras.Model(image, x, name="resnet50_dilated")
 
 
-RESNET50_DILATED = Encoder(dilated_resnet50_backbone, {2: "conv1_3_3x3_relu", 4: "conv2_3_relu", 8: "conv5_3_relu"})
+# PSPNet-50's encoder: paired with no decoder of the grid (segbench.models.pspnet50 registers its one model).
+ENCODERS.register("resnet50_dilated")(Encoder(
+    dilated_resnet50_backbone, {2: "conv1_3_3x3_relu", 4: "conv2_3_relu", 8: "conv5_3_relu"}, any_size=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 from keras import layers, ops
 
 from segbench.models.blocks import resize_bilinear
@@ -25,7 +26,16 @@ def mean_subtraction(inputs):
 
 def caffe_normalization(inputs):
     """keras.applications' "caffe" mode (VGG16, ResNet50): the mean subtracted, then RGB to BGR."""
-    return layers.Lambda(lambda x: ops.flip(x, axis=-1), name="rgb_to_bgr")(mean_subtraction(inputs))
+    return ReverseChannels(name="rgb_to_bgr")(mean_subtraction(inputs))
+
+
+@keras.saving.register_keras_serializable("segbench")
+class ReverseChannels(layers.Layer):
+    """RGB to BGR. A layer of its own, not a Lambda: a dilated encoder is rebuilt from its layers' configs
+    (``segbench.models.dilation``), and a Lambda's function does not come back from its config."""
+
+    def call(self, x):
+        return ops.flip(x, axis=-1)
 
 
 def classifier(x, num_classes: int, name: str = "classifier"):

@@ -6,12 +6,11 @@ from __future__ import annotations
 import keras
 from pydantic import Field, field_validator
 
-from segbench.models.encoders import RESNET50_DILATED, EncoderDecoderConfig
+from segbench.models.encoders import EncoderDecoderConfig
 from segbench.models.fetch import ensure
-from segbench.models.grid import DECODERS, EncoderDecoder
+from segbench.models.grid import DECODERS, EncoderDecoder, register
 from segbench.models.weights import load_legacy_h5
 from segbench.pretrained import PRETRAINED
-from segbench.registry import MODELS
 from segbench.schema import height_width
 
 ADE20K_CLASSES = 150
@@ -43,5 +42,5 @@ class PSPNet50(EncoderDecoder):
         return model
 
 
-MODELS.register("pspnet_50", options=PSPNet50Config)(
-    PSPNet50("resnet50_dilated", RESNET50_DILATED, DECODERS["pspnet"], default_classes=ADE20K_CLASSES))
+register("resnet50_dilated", DECODERS["pspnet"], "pspnet_50", PSPNet50, PSPNet50Config,
+         default_classes=ADE20K_CLASSES)
