@@ -16,7 +16,7 @@ from segbench.data.base import loss_void
 from segbench.errors import ConfigError
 from segbench.plugins import import_plugins, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
-from segbench.schema import Config, DatasetConfig, ModelConfig, Section, TrainConfig
+from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
 from segbench.shipped import config_names, find_config
 
 
@@ -282,6 +282,9 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = tuple(str(part) for part in first["loc"])
+    problem = first.get("ctx", {}).get("error")
+    if isinstance(problem, KeyProblem):  # the section's validator knows which of its keys is at fault
+        loc, first = loc + (problem.key,), {**first, "input": problem.value}
     dotted = ".".join(loc)
     where = _source_of(sources, loc, default_source)
     named = f"{dotted}: " if where != f"--set {dotted}" else ""

@@ -25,6 +25,16 @@ Split = Literal[SPLITS]
 MAX_SIDE = 8192
 
 
+class KeyProblem(ValueError):
+    """What a section's own validator raises where the problem is one key's, with its value, though only the
+    section as a whole can tell (the key's value fits or not by another key's): the config's error names that
+    key, and the file or --set it came from, not the section."""
+
+    def __init__(self, key: str, value, message: str):
+        super().__init__(message)
+        self.key, self.value = key, value
+
+
 def height_width(min_side: int = 1):
     """The type of a [height, width] pair whose sides are at least ``min_side`` and at most ``MAX_SIDE``."""
     return Annotated[list[Annotated[int, Field(ge=min_side, le=MAX_SIDE)]], Field(min_length=2, max_length=2)]

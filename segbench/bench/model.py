@@ -46,7 +46,7 @@ def bench_model(name: str, input_size=None, batch: int = 8, precision: str = "au
 def trainable(name: str, input_size=None, num_classes: int | None = None) -> keras.Model:
     """Model ``name`` with seeded random weights, compiled with Adam and the runner's loss."""
     keras.utils.set_random_seed(0)
-    model = build(name, input_size, num_classes)
+    model, _ = build(name, input_size, num_classes)
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=SegmentationCrossEntropy())
     return model
 

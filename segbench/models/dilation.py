@@ -1,6 +1,7 @@
 """Output stride by dilation: a backbone's last stride-2 steps traded for dilated convolutions on the weights' own
-layers (as DeepLab does, and torchvision's ``replace_stride_with_dilation``), so that it stops at 1/16 or 1/8 of the
-input with its pretrained weights kept: no kernel changes shape, only how far apart it samples.
+layers (as DeepLab does), so that it stops at 1/16 or 1/8 of the input with its pretrained weights kept: no kernel
+changes shape, only how far apart it samples. Each layer samples the positions it sampled before, so the finer map,
+taken at every ``2**k``-th position, is the strided backbone's map (tests/models/test_stride.py checks it).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import keras
 @dataclass(frozen=True)
 class Stage:
     """The layers of the stage that takes a backbone from ``stride // 2`` to ``stride``: ``strided`` those whose
-    stride 2 becomes 1; ``first`` the 3x3 layers at that step, which keep the rate the maps before them had;
-    ``rest`` the 3x3 layers after it, dilated by the stage's new rate; ``pads`` the explicit zero paddings before a
-    strided 'valid' convolution, widened to keep the map's size once that convolution no longer strides."""
+    stride 2 becomes 1; ``first`` the 3x3 layers that strided themselves, which keep the rate of the map they read;
+    ``rest`` the 3x3 layers that read the finer map, dilated by the stage's new rate; ``pads`` the explicit zero
+    paddings before a strided 'valid' convolution (Keras pads only bottom and right there), widened so that the
+    convolution keeps both the map's size and the positions it sampled."""
 
     stride: int
     strided: tuple[str, ...]
@@ -26,8 +28,8 @@ class Stage:
 
 def plan(stages: tuple[Stage, ...], output_stride: int) -> dict[str, dict]:
     """The config changes, per layer name, that make a backbone with ``stages`` stop at ``output_stride``: each
-    stage past it strides no more and dilates by ``stage.stride // output_stride`` (its first 3x3 layers by half
-    that, the rate of the stage before)."""
+    stage past it strides no more and dilates by ``stage.stride // output_stride`` (its ``first`` layers by half
+    that, the rate of the map they read)."""
     changes: dict[str, dict] = {}
     for stage in stages:
         if stage.stride <= output_stride:
@@ -41,7 +43,7 @@ def plan(stages: tuple[Stage, ...], output_stride: int) -> dict[str, dict]:
         for name in stage.rest:
             changes.setdefault(name, {})["dilation_rate"] = (rate, rate)
         for name in stage.pads:
-            changes.setdefault(name, {})["padding"] = ((before, before), (before, before))
+            changes.setdefault(name, {})["padding"] = ((0, 2 * before), (0, 2 * before))
     return changes
 
 

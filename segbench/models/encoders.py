@@ -20,7 +20,7 @@ from segbench.models.fetch import ensure
 from segbench.models.head import caffe_normalization, input_normalization, mean_subtraction
 from segbench.pretrained import PRETRAINED
 from segbench.registry import ENCODERS
-from segbench.schema import ModelConfig
+from segbench.schema import KeyProblem, ModelConfig
 
 # The older library's "vanilla" encoder: four conv + pool levels.
 PLAIN_FILTERS = (64, 128, 256, 256)
@@ -47,11 +47,11 @@ class EncoderDecoderConfig(ModelConfig):
         if self.output_stride is None:
             self.output_stride = strides[0]
         elif self.output_stride not in strides:
-            raise ValueError(f"output_stride {self.output_stride}: {self.name} runs at output stride "
-                             f"{' or '.join(map(str, strides))}")
+            raise KeyProblem("output_stride", self.output_stride,
+                             f"{self.name} runs at output stride {' or '.join(map(str, strides))}")
         if not self.any_size and any(side % self.output_stride for side in self.input_size):
-            raise ValueError(f"{self.name} pools down to 1/{self.output_stride}: height and width must be multiples "
-                             f"of {self.output_stride} (input_size is {self.input_size})")
+            raise KeyProblem("input_size", self.input_size, f"{self.name} pools down to 1/{self.output_stride}: "
+                             f"height and width must be multiples of {self.output_stride}")
         return self
 
 
@@ -164,16 +164,15 @@ def application_encoder(application: Callable, normalization: Callable, pretrain
 
 
 def resnet50_stage(stage: int, blocks: int, stride: int) -> Stage:
-    """Keras' ResNet50 strides in the 1x1 convolutions of a stage's first block (its shortcut's and its own); the
-    3x3 of every block is the one to dilate."""
+    """Keras' ResNet50 strides in the 1x1 convolutions of a stage's first block (its shortcut's and its own), so
+    every 3x3 after them, the first block's included, runs on the finer map."""
     return Stage(stride, strided=(f"conv{stage}_block1_0_conv", f"conv{stage}_block1_1_conv"),
-                 first=(f"conv{stage}_block1_2_conv",),
-                 rest=tuple(f"conv{stage}_block{block}_2_conv" for block in range(2, blocks + 1)))
+                 rest=tuple(f"conv{stage}_block{block}_2_conv" for block in range(1, blocks + 1)))
 
 
 def mobilenet_stage(first: int, last: int, stride: int) -> Stage:
-    """MobileNet strides in a depthwise 3x3 after an explicit one-sided padding, then its later depthwise 3x3s
-    (``same`` padded) run at the new stride."""
+    """MobileNet strides in a depthwise 3x3 after an explicit one-sided padding; its later depthwise 3x3s
+    (``same`` padded) run on the finer map."""
     return Stage(stride, strided=(f"conv_dw_{first}",), first=(f"conv_dw_{first}",),
                  rest=tuple(f"conv_dw_{block}" for block in range(first + 1, last + 1)), pads=(f"conv_pad_{first}",))
 

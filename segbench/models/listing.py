@@ -42,6 +42,8 @@ def render_list(rows: list[dict]) -> str:
     table = pd.DataFrame([{"name": r["name"], "encoder": r["encoder"] or UNDESCRIBED,
                            "decoder": r["decoder"] or UNDESCRIBED, "classes": r["num_classes"],
                            "input": "x".join(map(str, r["input_size"])),
+                           "output stride": UNDESCRIBED if r["output_strides"] is None
+                           else ", ".join(map(str, r["output_strides"])),
                            "params (M)": f"{r['parameters'] / 1e6:.2f}",
                            "encoder params (M)": UNDESCRIBED if r["encoder_parameters"] is None
                            else f"{r['encoder_parameters'] / 1e6:.2f}",
