@@ -190,6 +190,19 @@ def test_model_specific_checks(base_dir):
     assert "from scratch" in error_of(child(base_dir, "model:\n  encoder_weights: imagenet\n"))
 
 
+def test_a_key_checked_against_another_is_blamed_where_it_was_set(base_dir):
+    """The input size fits or not by the output stride: the section checks both, the message names the one key at
+    fault and where it was written, not the section and its base."""
+    run = child(base_dir, "model:\n  name: resnet50_deeplabv3plus\n  encoder_weights: null\n")
+    assert error_of(run, ["model.input_size=[72,96]"]) == (
+        "--set model.input_size: resnet50_deeplabv3plus pools down to 1/16: height and width must be multiples of "
+        "16 (got [72, 96])")
+    assert error_of(run, ["model.output_stride=32"]) == (
+        "--set model.output_stride: resnet50_deeplabv3plus runs at output stride 16 or 8 (got 32)")
+    assert load_config(run, ["model.input_size=[72,96]", "model.output_stride=8"]).model.output_stride == 8
+    assert load_config(run).model.output_stride == 16  # the model's default, written into the resolved config
+
+
 def test_resolved_config_round_trips(base_dir, tmp_path):
     cfg = load_config(child(base_dir, ""), ["train.seed=4"])
     dumped = write(tmp_path / "resolved.yaml", yaml.safe_dump(cfg.model_dump(mode="json")))

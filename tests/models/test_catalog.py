@@ -108,14 +108,14 @@ def test_any_builder_that_keeps_the_contract_is_listed_and_described(local_model
     assert [row["name"] for row in rows] == sorted([*(row["name"] for row in tabled()), "tiny", "tiny_described"])
     pixels = 224 * 224
     assert listed["tiny"] == {"name": "tiny", "encoder": None, "decoder": None, "input_size": [224, 224],
-                              "num_classes": 3, "parameters": 27 * 3 + 3, "encoder_parameters": None,
-                              "macs": pixels * 3 * 27}
+                              "num_classes": 3, "output_strides": None, "parameters": 27 * 3 + 3,
+                              "encoder_parameters": None, "macs": pixels * 3 * 27}
     assert listed["tiny_described"] == {"name": "tiny_described", "encoder": "tiny", "decoder": "conv1x1",
-                                        "input_size": [224, 224], "num_classes": 2,
+                                        "input_size": [224, 224], "num_classes": 2, "output_strides": None,
                                         "parameters": 27 * 4 + 4 + 4 * 2 + 2, "encoder_parameters": 27 * 4 + 4,
                                         "macs": pixels * (4 * 27 + 2 * 4)}
     cells = [cell.strip() for cell in render_list([listed["tiny"]]).splitlines()[2].split("|")[1:-1]]
-    assert cells == ["tiny", "-", "-", "3", "224x224", "0.00", "-", "0.00"]
+    assert cells == ["tiny", "-", "-", "3", "224x224", "-", "0.00", "-", "0.00"]
 
     summary = describe("tiny", [16, 24], 5)
     assert summary["output_shape"] == [16, 24, 5] and summary["encoder_parameters"] is None

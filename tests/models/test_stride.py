@@ -7,9 +7,12 @@ import pytest
 from keras import layers
 from pydantic import ValidationError
 
+from segbench.errors import ConfigError
+from segbench.models.catalog import describe
 from segbench.models.dilation import dilate, plan
 from segbench.models.encoders import Encoder, EncoderDecoderConfig
 from segbench.models.grid import DECODERS, Decoder, EncoderDecoder, register
+from segbench.models.listing import render_list, tabled
 from segbench.registry import ENCODERS, MODELS
 
 SIZE = [64, 96]
@@ -98,7 +101,7 @@ def test_dilate_refuses_a_layer_the_backbone_lacks():
 
 
 def shared_layer_backbone(image, config):
-    """A backbone whose layer ``shared`` runs twice: once at stride 2, then again at stride 4."""
+    """A backbone whose layer ``shared`` runs twice: once at full size, then again at stride 2."""
     x = layers.Rescaling(1 / 255, name="normalize")(image)
     shared = layers.Conv2D(8, 3, padding="same", name="shared")
     x = layers.MaxPooling2D(2, name="pool2")(shared(layers.Conv2D(8, 1, name="widen")(x)))
@@ -107,12 +110,12 @@ def shared_layer_backbone(image, config):
 
 
 def test_a_feature_layer_called_twice_is_refused_not_read_from_its_first_call():
-    """Keras' ``layer.output`` is the first call's: the stride-2 map, offered as the stride-4 one. The pitfall a
+    """Keras' ``layer.output`` is the first call's: the full-size map, offered as the stride-2 one. The pitfall a
     contributor met (a stride-32 model trained as stride 16); the encoder refuses the layer instead."""
     image = keras.Input((*SIZE, 3), dtype="uint8")
     backbone = shared_layer_backbone(image, None)
-    assert tuple(backbone.get_layer("shared").output.shape[1:3]) == (SIZE[0] // 2, SIZE[1] // 2)  # the trap
-    encoder = Encoder(shared_layer_backbone, {2: "pool2", 4: "shared"})
+    assert tuple(backbone.get_layer("shared").output.shape[1:3]) == tuple(SIZE)  # the trap
+    encoder = Encoder(shared_layer_backbone, {2: "shared", 4: "pool4"})
     config = EncoderDecoderConfig.model_validate({"name": "x", "input_size": SIZE, "output_stride": 32})
     with pytest.raises(ValueError, match="layer 'shared', named as a feature map, is called 2 times"):
         encoder(keras.Input((*SIZE, 3), dtype="uint8"), config)
@@ -175,3 +178,14 @@ def test_stride_and_size_are_checked_together(keys, message):
     assert options.model_validate({"name": "resnet50_deeplabv3plus", "input_size": [72, 96],
                                    "output_stride": 8}).output_stride == 8
     assert options.model_validate({"name": "resnet50_deeplabv3plus"}).output_stride == 16  # the default, resolved
+
+
+def test_summary_and_list_give_each_output_stride():
+    at16, at8 = (describe("mobilenet_deeplabv3plus", SIZE, 5, stride) for stride in (16, 8))
+    assert (at16["output_stride"], at8["output_stride"]) == (16, 8) and at8["output_strides"] == [16, 8]
+    assert at8["parameters"] == at16["parameters"] and at8["macs"] > at16["macs"]  # the same kernels, more positions
+    with pytest.raises(ConfigError, match="^vgg_unet at output stride 8: vgg_unet runs at output stride 32"):
+        describe("vgg_unet", output_stride=8)
+    row = next(row for row in tabled() if row["name"] == "resnet50_deeplabv3plus")
+    assert row["output_strides"] == [16, 8]
+    assert "| 16, 8 " in render_list([row]).splitlines()[2]
