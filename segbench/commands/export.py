@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, positive
@@ -37,6 +38,11 @@ def register(verbs) -> None:
     parser.set_defaults(handler=run)
 
 
+# The share of pixels on which a faithful file may differ from its float32 source: ties and last-bit differences
+# between two float32 runtimes move a pixel or so in ten thousand, a converter's mistake a large part.
+TRUSTED = 0.999
+
+
 def run(args) -> int:
     from segbench.engine.export import agreement, check_images, export, runner
 
@@ -49,4 +55,9 @@ def run(args) -> int:
     print(f"agreement with Keras on {where}, {found['pixels']:,} pixels: {100 * found['float32']:.3f} % (float32, "
           "the exported model's source)" + "".join(f", {100 * found[key]:.3f} % ({key}, as the run computed)"
                                                    for key in own))
+    if found["float32"] < TRUSTED:
+        print(f"segbench: error: {args.out} gives another class than its source, Keras' float32 model, on "
+              f"{100 * (1 - found['float32']):.2f} % of the pixels checked: the converter changed what it computes; "
+              "the file is left for inspection, not to be used", file=sys.stderr)
+        return 1
     return 0

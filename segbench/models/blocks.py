@@ -7,7 +7,8 @@ matched to layers by name, so a recipe may change how it is written but never th
 
 from __future__ import annotations
 
-from keras import layers
+import keras
+from keras import layers, ops
 
 
 def scaled(filters: int, width: float) -> int:
@@ -46,4 +47,26 @@ def upsample_2x(x, name: str):
 
 def resize_bilinear(x, height: int, width: int, name: str):
     """Bilinear resizing to ``height`` x ``width``."""
-    return layers.Resizing(height, width, interpolation="bilinear", name=name)(x)
+    return BilinearResize(height, width, name=name)(x)
+
+
+@keras.saving.register_keras_serializable("segbench")
+class BilinearResize(layers.Layer):
+    """Bilinear resizing as Keras' ``Resizing`` does it, in a plain layer. Not ``Resizing`` itself: a preprocessing
+    layer, it leaves the graph that Keras hands tf2onnx with every BatchNormalization called after it in training
+    mode, so that an exported PSPNet or DeepLabV3+ normalised each batch by its own statistics (ONNX logits off by
+    the logits' own size; Keras' own predict was right)."""
+
+    def __init__(self, height: int, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = height, width
+
+    def call(self, x):
+        resized = ops.image.resize(x, (self.height, self.width), interpolation="bilinear")
+        return ops.cast(resized, x.dtype)  # TensorFlow's bilinear resize returns float32 whatever it is given
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.height, self.width, input_shape[3])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "height": self.height, "width": self.width}

@@ -58,6 +58,31 @@ def test_the_exported_model_gives_keras_classes(trained, tmp_path, fmt, output):
     assert 0.99 <= found["mixed_bfloat16"] <= 1.0  # the run trained in bf16: a few pixels may differ there
 
 
+def test_batch_normalisation_after_a_resize_is_exported_in_inference_mode(tmp_path, smoke_config):
+    """PSPNet's decoder normalises after resizing its pooled maps: once, the exported file normalised each batch by
+    its own statistics there (Keras' Resizing layer did it), and gave other classes on a third of the pixels."""
+    out = tmp_path / "pspnet"
+    execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1", "model.name=mobilenet_pspnet",
+                                       "model.input_size=[64,64]", "model.width=0.25"]))
+    run = export(out, "onnx", tmp_path / "model.onnx")
+    images, _ = check_images(run, 4)
+    batch = np.stack([resize_image(image, run.model.input_shape[1:3]) for image in images])
+    np.testing.assert_allclose(runner("onnx", tmp_path / "model.onnx")(batch), run.model.predict_on_batch(batch),
+                               atol=1e-3)
+
+
+def test_a_file_that_disagrees_with_its_source_fails_the_export(trained, tmp_path, monkeypatch, capsys):
+    from segbench.commands import export as command
+    from segbench.engine import export as engine
+
+    monkeypatch.setattr(engine, "agreement", lambda *args: {"images": 4, "pixels": 100, "float32": 0.6})
+    args = type("Args", (), {"run_dir": trained, "fmt": "onnx", "out": tmp_path / "m.onnx", "output": "logits",
+                             "checkpoint": "best", "check": 4})
+    assert command.run(args) == 1
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "another class than its source" in error and "on 40.00 % of the pixels" in error
+
+
 def test_export_from_the_command_line(trained, tmp_path, cli):
     done = cli("export", trained, "--format", "onnx", "--out", tmp_path / "m.onnx", "--check", "2")
     assert done.returncode == 0, done.stderr
