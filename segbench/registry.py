@@ -91,5 +91,6 @@ class Registry(Generic[T]):
 # The dataset adapters import no deep-learning framework: listing, verifying or drawing data stays fast.
 DATASETS: Registry = Registry("dataset", ("segbench.data",), group="segbench.datasets")
 # The model modules by name, not their package: segbench.models.listing reads its table without importing Keras.
-MODELS: Registry = Registry("model", ("segbench.models.grid", "segbench.models.pspnet50"), group="segbench.models")
+MODELS: Registry = Registry("model", ("segbench.models.grid", "segbench.models.pspnet50", "segbench.models.segformer"),
+                          group="segbench.models")
 ENCODERS: Registry = Registry("encoder", ("segbench.models.encoders",))

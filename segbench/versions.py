@@ -8,8 +8,8 @@ from importlib import metadata
 from pathlib import Path
 
 # The packages whose versions decide a run's figures, in the order `segbench env` prints them.
-FRAMEWORKS = ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy", "onnx", "onnxruntime", "albumentations",
-              "opencv-python-headless")
+FRAMEWORKS = ("keras", "keras-hub", "tensorflow", "jax", "jaxlib", "torch", "numpy", "onnx", "onnxruntime",
+              "albumentations", "opencv-python-headless")
 # The lock lives beside the package in a source tree; an installed wheel has none (its user installed the ranges).
 LOCK = Path(__file__).resolve().parent.parent / "requirements.lock"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")

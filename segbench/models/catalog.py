@@ -87,12 +87,15 @@ def encoder_parameters(model: keras.Model, name: str) -> int | None:
 def count_macs(model: keras.Model) -> int:
     """Multiply-accumulates for one image, counted from the layers: Conv2D (per output pixel, kernel area times
     input channels per group, so strides and dilation enter through the output size), DepthwiseConv2D,
-    Conv2DTranspose (per input pixel, kernel area times output channels) and Dense. Biases, normalisation,
-    activations, pooling and resizing are not counted."""
+    Conv2DTranspose (per input pixel, kernel area times output channels) and Dense; a layer that does its work
+    inside its own call (a transformer block: its dense layers, convolutions and attention products) counts itself
+    with a ``macs()`` method. Biases, normalisation, activations, pooling and resizing are not counted."""
     total = 0
     for layer in model.layers:
         if isinstance(layer, keras.Model):
             total += count_macs(layer)
+        elif callable(getattr(layer, "macs", None)):
+            total += layer.macs()
         elif isinstance(layer, COUNTED):
             total += layer_macs(layer, layer.input.shape, layer.output.shape)
     return total

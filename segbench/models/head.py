@@ -9,6 +9,10 @@ from segbench.models.blocks import resize_bilinear
 
 # ImageNet's per-channel pixel means, in RGB order.
 IMAGENET_MEAN = (123.68, 116.779, 103.939)
+# torchvision's ImageNet mean and standard deviation of [0, 1] pixels, RGB, as SegFormer's release and keras-hub's
+# SegFormer presets normalise.
+TORCHVISION_MEAN = (0.485, 0.456, 0.406)
+TORCHVISION_STD = (0.229, 0.224, 0.225)
 
 
 def input_normalization(inputs):
@@ -22,6 +26,14 @@ def mean_subtraction(inputs):
     Normalization with a fixed mean (the same values, in float32 and in bfloat16, for every uint8 input): that one
     holds its mean as a tensor the graph captures, which an ONNX export turns into an input the file then needs."""
     return layers.Rescaling(1.0, offset=tuple(-mean for mean in IMAGENET_MEAN), name="normalize")(inputs)
+
+
+def imagenet_standardization(inputs):
+    """uint8 pixels scaled to [0, 1], then standardised per channel with torchvision's ImageNet mean and standard
+    deviation; one Rescaling, for the reason ``mean_subtraction`` gives."""
+    scale = tuple(1 / (255 * std) for std in TORCHVISION_STD)
+    offset = tuple(-mean / std for mean, std in zip(TORCHVISION_MEAN, TORCHVISION_STD))
+    return layers.Rescaling(scale, offset=offset, name="normalize")(inputs)
 
 
 def caffe_normalization(inputs):
