@@ -8,7 +8,6 @@ Registering these models imports neither keras-hub nor its layers: the builder d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import keras
 from keras import layers
@@ -24,7 +23,6 @@ from segbench.registry import MODELS
 class SegFormerConfig(EncoderDecoderConfig):
     """``width`` multiplies the decoder's filters (its ``projection_filters``); the MiT encoder is as published."""
 
-    stride: ClassVar[int] = 32
     encoder_weights: str | None = Field(
         None, description="ade20k or cityscapes: keras-hub's MiT preset of this size (SegFormer's encoder fine-tuned "
                           "on that set, downloaded from Kaggle: needs a network), a keras-hub MiT preset folder, a "
