@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from helpers import plugin_run_config, write_model_plugin
 
+from segbench.models.listing import tabled
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -107,7 +109,7 @@ def test_models_list_reads_the_shipped_table_and_builds_the_installed_plugin_s_m
     done = in_venv(installed, ["segbench", "models", "list", "--json"], tmp_path)
     assert done.returncode == 0, done.stderr
     rows = {row["name"]: row for row in json.loads(done.stdout)}
-    assert len(rows) == 20 and rows["pspnet_50"]["input_size"] == [473, 473]  # the 19 of the table, and the plugin's
+    assert len(rows) == len(tabled()) + 1 and rows["pspnet_50"]["input_size"] == [473, 473]  # the table's, the plugin's
     assert rows["tiny_entry"] == {"name": "tiny_entry", "encoder": None, "decoder": None, "input_size": [224, 224],
-                                  "num_classes": 12, "parameters": 27 * 8 + 8 + 8 * 12 + 12,
+                                  "num_classes": 12, "output_strides": None, "parameters": 27 * 8 + 8 + 8 * 12 + 12,
                                   "encoder_parameters": None, "macs": 224 * 224 * (27 * 8 + 8 * 12)}
