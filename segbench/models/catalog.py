@@ -117,15 +117,15 @@ def layer_macs(layer, inputs: tuple, outputs: tuple) -> int:
 def render_summary(s: dict) -> str:
     height, width = s["input_size"]
     stride = [] if s["output_stride"] is None else [
-        f"output stride {s['output_stride']}" + (f" (runs at {' or '.join(map(str, s['output_strides']))})"
-                                                 if len(s["output_strides"]) > 1 else "")]
+        f"stride       {s['output_stride']}" + (f" (runs at {' or '.join(map(str, s['output_strides']))})"
+                                                if len(s["output_strides"]) > 1 else "")]
     parts = ", ".join(f"{s[part]} {part}" for part in ("encoder", "decoder") if s[part] is not None)
     in_encoder = "" if s["encoder_parameters"] is None else f" ({s['encoder_parameters']:,} in the encoder)"
     return "\n".join([
         f"{s['name']}: {parts}" if parts else s["name"],
         f"input        {height}x{width}x3 (uint8)",
         f"output       {'x'.join(map(str, s['output_shape']))} (float32 logits)",
-        *(line.replace("output stride ", "stride       ") for line in stride),
+        *stride,
         f"parameters   {s['parameters']:,}{in_encoder}",
         f"MACs/image   {s['macs'] / 1e9:.2f} G ({2 * s['macs'] / 1e9:.2f} GFLOPs)",
     ])

@@ -8,7 +8,7 @@ from keras import layers
 from pydantic import ValidationError
 
 from segbench.errors import ConfigError
-from segbench.models.catalog import describe
+from segbench.models.catalog import describe, render_summary
 from segbench.models.dilation import dilate, plan
 from segbench.models.encoders import Encoder, EncoderDecoderConfig
 from segbench.models.grid import DECODERS, Decoder, EncoderDecoder, register
@@ -189,3 +189,9 @@ def test_summary_and_list_give_each_output_stride():
     row = next(row for row in tabled() if row["name"] == "resnet50_deeplabv3plus")
     assert row["output_strides"] == [16, 8]
     assert "| 16, 8 " in render_list([row]).splitlines()[2]
+
+
+def test_the_summary_names_the_stride_and_the_others_the_model_runs_at():
+    lines = render_summary(describe("mobilenet_deeplabv3plus", SIZE, 5, 8)).splitlines()
+    assert lines[3] == "stride       8 (runs at 16 or 8)"
+    assert "stride       32" in render_summary(describe("vgg_unet", SIZE, 5)).splitlines()  # one stride: no list
