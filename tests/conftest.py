@@ -47,12 +47,12 @@ def fake_run():
     """A finished run folder as `segbench sweep` leaves it, written without training: ``fake_run(folder, dataset,
     ious)`` with ``ious`` the per-class IoU (fractions, in our class order); ``kept`` images get predictions, and
     with ``detailed`` the run has what runs measure today beyond that: Boundary IoU, calibration, and its
-    worst images (the ``kept`` ones, ranked)."""
+    worst images (the ``kept`` ones, ranked); ``per_image`` images' confusion matrices, drawn by the seed."""
     from segbench import calibration
     from segbench.engine import predictions
     from segbench.paper import TABLES
 
-    def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None, detailed=False):
+    def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None, detailed=False, per_image=0):
         classes = list(TABLES[dataset].headers)
         assert len(ious) == len(classes)
         miou, detail = float(np.mean(ious)), {}
@@ -80,6 +80,10 @@ def fake_run():
             pred = np.roll(label, 4 * rank, axis=1)  # the worse the later
             predictions.save(folder / predictions.FOLDER / predictions.WORST, f"{rank:02d}-{name}",
                              np.zeros((*label.shape, 3), np.uint8), label, pred)
+        if per_image:  # what `segbench compare` reads: each of that many test images' confusion matrix
+            matrices = np.random.default_rng(seed).integers(0, 50, (per_image, len(classes), len(classes)))
+            np.savez(folder / "confusion_per_image.npz", ids=np.array([f"img{i}.png" for i in range(per_image)]),
+                     matrices=matrices)
         return folder
 
     return make

@@ -14,6 +14,8 @@ from segbench.errors import DataError
 from segbench.io import write_text
 from segbench.paper import METHODS, TABLES
 from segbench.registry import DATASETS
+from segbench.report.beyond import Beyond
+from segbench.report.beyond import markdown as beyond_markdown
 from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.table import Comparison, markdown
 from segbench.rundir import CONFIG
@@ -22,13 +24,17 @@ NOTES = "NOTES.md"  # a hand-written companion in the report folder, linked when
 
 
 def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], metrics: dict[str, list[dict]],
-           folder: Path, formats, figure: list[Path], worst: list[Path] = ()) -> Path:
-    """Write ``folder/README.md``; ``runs`` and ``metrics`` are per config stem, in the table's row order."""
+           folder: Path, formats, figure: list[Path], worst: list[Path] = (), extra: Beyond | None = None) -> Path:
+    """Write ``folder/README.md``; ``runs`` and ``metrics`` are per config stem, the table's rows in its order and
+    then those of ``extra``, the rows beyond the paper's."""
     table = TABLES[dataset]
     links = " · ".join(f"[table.{fmt}](table.{fmt})" for fmt in formats)
     parts = [f"# {table.title}: the paper's Table {table.number} and ours", "",
              f"Written by `segbench report`. The table as {links}.", ""]
     parts += [markdown(comparison), ""]
+    if extra:
+        beyond_links = " · ".join(f"[beyond.{fmt}](beyond.{fmt})" for fmt in formats)
+        parts += ["## Beyond the paper's table", "", f"As {beyond_links}.", "", beyond_markdown(extra), ""]
     if figure:
         parts += ["## Qualitative results", "", f"![{table.title}: predictions](figure.png)", "",
                   ("Input, ground truth and each model's prediction on the same test images (from each row's first "
@@ -44,7 +50,8 @@ def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], me
     if (folder / NOTES).is_file():
         parts += ["## Notes", "", (f"What differs from the paper, and why, is in [{NOTES}]({NOTES}), written by "
                                    "hand beside this generated README."), ""]
-    rows = [_run_row(METHODS[stem], run, m, folder) for stem in runs for run, m in zip(runs[stem], metrics[stem])]
+    rows = [_run_row(METHODS.get(stem, stem), run, m, folder) for stem in runs
+            for run, m in zip(runs[stem], metrics[stem])]
     parts += ["## Runs: recipe and environment", ""]
     if rows:
         parts += [("From each run's `config.yaml` and `metrics.json`. `images` is how many test images were scored; "

@@ -12,7 +12,7 @@ from segbench.errors import DataError
 from segbench.io import write_text
 from segbench.paper import METHODS, PRETRAINED, SUITES, TABLES, read_paper
 from segbench.registry import DATASETS
-from segbench.report import figures
+from segbench.report import beyond, figures
 from segbench.report.curves import plot_confusion, plot_curves, plot_reliability
 from segbench.report.figures import SUFFIXES, qualitative
 from segbench.report.readme import read_config, readme
@@ -54,64 +54,102 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     found = finished_runs(runs_folder)
     stem_of = {method: stem for stem, method in METHODS.items()}
     runs = {stem_of[method]: found[stem_of[method]] for method in paper.index}  # this table's row order
-    _say_what_was_found(dataset, runs_folder, runs)
-    metrics = {stem: [read_metrics(run) for run in dirs] for stem, dirs in runs.items()}
+    others, refused = beyond.other_runs(runs_folder, dataset, {run for dirs in runs.values() for run in dirs})
+    _say_what_was_found(dataset, runs_folder, runs, others, refused)
+    metrics = {stem: [read_metrics(run) for run in dirs] for stem, dirs in {**runs, **others}.items()}
+    scratch = [stem for stem, dirs in runs.items() if dirs and not any(map(pretrained, dirs))]  # in row order
     comparison = compare(dataset, paper,
                          {stem: [scores(m, dataset, run) for m, run in zip(metrics[stem], dirs)]
                           for stem, dirs in runs.items()},
-                         tuple(stem for stem, dirs in runs.items() if stem in PRETRAINED and dirs
-                               and not any(map(pretrained, dirs))),
+                         tuple(stem for stem in scratch if stem in PRETRAINED),
                          {stem: off_recipe(dataset, stem, dirs[0]) for stem, dirs in runs.items() if dirs})
     written = []
     for fmt in formats:
         write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))
         written.append(folder / f"table.{fmt}")
-    for stem, dirs in runs.items():
+    extra = _beyond(dataset, comparison, runs, others, scratch)
+    for fmt in beyond.RENDER:
+        if extra and fmt in formats:
+            write_text(folder / f"{BEYOND}.{fmt}", beyond.RENDER[fmt](extra))
+            written.append(folder / f"{BEYOND}.{fmt}")
+        else:  # no row beyond the paper's now: no table of an earlier report's rows is left behind
+            (folder / f"{BEYOND}.{fmt}").unlink(missing_ok=True)
+    for stem, dirs in {**runs, **others}.items():
         for run, m in zip(dirs, metrics[stem]):
             written += [plot_curves(run, m), plot_confusion(run, m)]
             written += filter(None, [plot_reliability(run, m)])
-    figure = _figure(dataset, runs, folder / "figure", comparison)
-    failures = _worst_figure(dataset, runs, folder / "worst", worst, comparison)
+    labels = {stem: comparison.label(METHODS[stem], "\n") for stem in runs}
+    labels.update({stem: _beyond_label(dataset, stem, dirs[0], "\n") for stem, dirs in others.items()})
+    figure = _figure(dataset, {**runs, **others}, folder / "figure", labels)
+    failures = _worst_figure(dataset, {**runs, **others}, folder / "worst", worst, labels)
     written += figure + failures
-    written.append(readme(dataset, comparison, runs, metrics, folder, formats, figure, failures))
+    written.append(readme(dataset, comparison, {**runs, **others}, metrics, folder, formats, figure, failures,
+                          extra))
     return written
 
 
-def _say_what_was_found(dataset: str, runs_folder: Path, runs: dict[str, list[Path]]) -> None:
-    """One line of what the table is made of, and one per finished run it cannot use (a folder named after no row
-    of the table), so that an all-'-' table or a missing row is never a silent surprise."""
-    used = {run for dirs in runs.values() for run in dirs}
-    rows = [f"{stem} ({len(dirs)} run{'s' * (len(dirs) != 1)})" for stem, dirs in runs.items() if dirs]
+BEYOND = "beyond"  # beyond.{md,csv,tex}: the table of the rows beyond the paper's, where there are any
+
+
+def _beyond(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], others: dict[str, list[Path]],
+            scratch: list[str]) -> beyond.Beyond | None:
+    """The table of the runs named after no paper row, each compared with the best of our runs from scratch of
+    the paper's rows; None where there are none."""
+    if not others:
+        return None
+    best = beyond.best_row(comparison.mean["mIoU"], runs, scratch)
+    reference = (METHODS[best], comparison.label(METHODS[best]), runs[best]) if best else None
+    return beyond.beyond(dataset, list(comparison.paper.columns), others,
+                         {stem: _beyond_label(dataset, stem, dirs[0]) for stem, dirs in others.items()}, reference)
+
+
+def _beyond_label(dataset: str, stem: str, run: Path, separator: str = " ") -> str:
+    """A row beyond the paper's: its folder's name, with how it differs from the paper's recipe where our
+    configs give it one (configs/<dataset>/<stem>.yaml)."""
+    recipe = off_recipe(dataset, stem, run)
+    return stem + (f"{separator}({recipe})" if recipe else "")
+
+
+def _say_what_was_found(dataset: str, runs_folder: Path, runs: dict[str, list[Path]],
+                        others: dict[str, list[Path]], refused: dict[Path, str]) -> None:
+    """One line of what the table is made of, one of the rows beyond it, and one per finished run it cannot use,
+    so that an all-'-' table or a missing row is never a silent surprise."""
+    def counted(groups: dict[str, list[Path]]) -> list[str]:
+        return [f"{stem} ({len(dirs)} run{'s' * (len(dirs) != 1)})" for stem, dirs in groups.items() if dirs]
+
+    rows = counted(runs)
     print(f"{runs_folder}: {len(rows)} of {len(runs)} rows of Table {TABLES[dataset].number} have finished runs"
           + (f": {', '.join(rows)}" if rows else f" (none: run `segbench sweep` into {runs_folder.parent} first)"),
           file=sys.stderr)
-    for metrics in sorted(runs_folder.glob(f"*/{METRICS}")) if runs_folder.is_dir() else []:
-        if metrics.parent not in used:
-            print(f"skipped {metrics.parent}: not named after a row ({', '.join(runs)}, or <row>-seed<k>)",
-                  file=sys.stderr)
+    if others:
+        print(f"{runs_folder}: beyond the paper's rows: {', '.join(counted(others))}", file=sys.stderr)
+    for run, why in refused.items():
+        print(f"skipped {run}: {why}", file=sys.stderr)
 
 
-def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, comparison: Comparison) -> list[Path]:
-    """The qualitative figure from each row's first run, leaving out (and naming) rows whose first run kept no
-    predictions; none at all when no run kept any, and then no figure of an earlier report is left behind. Methods
-    are labelled as in the table (from scratch, off the paper's recipe)."""
+def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[str, str]) -> list[Path]:
+    """The qualitative figure from each row's first run (the paper's rows, then those beyond), leaving out (and
+    naming) rows whose first run kept no predictions; none at all when no run kept any, and then no figure of an
+    earlier report is left behind. Rows are labelled as in the tables (from scratch, off the paper's recipe)."""
     kept = {stem: predictions.read(dirs[0]) for stem, dirs in runs.items() if dirs}
-    columns = [(comparison.label(METHODS[stem], "\n"), images) for stem, images in kept.items() if images]
+    columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
         return _removed(out)
-    absent = [METHODS[stem] for stem in runs if not kept.get(stem)]
+    absent = [METHODS.get(stem, stem) for stem in runs if not kept.get(stem)]
     adapter = DATASETS.get(dataset)
+    beyond_drawn = any(stem not in METHODS for stem, images in kept.items() if images)
     title = (f"{TABLES[dataset].title}: input, ground truth and each model's prediction (first seed)"
+             + ("; the paper's rows, then those beyond it" if beyond_drawn else "")
              + (f"; no predictions from {', '.join(absent)}" if absent else ""))
     return qualitative(title, adapter.classes, adapter.palette, columns, out)
 
 
 def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: int,
-                  comparison: Comparison) -> list[Path]:
+                  labels: dict[str, str]) -> list[Path]:
     """Each row's ``count`` worst test images (from its first run), worst first; none when ``count`` is 0 or no
     run kept any, and then no figure of an earlier report is left behind."""
     kept = {stem: predictions.read(dirs[0], worst=True) for stem, dirs in runs.items() if dirs and count}
-    columns = [(comparison.label(METHODS[stem], "\n"), images) for stem, images in kept.items() if images]
+    columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
         return _removed(out)
     adapter = DATASETS.get(dataset)

@@ -130,7 +130,7 @@ def caption(c: Comparison) -> str:
             f"the t-interval of their mean; {INSIDE} says whether the paper's mIoU lies within it.")
 
 
-def _cell(mean: float, std: float, delta: float | None = None) -> str:
+def cell(mean: float, std: float, delta: float | None = None) -> str:
     if math.isnan(mean):
         return "-"
     text = f"{mean:.2f}" + ("" if math.isnan(std) else f" ± {std:.2f}")
@@ -143,9 +143,9 @@ def text_table(c: Comparison) -> pd.DataFrame:
     rows = []
     for method in c.paper.index:
         ours = {"Method": c.label(method)}
-        ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col], delta.at[method, col])
+        ours.update({col: cell(c.mean.at[method, col], c.std.at[method, col], delta.at[method, col])
                      for col in c.paper.columns})
-        ours.update({col: _cell(c.mean.at[method, col], c.std.at[method, col]) for col in OURS_ONLY})
+        ours.update({col: cell(c.mean.at[method, col], c.std.at[method, col]) for col in OURS_ONLY})
         low, high = c.interval.at[method, LOW], c.interval.at[method, HIGH]
         ours[INTERVAL] = "-" if math.isnan(low) else f"[{low:.2f}, {high:.2f}]"
         ours[INSIDE] = {None: "-", True: "yes", False: "no"}[c.paper_inside[method]]

@@ -251,11 +251,17 @@ def test_a_run_at_the_papers_recipe_is_not_marked(tmp_path, fake_run):
 def test_the_report_says_what_it_found_and_what_it_skipped(tmp_path, fake_run, capsys):
     fake_run(tmp_path / "camvid" / "segnet-seed0", "camvid", [0.4] * 12)
     fake_run(tmp_path / "camvid" / "segnet-seed1", "camvid", [0.4] * 12, seed=1)
-    fake_run(tmp_path / "camvid" / "my_segnet", "camvid", [0.4] * 12)  # named after no row
+    fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.4] * 12)  # a seed again, beside the seed folders
+    fake_run(tmp_path / "camvid" / "my_segnet", "camvid", [0.4] * 12)  # named after no row: beyond the paper's
+    fake_run(tmp_path / "camvid" / "on_suim", "suim", [0.4] * 8)
     report("camvid", tmp_path, tmp_path, ("md",))
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"{tmp_path / 'camvid'}: 1 of 6 rows of Table 1 have finished runs: segnet (2 runs)"
-    assert err[1].startswith(f"skipped {tmp_path / 'camvid' / 'my_segnet'}: not named after a row (mobilenet_unet")
+    assert err[1] == f"{tmp_path / 'camvid'}: beyond the paper's rows: my_segnet (1 run)"
+    assert sorted(err[2:]) == [
+        f"skipped {tmp_path / 'camvid' / 'on_suim'}: a suim run with other classes than Table 1's",
+        (f"skipped {tmp_path / 'camvid' / 'segnet'}: the segnet row takes its seed folders segnet-seed<k>, and "
+         "this run would repeat a seed")]
     report("sitting", tmp_path, tmp_path, ("md",))
     assert "0 of 6 rows of Table 2 have finished runs (none: run `segbench sweep`" in capsys.readouterr().err
 
