@@ -98,6 +98,7 @@ def test_the_table_formats_offered_are_the_ones_written():
 
 def test_the_export_choices_offered_are_the_ones_exported():
     from segbench.commands import export as command
-    from segbench.engine import export
+    from segbench.engine import export, onnxfile, quantize
 
     assert command.FORMATS == tuple(export.FORMATS) and command.OUTPUTS == export.OUTPUTS
+    assert command.PRECISIONS == onnxfile.PRECISIONS and command.CALIBRATE == quantize.CALIBRATE

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, positive
+from segbench.errors import SegbenchError
 
 NEEDS_KERAS = True  # it builds the run's model
-# segbench.engine.export.FORMATS and OUTPUTS, repeated because that module loads Keras; tests/test_commands.py checks
-# that they agree.
+# segbench.engine.export.FORMATS and OUTPUTS, repeated because that module loads Keras, and
+# segbench.engine.onnxfile.PRECISIONS and segbench.engine.quantize.CALIBRATE, because those load numpy and OpenCV,
+# which the parser of every verb must not; tests/test_commands.py checks that they agree.
 FORMATS = ("onnx", "saved_model")
 OUTPUTS = ("logits", "classes")
+PRECISIONS = ("float32", "fp16", "int8")
+CALIBRATE = 64
 
 
 def register(verbs) -> None:
@@ -26,13 +31,21 @@ def register(verbs) -> None:
                     "or 'classes'; class i is metrics.json's classes[i]). Then run the file (onnxruntime, or "
                     "TensorFlow for a SavedModel) on images of the run's eval split (random images where its data "
                     "is not at hand) and print the share of pixels whose class agrees with Keras' (docs/verbs.md: "
-                    "segbench export).")
+                    "segbench export). --quantize fp16 or int8 converts the float32 ONNX file with onnxruntime's "
+                    "tools; the agreement is then reported, not required.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder with its weights")
     parser.add_argument("--format", dest="fmt", choices=FORMATS, required=True)
     parser.add_argument("--out", type=Path, required=True, help="the .onnx file, or the SavedModel's folder")
     parser.add_argument("--output", choices=OUTPUTS, default="logits",
                         help="what the graph returns, at the model's input size: logits (float32) or classes "
                              "(int32 argmax) (default: logits)")
+    parser.add_argument("--quantize", choices=PRECISIONS[1:], metavar="|".join(PRECISIONS[1:]),
+                        help="ONNX only: fp16 (onnxruntime's float16 converter) or int8 (onnxruntime's static "
+                             "quantization: QDQ, int8 weights per channel, activations calibrated; the calibration "
+                             "is recorded in <out stem>.calibration.json) (default: float32)")
+    parser.add_argument("--calibrate", type=positive, metavar="N",
+                        help="with --quantize int8: train images drawn by the run's seed to calibrate the "
+                             f"activations' ranges on (default: {CALIBRATE})")
     add_checkpoint(parser)
     parser.add_argument("--check", type=positive, default=16, metavar="N", help="images to check on (default: 16)")
     parser.set_defaults(handler=run)
@@ -46,18 +59,39 @@ TRUSTED = 0.999
 def run(args) -> int:
     from segbench.engine.export import agreement, check_images, export, runner
 
-    loaded = export(args.run_dir, args.fmt, args.out, args.output, args.checkpoint)
+    precision = args.quantize or PRECISIONS[0]
+    if args.calibrate is not None and precision != "int8":
+        raise SegbenchError("export: --calibrate goes with --quantize int8")
+    loaded = export(args.run_dir, args.fmt, args.out, args.output, args.checkpoint, precision,
+                    args.calibrate or CALIBRATE)
     images, where = check_images(loaded, args.check)
     found = agreement(loaded, runner(args.fmt, args.out), args.output, images)
     own = [key for key in found if key not in ("images", "pixels", "float32")]
-    print(f"{args.out}: {args.fmt}, {loaded.config.model.name} from {loaded.weights.name}, uint8 "
-          f"{'x'.join(map(str, loaded.model.input_shape[1:]))} in, {args.output} out")
+    kind, size = (f"onnx {precision}", f", {args.out.stat().st_size / 2**20:.1f} MiB") if args.fmt == "onnx" \
+        else (args.fmt, "")
+    print(f"{args.out}: {kind}, {loaded.config.model.name} from {loaded.weights.name}, uint8 "
+          f"{'x'.join(map(str, loaded.model.input_shape[1:]))} in, {args.output} out{size}")
+    if precision == "int8":
+        print(_calibration_line(args.out))
+    source = ("the exported model's source" if precision == "float32" else
+              f"the source of this {precision} file; {precision} moves the class of pixels where two classes are "
+              f"close, so this is reported, not refused: `segbench evaluate {args.run_dir} --onnx {args.out}` scores "
+              "it")
     print(f"agreement with Keras on {where}, {found['pixels']:,} pixels: {100 * found['float32']:.3f} % (float32, "
-          "the exported model's source)" + "".join(f", {100 * found[key]:.3f} % ({key}, as the run computed)"
-                                                   for key in own))
-    if found["float32"] < TRUSTED:
+          f"{source})" + "".join(f", {100 * found[key]:.3f} % ({key}, as the run computed)" for key in own))
+    if precision == "float32" and found["float32"] < TRUSTED:
         print(f"segbench: error: {args.out} gives another class than its source, Keras' float32 model, on "
               f"{100 * (1 - found['float32']):.2f} % of the pixels checked: the converter changed what it computes; "
               "the file is left for inspection, not to be used", file=sys.stderr)
         return 1
     return 0
+
+
+def _calibration_line(out: Path) -> str:
+    from segbench.engine.quantize import calibration_path
+
+    path = calibration_path(out)
+    found = json.loads(path.read_text(encoding="utf-8"))["calibration"]
+    fewer = f" (all there are; {found['asked']} asked)" if len(found["images"]) < found["asked"] else ""
+    return (f"calibrated ({found['method']}) on {len(found['images'])} {found['split']} images{fewer} drawn by seed "
+            f"{found['seed']}, as evaluation feeds them: {path}")

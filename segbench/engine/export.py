@@ -7,11 +7,14 @@ carry their preprocessing); it returns float32 logits, or with ``classes`` the c
 size; in an ONNX file the output is named after it (``logits``, ``classes``) rather than the converter's
 ``Identity:0``. It computes in
 float32 whatever precision the run trained in: ONNX Runtime's CPU kernels have no bfloat16, and the weights are
-float32 either way."""
+float32 either way. An ONNX file may then be made fp16 or int8 (:mod:`segbench.engine.quantize`), from that float32
+file, which is not kept. Every ONNX file records its source (model, run, weights and their SHA-256, output,
+precision) in its metadata, which ``segbench evaluate --onnx`` checks against the run."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,6 +23,8 @@ import numpy as np
 
 from segbench.data.pairs import read_pair, resize_image
 from segbench.engine.loaded import LoadedRun, load_run, own_precision
+from segbench.engine.onnxfile import OnnxModel, require, set_metadata
+from segbench.engine.quantize import CALIBRATE, CALIBRATION_METHOD, SPLIT, calibration_set, quantize
 from segbench.errors import SegbenchError, first_line
 from segbench.io import atomic_path
 
@@ -45,35 +50,57 @@ def exportable(run: LoadedRun, output: str) -> keras.Model:
     return model
 
 
-def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoint: str = "best") -> LoadedRun:
-    """Write the run's model to ``out`` (a file for ONNX, a folder for a SavedModel), atomically; returns the run
-    loaded in float32, the exported model's source."""
+def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoint: str = "best",
+           precision: str = EXPORT_POLICY, calibrate: int = CALIBRATE) -> LoadedRun:
+    """Write the run's model to ``out`` (a file for ONNX, a folder for a SavedModel), atomically, in ``precision``
+    (fp16 and int8: ONNX only; int8 calibrated on ``calibrate`` train images); returns the run loaded in float32,
+    the exported model's source."""
+    if precision != EXPORT_POLICY and fmt != "onnx":
+        raise SegbenchError(f"--quantize {precision}: ONNX files only (--format onnx)")
     if fmt == "saved_model" and keras.backend.backend() != "tensorflow":
         raise SegbenchError(f"--format saved_model needs KERAS_BACKEND=tensorflow (this is {keras.backend.backend()})")
     if fmt == "onnx":
         backend = keras.backend.backend()
-        _require("onnx", *CONVERTERS.get(backend, ()), extra=EXTRAS.get(backend, "export"))
+        require("onnx", *CONVERTERS.get(backend, ()), extra=EXTRAS.get(backend, "export"))
     run = load_run(run_dir, checkpoint, policy=EXPORT_POLICY)
+    record = {"model": run.config.model.name, "run": run.path.name, "weights": run.weights.name,
+              "weights_sha256": run.weights_sha256, "output": output}
+    images = calibration = None
+    if precision == "int8":  # drawn first: a run whose train data is not at hand stops before the conversion
+        seed = run.config.train.seed
+        names, images = calibration_set(run.adapter, run.adapter.samples(SPLIT), run.input_size, calibrate, seed)
+        calibration = {"method": CALIBRATION_METHOD, "split": SPLIT, "seed": seed, "asked": calibrate,
+                       "images": names}
     model = exportable(run, output)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if precision == EXPORT_POLICY:
+        _converted(run, model, fmt, out, output, record)
+        return run
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.stem}.") as work:
+        source = Path(work) / "float32.onnx"
+        _converted(run, model, fmt, source, output, record)
+        quantize(source, out, precision, record, images, calibration)
+    return run
+
+
+def _converted(run: LoadedRun, model: keras.Model, fmt: str, out: Path, output: str, record: dict) -> None:
     try:
-        _write(model, fmt, out, output)
+        _write(model, fmt, out, output, record)
     except (SegbenchError, OSError):
         raise
     except Exception as exc:  # noqa: BLE001  (tf2onnx, torch.onnx, TensorFlow: each raises its own types)
         raise SegbenchError(f"{out}: {run.config.model.name} could not be exported as {fmt} ({first_line(exc)})") \
             from None
-    return run
 
 
-def _write(model: keras.Model, fmt: str, out: Path, output: str) -> None:
+def _write(model: keras.Model, fmt: str, out: Path, output: str, record: dict) -> None:
     # Keras' bundled tf2onnx glue warns about numpy's np.object on import: not the user's concern.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         if fmt == "onnx":
             with atomic_path(out) as tmp:
                 model.export(str(tmp), format=FORMATS[fmt], verbose=False, input_signature=_signature(model))
-                _name_output(tmp, output)
+                _name_output(tmp, output, {**record, "precision": EXPORT_POLICY})
         else:  # a folder: written beside its place, then swapped in
             staging = out.with_name(f".{out.name}.exporting")
             shutil.rmtree(staging, ignore_errors=True)
@@ -85,16 +112,18 @@ def _write(model: keras.Model, fmt: str, out: Path, output: str) -> None:
                 shutil.rmtree(staging, ignore_errors=True)
 
 
-def _name_output(path: Path, name: str) -> None:
+def _name_output(path: Path, name: str, record: dict) -> None:
     """The ONNX graph's one input named ``image`` and its one output ``name``: each converter names them its own way
-    (tf2onnx ``Identity:0``, jax2onnx ``input_0``), and a client asks for them by name. Done on the file, after
-    conversion, so that the file of every backend's converter has the same names."""
+    (tf2onnx ``Identity:0``, jax2onnx ``input_0``), and a client asks for them by name; and ``record``, the file's
+    source, in its metadata. Done on the file, after conversion, so that the file of every backend's converter has
+    the same names."""
     import onnx
 
     graph_file = onnx.load(str(path))
     graph = graph_file.graph
     _rename(graph, graph.input[0].name, "image")
     _rename(graph, graph.output[0].name, name)
+    set_metadata(graph_file, record)
     onnx.save(graph_file, str(path))
 
 
@@ -122,30 +151,7 @@ def _signature(model: keras.Model) -> list[keras.InputSpec] | None:
 def runner(fmt: str, path: Path):
     """A function from a uint8 batch (N x H x W x 3) to what the exported file returns, as numpy."""
     if fmt == "onnx":
-        _require("onnxruntime")
-        import onnxruntime
-
-        def cannot_run(exc: Exception) -> SegbenchError:
-            return SegbenchError(f"{path}: written, but onnxruntime cannot run it ({first_line(exc)})")
-
-        try:
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 4  # its own log would repeat, in colour, the one line said below
-            session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
-            raise cannot_run(exc) from None
-        first = session.get_inputs()[0]
-        fixed = first.shape[0] if isinstance(first.shape[0], int) else None  # a fixed batch size: JAX's export
-
-        def run(images: np.ndarray) -> np.ndarray:
-            size = fixed or len(images)
-            try:
-                return np.concatenate([session.run(None, {first.name: images[i:i + size]})[0]
-                                       for i in range(0, len(images), size)])
-            except Exception as exc:  # noqa: BLE001  (as above)
-                raise cannot_run(exc) from None
-
-        return run
+        return OnnxModel(path, cannot_run="written, but onnxruntime cannot run it")
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))  # held by the function below: its variables live as long as it does
@@ -188,11 +194,3 @@ def check_images(run: LoadedRun, count: int) -> tuple[list[np.ndarray], str]:
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(count)], \
         f"{count} random images (the run's data is not at hand)"
-
-
-def _require(*packages: str, extra: str = "export") -> None:
-    import importlib.util
-
-    missing = [name for name in packages if importlib.util.find_spec(name) is None]
-    if missing:
-        raise SegbenchError(f"{', '.join(missing)} not installed: pip install 'segbench[{extra}]'")

@@ -17,20 +17,14 @@ BACKEND = keras.backend.backend()
 pytestmark = pytest.mark.skipif(
     any(importlib.util.find_spec(name) is None for name in CONVERTERS.get(BACKEND, ())),
     reason=f"Keras exports ONNX on {BACKEND} through {', '.join(CONVERTERS.get(BACKEND, ()))}: not installed")
-# jax2onnx writes a max pooling as an ONNX MaxPool with a 4-D kernel, which onnxruntime refuses (the last test):
-# on JAX the exported model is MobileNet UNet, which pools by strides alone.
-MODEL = "mobilenet_unet" if BACKEND == "jax" else "segnet"
 FORMATS = [("onnx", "logits"), ("onnx", "classes"),
            pytest.param("saved_model", "logits", marks=pytest.mark.skipif(
                BACKEND != "tensorflow", reason="a TensorFlow SavedModel: the TensorFlow backend's"))]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, smoke_config):
-    out = tmp_path_factory.mktemp("run") / MODEL
-    execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1", "train.precision=mixed_bfloat16",
-                                       f"model.name={MODEL}", "model.input_size=[32,64]"]))
-    return out
+@pytest.fixture
+def trained(export_run):
+    return export_run  # tests/engine/conftest.py: trained once for this file and test_quantize.py
 
 
 @pytest.mark.parametrize("fmt, output", FORMATS)
@@ -77,7 +71,7 @@ def test_a_file_that_disagrees_with_its_source_fails_the_export(trained, tmp_pat
 
     monkeypatch.setattr(engine, "agreement", lambda *args: {"images": 4, "pixels": 100, "float32": 0.6})
     args = type("Args", (), {"run_dir": trained, "fmt": "onnx", "out": tmp_path / "m.onnx", "output": "logits",
-                             "checkpoint": "best", "check": 4})
+                             "checkpoint": "best", "check": 4, "quantize": None, "calibrate": None})
     assert command.run(args) == 1
     error = capsys.readouterr().err.strip()
     assert "\n" not in error and "another class than its source" in error and "on 40.00 % of the pixels" in error
