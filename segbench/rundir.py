@@ -234,9 +234,20 @@ class Metrics(Figures, Scored):
         return self
 
 
+class Exported(_Section):
+    """The exported file ``segbench evaluate --onnx`` ran instead of the run's Keras model."""
+
+    file: str
+    sha256: str
+    precision: Literal["float32", "fp16", "int8"]
+    bytes: NonNegativeInt
+    runtime: str  # "onnxruntime 1.32.0"
+
+
 class Mode(_Section):
     """How ``segbench evaluate`` scored: the test-time views (:class:`segbench.engine.inference.Views`), the
-    corruption (:mod:`segbench.data.corrupt`) and the weights."""
+    corruption (:mod:`segbench.data.corrupt`), the weights and, where a file computed instead of Keras, that
+    file."""
 
     name: str  # the file's name in eval/, without .json
     weights: str
@@ -249,6 +260,7 @@ class Mode(_Section):
     severity: Annotated[int, Field(ge=1, le=5)] | None = None
     corruption_seed: int | None = None
     seconds: Annotated[float, Field(ge=0)]
+    onnx: Exported | None = None
 
 
 class Rescored(Metrics):

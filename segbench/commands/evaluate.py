@@ -1,5 +1,5 @@
 """``segbench evaluate``: a finished run scored again without training: test-time augmentation, sliding windows,
-corruptions, and the robustness table over all of them."""
+corruptions, the robustness table over all of them, and an exported ONNX file scored in the model's place."""
 
 from __future__ import annotations
 
@@ -60,6 +60,10 @@ def register(verbs) -> None:
     parser.add_argument("--robustness", action="store_true",
                         help="score every corruption at every severity (35 scorings, each kept in eval/ so that an "
                              "interrupted sweep continues) and write eval/robustness.{csv,md,png}")
+    parser.add_argument("--onnx", type=Path, metavar="FILE",
+                        help="score this file exported from the run (segbench export, --output logits; float32, fp16 "
+                             "or int8) through onnxruntime instead of the Keras model, with the same protocol, into "
+                             "eval/onnx-<precision>.json; one view only (no --tta, --scales, --window, --robustness)")
     parser.add_argument("--seed", type=int, default=0, help="the corruptions' random draws (default: 0)")
     parser.add_argument("--batch", type=positive, help="model inputs per call (default: the run's eval.batch_size)")
     parser.set_defaults(handler=run)
@@ -77,6 +81,9 @@ def run(args) -> int:
         raise SegbenchError("evaluate: --robustness scores every corruption; leave out --corrupt")
     if args.stride is not None and args.window is None:
         raise SegbenchError("evaluate: --stride goes with --window")
+    if args.onnx is not None and (args.robustness or args.tta or args.window or args.scales != (1.0,)):
+        raise SegbenchError("evaluate: --onnx scores the file as it is, one view at its input size: leave out "
+                            "--tta, --scales, --window and --robustness")
     stride = args.stride or (min(args.window) // 2 if args.window else None)
     try:
         views = Views(flip=args.tta == "flip", scales=MS_SCALES if args.scales == "ms" else args.scales,
@@ -84,16 +91,23 @@ def run(args) -> int:
     except ValueError as exc:
         raise SegbenchError(f"evaluate: {exc}") from None
     loaded = load_run(args.run_dir, args.checkpoint)
+    onnx = None
+    if args.onnx is not None:
+        from segbench.engine.onnxfile import OnnxModel
+
+        onnx = OnnxModel(args.onnx)
     with locked(loaded.path):  # not while a run trains into the folder, nor beside another evaluate
         if args.robustness:
             clean, scores = robustness(loaded, views, args.split, args.batch, args.seed)
             return _robustness_table(loaded, clean, scores)
-        found = rescore(loaded, views, args.corrupt, args.split, args.batch, args.seed)
+        found = rescore(loaded, views, args.corrupt, args.split, args.batch, args.seed, onnx=onnx)
     low, high = found.get("intervals", {}).get("paper", {}).get("miou", (None, None))
     line = (f"{eval_path(loaded.path, found['mode']['name'])}: mIoU {100 * found['miou']:.2f}"
             + (f" [{100 * low:.1f}, {100 * high:.1f}]" if low is not None else "")
             + f", fIoU {100 * found['fiou']:.2f} on {found['num_images']} {found['split']} images "
-            f"({loaded.weights.name}, {loaded.precision}, {found['mode']['seconds']:.0f} s)")
+            f"({args.onnx or loaded.weights.name}, {found['precision']}"
+            + (f", {found['mode']['onnx']['runtime']}" if onnx is not None else "")
+            + f", {found['mode']['seconds']:.0f} s)")
     own = read_metrics(loaded.path) if (loaded.path / METRICS).is_file() else None
     if own is not None and own["split"] == found["split"]:
         line += f"; the run's own score: {100 * own['miou']:.2f}"

@@ -1,6 +1,6 @@
-"""``segbench evaluate``: a run scored again without training, under test-time augmentation or a corruption, into
-``eval/<mode>.json`` (the schema of ``metrics.json`` plus how it was scored); and the robustness sweep over every
-corruption and severity, with its table and plot."""
+"""``segbench evaluate``: a run scored again without training, under test-time augmentation or a corruption, or
+through an exported ONNX file instead of its Keras model, into ``eval/<mode>.json`` (the schema of ``metrics.json``
+plus how it was scored); and the robustness sweep over every corruption and severity, with its table and plot."""
 
 from __future__ import annotations
 
@@ -10,17 +10,23 @@ from pathlib import Path
 
 from segbench.data.corrupt import CORRUPTIONS, SEVERITIES, corrupter
 from segbench.engine.evaluate import evaluate
-from segbench.engine.inference import SINGLE, Views
+from segbench.engine.inference import SINGLE, Inference, Views
 from segbench.engine.loaded import LoadedRun, weights_of
+from segbench.engine.onnxfile import OnnxModel, runtime
 from segbench.engine.run import config_hash, environment, scored_figures
 from segbench.errors import DataError, SegbenchError
 from segbench.rundir import BEST_WEIGHTS, LAST_WEIGHTS, read_eval, write_eval, write_per_image
 
 
-def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, split: str) -> str:
-    """The file name of a re-scoring in ``eval/``: the views' name (``ms+flip``), the corruption
+def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, split: str,
+              onnx: str | None = None) -> str:
+    """The file name of a re-scoring in ``eval/``: the views' name (``ms+flip``) or, for an exported file scored
+    instead of the Keras model, its format and precision ``onnx`` (``onnx-int8``), the corruption
     (``corrupt-fog-3``), then what differs from the run's own scoring: the split and the weights."""
-    parts = [views.name] if views != SINGLE or corruption is None else []
+    if onnx is not None:
+        parts = [f"onnx-{onnx}"]
+    else:
+        parts = [views.name] if views != SINGLE or corruption is None else []
     if corruption is not None:
         parts.append(f"corrupt-{corruption[0]}-{corruption[1]}")
     if split != run.config.eval.split:
@@ -47,23 +53,32 @@ def _own_weights(run: LoadedRun) -> Path | None:
 
 
 def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] | None = None,
-            split: str | None = None, batch_size: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+            split: str | None = None, batch_size: int | None = None, seed: int = 0, progress: bool = True,
+            onnx: OnnxModel | None = None) -> dict:
     """Score ``run`` on ``split`` (the run's own eval split by default) under ``views`` and ``corruption`` (name,
-    severity), write ``eval/<mode>.json`` and return what it holds."""
+    severity), write ``eval/<mode>.json`` and return what it holds. With ``onnx``, that file computes the logits
+    instead of the run's Keras model, fed the same batches: everything else (the resizes, the argmax at each
+    image's size, the figures, the per-image arrays) is the one path every scoring takes."""
     split = split or run.config.eval.split
+    if onnx is not None:
+        check_exported(run, onnx, views)
     samples = run.adapter.samples(split)
     if not samples:
         raise DataError(f"{run.adapter.root}: {run.config.dataset.name} has no {split} pairs there to score")
     batch_size = batch_size or run.config.eval.batch_size
     started = time.perf_counter()
-    scored = evaluate(run.model, run.adapter, samples, batch_size, progress=progress, detailed=True,
-                      infer=run.inference(batch_size, views),
+    model, infer = (run.model, run.inference(batch_size, views)) if onnx is None else \
+        (onnx, Inference(lambda size: onnx, run.input_size, batch_size))
+    scored = evaluate(model, run.adapter, samples, batch_size, progress=progress, detailed=True, infer=infer,
                       corrupt=corrupter(*corruption, seed) if corruption else None)
-    mode = {"name": mode_name(run, views, corruption, split), "weights": run.weights.name,
+    mode = {"name": mode_name(run, views, corruption, split, onnx and onnx.precision), "weights": run.weights.name,
             "weights_sha256": run.weights_sha256, "flip": views.flip, "scales": list(views.scales),
             "window": list(views.window) if views.window else None, "stride": views.stride,
             "corruption": corruption[0] if corruption else None, "severity": corruption[1] if corruption else None,
             "corruption_seed": seed if corruption else None, "seconds": round(time.perf_counter() - started, 2)}
+    if onnx is not None:
+        mode["onnx"] = {"file": str(onnx.path), "sha256": onnx.sha256, "precision": onnx.precision,
+                        "bytes": onnx.path.stat().st_size, "runtime": runtime()}
     metrics = {
         "dataset": run.config.dataset.name,
         "model": run.config.model.name,
@@ -74,7 +89,7 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
         **scored_figures(scored, run.adapter.ignore_index),
         "config_sha256": config_hash(run.config.model_dump(mode="json")),
         "seed": run.config.train.seed,
-        "precision": run.precision,
+        "precision": run.precision if onnx is None else onnx.precision,
         "environment": environment(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": mode,
@@ -82,6 +97,28 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
     # The arrays first: eval/<mode>.json is the mark of a finished scoring, as metrics.json is of a run.
     write_per_image(run.path, samples, scored, run.adapter.ignore_index, mode["name"])
     return write_eval(run.path, metrics)
+
+
+def check_exported(run: LoadedRun, onnx: OnnxModel, views: Views) -> None:
+    """One line where ``onnx`` cannot be scored as ``run``'s model would be: views it cannot take (its input size
+    is fixed), another input size, class maps instead of logits (the protocol resizes logits to each image's size
+    before the argmax), or a file exported from other weights than those loaded (where the file records them)."""
+    if views != SINGLE:
+        raise SegbenchError(f"{onnx.path}: an exported file takes its input size only; score it without --tta, "
+                            "--scales and --window")
+    if onnx.input_size != run.input_size:
+        raise SegbenchError(f"{onnx.path}: takes {'x'.join(map(str, onnx.input_size))} images, but {run.path}'s "
+                            f"model {'x'.join(map(str, run.input_size))}: not a file of this run")
+    output = onnx.session.get_outputs()[0].shape
+    if len(output) != 4 or output[-1] != run.adapter.num_classes:
+        raise SegbenchError(f"{onnx.path}: returns {onnx.output_name}, not the {run.adapter.num_classes} classes' "
+                            "logits; evaluation resizes logits to each image's size before the argmax: export it "
+                            "with --output logits")
+    made_from = onnx.metadata.get("weights_sha256")
+    if made_from is not None and made_from != run.weights_sha256:
+        raise SegbenchError(f"{onnx.path}: exported from other weights ({onnx.metadata.get('weights', '?')}, SHA-256 "
+                            f"{made_from[:12]}...) than {run.weights} ({run.weights_sha256[:12]}...); --checkpoint "
+                            "names the weights it was made from")
 
 
 def robustness(run: LoadedRun, views: Views = SINGLE, split: str | None = None, batch_size: int | None = None,
