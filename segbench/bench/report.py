@@ -142,3 +142,37 @@ def metrics_text(result: dict) -> str:
         "maps": f"{result['images']} x {'x'.join(map(str, result['size']))}, {result['num_classes']} classes",
         "segbench Mpix/s": rate(rates["segbench"]), "naive Mpix/s": rate(rates["naive"]),
         "ratio": f"{result['ratio']:.1f}x"}]).to_markdown(index=False, disable_numparse=True)
+
+
+def target_name(result: dict) -> str:
+    """A latency result's target as a table names it: the ONNX file's name, or the run folder's and its backend."""
+    name = Path(result["target"]).name
+    return f"{name} (Keras, {result['backend']})" if result["kind"] == "keras" else name
+
+
+def steady(figure: dict, key: str) -> str:
+    """A latency figure in ms, starred where the halves of its calls had not agreed when its budget ran out."""
+    return f"{figure[key]:.2f}" + ("" if figure["stable"] else "*")
+
+
+def latency_table(results: list[dict]) -> str:
+    """One Markdown row per target and thread count, the machine beside every figure."""
+    rows = [{"target": target_name(r), "model": r["model"], "runtime": r["runtime"], "precision": r["precision"],
+             "threads": r["threads"], "p50 ms": steady(r["latency_ms"], "p50"),
+             "p95 ms": steady(r["latency_ms"], "p95"), "p99 ms": steady(r["latency_ms"], "p99"),
+             "calls": r["latency_ms"]["calls"],
+             f"img/s at batch {r['batch']}": f"{r['throughput']['images_per_s']:.1f}"
+                                             + ("" if r["throughput"]["batch_ms"]["stable"] else "*"),
+             "size (MiB)": f"{r['bytes'] / 2**20:.1f}", "machine": r["machine"]} for r in results]
+    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+
+
+def latency_markdown(document: dict) -> str:
+    """``bench latency`` without ``--json``: the table, what it measured, and what failed."""
+    lines = [f"Latency at batch 1 on {document['machine']}", "", latency_table(document["results"]), ""]
+    lines += [f"- {name}: {text}" for name, text in document["protocol"].items()]
+    if any(not r["latency_ms"]["stable"] or not r["throughput"]["batch_ms"]["stable"] for r in document["results"]):
+        lines.append("- *: the halves' medians still differed by more than the tolerance when the budget was spent "
+                     "(give it more with --budget)")
+    lines += [f"- failed: {line}" for line in document["failures"]]
+    return "\n".join(lines) + "\n"

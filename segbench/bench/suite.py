@@ -44,11 +44,13 @@ def model_command(entry: dict, steps: int, repeats: int, peak_tflops: float | No
     return command + (["--peak-tflops", str(peak_tflops)] if peak_tflops else [])
 
 
-def run_apart(command: list[str], backend: str | None = None) -> str:
+def run_apart(command: list[str], backend: str | None = None, cores: list[int] | None = None) -> str:
     """The standard output of ``command`` run in a fresh process (on Keras backend ``backend``, default: this
-    process's); SegbenchError with the last line it printed to stderr if it fails."""
+    process's; pinned to ``cores`` where given, before it starts any thread); SegbenchError with the last line it
+    printed to stderr if it fails."""
     env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, preexec_fn=pin)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
         raise SegbenchError(lines[-1].removeprefix(ERROR_PREFIX))

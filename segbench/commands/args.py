@@ -68,6 +68,14 @@ def names(text: str) -> tuple[str, ...]:
     return found
 
 
+def positives(text: str) -> list[int]:
+    """``1,2``: whole numbers of at least 1, each once, in the order given."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdecimal() and int(part) >= 1 for part in parts):
+        raise argparse.ArgumentTypeError(f"expected whole numbers of at least 1 such as 1,2, got {text!r}")
+    return list(dict.fromkeys(int(part) for part in parts))
+
+
 def workers(text: str) -> list[int]:
     parts = text.split(",")
     if not all(c.strip().isdigit() for c in parts):
