@@ -45,7 +45,19 @@ def reported(tmp_path_factory):
     (run / CONFIG).write_text(yaml.safe_dump({"model": {"input_size": [352, 480]}}))
     (run / HISTORY).write_text("epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n")  # for the report's curves
     np.savez(run / PER_IMAGE, ids=np.array(["a", "b"]), matrices=np.stack([np.eye(12, dtype=np.uint32)] * 2))
+    write_tiny_onnx(results / "tiny.onnx")
     return results
+
+
+def write_tiny_onnx(path: Path) -> None:
+    """The least a segbench ONNX file is: uint8 images 8x8 in, float logits out (the image itself, cast)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Cast", ["image"], ["logits"], to=TensorProto.FLOAT)], "tiny",
+                              [helper.make_tensor_value_info("image", TensorProto.UINT8, ["n", 8, 8, 3])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", 8, 8, 3])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
 
 
 def light_argvs(reported, tmp: Path) -> list[list]:
@@ -59,6 +71,9 @@ def light_argvs(reported, tmp: Path) -> list[list]:
             ["datasets", "verify", "camvid", "--root", imitated],
             ["datasets", "stats", "camvid", "--root", imitated, "--split", "train"],
             ["datasets", "show", "camvid", "--root", imitated, "--split", "train", "--out", tmp / "camvid.png"],
+            ["bench", "deploy", run, "--out", tmp / "deploy.md", "--resamples", "10"],
+            ["bench", "latency", reported / "tiny.onnx", "--threads", "1", "--budget", "0.05", "--min-calls", "2",
+             "--warmup", "1"],
             ["datasets", "stats", "synthetic", "--split", "test"],
             ["datasets", "show", "synthetic", "--split", "test", "--out", tmp / "synthetic.png"]]
 

@@ -1,4 +1,5 @@
-"""``segbench bench``: measured speed of a model, the input pipeline, the metrics, and a suite's models."""
+"""``segbench bench``: measured speed of a model, the input pipeline, the metrics, a suite's models, the latency of a
+run's model and its exported files, and the accuracy-latency table of runs that have both."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from segbench.commands.args import (
     names,
     positive,
     positive_float,
+    positives,
     size,
     workers,
 )
@@ -20,7 +22,9 @@ from segbench.errors import print_error
 from segbench.paper import SUITES
 from segbench.schema import PRECISIONS
 
-NEEDS_KERAS = True  # every action builds models or feeds them
+# The actions that build models or feed them; latency starts a process per figure, each loading what it measures,
+# and deploy reads files.
+NEEDS_KERAS = {"model", "loader", "metrics", "suite", "settings"}
 
 
 def register(verbs) -> None:
@@ -92,6 +96,44 @@ def register(verbs) -> None:
     settings.add_argument("--repeats", type=positive, default=2, help="timed windows of steps (default: 2)")
     settings.add_argument("--out", type=Path, default=Path("results/bench"), help="default: results/bench")
     settings.set_defaults(handler=settings_command)
+
+    latency = sub.add_parser(
+        "latency", help="ms per image at batch 1 (p50/p95/p99) and images/s at batch 8 of a run's Keras model and "
+                        "its ONNX files, on this CPU at 1 and 2 threads",
+        description="Each target at each thread count in a fresh process pinned to that many cores, the runtime's "
+                    "intra-op threads set to it: warm-up calls, then single calls timed until the medians of their "
+                    "first and second halves agree within --tolerance (at least --min-calls calls) or --budget "
+                    "seconds are spent; the machine beside every figure.")
+    latency.add_argument("targets", nargs="+", type=Path, metavar="RUN_OR_ONNX",
+                         help="run folders (their Keras model, in the run's own precision) and .onnx files")
+    latency.add_argument("--threads", type=positives, default=[1, 2], metavar="N,N",
+                         help="thread counts, each at most the cores this process may use (default: 1,2)")
+    latency.add_argument("--backends", type=names, metavar="B,B",
+                         help="Keras backends for run folders (default: this environment's)")
+    latency.add_argument("--batch", type=positive, default=8, help="the throughput's batch (default: 8)")
+    latency.add_argument("--warmup", type=positive, default=5, help="untimed calls first (default: 5)")
+    latency.add_argument("--min-calls", type=positive, default=50, help="timed calls at least (default: 50)")
+    latency.add_argument("--tolerance", type=positive_float, default=0.05,
+                         help="how far the halves' medians may differ, as a fraction (default: 0.05)")
+    latency.add_argument("--budget", type=positive_float, default=30.0, metavar="SECONDS",
+                         help="timed seconds per figure at most (default: 30)")
+    _add_output(latency)
+    latency.set_defaults(handler=latency_command)
+
+    deploy = sub.add_parser(
+        "deploy", help="the accuracy-latency table of runs and their ONNX files, with its Pareto figure",
+        description="Per run and precision: mIoU and its interval (the run's own scoring and each "
+                    "eval/onnx-<precision>.json of `segbench evaluate --onnx`), the paired change against the "
+                    "float32 file, p50/p95 latency and images/s from `bench latency --out` files, size on disk and "
+                    "the machine; writes OUT (Markdown) and OUT's .png, mIoU against p50 latency.")
+    deploy.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
+    deploy.add_argument("--latency", type=Path, nargs="+", default=[], metavar="FILE",
+                        help="JSON files of `segbench bench latency --out`")
+    deploy.add_argument("--out", type=Path, default=Path("results/bench/deploy-cpu.md"),
+                        help="default: results/bench/deploy-cpu.md")
+    deploy.add_argument("--threads", type=positive, help="the figure's latency (default: the most threads measured)")
+    deploy.add_argument("--resamples", type=positive, default=2000, help="of the paired bootstrap (default: 2000)")
+    deploy.set_defaults(handler=deploy_command)
 
 
 def _add_timing(parser: argparse.ArgumentParser, steps: str, repeats: str) -> None:
@@ -185,3 +227,26 @@ def settings_command(args) -> int:
     write_text(stem.with_suffix(".md"), text)
     print(f"{text}\n{stem}.json\n{stem}.md")
     return 1 if document["failures"] else 0
+
+
+def latency_command(args) -> int:
+    from segbench.bench.latency import bench_latency
+    from segbench.bench.report import latency_markdown
+
+    document = bench_latency(args.targets, args.threads, args.backends or (None,), args.batch, args.warmup,
+                             args.min_calls, args.tolerance, args.budget)
+    for line in document["failures"]:
+        print_error(line)
+    if not document["results"]:
+        return 1
+    _emit(args, document, latency_markdown)
+    return 1 if document["failures"] else 0
+
+
+def deploy_command(args) -> int:
+    from segbench.bench.deploy import write_deploy
+
+    paths, _ = write_deploy(args.runs, args.latency, args.out, args.threads, args.resamples)
+    print(args.out.read_text(encoding="utf-8"))
+    print("written: " + ", ".join(map(str, paths)))
+    return 0

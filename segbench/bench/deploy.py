@@ -1,0 +1,218 @@
+"""``segbench bench deploy``: the accuracy-latency table of runs and their exported files, and its Pareto figure.
+
+Per run: its own scoring (Keras, metrics.json) and every file scored by ``segbench evaluate --onnx``
+(``eval/onnx-<precision>.json``), each with its mIoU and interval, its paired change against the float32 file (the
+run's own scoring where no float32 file was scored) from the same bootstrap ``segbench compare`` runs, and the
+latency ``segbench bench latency`` measured for that very file (matched by its SHA-256; the Keras model by its run
+folder), with the machine it was measured on. Reads files only: no framework is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from segbench import bootstrap
+from segbench.errors import DataError
+from segbench.io import atomic_path, write_text
+from segbench.report.paired import compare_runs
+from segbench.rundir import EVAL, METRICS, read_eval, read_metrics
+
+REFERENCE = "onnx-float32"  # the mode every other row is paired against, where the run has it
+ORDER = {"keras": 0, "float32": 1, "fp16": 2, "int8": 3}
+MARKERS = {"keras": "D", "float32": "o", "fp16": "s", "int8": "^"}
+
+
+def read_latency(paths: list[Path]) -> list[dict]:
+    """The results of ``bench latency --out`` files, one line naming a file that is not one."""
+    results = []
+    for path in paths:
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+            found = document["results"]
+            if not isinstance(found, list) or not all("latency_ms" in r and "kind" in r for r in found):
+                raise KeyError("results")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"{path}: not a `segbench bench latency --out` file ({type(exc).__name__}: "
+                            f"{exc})") from None
+        results += found
+    return results
+
+
+def scorings(run: Path) -> list[tuple[str, Path, dict]]:
+    """``(row kind, file, its metrics)`` of the run's own scoring (``keras``) and of each exported file scored
+    plainly (``eval/onnx-<precision>.json``: not under a corruption, on another split or from other weights)."""
+    if not (run / METRICS).is_file():
+        raise DataError(f"{run}: not a finished run ({METRICS} missing)")
+    found = [("keras", run, read_metrics(run))]
+    for path in sorted((run / EVAL).glob("onnx-*.json")):
+        metrics = read_eval(run, path.stem)
+        exported = metrics["mode"].get("onnx")
+        if exported and path.stem == f"onnx-{exported['precision']}":
+            found.append((exported["precision"], path, metrics))
+    return sorted(found, key=lambda row: ORDER[row[0]])
+
+
+def matching(kind: str, run: Path, metrics: dict, latency: list[dict]) -> list[dict]:
+    """The latency results of this row: the file's by its SHA-256, the run's Keras model by its folder."""
+    if kind == "keras":
+        return [r for r in latency if r["kind"] == "keras" and Path(r["run"]).resolve() == run.resolve()]
+    return [r for r in latency if r["kind"] == "onnx" and r.get("sha256") == metrics["mode"]["onnx"]["sha256"]]
+
+
+def deploy_rows(runs: list[Path], latency: list[dict], resamples: int = bootstrap.RESAMPLES) -> list[dict]:
+    """One row per run and precision, as ``deploy_table`` and ``pareto_figure`` draw them."""
+    rows = []
+    for run in map(Path, runs):
+        found = scorings(run)
+        reference = next((path for kind, path, _ in found if kind == "float32"), run)
+        rows += [_row(run, kind, path, metrics, reference, latency, resamples) for kind, path, metrics in found]
+    return rows
+
+
+def _row(run: Path, kind: str, path: Path, metrics: dict, reference: Path, latency: list[dict],
+         resamples: int) -> dict:
+    paired = None
+    if path != reference:
+        paper = compare_runs(path, reference, resamples)["paper"]["miou"]
+        paired = {"difference": paper["difference"], "interval": paper["interval"]}
+    measured = {r["threads"]: r for r in matching(kind, run, metrics, latency)}
+    any_measured = next(iter(measured.values()), None)
+    if kind == "keras":
+        backend = any_measured["backend"] if any_measured else (metrics.get("environment") or {}).get("backend", "?")
+        runtime, precision = f"Keras ({backend})", metrics.get("precision") or "?"
+        size = any_measured["bytes"] if any_measured else None
+    else:
+        exported = metrics["mode"]["onnx"]
+        runtime, precision, size = exported["runtime"], exported["precision"], exported["bytes"]
+    return {"run": run.name, "model": metrics["model"], "kind": kind, "runtime": runtime, "precision": precision,
+            "miou": metrics["miou"], "interval": (metrics.get("intervals") or {}).get("paper", {}).get("miou"),
+            "images": metrics["num_images"], "split": metrics["split"], "dataset": metrics["dataset"],
+            "reference": None if path == reference else str(reference), "paired": paired,
+            "latency": {threads: {"p50": r["latency_ms"]["p50"], "p95": r["latency_ms"]["p95"],
+                                  "stable": r["latency_ms"]["stable"], "images_per_s": r["throughput"]["images_per_s"],
+                                  "batch": r["batch"]} for threads, r in sorted(measured.items())},
+            "bytes": size, "machine": any_measured["machine"] if any_measured else None}
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """The indices of the points (latency, accuracy) no other point beats: none is at least as fast and at least as
+    accurate while strictly better at one of the two. Fastest first."""
+    front = [i for i, (time, score) in enumerate(points)
+             if not any(t <= time and s >= score and (t < time or s > score) for t, s in points)]
+    return sorted(front, key=lambda i: points[i])
+
+
+def _short(value: float) -> str:
+    """Three significant digits, and no exponent for the large: 1447, 12.3, 0.147."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def deploy_table(rows: list[dict]) -> pd.DataFrame:
+    """The Markdown table's cells: mIoU [interval], the paired change [interval], p50 / p95 ms and images/s per
+    thread count, size, machine."""
+    counts = sorted({threads for row in rows for threads in row["latency"]})
+    cells = []
+    for row in rows:
+        low_high = row["interval"]
+        cell = {"model": row["run"] if row["run"] == row["model"] else f"{row['model']} ({row['run']})",
+                "runtime": row["runtime"], "precision": row["precision"],
+                "mIoU [95 %]": _percent(row["miou"]) + (f" [{100 * low_high[0]:.1f}, {100 * low_high[1]:.1f}]"
+                                                        if low_high else "")}
+        paired = row["paired"]
+        cell["vs float32 [95 %]"] = "reference" if paired is None else (
+            f"{100 * paired['difference']:+.2f} [{100 * paired['interval'][0]:+.2f}, {100 * paired['interval'][1]:+.2f}]")
+        for threads in counts:
+            found = row["latency"].get(threads)
+            star = "" if found is None or found["stable"] else "*"
+            cell[f"p50 / p95 ms, {threads} thr."] = "-" if found is None else \
+                f"{_short(found['p50'])} / {_short(found['p95'])}{star}"
+        if counts:
+            most = row["latency"].get(counts[-1])
+            batch = next((found["batch"] for r in rows for found in r["latency"].values()), "")
+            cell[f"img/s, batch {batch}, {counts[-1]} thr."] = "-" if most is None else _short(most["images_per_s"])
+        cell["size (MiB)"] = "-" if row["bytes"] is None else f"{row['bytes'] / 2**20:.1f}"
+        cell["machine"] = row["machine"] or "-"
+        cells.append(cell)
+    return pd.DataFrame(cells)
+
+
+def deploy_markdown(rows: list[dict], figure: Path | None) -> str:
+    first = rows[0]
+    machines = sorted({row["machine"] for row in rows if row["machine"]})
+    lines = ["# Accuracy against latency on the CPU", "",
+             (f"mIoU (paper protocol) on the {first['images']} {first['split']} images of {first['dataset']}, each file "
+              "scored by `segbench evaluate --onnx` with the run's own protocol; the Keras row is the run's own "
+              "scoring, in the precision it computed in. *vs float32*: the paired bootstrap difference (`segbench "
+              "compare`, over the test images) against the run's float32 ONNX file, the reference row (the run's own "
+              "scoring where no float32 file was scored). Latency at batch 1 and throughput at a batch by `segbench "
+              "bench latency`, on " + (", ".join(machines) or "no machine (none measured)") + "; size: the file on "
+              "disk (the weights file for Keras)."), "",
+             deploy_table(rows).to_markdown(index=False, disable_numparse=True), ""]
+    if any(not found["stable"] for row in rows for found in row["latency"].values()):
+        lines += ["\\* the halves of its timed calls had not agreed within the tolerance when its budget was spent.",
+                  ""]
+    if figure is not None:
+        lines += [f"![mIoU against p50 latency, one marker per model and precision]({figure.name})", ""]
+    return "\n".join(lines)
+
+
+def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> Path | None:
+    """mIoU (with its interval) against p50 latency at ``threads`` (default: the most measured), one marker per
+    model and precision, the Pareto front dashed; None where no row was measured at those threads."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    from segbench.report.plotting import plt
+
+    counts = sorted({count for row in rows for count in row["latency"]})
+    if not counts:
+        return None
+    threads = threads or counts[-1]
+    drawn = [row for row in rows if threads in row["latency"]]
+    if not drawn:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    colours = {run: f"C{i}" for i, run in enumerate(dict.fromkeys(row["run"] for row in drawn))}
+    points = [(row["latency"][threads]["p50"], 100 * row["miou"]) for row in drawn]
+    for row, (time, score) in zip(drawn, points):
+        low_high = row["interval"]
+        error = [[score - 100 * low_high[0]], [100 * low_high[1] - score]] if low_high else None
+        ax.errorbar(time, score, yerr=error, marker=MARKERS[row["kind"]], color=colours[row["run"]], markersize=7,
+                    capsize=2, linewidth=0.8, linestyle="none")
+        ax.annotate(f"{row['run']} {'Keras' if row['kind'] == 'keras' else row['precision']}", (time, score),
+                    textcoords="offset points", xytext=(5, 4), fontsize=7)
+    front = [points[i] for i in pareto_front(points)]
+    # A staircase: at any latency budget, the best mIoU a file within it gives.
+    ax.plot([p[0] for p in front], [p[1] for p in front], color="0.4", linestyle="--", linewidth=1,
+            drawstyle="steps-post", label="Pareto front")
+    for kind, marker in MARKERS.items():
+        if any(row["kind"] == kind for row in drawn):
+            ax.plot([], [], marker=marker, color="0.3", linestyle="none",
+                    label="Keras (run's own precision)" if kind == "keras" else f"ONNX {kind}")
+    machine = next(row["machine"] for row in drawn)
+    ax.set(xscale="log", xlabel=f"p50 latency at batch 1, {threads} thread{'s' * (threads > 1)} (ms, log)",
+           ylabel="mIoU (%), 95 % interval", title=f"Accuracy against latency: {machine}")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(frameon=False, fontsize=8)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=150)
+    plt.close(fig)
+    return path
+
+
+def write_deploy(runs: list[Path], latency_files: list[Path], out: Path, threads: int | None = None,
+                 resamples: int = bootstrap.RESAMPLES) -> tuple[list[Path], list[dict]]:
+    """``out`` (Markdown) and its figure beside it (``.png``), from the runs and the latency files."""
+    rows = deploy_rows(runs, read_latency(latency_files), resamples)
+    figure = pareto_figure(rows, out.with_suffix(".png"), threads)
+    write_text(out, deploy_markdown(rows, figure))
+    return [out] + ([figure] if figure else []), rows

@@ -1,0 +1,27 @@
+"""segbench bench deploy: the Pareto front, and bad inputs; the table on a real run and its files is
+tests/engine/test_quantize.py's."""
+
+import pytest
+
+from segbench.bench.deploy import pareto_front, read_latency, scorings
+from segbench.errors import DataError
+
+
+def test_the_pareto_front_keeps_what_nothing_beats_fastest_first():
+    points = [(10, 50), (20, 60), (15, 40), (30, 60), (5, 30), (20, 60)]
+    assert pareto_front(points) == [4, 0, 1, 5]  # (30, 60) is as accurate as (20, 60) and slower; (15, 40) beaten
+    assert pareto_front([(1, 1)]) == [0] and pareto_front([]) == []
+
+
+def test_a_file_that_is_not_a_latency_document_is_one_line(tmp_path):
+    for name, text in (("a.json", "{"), ("b.json", '{"results": [{"kind": "onnx"}]}'), ("c.json", "[]")):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(DataError, match=f"{name}: not a `segbench bench latency --out` file"):
+            read_latency([tmp_path / name])
+    with pytest.raises(DataError, match="d.json: not a `segbench bench latency --out` file"):
+        read_latency([tmp_path / "d.json"])
+
+
+def test_an_unfinished_run_is_one_line(tmp_path):
+    with pytest.raises(DataError, match="not a finished run"):
+        scorings(tmp_path)
