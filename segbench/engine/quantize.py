@@ -72,6 +72,7 @@ def quantize(source: Path, out: Path, precision: str, record: dict, images: list
             raise
         except Exception as exc:  # noqa: BLE001  (onnx's, onnxruntime's and numpy's errors share no base)
             raise SegbenchError(f"{out}: {precision} {_what_failed(exc)}") from None
+        _loads(tmp, out, precision)
         model = onnx.load(str(tmp))
         if graph_precision(model) != precision:  # a converter that changed nothing must not pass for one that did
             raise SegbenchError(f"{out}: the {precision} conversion left the graph {graph_precision(model)} (no "
@@ -90,7 +91,37 @@ def _fp16(source: Path, tmp: Path) -> None:
 
     # keep_io_types: the file still takes uint8 images and returns float32 logits, as every segbench file does; the
     # converter leaves the operators without a float16 kernel in float32, with casts around them.
-    onnx.save(convert_float_to_float16(onnx.load(str(source)), keep_io_types=True), str(tmp))
+    onnx.save(convert_float_to_float16(absent_empty_inputs(onnx.load(str(source))), keep_io_types=True), str(tmp))
+
+
+def absent_empty_inputs(model):
+    """``model`` with every optional input of a Resize that names an empty initializer left out (``""``), as ONNX
+    says an absent input is written. tf2onnx fills Resize's ``roi`` and ``scales`` with one shared empty float tensor
+    when it gives ``sizes``; onnxruntime reads an empty initializer as absent, but the float16 converter puts a Cast
+    in front of ``scales`` (a float input it must keep float32), whose output onnxruntime cannot see is empty, and
+    then refuses the file: "Either `sizes` or `scales` must be provided, but not both"."""
+    from onnx import numpy_helper
+
+    empty = {init.name for init in model.graph.initializer if numpy_helper.to_array(init).size == 0}
+    for node in model.graph.node:
+        if node.op_type == "Resize":
+            for i in (1, 2):  # roi, scales; sizes (3) is what the graph resizes by
+                if i < len(node.input) and node.input[i] in empty:
+                    node.input[i] = ""
+    return model
+
+
+def _loads(tmp: Path, out: Path, precision: str) -> None:
+    """One line, and no file at ``out``, where onnxruntime refuses the converted graph: a converter can write a
+    graph the runtime cannot load, and a file that cannot run must not be left where a user would take it."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4
+    try:
+        onnxruntime.InferenceSession(str(tmp), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
+        raise SegbenchError(f"{out}: {precision} {_what_failed(exc)}") from None
 
 
 def _int8(source: Path, tmp: Path, images: list[np.ndarray], work_dir: Path) -> None:

@@ -89,6 +89,48 @@ def test_fp16_has_float16_weights_and_runs(export_run, files):
     assert not calibration_path(files["fp16"]).exists()
 
 
+def resize_by_sizes(path):
+    """A graph as tf2onnx writes a resize to a computed size (SegFormer's, DeepLabV3+'s): Resize given ``sizes``, its
+    ``roi`` and ``scales`` one shared empty float initializer; a float weight before it, for fp16 to convert."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [helper.make_node("Cast", ["image"], ["x"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["x", "w"], ["y"]),
+             helper.make_node("Transpose", ["y"], ["nchw"], perm=[0, 3, 1, 2]),
+             helper.make_node("Resize", ["nchw", "empty", "empty", "sizes"], ["big"], mode="linear"),
+             helper.make_node("Transpose", ["big"], ["logits"], perm=[0, 2, 3, 1])]
+    initializers = [numpy_helper.from_array(np.full(3, 0.5, np.float32), "w"),
+                    numpy_helper.from_array(np.zeros(0, np.float32), "empty"),
+                    numpy_helper.from_array(np.array([1, 3, 8, 8], np.int64), "sizes")]
+    graph = helper.make_graph(nodes, "resize", [helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 4, 4, 3])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 8, 8, 3])], initializers)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+
+
+def test_fp16_of_a_resize_to_a_computed_size_runs_as_its_float32_source(tmp_path):
+    from segbench.engine.quantize import quantize
+
+    resize_by_sizes(tmp_path / "float32.onnx")
+    quantize(tmp_path / "float32.onnx", tmp_path / "fp16.onnx", "fp16", {"model": "resize"})
+    image = np.random.default_rng(0).integers(0, 256, (1, 4, 4, 3), dtype=np.uint8)
+    want = OnnxModel(tmp_path / "float32.onnx").predict_on_batch(image)
+    got = OnnxModel(tmp_path / "fp16.onnx").predict_on_batch(image)
+    assert got.shape == (1, 8, 8, 3) and np.allclose(got, want, rtol=1e-3, atol=0.1)
+
+
+def test_a_converted_file_onnxruntime_cannot_load_is_one_line_and_left_nowhere(tmp_path, monkeypatch):
+    from segbench.engine import quantize as module
+
+    resize_by_sizes(tmp_path / "float32.onnx")
+    monkeypatch.setattr(module, "absent_empty_inputs", lambda model: model)  # the converter's own graph, as it was
+    out = tmp_path / "out" / "fp16.onnx"
+    out.parent.mkdir()
+    with pytest.raises(SegbenchError) as raised:
+        module.quantize(tmp_path / "float32.onnx", out, "fp16", {"model": "resize"})
+    assert str(raised.value).startswith(f"{out}: fp16 conversion failed at Resize node ")
+    assert "\n" not in str(raised.value) and list(out.parent.iterdir()) == []
+
+
 def test_a_quantization_failure_is_one_line_naming_the_operator_and_leaves_no_file(export_run, tmp_path,
                                                                                    monkeypatch, capsys):
     import onnxruntime.quantization

@@ -1,0 +1,33 @@
+# results/bench/deploy-cpu.md and its Pareto figure, from finished runs with their weights:
+#   scripts/deploy_cpu.sh FILES_DIR RUN_DIR...
+# FILES_DIR receives the ONNX files (megabytes each: not for the repository); TABLE (default
+# results/bench/deploy-cpu.md) the table and its figure (.png), and the folder of the same name without .md the
+# latency figures, one JSON file a run.
+# Each run is exported to ONNX in float32, fp16 and int8 (calibrated on 64 train images), each file scored on the
+# run's test split by `segbench evaluate --onnx` (into the run's eval/), then the run's Keras model and its files
+# timed by `segbench bench latency` at 1 and 2 threads, and the table written over every run by `segbench bench
+# deploy`. Files, scorings and timings already there are kept, so that a run added later, or an interrupted call,
+# costs only what is new. Latency wants a machine doing nothing else: nothing else should run while it is measured.
+set -euo pipefail
+out=$1; shift
+table=${TABLE:-results/bench/deploy-cpu.md}
+timings=${table%.md}
+segbench=${SEGBENCH:-segbench}
+mkdir -p "$out" "$timings"
+for run in "$@"; do
+  name=$(basename "$run")
+  files=()
+  for precision in float32 fp16 int8; do
+    file="$out/$name-$precision.onnx"
+    if [ ! -f "$file" ]; then
+      quantize=(); [ "$precision" = float32 ] || quantize=(--quantize "$precision")
+      $segbench export "$run" --format onnx --out "$file" "${quantize[@]}"
+    fi
+    [ -f "$run/eval/onnx-$precision.json" ] || $segbench evaluate "$run" --onnx "$file"
+    files+=("$file")
+  done
+  # SCORE_ONLY=1: no timing, to time everything later on a quiet machine.
+  [ -n "${SCORE_ONLY:-}" ] || [ -f "$timings/$name.json" ] || \
+    $segbench bench latency "$run" "${files[@]}" --out "$timings/$name.json"
+done
+[ -n "${SCORE_ONLY:-}" ] || $segbench bench deploy "$@" --latency "$timings"/*.json --out "$table"
