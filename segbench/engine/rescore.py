@@ -115,6 +115,10 @@ def check_exported(run: LoadedRun, onnx: OnnxModel, views: Views) -> None:
                             "logits; evaluation resizes logits to each image's size before the argmax: export it "
                             "with --output logits")
     made_from = onnx.metadata.get("weights_sha256")
+    model = onnx.metadata.get("model")
+    if made_from is not None and made_from != run.weights_sha256 and model and model != run.config.model.name:
+        raise SegbenchError(f"{onnx.path}: a file of another model ({model}, from the run "
+                            f"{onnx.metadata.get('run', '?')}) than {run.path}'s {run.config.model.name}")
     if made_from is not None and made_from != run.weights_sha256:
         raise SegbenchError(f"{onnx.path}: exported from other weights ({onnx.metadata.get('weights', '?')}, SHA-256 "
                             f"{made_from[:12]}...) than {run.weights} ({run.weights_sha256[:12]}...); --checkpoint "

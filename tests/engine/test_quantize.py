@@ -193,9 +193,13 @@ def test_evaluate_onnx_refuses_what_it_cannot_score_as_the_run_would(export_run,
     graph = onnx.load(str(files["float32"]))
     set_metadata(graph, {"weights": "model.weights.h5", "weights_sha256": "0" * 64})
     onnx.save(graph, str(other))
+    another = tmp_path / "another-model.onnx"
+    set_metadata(graph, {"model": "deeplab", "run": "deeplab-seed1", "weights_sha256": "0" * 64})
+    onnx.save(graph, str(another))
     classes = tmp_path / "classes.onnx"
     export(export_run, "onnx", classes, output="classes")
     for args, expected in (([other], "exported from other weights (model.weights.h5, SHA-256 000000000000...)"),
+                           ([another], "a file of another model (deeplab, from the run deeplab-seed1) than"),
                            ([classes], "not the 5 classes' logits"),
                            ([files["int8"], "--tta", "flip"], "leave out --tta, --scales, --window and --robustness"),
                            ([tmp_path / "none.onnx"], "none.onnx: no such file")):
