@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # results/bench/deploy-cpu.md and its Pareto figure, from finished runs with their weights:
 #   scripts/deploy_cpu.sh FILES_DIR RUN_DIR...
 # FILES_DIR receives the ONNX files (megabytes each: not for the repository); TABLE (default
@@ -7,7 +8,7 @@
 # run's test split by `segbench evaluate --onnx` (into the run's eval/), then the run's Keras model and its files
 # timed by `segbench bench latency` at 1 and 2 threads, and the table written over every run by `segbench bench
 # deploy`. Files, scorings and timings already there are kept, so that a run added later, or an interrupted call,
-# costs only what is new. Latency wants a machine doing nothing else: nothing else should run while it is measured.
+# costs only what is new; LATENCY_OPTIONS go to `bench latency` (--budget 12). Latency wants a machine doing nothing else: nothing else should run while it is measured.
 set -euo pipefail
 out=$1; shift
 table=${TABLE:-results/bench/deploy-cpu.md}
@@ -28,6 +29,6 @@ for run in "$@"; do
   done
   # SCORE_ONLY=1: no timing, to time everything later on a quiet machine.
   [ -n "${SCORE_ONLY:-}" ] || [ -f "$timings/$name.json" ] || \
-    $segbench bench latency "$run" "${files[@]}" --out "$timings/$name.json"
+    $segbench bench latency "$run" "${files[@]}" --out "$timings/$name.json" ${LATENCY_OPTIONS:-}
 done
 [ -n "${SCORE_ONLY:-}" ] || $segbench bench deploy "$@" --latency "$timings"/*.json --out "$table"
