@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -34,6 +35,12 @@ def atomic_path(path: str | os.PathLike):
 
 # The temporary files of atomic_path (mkstemp draws its 8 characters from [a-z0-9_]).
 TEMPORARY = re.compile(r"\.[^.]+\.[a-z0-9_]{8}(\.[^.]+)*")
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def remove_temporaries(folder: str | os.PathLike) -> list[Path]:

@@ -23,12 +23,19 @@ from pathlib import Path
 
 from segbench import backend as backends
 from segbench.bench.suite import run_apart
-from segbench.bench.timing import BUDGET_S, LATENCY_WARMUP, MIN_CALLS, TOLERANCE, until_stable
+from segbench.bench.timing import (
+    BUDGET_S,
+    LATENCY_BATCH,
+    LATENCY_THREADS,
+    LATENCY_WARMUP,
+    MIN_CALLS,
+    TOLERANCE,
+    until_stable,
+)
 from segbench.errors import SegbenchError, print_error
+from segbench.io import sha256
 from segbench.rundir import CONFIG
 
-THREADS = (1, 2)
-BATCH = 8
 # The line a measuring process runs: its one argument is the JSON of measure_here's keyword arguments.
 CHILD = "import sys; from segbench.bench.latency import child; child(sys.argv[1])"
 
@@ -63,7 +70,7 @@ def target_kind(path: Path) -> str:
                         f"{path}: no such file or folder")
 
 
-def bench_latency(targets: list[Path], threads=THREADS, backend_names=(None,), batch: int = BATCH,
+def bench_latency(targets: list[Path], threads=LATENCY_THREADS, backend_names=(None,), batch: int = LATENCY_BATCH,
                   warmup: int = LATENCY_WARMUP, min_calls: int = MIN_CALLS, tolerance: float = TOLERANCE,
                   budget_s: float = BUDGET_S, measure=None, log=print) -> dict:
     """Every target (run folder: its Keras model on each of ``backend_names``, None for this environment's
@@ -115,7 +122,7 @@ def child(spec: str) -> None:
     print(json.dumps(result))
 
 
-def measure_here(target: str, kind: str, threads: int, batch: int = BATCH, warmup: int = LATENCY_WARMUP,
+def measure_here(target: str, kind: str, threads: int, batch: int = LATENCY_BATCH, warmup: int = LATENCY_WARMUP,
                  min_calls: int = MIN_CALLS, tolerance: float = TOLERANCE, budget_s: float = BUDGET_S) -> dict:
     """The figures of ``target`` in this process, its runtime held to ``threads`` intra-op threads (to be called
     before any framework has started in it)."""
@@ -147,7 +154,6 @@ def _onnx(path: Path, threads: int) -> dict:
 def _keras(path: Path, threads: int) -> dict:
     threads_by = _hold_keras_threads(threads)
     from segbench.engine.loaded import load_run
-    from segbench.engine.onnxfile import sha256
 
     run = load_run(path)
     versions = backends.versions()

@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from segbench.bench import timing  # the protocol's defaults: pure Python, no framework
 from segbench.commands.args import (
     SPLITS,
     add_overrides,
@@ -106,17 +107,21 @@ def register(verbs) -> None:
                     "seconds are spent; the machine beside every figure.")
     latency.add_argument("targets", nargs="+", type=Path, metavar="RUN_OR_ONNX",
                          help="run folders (their Keras model, in the run's own precision) and .onnx files")
-    latency.add_argument("--threads", type=positives, default=[1, 2], metavar="N,N",
-                         help="thread counts, each at most the cores this process may use (default: 1,2)")
+    latency.add_argument("--threads", type=positives, default=list(timing.LATENCY_THREADS), metavar="N,N",
+                         help="thread counts, each at most the cores this process may use (default: "
+                              f"{','.join(map(str, timing.LATENCY_THREADS))})")
     latency.add_argument("--backends", type=names, metavar="B,B",
                          help="Keras backends for run folders (default: this environment's)")
-    latency.add_argument("--batch", type=positive, default=8, help="the throughput's batch (default: 8)")
-    latency.add_argument("--warmup", type=positive, default=5, help="untimed calls first (default: 5)")
-    latency.add_argument("--min-calls", type=positive, default=50, help="timed calls at least (default: 50)")
-    latency.add_argument("--tolerance", type=positive_float, default=0.05,
-                         help="how far the halves' medians may differ, as a fraction (default: 0.05)")
-    latency.add_argument("--budget", type=positive_float, default=30.0, metavar="SECONDS",
-                         help="timed seconds per figure at most (default: 30)")
+    latency.add_argument("--batch", type=positive, default=timing.LATENCY_BATCH,
+                         help=f"the throughput's batch (default: {timing.LATENCY_BATCH})")
+    latency.add_argument("--warmup", type=positive, default=timing.LATENCY_WARMUP,
+                         help=f"untimed calls first (default: {timing.LATENCY_WARMUP})")
+    latency.add_argument("--min-calls", type=positive, default=timing.MIN_CALLS,
+                         help=f"timed calls at least (default: {timing.MIN_CALLS})")
+    latency.add_argument("--tolerance", type=positive_float, default=timing.TOLERANCE,
+                         help=f"how far the halves' medians may differ, as a fraction (default: {timing.TOLERANCE:g})")
+    latency.add_argument("--budget", type=positive_float, default=timing.BUDGET_S, metavar="SECONDS",
+                         help=f"timed seconds per figure at most (default: {timing.BUDGET_S:g})")
     _add_output(latency)
     latency.set_defaults(handler=latency_command)
 

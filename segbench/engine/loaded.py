@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +16,7 @@ from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint
 from segbench.engine.inference import SINGLE, Inference, Views
 from segbench.errors import SegbenchError, first_line
+from segbench.io import sha256
 from segbench.registry import DATASETS, MODELS
 from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics
 from segbench.schema import Config
@@ -48,8 +48,7 @@ class LoadedRun:
     @cached_property
     def weights_sha256(self) -> str:
         """The weights file's SHA-256, which ``eval/`` files record; read once, however many scorings ask."""
-        with open(self.weights, "rb") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()
+        return sha256(self.weights)
 
     @property
     def input_size(self) -> tuple[int, int]:

@@ -8,7 +8,6 @@ Imports neither Keras nor a framework: ``bench latency`` measures a file in a pr
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from segbench.errors import SegbenchError, first_line
+from segbench.io import sha256
 
 # What --quantize writes beside float32 (the default): half-precision weights and arithmetic, or int8 weights and
 # activations (static quantization, calibrated).
@@ -56,9 +56,18 @@ def set_metadata(model, record: dict) -> None:
         entry.key, entry.value = key, value
 
 
-def sha256(path: Path) -> str:
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
+def session(path: str | Path, threads: int | None = None):
+    """An onnxruntime session of ``path`` on the CPU, with ``threads`` intra-op threads (default: onnxruntime's, one
+    per core), its own log silenced; onnxruntime's own exception where it refuses the file."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4  # its own log would repeat, in colour, the one line segbench says
+    if threads is not None:
+        # Intra-op threads include the calling one; inter-op threads serve only the parallel execution mode,
+        # which a session does not use unless asked.
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def runtime() -> str:
@@ -76,19 +85,11 @@ class OnnxModel:
 
     def __init__(self, path: str | Path, threads: int | None = None, cannot_run: str = "onnxruntime cannot run it"):
         require("onnxruntime")
-        import onnxruntime
-
         self.path, self.threads, self._cannot_run = Path(path), threads, cannot_run
         if not self.path.is_file():
             raise SegbenchError(f"{self.path}: no such file")
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 4  # its own log would repeat, in colour, the one line said below
-        if threads is not None:
-            # Intra-op threads include the calling one; inter-op threads serve only the parallel execution mode,
-            # which a session does not use unless asked.
-            options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
         try:
-            self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            self.session = session(self.path, threads)
         except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
             raise self._refused(exc) from None
         first = self.session.get_inputs()[0]

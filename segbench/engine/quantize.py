@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from segbench.data.pairs import read_pair, resize_image
-from segbench.engine.onnxfile import graph_precision, require, set_metadata
+from segbench.engine.onnxfile import graph_precision, require, session, set_metadata
 from segbench.errors import DataError, SegbenchError, first_line
 from segbench.io import atomic_path, write_json
 
@@ -114,12 +114,8 @@ def absent_empty_inputs(model):
 def _loads(tmp: Path, out: Path, precision: str) -> None:
     """One line, and no file at ``out``, where onnxruntime refuses the converted graph: a converter can write a
     graph the runtime cannot load, and a file that cannot run must not be left where a user would take it."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 4
     try:
-        onnxruntime.InferenceSession(str(tmp), options, providers=["CPUExecutionProvider"])
+        session(tmp)
     except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
         raise SegbenchError(f"{out}: {precision} {_what_failed(exc)}") from None
 
