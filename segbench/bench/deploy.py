@@ -177,7 +177,7 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
     drawn = [row for row in rows if threads in row["latency"]]
     if not drawn:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.6, 4.4), layout="constrained")
     colours = {run: f"C{i}" for i, run in enumerate(dict.fromkeys(row["run"] for row in drawn))}
     points = [(row["latency"][threads]["p50"], 100 * row["miou"]) for row in drawn]
     for row, (time, score) in zip(drawn, points):
@@ -185,12 +185,14 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
         error = [[score - 100 * low_high[0]], [100 * low_high[1] - score]] if low_high else None
         ax.errorbar(time, score, yerr=error, marker=MARKERS[row["kind"]], color=colours[row["run"]], markersize=7,
                     capsize=2, linewidth=0.8, linestyle="none")
-        ax.annotate(f"{row['run']} {'Keras' if row['kind'] == 'keras' else row['precision']}", (time, score),
-                    textcoords="offset points", xytext=(5, 4), fontsize=7)
     front = [points[i] for i in pareto_front(points)]
     # A staircase: at any latency budget, the best mIoU a file within it gives.
     ax.plot([p[0] for p in front], [p[1] for p in front], color="0.4", linestyle="--", linewidth=1,
             drawstyle="steps-post", label="Pareto front")
+    # One legend entry per model (its colour) and per precision (its marker): labels beside each point would
+    # overlap, since a model's precisions lie within a few milliseconds and tenths of a point of each other.
+    for run, colour in colours.items():
+        ax.plot([], [], marker="o", color=colour, linestyle="none", label=run)
     for kind, marker in MARKERS.items():
         if any(row["kind"] == kind for row in drawn):
             ax.plot([], [], marker=marker, color="0.3", linestyle="none",
@@ -198,11 +200,11 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
     machine = next(row["machine"] for row in drawn)
     ax.set(xscale="log", xlabel=f"p50 latency at batch 1, {threads} thread{'s' * (threads > 1)} (ms, log)",
            ylabel="mIoU (%), 95 % interval", title=f"Accuracy against latency: {machine}")
-    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 3, 5, 7)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(alpha=0.3, which="both")
-    ax.legend(frameon=False, fontsize=8)
+    fig.legend(loc="outside right upper", frameon=False, fontsize=8)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=150)
     plt.close(fig)
