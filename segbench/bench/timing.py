@@ -21,10 +21,10 @@ from collections.abc import Callable
 WARMUP = 2
 STEPS = 10
 REPEATS = 3
-# until_stable's defaults: the warm-up calls, the fewest timed calls (so that p95 is not the slowest call but one of
-# a few), the agreement of the halves' medians, and the seconds of timed calls after which it stops regardless.
 LATENCY_THREADS = (1, 2)  # bench latency's thread counts and throughput batch
 LATENCY_BATCH = 8
+# until_stable's defaults: the warm-up calls, the fewest timed calls (so that p95 is not the slowest call but one of
+# a few), the agreement of the halves' medians, and the seconds of timed calls after which it stops regardless.
 LATENCY_WARMUP = 5
 MIN_CALLS = 50
 TOLERANCE = 0.05
