@@ -54,7 +54,9 @@ def register(verbs) -> None:
             parser.add_argument("--json", action="store_true", help="print one JSON object")
         if action == "show":
             parser.add_argument("--n", type=positive, default=8, help="how many samples (default: 8)")
-            parser.add_argument("--out", type=Path, help="PNG file (default: results/<name>/samples-<split>.png)")
+            parser.add_argument("--out", type=Path,
+                                help="figure file: .png, .pdf, .svg or .jpg; a folder gets samples-<split>.png "
+                                     "(default: results/<name>/samples-<split>.png)")
         parser.set_defaults(handler=handler)
 
 
@@ -114,12 +116,27 @@ def show_command(args) -> int:
     from segbench.data.base import evenly_spaced
     from segbench.report.samples import show_grid
 
+    out = figure_path(args.out, args.name, args.split)
     adapter = dataset_adapter(args)
     samples = adapter.list_pairs(args.split)
     if not samples:
         raise SegbenchError(f"{adapter.root}: {args.name} has no {args.split} pairs there")
-    out = args.out or Path("results") / args.name / f"samples-{args.split}.png"
     chosen = evenly_spaced(samples, args.n)
     show_grid(adapter, chosen, out, title=f"{args.name} {args.split}: {len(chosen)} of {len(samples)}")
     print(out)
     return 0
+
+
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg")
+
+
+def figure_path(out: Path | None, name: str, split: str) -> Path:
+    """Where `datasets show` writes: checked before any image is read, so that a wrong name costs nothing."""
+    default = f"samples-{split}.png"
+    if out is None:
+        return Path("results") / name / default
+    if out.is_dir():
+        return out / default
+    if out.suffix.lower() not in FIGURE_SUFFIXES:
+        raise SegbenchError(f"{out}: not a figure file name; end it in {', '.join(FIGURE_SUFFIXES)}, or give a folder")
+    return out

@@ -26,6 +26,10 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
         raise DataError(f"{archive}: no such archive or folder")
     if archive is not None and archive.is_dir() and _inside(root, archive):
         raise DataError(f"{archive}: is the dataset root or inside it; give the unpacked folder's own place")
+    if archive is not None and archive.is_dir() and _inside(archive, root):
+        # The staging folder would sit inside what is being copied, and the copy would copy itself without end.
+        raise DataError(f"{root}: the dataset root is inside {archive}, the folder it is copied from; "
+                        "give a root outside it")
     root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
     with locked(root, "dataset root"):
         staging = root / STAGING

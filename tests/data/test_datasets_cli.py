@@ -64,6 +64,19 @@ def test_show_wants_at_least_one_sample(capsys):
     assert info.value.code == 2 and "at least 1, got '0'" in capsys.readouterr().err
 
 
+def test_show_into_a_folder_or_a_wrong_name(tmp_path, capsys):
+    """A folder gets the default file name in it; a name matplotlib cannot write is one line, nothing written."""
+    assert main(["datasets", "show", "synthetic", "--split", "test", "--n", "1", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "samples-test.png").read_bytes().startswith(b"\x89PNG")
+    assert capsys.readouterr().out.strip() == str(tmp_path / "samples-test.png")
+    wrong = tmp_path / "grid.jpgg"
+    assert main(["datasets", "show", "synthetic", "--split", "test", "--out", str(wrong)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        f"segbench: error: {wrong}: not a figure file name; end it in .png, .pdf, .svg, .jpg, or give a folder"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samples-test.png"]
+
+
 def test_one_samples_legend_fits_the_figure(tmp_path, monkeypatch):
     """Every legend entry of a one-column grid lies inside the figure (with one image, six columns were cut)."""
     import matplotlib.pyplot as plt

