@@ -1,9 +1,10 @@
 import json
 import os
+import sys
 from pathlib import Path
 
 from segbench.cli import main
-from segbench.engine.sweep import plan
+from segbench.engine.sweep import command, plan
 from segbench.paper import PAPER_ROWS, suite_configs
 
 TINY = ["--set", "train.epochs=1", "--set", "dataset.num_images={train: 4, val: 2, test: 2}",
@@ -24,7 +25,14 @@ def test_suites_follow_the_papers_rows():
     assert [p.parent.name for p in paper[::6]] == ["camvid", "sitting", "suim"]
 
 
-def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, tmp_path, capsys):
+def test_each_seeds_run_is_a_segbench_run_resumed_in_its_own_folder(tmp_path):
+    [job] = plan([Path("configs/camvid/segnet.yaml")], 2, tmp_path)[1:]
+    assert command(job, ["train.epochs=1"]) == [sys.executable, "-m", "segbench", "run", "configs/camvid/segnet.yaml",
+                                                "--out", str(tmp_path / "camvid" / "segnet-seed1"), "--resume",
+                                                "--set", "train.epochs=1", "--set", "train.seed=1"]
+
+
+def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, stand_in, tmp_path, capsys):
     broken = tmp_path / "broken.yaml"  # a config that loads, whose runs fail: a file stands where their folders go
     broken.write_text(f"base: {smoke_config}\n")
     for seed in (0, 1):
@@ -68,18 +76,19 @@ def test_sweep_arguments(capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 2
 
 
-def test_a_suite_sweep_ends_in_the_papers_table(fake_run, tmp_path, monkeypatch, capsys):
+def test_a_suite_sweep_ends_in_the_papers_table(fake_run, stand_in, tmp_path, monkeypatch, capsys):
     results = tmp_path / "r"
     # The pretrained files the suite reads count as there: fetching them is tests/models/test_fetch.py's matter.
     monkeypatch.setattr("segbench.engine.sweep.fetch_pretrained", lambda jobs, overrides: [])
     fake_run(results / "sitting" / "segnet", "sitting", [0.5] * 15)
-    # Refused before any work on TensorFlow, so every run fails at once and the table is all that is left to see
-    # (a root that exists, empty, gets them past the sweep's look for what they read).
-    assert main(["sweep", "--suite", "sitting", "--results", str(results),
-                 "--set", "train.distribute=data_parallel", "--set", f"dataset.root={tmp_path}"]) == 1
+    for row in set(PAPER_ROWS) - {"segnet"}:  # the other rows' runs fail: a file stands where each one's folder goes
+        (results / "sitting" / row).write_text("not a run folder")
+    # (A root that exists, empty, gets them past the sweep's look for what they read.)
+    assert main(["sweep", "--suite", "sitting", "--results", str(results), "--set", f"dataset.root={tmp_path}"]) == 1
     out, err = capsys.readouterr()
     errors = [line for line in err.splitlines() if line.startswith("segbench: error: ")]
-    assert len(errors) == len(PAPER_ROWS)
+    assert len(errors) == len(PAPER_ROWS) - 1 and all("not a folder" in line for line in errors)
+    assert f"{results / 'sitting' / 'segnet'}: finished already, skipped" in out
     assert f"{results / 'sitting'}: 1 of 6 rows of Table 2 have finished runs: segnet (1 run)" in err
     table = (results / "sitting" / "table.md").read_text()
     assert f"{results / 'sitting' / 'table.md'}\n\n{table}" in out

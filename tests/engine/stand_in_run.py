@@ -1,0 +1,35 @@
+"""A stand-in for the `segbench run` a sweep starts in each child, for the tests of what the sweep does around its
+runs (seeds, skipping, failures, devices side by side, the summary, the table after), without a framework's start-up
+and a training in every child. The real child is tested by the sweep tests that start `segbench run` itself
+(tests/engine/test_sweep.py's dying run, tests/engine/test_sweep_launchers.py's sweep started twice).
+
+    python stand_in_run.py run CONFIG --out OUT --resume [--set KEY=VALUE ...]
+
+As `segbench run` does: a finished OUT is skipped, a file where OUT goes fails with one line; else it writes a
+finished run (per-class IoU drawn by the seed) after STAND_IN_SECONDS (default 0) of "training"."""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for helpers
+from helpers import write_metrics
+
+CLASSES = ["background", "disc", "box", "triangle", "void"]
+
+argv = sys.argv[1:]
+out = Path(argv[argv.index("--out") + 1])
+sets = dict(argv[i + 1].split("=", 1) for i, arg in enumerate(argv) if arg == "--set")
+seed = int(sets.get("train.seed", 0))
+if (out / "metrics.json").is_file():
+    print(f"{out}: finished already, skipped (--force runs it again)")
+    sys.exit(0)
+if out.exists() and not out.is_dir():
+    print(f"segbench: error: {out}: not a folder", file=sys.stderr)
+    sys.exit(2)
+print(f"{out}: stand-in run, seed {seed}", flush=True)
+time.sleep(float(os.environ.get("STAND_IN_SECONDS", "0")))
+write_metrics(out, CLASSES, np.random.default_rng(seed).uniform(0.2, 0.8, len(CLASSES)).tolist(), seed=seed)
