@@ -15,8 +15,12 @@ from segbench.engine import checkpoint
 SLOW = ["--set", "train.epochs=4", "--set", "dataset.num_images={train: 96, val: 8, test: 4}"]
 
 
-def start(smoke_config, out, *extra):
-    return subprocess.Popen([sys.executable, "-m", "segbench", "run", str(smoke_config), "--out", str(out), *SLOW,
+# Where only an interrupted run is wanted, not a kill inside an epoch: small epochs, more than are ever reached.
+QUICK = ["--set", "train.epochs=50", "--set", "dataset.num_images={train: 8, val: 4, test: 4}"]
+
+
+def start(smoke_config, out, *extra, settings=SLOW):
+    return subprocess.Popen([sys.executable, "-m", "segbench", "run", str(smoke_config), "--out", str(out), *settings,
                              *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -52,16 +56,16 @@ def test_sigkill_mid_epoch_then_resume(smoke_config, tmp_path):
 
 def test_resume_refuses_another_config_and_without_resume_starts_over(smoke_config, tmp_path, cli):
     out = tmp_path / "run"
-    process = start(smoke_config, out)
+    process = start(smoke_config, out, settings=QUICK)
     while (checkpoint.load_state(out) or {}).get("epoch", 0) < 1:
         assert process.poll() is None, process.stderr.read()
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    other = cli("run", smoke_config, "--out", out, *SLOW, "--set", "train.learning_rate=0.01", "--resume")
+    other = cli("run", smoke_config, "--out", out, *QUICK, "--set", "train.learning_rate=0.01", "--resume")
     assert other.returncode == 2
     assert "the interrupted run had another config (train.learning_rate: 0.001 -> 0.01)" in other.stderr
-    fresh = cli("run", smoke_config, "--out", out, *SLOW, "--set", "train.epochs=1")
+    fresh = cli("run", smoke_config, "--out", out, *QUICK, "--set", "train.epochs=1")
     assert fresh.returncode == 0, fresh.stderr
     assert "starting over (--resume continues it)" in fresh.stdout
     assert pd.read_csv(out / "history.csv")["epoch"].tolist() == [1]
