@@ -3,7 +3,7 @@
 #   scripts/deploy_cpu.sh FILES_DIR RUN_DIR...
 # FILES_DIR receives the ONNX files (megabytes each: not for the repository); TABLE (default
 # results/bench/deploy-cpu.md) the table and its figure (.png), and the folder of the same name without .md the
-# latency figures, one JSON file a run.
+# latency figures, one JSON file a run, and in runs/ each run's figures.
 # Each run is exported to ONNX in float32, fp16 and int8 (calibrated on 64 train images), each file scored on the
 # run's test split by `segbench evaluate --onnx` (into the run's eval/), then the run's Keras model and its files
 # timed by `segbench bench latency` at 1 and 2 threads, and the table written over every run by `segbench bench
@@ -31,4 +31,7 @@ for run in "$@"; do
   [ -n "${SCORE_ONLY:-}" ] || [ -f "$timings/$name.json" ] || \
     $segbench bench latency "$run" "${files[@]}" --out "$timings/$name.json" ${LATENCY_OPTIONS:-}
 done
-[ -n "${SCORE_ONLY:-}" ] || $segbench bench deploy "$@" --latency "$timings"/*.json --out "$table"
+# Each run's figures (not its weights) are kept in the timings folder's runs/, and the table is written over every
+# run kept there: a run added later joins the earlier ones, and the table can be written again from the repository.
+[ -n "${SCORE_ONLY:-}" ] || \
+  $segbench bench deploy "$@" --keep "$timings/runs" --latency "$timings"/*.json --out "$table"

@@ -4,12 +4,13 @@ Per run: its own scoring (Keras, metrics.json) and every file scored by ``segben
 (``eval/onnx-<precision>.json``), each with its mIoU and interval, its paired change against the float32 file (the
 run's own scoring where no float32 file was scored) from the same bootstrap ``segbench compare`` runs, and the
 latency ``segbench bench latency`` measured for that very file (matched by its SHA-256; the Keras model by its run
-folder), with the machine it was measured on. Reads files only: no framework is loaded.
+folder's name), with the machine it was measured on. Reads files only: no framework is loaded.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from segbench import bootstrap
 from segbench.errors import DataError
 from segbench.io import atomic_path, write_text
 from segbench.report.paired import compare_runs
-from segbench.rundir import EVAL, METRICS, read_eval, read_metrics
+from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_metrics
 
 REFERENCE = "onnx-float32"  # the mode every other row is paired against, where the run has it
 ORDER = {"keras": 0, "float32": 1, "fp16": 2, "int8": 3}
@@ -56,9 +57,12 @@ def scorings(run: Path) -> list[tuple[str, Path, dict]]:
 
 
 def matching(kind: str, run: Path, metrics: dict, latency: list[dict]) -> list[dict]:
-    """The latency results of this row: the file's by its SHA-256, the run's Keras model by its folder."""
+    """The latency results of this row: the file's by its SHA-256, the run's Keras model by its folder's name and
+    model (the timing needs the weights, the table does not: it is written again from the runs' figures kept beside
+    it, in folders of the same names)."""
     if kind == "keras":
-        return [r for r in latency if r["kind"] == "keras" and Path(r["run"]).resolve() == run.resolve()]
+        return [r for r in latency if r["kind"] == "keras" and Path(r["run"]).name == run.name
+                and r["model"] == metrics["model"]]
     return [r for r in latency if r["kind"] == "onnx" and r.get("sha256") == metrics["mode"]["onnx"]["sha256"]]
 
 
@@ -166,6 +170,8 @@ def deploy_markdown(rows: list[dict], figure: Path | None) -> str:
 def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> Path | None:
     """mIoU (with its interval) against p50 latency at ``threads`` (default: the most measured), one marker per
     model and precision, the Pareto front dashed; None where no row was measured at those threads."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from segbench.report.plotting import plt
@@ -187,16 +193,15 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
                     capsize=2, linewidth=0.8, linestyle="none")
     front = [points[i] for i in pareto_front(points)]
     # A staircase: at any latency budget, the best mIoU a file within it gives.
-    ax.plot([p[0] for p in front], [p[1] for p in front], color="0.4", linestyle="--", linewidth=1,
-            drawstyle="steps-post", label="Pareto front")
-    # One legend entry per model (its colour) and per precision (its marker): labels beside each point would
-    # overlap, since a model's precisions lie within a few milliseconds and tenths of a point of each other.
-    for run, colour in colours.items():
-        ax.plot([], [], marker="o", color=colour, linestyle="none", label=run)
-    for kind, marker in MARKERS.items():
-        if any(row["kind"] == kind for row in drawn):
-            ax.plot([], [], marker=marker, color="0.3", linestyle="none",
-                    label="Keras (run's own precision)" if kind == "keras" else f"ONNX {kind}")
+    handles = ax.plot([p[0] for p in front], [p[1] for p in front], color="0.4", linestyle="--", linewidth=1,
+                      drawstyle="steps-post", label="Pareto front")
+    # One legend entry per model (a patch of its colour: a marker would read as one of the precisions) and per
+    # precision (its marker): labels beside each point would overlap, since a model's precisions lie within a few
+    # milliseconds and tenths of a point of each other.
+    handles += [Patch(facecolor=colour, label=run) for run, colour in colours.items()]
+    handles += [Line2D([], [], marker=marker, color="0.3", linestyle="none",
+                       label="Keras (run's own precision)" if kind == "keras" else f"ONNX {kind}")
+                for kind, marker in MARKERS.items() if any(row["kind"] == kind for row in drawn)]
     machine = next(row["machine"] for row in drawn)
     ax.set(xscale="log", xlabel=f"p50 latency at batch 1, {threads} thread{'s' * (threads > 1)} (ms, log)",
            ylabel="mIoU (%), 95 % interval", title=f"Accuracy against latency: {machine}")
@@ -204,11 +209,36 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(alpha=0.3, which="both")
-    fig.legend(loc="outside right upper", frameon=False, fontsize=8)
+    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=8)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=150)
     plt.close(fig)
     return path
+
+
+# What a row of the table is computed from: the run's scoring and each scored file's, per-image arrays included (for
+# the paired change), and the config; not the weights, which only the timing needs.
+FIGURES = (CONFIG, METRICS, PER_IMAGE, f"{EVAL}/onnx-*.json", f"{EVAL}/onnx-*.npz")
+
+
+def keep(runs: list[Path], folder: Path) -> list[Path]:
+    """Each run's figures copied into ``folder/<run name>/`` (replacing an earlier copy of that name), so that the
+    table can be written again from the repository alone and a run added later joins those kept before; returns
+    every run kept there."""
+    for run in runs:
+        copy = folder / run.name
+        if copy.resolve() == run.resolve():
+            continue
+        if not (run / METRICS).is_file():
+            raise DataError(f"{run}: not a finished run ({METRICS} missing)")
+        shutil.rmtree(copy, ignore_errors=True)
+        for pattern in FIGURES:
+            for found in sorted(run.glob(pattern)):
+                target = copy / found.relative_to(run)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(target) as tmp:
+                    shutil.copyfile(found, tmp)
+    return sorted(path.parent for path in folder.glob(f"*/{METRICS}"))
 
 
 def write_deploy(runs: list[Path], latency_files: list[Path], out: Path, threads: int | None = None,

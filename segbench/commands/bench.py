@@ -136,6 +136,9 @@ def register(verbs) -> None:
                         help="JSON files of `segbench bench latency --out`")
     deploy.add_argument("--out", type=Path, default=Path("results/bench/deploy-cpu.md"),
                         help="default: results/bench/deploy-cpu.md")
+    deploy.add_argument("--keep", type=Path, metavar="FOLDER",
+                        help="copy each run's figures (not its weights) into FOLDER/<run name>/ and write the table "
+                             "over every run kept there, those of earlier calls included")
     deploy.add_argument("--threads", type=positive, help="the figure's latency (default: the most threads measured)")
     deploy.add_argument("--resamples", type=positive, default=2000, help="of the paired bootstrap (default: 2000)")
     deploy.set_defaults(handler=deploy_command)
@@ -249,9 +252,10 @@ def latency_command(args) -> int:
 
 
 def deploy_command(args) -> int:
-    from segbench.bench.deploy import write_deploy
+    from segbench.bench.deploy import keep, write_deploy
 
-    paths, _ = write_deploy(args.runs, args.latency, args.out, args.threads, args.resamples)
+    runs = keep(args.runs, args.keep) if args.keep else args.runs
+    paths, _ = write_deploy(runs, args.latency, args.out, args.threads, args.resamples)
     print(args.out.read_text(encoding="utf-8"))
     print("written: " + ", ".join(map(str, paths)))
     return 0

@@ -2,6 +2,7 @@
 --onnx` against known answers, `segbench bench latency` on the files, and `segbench bench deploy` over them."""
 
 import json
+import shutil
 import warnings
 
 import numpy as np
@@ -336,3 +337,18 @@ def test_latency_of_a_run_and_its_files_names_the_machine_and_feeds_the_deploy_t
     int8 = read_eval(export_run, "onnx-int8")["miou"] - read_eval(export_run, "onnx-float32")["miou"]
     assert f"{100 * int8:+.2f} [" in rows[2]
     assert (tmp_path / "deploy" / "deploy-cpu.png").stat().st_size > 10_000 and "(deploy-cpu.png)" in text
+
+    # Kept beside the table without weights, the run's figures write the same table again; a run kept later joins.
+    kept, again = tmp_path / "kept", tmp_path / "again" / "deploy-cpu.md"
+    assert main(["bench", "deploy", str(export_run), "--keep", str(kept), "--latency", str(out), "--out", str(again),
+                 "--resamples", "100"]) == 0
+    assert not list(kept.rglob("*.h5")) and (kept / export_run.name / "eval" / "onnx-int8.npz").is_file()
+    assert again.read_text() == text
+    other = kept.parent / "elsewhere" / "other"
+    shutil.copytree(kept / export_run.name, other)
+    assert main(["bench", "deploy", str(other), "--keep", str(kept), "--latency", str(out), "--out", str(again),
+                 "--resamples", "100"]) == 0
+    capsys.readouterr()
+    rows = [line.split("|") for line in again.read_text().splitlines() if line.startswith("| ")][1:]
+    assert [row[1].strip() for row in rows] == ["segnet (other)"] * 3 + ["segnet"] * 3
+    assert rows[0][6].strip() == "-" and rows[3][6].strip() != "-"  # the Keras model timed is the segnet folder's
