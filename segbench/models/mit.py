@@ -115,6 +115,24 @@ class MiTBlock(layers.Layer):
         self.norm2 = layers.LayerNormalization(epsilon=1e-6)
         self.mlp = MapMixFFN(project_dim, 4 * project_dim, height, width)
 
+    def build(self, input_shape):
+        # Every sublayer built from the shapes it meets, so that Keras need not trace ``call`` to build them (it
+        # did, twice per block: most of the time a SegFormer took to build).
+        batch, tokens, channels = input_shape
+        attn, mlp = self.attn, self.mlp
+        for layer in (self.norm1, self.norm2, attn.q, attn.k, attn.v, attn.proj, mlp.fc1):
+            layer.build(input_shape)
+        if attn.sr_ratio > 1:
+            attn.sr.build((batch, attn.height, attn.width, channels))
+            attn.norm.build((batch, attn.reduced_tokens(), channels))
+        mlp.dwconv.build((batch, mlp.height, mlp.width, mlp.fc1.units))
+        mlp.fc2.build((batch, tokens, mlp.fc1.units))
+        for layer in (attn, mlp, self.drop_path):
+            layer.built = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
     def call(self, x):
         x = x + self.drop_path(self.attn(self.norm1(x)))
         return x + self.drop_path(self.mlp(self.norm2(x)))
