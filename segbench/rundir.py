@@ -13,6 +13,7 @@ from __future__ import annotations
 import glob
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -383,7 +384,7 @@ def read_per_image(run_dir: Path, mode: str | None = None) -> dict:
         with np.load(path) as saved:
             found = {name: saved[name] for name in saved.files if name in PER_IMAGE_ARRAYS}
             found["ids"] = [str(i) for i in saved["ids"]]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # numpy: empty; zipfile: cut short
         raise DataError(f"{path}: unreadable ({exc})") from None
     if "matrices" not in found:
         raise DataError(f"{path}: unreadable (no matrices in it)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Keras' dtype policies a run may ask for; ``auto`` is resolved per device by ``segbench.precision``.
 AUTO = "auto"
@@ -92,6 +92,15 @@ class TrainConfig(Section):
     deterministic: bool = Field(False, description="deterministic kernels where the backend has them (slower on GPU)")
     tensorboard: bool = Field(False, description="Keras' TensorBoard logs (losses per epoch) in <run folder>/"
                                                  "tensorboard, to watch runs where they run")
+
+    @model_validator(mode="after")
+    def _warmup_within_the_run(self):
+        # A warm-up longer than the run ended it still rising: the peak rate (and the schedule after it) never came.
+        if self.warmup_epochs > self.epochs:
+            raise KeyProblem("warmup_epochs", self.warmup_epochs,
+                             f"longer than the run's {self.epochs} epoch{'s' * (self.epochs != 1)}: the rate would "
+                             "never reach train.learning_rate")
+        return self
 
 
 class EvalConfig(Section):

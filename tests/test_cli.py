@@ -125,6 +125,15 @@ def test_usage_errors_exit_2(capsys):
     assert info.value.code == 2 and "expected HEIGHTxWIDTH" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, said", [
+    (["--size", "100000x100000"], "each side 1 to 8192, got '100000x100000'"),  # once: out of memory, shrink
+    (["--images", "0,0,0"], "not all 0, got '0,0,0'")])                       # once: "<root>: no such folder"
+def test_imitate_refuses_sizes_and_counts_that_cannot_be_written(tmp_path, capsys, args, said):
+    with pytest.raises(SystemExit) as info:
+        main(["datasets", "imitate", "camvid", "--root", str(tmp_path / "camvid"), *args])
+    assert info.value.code == 2 and said in capsys.readouterr().err and not (tmp_path / "camvid").exists()
+
+
 def test_models_list_and_summary(capsys):
     assert main(["models", "list", "--json"]) == 0
     names = {row["name"] for row in json.loads(capsys.readouterr().out)}

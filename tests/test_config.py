@@ -185,6 +185,14 @@ def test_bad_override_syntax(base_dir):
     assert "is a value, not a section" in error_of(child(base_dir, ""), ["train.epochs.x=1"])
 
 
+def test_a_warm_up_longer_than_the_run_is_refused(base_dir):
+    # Once accepted: the run ended still warming up, never at the learning rate it was given.
+    assert error_of(child(base_dir, ""), ["train.warmup_epochs=6"]) == (
+        "--set train.warmup_epochs: longer than the run's 5 epochs: the rate would never reach train.learning_rate "
+        "(got 6.0)")
+    assert load_config(child(base_dir, ""), ["train.warmup_epochs=5"]).train.warmup_epochs == 5
+
+
 def test_model_specific_checks(base_dir):
     assert "multiples of 16" in error_of(child(base_dir, "model:\n  input_size: [90, 128]\n"))
     assert "from scratch" in error_of(child(base_dir, "model:\n  encoder_weights: imagenet\n"))

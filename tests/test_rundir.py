@@ -82,3 +82,17 @@ def test_per_image_arrays_name_each_image_by_its_file_name(tmp_path):
     write_per_image(tmp_path, samples, scored, ignore_index=2)
     assert list(read_per_image(tmp_path)["ids"]) == ["0001TP_008550.png", "Seq05VD_f00000.png"]
     assert set(pd.read_csv(tmp_path / "per_image.csv")["image"]) == {"0001TP_008550", "Seq05VD_f00000"}
+
+
+@pytest.mark.parametrize("cut", [0, 500])
+def test_a_truncated_per_image_file_is_one_line(tmp_path, cut):
+    """An empty or cut-short confusion_per_image.npz (a copy interrupted) ended `compare` in numpy's EOFError or
+    zipfile's BadZipFile traceback."""
+    samples = [Sample(id=f"{i}.png") for i in range(2)]
+    scored = {"per_image": np.ones((2, 3, 3), np.uint32), "boundary": np.zeros((2, 3, 3), np.uint32),
+              "confidence": np.zeros((2, 15, 3)), "nll": np.zeros(2)}
+    write_per_image(tmp_path, samples, scored, ignore_index=2)
+    path = tmp_path / "confusion_per_image.npz"
+    path.write_bytes(path.read_bytes()[:cut])
+    with pytest.raises(DataError, match=r"confusion_per_image.npz: unreadable \("):
+        read_per_image(tmp_path)

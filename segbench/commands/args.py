@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from segbench.report import TABLE_FORMATS
-from segbench.schema import SPLITS
+from segbench.schema import MAX_SIDE, SPLITS
 
 
 def _whole_number(least: int):
@@ -48,16 +48,21 @@ def key_value(text: str) -> tuple[str, str]:
 
 
 def size(text: str) -> list[int]:
+    # Bounded as a config's sizes are (schema.MAX_SIDE): a larger one could only end out of memory, with the advice
+    # of another verb (`datasets imitate --size 100000x100000` was told to shrink model.input_size).
     height, sep, width = text.lower().partition("x")
-    if not sep or not height.isdigit() or not width.isdigit() or int(height) < 1 or int(width) < 1:
-        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 352x480, got {text!r}")
+    if (not sep or not height.isdigit() or not width.isdigit()
+            or not all(1 <= int(side) <= MAX_SIDE for side in (height, width))):
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 352x480, each side 1 to {MAX_SIDE}, got "
+                                         f"{text!r}")
     return [int(height), int(width)]
 
 
 def counts(text: str) -> list[int]:
     parts = text.split(",")
-    if len(parts) != len(SPLITS) or not all(c.isdigit() for c in parts):
-        raise argparse.ArgumentTypeError(f"expected TRAIN,VAL,TEST counts such as 6,2,4, got {text!r}")
+    if len(parts) != len(SPLITS) or not all(c.isdigit() for c in parts) or not any(int(c) for c in parts):
+        # All zero wrote nothing, then reported the root it had not made as "no such folder".
+        raise argparse.ArgumentTypeError(f"expected TRAIN,VAL,TEST counts such as 6,2,4, not all 0, got {text!r}")
     return [int(c) for c in parts]
 
 

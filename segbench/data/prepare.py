@@ -19,6 +19,12 @@ STAGING = ".unpacking"
 def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path | None = None) -> list[Path]:
     """Put dataset ``name`` under ``root``; returns what was placed there. ``archive`` is a zip or tar fetched by
     hand, or a folder it was unpacked into by hand (copied from, never changed)."""
+    if not adapter.layout:  # the synthetic scenes: drawn in memory, no files to place
+        raise DataError(f"{name}: drawn in memory, it reads no files: there is nothing to prepare (`segbench "
+                        "datasets imitate` writes a real dataset's files)")
+    if archive is None and adapter.url is None and not adapter.source:  # the folder adapter: the user's own data
+        raise DataError(f"{name}: your own data, with nothing to download; give its archive or folder: "
+                        f"`segbench datasets prepare {name} --from FILE --root {root}`")
     if archive is None and adapter.url is None:
         raise DataError(f"{name}: no public download. {adapter.source}; then run "
                         f"`segbench datasets prepare {name} --from FILE --root {root}`")

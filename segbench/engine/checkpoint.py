@@ -12,7 +12,9 @@ into a model whose optimiser is not built yet; the checkpoint keeps the optimise
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,10 +48,25 @@ def save_weights(model: keras.Model, path: Path) -> None:
         model.save_weights(tmp)
 
 
+# What Keras says of the first variable another model's file could not fill, on a line after its first.
+SHAPES = re.compile(r"variable\.shape=\([^)]*\), Received: value\.shape=\([^)]*\)")
+
+
 def load_weights(model: keras.Model, path: Path) -> None:
-    """Weights written by :func:`save_weights` (or by Keras with its optimiser, which is then left alone)."""
-    with _model_alone(model):
-        model.load_weights(path)
+    """Weights written by :func:`save_weights` (or by Keras with its optimiser, which is then left alone). Another
+    model's file is a ValueError whose first line says which shapes differ; Keras' warnings about each layer it
+    skipped (dozens of lines before that error) are kept back, and shown only where the weights did load."""
+    with warnings.catch_warnings(record=True) as said, _model_alone(model):
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except ValueError as exc:
+            shapes = SHAPES.search(str(exc))
+            if shapes is None:
+                raise
+            raise ValueError(f"{first_line(exc)} {shapes.group(0)}") from None
+    for warning in said:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def save(model: keras.Model, run_dir: Path, epoch: int, best: dict) -> None:

@@ -62,6 +62,7 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     if fmt == "onnx":
         backend = keras.backend.backend()
         require("onnx", *CONVERTERS.get(backend, ()), extra=EXTRAS.get(backend, "export"))
+    check_out(fmt, out)
     run = load_run(run_dir, checkpoint, policy=EXPORT_POLICY)
     record = {"model": run.config.model.name, "run": run.path.name, "weights": run.weights.name,
               "weights_sha256": run.weights_sha256, "output": output}
@@ -81,6 +82,19 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
         _converted(run, model, fmt, source, output, record)
         quantize(source, out, precision, record, images, calibration)
     return run
+
+
+def check_out(fmt: str, out: Path) -> None:
+    """Refuse an ``--out`` that export would write through: a folder for an ONNX file, and for a SavedModel a file
+    or a folder that holds something else (a SavedModel replaces its folder whole: a run folder or a folder of
+    photos given by mistake would be deleted)."""
+    if fmt == "onnx" and out.is_dir():
+        raise SegbenchError(f"{out}: is a folder; --out names the .onnx file to write")
+    if fmt == "saved_model" and out.exists() and not out.is_dir():
+        raise SegbenchError(f"{out}: is a file; --out names the SavedModel's folder")
+    if fmt == "saved_model" and out.is_dir() and any(out.iterdir()) and not (out / "saved_model.pb").is_file():
+        raise SegbenchError(f"{out}: holds files that are not a SavedModel, which export would replace; give a new "
+                            "or empty folder, or an earlier export's")
 
 
 def _converted(run: LoadedRun, model: keras.Model, fmt: str, out: Path, output: str, record: dict) -> None:

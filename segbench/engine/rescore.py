@@ -110,6 +110,9 @@ def check_exported(run: LoadedRun, onnx: OnnxModel, views: Views) -> None:
         raise SegbenchError(f"{onnx.path}: takes {'x'.join(map(str, onnx.input_size))} images, but {run.path}'s "
                             f"model {'x'.join(map(str, run.input_size))}: not a file of this run")
     output = onnx.session.get_outputs()[0].shape
+    if len(output) == 4 and isinstance(output[-1], int) and output[-1] != run.adapter.num_classes:
+        raise SegbenchError(f"{onnx.path}: returns the logits of {output[-1]} classes, but {run.path}'s model has "
+                            f"{run.adapter.num_classes} ({run.config.dataset.name}): not a file of this run")
     if len(output) != 4 or output[-1] != run.adapter.num_classes:
         raise SegbenchError(f"{onnx.path}: returns {onnx.output_name}, not the {run.adapter.num_classes} classes' "
                             "logits; evaluation resizes logits to each image's size before the argmax: export it "

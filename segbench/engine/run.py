@@ -23,11 +23,25 @@ from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line
-from segbench.io import remove_temporaries, write_yaml
+from segbench.io import TEMPORARY, remove_temporaries, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
-from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics, write_metrics, write_per_image
+from segbench.rundir import (
+    BEST_WEIGHTS,
+    CHECKPOINTS,
+    CONFIG,
+    EVAL,
+    HISTORY,
+    LAST_WEIGHTS,
+    METRICS,
+    PER_IMAGE,
+    TENSORBOARD,
+    WORST_FIRST,
+    read_metrics,
+    write_metrics,
+    write_per_image,
+)
 from segbench.schema import Config
 
 
@@ -56,6 +70,11 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
             run_dir.rmdir()  # a run that stopped before writing anything leaves no empty folder to puzzle over
 
 
+# What a run writes, or replaces whole, in its folder after config.yaml.
+RUN_NAMES = (METRICS, HISTORY, BEST_WEIGHTS, LAST_WEIGHTS, PER_IMAGE, WORST_FIRST, CHECKPOINTS, EVAL, TENSORBOARD,
+             predictions.FOLDER)
+
+
 def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path | None:
     resolved = config.model_dump(mode="json")
     if (run_dir / METRICS).exists() and not force:
@@ -65,6 +84,13 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
             return None
         raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
                           "pass --force to replace it or --out for a new folder")
+    if not (run_dir / CONFIG).is_file():
+        # A run writes config.yaml before anything else, so a folder without one is not a run's: what it holds under
+        # a run's names (the user's own predictions/, history.csv) would be deleted or overwritten.
+        theirs = [name for name in RUN_NAMES if _holds_data(run_dir / name)]
+        if theirs:
+            raise ConfigError(f"{run_dir}: holds {', '.join(theirs)} but no {CONFIG}, so it is not a run folder, and "
+                              "a run would replace them; give --out a new folder")
     adapter = _checked_data(config)  # before the folder is touched: a missing root leaves nothing behind
     # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good; under
     # the folder's lock none of them is being written now.
@@ -78,6 +104,12 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         distribute.make_deterministic()
     with precision.policy(config.train.precision) as used, distribute.scope(config.train.distribute) as replicas:
         return _train_and_score(config, adapter, run_dir, state, replicas, used)
+
+
+def _holds_data(path: Path) -> bool:
+    """Whether ``path`` is a file, or a folder with a file in it, other than the temporaries killed writes leave."""
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else []
+    return any(not TEMPORARY.fullmatch(f.name) for f in files)
 
 
 def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | None:

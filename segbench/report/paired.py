@@ -52,6 +52,12 @@ def compare_runs(a: Path, b: Path, resamples: int = bootstrap.RESAMPLES, seed: i
                 raise DataError(f"{name}: scored other images than {first} ({len(images['ids'])} and "
                                 f"{len(per_image[0][0]['ids'])}, or another order); only runs scored on the same "
                                 "images compare")
+            # Ids are file stems (synthetic: indices): another root, seed or size gives the same names to other
+            # images. Scored on the same images, both sides' labels hold the same pixels of each class.
+            if not np.array_equal(images["matrices"].sum(axis=-1), per_image[0][0]["matrices"].sum(axis=-1)):
+                raise DataError(f"{name}: scored other images than {first} under the same names (their labels' "
+                                "pixels per class differ: another dataset root, seed or size?); only runs scored on "
+                                "the same images compare")
     stacks = [np.stack([images["matrices"] for images in side]) for side in per_image]
     with_bands = all("boundary" in images for side in per_image for images in side)
     # Runs scored before the standard bands dropped void pixels have three columns: both sides then compare under

@@ -57,6 +57,25 @@ def test_without_a_public_download_it_says_what_to_fetch(tmp_path):
         prepare(SUIM, "suim", tmp_path / "suim")
 
 
+def test_datasets_without_a_source_say_what_prepare_can_do_for_them(tmp_path):
+    # Once: "synthetic: no public download. ; then run `... prepare synthetic --from FILE`", and with --from a root
+    # made and "holds no synthetic data (expected )".
+    from segbench.data.folder import Folder
+    from segbench.data.synthetic import Synthetic
+
+    archive = tmp_path / "other.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("readme.txt", b"nothing here")
+    for given in (None, archive):
+        with pytest.raises(DataError, match=r"^synthetic: drawn in memory, it reads no files: there is nothing to "
+                                            r"prepare \(`segbench datasets imitate`"):
+            prepare(Synthetic, "synthetic", tmp_path / "synthetic", given)
+    assert not (tmp_path / "synthetic").exists()
+    with pytest.raises(DataError, match=r"^folder: your own data, with nothing to download; give its archive or "
+                                        r"folder: `segbench datasets prepare folder --from FILE --root "):
+        prepare(Folder, "folder", tmp_path / "mine")
+
+
 def test_suim_archives_land_in_test_and_train_val(tmp_path):
     archive = tmp_path / "TEST.zip"
     with zipfile.ZipFile(archive, "w") as zf:

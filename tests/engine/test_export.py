@@ -103,3 +103,19 @@ def test_a_file_onnxruntime_cannot_run_is_one_line(tmp_path, smoke_config, cli):
     done = cli("export", out, "--format", "onnx", "--out", tmp_path / "s.onnx", "--check", "1")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "s.onnx: written, but onnxruntime cannot run it" in done.stderr and "MaxPool" in done.stderr
+
+
+def test_an_out_that_export_would_write_through_is_refused(tmp_path):
+    """A SavedModel replaces its folder whole: `--out` naming a folder of the user's (a run folder, photos) once
+    deleted everything in it; an ONNX file's --out naming a folder was refused by a temporary file's name."""
+    precious = tmp_path / "photos"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine")
+    with pytest.raises(SegbenchError, match="photos: holds files that are not a SavedModel"):
+        export(tmp_path / "no-run", "saved_model", precious)
+    assert (precious / "notes.txt").read_text() == "mine"
+    with pytest.raises(SegbenchError, match="notes.txt: is a file; --out names the SavedModel's folder"):
+        export(tmp_path / "no-run", "saved_model", precious / "notes.txt")
+    with pytest.raises(SegbenchError, match=r"photos: is a folder; --out names the \.onnx file"):
+        export(tmp_path / "no-run", "onnx", precious)
+    assert [p.name for p in tmp_path.iterdir()] == ["photos"]

@@ -125,3 +125,22 @@ def test_a_run_in_use_is_not_scored_beside_it(trained, cli):
         done = cli("evaluate", trained, "--tta", "flip")
     assert done.returncode == 2 and "is in use by another segbench process" in done.stderr
     assert not (trained / "eval" / "flip.json").exists()
+
+
+def test_an_onnx_file_of_another_class_count_is_named_as_such(tmp_path):
+    """A file returning the logits of 12 classes (a CamVid run's) for a 5-class run was told to export again
+    with --output logits, which it had."""
+    from types import SimpleNamespace
+
+    from segbench.engine.inference import SINGLE
+    from segbench.engine.rescore import check_exported
+    from segbench.errors import SegbenchError
+
+    run = SimpleNamespace(path=tmp_path / "run", input_size=[32, 48], adapter=SimpleNamespace(num_classes=5),
+                          config=SimpleNamespace(dataset=SimpleNamespace(name="synthetic")))
+    output = SimpleNamespace(shape=[None, 32, 48, 12])
+    onnx = SimpleNamespace(path=tmp_path / "camvid.onnx", input_size=[32, 48], output_name="logits",
+                           session=SimpleNamespace(get_outputs=lambda: [output]))
+    with pytest.raises(SegbenchError, match=r"camvid.onnx: returns the logits of 12 classes, but .*run's model has 5 "
+                                            r"\(synthetic\): not a file of this run"):
+        check_exported(run, onnx, SINGLE)

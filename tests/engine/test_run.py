@@ -270,3 +270,16 @@ def test_a_run_clears_the_temporaries_that_killed_writes_left_and_nothing_else(s
     done = cli("run", smoke_config, "--out", out, "--set", "train.epochs=1", "--resume")
     assert done.returncode == 0, done.stderr
     assert not [path for path in stale if path.exists()] and all(path.exists() for path in kept)
+
+
+def test_a_folder_that_is_not_a_runs_keeps_what_a_run_would_replace(smoke_config, tmp_path, cli):
+    """--out naming a folder of the user's own: its predictions/ was deleted and its history.csv overwritten."""
+    out = tmp_path / "mine"
+    (out / "predictions").mkdir(parents=True)
+    (out / "predictions" / "holiday.png").write_bytes(b"mine")
+    (out / "history.csv").write_text("mine")
+    done = cli("run", smoke_config, "--out", out, "--set", "train.epochs=1")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "mine: holds history.csv, predictions but no config.yaml, so it is not a run folder" in done.stderr
+    assert (out / "predictions" / "holiday.png").read_bytes() == b"mine" and (out / "history.csv").read_text() == "mine"
+    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "predictions"]

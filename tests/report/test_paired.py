@@ -47,6 +47,12 @@ def test_runs_on_other_images_do_not_compare(two_runs, tmp_path, smoke_config, c
     execute(load_config(smoke_config, [f"output.dir={other}", "train.epochs=1"]))  # 4 test images, not 12
     assert main(["compare", str(long), str(other)]) == 2
     assert "scored other images than" in capsys.readouterr().err
+    # The same names (synthetic/test/00000...) drawn from another seed: other images, which once compared.
+    redrawn = tmp_path / "redrawn"
+    execute(load_config(smoke_config, [f"output.dir={redrawn}", "train.epochs=1", "dataset.seed=3",
+                                       "dataset.num_images={train: 16, val: 4, test: 12}"]))
+    assert main(["compare", str(long), str(redrawn)]) == 2
+    assert "redrawn: scored other images than" in capsys.readouterr().err
     (long / "confusion_per_image.npz").rename(tmp_path / "kept.npz")
     try:
         assert main(["compare", str(long), str(long)]) == 2
