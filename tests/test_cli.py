@@ -207,3 +207,28 @@ def test_out_of_memory_is_one_line_with_the_advice_that_helps_that_verb(monkeypa
             "evaluate": ["evaluate", str(tmp_path)]}[verb]
     assert main(argv) == 2
     assert capsys.readouterr().err == f"segbench: error: out of memory (MemoryError); {advice}\n"
+
+
+def test_an_interrupted_imitate_leaves_nothing_the_next_refuses(tmp_path, monkeypatch, capsys):
+    """Written into <root>/.imitating and moved in once whole: a Ctrl-C half-way left hundreds of files and a root
+    the next imitate refused ("holds files already")."""
+    from segbench.data import imitation
+
+    root, real, calls = tmp_path / "camvid", imitation.write_image, []
+
+    def interrupted(path, array):
+        calls.append(path)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        real(path, array)
+
+    monkeypatch.setattr(imitation, "write_image", interrupted)
+    assert main(["datasets", "imitate", "camvid", "--root", str(root)]) == 130
+    assert capsys.readouterr().err == "segbench: interrupted\n"
+    assert all(".imitating" in path.parts for path in calls) and not root.exists()
+    (root / ".imitating" / "train").mkdir(parents=True)  # as a SIGKILL would leave it
+    (root / "test").mkdir()  # an empty folder is no obstacle: the imitated one's files go into it
+    monkeypatch.setattr(imitation, "write_image", real)
+    assert main(["datasets", "imitate", "camvid", "--root", str(root), "--images", "2,1,1"]) == 0
+    assert "train 2, val 1, test 1" in capsys.readouterr().out
+    assert sorted(p.name for p in root.iterdir()) == ["test", "testannot", "train", "trainannot", "val", "valannot"]

@@ -3,6 +3,9 @@ encodings. CI and new users run every paper config through the real adapter code
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 
 from segbench.data.base import DatasetAdapter
@@ -10,7 +13,10 @@ from segbench.data.readers import write_image
 from segbench.data.synthetic import VOID, draw_scene
 from segbench.errors import DataError
 from segbench.io import write_text
+from segbench.lock import locked
 from segbench.schema import SPLITS
+
+STAGING = ".imitating"  # a fixed name, so that the one a killed imitate left behind is found and removed by the next
 
 
 def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, int], seed: int = 0) -> int:
@@ -32,6 +38,27 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
     for folder in {f for key in groups for f in key[:2]}:
         if folder.is_dir() and any(folder.iterdir()):
             raise DataError(f"{folder}: holds files already; imitate writes into an empty root only")
+    root = adapter.root
+    made = not root.exists()
+    try:
+        with locked(root, "dataset root"):
+            # Written into a staging folder and moved into the root once whole, as `datasets prepare` unpacks: an
+            # interrupted imitate leaves nothing the next one refuses, nor a half dataset that `verify` finds wanting.
+            staging = root / STAGING
+            shutil.rmtree(staging, ignore_errors=True)  # a killed imitate's
+            try:
+                written = _write(adapter, groups, size, seed, lambda path: staging / _inside(root, path))
+                for child in sorted(staging.iterdir()):
+                    _move_into(child, root / child.name)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        if made and root.is_dir() and not any(root.iterdir()):
+            root.rmdir()  # a root it made and could not fill is not left to be mistaken for a dataset's
+    return written
+
+
+def _write(adapter: DatasetAdapter, groups: dict, size: tuple[int, int], seed: int, staged) -> int:
     mapping = class_mapping(adapter)
     written = 0
     for (images, labels, *_), (count, listed) in groups.items():
@@ -41,14 +68,32 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
             image, scene = draw_scene(list(size), (seed, written))
             stem = f"image{written}"  # trailing numbers: what Sitting's split orders by
             image_path, label_path = images / f"{stem}{adapter.image_suffix}", labels / f"{stem}{adapter.label_suffix}"
-            write_image(image_path, image)
-            adapter.write_label(label_path, mapping[scene])
+            write_image(staged(image_path), image)
+            adapter.write_label(staged(label_path), mapping[scene])
             by_key = adapter.folders(listed) is not None if listed else True
             lines.append(stem if by_key else f"{image_path.relative_to(adapter.root)} "
                                              f"{label_path.relative_to(adapter.root)}")
         if listed:
-            write_text(adapter.lists(listed), "".join(f"{line}\n" for line in lines))
+            write_text(staged(adapter.lists(listed)), "".join(f"{line}\n" for line in lines))
     return written
+
+
+def _inside(root: Path, path: Path) -> Path:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        raise DataError(f"{path}: outside the dataset root {root}; imitate writes under the root only") from None
+
+
+def _move_into(source: Path, target: Path) -> None:
+    """``source`` renamed to ``target``, or its contents into ``target`` where that folder exists (empty of files:
+    checked before anything was written)."""
+    if not target.exists():
+        source.rename(target)
+        return
+    for child in sorted(source.iterdir()):
+        _move_into(child, target / child.name)
+    source.rmdir()
 
 
 def class_mapping(adapter: DatasetAdapter) -> np.ndarray:
