@@ -93,7 +93,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
             value = resolve_imports(value, Path.cwd(), where=f"--set {IMPORTS}")
         _override(raw, sources, key, value)
     # Before validation: the plugins register the models and datasets (and their schemas) the sections name.
-    import_plugins(raw.get(IMPORTS, []))
+    import_plugins(raw.get(IMPORTS, []), where=sources.get((IMPORTS,), str(path)))
     for registry in (DATASETS, MODELS, ENCODERS):
         registry.settle()
     return validate(raw, sources, default_source=str(path))

@@ -46,15 +46,15 @@ def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
     return resolved
 
 
-def import_plugins(entries: list[str]) -> None:
+def import_plugins(entries: list[str], where: str | None = None) -> None:
     """Import each entry of ``resolve_imports``: a module by its name, a file under a name made from its path, so
     that a second config naming the same file (a sweep's, a resumed run's) finds it imported and registers nothing
-    twice."""
+    twice. ``where``, the config that names them, leads a module's error line (a file's names the file)."""
     for entry in entries:
         if entry.endswith(".py"):
             _guarded(entry, lambda path=entry: _import_file(Path(path)), file=entry)
         else:
-            _guarded(entry, lambda name=entry: importlib.import_module(name))
+            _guarded(f"{where}: imports: {entry}" if where else entry, lambda name=entry: importlib.import_module(name))
 
 
 def load_entry_points(group: str) -> None:
@@ -97,6 +97,8 @@ def _guarded(what: str, load, file: str | None = None) -> None:
     except SyntaxError as exc:  # its traceback ends in the import machinery; the error itself says where
         elsewhere = f"{exc.filename} " if exc.filename not in (file, None) else ""
         raise ConfigError(f"{what}: {elsewhere}line {exc.lineno}: {type(exc).__name__}: {exc.msg}") from None
+    except SystemExit as exc:  # a plugin that ends the process as it is imported would end it without a word
+        raise ConfigError(f"{what}: called sys.exit({exc.code!r}) while being imported") from None
     except Exception as exc:  # noqa: BLE001  (user code may raise anything; all of it is one line naming it)
         lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == file]
         at = f"line {lines[-1]}: " if lines else ""

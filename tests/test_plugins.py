@@ -110,7 +110,8 @@ def test_a_module_name_and_a_set_override_relative_to_where_one_stands(registrie
     ("import keras\n\ndef build(:\n", "line 3: SyntaxError: invalid syntax"),
     ("import keras\nimport not_a_module_here\n", "line 2: ModuleNotFoundError: No module named 'not_a_module_here'"),
     ("x = 1\nraise RuntimeError('no weights\\nsecond line')\n", "line 2: RuntimeError: no weights"),
-], ids=["syntax", "import", "raises"])
+    ("import sys\nsys.exit(3)\n", "called sys.exit(3) while being imported"),
+], ids=["syntax", "import", "raises", "exits"])
 def test_a_broken_plugin_is_one_line_naming_its_file_and_line(registries, tmp_path, capsys, source, problem):
     (tmp_path / "broken.py").write_text(source)
     config = plugin_run_config(tmp_path / "tiny.yaml", "tiny_broken", ["broken.py"])
@@ -123,7 +124,8 @@ def test_a_broken_plugin_is_one_line_naming_its_file_and_line(registries, tmp_pa
 @pytest.mark.parametrize("entry, problem", [
     ("missing.py", "imports: missing.py not found (looked for {tmp}/missing.py)"),
     ("plugins/x", "imports: 'plugins/x' is neither a .py file nor a module name"),
-], ids=["missing", "not-a-name"])
+    ("no_such_module_here", "imports: no_such_module_here: ModuleNotFoundError: No module named 'no_such_module_here'"),
+], ids=["missing", "not-a-name", "no-such-module"])
 def test_an_import_that_names_nothing_is_one_line_naming_the_config(tmp_path, entry, problem):
     config = plugin_run_config(tmp_path / "tiny.yaml", "tiny", [entry])
     with pytest.raises(ConfigError) as caught:
