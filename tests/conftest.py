@@ -81,7 +81,14 @@ def fake_run():
             predictions.save(folder / predictions.FOLDER / predictions.WORST, f"{rank:02d}-{name}",
                              np.zeros((*label.shape, 3), np.uint8), label, pred)
         if per_image:  # what `segbench compare` reads: each of that many test images' confusion matrix
-            matrices = np.random.default_rng(seed).integers(0, 50, (per_image, len(classes), len(classes)))
+            n = len(classes)
+            matrices = np.random.default_rng(seed).integers(0, 50, (per_image, n, n))
+            # The same images in every run: each class's labelled pixels per image (the rows' sums) do not depend on
+            # the seed, which draws only where they were predicted (compare refuses runs whose labels differ).
+            truth = np.random.default_rng(1234).integers(49 * (n - 1), 49 * (n - 1) + 50, (per_image, n))
+            diagonal = np.arange(n)
+            matrices[:, diagonal, diagonal] = 0
+            matrices[:, diagonal, diagonal] = truth - matrices.sum(axis=-1)
             np.savez(folder / "confusion_per_image.npz", ids=np.array([f"img{i}.png" for i in range(per_image)]),
                      matrices=matrices)
         return folder

@@ -45,7 +45,8 @@ def test_a_read_only_results_folder_is_one_line(small_disk, cli, smoke_config):
 def test_a_read_only_run_folder_on_resume_names_the_folder(small_disk, cli, smoke_config):
     out = small_disk / "run"
     out.mkdir()
-    (out / "history.csv").write_text("epoch,loss\n")  # an interrupted run's folder
+    (out / "config.yaml").write_text(smoke_config.read_text())  # an interrupted run's folder
+    (out / "history.csv").write_text("epoch,loss\n")
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     result = cli("run", smoke_config, "--out", out, "--resume")
     assert result.returncode == 2 and "Traceback" not in result.stderr
