@@ -231,13 +231,17 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
             continue
         if not (run / METRICS).is_file():
             raise DataError(f"{run}: not a finished run ({METRICS} missing)")
-        shutil.rmtree(copy, ignore_errors=True)
+        # Copied beside it, then put in its place whole: a copy cut short would hold metrics.json without the
+        # scored files, and the table written from it would lack their rows without a word.
+        staging = folder / f".{run.name}.keeping"
+        shutil.rmtree(staging, ignore_errors=True)
         for pattern in FIGURES:
             for found in sorted(run.glob(pattern)):
-                target = copy / found.relative_to(run)
+                target = staging / found.relative_to(run)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(target) as tmp:
-                    shutil.copyfile(found, tmp)
+                shutil.copyfile(found, target)
+        shutil.rmtree(copy, ignore_errors=True)
+        staging.rename(copy)
     return sorted(path.parent for path in folder.glob(f"*/{METRICS}"))
 
 

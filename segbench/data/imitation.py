@@ -47,7 +47,7 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
             staging = root / STAGING
             shutil.rmtree(staging, ignore_errors=True)  # a killed imitate's
             try:
-                written = _write(adapter, groups, size, seed, lambda path: staging / _inside(root, path))
+                written = _write(adapter, groups, size, seed, lambda path: staging / _relative(root, path))
                 for child in sorted(staging.iterdir()):
                     _move_into(child, root / child.name)
             finally:
@@ -78,7 +78,7 @@ def _write(adapter: DatasetAdapter, groups: dict, size: tuple[int, int], seed: i
     return written
 
 
-def _inside(root: Path, path: Path) -> Path:
+def _relative(root: Path, path: Path) -> Path:
     try:
         return path.relative_to(root)
     except ValueError:
