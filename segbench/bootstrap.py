@@ -107,13 +107,18 @@ def paired(a: np.ndarray, b: np.ndarray, ignore_index: int | None, level: float 
         low, high = (float(v) for v in np.nanpercentile(spread, tails))
         return {"difference": float(full), "interval": [low, high], "verdict": verdict(low, high, level)}
 
-    def differences(sides, summarize) -> dict:
+    def summed(sides) -> list:
+        """Per side, per seed: the whole split's matrix (1, C, C) and the resampled ones, summed once for both
+        protocols."""
+        return [[(run.sum(axis=0)[None], resampled_matrices(run, drawn)) for run in side] for side in sides]
+
+    def differences(sums, summarize) -> dict:
         """Per figure of ``summarize``: the full split's A - B and its resampled spread, each side averaged over
-        its (drawn) seeds; every seed's resampled matrices are summed once."""
+        its (drawn) seeds."""
         full, spread = [], []
-        for side, pick in zip(sides, picks):
-            whole = [summarize(run.sum(axis=0)[None]) for run in side]
-            resampled = [summarize(resampled_matrices(run, drawn)) for run in side]
+        for side, pick in zip(sums, picks):
+            whole = [summarize(matrix) for matrix, _ in side]
+            resampled = [summarize(matrices) for _, matrices in side]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a class absent from every (drawn) seed: NaN
                 full.append({key: np.nanmean([w[key][0] for w in whole], axis=0) for key in whole[0]})
@@ -121,15 +126,17 @@ def paired(a: np.ndarray, b: np.ndarray, ignore_index: int | None, level: float 
                                                axis=1) for key in resampled[0]})
         return {key: (full[0][key] - full[1][key], spread[0][key] - spread[1][key]) for key in full[0]}
 
+    matrices = summed((a, b))
+    bands = None if boundary is None else summed([_by_seed(side) for side in boundary])
     for protocol in PROTOCOLS:
-        found_here = differences((a, b), lambda stack, p=protocol: summarize_stack(stack, p, ignore_index))
+        found_here = differences(matrices, lambda stack, p=protocol: summarize_stack(stack, p, ignore_index))
         found[protocol] = {key: judged(*found_here[key]) for key in FIGURES}
         full, spread = found_here["per_class_iou"]
         found[protocol]["per_class_iou"] = [judged(full[c], spread[:, c]) for c in range(a.shape[-1])]
-        if boundary is not None:
-            bands = differences([_by_seed(side) for side in boundary],
-                                lambda stack, p=protocol: boundary_iou.summarize_stack(stack, p, ignore_index))
-            found[protocol]["boundary_miou"] = judged(*bands["miou"])
+        if bands is not None:
+            found_bands = differences(bands, lambda stack, p=protocol: boundary_iou.summarize_stack(stack, p,
+                                                                                                   ignore_index))
+            found[protocol]["boundary_miou"] = judged(*found_bands["miou"])
     return found
 
 

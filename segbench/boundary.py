@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import ndimage
 
 from segbench.metrics import PROTOCOLS
 
@@ -43,6 +42,8 @@ def inner_band(labels: np.ndarray, width: int) -> np.ndarray:
     leaves the image: one min and one max filter for all classes at once (the edge padded with -1)."""
     labels = np.asarray(labels, np.int32)
     size = 2 * width + 1
+    from scipy import ndimage  # here: reading Boundary IoU from a run folder (its summaries) needs none of it
+
     low = ndimage.minimum_filter(labels, size=size, mode="constant", cval=-1)
     high = ndimage.maximum_filter(labels, size=size, mode="constant", cval=-1)
     return (low != labels) | (high != labels)

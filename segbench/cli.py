@@ -33,6 +33,9 @@ def _needs_keras(args) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check = getattr(VERBS[args.verb], "check", None)
+        if check is not None:  # what the verb can refuse before a framework loads: a wrong request costs no start-up
+            check(args)
         if _needs_keras(args):  # load it before anything else, quietly
             check_backend()
             with _native_stderr_silenced():

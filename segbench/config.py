@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from segbench.data.base import loss_void
 from segbench.errors import ConfigError
+from segbench.io import SafeLoader
 from segbench.plugins import import_plugins, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
@@ -39,8 +40,8 @@ Sources = dict[tuple[str, ...], str]
 IMPORTS = "imports"  # the top-level key of the plugins a config needs
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` (no Python tags) that also reads ``1e-4`` as a float, as YAML 1.2 does; PyYAML's
+class _SafeLoader(SafeLoader):
+    """``yaml.SafeLoader`` (no Python tags; libyaml's where it is there) that also reads ``1e-4`` as a float, as YAML 1.2 does; PyYAML's
     YAML 1.1 rules would hand it over as the string '1e-4', which a learning rate should never be."""
 
 

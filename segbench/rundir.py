@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationErr
 
 from segbench import boundary, calibration
 from segbench.errors import DataError
-from segbench.io import atomic_path, write_json, write_text
+from segbench.io import atomic_path, load_yaml, write_json, write_text
 from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
@@ -37,6 +37,8 @@ LAST_WEIGHTS = "model.weights.h5"  # after the last epoch
 CHECKPOINTS = "checkpoints"
 CHECKPOINT_STATE = "state.json"
 TENSORBOARD = "tensorboard"  # Keras' TensorBoard logs, where train.tensorboard asks for them
+# Drawn into the run folder by `segbench report` (report/curves.py).
+CURVES, CONFUSION, RELIABILITY = "curves.png", "confusion.png", "reliability.png"
 # Each test image's confusion matrix (``ids``, ``matrices``: uint32, N x C x C), Boundary IoU counts and calibration
 # histograms, from which every statistic over images (the bootstrap of metrics.json's ``intervals``, paired
 # comparisons) is computed without the model.
@@ -82,7 +84,7 @@ def epochs_done(run_dir: Path) -> tuple[int, int | None]:
     except (OSError, ValueError, KeyError, TypeError):
         done = 0  # none yet (the first comes with the first epoch), or unreadable: --resume would start over
     try:
-        total = yaml.safe_load((run_dir / CONFIG).read_text())["train"]["epochs"]
+        total = load_yaml((run_dir / CONFIG).read_text())["train"]["epochs"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         total = None
     return done if isinstance(done, int) else 0, total if isinstance(total, int) else None

@@ -96,7 +96,7 @@ def bench_latency(targets: list[Path], threads=LATENCY_THREADS, backend_names=(N
                     found = measure(spec, cores[:count], backend)
                 except SegbenchError as exc:
                     failures.append(f"{label}: {exc}")
-                    log(f"failed: {exc}", flush=True)
+                    log("failed (why: the error lines at the end)", flush=True)  # said once, with the others
                     continue
                 results.append({**found, "machine": machine, "cores": cores[:count]})
     return {"machine": machine, "protocol": protocol(warmup, min_calls, tolerance, budget_s, batch),

@@ -84,9 +84,15 @@ def imitate_command(args) -> int:
     from segbench.data.imitation import imitate
 
     adapter = dataset_adapter(args)
-    written = imitate(adapter, dict(zip(SPLITS, args.images)), tuple(args.size))
+    counts = dict(zip(SPLITS, args.images))
+    written = imitate(adapter, counts, tuple(args.size))
     print(f"{args.name}: {written} synthetic pairs in its format in {adapter.root}: "
           + ", ".join(f"{split} {len(adapter.list_pairs(split))}" for split in SPLITS))
+    unused = [split for split in SPLITS if counts[split] and not adapter.has_split(split)]
+    if unused:  # the folder adapter's default layout, one images/ + annotations/ pair of folders, is train only
+        print(f"note: its layout has no {' or '.join(unused)} split, so the {', '.join(map(str, (counts[s] for s in unused)))} "
+              f"asked for {' and '.join(unused)} were not written (a class file's {', '.join(unused)} keys name "
+              "their folders)")
     return 0
 
 

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, positive, size
+from segbench.errors import SegbenchError
 from segbench.schema import SPLITS
 
 NEEDS_KERAS = True  # it builds the run's model
@@ -69,13 +70,18 @@ def register(verbs) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args) -> int:
-    from segbench.engine.inference import MS_SCALES, Views
-    from segbench.engine.loaded import load_run
-    from segbench.engine.rescore import rescore, robustness
-    from segbench.errors import SegbenchError
-    from segbench.lock import locked
-    from segbench.rundir import METRICS, eval_path, read_metrics
+def check(args) -> None:
+    """What can be refused before Keras loads: options that do not go together and a folder that is not a run's."""
+    from segbench.rundir import CONFIG
+
+    views(args)
+    if not (args.run_dir / CONFIG).is_file():
+        raise SegbenchError(f"{args.run_dir}: not a run folder (no {CONFIG})")
+
+
+def views(args):
+    """The views the options ask for, or the one line that says why they cannot be had."""
+    from segbench.engine.views import MS_SCALES, Views
 
     if args.robustness and args.corrupt:
         raise SegbenchError("evaluate: --robustness scores every corruption; leave out --corrupt")
@@ -86,10 +92,19 @@ def run(args) -> int:
                             "--tta, --scales, --window and --robustness")
     stride = args.stride or (min(args.window) // 2 if args.window else None)
     try:
-        views = Views(flip=args.tta == "flip", scales=MS_SCALES if args.scales == "ms" else args.scales,
-                      window=tuple(args.window) if args.window else None, stride=stride)
+        return Views(flip=args.tta == "flip", scales=MS_SCALES if args.scales == "ms" else args.scales,
+                     window=tuple(args.window) if args.window else None, stride=stride)
     except ValueError as exc:
         raise SegbenchError(f"evaluate: {exc}") from None
+
+
+def run(args) -> int:
+    from segbench.engine.loaded import load_run
+    from segbench.engine.rescore import rescore, robustness
+    from segbench.lock import locked
+    from segbench.rundir import METRICS, eval_path, read_metrics
+
+    chosen = views(args)
     loaded = load_run(args.run_dir, args.checkpoint)
     onnx = None
     if args.onnx is not None:
@@ -98,9 +113,9 @@ def run(args) -> int:
         onnx = OnnxModel(args.onnx)
     with locked(loaded.path):  # not while a run trains into the folder, nor beside another evaluate
         if args.robustness:
-            clean, scores = robustness(loaded, views, args.split, args.batch, args.seed)
+            clean, scores = robustness(loaded, chosen, args.split, args.batch, args.seed)
             return _robustness_table(loaded, clean, scores)
-        found = rescore(loaded, views, args.corrupt, args.split, args.batch, args.seed, onnx=onnx)
+        found = rescore(loaded, chosen, args.corrupt, args.split, args.batch, args.seed, onnx=onnx)
     low, high = found.get("intervals", {}).get("paper", {}).get("miou", (None, None))
     line = (f"{eval_path(loaded.path, found['mode']['name'])}: mIoU {100 * found['miou']:.2f}"
             + (f" [{100 * low:.1f}, {100 * high:.1f}]" if low is not None else "")

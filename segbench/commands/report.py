@@ -27,12 +27,16 @@ def register(verbs) -> None:
     parser.add_argument("--worst", type=non_negative, default=0, metavar="K",
                         help="also draw each row's K worst test images, of those its run kept (eval.figure_images "
                              "of them; default: 0, none)")
+    parser.add_argument("--redraw", action="store_true",
+                        help="draw every figure; by default one is drawn only where what it shows changed (each "
+                             "PNG carries a digest of its inputs and of the drawing code)")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
     from segbench.report.suite import report
 
-    for path in report(args.suite, args.results, args.out or args.results, args.formats, args.worst):
+    for path in report(args.suite, args.results, args.out or args.results, args.formats, args.worst,
+                       args.redraw):
         print(path)
     return 0

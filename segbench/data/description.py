@@ -23,6 +23,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from segbench.errors import DataError
+from segbench.io import load_yaml
 from segbench.schema import SPLITS, Section
 
 CLASS_FILE = "classes.yaml"  # looked for in the dataset root when no dataset.class_file is named
@@ -147,7 +148,7 @@ def _read(path: Path) -> dict:
     if not path.is_file():
         raise DataError(f"{path}: no such class file")
     try:
-        found = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
     except yaml.YAMLError as exc:

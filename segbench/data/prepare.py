@@ -36,6 +36,8 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
         # The staging folder would sit inside what is being copied, and the copy would copy itself without end.
         raise DataError(f"{root}: the dataset root is inside {archive}, the folder it is copied from; "
                         "give a root outside it")
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{root}: is a file; --root names the folder the dataset goes in")
     root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
     with locked(root, "dataset root"):
         staging = root / STAGING

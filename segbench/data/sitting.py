@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 from pydantic import Field
 
 from segbench.data import splits
@@ -85,6 +84,8 @@ class Sitting(DatasetAdapter):
         return splits.load_or_make(splits.path_of(self), make)
 
     def read_label(self, path: Path) -> np.ndarray:
+        import scipy.io  # here, not above: every verb that lists the datasets imports this module
+
         try:
             mat = scipy.io.loadmat(regular_file(path))
         except (ValueError, TypeError, OSError, scipy.io.matlab.MatReadError) as exc:
@@ -97,6 +98,8 @@ class Sitting(DatasetAdapter):
         return label.astype(np.uint8)
 
     def write_label(self, path: Path, label: np.ndarray) -> None:
+        import scipy.io
+
         with atomic_path(path) as tmp:
             scipy.io.savemat(tmp, {"M": label})
 

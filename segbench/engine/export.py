@@ -85,11 +85,13 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
 
 
 def check_out(fmt: str, out: Path) -> None:
-    """Refuse an ``--out`` that export would write through: a folder for an ONNX file, and for a SavedModel a file
-    or a folder that holds something else (a SavedModel replaces its folder whole: a run folder or a folder of
-    photos given by mistake would be deleted)."""
+    """Refuse an ``--out`` that export would write through: for an ONNX file a folder (or a name not ending in
+    ``.onnx``), and for a SavedModel a file or a folder that holds something else (a SavedModel replaces its folder
+    whole: a run folder or a folder of photos given by mistake would be deleted)."""
     if fmt == "onnx" and out.is_dir():
         raise SegbenchError(f"{out}: is a folder; --out names the .onnx file to write")
+    if fmt == "onnx" and out.suffix != ".onnx":  # what `bench latency` and a user's eye tell an ONNX file by
+        raise SegbenchError(f"{out}: not an .onnx file name; --out names the .onnx file to write")
     if fmt == "saved_model" and out.exists() and not out.is_dir():
         raise SegbenchError(f"{out}: is a file; --out names the SavedModel's folder")
     if fmt == "saved_model" and out.is_dir() and any(out.iterdir()) and not (out / "saved_model.pb").is_file():

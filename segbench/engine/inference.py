@@ -8,65 +8,18 @@ view at another scale counts pixel for pixel like the others.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 from keras import ops
 
 from segbench.data.pairs import resize_image
+from segbench.engine.views import SINGLE, Views
 
-# The multi-scale set of the "ms+flip" column, as mmsegmentation and the PSPNet/DeepLab papers use it.
-MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 # Model input sides are kept at multiples of this when scaled: every segbench encoder pools down at most 32 times.
 SIDE_MULTIPLE = 32
 
 
-@dataclass(frozen=True)
-class Views:
-    """The test-time views of an image whose logits are averaged.
-
-    ``scales`` multiply the size the model sees the image at: its input size where the image is resized to it, the
-    image's own size with a ``window``. A ``window`` (height, width) slides over the (scaled) image with ``stride``
-    pixels between windows, at most, in both directions, each window's logits added where windows overlap and the
-    sum divided by the windows that cover each pixel; an image smaller than the window is padded by reflection."""
-
-    flip: bool = False
-    scales: tuple[float, ...] = (1.0,)
-    window: tuple[int, int] | None = None
-    stride: int | None = None
-
-    def __post_init__(self):
-        if not self.scales or any(scale <= 0 for scale in self.scales):
-            raise ValueError("scales must be positive")
-        if (self.window is None) != (self.stride is None):
-            raise ValueError("a window needs a stride, and a stride a window")
-        if self.window is not None and (self.stride <= 0 or self.stride > min(self.window)):
-            raise ValueError(f"the stride must be in 1..{min(self.window)} (the window's shorter side), so that "
-                             "windows leave no gap")
-
-    @property
-    def name(self) -> str:
-        """A name for files and table columns: ``single``, ``flip``, ``ms``, ``ms+flip``, ``scales0.75-1.25``,
-        ``window352x480s240+flip``..."""
-        parts = []
-        if self.window is not None:
-            parts.append(f"window{self.window[0]}x{self.window[1]}s{self.stride}")
-        if self.scales == MS_SCALES:
-            parts.append("ms")
-        elif self.scales != (1.0,):
-            parts.append("scales" + "-".join(f"{scale:g}" for scale in self.scales))
-        if self.flip:
-            parts.append("flip")
-        return "+".join(parts) or "single"
-
-    @property
-    def count(self) -> int:
-        """Model inputs per image, windows aside."""
-        return len(self.scales) * (2 if self.flip else 1)
-
-
-SINGLE = Views()  # what every run scores: one view at the model's input size
 
 
 def scaled_side(side: int, scale: float) -> int:

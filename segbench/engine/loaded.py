@@ -14,7 +14,8 @@ from segbench import backend, precision
 from segbench.config import load_config
 from segbench.data.base import DatasetAdapter
 from segbench.engine import checkpoint
-from segbench.engine.inference import SINGLE, Inference, Views
+from segbench.engine.inference import Inference
+from segbench.engine.views import SINGLE, Views
 from segbench.errors import SegbenchError, first_line
 from segbench.io import sha256
 from segbench.registry import DATASETS, MODELS

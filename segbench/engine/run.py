@@ -23,7 +23,7 @@ from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line
-from segbench.io import TEMPORARY, remove_temporaries, write_yaml
+from segbench.io import TEMPORARY, load_yaml, remove_temporaries, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
@@ -239,7 +239,7 @@ def finished_changes(run_dir: Path, resolved: dict) -> str:
 def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:
     """The keys whose values differ between the config saved at ``path`` and ``resolved``, as 'key: old -> new'."""
     try:
-        saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        saved = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return f"{path.name} unreadable"
     old, new = _flatten(saved), _flatten(resolved)

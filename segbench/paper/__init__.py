@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from segbench.errors import DataError
+from segbench.io import load_yaml
 from segbench.shipped import CONFIGS
 
 if TYPE_CHECKING:
@@ -45,7 +44,7 @@ class SuiteTable:
 
 def _read() -> dict:
     with (PAPER_DIR / "paper.yaml").open(encoding="utf-8") as file:
-        return yaml.safe_load(file)
+        return load_yaml(file.read())
 
 
 _PAPER = _read()

@@ -11,14 +11,14 @@ from matplotlib.ticker import MaxNLocator
 
 from segbench.errors import DataError
 from segbench.io import atomic_path
+from segbench.report.fresh import metadata
 from segbench.report.plotting import plt
-from segbench.rundir import HISTORY
-
-CURVES, CONFUSION, RELIABILITY = "curves.png", "confusion.png", "reliability.png"
+from segbench.rundir import CONFUSION, CURVES, HISTORY, RELIABILITY
 
 
-def plot_curves(run_dir: Path, metrics: dict) -> Path:
-    """Loss and val loss, and val mIoU, per epoch; the epoch that was scored is marked."""
+def plot_curves(run_dir: Path, metrics: dict, key: str | None = None) -> Path:
+    """Loss and val loss, and val mIoU, per epoch; the epoch that was scored is marked. ``key``, here and in the
+    other plots: the digest of their inputs the PNG carries (:mod:`segbench.report.fresh`)."""
     path = run_dir / HISTORY
     try:
         history = pd.read_csv(path)
@@ -41,10 +41,10 @@ def plot_curves(run_dir: Path, metrics: dict) -> Path:
     if scored:
         right.legend(frameon=False)
     fig.suptitle(_title(run_dir, metrics), fontsize=11)
-    return _save(fig, run_dir / CURVES)
+    return _save(fig, run_dir / CURVES, key)
 
 
-def plot_confusion(run_dir: Path, metrics: dict) -> Path:
+def plot_confusion(run_dir: Path, metrics: dict, key: str | None = None) -> Path:
     """The confusion matrix with each ground-truth row in percent of its pixels (a row without any says so);
     ``metrics`` as :func:`segbench.rundir.read_metrics` gives it, whose schema holds the matrix to C x C."""
     counts = np.asarray(metrics["confusion_matrix"], dtype=float)
@@ -66,10 +66,10 @@ def plot_confusion(run_dir: Path, metrics: dict) -> Path:
                 va="center", fontsize=7, color="0.35", style="italic")
     fig.colorbar(image, ax=ax, label="% of the ground-truth pixels", shrink=0.8)
     ax.set_title(f"{_title(run_dir, metrics)}, {metrics.get('split', '?')} split", fontsize=10)
-    return _save(fig, run_dir / CONFUSION)
+    return _save(fig, run_dir / CONFUSION, key)
 
 
-def plot_reliability(run_dir: Path, metrics: dict) -> Path | None:
+def plot_reliability(run_dir: Path, metrics: dict, key: str | None = None) -> Path | None:
     """Accuracy against mean confidence per bin of the top softmax probability, the gap to the diagonal shaded,
     and the share of pixels per bin below; None for a run finished before calibration was measured."""
     found = metrics.get("calibration")
@@ -98,7 +98,7 @@ def plot_reliability(run_dir: Path, metrics: dict) -> Path | None:
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
     fig.suptitle(_title(run_dir, metrics), fontsize=10)
-    return _save(fig, run_dir / RELIABILITY)
+    return _save(fig, run_dir / RELIABILITY, key)
 
 
 def normalised(counts: np.ndarray) -> np.ndarray:
@@ -111,8 +111,8 @@ def _title(run_dir: Path, metrics: dict) -> str:
     return f"{run_dir.parent.name}/{run_dir.name}: {metrics['model']} on {metrics['dataset']}"
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, key: str | None) -> Path:
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
+        fig.savefig(tmp, dpi=120, metadata=metadata(path, key))
     plt.close(fig)
     return path

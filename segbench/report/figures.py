@@ -12,6 +12,7 @@ from matplotlib.patches import Patch
 
 from segbench.io import atomic_path
 from segbench.metrics import confusion_matrix, dont_care, summarize
+from segbench.report.fresh import SUFFIXES, metadata
 from segbench.report.plotting import plt
 
 CELL_INCHES = 2.1
@@ -26,7 +27,6 @@ ROW_LABEL_POINTS = 7
 ROW_LABEL_CHARACTER_INCHES = 0.058
 PANEL_SHARE = 0.75
 ROW_LABEL_LINESPACING = 1.4
-SUFFIXES = (".png", ".pdf")
 
 
 def colourize(label: np.ndarray, palette) -> np.ndarray:
@@ -40,18 +40,20 @@ def overlay(image: np.ndarray, label: np.ndarray, palette, alpha: float = 0.55) 
     return (image * (1 - alpha) + colourize(label, palette) * alpha).astype(np.uint8)
 
 
-def qualitative(title: str, classes, palette, columns: list[tuple[str, dict]], out: Path) -> list[Path]:
+def qualitative(title: str, classes, palette, columns: list[tuple[str, dict]], out: Path,
+                key: str | None = None) -> list[Path]:
     """Write ``out`` as .png and .pdf: one row per image the first column's run kept, one column each for the
-    input, the ground truth and every ``(method, kept predictions)``; a legend of every class below."""
+    input, the ground truth and every ``(method, kept predictions)``; a legend of every class below. ``key``, here
+    and in :func:`worst`: the digest of their inputs the PNG carries (:mod:`segbench.report.fresh`)."""
     first = columns[0][1]
     rows = [(name, [first[name]["input"], colourize(first[name]["label"], palette),
                     *(colourize(kept[name]["pred"], palette) if name in kept else None for _, kept in columns)])
             for name in first]
-    return _grid(title, classes, palette, ["Input", "Ground truth", *(method for method, _ in columns)], rows, out)
+    return _grid(title, classes, palette, ["Input", "Ground truth", *(method for method, _ in columns)], rows, out, key)
 
 
 def worst(title: str, classes, palette, ignore_index: int | None, runs: list[tuple[str, dict]], out: Path,
-          count: int) -> list[Path]:
+          count: int, key: str | None = None) -> list[Path]:
     """Write ``out`` as .png and .pdf: for each ``(method, its kept worst images)``, up to ``count`` of them, worst
     first, a row of input, ground truth and prediction, labelled with the image's own mIoU (standard protocol, as
     in per_image.csv)."""
@@ -62,7 +64,7 @@ def worst(title: str, classes, palette, ignore_index: int | None, runs: list[tup
             miou = image_miou(images["label"], images["pred"], len(classes), ignore_index)
             rows.append((f"{method}\n{name}\nmIoU {100 * miou:.1f} %",
                          [images["input"], colourize(images["label"], palette), colourize(images["pred"], palette)]))
-    return _grid(title, classes, palette, ["Input", "Ground truth", "Prediction"], rows, out)
+    return _grid(title, classes, palette, ["Input", "Ground truth", "Prediction"], rows, out, key)
 
 
 def image_miou(label: np.ndarray, prediction: np.ndarray, num_classes: int, ignore_index: int | None) -> float:
@@ -70,7 +72,8 @@ def image_miou(label: np.ndarray, prediction: np.ndarray, num_classes: int, igno
     return summarize(confusion_matrix(label, prediction, num_classes, dropped), "standard", ignore_index)["miou"]
 
 
-def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str, list]], out: Path) -> list[Path]:
+def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str, list]], out: Path,
+          key: str | None) -> list[Path]:
     """A grid of image panels (None: a placeholder), one labelled row each, headers on top, the class legend below,
     written as .png and .pdf."""
     height, width = rows[0][1][0].shape[:2]
@@ -104,9 +107,7 @@ def _grid(title: str, classes, palette, headers: list[str], rows: list[tuple[str
     written = []
     for suffix in SUFFIXES:
         with atomic_path(out.with_suffix(suffix)) as tmp:
-            # A PDF carries the time it was drawn unless told not to: the same runs then give the same bytes, so a
-            # report redrawn over unchanged runs leaves the committed figures unchanged.
-            fig.savefig(tmp, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+            fig.savefig(tmp, dpi=150, metadata=metadata(out.with_suffix(suffix), key))
         written.append(out.with_suffix(suffix))
     plt.close(fig)
     return written

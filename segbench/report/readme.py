@@ -11,14 +11,13 @@ import yaml
 
 from segbench.engine.progress import hours
 from segbench.errors import DataError
-from segbench.io import write_text
+from segbench.io import load_yaml, write_text
 from segbench.paper import METHODS, TABLES
 from segbench.registry import DATASETS
 from segbench.report.beyond import Beyond
 from segbench.report.beyond import markdown as beyond_markdown
-from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.table import Comparison, markdown
-from segbench.rundir import CONFIG
+from segbench.rundir import CONFIG, CONFUSION, CURVES, RELIABILITY
 
 NOTES = "NOTES.md"  # a hand-written companion in the report folder, linked when present
 
@@ -102,7 +101,7 @@ def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:
 def read_config(run: Path) -> dict:
     path = run / CONFIG
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from segbench.config import merged
 from segbench.engine import predictions
 from segbench.errors import DataError
 from segbench.io import write_text
 from segbench.paper import METHODS, PRETRAINED, SUITES, TABLES, read_paper
 from segbench.registry import DATASETS
-from segbench.report import beyond, figures
-from segbench.report.curves import plot_confusion, plot_curves, plot_reliability
-from segbench.report.figures import SUFFIXES, qualitative
+from segbench.report import beyond, fresh
+from segbench.report.fresh import SUFFIXES
 from segbench.report.readme import read_config, readme
 from segbench.report.table import RENDER, Comparison, compare, scores
-from segbench.rundir import METRICS, read_metrics, seed_folders
+from segbench.rundir import CONFUSION, CURVES, HISTORY, METRICS, RELIABILITY, read_metrics, seed_folders
 from segbench.shipped import CONFIGS
 
 
@@ -38,17 +39,19 @@ def pretrained(run: Path) -> bool:
     return bool(model.get("encoder_weights") or model.get("weights"))
 
 
-def report(suite: str, results: Path, out: Path, formats, worst: int = 0) -> list[Path]:
+def report(suite: str, results: Path, out: Path, formats, worst: int = 0, redraw: bool = False) -> list[Path]:
     """Write the report of every table of ``suite`` under ``out/<its folder>/``, from the runs in
-    ``results/<its folder>/``; with ``worst``, also a figure of each row's ``worst`` worst images. Returns the
-    files written."""
+    ``results/<its folder>/``; with ``worst``, also a figure of each row's ``worst`` worst images. A figure is
+    drawn only where what it shows changed (:mod:`segbench.report.fresh`), every one with ``redraw``. Returns the
+    files written or found current."""
     if not results.is_dir():
         raise DataError(f"{results}: no such folder")
     return [path for table in SUITES[suite]
-            for path in report_dataset(table.dataset, results / table.name, out / table.name, formats, worst)]
+            for path in report_dataset(table.dataset, results / table.name, out / table.name, formats, worst, redraw)]
 
 
-def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst: int = 0) -> list[Path]:
+def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst: int = 0,
+                   redraw: bool = False) -> list[Path]:
     """The report of ``dataset``'s paper table from the runs in ``runs_folder``, written into ``folder``."""
     paper = read_paper(dataset)
     found = finished_runs(runs_folder)
@@ -76,12 +79,11 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
             (folder / f"{BEYOND}.{fmt}").unlink(missing_ok=True)
     for stem, dirs in {**runs, **others}.items():
         for run, m in zip(dirs, metrics[stem]):
-            written += [plot_curves(run, m), plot_confusion(run, m)]
-            written += filter(None, [plot_reliability(run, m)])
+            written += _run_plots(run, m, redraw)
     labels = {stem: comparison.label(METHODS[stem], "\n") for stem in runs}
     labels.update({stem: _beyond_label(dataset, stem, dirs[0], "\n") for stem, dirs in others.items()})
-    figure = _figure(dataset, {**runs, **others}, folder / "figure", labels)
-    failures = _worst_figure(dataset, {**runs, **others}, folder / "worst", worst, labels)
+    figure = _figure(dataset, {**runs, **others}, folder / "figure", labels, redraw)
+    failures = _worst_figure(dataset, {**runs, **others}, folder / "worst", worst, labels, redraw)
     written += figure + failures
     written.append(readme(dataset, comparison, {**runs, **others}, metrics, folder, formats, figure, failures,
                           extra))
@@ -127,35 +129,66 @@ def _say_what_was_found(dataset: str, runs_folder: Path, runs: dict[str, list[Pa
         print(f"skipped {run}: {why}", file=sys.stderr)
 
 
-def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[str, str]) -> list[Path]:
+def _run_plots(run: Path, metrics: dict, redraw: bool) -> list[Path]:
+    """The run's curves, confusion matrix and (where it measured calibration) reliability diagram, each drawn only
+    where its PNG was not drawn from the run's files as they are now."""
+    plots = [(CURVES, "plot_curves", (HISTORY, METRICS)), (CONFUSION, "plot_confusion", (METRICS,))]
+    if metrics.get("calibration"):
+        plots.append((RELIABILITY, "plot_reliability", (METRICS,)))
+    written = []
+    for name, plot, inputs in plots:
+        # The folder's names are in the plot's title.
+        key = fresh.digest(name, run.parent.name, run.name, *(run / file for file in inputs))
+        if redraw or not fresh.current([run / name], key):
+            from segbench.report import curves  # matplotlib, loaded only where something is drawn
+
+            getattr(curves, plot)(run, metrics, key)
+        written.append(run / name)
+    return written
+
+
+def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[str, str], redraw: bool) -> list[Path]:
     """The qualitative figure from each row's first run (the paper's rows, then those beyond), leaving out (and
     naming) rows whose first run kept no predictions; none at all when no run kept any, and then no figure of an
-    earlier report is left behind. Rows are labelled as in the tables (from scratch, off the paper's recipe)."""
+    earlier report is left behind. Rows are labelled as in the tables (from scratch, off the paper's recipe). Drawn
+    only where the PNG there was not drawn from these labels and the runs' predictions as they are now."""
+    adapter = DATASETS.get(dataset)
+    key = fresh.digest("figure", adapter.classes, np.asarray(adapter.palette).tolist(), labels,
+                       *(dirs[0] / predictions.FOLDER for dirs in runs.values() if dirs))
+    if not redraw and fresh.current([out.with_suffix(suffix) for suffix in SUFFIXES], key):
+        return [out.with_suffix(suffix) for suffix in SUFFIXES]
     kept = {stem: predictions.read(dirs[0]) for stem, dirs in runs.items() if dirs}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
         return _removed(out)
     absent = [METHODS.get(stem, stem) for stem in runs if not kept.get(stem)]
-    adapter = DATASETS.get(dataset)
     beyond_drawn = any(stem not in METHODS for stem, images in kept.items() if images)
     title = (f"{TABLES[dataset].title}: input, ground truth and each model's prediction (first seed)"
              + ("; the paper's rows, then those beyond it" if beyond_drawn else "")
              + (f"; no predictions from {', '.join(absent)}" if absent else ""))
-    return qualitative(title, adapter.classes, adapter.palette, columns, out)
+    from segbench.report.figures import qualitative
+
+    return qualitative(title, adapter.classes, adapter.palette, columns, out, key)
 
 
 def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: int,
-                  labels: dict[str, str]) -> list[Path]:
+                  labels: dict[str, str], redraw: bool) -> list[Path]:
     """Each row's ``count`` worst test images (from its first run), worst first; none when ``count`` is 0 or no
-    run kept any, and then no figure of an earlier report is left behind."""
+    run kept any, and then no figure of an earlier report is left behind. Drawn only where needed, as _figure."""
+    adapter = DATASETS.get(dataset)
+    key = fresh.digest("worst", adapter.classes, np.asarray(adapter.palette).tolist(), adapter.ignore_index, labels,
+                       count, *(dirs[0] / predictions.FOLDER / predictions.WORST for dirs in runs.values() if dirs))
+    if count and not redraw and fresh.current([out.with_suffix(suffix) for suffix in SUFFIXES], key):
+        return [out.with_suffix(suffix) for suffix in SUFFIXES]
     kept = {stem: predictions.read(dirs[0], worst=True) for stem, dirs in runs.items() if dirs and count}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
         return _removed(out)
-    adapter = DATASETS.get(dataset)
     title = (f"{TABLES[dataset].title}: each model's {count} worst test images by their own mIoU (first seed), "
              "worst first")
-    return figures.worst(title, adapter.classes, adapter.palette, adapter.ignore_index, columns, out, count)
+    from segbench.report import figures
+
+    return figures.worst(title, adapter.classes, adapter.palette, adapter.ignore_index, columns, out, count, key)
 
 
 # What makes a run's recipe, with how a difference from the paper's is written.

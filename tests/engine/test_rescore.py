@@ -2,6 +2,8 @@
 never touching metrics.json; and the robustness table over every corruption."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -10,9 +12,9 @@ import pytest
 import segbench
 from segbench.cli import main
 from segbench.config import load_config
-from segbench.engine.inference import MS_SCALES, Views
 from segbench.engine.rescore import rescore
 from segbench.engine.run import execute
+from segbench.engine.views import MS_SCALES, Views
 from segbench.lock import locked
 from segbench.report.runs import MS_FLIP, runs_tables
 from segbench.rundir import METRICS, read_eval, read_metrics, read_per_image
@@ -106,17 +108,25 @@ def test_the_runs_table_shows_the_ms_flip_column_where_a_run_has_it(trained, tmp
     assert "mIoU (ms+flip)" not in tables["camvid"].columns  # no run of that table has it
 
 
-def test_bad_requests_are_one_line(trained, cli):
+def test_bad_requests_are_one_line_before_any_framework_loads(trained, capsys):
     for args, expected in ((["--corrupt", "rain"], "unknown corruption 'rain'"),
-                           (["--scales", "0,1"], "expected scales above 0"),
-                           (["--window", "32x32", "--stride", "40"], "stride must be in 1..32"),
+                           (["--scales", "0,1"], "expected scales above 0")):
+        with pytest.raises(SystemExit) as info:  # the parser's
+            main(["evaluate", str(trained), *args])
+        assert info.value.code == 2 and expected in capsys.readouterr().err, args
+    for args, expected in ((["--window", "32x32", "--stride", "40"], "stride must be in 1..32"),
                            (["--robustness", "--corrupt", "fog"], "leave out --corrupt"),
                            (["--stride", "8"], "--stride goes with --window")):
-        done = cli("evaluate", trained, *args)
-        assert done.returncode == 2 and expected in done.stderr, (args, done.stderr)
-        assert "Traceback" not in done.stderr
-    done = cli("evaluate", trained.parent / "nothing")
-    assert done.returncode == 2 and "not a run folder" in done.stderr
+        assert main(["evaluate", str(trained), *args]) == 2
+        assert expected in capsys.readouterr().err, args
+    # In a fresh process, as a user meets it: one line, and neither Keras nor TensorFlow loaded to say it.
+    code = ("import sys; from segbench.cli import main; code = main(sys.argv[1:]); "
+            "print(code, sorted({'keras', 'tensorflow'} & set(sys.modules)))")
+    for args, expected in (([trained, "--stride", "8"], "--stride goes with --window"),
+                           ([trained.parent / "nothing"], "not a run folder")):
+        done = subprocess.run([sys.executable, "-c", code, "evaluate", *map(str, args)], capture_output=True,
+                              text=True, check=False)
+        assert done.stdout.strip() == "2 []" and expected in done.stderr and len(done.stderr.splitlines()) == 1
 
 
 def test_a_run_in_use_is_not_scored_beside_it(trained, cli):

@@ -71,10 +71,10 @@ def test_without_such_runs_an_earlier_beyond_table_is_removed(tmp_path, fake_run
 
 
 def test_the_figure_shows_the_rows_beyond_the_papers_after_them(tmp_path, fake_run, monkeypatch):
-    from segbench.report import suite
+    from segbench.report import figures
 
     drawn = {}
-    monkeypatch.setattr(suite, "qualitative", lambda title, classes, palette, columns, out:
+    monkeypatch.setattr(figures, "qualitative", lambda title, classes, palette, columns, out, key:
                         drawn.setdefault("labels", [label for label, _ in columns]) and [])
     fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.5] * 12)
     fake_run(tmp_path / "camvid" / "mine", "camvid", [0.4] * 12)

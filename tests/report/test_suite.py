@@ -12,8 +12,8 @@ from segbench.errors import DataError
 from segbench.paper import METHODS, PAPER_DIR, TABLES
 from segbench.registry import DATASETS
 from segbench.report import TABLE_FORMATS, figures
-from segbench.report.curves import CONFUSION, CURVES, RELIABILITY
 from segbench.report.suite import finished_runs, report
+from segbench.rundir import CONFUSION, CURVES, RELIABILITY
 
 SHARED_PAPER = Path(__file__).resolve().parents[3] / "shared" / "paper"  # beside the repository
 
@@ -171,10 +171,8 @@ def test_the_figure_shows_the_palette_colours_of_the_predictions(tmp_path, fake_
 
 
 def test_the_figure_labels_a_from_scratch_row_as_the_table_does(tmp_path, fake_run, monkeypatch):
-    from segbench.report import suite
-
     seen = {}
-    monkeypatch.setattr(suite, "qualitative", lambda title, classes, palette, columns, out: seen.update(
+    monkeypatch.setattr(figures, "qualitative", lambda title, classes, palette, columns, out, key: seen.update(
         labels=[label for label, _ in columns]) or [])
     results = tmp_path / "results"
     fake_run(results / "camvid" / "vgg_unet", "camvid", [0.5] * 12)
