@@ -133,6 +133,11 @@ def test_out_of_range_values(base_dir):
     assert "train.epochs" in error_of(child(base_dir, "train:\n  epochs: 0\n"))
     assert "dataset.subset" in error_of(child(base_dir, "dataset:\n  subset: -1\n"))
     assert "model.input_size" in error_of(child(base_dir, "model:\n  input_size: [64]\n"))
+    # Seeds numpy cannot take: a traceback once the run folder was made (train), "cannot be read" of a sample (data).
+    assert error_of(child(base_dir, ""), ["train.seed=-1"]) == (
+        "--set train.seed: input should be greater than or equal to 0 (got -1)")
+    assert "train.seed" in error_of(child(base_dir, ""), ["train.seed=4294967296"])
+    assert "dataset.seed" in error_of(child(base_dir, ""), ["dataset.seed=-1"])
 
 
 def test_unknown_dataset_suggests_or_lists_the_available_ones(base_dir):
