@@ -272,6 +272,12 @@ def _set_path(tree: dict, key: tuple[str, ...], value: Any, where: str) -> None:
 
 
 def _source_of(sources: Sources, loc: tuple[str, ...], default: str) -> str:
+    if loc not in sources:
+        # An unknown key that only an override's longer path made (--set trän.epochs=1 makes 'trän'): that --set,
+        # not the file of the section above it.
+        below = [where for known, where in sources.items() if known[:len(loc)] == loc]
+        if below:
+            return below[-1]
     for end in range(len(loc), 0, -1):
         if loc[:end] in sources:
             return sources[loc[:end]]

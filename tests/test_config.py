@@ -107,6 +107,13 @@ def test_typo_in_set_names_the_override(base_dir):
                        "(did you mean 'dataset.num_images.train'?)")
 
 
+def test_an_unknown_key_a_longer_set_path_made_names_that_set(base_dir):
+    # Once blamed on run.yaml, which holds a train section but no 'trän' nor 'train.a'.
+    assert error_of(child(base_dir, ""), ["trän.epochs=1"]) == (
+        "--set trän.epochs: unknown key 'trän' (did you mean 'train'?)")
+    assert error_of(child(base_dir, ""), ["train.a.b.c=1"]) == "--set train.a.b.c: unknown key 'train.a'"
+
+
 def test_a_section_emptied_by_set_blames_the_set_not_the_file_it_emptied(base_dir):
     assert error_of(child(base_dir, ""), ["dataset={}"]) == "--set dataset: missing key 'dataset.name'"
     # A later --set replaces an earlier one's keys the same way.
