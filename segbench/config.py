@@ -158,6 +158,10 @@ def dataset_config(name: str, root: str | None = None, overrides: list[str] | tu
     for item in overrides:
         key, value = parse_override(item)
         key = key[1:] if key[0] == "dataset" and len(key) > 1 else key
+        # The command line's own name and --root would be replaced without a word (imitate wrote elsewhere).
+        if key == ("name",) or (key == ("root",) and root):
+            given = f"the command names it {name!r}" if key == ("name",) else f"--root gives it ({root})"
+            raise ConfigError(f"--set {item.partition('=')[0].strip()}: {given}; leave out the --set")
         _override(section, sources, key, value, under=("dataset",))
     try:
         options = DATASETS.options(name) or DatasetConfig

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from segbench.config import load_config, parse_override
+from segbench.config import dataset_config, load_config, parse_override
 from segbench.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,3 +240,13 @@ def test_shipped_configs_validate():
     assert configs
     for path in configs:
         load_config(path)
+
+
+def test_a_set_cannot_replace_the_dataset_the_command_line_names():
+    # `datasets imitate suim --root R --set dataset.root=ELSEWHERE` wrote into ELSEWHERE; dataset.name=camvid was
+    # ignored and suim written.
+    with pytest.raises(ConfigError, match=r"^--set dataset.root: --root gives it \(R\); leave out the --set$"):
+        dataset_config("suim", "R", ["dataset.root=ELSEWHERE"])
+    with pytest.raises(ConfigError, match=r"^--set name: the command names it 'suim'; leave out the --set$"):
+        dataset_config("suim", "R", ["name=camvid"])
+    assert dataset_config("suim", None, ["root=ELSEWHERE"]).root == "ELSEWHERE"  # without --root, a --set gives it
