@@ -158,6 +158,10 @@ def dataset_config(name: str, root: str | None = None, overrides: list[str] | tu
     for item in overrides:
         key, value = parse_override(item)
         key = key[1:] if key[0] == "dataset" and len(key) > 1 else key
+        # The command line's own name and --root would be replaced without a word (imitate wrote elsewhere).
+        if key == ("name",) or (key == ("root",) and root):
+            given = f"the command names it {name!r}" if key == ("name",) else f"--root gives it ({root})"
+            raise ConfigError(f"--set {item.partition('=')[0].strip()}: {given}; leave out the --set")
         _override(section, sources, key, value, under=("dataset",))
     try:
         options = DATASETS.options(name) or DatasetConfig
@@ -272,6 +276,12 @@ def _set_path(tree: dict, key: tuple[str, ...], value: Any, where: str) -> None:
 
 
 def _source_of(sources: Sources, loc: tuple[str, ...], default: str) -> str:
+    if loc not in sources:
+        # An unknown key that only an override's longer path made (--set trän.epochs=1 makes 'trän'): that --set,
+        # not the file of the section above it.
+        below = [where for known, where in sources.items() if known[:len(loc)] == loc]
+        if below:
+            return below[-1]
     for end in range(len(loc), 0, -1):
         if loc[:end] in sources:
             return sources[loc[:end]]

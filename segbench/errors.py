@@ -1,5 +1,6 @@
 """Errors a user can act on: the CLI prints them as one line and exits with code 2, without a traceback."""
 
+import re
 import sys
 
 # How every failure line starts on stderr; a sweep and the benchmark suite read their children's lines by it.
@@ -18,8 +19,14 @@ class DataError(SegbenchError):
     """A dataset sample or folder that cannot be read."""
 
 
+# A newline or other control character in a name the user gave (an archive member "a\nb", a file name) would break
+# the one line in two, and a sweep reading its children's lines by ERROR_PREFIX would lose the rest.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def print_error(message: str) -> None:
-    print(f"{ERROR_PREFIX}{message}", file=sys.stderr)
+    one_line = _CONTROL.sub(lambda found: repr(found.group())[1:-1], message)  # "\n" shown as the two characters
+    print(f"{ERROR_PREFIX}{one_line}", file=sys.stderr)
 
 
 def first_line(exc: BaseException) -> str:

@@ -64,7 +64,8 @@ class ModelConfig(Section):
 class TrainConfig(Section):
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(8, ge=1)
-    seed: int = 0
+    # NumPy's legacy seeding (Keras' set_random_seed) takes 0..2**32-1: a -1 was a traceback once the run had begun.
+    seed: int = Field(0, ge=0, le=2**32 - 1)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     learning_rate: float = Field(1e-3, gt=0, description="the peak rate, reached after the warm-up")
     schedule: Literal["constant", "poly", "cosine"] = "constant"

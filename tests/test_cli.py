@@ -233,3 +233,16 @@ def test_an_interrupted_imitate_leaves_nothing_the_next_refuses(tmp_path, monkey
     assert main(["datasets", "imitate", "camvid", "--root", str(root), "--images", "2,1,1"]) == 0
     assert "train 2, val 1, test 1" in capsys.readouterr().out
     assert sorted(p.name for p in root.iterdir()) == ["test", "testannot", "train", "trainannot", "val", "valannot"]
+
+
+def test_a_newline_in_a_name_keeps_the_error_on_one_line(tmp_path, capsys):
+    """An archive member (or any file) named with a newline is echoed as ``\\n``: the error stays one line, as a
+    sweep reading its children's lines by their prefix needs."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "nl.zip", "w") as zf:
+        zf.writestr("../evil\nsecond line", b"x")
+    assert main(["datasets", "prepare", "sitting", "--from", str(tmp_path / "nl.zip"),
+                 "--root", str(tmp_path / "root")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "refusing member ../evil\\nsecond line" in lines[0], lines

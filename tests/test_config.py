@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from segbench.config import load_config, parse_override
+from segbench.config import dataset_config, load_config, parse_override
 from segbench.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +107,13 @@ def test_typo_in_set_names_the_override(base_dir):
                        "(did you mean 'dataset.num_images.train'?)")
 
 
+def test_an_unknown_key_a_longer_set_path_made_names_that_set(base_dir):
+    # Once blamed on run.yaml, which holds a train section but no 'trän' nor 'train.a'.
+    assert error_of(child(base_dir, ""), ["trän.epochs=1"]) == (
+        "--set trän.epochs: unknown key 'trän' (did you mean 'train'?)")
+    assert error_of(child(base_dir, ""), ["train.a.b.c=1"]) == "--set train.a.b.c: unknown key 'train.a'"
+
+
 def test_a_section_emptied_by_set_blames_the_set_not_the_file_it_emptied(base_dir):
     assert error_of(child(base_dir, ""), ["dataset={}"]) == "--set dataset: missing key 'dataset.name'"
     # A later --set replaces an earlier one's keys the same way.
@@ -133,6 +140,11 @@ def test_out_of_range_values(base_dir):
     assert "train.epochs" in error_of(child(base_dir, "train:\n  epochs: 0\n"))
     assert "dataset.subset" in error_of(child(base_dir, "dataset:\n  subset: -1\n"))
     assert "model.input_size" in error_of(child(base_dir, "model:\n  input_size: [64]\n"))
+    # Seeds numpy cannot take: a traceback once the run folder was made (train), "cannot be read" of a sample (data).
+    assert error_of(child(base_dir, ""), ["train.seed=-1"]) == (
+        "--set train.seed: input should be greater than or equal to 0 (got -1)")
+    assert "train.seed" in error_of(child(base_dir, ""), ["train.seed=4294967296"])
+    assert "dataset.seed" in error_of(child(base_dir, ""), ["dataset.seed=-1"])
 
 
 def test_unknown_dataset_suggests_or_lists_the_available_ones(base_dir):
@@ -228,3 +240,13 @@ def test_shipped_configs_validate():
     assert configs
     for path in configs:
         load_config(path)
+
+
+def test_a_set_cannot_replace_the_dataset_the_command_line_names():
+    # `datasets imitate suim --root R --set dataset.root=ELSEWHERE` wrote into ELSEWHERE; dataset.name=camvid was
+    # ignored and suim written.
+    with pytest.raises(ConfigError, match=r"^--set dataset.root: --root gives it \(R\); leave out the --set$"):
+        dataset_config("suim", "R", ["dataset.root=ELSEWHERE"])
+    with pytest.raises(ConfigError, match=r"^--set name: the command names it 'suim'; leave out the --set$"):
+        dataset_config("suim", "R", ["name=camvid"])
+    assert dataset_config("suim", None, ["root=ELSEWHERE"]).root == "ELSEWHERE"  # without --root, a --set gives it

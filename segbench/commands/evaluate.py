@@ -4,6 +4,7 @@ corruptions, the robustness table over all of them, and an exported ONNX file sc
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, positive, size
@@ -22,7 +23,8 @@ def scales(text: str) -> tuple[float, ...] | str:
         found = tuple(dict.fromkeys(float(part) for part in text.split(",")))
     except ValueError:
         found = ()
-    if not found or not all(scale > 0 for scale in found):  # NaN is not above 0 either
+    # NaN is not above 0 either; inf is, and ended in int()'s OverflowError once Keras had loaded.
+    if not found or not all(0 < scale < math.inf for scale in found):
         raise argparse.ArgumentTypeError(f"expected scales above 0 such as 0.5,1,1.5 (or ms), got {text!r}")
     return found
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import lzma
 import os
+import re
 import shutil
 import stat
 import tarfile
@@ -23,6 +24,7 @@ from typing import IO
 from segbench.errors import DataError
 
 MAX_MEMBERS = 1_000_000
+MAX_DEPTH = 256  # folders in a member's path: a dataset needs a handful; thousands are an attack on the unpacker
 # Images and labels barely compress (JPEG and PNG are compressed already), so a real dataset unpacks to about its
 # archive's size; only a bomb comes near 50 times it. Small archives may still unpack to 1 GiB.
 MAX_RATIO, MIN_LIMIT = 50, 1 << 30
@@ -76,6 +78,9 @@ def safe_copy(source: Path, target: Path) -> None:
 def _copy_tree(source: Path, target: Path) -> None:
     for folder, subfolders, files in os.walk(source, onerror=_raise):  # os.walk follows no link to a folder
         here, there = Path(folder), target / Path(folder).relative_to(source)
+        if len(here.relative_to(source).parts) >= MAX_DEPTH:  # refused before os.walk's recursion runs out
+            raise DataError(f"{source}: holds folders nested more than {MAX_DEPTH} deep (below "
+                            f"{here.relative_to(source).parts[0]}/); no dataset nests so deep")
         for name in sorted(subfolders + files):
             path = here / name
             mode = path.lstat().st_mode
@@ -143,7 +148,9 @@ def _members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
                 if info.flag_bits & 0x1:
                     raise DataError(f"{archive}: member {info.filename} is encrypted; unpack it with its password "
                                     "and archive it again without one")
-                yield info.filename, "dir" if info.is_dir() else "file", lambda info=info: zf.open(info)
+                # endswith, not is_dir(): a member with an empty name (which is_dir indexes) is skipped as "./" is.
+                kind = "dir" if info.filename.endswith("/") else "file"
+                yield info.filename, kind, lambda info=info: zf.open(info)
     elif tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tf:
             for member in tf:  # in order, so that a compressed tar is read once
@@ -169,10 +176,14 @@ def _tar_kind(member: tarfile.TarInfo) -> str:
 def _parts(archive: Path, name: str) -> tuple[str, ...]:
     """The member's path below the target, refused when it is absolute or climbs with "..": no dataset needs it."""
     path = PurePosixPath(name.replace("\\", "/"))
-    if "\0" in name or path.is_absolute() or (path.parts and ":" in path.parts[0]):  # "/etc/x" or "C:\\x"
+    # "/etc/x" or "C:\\x"; a drive is one letter, so "12:30 frame.png" is a plain (if unusual) name.
+    if "\0" in name or path.is_absolute() or (path.parts and re.fullmatch(r"[A-Za-z]:.*", path.parts[0])):
         raise DataError(f"{archive}: refusing member {name} (absolute path)")
     if ".." in path.parts:
         raise DataError(f"{archive}: refusing member {name} (\"..\" could take it outside the target folder)")
+    if len(path.parts) > MAX_DEPTH:  # pathlib's mkdir(parents=True) recurses once per level
+        raise DataError(f"{archive}: refusing member {name[:80]}... ({len(path.parts) - 1:,} folders deep; no dataset "
+                        f"nests more than {MAX_DEPTH})")
     return tuple(part for part in path.parts if part != ".")
 
 

@@ -22,8 +22,8 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
     except Exception as exc:  # a codec or parser failure deep inside OpenCV, scipy, ...
         raise DataError(f"{sample.id}: cannot be read ({exc})") from exc
     if image.shape[:2] != label.shape[:2]:
-        raise DataError(f"{sample.id}: image is {image.shape[1]}x{image.shape[0]} but its label is "
-                        f"{label.shape[1]}x{label.shape[0]}")
+        raise DataError(f"{sample.id}: image is {image.shape[0]}x{image.shape[1]} but its label is "  # HxW
+                        f"{label.shape[0]}x{label.shape[1]}")
     num_classes = adapter.num_classes
     if label.size and (label.min() < 0 or label.max() >= num_classes):  # cheap test first; unique() only if needed
         bad = out_of_range(label, num_classes, adapter.ignore_index)

@@ -3,6 +3,8 @@ then move its data folders to where the adapter looks for them."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 from pathlib import Path
 
@@ -36,8 +38,14 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
         # The staging folder would sit inside what is being copied, and the copy would copy itself without end.
         raise DataError(f"{root}: the dataset root is inside {archive}, the folder it is copied from; "
                         "give a root outside it")
+    if archive is not None and not archive.is_dir() and not archive.is_file():
+        # Reading a FIFO or a device (/dev/zero) as an archive blocks, or never ends.
+        raise DataError(f"{archive}: not a regular file or folder; give the archive itself")
+    if root.is_symlink() and not root.exists():
+        raise DataError(f"{root}: a symbolic link to {os.readlink(root)}, which does not exist")
     if root.exists() and not root.is_dir():
         raise DataError(f"{root}: is a file; --root names the folder the dataset goes in")
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
     with locked(root, "dataset root"):
         staging = root / STAGING
@@ -50,6 +58,14 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
                 archive = archive or download(adapter, name, root)
                 safe_extract(archive, staging)
             return _placed(adapter, name, staging, archive, root)
+        except BaseException:
+            # A download that failed left an empty downloads/ (and a root of nothing else): the next run would find
+            # the root and say it has no pairs, rather than that the dataset is not there yet.
+            shutil.rmtree(staging, ignore_errors=True)
+            for folder in (root / "downloads", root) if created else (root / "downloads",):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
+            raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 

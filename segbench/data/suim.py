@@ -28,7 +28,7 @@ CHANNEL_WEIGHTS = np.array([4, 2, 1], np.uint8)
 
 class SUIMConfig(splits.SplitFileConfig):
     val_fraction: float = Field(0.1, gt=0, lt=1, description="share of train_val held out as val")
-    split_seed: int = 0
+    split_seed: int = Field(0, ge=0)  # numpy's generators take no negative seed (a traceback once)
 
 
 @DATASETS.register("suim", options=SUIMConfig)

@@ -29,7 +29,7 @@ class SplitSizes(Section):
 class SyntheticConfig(DatasetConfig):
     image_size: height_width(16) = Field(default_factory=lambda: [96, 128], description="[height, width] of a sample")
     num_images: SplitSizes = Field(default_factory=SplitSizes)
-    seed: int = Field(0, description="fixes the data; train.seed varies the training alone")
+    seed: int = Field(0, ge=0, description="fixes the data; train.seed varies the training alone")  # numpy's generators take no negative seed
 
     @field_validator("root")
     @classmethod

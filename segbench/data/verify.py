@@ -71,7 +71,8 @@ def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
         path, _, message = str(exc).partition(": ")
         return [Problem(path, message)]
     if label.shape != image.shape[:2]:
-        sizes = f"label is {label.shape[1]}x{label.shape[0]} but its image is {image.shape[1]}x{image.shape[0]}"
+        # Height x width, as every size segbench takes or prints (--size HxW, input_size, "native 360x480").
+        sizes = f"label is {label.shape[0]}x{label.shape[1]} but its image is {image.shape[0]}x{image.shape[1]}"
         if adapter.resizes_mismatched_labels:
             problems.append(Problem(str(sample.label), f"{sizes}: resized to the image", "warning"))
         else:

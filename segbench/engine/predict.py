@@ -17,6 +17,7 @@ from segbench.engine.loaded import LoadedRun
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError, SegbenchError
 from segbench.io import atomic_path
+from segbench.quiet import quiet_stderr
 from segbench.report.figures import overlay as blend
 
 OVERLAY_SUFFIX = ".overlay.jpg"
@@ -103,9 +104,10 @@ def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, ov
 
 def predict_video(run: LoadedRun, file: Path, destination: Path, batch_size: int = 8) -> Path:
     """``destination``: the video ``file``'s frames under their predicted classes, at its size and frame rate."""
-    capture = cv2.VideoCapture(str(file))
-    try:
+    with quiet_stderr():  # FFmpeg's own line ("moov atom not found") on fd 2 would come before ours
+        capture = cv2.VideoCapture(str(file))
         ok, frame = capture.read()
+    try:
         if not ok:
             raise DataError(f"{file}: cannot be read as a video (damaged, or a codec this OpenCV build lacks)")
         fps = capture.get(cv2.CAP_PROP_FPS) or 25.0  # a stream that does not say gets the common rate

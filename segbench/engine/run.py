@@ -54,7 +54,8 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
     distribute.check(config.train.distribute, {"train.batch_size": config.train.batch_size,
                                                "eval.batch_size": config.eval.batch_size})
     preflight.check(config)  # before the folder is made: a run that cannot start leaves nothing
-    created = not run_dir.exists()
+    # The folders this run makes (results/camvid/ too, for results/camvid/segnet), innermost first.
+    created = [folder for folder in (run_dir, *run_dir.parents) if not folder.exists()]
     try:
         with locked(run_dir):
             return _execute(config, run_dir, force, resume)
@@ -66,8 +67,10 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
             if exc.errno == errno.ENOSPC else ""
         raise SegbenchError(f"{place}: {reason}{hint}") from None
     finally:
-        if created and run_dir.is_dir() and not any(run_dir.iterdir()):
-            run_dir.rmdir()  # a run that stopped before writing anything leaves no empty folder to puzzle over
+        for folder in created:  # a run that stopped before writing anything leaves no empty folder to puzzle over
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
 
 
 # What a run writes, or replaces whole, in its folder after config.yaml.

@@ -174,3 +174,30 @@ def test_not_an_archive_and_an_existing_target(tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(DataError, match="taken: already exists"):
         safe_extract(archive, tmp_path / "taken")
+
+
+def test_odd_member_names_are_one_line_or_plain_names(tmp_path):
+    """A member with an empty name is skipped as "./" is (zipfile's is_dir indexed it: IndexError); a path thousands
+    of folders deep is refused (pathlib's mkdir recursed past Python's limit); a colon after more than one letter is
+    a name, not a Windows drive."""
+    with zipfile.ZipFile(tmp_path / "empty-name.zip", "w") as zf:
+        zf.writestr(zipfile.ZipInfo(""), b"x")
+        zf.writestr("12:30 frame.png", b"x")
+    safe_extract(tmp_path / "empty-name.zip", tmp_path / "out")
+    assert files_under(tmp_path / "out") == ["12:30 frame.png"]
+    deep = make_zip(tmp_path / "deep.zip", {"/".join(["d"] * 2000) + "/f": b"x"})
+    with pytest.raises(DataError, match="deep.zip: refusing member d/d/.*2,000 folders deep"):
+        safe_extract(deep, tmp_path / "deep")
+    assert not (tmp_path / "deep").exists()
+    with pytest.raises(DataError, match="refusing member C:x.png \\(absolute path\\)"):
+        safe_extract(make_zip(tmp_path / "drive.zip", {"C:x.png": b"x"}), tmp_path / "drive")
+
+
+def test_a_folder_nested_hundreds_deep_is_refused_in_one_line(tmp_path):
+    """os.walk recurses once per level: at 1,100 levels a --from FOLDER ended in a RecursionError traceback."""
+    from segbench.data.archive import safe_copy
+
+    os.makedirs(tmp_path.joinpath("src", *["d"] * 300))
+    with pytest.raises(DataError, match="src: holds folders nested more than 256 deep \\(below d/\\)"):
+        safe_copy(tmp_path / "src", tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()

@@ -104,7 +104,7 @@ def test_verify_names_every_deliberate_defect(damaged, capsys):
     assert found == {
         (f"{names[0]}.jpg", "image damaged"),
         (f"{names[1]}.png", "label missing"),
-        (f"{names[2]}.png", "label is 240x180 but its image is 480x360"),
+        (f"{names[2]}.png", "label is 180x240 but its image is 360x480"),
         (f"{names[3]}.png", "label values 200 outside [0, 12)"),
     }
     assert all(p.severity == "error" for p in report.problems)

@@ -83,7 +83,7 @@ def test_size_mismatch_is_named(data):
             return np.zeros((10, 12, 3), np.uint8), np.zeros((10, 11), np.uint8)
 
     odd = Mismatched(data.config)
-    with pytest.raises(DataError, match="img_7: image is 12x10 but its label is 11x10"):
+    with pytest.raises(DataError, match="img_7: image is 10x12 but its label is 10x11"):
         SegmentationBatches(odd, odd.samples("train"), [32, 48], 1)[0]
 
 

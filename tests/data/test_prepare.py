@@ -2,6 +2,7 @@ import hashlib
 import os
 import signal
 import zipfile
+from pathlib import Path
 
 import pytest
 from helpers import stripes, write_pair
@@ -50,6 +51,32 @@ def test_download_through_keras_get_file_checks_the_hash(segnet_archive, tmp_pat
     monkeypatch.setattr(CamVid, "sha256", "0" * 64)
     with pytest.raises(DataError, match="cannot download .* then run `segbench datasets prepare camvid --from FILE"):
         prepare(CamVid, "camvid", tmp_path / "corrupt")
+    # No file fetched (no network): once it left the root with an empty downloads/ in it, where `segbench run` then
+    # said the root had no train pairs rather than that the dataset was not there.
+    monkeypatch.setattr(CamVid, "url", (tmp_path / "nowhere.zip").as_uri())
+    with pytest.raises(DataError, match="cannot download"):
+        prepare(CamVid, "camvid", tmp_path / "offline")
+    assert not (tmp_path / "offline").exists()
+    (tmp_path / "mine").mkdir()  # a root that was there before is kept
+    with pytest.raises(DataError, match="cannot download"):
+        prepare(CamVid, "camvid", tmp_path / "mine")
+    assert list((tmp_path / "mine").iterdir()) == []
+
+
+def test_a_fifo_or_device_as_the_archive_and_a_dangling_root_link_are_one_line(tmp_path):
+    os.mkfifo(tmp_path / "fifo.zip")
+    signal.alarm(20)  # fail rather than hang: reading them as archives blocked, or never ended
+    try:
+        for source in (tmp_path / "fifo.zip", Path("/dev/zero")):
+            with pytest.raises(DataError, match=f"^{source}: not a regular file or folder; give the archive itself"):
+                prepare(CamVid, "camvid", tmp_path / "root", source)
+    finally:
+        signal.alarm(0)
+    assert not (tmp_path / "root").exists()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")  # mkdir said only "File exists"
+    with pytest.raises(DataError, match="link: a symbolic link to .*nowhere, which does not exist"):
+        prepare(CamVid, "camvid", tmp_path / "link", tmp_path / "src")
 
 
 def test_without_a_public_download_it_says_what_to_fetch(tmp_path):
@@ -156,7 +183,7 @@ def test_a_folder_is_held_to_an_archives_rules_and_a_refused_one_leaves_nothing(
         signal.alarm(0)
     assert str(refused.value) == f"{odd}: {said}; a dataset needs only folders and files (put the file it stands " \
                                  "for in its place)"
-    assert list(root.iterdir()) == []  # no half-copied root: the next prepare is not refused as "already exists"
+    assert not root.exists()  # no half-copied root: the next prepare is not refused as "already exists"
     odd.unlink()
     assert len(prepare(CamVid, "camvid", root, tmp_path / "by-hand")) == 9
     assert not any(path.is_symlink() for path in root.rglob("*"))

@@ -91,3 +91,11 @@ def test_known_defects_are_warnings_and_repaired(train_val):
     sample = next(s for s in data.list_pairs("train") + data.list_pairs("val") if s.image.stem == "x_03")
     image, label = data.load(sample)
     assert label.shape == image.shape[:2] == (12, 16)
+
+
+def test_a_negative_split_seed_is_refused_when_the_keys_are_checked():
+    from segbench.errors import ConfigError
+
+    # Once numpy's "expected non-negative integer" traceback, when the split was first drawn.
+    with pytest.raises(ConfigError, match="split_seed: input should be greater than or equal to 0"):
+        dataset_config("suim", "R", ["split_seed=-1"])

@@ -76,7 +76,7 @@ def test_predict_refuses_what_it_cannot_do(trained, images, tmp_path, cli):
         segbench.load_run(tmp_path)
 
 
-def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path):
+def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path, capfd):
     import cv2
 
     from segbench.engine.predict import expand, predict_files
@@ -89,13 +89,16 @@ def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path):
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     (tmp_path / "in" / "broken.avi").write_bytes(b"not a video")
+    (tmp_path / "in" / "damaged.mp4").write_bytes(b"not a video")
     jobs, missing = expand([str(tmp_path / "in")], tmp_path / "out")
-    assert not missing and sorted(file.name for file, _ in jobs) == ["broken.avi", "clip.mp4"]
+    assert not missing and sorted(file.name for file, _ in jobs) == ["broken.avi", "clip.mp4", "damaged.mp4"]
     run = segbench.load_run(trained)
+    capfd.readouterr()
     written, failures = predict_files(run, jobs, tmp_path / "out", batch_size=4)
     assert written == [tmp_path / "out" / "clip.overlay.mp4"]
-    [failure] = failures
-    assert "broken.avi: cannot be read as a video" in failure
+    said = "cannot be read as a video (damaged, or a codec this OpenCV build lacks)"
+    assert [failure.split(": ", 1)[1] for failure in failures] == [said, said]
+    assert "moov atom" not in capfd.readouterr().err  # FFmpeg's own line, before ours: two lines for one problem
     capture = cv2.VideoCapture(str(written[0]))
     assert capture.get(cv2.CAP_PROP_FPS) == 7 and capture.get(cv2.CAP_PROP_FRAME_COUNT) == 11
     ok, first = capture.read()

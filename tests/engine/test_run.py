@@ -259,6 +259,18 @@ def test_a_missing_dataset_root_leaves_no_run_folder(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_run_refused_after_its_folder_was_made_leaves_none_of_the_folders_it_made(tmp_path):
+    # The root is there (as a failed download left it) but holds no pairs: refused under the folder's lock, which
+    # had made results/camvid/segnet; results/camvid/ and results/ stayed, empty.
+    (tmp_path / "empty").mkdir()
+    camvid = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "camvid" / "segnet.yaml"
+    cfg = load_config(camvid, [f"dataset.root={tmp_path / 'empty'}",
+                               f"output.dir={tmp_path / 'results' / 'camvid' / 'segnet'}"])
+    with pytest.raises(DataError, match="empty: camvid has no train pairs there"):
+        execute(cfg)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["empty"]
+
+
 def test_a_run_clears_the_temporaries_that_killed_writes_left_and_nothing_else(smoke_config, tmp_path, cli):
     out = tmp_path / "run"
     stale = [out / ".confusion_per_image.k3j9x_2a.npz", out / ".metrics.0a1b2c3d.json",
