@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
@@ -54,8 +55,9 @@ def register(verbs) -> None:
             parser.add_argument("--json", action="store_true", help="print one JSON object")
         if action == "show":
             parser.add_argument("--n", type=positive, default=8, help="how many samples (default: 8)")
-            parser.add_argument("--out", type=Path,
-                                help="figure file: .png, .pdf, .svg or .jpg; a folder gets samples-<split>.png "
+            parser.add_argument("--out",  # a str: Path would drop the trailing / of a folder not made yet
+                                help="figure file: .png, .pdf, .svg or .jpg; a folder (or a name ending in /) gets "
+                                     "samples-<split>.png "
                                      "(default: results/<name>/samples-<split>.png)")
         parser.set_defaults(handler=handler)
 
@@ -136,12 +138,13 @@ def show_command(args) -> int:
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg")
 
 
-def figure_path(out: Path | None, name: str, split: str) -> Path:
+def figure_path(given: str | None, name: str, split: str) -> Path:
     """Where `datasets show` writes: checked before any image is read, so that a wrong name costs nothing."""
     default = f"samples-{split}.png"
-    if out is None:
+    if given is None:
         return Path("results") / name / default
-    if out.is_dir():
+    out = Path(given)
+    if out.is_dir() or given.endswith(("/", os.sep)):
         return out / default
     if out.suffix.lower() not in FIGURE_SUFFIXES:
         raise SegbenchError(f"{out}: not a figure file name; end it in {', '.join(FIGURE_SUFFIXES)}, or give a folder")

@@ -75,6 +75,9 @@ def test_show_into_a_folder_or_a_wrong_name(tmp_path, capsys):
     assert captured.err.strip().splitlines() == [
         f"segbench: error: {wrong}: not a figure file name; end it in .png, .pdf, .svg, .jpg, or give a folder"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samples-test.png"]
+    # A folder not made yet, named with its trailing slash, is a folder too.
+    assert main(["datasets", "show", "synthetic", "--split", "test", "--n", "1", "--out", f"{tmp_path}/new/"]) == 0
+    assert (tmp_path / "new" / "samples-test.png").is_file()
 
 
 def test_one_samples_legend_fits_the_figure(tmp_path, monkeypatch):
