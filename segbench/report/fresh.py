@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import version
 from pathlib import Path
 
 from PIL import Image
@@ -22,22 +22,19 @@ _DRAWING = ("curves.py", "figures.py", "plotting.py")
 @functools.cache
 def _code() -> bytes:
     here = Path(__file__).parent
-    try:
-        matplotlib = version("matplotlib")
-    except PackageNotFoundError:
-        matplotlib = "absent"
-    return b"".join((here / name).read_bytes() for name in _DRAWING) + matplotlib.encode()
+    return b"".join((here / name).read_bytes() for name in _DRAWING) + version("matplotlib").encode()
 
 
 def digest(*parts) -> str:
-    """The digest of ``parts``: a :class:`Path` counts by its bytes (a folder by each file's name and bytes, in name
-    order; a path that is not there as such), anything else by its ``repr``; the drawing code always counts."""
+    """The digest of ``parts``: a :class:`Path` counts by its bytes (a folder by the name and bytes of each file
+    directly in it, in name order, as the figures read a run's kept predictions: ``predictions/worst/`` is a part of
+    its own; a path that is not there as such), anything else by its ``repr``; the drawing code always counts."""
     sha = hashlib.sha256(_code())
     for part in parts:
         if isinstance(part, Path):
-            files = sorted(p for p in part.rglob("*") if p.is_file()) if part.is_dir() else [part]
+            files = sorted(p for p in part.iterdir() if p.is_file()) if part.is_dir() else [part]
             for file in files:
-                sha.update(str(file.relative_to(part) if file != part else file.name).encode())
+                sha.update(file.name.encode())
                 sha.update(file.read_bytes() if file.is_file() else b"\0absent")
         else:
             sha.update(repr(part).encode())

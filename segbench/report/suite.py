@@ -155,8 +155,9 @@ def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[s
     adapter = DATASETS.get(dataset)
     key = fresh.digest("figure", adapter.classes, np.asarray(adapter.palette).tolist(), labels,
                        *(dirs[0] / predictions.FOLDER for dirs in runs.values() if dirs))
-    if not redraw and fresh.current([out.with_suffix(suffix) for suffix in SUFFIXES], key):
-        return [out.with_suffix(suffix) for suffix in SUFFIXES]
+    files = [out.with_suffix(suffix) for suffix in SUFFIXES]
+    if not redraw and fresh.current(files, key):
+        return files
     kept = {stem: predictions.read(dirs[0]) for stem, dirs in runs.items() if dirs}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
@@ -178,8 +179,9 @@ def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: i
     adapter = DATASETS.get(dataset)
     key = fresh.digest("worst", adapter.classes, np.asarray(adapter.palette).tolist(), adapter.ignore_index, labels,
                        count, *(dirs[0] / predictions.FOLDER / predictions.WORST for dirs in runs.values() if dirs))
-    if count and not redraw and fresh.current([out.with_suffix(suffix) for suffix in SUFFIXES], key):
-        return [out.with_suffix(suffix) for suffix in SUFFIXES]
+    files = [out.with_suffix(suffix) for suffix in SUFFIXES]
+    if count and not redraw and fresh.current(files, key):
+        return files
     kept = {stem: predictions.read(dirs[0], worst=True) for stem, dirs in runs.items() if dirs and count}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:

@@ -22,6 +22,10 @@ def test_the_digest_counts_bytes_names_and_values(tmp_path):
     assert fresh.digest(folder, "other label") != first
     (folder / "a.png").write_bytes(b"two")
     assert fresh.digest(folder, "label") != first
+    (folder / "worst").mkdir()
+    (folder / "worst" / "c.png").write_bytes(b"three")  # a subfolder is not the folder's: a part of its own
+    (folder / "a.png").write_bytes(b"one")
+    assert fresh.digest(folder, "label") == first
     (folder / "a.png").rename(folder / "b.png")  # same bytes, another name
     assert fresh.digest(folder, "label") != fresh.digest(folder.parent / "absent", "label")
     renamed = fresh.digest(folder, "label")
@@ -84,7 +88,8 @@ def test_new_predictions_or_another_worst_count_draw_the_figures_again(reported)
     after = _stamps(reported)
     assert after[figure] != before[figure] and after[worst] == before[worst]
     report("camvid", reported, reported, ["md"], worst=2)
-    assert _stamps(reported)[worst] != after[worst]
+    again = _stamps(reported)
+    assert again[worst] != after[worst] and again[figure] == after[figure]  # the worst images are not in the figure
 
 
 def test_a_damaged_or_missing_figure_is_drawn_again(reported):
