@@ -4,7 +4,6 @@ corruptions, the robustness table over all of them, and an exported ONNX file sc
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, positive, size
@@ -12,7 +11,8 @@ from segbench.errors import SegbenchError
 from segbench.schema import SPLITS
 
 NEEDS_KERAS = True  # it builds the run's model
-OUT_OF_MEMORY = "try a smaller --batch"  # the run's input size is fixed by its weights
+OUT_OF_MEMORY = "try a smaller --batch"
+MAX_SCALE = 8.0  # the run's input size is fixed by its weights
 
 
 def scales(text: str) -> tuple[float, ...] | str:
@@ -23,9 +23,11 @@ def scales(text: str) -> tuple[float, ...] | str:
         found = tuple(dict.fromkeys(float(part) for part in text.split(",")))
     except ValueError:
         found = ()
-    # NaN is not above 0 either; inf is, and ended in int()'s OverflowError once Keras had loaded.
-    if not found or not all(0 < scale < math.inf for scale in found):
-        raise argparse.ArgumentTypeError(f"expected scales above 0 such as 0.5,1,1.5 (or ms), got {text!r}")
+    # NaN is not above 0 either; inf is, and ended in int()'s OverflowError once Keras had loaded. Above MAX_SCALE
+    # (64 times the pixels) a view could only end out of memory, after the model had loaded.
+    if not found or not all(0 < scale <= MAX_SCALE for scale in found):
+        raise argparse.ArgumentTypeError(f"expected scales above 0 and at most {MAX_SCALE:g} such as 0.5,1,1.5 "
+                                         f"(or ms), got {text!r}")
     return found
 
 

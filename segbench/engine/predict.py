@@ -31,10 +31,11 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
     itself, a folder's at any depth (their path inside it), a pattern's matches; each keeps its whole name but the
     last suffix (``street.day.jpg`` writes ``street.day.png``). A folder or pattern leaves out the files inside
     ``out``: an ``--out`` inside an input folder holds an earlier call's class maps and overlays, no photos of the
-    user's. One line per input that names none. Two inputs that would write the same class map, or an input its own
-    class map would overwrite, are refused before anything runs."""
+    user's. One line per input that names none. Two inputs that would write the same file, or an input its own
+    output would overwrite, are refused before anything runs; an image and a video of one stem write different
+    files (a class map, an overlay video) and are both predicted."""
     out_tree = out.resolve()
-    found: dict[Path, Path] = {}
+    found: dict[Path, tuple[Path, Path]] = {}  # the file a job writes -> (its input, its output without suffix)
     missing = []
     for text in inputs:
         path = Path(text)
@@ -53,12 +54,18 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
                            "holds predict's own outputs)" if named else
                            f"{text}: no such file or folder, or no image or video in it ({', '.join(INPUT_SUFFIXES)})")
         for file, target in pairs:
-            if target in found and found[target] != file:
-                raise SegbenchError(f"{file} and {found[target]} would both write {target}.png; predict them apart")
-            if (out / f"{target}.png").resolve() == file.resolve():
-                raise SegbenchError(f"{file}: its class map would overwrite it; give predict another --out")
-            found[target] = file
-    return [(file, target) for target, file in found.items()], missing
+            written = _written(file, target)
+            if written in found and found[written][0] != file:
+                raise SegbenchError(f"{file} and {found[written][0]} would both write {written}; predict them apart")
+            if (out / written).resolve() == file.resolve():
+                raise SegbenchError(f"{file}: its output would overwrite it; give predict another --out")
+            found[written] = file, target
+    return list(found.values()), missing
+
+
+def _written(file: Path, target: Path) -> Path:
+    """The file of a job's outputs that names it: an image's class map, a video's overlay video."""
+    return Path(f"{target}{VIDEO_OVERLAY_SUFFIX if file.suffix.lower() in VIDEO_SUFFIXES else '.png'}")
 
 
 def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, overlay: bool = False,
@@ -72,7 +79,7 @@ def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, over
     written, failures = _predict_images(run, images, out, overlay, batch_size) if images else ([], [])
     for file, target in videos:
         try:
-            written.append(predict_video(run, file, out / f"{target}{VIDEO_OVERLAY_SUFFIX}", batch_size))
+            written.append(predict_video(run, file, out / _written(file, target), batch_size))
         except DataError as exc:
             failures.append(str(exc))
     return written, failures

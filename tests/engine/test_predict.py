@@ -1,5 +1,7 @@
 """segbench predict and segbench.load_run: a trained run's model on images of the user's own, at their own size."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -129,11 +131,24 @@ def test_dotted_names_keep_their_stem_and_an_out_inside_the_input_is_left_out(tr
     write_image(folder / "street.day.png", draw_scene((40, 56), (0, 2, 3))[0])
     with pytest.raises(SegbenchError, match="would both write street.day.png"):
         expand([str(folder)], out)
-    with pytest.raises(SegbenchError, match="street.day.png: its class map would overwrite it"):
+    with pytest.raises(SegbenchError, match="street.day.png: its output would overwrite it"):
         expand([str(folder / "street.day.png")], folder)
     jobs, [line] = expand([str(out)], out)
     assert not jobs and line == (f"{out}: every image and video in it lies inside --out {out}, which is left out "
                                  "(it holds predict's own outputs)")
+
+
+def test_an_image_and_a_video_of_one_stem_are_both_predicted_two_videos_are_not(tmp_path):
+    from segbench.engine.predict import expand
+
+    for name in ["clip.jpg", "clip.mp4", "other.mp4", "other.avi"]:  # expand reads names, not contents
+        (tmp_path / "in" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "in" / name).write_bytes(b"")
+    jobs, missing = expand([str(tmp_path / "in" / "clip.*")], tmp_path / "out")
+    assert not missing and sorted(file.name for file, _ in jobs) == ["clip.jpg", "clip.mp4"]
+    assert {target for _, target in jobs} == {Path("clip")}  # clip.png and clip.overlay.mp4, apart
+    with pytest.raises(SegbenchError, match="would both write other.overlay.mp4"):
+        expand([str(tmp_path / "in" / "other.*")], tmp_path / "out")
 
 
 def test_a_photo_is_predicted_upright_as_its_exif_orientation_says(trained, tmp_path):

@@ -111,7 +111,9 @@ def test_the_runs_table_shows_the_ms_flip_column_where_a_run_has_it(trained, tmp
 def test_bad_requests_are_one_line_before_any_framework_loads(trained, capsys):
     for args, expected in ((["--corrupt", "rain"], "unknown corruption 'rain'"),
                            (["--scales", "0,1"], "expected scales above 0"),
-                           (["--scales", "1,inf"], "expected scales above 0")):
+                           (["--scales", "1,inf"], "expected scales above 0"),
+                           (["--scales", "1,8.5"], "at most 8 such as"),
+                           (["--scales", "1000"], "at most 8 such as")):
         with pytest.raises(SystemExit) as info:  # the parser's
             main(["evaluate", str(trained), *args])
         assert info.value.code == 2 and expected in capsys.readouterr().err, args
