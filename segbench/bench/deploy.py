@@ -109,6 +109,22 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     return sorted(front, key=lambda i: points[i])
 
 
+def front_staircase(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    """The Pareto front of ``points`` (latency, accuracy) as a staircase (drawn steps-post) out to the slowest
+    point's latency: at any latency budget, the best accuracy a point within it gives. So a front of one point is a
+    line too, not a dot hidden under its marker."""
+    front = [points[i] for i in pareto_front(points)]
+    if not front:
+        return [], []
+    return [t for t, _ in front] + [max(t for t, _ in points)], [s for _, s in front] + [front[-1][1]]
+
+
+def log_subs(low: float, high: float) -> tuple[float, ...]:
+    """Where a log axis from ``low`` to ``high`` gets labelled ticks, in multiples of its decades: a span of under
+    about a decade, as a table's latencies often are, would otherwise show one or two."""
+    return (1, 2, 3, 5, 7) if high / low > 8 else (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
+
+
 def _short(value: float) -> str:
     """Three significant digits, and no exponent for the large: 1447, 12.3, 0.147."""
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
@@ -191,10 +207,8 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
         error = [[score - 100 * low_high[0]], [100 * low_high[1] - score]] if low_high else None
         ax.errorbar(time, score, yerr=error, marker=MARKERS[row["kind"]], color=colours[row["run"]], markersize=7,
                     capsize=2, linewidth=0.8, linestyle="none")
-    front = [points[i] for i in pareto_front(points)]
-    # A staircase: at any latency budget, the best mIoU a file within it gives.
-    handles = ax.plot([p[0] for p in front], [p[1] for p in front], color="0.4", linestyle="--", linewidth=1,
-                      drawstyle="steps-post", label="Pareto front")
+    handles = ax.plot(*front_staircase(points), color="0.4", linestyle="--", linewidth=1, drawstyle="steps-post",
+                      label="Pareto front")
     # One legend entry per model (a patch of its colour: a marker would read as one of the precisions) and per
     # precision (its marker): labels beside each point would overlap, since a model's precisions lie within a few
     # milliseconds and tenths of a point of each other.
@@ -205,7 +219,8 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
     machine = next(row["machine"] for row in drawn)
     ax.set(xscale="log", xlabel=f"p50 latency at batch 1, {threads} thread{'s' * (threads > 1)} (ms, log)",
            ylabel="mIoU (%), 95 % interval", title=f"Accuracy against latency: {machine}")
-    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 3, 5, 7)))
+    times = [time for time, _ in points]
+    ax.xaxis.set_major_locator(LogLocator(subs=log_subs(min(times), max(times))))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(alpha=0.3, which="both")

@@ -3,7 +3,7 @@ tests/engine/test_quantize.py's."""
 
 import pytest
 
-from segbench.bench.deploy import pareto_front, read_latency, scorings
+from segbench.bench.deploy import front_staircase, log_subs, pareto_front, read_latency, scorings
 from segbench.errors import DataError
 
 
@@ -11,6 +11,18 @@ def test_the_pareto_front_keeps_what_nothing_beats_fastest_first():
     points = [(10, 50), (20, 60), (15, 40), (30, 60), (5, 30), (20, 60)]
     assert pareto_front(points) == [4, 0, 1, 5]  # (30, 60) is as accurate as (20, 60) and slower; (15, 40) beaten
     assert pareto_front([(1, 1)]) == [0] and pareto_front([]) == []
+
+
+def test_the_front_is_drawn_out_to_the_slowest_point_even_when_it_is_one_point():
+    assert front_staircase([(10, 50), (20, 60), (30, 55)]) == ([10, 20, 30], [50, 60, 60])
+    assert front_staircase([(33, 45), (50, 44), (70, 38)]) == ([33, 70], [45, 45])  # one point beats all
+    assert front_staircase([]) == ([], [])
+
+
+def test_a_log_axis_within_a_decade_gets_ticks_enough_to_read():
+    for low, high in ((31, 80), (35, 210), (5, 400)):
+        ticks = [mantissa * 10 ** decade for decade in range(-1, 4) for mantissa in log_subs(low, high)]
+        assert sum(low <= tick <= high for tick in ticks) >= 4, (low, high)
 
 
 def test_a_file_that_is_not_a_latency_document_is_one_line(tmp_path):
