@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from segbench.cli import main
@@ -120,17 +119,20 @@ def test_a_missing_engine_is_one_line(smoke_config, tmp_path, monkeypatch, capsy
 
 
 def test_a_sweep_started_twice_runs_each_run_once(smoke_config, tmp_path):
+    from segbench.lock import locked
+
     results = tmp_path / "r"
     argv = [sys.executable, "-m", "segbench", "sweep", str(smoke_config), "--results", str(results), *TINY]
-    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not (results / "smoke").exists():  # the first holds the results folder
-        assert first.poll() is None, first.communicate()
-        time.sleep(0.05)
-    second = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
-    assert first.wait(timeout=600) == 0, first.communicate()
+    # This process holds the folder as a first sweep does while it runs: a real first sweep could finish before a
+    # second one (seconds of imports on a loaded machine) reached the lock, and the second then ran, as it should.
+    with locked(results, "results folder"):
+        second = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
     assert second.returncode == 2
     assert second.stderr.startswith(f"segbench: error: {results}: this results folder is in use by another segbench "
-                                    f"process (PID {first.pid})")
+                                    f"process (PID {os.getpid()})")
+    assert not (results / "smoke").exists()  # refused before anything ran
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    assert first.returncode == 0, first.stderr
     third = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
     assert third.returncode == 0 and third.stdout.count("finished already, skipped") == 1
     history = (results / "smoke" / "segnet" / "history.csv").read_text().splitlines()
