@@ -49,7 +49,10 @@ class Folder(DatasetAdapter):
             self.described = Description.model_validate(self.description)
             self.class_file = None
         else:
-            given = {key: getattr(config, key) for key in config.model_fields_set if key in DescriptionKeys.model_fields}
+            # null is "the class file says": a run's config.yaml records every key, null for those it left to the
+            # class file, and reading them as given made every finished folder run refuse evaluate, predict, export
+            # and --resume (and would have dropped the class file's void without a word).
+            given = {key: value for key in DescriptionKeys.model_fields if (value := getattr(config, key)) is not None}
             if config.num_classes is not None and "classes" not in given:
                 given["classes"] = [f"class {i}" for i in range(config.num_classes)]
             self.described, self.class_file = load(Path(config.class_file) if config.class_file else None, given,

@@ -7,7 +7,7 @@ import yaml
 from helpers import stripes, write_pair
 
 from segbench.cli import main
-from segbench.config import dataset_config
+from segbench.config import dataset_config, load_config
 from segbench.data.imitation import imitate
 from segbench.data.pairs import read_pair
 from segbench.data.stats import class_pixels
@@ -103,7 +103,8 @@ def test_config_keys_override_the_class_file(tmp_path):
     class_file(tmp_path, classes=["a", "b"], void=1)
     write_pair(tmp_path / "images", tmp_path / "annotations", "x", stripes(4, 4, [0, 1]), ".png")
     assert folder(tmp_path).ignore_index == 1
-    assert folder(tmp_path, "void=null").ignore_index is None
+    assert folder(tmp_path, "void=0").ignore_index == 0
+    assert folder(tmp_path, "void=null").ignore_index == 1  # null leaves it to the class file, as config.yaml says
     named = tmp_path / "elsewhere.yaml"
     named.write_text("classes: [p, q, r]\n")
     assert folder(tmp_path, f"class_file={named}").classes == ("p", "q", "r")
@@ -257,6 +258,11 @@ eval: {{batch_size: 2, split: test}}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["classes"] == description["classes"] and metrics["num_images"] == 2
     assert metrics["ignore_index"] == description.get("void")
+    # The run's config.yaml (every key recorded, null for what the class file gives) makes the same dataset, as
+    # evaluate, predict, export and --resume read it: it was "dataset.classes: Input should be a valid list".
+    again = DATASETS.get("folder")(load_config(out / "config.yaml").dataset)
+    assert (list(again.classes), again.ignore_index) == (description["classes"], description.get("void"))
+    assert [s.id for s in again.samples("test")] == [s.id for s in folder(root).samples("test")]
     assert main(["datasets", "show", "folder", "--root", str(root), "--split", "test",
                  "--out", str(tmp_path / "grid.png")]) == 0
     assert (tmp_path / "grid.png").stat().st_size > 0
