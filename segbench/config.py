@@ -5,6 +5,7 @@ Every leaf key remembers which file (or ``--set``) gave it its value, so an erro
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def _safe_load(text: str):
             return None
         if _expanded(node, {}) > MAX_EXPANDED_VALUES:
             raise yaml.YAMLError(f"its aliases expand to more than {MAX_EXPANDED_VALUES:,} values")
+        _no_key_twice(node, set())
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -82,12 +84,34 @@ def _expanded(node: yaml.Node, sizes: dict[int, int]) -> int:
     return sizes[id(node)]
 
 
+def _no_key_twice(node: yaml.Node, seen: set[int]) -> None:
+    """A key given twice in one mapping is refused: PyYAML keeps the last without a word, so `epochs: 1` above an
+    `epochs: 7` (or a second `train:` section, which replaces the first whole) ran a setting nobody asked for. A
+    key a merge (``<<: *defaults``) brings in may be overridden: that is what merging is for."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple[str, str], yaml.Node] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                earlier = first.setdefault((key.tag, key.value), key)
+                if earlier is not key:
+                    raise yaml.MarkedYAMLError(problem=f"key '{key.value}' given twice in one mapping (first on "
+                                                       f"line {earlier.start_mark.line + 1})",
+                                               problem_mark=key.start_mark)
+    children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
+        else node.value if isinstance(node, yaml.SequenceNode) else []
+    for child in children:
+        _no_key_twice(child, seen)
+
+
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Read ``path`` with its bases, apply ``KEY=VALUE`` overrides, and validate the result. ``path`` is a file,
     or the name of a config shipped with segbench (``smoke/segnet``), so that an installed segbench runs its own
     configs from any directory."""
     path = resolve_path(path)
-    raw, sources = _read_tree(path, chain=())
+    raw, sources = _read_tree(path, chain=(), read={})
     for item in overrides:
         key, value = parse_override(item)
         if key == (IMPORTS,):  # paths on the command line are the user's, from where they stand
@@ -179,12 +203,18 @@ def dataset_config(name: str, root: str | None = None, overrides: list[str] | tu
 def merged(path: str | Path) -> dict:
     """A config file with its bases merged, as written: no defaults filled in, nothing validated (and so no
     dataset or model module loaded)."""
-    return _read_tree(Path(path), ())[0]
+    return _read_tree(Path(path), (), {})[0]
 
 
-def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
+def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict, Sources]]) -> tuple[dict, Sources]:
     """The merged tree of ``path`` and its bases, and the file each leaf came from. ``imports`` add up along the
-    way, each resolved from the file that names it, rather than the last file's list replacing its bases'."""
+    way, each resolved from the file that names it, rather than the last file's list replacing its bases'.
+
+    ``read`` holds the trees already made in this load, by file: a base two files share (a diamond) is read and
+    merged once, not once per path to it, which 30 levels of two bases each made 2**30 readings of."""
+    if path.resolve() in read:
+        tree, sources = read[path.resolve()]
+        return copy.deepcopy(tree), dict(sources)  # merging writes into the tree it is given
     data = _read_yaml(path)
     bases = data.pop("base", [])
     bases = [bases] if isinstance(bases, str) else bases
@@ -200,7 +230,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
             raise ConfigError(f"{path}: base: {name} includes itself (a cycle through {base_path.name})")
         if not base_path.is_file():
             raise ConfigError(f"{path}: base: {name} not found (looked for {base_path})")
-        tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),))
+        tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),), read)
         imports += tree.pop(IMPORTS, [])
         _merge(merged, tree)
         sources.update(tree_sources)
@@ -210,6 +240,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
     if imports:
         merged[IMPORTS] = imports
         sources[(IMPORTS,)] = str(path)
+    read[path.resolve()] = copy.deepcopy(merged), dict(sources)
     return merged, sources
 
 

@@ -145,6 +145,13 @@ def test_out_of_range_values(base_dir):
         "--set train.seed: input should be greater than or equal to 0 (got -1)")
     assert "train.seed" in error_of(child(base_dir, ""), ["train.seed=4294967296"])
     assert "dataset.seed" in error_of(child(base_dir, ""), ["dataset.seed=-1"])
+    # inf passed "greater than 0" and diverged at the first step; 10**30 images a batch overflowed numpy once trained.
+    assert error_of(child(base_dir, "train:\n  learning_rate: .inf\n")).endswith(
+        "train.learning_rate: input should be a finite number (got inf)")
+    assert "train.poly_power" in error_of(child(base_dir, ""), ["train.poly_power=.inf"])
+    assert error_of(child(base_dir, ""), ["eval.batch_size=1000000000000000000000000000000"]).startswith(
+        "--set eval.batch_size: input should be less than or equal to 1024")
+    assert "train.batch_size" in error_of(child(base_dir, ""), ["train.batch_size=1025"])
 
 
 def test_unknown_dataset_suggests_or_lists_the_available_ones(base_dir):
@@ -250,3 +257,30 @@ def test_a_set_cannot_replace_the_dataset_the_command_line_names():
     with pytest.raises(ConfigError, match=r"^--set name: the command names it 'suim'; leave out the --set$"):
         dataset_config("suim", "R", ["name=camvid"])
     assert dataset_config("suim", None, ["root=ELSEWHERE"]).root == "ELSEWHERE"  # without --root, a --set gives it
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(base_dir):
+    # PyYAML keeps the last one silently: `epochs: 1` above `epochs: 7` ran 7 epochs.
+    path = child(base_dir, "train:\n  epochs: 1\n  epochs: 7\n")
+    assert error_of(path) == f"{path}: line 4: key 'epochs' given twice in one mapping (first on line 3)"
+    # A second section replaced the first whole: epochs 1 was lost without a word.
+    assert "key 'train' given twice" in error_of(child(base_dir, "train: {epochs: 1}\ntrain: {batch_size: 2}\n"))
+    assert "key 'epochs' given twice" in error_of(child(base_dir, ""), ["train={epochs: 1, epochs: 2}"])
+
+
+def test_a_merge_key_may_be_overridden(base_dir):
+    cfg = load_config(child(base_dir, "train:\n  <<: {epochs: 1, batch_size: 3}\n  epochs: 2\n"))
+    assert (cfg.train.epochs, cfg.train.batch_size) == (2, 3)
+
+
+def test_a_base_shared_along_many_paths_is_read_once(tmp_path, monkeypatch):
+    # A diamond of 40 levels, each file naming the one below twice: 2**40 readings before the cache, a hang.
+    write(tmp_path / "d0.yaml", "dataset: {name: synthetic}\nmodel: {name: segnet}\ntrain: {epochs: 3}\nimports: []\n")
+    for level in range(1, 41):
+        write(tmp_path / f"d{level}.yaml", f"base: [d{level - 1}.yaml, d{level - 1}.yaml]\n")
+    import segbench.config as config
+    reads = []
+    real = config._read_yaml
+    monkeypatch.setattr(config, "_read_yaml", lambda path: reads.append(path) or real(path))
+    assert load_config(tmp_path / "d40.yaml").train.epochs == 3
+    assert len(reads) == 41
