@@ -41,8 +41,9 @@ def height_width(min_side: int = 1):
 
 
 class Section(BaseModel):
-    # strict: a YAML typo such as `epochs: "3"` or `epochs: yes` is an error, not a silent conversion.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # strict: a YAML typo such as `epochs: "3"` or `epochs: yes` is an error, not a silent conversion. No inf or
+    # nan: `learning_rate: .inf` passed "greater than 0" and diverged at the first step.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class DatasetConfig(Section):
@@ -61,9 +62,14 @@ class ModelConfig(Section):
     encoder_weights: str | None = Field(None, description="imagenet, a weights file, or null for random init")
 
 
+# Far past any segmentation recipe on one machine; a batch size of 10**30 was numpy's OverflowError traceback after
+# the first epoch (a short batch is padded to the full size).
+MAX_BATCH = 1024
+
+
 class TrainConfig(Section):
     epochs: int = Field(10, ge=1)
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(8, ge=1, le=MAX_BATCH)
     # NumPy's legacy seeding (Keras' set_random_seed) takes 0..2**32-1: a -1 was a traceback once the run had begun.
     seed: int = Field(0, ge=0, le=2**32 - 1)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
@@ -106,7 +112,7 @@ class TrainConfig(Section):
 
 class EvalConfig(Section):
     split: Split = "test"
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(8, ge=1, le=MAX_BATCH)
     checkpoint: Literal["best", "last"] = Field(
         "best", description="weights scored: the best epoch by val mIoU, or the last (best needs a val split)")
     figure_images: int = Field(4, ge=0, description="images of the split, evenly spaced, whose input, label and "
