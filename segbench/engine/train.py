@@ -43,8 +43,10 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = float((logs or {}).get("loss", 0.0))  # the epoch's running mean: non-finite from the first bad step
         if not math.isfinite(loss):
+            kept = ("the checkpoint of the last whole epoch is kept" if self.epoch > 1 else
+                    "no epoch was whole, so no checkpoint is kept")  # epochs count on from a resumed one
             raise Diverged(f"{self.run_dir}: training diverged, loss {loss} at epoch {self.epoch} step {batch + 1}; "
-                           "the checkpoint of the last whole epoch is kept; lower train.learning_rate and run again")
+                           f"{kept}; lower train.learning_rate and run again")
 
 
 class EpochScorer(keras.callbacks.Callback):

@@ -11,13 +11,13 @@ from segbench.config import load_config
 from segbench.engine import run as run_module
 from segbench.engine.evaluate import evaluate
 from segbench.engine.run import execute
-from segbench.engine.train import Diverged
+from segbench.engine.train import Diverged, StopOnNonFiniteLoss
 from segbench.errors import ConfigError, DataError
 from segbench.io import write_yaml
 from segbench.metrics import summarize
 from segbench.precision import policy
 from segbench.registry import DATASETS, MODELS
-from segbench.rundir import read_metrics
+from segbench.rundir import CHECKPOINTS, read_metrics
 
 NATIVE_PIXELS = 4 * 40 * 56  # four test images of 40x56 in the smoke config
 
@@ -246,9 +246,19 @@ def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_is_not_scored(fi
     cfg = cfg.model_copy(deep=True)
     cfg.output.dir = str(tmp_path)
     cfg.train.learning_rate, cfg.train.warmup_epochs, cfg.train.epochs = 1e30, 0.0, 2
-    with pytest.raises(Diverged, match=r"training diverged, loss (nan|inf) at epoch 1 step \d+; the checkpoint"):
+    # In its first epoch no epoch is whole: the message said a checkpoint was kept where none was.
+    with pytest.raises(Diverged, match=r"training diverged, loss (nan|inf) at epoch 1 step \d+; no epoch was whole, "
+                                       "so no checkpoint is kept"):
         execute(cfg)
     assert not (tmp_path / "metrics.json").exists()
+    assert not list((tmp_path / CHECKPOINTS).glob("*"))
+
+
+def test_a_run_diverging_after_a_whole_epoch_says_its_checkpoint_is_kept(tmp_path):
+    stop = StopOnNonFiniteLoss(tmp_path)
+    stop.on_epoch_begin(2)  # Keras counts from 0, and on from the epoch a resumed run starts at
+    with pytest.raises(Diverged, match="loss nan at epoch 3 step 5; the checkpoint of the last whole epoch is kept"):
+        stop.on_train_batch_end(4, {"loss": float("nan")})
 
 
 def test_a_missing_dataset_root_leaves_no_run_folder(tmp_path):
