@@ -4,27 +4,32 @@ rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from segbench.data.base import Sample
-from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES
+from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, one_file_a_key
 from segbench.errors import DataError
 
 
 def keyed_files(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> dict[str, Path]:
     """The files below ``folder`` (recursively, in sorted order) whose name ends with ``suffix`` (any of ``suffixes``
-    where there is none), keyed by their path below ``folder`` less that ending; empty when the folder is absent."""
+    where there is none), keyed by their path below ``folder`` less that ending; empty when the folder is absent.
+    Two files of one key are refused (``one_file_a_key``)."""
     if not folder.is_dir():
         return {}
-    found = {}
+    return one_file_a_key(_keyed(folder, suffix, suffixes))
+
+
+def _keyed(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder).as_posix()
         if suffix is not None:
-            if relative.endswith(suffix) and len(relative) > len(suffix):
-                found[relative[: -len(suffix)]] = path
-        elif path.suffix.lower() in suffixes:
-            found[relative[: -len(path.suffix)]] = path
-    return {key: path for key, path in found.items() if not path.is_dir()}
+            key = relative[: -len(suffix)] if relative.endswith(suffix) and len(relative) > len(suffix) else None
+        else:
+            key = relative[: -len(path.suffix)] if path.suffix.lower() in suffixes else None
+        if key is not None and not path.is_dir():
+            yield key, path
 
 
 def paired(images: Path, labels: Path, image_suffix: str | None, label_suffix: str | None,
@@ -75,4 +80,4 @@ def _find(folder: Path, key: str, suffix: str | None, suffixes: tuple[str, ...])
     if suffix is not None:
         return folder / f"{key}{suffix}"
     candidates = [folder / f"{key}{ending}" for ending in suffixes]
-    return next((path for path in candidates if path.is_file()), candidates[0])
+    return one_file_a_key((key, path) for path in sorted(candidates) if path.is_file()).get(key, candidates[0])

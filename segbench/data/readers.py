@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,4 +114,17 @@ def files_by_stem(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> d
     """Files of ``folder`` with one of ``suffixes``, keyed by stem (empty when the folder is absent)."""
     if not folder.is_dir():
         return {}
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in suffixes}
+    return one_file_a_key((p.stem, p) for p in sorted(folder.iterdir()) if p.suffix.lower() in suffixes)
+
+
+def one_file_a_key(keyed: Iterable[tuple[str, Path]]) -> dict[str, Path]:
+    """``(key, file)`` pairs as a dict, refusing two files of one key (``a.jpg`` and ``a.png``): which one is the
+    sample cannot be told, and keeping the last in sort order scored a stray file in place of the photo while
+    ``verify`` said OK."""
+    found: dict[str, Path] = {}
+    for key, path in keyed:
+        if key in found:
+            raise DataError(f"{path}: {found[key].name} beside it has the same name less its suffix, and which one "
+                            "is meant cannot be told; keep one of them")
+        found[key] = path
+    return found

@@ -167,6 +167,30 @@ def test_pair_lists_of_paths_and_of_keys(tmp_path):
         data.list_pairs("train")
 
 
+@pytest.mark.parametrize("second", ["image", "label"])
+def test_two_files_of_one_name_less_the_suffix_are_refused_naming_both(tmp_path, capsys, second):
+    # Keeping the last in sort order scored a stray image9.png (or label) in place of image9.jpg, verify saying OK.
+    image, label = write_pair(tmp_path / "images", tmp_path / "annotations", "image9", stripes(4, 4, [0, 1]))
+    twin = image.with_suffix(".png") if second == "image" else label.with_suffix(".bmp")
+    twin.write_bytes((image if second == "image" else label).read_bytes())
+    first, later = sorted([image if second == "image" else label, twin])
+    with pytest.raises(DataError, match=f"^{later}: {first.name} beside it has the same name less its suffix"):
+        folder(tmp_path, "num_classes=2").list_pairs("train")
+    assert main(["datasets", "verify", "folder", "--root", str(tmp_path), "--set", "dataset.num_classes=2",
+                 "--split", "train"]) == 2
+    said = (f"segbench: error: {later}: {first.name} beside it has the same name less its suffix, and which one is "
+            "meant cannot be told; keep one of them")
+    assert capsys.readouterr().err.strip().splitlines() == [said]
+    # A list of keys meets the same two files.
+    (tmp_path / "train.txt").write_text("image9\n")
+    listed = folder(tmp_path, "num_classes=2", "train={images: images, labels: annotations, list: train.txt}")
+    with pytest.raises(DataError, match=f"^{later}: {first.name} beside it"):
+        listed.list_pairs("train")
+    twin.unlink()
+    assert [(s.image, s.label) for s in folder(tmp_path, "num_classes=2").list_pairs("train")] == [(image, label)]
+    assert [(s.image, s.label) for s in listed.list_pairs("train")] == [(image, label)]
+
+
 DESCRIPTIONS = [
     {"classes": ["a", "b", "c"], "void": 255, "image_suffix": "_img.png", "label_suffix": "_lab.png",
      "mapping": {10: 0, 20: 1, 30: 2}, "train": {"images": "i/train", "labels": "l/train"},

@@ -9,6 +9,7 @@ from segbench.config import dataset_config
 from segbench.data.stats import class_pixels
 from segbench.data.suim import SUIM, decode_mask, off_palette_pixels
 from segbench.data.verify import verify
+from segbench.errors import DataError
 from segbench.registry import DATASETS
 
 
@@ -99,3 +100,11 @@ def test_a_negative_split_seed_is_refused_when_the_keys_are_checked():
     # Once numpy's "expected non-negative integer" traceback, when the split was first drawn.
     with pytest.raises(ConfigError, match="split_seed: input should be greater than or equal to 0"):
         dataset_config("suim", "R", ["split_seed=-1"])
+
+
+def test_two_images_of_one_stem_are_refused_naming_both(train_val):
+    # SUIM's folders are paired by stem: a stray x_03.png beside x_03.jpg was taken in its place without a word.
+    images = train_val / "train_val" / "images"
+    (images / "x_03.png").write_bytes((images / "x_03.jpg").read_bytes())
+    with pytest.raises(DataError, match=f"^{images / 'x_03.png'}: x_03.jpg beside it has the same name less"):
+        suim(train_val).list_pairs("train")
