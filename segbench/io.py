@@ -6,11 +6,14 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+
+from segbench.errors import SegbenchError
 
 # libyaml's parser where PyYAML was built with it: several times faster than the pure-Python one, whose parsing of
 # the runs' config.yaml files was a quarter of what `segbench report` took over ten runs.
@@ -50,6 +53,16 @@ def sha256(path: str | os.PathLike) -> str:
     """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
     with open(path, "rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def clear_staging(path: Path) -> None:
+    """Remove the staging folder ``path`` (a name of segbench's own) that a killed run left, before one is written
+    there again. A link or a file of that name is refused: removing the folder a link points to, or writing through
+    the link, would move or lose what the user keeps there."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise SegbenchError(f"{path}: {'a link' if path.is_symlink() else 'a file'} where segbench stages what it "
+                            "writes (a name of its own); move it away")
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def remove_temporaries(folder: str | os.PathLike) -> list[Path]:

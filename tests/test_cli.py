@@ -246,3 +246,29 @@ def test_a_newline_in_a_name_keeps_the_error_on_one_line(tmp_path, capsys):
                  "--root", str(tmp_path / "root")]) == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and "refusing member ../evil\\nsecond line" in lines[0], lines
+
+
+@pytest.mark.parametrize("verb", ["imitate", "prepare"])
+def test_a_link_where_the_staging_folder_goes_is_refused_and_its_target_kept(tmp_path, capsys, verb):
+    """rmtree(ignore_errors=True) left a link named .imitating (or .unpacking) in place and the files were written
+    through it: the user's folder it pointed to was filled, then emptied into the root."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    root = tmp_path / "camvid"
+    root.mkdir()
+    staging = root / (".imitating" if verb == "imitate" else ".unpacking")
+    staging.symlink_to(mine)
+    argv = ["datasets", "imitate", "camvid", "--root", str(root)] if verb == "imitate" else \
+        ["datasets", "prepare", "camvid", "--from", str(tmp_path / "nothing.zip"), "--root", str(root)]
+    if verb == "prepare":
+        import zipfile
+
+        with zipfile.ZipFile(tmp_path / "nothing.zip", "w") as zf:
+            zf.writestr("CamVid/trainannot/a.png", b"x")
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"segbench: error: {staging}: a link where segbench stages what it writes " \
+                                      "(a name of its own); move it away\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt"] and staging.is_symlink()
+    assert sorted(p.name for p in root.iterdir()) == [staging.name]
+

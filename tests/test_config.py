@@ -278,7 +278,7 @@ def test_a_base_shared_along_many_paths_is_read_once(tmp_path, monkeypatch):
     write(tmp_path / "d0.yaml", "dataset: {name: synthetic}\nmodel: {name: segnet}\ntrain: {epochs: 3}\nimports: []\n")
     for level in range(1, 41):
         write(tmp_path / f"d{level}.yaml", f"base: [d{level - 1}.yaml, d{level - 1}.yaml]\n")
-    import segbench.config as config
+    from segbench import config
     reads = []
     real = config._read_yaml
     monkeypatch.setattr(config, "_read_yaml", lambda path: reads.append(path) or real(path))

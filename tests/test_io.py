@@ -30,3 +30,17 @@ def test_temporary_name_keeps_the_suffixes(tmp_path):
         assert tmp.name.endswith(".weights.h5")
         tmp.write_bytes(b"x")
     assert (tmp_path / "model.weights.h5").read_bytes() == b"x"
+
+
+def test_a_file_where_a_staging_folder_goes_is_refused_and_kept(tmp_path):
+    from segbench.errors import SegbenchError
+    from segbench.io import clear_staging
+
+    (tmp_path / ".x.exporting").write_text("mine")
+    with pytest.raises(SegbenchError, match=r"\.x\.exporting: a file where segbench stages"):
+        clear_staging(tmp_path / ".x.exporting")
+    assert (tmp_path / ".x.exporting").read_text() == "mine"
+    (tmp_path / "left").mkdir()
+    (tmp_path / "left" / "half").write_text("a killed run's")
+    clear_staging(tmp_path / "left")
+    assert not (tmp_path / "left").exists()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from segbench import bootstrap
 from segbench.errors import DataError
-from segbench.io import atomic_path, write_text
+from segbench.io import atomic_path, clear_staging, write_text
 from segbench.report.paired import compare_runs
 from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_metrics
 
@@ -249,7 +249,7 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
         # Copied beside it, then put in its place whole: a copy cut short would hold metrics.json without the
         # scored files, and the table written from it would lack their rows without a word.
         staging = folder / f".{run.name}.keeping"
-        shutil.rmtree(staging, ignore_errors=True)
+        clear_staging(staging)
         for pattern in FIGURES:
             for found in sorted(run.glob(pattern)):
                 target = staging / found.relative_to(run)

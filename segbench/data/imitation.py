@@ -12,7 +12,7 @@ from segbench.data.base import DatasetAdapter
 from segbench.data.readers import write_image
 from segbench.data.synthetic import VOID, draw_scene
 from segbench.errors import DataError
-from segbench.io import write_text
+from segbench.io import clear_staging, write_text
 from segbench.lock import locked
 from segbench.schema import SPLITS
 
@@ -45,7 +45,7 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
             # Written into a staging folder and moved into the root once whole, as `datasets prepare` unpacks: an
             # interrupted imitate leaves nothing the next one refuses, nor a half dataset that `verify` finds wanting.
             staging = root / STAGING
-            shutil.rmtree(staging, ignore_errors=True)  # a killed imitate's
+            clear_staging(staging)  # a killed imitate's
             try:
                 written = _write(adapter, groups, size, seed, lambda path: staging / _relative(root, path))
                 for child in sorted(staging.iterdir()):

@@ -11,6 +11,7 @@ from pathlib import Path
 from segbench.data.archive import safe_copy, safe_extract
 from segbench.data.base import DatasetAdapter
 from segbench.errors import DataError
+from segbench.io import clear_staging
 from segbench.lock import locked
 
 # Where an archive is unpacked before its data folders move into the root; a fixed name, so that the one a killed
@@ -49,7 +50,7 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
     root.mkdir(parents=True, exist_ok=True)  # before get_file, which falls back to /tmp/.keras for a missing dir
     with locked(root, "dataset root"):
         staging = root / STAGING
-        shutil.rmtree(staging, ignore_errors=True)
+        clear_staging(staging)
         try:
             # A folder is staged as an archive is, under the same rules: a failure half-way leaves nothing behind.
             if archive is not None and archive.is_dir():

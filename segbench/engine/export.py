@@ -26,7 +26,7 @@ from segbench.engine.loaded import LoadedRun, load_run, own_precision
 from segbench.engine.onnxfile import OnnxModel, require, set_metadata
 from segbench.engine.quantize import CALIBRATE, CALIBRATION_METHOD, SPLIT, calibration_set, quantize
 from segbench.errors import SegbenchError, first_line
-from segbench.io import atomic_path
+from segbench.io import atomic_path, clear_staging
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
 # What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more), and the extra
@@ -119,7 +119,7 @@ def _write(model: keras.Model, fmt: str, out: Path, output: str, record: dict) -
                 _name_output(tmp, output, {**record, "precision": EXPORT_POLICY})
         else:  # a folder: written beside its place, then swapped in
             staging = out.with_name(f".{out.name}.exporting")
-            shutil.rmtree(staging, ignore_errors=True)
+            clear_staging(staging)
             try:
                 model.export(str(staging), format=FORMATS[fmt], verbose=False)
                 shutil.rmtree(out, ignore_errors=True)
