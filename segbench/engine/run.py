@@ -82,11 +82,15 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
     resolved = config.model_dump(mode="json")
     if (run_dir / METRICS).exists() and not force:
         changes = finished_changes(run_dir, resolved)
-        if not changes:
-            print(f"{run_dir}: finished already, skipped (--force runs it again)")
-            return None
-        raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
-                          "pass --force to replace it or --out for a new folder")
+        if changes:
+            raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
+                              "pass --force to replace it or --out for a new folder")
+        changes = data_changes(run_dir, config)
+        if changes:
+            raise DataError(f"{run_dir}: holds a finished run of this config on other data ({changes}); pass --force "
+                            "to run it again on the data as it is now, or --out for a new folder")
+        print(f"{run_dir}: finished already, skipped (--force runs it again)")
+        return None
     if not (run_dir / CONFIG).is_file():
         # A run writes config.yaml before anything else, so a folder without one is not a run's: what it holds under
         # a run's names (the user's own predictions/, history.csv) would be deleted or overwritten.
@@ -237,6 +241,29 @@ def finished_changes(run_dir: Path, resolved: dict) -> str:
     if recorded is None or recorded == config_hash(resolved):
         return changes
     return changes or "config.yaml was edited after the run: it no longer matches the config metrics.json records"
+
+
+def data_changes(run_dir: Path, config: Config) -> str:
+    """How the dataset the config names now differs from the one the finished run in ``run_dir`` was scored on
+    ('' when it does not): one config reads a class file and a split that may have been edited since, and a finished
+    run skipped as such would be reported under class names, or over images, its figures were not computed on."""
+    recorded = read_metrics(run_dir)
+    try:
+        adapter = DATASETS.get(config.dataset.name)(config.dataset)
+        scored = len(adapter.samples(config.eval.split))
+    except SegbenchError:
+        return ""  # the data cannot be read now: the finished run stands as it was, and a new run would say why
+    changed = []
+    then, now = recorded.get("classes", []), list(adapter.classes)
+    if len(then) != len(now):
+        changed.append(f"{len(then)} classes -> {len(now)}")
+    else:
+        changed += [f"class {i}: {a!r} -> {b!r}" for i, (a, b) in enumerate(zip(then, now)) if a != b][:3]
+    if recorded.get("ignore_index") != adapter.ignore_index:
+        changed.append(f"void label: {recorded.get('ignore_index')!r} -> {adapter.ignore_index!r}")
+    if recorded.get("num_images") != scored:
+        changed.append(f"{config.eval.split} split: {recorded.get('num_images')} images -> {scored}")
+    return "; ".join(changed)
 
 
 def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import cv2
 import numpy as np
@@ -290,6 +291,25 @@ eval: {{batch_size: 2, split: test}}
     assert main(["datasets", "show", "folder", "--root", str(root), "--split", "test",
                  "--out", str(tmp_path / "grid.png")]) == 0
     assert (tmp_path / "grid.png").stat().st_size > 0
+    # The same config over an edited class file, or a test split grown since, is not the finished run any more:
+    # "finished already, skipped" would leave its figures under names, or over images, they were not computed on.
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    assert "finished already, skipped" in capsys.readouterr().out
+    class_file(root, **{**description, "classes": [description["classes"][0], "renamed", *description["classes"][2:]]})
+    assert main(["run", str(config), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: holds a finished run of this config on other data (class 1: " in err
+    assert f"{description['classes'][1]!r} -> 'renamed'" in err and err.count("\n") == 1
+    class_file(root, **description)
+    first = folder(root).samples("test")[0]  # a third test pair, beside the first under another name
+    for path in (first.image, first.label):
+        shutil.copy(path, path.with_name(f"added{path.name}"))
+    if "list" in description["test"]:  # a split a list names: the list names the pair too
+        listing = root / description["test"]["list"]
+        listing.write_text(listing.read_text() + f"added{listing.read_text().split()[0]}\n")
+    assert len(folder(root).samples("test")) == 3 and main(["run", str(config), "--out", str(out)]) == 2
+    assert "(test split: 2 images -> 3); pass --force" in capsys.readouterr().err
+    assert json.loads((out / "metrics.json").read_text()) == metrics  # refused: the run's record left as it was
 
 
 def test_imitate_says_which_splits_the_default_layout_has_not(tmp_path, capsys):
