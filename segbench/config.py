@@ -6,6 +6,7 @@ Every leaf key remembers which file (or ``--set``) gave it its value, so an erro
 from __future__ import annotations
 
 import copy
+import datetime
 import re
 from pathlib import Path
 from typing import Any
@@ -152,13 +153,23 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
     """Check ``raw`` against the schema of its dataset and model, raising ConfigError with the culprit's source."""
     fields: dict[str, Any] = {"train": (CheckedTrainConfig, Field(default_factory=CheckedTrainConfig))}
     for section, registry, base in (("dataset", DATASETS, DatasetConfig), ("model", MODELS, ModelConfig)):
-        name = raw.get(section, {}).get("name") if isinstance(raw.get(section), dict) else None
-        if isinstance(name, str):
-            try:
-                fields[section] = (registry.options(name) or base, ...)
-            except ConfigError as exc:
-                where = _source_of(sources, (section, "name"), default_source)
-                raise ConfigError(f"{where}: {section}.name: {exc}") from None
+        given = raw.get(section)
+        if not isinstance(given, dict):  # the schema says what the section should be
+            continue
+        where = _source_of(sources, (section, "name"), default_source)
+        named = "" if where == f"--set {section}.name" else f"{section}.name: "
+        # Without a name the section is checked against no dataset's or model's keys, and a base's own keys were
+        # blamed as unknown: the name is what is missing, so that is what is said.
+        if "name" not in given:
+            raise ConfigError(f"{where}: missing key '{section}.name' (available: {', '.join(sorted(registry.names()))})")
+        name = given["name"]
+        if not isinstance(name, str):  # YAML reads 123, true, null or 2020-01-01 as no string
+            raise ConfigError(f"{where}: {named}expected the name of a {registry.kind}, got {_echo(name)} "
+                              f"(available: {', '.join(sorted(registry.names()))})")
+        try:
+            fields[section] = (registry.options(name) or base, ...)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {named}{exc}") from None
     schema = create_model("ResolvedConfig", __base__=Config, **fields)
     try:
         config = schema.model_validate(raw)
@@ -347,7 +358,14 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
 
 
 def _echo(value) -> str:
-    got = repr(value)
+    # YAML reads an unquoted 2020-01-01 as a date; its repr (datetime.date(2020, 1, 1)) is not what the user wrote.
+    # null, true and false as YAML writes them, not as Python does.
+    if value is None or isinstance(value, bool):
+        got = yaml.safe_dump(value).split("\n")[0]
+    elif isinstance(value, datetime.date):
+        got = f"{value.isoformat()}, which YAML reads as a date"
+    else:
+        got = repr(value)
     return got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"
 
 

@@ -115,15 +115,17 @@ def test_an_unknown_key_a_longer_set_path_made_names_that_set(base_dir):
 
 
 def test_a_section_emptied_by_set_blames_the_set_not_the_file_it_emptied(base_dir):
-    assert error_of(child(base_dir, ""), ["dataset={}"]) == "--set dataset: missing key 'dataset.name'"
+    assert error_of(child(base_dir, ""), ["dataset={}"]) == (
+        "--set dataset: missing key 'dataset.name' "
+        "(available: ade20k, camvid, cityscapes, folder, sitting, suim, synthetic, voc)")
     # A later --set replaces an earlier one's keys the same way.
-    assert error_of(child(base_dir, ""), ["model.name=segnet", "model={input_size: [64, 64]}"]) == (
-        "--set model: missing key 'model.name'")
+    assert error_of(child(base_dir, ""), ["model.name=segnet", "model={input_size: [64, 64]}"]).startswith(
+        "--set model: missing key 'model.name' (available: ")
 
 
 def test_a_section_given_a_value_is_named_as_the_user_writes_it(base_dir):
     assert error_of(child(base_dir, ""), ["train=null"]) == (
-        "--set train: expected a section (a mapping of keys such as epochs, batch_size, seed), got None")
+        "--set train: expected a section (a mapping of keys such as epochs, batch_size, seed), got null")
     path = child(base_dir, "eval: 3\n")
     assert error_of(path) == (f"{path}: eval: expected a section (a mapping of keys such as split, batch_size, "
                               "checkpoint), got 3")
@@ -160,6 +162,29 @@ def test_unknown_dataset_suggests_or_lists_the_available_ones(base_dir):
     path = child(base_dir, "dataset:\n  name: mapillary\n")
     assert error_of(path) == (f"{path}: dataset.name: unknown dataset 'mapillary' "
                               "(available: ade20k, camvid, cityscapes, folder, sitting, suim, synthetic, voc)")
+
+
+def test_a_name_yaml_reads_as_no_string_is_refused_where_it_was_given(base_dir):
+    # A number, a boolean or a date is not a string: it was checked against the section of no dataset or model, so
+    # the base's own keys were blamed as unknown ("_base/data.yaml: unknown key 'dataset.num_images'").
+    path = child(base_dir, "")
+    assert error_of(path, ["dataset.name=123"]) == (
+        "--set dataset.name: expected the name of a dataset, got 123 "
+        "(available: ade20k, camvid, cityscapes, folder, sitting, suim, synthetic, voc)")
+    assert error_of(path, ["model.name=true"]).startswith("--set model.name: expected the name of a model, got true")
+    assert error_of(path, ["dataset.name=null"]).startswith("--set dataset.name: expected the name of a dataset, got null")
+    assert error_of(path, ["model={}"]).startswith("--set model: missing key 'model.name' (available: ")
+    written = child(base_dir, "model:\n  name: 2020-01-01\n", name="dated.yaml")
+    assert error_of(written).startswith(
+        f"{written}: model.name: expected the name of a model, got 2020-01-01, which YAML reads as a date")
+    # An unknown name given by --set is said once, after the --set that gave it.
+    assert error_of(path, ["model.name=segnett"]) == "--set model.name: unknown model 'segnett' (did you mean 'segnet'?)"
+
+
+def test_a_date_is_echoed_as_written(base_dir):
+    path = child(base_dir, "train:\n  epochs: 2020-01-01\n")
+    assert error_of(path) == (f"{path}: train.epochs: input should be a valid integer "
+                              "(got 2020-01-01, which YAML reads as a date)")
 
 
 def test_a_typo_is_reported_before_the_key_it_leaves_missing(tmp_path):
