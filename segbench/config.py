@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
-from segbench.data.base import loss_void
-from segbench.errors import ConfigError
+from segbench.data.base import check_class_weights, loss_void
+from segbench.errors import ConfigError, DataError
 from segbench.io import SafeLoader
 from segbench.plugins import import_plugins, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
@@ -175,13 +175,21 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
         config = schema.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, schema, sources, default_source)) from None
-    if config.train.ignore_index != "void":  # an override: checked now against the dataset, not hours into a run
+    # Train keys that must agree with the dataset are checked now, before a run folder is made, not hours into a run.
+    if config.train.ignore_index != "void" or isinstance(config.train.class_weights, list):
         try:
-            loss_void(DATASETS.get(config.dataset.name)(config.dataset), config.train.ignore_index)
-        except ConfigError as exc:
-            where = _source_of(sources, ("train", "ignore_index"), default_source)
-            text = str(exc).removeprefix("train.ignore_index: ") if where == "--set train.ignore_index" else exc
-            raise ConfigError(f"{where}: {text}") from None
+            adapter = DATASETS.get(config.dataset.name)(config.dataset)
+        except DataError:  # a class file not there yet: the run names it, and these keys are checked then
+            adapter = None
+        for key, check in (("ignore_index", lambda: loss_void(adapter, config.train.ignore_index)),
+                           ("class_weights", lambda: check_class_weights(config.train.class_weights, adapter))):
+            try:
+                if adapter is not None:
+                    check()
+            except ConfigError as exc:
+                where = _source_of(sources, ("train", key), default_source)
+                text = str(exc).removeprefix(f"train.{key}: ") if where == f"--set train.{key}" else exc
+                raise ConfigError(f"{where}: {text}") from None
     return config
 
 

@@ -24,9 +24,13 @@ class DataError(SegbenchError):
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters escaped: "\\n" shown as the two characters."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
 def print_error(message: str) -> None:
-    one_line = _CONTROL.sub(lambda found: repr(found.group())[1:-1], message)  # "\n" shown as the two characters
-    print(f"{ERROR_PREFIX}{one_line}", file=sys.stderr)
+    print(f"{ERROR_PREFIX}{one_line(message)}", file=sys.stderr)
 
 
 def first_line(exc: BaseException) -> str:

@@ -109,6 +109,15 @@ class TrainConfig(Section):
                              "never reach train.learning_rate")
         return self
 
+    @model_validator(mode="after")
+    def _weights_that_weigh(self):
+        # A negative weight turns the loss into one that grows by predicting that class wrong (it fell to -3e16 and
+        # the run finished as if trained); all zero leaves nothing to learn from (loss 0 at every step).
+        weights = self.class_weights
+        if isinstance(weights, list) and (min(weights, default=0) < 0 or not any(weights)):
+            raise KeyProblem("class_weights", weights, "weights must be 0 or more, and not all 0")
+        return self
+
 
 class EvalConfig(Section):
     split: Split = "test"

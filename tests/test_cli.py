@@ -17,8 +17,13 @@ from segbench.cli import main
         ("train:\n  epochs: 2\n  lerning_rate: 0.1\n", "unknown key 'train.lerning_rate' (did you mean 'train.learning_rate'?)"),
         ("dataset:\n  name: camvd\n", "dataset.name: unknown dataset 'camvd'"),
         ("train: !!python/object:os.system\n  a: 1\n", "the tag !!python/object:os.system is not allowed"),
+        # Checked against the dataset once the run had made its folder (a config.yaml that `results` called
+        # resumable); a negative weight trained to a loss of -3e16 and a "finished" run.
+        ("train:\n  class_weights: [1, 2]\n", "train.class_weights: 2 weights for the 5 classes of synthetic"),
+        ("train:\n  class_weights: [-3, 1, 1, 1, 1]\n", "train.class_weights: weights must be 0 or more, and not all 0"),
+        ("train:\n  class_weights: [0, 0, 0, 0, 0]\n", "train.class_weights: weights must be 0 or more, and not all 0"),
     ],
-    ids=["typo", "unknown-dataset", "python-tag"],
+    ids=["typo", "unknown-dataset", "python-tag", "weights-count", "weights-negative", "weights-zero"],
 )
 def test_bad_configs_end_in_one_line_and_exit_2(cli, smoke_config, tmp_path, text, expected):
     path = tmp_path / "bad.yaml"

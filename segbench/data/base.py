@@ -166,3 +166,10 @@ def loss_void(adapter: DatasetAdapter, setting: int | str | None) -> int | None:
         raise ConfigError(f"train.ignore_index: {setting} disagrees with {name}, whose {declared}; the dataset "
                           "declares its void label (void, the default, follows it; null learns every class)")
     return setting
+
+
+def check_class_weights(setting: str | list[float], adapter: DatasetAdapter) -> None:
+    """A list of class weights holds one weight per class of the dataset."""
+    if isinstance(setting, list) and len(setting) != adapter.num_classes:
+        raise ConfigError(f"train.class_weights: {len(setting)} weights for the {adapter.num_classes} classes of "
+                          f"{adapter.config.name}")

@@ -10,7 +10,7 @@ import numpy as np
 
 from segbench.data.base import DatasetAdapter, Problem, Sample
 from segbench.data.readers import IMAGE_SUFFIXES, check_intact, read_rgb
-from segbench.errors import DataError
+from segbench.errors import DataError, one_line
 from segbench.schema import SPLITS
 
 
@@ -104,7 +104,7 @@ def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample])
 
 def render(adapter: DatasetAdapter, reports: list[SplitReport]) -> str:
     """One line per problem (severity, file, what), then a count per split and a verdict."""
-    lines = [f"{'ERROR' if p.severity == 'error' else 'WARN '} {p.path}: {p.message}"
+    lines = [one_line(f"{'ERROR' if p.severity == 'error' else 'WARN '} {p.path}: {p.message}")  # a name's "\n"
              for report in reports for p in report.problems]
     lines += [f"{r.split}: {r.pairs} pairs, {r.count('error')} errors, {r.count('warning')} warnings" for r in reports]
     errors = sum(r.count("error") for r in reports)

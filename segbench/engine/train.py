@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from segbench.data.base import DatasetAdapter, loss_void
+from segbench.data.base import DatasetAdapter, check_class_weights, loss_void
 from segbench.data.loader import SegmentationBatches
 from segbench.data.stats import class_pixels, median_frequency
 from segbench.engine import checkpoint
@@ -144,9 +144,7 @@ def class_weights(config: Config, adapter: DatasetAdapter, ignored: int | None) 
     if setting == "none":
         return None
     if isinstance(setting, list):
-        if len(setting) != num_classes:
-            raise ConfigError(f"train.class_weights: {len(setting)} weights for the {num_classes} classes of "
-                              f"{config.dataset.name}")
+        check_class_weights(setting, adapter)  # again: the config was read before a class file was there
         return setting
     counts = class_pixels(adapter, adapter.samples("train"))
     # A class the loss ignores takes no part in the median (SegNet's weights leave CamVid's Unlabelled out).

@@ -99,3 +99,15 @@ def test_one_samples_legend_fits_the_figure(tmp_path, monkeypatch):
     assert [t.get_text() for t in texts] and all(
         box.x0 <= t.get_window_extent().x0 and t.get_window_extent().x1 <= box.x1 for t in texts)
     plt.close(fig)
+
+
+def test_verify_says_a_problem_in_one_line_whatever_the_file_is_called(tmp_path, capsys):
+    """A newline in a file's name split its ERROR line in two (a second line beginning with the name's rest)."""
+    write_pair(tmp_path / "test", tmp_path / "testannot", "fine", stripes(8, 8, [1, 2]))
+    write_pair(tmp_path / "test", tmp_path / "testannot", "a\nb", stripes(8, 8, [1, 2]))
+    (tmp_path / "testannot" / "a\nb.png").unlink()  # its label missing: a problem naming it
+    assert main(["datasets", "verify", "camvid", "--root", str(tmp_path), "--split", "test"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    problems = [line for line in lines if "a\\nb" in line]
+    assert problems and all(line.startswith(("ERROR ", "WARN ")) for line in problems)
+    assert all(line.startswith(("ERROR ", "WARN ", "test: ", "camvid at ")) for line in lines)
