@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationErr
 
 from segbench import boundary, calibration
 from segbench.errors import DataError
-from segbench.io import atomic_path, load_yaml, write_json, write_text
+from segbench.io import atomic_path, load_yaml, sha256, write_json, write_text
 from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
@@ -206,6 +206,9 @@ class Metrics(Figures, Scored):
     confusion_matrix: list[list[NonNegativeInt]]  # counts over the split, rows = ground truth
     intervals: Intervals | None = None
     config_sha256: str | None = None
+    # The bytes of config.yaml when the run finished: the resolved config's hash above follows the schema, which
+    # grows keys with defaults from one version to the next, so only the file itself tells an edit from an upgrade.
+    config_file_sha256: str | None = None
     loss_ignore_index: int | None = None  # the label the loss skipped (train.ignore_index resolved)
     seed: int | None = None
     epochs: NonNegativeInt | None = None
@@ -317,15 +320,31 @@ def _problems(exc: ValidationError, limit: int = 3) -> str:
     return "; ".join(found[:limit]) + (f"; and {len(found) - limit} more" if len(found) > limit else "")
 
 
-def read_metrics(run_dir: Path) -> dict:
+def read_metrics(run_dir: Path, config_unchanged: bool = True) -> dict:
     """The run's ``metrics.json``, checked against :class:`Metrics`. A dict, as the JSON is: a section a run
-    predates is absent, and readers (the report, compare, the scripts) look it up as they always have."""
+    predates is absent, and readers (the report, compare, the scripts) look it up as they always have. Unless
+    ``config_unchanged`` is False, a ``config.yaml`` edited since the run finished is refused: every reader shows
+    or rebuilds the run from it, and would put its figures beside a config they were not computed with."""
     path = run_dir / METRICS
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
-    return checked_metrics(metrics, path)
+    checked = checked_metrics(metrics, path)
+    if config_unchanged and config_edited(run_dir, checked):
+        raise DataError(f"{run_dir / CONFIG}: changed since the run finished ({METRICS} records another file), so "
+                        "its figures are not this config's; restore it, or run the edited config into a new folder")
+    return checked
+
+
+def config_edited(run_dir: Path, metrics: dict) -> bool:
+    """Whether the run's ``config.yaml`` differs from the one its ``metrics.json`` records (runs finished before
+    that record: never said)."""
+    recorded, config = metrics.get("config_file_sha256"), run_dir / CONFIG
+    try:
+        return recorded is not None and sha256(config) != recorded
+    except OSError:
+        return True  # gone or unreadable: not the file the run finished with
 
 
 def write_metrics(run_dir: Path, metrics: dict) -> dict:

@@ -56,8 +56,16 @@ def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_downloads():
     (["sweep", "x.yaml", "--gpus-per-run", "-1"], "--gpus-per-run", "expected a number of at least 0, got '-1'"),
     (["sweep", "x.yaml", "--slurm-option", "account"], "--slurm-option",
      "expected KEY=VALUE such as account=abc, got 'account'"),
+    # A negative seed was numpy's traceback after the runs were read; one resample gave a "95 % interval" that did
+    # not hold the estimate, and a verdict from it.
+    (["compare", "a", "b", "--seed", "-1"], "--seed", "expected a whole number of at least 0, got '-1'"),
+    (["evaluate", "a", "--corrupt", "fog", "--seed", "-1"], "--seed", "of at least 0, got '-1'"),
+    (["compare", "a", "b", "--resamples", "1"], "--resamples", "expected a whole number from 100 to 1,000,000, got '1'"),
+    (["compare", "a", "b", "--resamples", "99999999999"], "--resamples", "from 100 to 1,000,000, got '99999999999'"),
+    (["bench", "deploy", "a", "--resamples", "10"], "--resamples", "from 100 to 1,000,000, got '10'"),
 ], ids=["worst", "seeds", "summary-classes", "batch", "steps", "peak", "epochs", "images", "repeats", "settings-steps",
-        "gpus-per-run", "slurm-option"])
+        "gpus-per-run", "slurm-option", "compare-seed", "evaluate-seed", "one-resample", "too-many-resamples",
+        "deploy-resamples"])
 def test_a_bad_number_is_a_usage_error_naming_the_option(argv, option, expected, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)

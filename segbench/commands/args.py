@@ -9,10 +9,11 @@ from segbench.report import TABLE_FORMATS
 from segbench.schema import MAX_SIDE, SPLITS
 
 
-def _whole_number(least: int):
+def _whole_number(least: int, most: int | None = None):
     def whole_number(text: str) -> int:
-        if not text.isdecimal() or int(text) < least:
-            raise argparse.ArgumentTypeError(f"expected a whole number of at least {least}, got {text!r}")
+        if not text.isdecimal() or not least <= int(text) <= (most or int(text)):
+            within = f"from {least:,} to {most:,}" if most else f"of at least {least}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {within}, got {text!r}")
         return int(text)
 
     return whole_number
@@ -20,6 +21,9 @@ def _whole_number(least: int):
 
 positive = _whole_number(1)
 non_negative = _whole_number(0)
+# A 95 % interval from fewer resamples is little more than their extremes (one resample gave an interval that did
+# not hold the estimate); a million holds every digit shown, and more only runs out of memory.
+resamples = _whole_number(100, 1_000_000)
 
 
 def positive_float(text: str) -> float:

@@ -16,6 +16,7 @@ from segbench.commands.args import (
     positive,
     positive_float,
     positives,
+    resamples,
     size,
     workers,
 )
@@ -140,7 +141,8 @@ def register(verbs) -> None:
                         help="copy each run's figures (not its weights) into FOLDER/<run name>/ and write the table "
                              "over every run kept there, those of earlier calls included")
     deploy.add_argument("--threads", type=positive, help="the figure's latency (default: the most threads measured)")
-    deploy.add_argument("--resamples", type=positive, default=2000, help="of the paired bootstrap (default: 2000)")
+    deploy.add_argument("--resamples", type=resamples, default=2000,
+                        help="of the paired bootstrap, 100 to 1,000,000 (default: 2000)")
     deploy.set_defaults(handler=deploy_command)
 
 

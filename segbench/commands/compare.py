@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from segbench.commands.args import positive
+from segbench.commands.args import non_negative, resamples
 
 NEEDS_KERAS = False  # it only reads run folders
+OUT_OF_MEMORY = "try fewer --resamples"
 
 
 def register(verbs) -> None:
@@ -22,8 +23,8 @@ def register(verbs) -> None:
                              "RUN/eval/MODE.json, the run scored again by `segbench evaluate` (e.g. "
                              "RUN/eval/ms+flip.json against RUN)")
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="another of these, scored on the same images")
-    parser.add_argument("--resamples", type=positive, default=2000, help="default: 2000")
-    parser.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
+    parser.add_argument("--resamples", type=resamples, default=2000, help="100 to 1,000,000 (default: 2000)")
+    parser.add_argument("--seed", type=non_negative, default=0, help="of the resampling (default: 0)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(handler=run)
 

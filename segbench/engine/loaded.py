@@ -90,7 +90,16 @@ def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
             raise SegbenchError(f"{path}: no such weights file")
         return path
     best, last = run_dir / BEST_WEIGHTS, run_dir / LAST_WEIGHTS
-    path = best if which == "best" and config.eval.checkpoint == "best" and best.is_file() else last
+    wanted = which == "best" and config.eval.checkpoint == "best"
+    if wanted and not best.is_file() and (run_dir / METRICS).is_file():
+        # The last epoch's weights stand in for the best only where they are the same epoch's: else they would be
+        # scored, and written, under the name of the run's own scoring.
+        metrics = read_metrics(run_dir)
+        scored, epochs = metrics.get("scored_epoch"), metrics.get("epochs")
+        if scored is not None and epochs is not None and scored != epochs:
+            raise SegbenchError(f"{best}: missing, the weights of epoch {scored} that the run scored; "
+                                f"--checkpoint last takes those of epoch {epochs}, its last")
+    path = best if wanted and best.is_file() else last
     if not path.is_file():
         raise SegbenchError(f"{run_dir}: no {path.name} there (a run committed or copied without its weights cannot "
                             "predict; output.save_weights: false keeps none)")
@@ -110,6 +119,8 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     run_dir = Path(path)
     if not (run_dir / CONFIG).is_file():
         raise SegbenchError(f"{run_dir}: not a run folder (no {CONFIG})")
+    if (run_dir / METRICS).is_file():
+        read_metrics(run_dir)  # a finished run's config.yaml edited since is refused before the model is built from it
     config = load_config(run_dir / CONFIG)
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     weights = weights_of(run_dir, config, checkpoint_name)

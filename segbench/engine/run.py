@@ -23,7 +23,7 @@ from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line
-from segbench.io import TEMPORARY, load_yaml, remove_temporaries, write_yaml
+from segbench.io import TEMPORARY, load_yaml, remove_temporaries, sha256, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.registry import DATASETS, MODELS
@@ -38,6 +38,7 @@ from segbench.rundir import (
     PER_IMAGE,
     TENSORBOARD,
     WORST_FIRST,
+    config_edited,
     read_metrics,
     write_metrics,
     write_per_image,
@@ -186,6 +187,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "loss_ignore_index": loss_void(adapter, config.train.ignore_index),
         **scored_figures(scored, adapter.ignore_index),
         "config_sha256": config_hash(config.model_dump(mode="json")),
+        "config_file_sha256": sha256(run_dir / CONFIG),
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,
@@ -235,10 +237,11 @@ def finished_changes(run_dir: Path, resolved: dict) -> str:
     it; runs finished before that record fall back to ``config.yaml``."""
     changes = config_changes(run_dir / CONFIG, resolved)
     try:
-        recorded = read_metrics(run_dir).get("config_sha256")
+        metrics = read_metrics(run_dir, config_unchanged=False)
     except DataError:
         return f"{METRICS} unreadable"
-    if recorded is None or recorded == config_hash(resolved):
+    recorded = metrics.get("config_sha256")
+    if not config_edited(run_dir, metrics) and recorded in (None, config_hash(resolved)):
         return changes
     return changes or "config.yaml was edited after the run: it no longer matches the config metrics.json records"
 

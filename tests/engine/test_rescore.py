@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 import segbench
 from segbench.cli import main
@@ -157,3 +158,57 @@ def test_an_onnx_file_of_another_class_count_is_named_as_such(tmp_path):
     with pytest.raises(SegbenchError, match=r"camvid.onnx: returns the logits of 12 classes, but .*run's model has 5 "
                                             r"\(synthetic\): not a file of this run"):
         check_exported(run, onnx, SINGLE)
+
+
+def test_a_config_edited_after_the_run_is_refused_by_every_reader(trained, tmp_path, capsys):
+    """An input size edited in config.yaml was shown by `results` as the run's, and evaluate, predict and export
+    rebuilt the model at it and scored it under the name of the run's own scoring."""
+    import shutil
+
+    run = tmp_path / "edited"
+    shutil.copytree(trained, run)
+    image = tmp_path / "street.png"
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(image)
+    assert main(["results", str(run)]) == 0  # as it finished: read
+    config = run / "config.yaml"
+    config.write_text(config.read_text().replace("- 48\n", "- 96\n", 1))
+    for argv in (["results", str(run)], ["evaluate", str(run)], ["predict", str(run), str(image), "--out",
+                 str(tmp_path / "maps")], ["export", str(run), "--format", "onnx", "--out", str(tmp_path / "m.onnx")],
+                 ["compare", str(run), str(trained)]):
+        assert main(argv) == 2, argv
+        line = capsys.readouterr().err.strip()
+        assert line == (f"segbench: error: {config}: changed since the run finished (metrics.json records another "
+                        "file), so its figures are not this config's; restore it, or run the edited config into a new "
+                        "folder"), argv
+    assert not (run / "eval").exists() and not (tmp_path / "maps").exists() and not (tmp_path / "m.onnx").exists()
+    # Another run's metrics.json linked in is the same lie.
+    other = tmp_path / "other"
+    shutil.copytree(trained, other)
+    (other / "config.yaml").write_text((other / "config.yaml").read_text() + "# a note\n")
+    (other / "metrics.json").unlink()
+    (other / "metrics.json").symlink_to(trained / "metrics.json")
+    assert main(["results", str(other)]) == 2
+    assert "changed since the run finished" in capsys.readouterr().err
+
+
+def test_the_best_weights_missing_are_not_replaced_by_another_epochs(trained, tmp_path, capsys):
+    """best.weights.h5 gone, the last epoch's weights were scored in its place, written as the run's own scoring."""
+    import shutil
+
+    from segbench.rundir import write_metrics
+
+    run = tmp_path / "no-best"
+    shutil.copytree(trained, run)
+    (run / "best.weights.h5").unlink()
+    metrics = read_metrics(run)
+    write_metrics(run, {**metrics, "epochs": 2, "scored_epoch": 2})  # the last epoch scored: the same weights
+    assert main(["evaluate", str(run)]) == 0
+    assert read_eval(run, "single")["mode"]["weights"] == "model.weights.h5"
+    shutil.rmtree(run / "eval")
+    write_metrics(run, {**metrics, "epochs": 2, "scored_epoch": 1})
+    assert main(["evaluate", str(run)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {run / 'best.weights.h5'}: missing, the weights of epoch 1 that the run scored; "
+        "--checkpoint last takes those of epoch 2, its last")
+    assert not (run / "eval").exists()
+    assert main(["evaluate", str(run), "--checkpoint", "last"]) == 0
