@@ -90,6 +90,14 @@ def epochs_done(run_dir: Path) -> tuple[int, int | None]:
     return done if isinstance(done, int) else 0, total if isinstance(total, int) else None
 
 
+def unfinished(run_dir: Path) -> str | None:
+    """'unfinished (1 of 300 epochs done)' for a run folder without ``metrics.json``; None for a finished one."""
+    if (run_dir / METRICS).is_file():
+        return None
+    done, total = epochs_done(run_dir)
+    return f"unfinished ({done} of {total} epochs done)" if total else f"unfinished ({done} epochs done)"
+
+
 def seed_folders(folder: Path, stem: str) -> list[Path]:
     """The finished ``<stem>-seed<k>`` run folders of a sweep in ``folder``, in seed order."""
     seeded = [path for path in folder.glob(f"{glob.escape(stem)}-seed*")

@@ -76,11 +76,16 @@ def register(verbs) -> None:
 
 def check(args) -> None:
     """What can be refused before Keras loads: options that do not go together and a folder that is not a run's."""
-    from segbench.rundir import CONFIG
+    from segbench.rundir import CONFIG, unfinished
 
     views(args)
     if not (args.run_dir / CONFIG).is_file():
         raise SegbenchError(f"{args.run_dir}: not a run folder (no {CONFIG})")
+    # A scoring in eval/ stands beside the run's own; of a run still training it would outlive the weights it scored.
+    state = unfinished(args.run_dir)
+    if state:
+        raise SegbenchError(f"{args.run_dir}: {state}; evaluate scores a finished run again: let it finish "
+                            "(--resume) first, or predict with the weights it has kept")
 
 
 def views(args):
@@ -106,7 +111,7 @@ def run(args) -> int:
     from segbench.engine.loaded import load_run
     from segbench.engine.rescore import rescore, robustness
     from segbench.lock import locked
-    from segbench.rundir import METRICS, eval_path, read_metrics
+    from segbench.rundir import eval_path, read_metrics
 
     chosen = views(args)
     loaded = load_run(args.run_dir, args.checkpoint)
@@ -127,8 +132,8 @@ def run(args) -> int:
             f"({args.onnx or loaded.weights.name}, {found['precision']}"
             + (f", {found['mode']['onnx']['runtime']}" if onnx is not None else "")
             + f", {found['mode']['seconds']:.0f} s)")
-    own = read_metrics(loaded.path) if (loaded.path / METRICS).is_file() else None
-    if own is not None and own["split"] == found["split"]:
+    own = read_metrics(loaded.path)
+    if own["split"] == found["split"]:
         line += f"; the run's own score: {100 * own['miou']:.2f}"
     print(line)
     return 0

@@ -58,12 +58,14 @@ TRUSTED = 0.999
 
 def run(args) -> int:
     from segbench.engine.export import agreement, check_images, export, runner
+    from segbench.engine.loaded import note_unfinished
 
     precision = args.quantize or PRECISIONS[0]
     if args.calibrate is not None and precision != "int8":
         raise SegbenchError("export: --calibrate goes with --quantize int8")
     loaded = export(args.run_dir, args.fmt, args.out, args.output, args.checkpoint, precision,
                     args.calibrate or CALIBRATE)
+    note_unfinished(loaded.path)
     images, where = check_images(loaded, args.check)
     found = agreement(loaded, runner(args.fmt, args.out), args.output, images)
     own = [key for key in found if key not in ("images", "pixels", "float32")]

@@ -31,13 +31,14 @@ def register(verbs) -> None:
 
 
 def run(args) -> int:
-    from segbench.engine.loaded import load_run
+    from segbench.engine.loaded import load_run, note_unfinished
     from segbench.engine.predict import VIDEO_OVERLAY_SUFFIX, expand, predict_files
 
     jobs, missing = expand(args.inputs, args.out)  # before the model is built: a typo shows at once
     if not jobs:
         raise SegbenchError("; ".join(missing))
     loaded = load_run(args.run_dir, args.checkpoint)
+    note_unfinished(loaded.path)
     written, unreadable = predict_files(loaded, jobs, args.out, args.overlay, args.batch)
     failures = missing + unreadable
     for line in failures:

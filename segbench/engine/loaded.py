@@ -19,7 +19,7 @@ from segbench.engine.views import SINGLE, Views
 from segbench.errors import SegbenchError, first_line
 from segbench.io import sha256
 from segbench.registry import DATASETS, MODELS
-from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics
+from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics, unfinished
 from segbench.schema import Config
 
 CHECKPOINTS = ("best", "last")
@@ -104,6 +104,14 @@ def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
         raise SegbenchError(f"{run_dir}: no {path.name} there (a run committed or copied without its weights cannot "
                             "predict; output.save_weights: false keeps none)")
     return path
+
+
+def note_unfinished(run_dir: Path) -> None:
+    """Say so where a run that has not finished is predicted with or exported: its weights are those of an epoch
+    its training kept so far, not the ones a finished run scored."""
+    state = unfinished(run_dir)
+    if state:
+        print(f"note: {run_dir} is {state}: its weights are those its training has kept so far", flush=True)
 
 
 def own_precision(run_dir: Path, config: Config) -> str:

@@ -10,6 +10,7 @@ import errno
 import hashlib
 import json
 import platform
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,8 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
     remove_temporaries(run_dir)
     state = interrupted_state(run_dir, resolved, resume and not force)
     (run_dir / METRICS).unlink(missing_ok=True)
+    if state is None:
+        _clear_earlier_run(run_dir)
     write_yaml(run_dir / CONFIG, resolved)
 
     keras.utils.set_random_seed(config.train.seed)
@@ -112,6 +115,19 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         distribute.make_deterministic()
     with precision.policy(config.train.precision) as used, distribute.scope(config.train.distribute) as replicas:
         return _train_and_score(config, adapter, run_dir, state, replicas, used)
+
+
+def _clear_earlier_run(run_dir: Path) -> None:
+    """Remove what an earlier run of the folder wrote (``--force``, or a start over): its eval/ scorings, weights and
+    per-image files would stand beside the new run's figures as if they were its own (a kept ms+flip scoring of the
+    old model was shown, and compared, as the new one's), and its best weights would be predicted with where the new
+    run keeps none."""
+    for name in (EVAL, BEST_WEIGHTS, LAST_WEIGHTS, PER_IMAGE, WORST_FIRST):  # the rest is replaced whole as it runs
+        path = run_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()  # a link: the link, not what it points to
 
 
 def _holds_data(path: Path) -> bool:

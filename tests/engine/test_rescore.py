@@ -212,3 +212,24 @@ def test_the_best_weights_missing_are_not_replaced_by_another_epochs(trained, tm
         "--checkpoint last takes those of epoch 2, its last")
     assert not (run / "eval").exists()
     assert main(["evaluate", str(run), "--checkpoint", "last"]) == 0
+
+
+def test_an_unfinished_run_is_not_scored_and_predicting_with_it_says_so(trained, tmp_path, capsys):
+    """evaluate wrote eval/single.json for a run stopped at epoch 1 of 300, a scoring that outlived its weights once
+    the run was resumed; predict and export used its weights without a word."""
+    import shutil
+
+    run = tmp_path / "stopped"
+    shutil.copytree(trained, run, ignore=shutil.ignore_patterns("eval"))
+    (run / "metrics.json").unlink()
+    assert main(["evaluate", str(run)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {run}: unfinished (0 of 2 epochs done); evaluate scores a finished run again: let it "
+        "finish (--resume) first, or predict with the weights it has kept")
+    assert not (run / "eval").exists()
+    image = tmp_path / "street.png"
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(image)
+    assert main(["predict", str(run), str(image), "--out", str(tmp_path / "maps")]) == 0
+    assert (f"note: {run} is unfinished (0 of 2 epochs done): its weights are those its training has kept so far"
+            in capsys.readouterr().out)
+    assert (tmp_path / "maps" / "street.png").is_file()

@@ -167,8 +167,15 @@ def test_other_config_in_a_finished_folder_needs_force(finished, tmp_path):
     with pytest.raises(ConfigError, match=r"config.yaml was edited after the run: it no longer matches the config "
                                           "metrics.json records"):
         execute(changed)
+    # What the earlier run left beside its metrics.json is not the new run's: a scoring of the old model in eval/
+    # was shown (and compared) beside the new figures, and its last weights predicted where the new run keeps none.
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "flip.json").write_text("{}")
+    changed.output.save_weights = False
+    assert (tmp_path / "model.weights.h5").is_file()
     assert execute(changed, force=True) == tmp_path
     assert load_config(tmp_path / "config.yaml").train.learning_rate == 0.01
+    assert not (tmp_path / "eval").exists() and not (tmp_path / "model.weights.h5").exists()
 
 
 def test_interrupted_run_leaves_no_metrics_and_runs_again(finished, tmp_path, monkeypatch):
