@@ -348,7 +348,9 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
         loc, first = loc + (problem.key,), {**first, "input": problem.value}
     dotted = ".".join(loc)
     where = _source_of(sources, loc, default_source)
-    named = f"{dotted}: " if where != f"--set {dotted}" else ""
+    # A --set names the key already (`datasets imitate --set classes=...` is dataset.classes): not twice.
+    given = where.removeprefix("--set ") if where.startswith("--set ") else None
+    named = "" if given is not None and (dotted == given or dotted.endswith(f".{given}")) else f"{dotted}: "
     if first["type"] == "extra_forbidden":
         hint = closest(loc[-1], _fields_at(schema, loc[:-1]))
         message = f"unknown key '{dotted}'" + (f" (did you mean '{'.'.join(loc[:-1] + (hint,))}'?)" if hint else "")

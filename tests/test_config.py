@@ -309,3 +309,10 @@ def test_a_base_shared_along_many_paths_is_read_once(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "_read_yaml", lambda path: reads.append(path) or real(path))
     assert load_config(tmp_path / "d40.yaml").train.epochs == 3
     assert len(reads) == 41
+
+
+def test_a_set_relative_to_the_dataset_is_named_once(tmp_path):
+    # `datasets imitate folder --set classes=...` said "--set classes: dataset.classes: ...".
+    with pytest.raises(ConfigError) as info:
+        dataset_config("folder", str(tmp_path), ["classes=[a, b, a]"])
+    assert str(info.value).startswith("--set classes: 'a' names classes 0 and 2; each class needs a name of its own")

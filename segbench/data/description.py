@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from segbench.errors import DataError
 from segbench.io import load_yaml
@@ -81,6 +81,18 @@ class DescriptionKeys(Section):
     train: SplitLayout | None = None
     val: SplitLayout | None = None
     test: SplitLayout | None = None
+
+    @field_validator("classes")
+    @classmethod
+    def _one_name_a_class(cls, classes: list[str] | None) -> list[str] | None:
+        # Tables, CSVs and figures name a class's column by its name: two of one name showed one column, holding the
+        # later class's IoU, and the earlier class was gone.
+        seen: dict[str, int] = {}
+        for index, name in enumerate(classes or []):
+            if name in seen:
+                raise ValueError(f"{name!r} names classes {seen[name]} and {index}; each class needs a name of its own")
+            seen[name] = index
+        return classes
 
 
 class Description(DescriptionKeys):

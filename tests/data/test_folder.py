@@ -118,6 +118,8 @@ def test_config_keys_override_the_class_file(tmp_path):
     ("classes: [a\n", "line 2"),
     ("- a\n", "a class file is a mapping"),
     ("classes: [a]\nlabels: rgb\n", "labels: rgb decodes colours through the palette"),
+    # Two classes of one name were one column of the tables, holding the later one's IoU: verify said OK.
+    ("classes: [bg, box, bg]\n", "classes: 'bg' names classes 0 and 2; each class needs a name of its own"),
 ])
 def test_a_bad_class_file_is_one_line_naming_it(tmp_path, text, message):
     (tmp_path / "classes.yaml").write_text(text)
