@@ -17,6 +17,7 @@ import numpy as np
 
 from segbench.data.base import Sample, evenly_spaced
 from segbench.data.readers import read_index_png, read_rgb, write_image
+from segbench.errors import DataError
 from segbench.metrics import summarize_stack
 
 FOLDER = "predictions"
@@ -72,14 +73,24 @@ def save(folder: Path, name: str, image: np.ndarray, label: np.ndarray, predicti
     write_image(folder / f"{name}{SUFFIXES['pred']}", prediction.astype(np.uint8))
 
 
-def read(run_dir: Path, worst: bool = False) -> dict[str, dict[str, np.ndarray]]:
-    """name -> {"input": RGB, "label": indices, "pred": indices} of what a run kept, in name order (empty when
-    it kept nothing); with ``worst``, its worst images instead, worst first, named ``<rank>-<name>``."""
+def read(run_dir: Path, classes: int, worst: bool = False) -> dict[str, dict[str, np.ndarray]]:
+    """name -> {"input": RGB, "label": indices, "pred": indices} of what a run of ``classes`` classes kept, in name
+    order (empty when it kept nothing); with ``worst``, its worst images instead, worst first, named
+    ``<rank>-<name>``. A prediction of another size than its label, or holding a value that is no class, is refused:
+    drawn, it showed as void without a word."""
     kept = {}
     folder = run_dir / FOLDER / WORST if worst else run_dir / FOLDER
     for pred in sorted(folder.glob(f"*{SUFFIXES['pred']}")):
         name = pred.name.removesuffix(SUFFIXES["pred"])
         files = {kind: folder / f"{name}{suffix}" for kind, suffix in SUFFIXES.items()}
-        kept[name] = {"input": read_rgb(files["input"]), "label": read_index_png(files["label"]),
-                      "pred": read_index_png(files["pred"])}
+        found = {"input": read_rgb(files["input"]), "label": read_index_png(files["label"]),
+                 "pred": read_index_png(files["pred"])}
+        height, width = found["label"].shape[:2]
+        if found["pred"].shape[:2] != (height, width):
+            raise DataError(f"{pred}: {found['pred'].shape[1]}x{found['pred'].shape[0]}, but its label is "
+                            f"{width}x{height}: not the prediction the run kept")
+        if found["pred"].size and int(found["pred"].max()) >= classes:
+            raise DataError(f"{pred}: holds {int(found['pred'].max())}, no class of the run's {classes}: not the "
+                            "prediction the run kept")
+        kept[name] = found
     return kept

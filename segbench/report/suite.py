@@ -158,7 +158,7 @@ def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[s
     files = [out.with_suffix(suffix) for suffix in SUFFIXES]
     if not redraw and fresh.current(files, key):
         return files
-    kept = {stem: predictions.read(dirs[0]) for stem, dirs in runs.items() if dirs}
+    kept = {stem: predictions.read(dirs[0], len(adapter.classes)) for stem, dirs in runs.items() if dirs}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
         return _removed(out)
@@ -182,7 +182,8 @@ def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: i
     files = [out.with_suffix(suffix) for suffix in SUFFIXES]
     if count and not redraw and fresh.current(files, key):
         return files
-    kept = {stem: predictions.read(dirs[0], worst=True) for stem, dirs in runs.items() if dirs and count}
+    kept = {stem: predictions.read(dirs[0], len(adapter.classes), worst=True) for stem, dirs in runs.items()
+            if dirs and count}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
         return _removed(out)

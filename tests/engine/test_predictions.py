@@ -35,7 +35,7 @@ def test_saved_files_read_back_exactly_and_the_input_is_shrunk(tmp_path):
     label = rng.integers(0, 12, (600, 960), dtype=np.uint8)
     prediction = rng.integers(0, 12, (600, 960)).astype(np.int64)  # argmax output
     predictions.save(tmp_path / predictions.FOLDER, "frame", image, label, prediction)
-    kept = predictions.read(tmp_path)
+    kept = predictions.read(tmp_path, 12)
     assert list(kept) == ["frame"]
     assert kept["frame"]["input"].shape == (300, 480, 3)  # longer side 480, aspect kept
     assert (kept["frame"]["label"] == label).all()
@@ -48,7 +48,21 @@ def test_a_missing_part_is_named(tmp_path):
     predictions.save(tmp_path / predictions.FOLDER, "x", image, label, label)
     (tmp_path / predictions.FOLDER / "x.label.png").unlink()
     with pytest.raises(DataError, match=r"x\.label\.png: missing"):
-        predictions.read(tmp_path)
+        predictions.read(tmp_path, 2)
+
+
+def test_a_prediction_not_the_runs_is_named(tmp_path):
+    """A kept prediction replaced by another picture was drawn as void (black) where the classes were 0..11."""
+    image, label = np.zeros((8, 10, 3), np.uint8), np.ones((8, 10), np.uint8)
+    folder = tmp_path / predictions.FOLDER
+    predictions.save(folder, "x", image, label, label)
+    assert list(predictions.read(tmp_path, 2)) == ["x"]
+    predictions.save(folder, "x", image, label, np.full((8, 10), 200))
+    with pytest.raises(DataError, match=r"x\.pred\.png: holds 200, no class of the run's 2"):
+        predictions.read(tmp_path, 2)
+    predictions.save(folder, "x", image, label, np.ones((7, 9)))
+    with pytest.raises(DataError, match=r"x\.pred\.png: 9x7, but its label is 10x8"):
+        predictions.read(tmp_path, 2)
 
 
 def test_the_keeper_saves_only_the_chosen_and_clears_old_files(tmp_path):
@@ -86,10 +100,10 @@ def test_the_keeper_ranks_the_worst_images_by_their_own_miou(tmp_path):
         keep(sample, image, label, prediction, confusion_matrix(label, prediction, 2))
     assert not (tmp_path / predictions.FOLDER / predictions.WORST).exists()  # nothing before the split is done
     keep.finish()
-    worst = predictions.read(tmp_path, worst=True)
+    worst = predictions.read(tmp_path, 2, worst=True)
     assert list(worst) == ["01-1", "02-5", "03-3"]  # 5, 5 (the earlier first), then 4 wrong pixels
     assert [int((w["pred"] != w["label"]).sum()) for w in worst.values()] == [5, 5, 4]
-    assert list(predictions.read(tmp_path)) == ["0", "2", "5"]  # the evenly spaced ones, unaffected
+    assert list(predictions.read(tmp_path, 2)) == ["0", "2", "5"]  # the evenly spaced ones, unaffected
 
 
 def test_figure_images_is_a_strict_count(smoke_config):
@@ -105,7 +119,7 @@ def test_a_run_keeps_its_predictions_at_native_resolution(smoke_config, tmp_path
     data = DATASETS.get("synthetic")(cfg.dataset)
     test = data.samples("test")
     chosen = predictions.figure_samples(test, 2)
-    kept = predictions.read(tmp_path)
+    kept = predictions.read(tmp_path, data.num_classes)
     assert list(kept) == [s.stem for s in chosen] == ["00000", "00003"]
     for sample in chosen:
         image, label = data.load(sample)
@@ -117,6 +131,6 @@ def test_a_run_keeps_its_predictions_at_native_resolution(smoke_config, tmp_path
         # A JPEG of the same picture, in RGB order: the mean colour survives compression, a channel swap would not.
         assert saved["input"].mean(axis=(0, 1)) == pytest.approx(image.mean(axis=(0, 1)), abs=2)
     # The worst ones are the first rows of per_image.csv, worst first.
-    worst = list(predictions.read(tmp_path, worst=True))
+    worst = list(predictions.read(tmp_path, data.num_classes, worst=True))
     table = pd.read_csv(tmp_path / "per_image.csv", dtype={"image": str})
     assert [name.split("-", 1)[1] for name in worst] == list(table["image"][:2])  # one name for an image
