@@ -49,6 +49,34 @@ def atomic_path(path: str | os.PathLike):
 TEMPORARY = re.compile(r"\.[^.]+\.[a-z0-9_]{8}(\.[^.]+)*")
 
 
+def remove_stale_temporaries(paths) -> list[Path]:
+    """Remove what writes of ``paths`` (the files a command is about to write) killed half-way left beside them:
+    atomic_path's temporaries of those names, and folders a ``tempfile`` of the same prefix made, but nothing else,
+    since the folder may be the user's own (a predict ``--out``, an export's). For folders no other process writes
+    those names in."""
+    wanted: dict[Path, set[tuple[str, str]]] = {}
+    for path in map(Path, paths):
+        wanted.setdefault(path.parent, set()).add((path.name.split(".")[0], "".join(path.suffixes)))
+    removed = []
+    for folder, keys in wanted.items():
+        try:
+            entries = [entry for entry in folder.iterdir() if TEMPORARY.fullmatch(entry.name)]
+        except OSError:  # not there yet: nothing was left
+            continue
+        firsts = {first for first, _ in keys}
+        for entry in entries:
+            first, _, rest = entry.name[1:].partition(".")
+            suffixes = rest[8:]  # after the 8 random characters
+            if entry.is_dir() and not entry.is_symlink():
+                if first in firsts and not suffixes:  # tempfile.TemporaryDirectory(prefix=".<name>.")
+                    shutil.rmtree(entry)
+                    removed.append(entry)
+            elif (first, suffixes) in keys:
+                entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
+
+
 def sha256(path: str | os.PathLike) -> str:
     """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
     with open(path, "rb") as file:

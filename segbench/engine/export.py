@@ -26,7 +26,7 @@ from segbench.engine.loaded import LoadedRun, load_run, own_precision
 from segbench.engine.onnxfile import OnnxModel, require, set_metadata
 from segbench.engine.quantize import CALIBRATE, CALIBRATION_METHOD, SPLIT, calibration_set, quantize
 from segbench.errors import SegbenchError, first_line
-from segbench.io import atomic_path, clear_staging
+from segbench.io import atomic_path, clear_staging, remove_stale_temporaries
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
 # What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more), and the extra
@@ -64,6 +64,7 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
         require("onnx", *CONVERTERS.get(backend, ()), extra=EXTRAS.get(backend, "export"))
     check_out(fmt, out)
     run = load_run(run_dir, checkpoint, policy=EXPORT_POLICY)
+    remove_stale_temporaries([out])  # a killed export's .<name>.<random>.onnx, beside the user's own files
     record = {"model": run.config.model.name, "run": run.path.name, "weights": run.weights.name,
               "weights_sha256": run.weights_sha256, "output": output}
     images = calibration = None

@@ -16,14 +16,16 @@ from segbench.data.readers import IMAGE_SUFFIXES, read_rgb, write_image, write_p
 from segbench.engine.loaded import LoadedRun
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError, SegbenchError
-from segbench.io import atomic_path
+from segbench.io import TEMPORARY, atomic_path, remove_stale_temporaries
 from segbench.quiet import quiet_stderr
 from segbench.report.figures import overlay as blend
 
 OVERLAY_SUFFIX = ".overlay.jpg"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 VIDEO_OVERLAY_SUFFIX = ".overlay.mp4"  # MPEG-4 Part 2 ("mp4v"): the codec every OpenCV build can write
-INPUT_SUFFIXES = IMAGE_SUFFIXES + VIDEO_SUFFIXES
+# A folder's photos in every format Pillow reads that cameras and tools write, not only a dataset's: a .tif or .webp
+# named on the command line was predicted, and the same file in a folder left out without a word.
+INPUT_SUFFIXES = IMAGE_SUFFIXES + (".tif", ".tiff", ".webp", ".gif") + VIDEO_SUFFIXES
 
 
 def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
@@ -46,7 +48,9 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
             named = [(path, Path(path.name))]
         else:
             named = [(Path(match), Path(Path(match).name)) for match in sorted(glob.glob(text, recursive=True))]
-        named = [(file, name) for file, name in named if file.is_file()]
+        # Not the temporaries a killed predict left in a folder (an unreadable .street.<random>.overlay.jpg).
+        named = [(file, name) for file, name in named if file.is_file() and (file == path or not TEMPORARY.fullmatch(
+            file.name))]
         pairs = [(file, name.with_suffix("")) for file, name in named
                  if file == path or not file.resolve().is_relative_to(out_tree)]  # a file named is predicted
         if not pairs:
@@ -76,6 +80,9 @@ def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, over
         raise SegbenchError(f"{run.path}: {run.adapter.num_classes} classes do not fit a palette PNG (256 at most)")
     videos = [(file, target) for file, target in jobs if file.suffix.lower() in VIDEO_SUFFIXES]
     images = [job for job in jobs if job not in videos]
+    # What a predict killed half-way left of these outputs would stay in the user's folder for good.
+    remove_stale_temporaries([out / _written(file, target) for file, target in jobs]
+                             + [out / f"{target}{OVERLAY_SUFFIX}" for _, target in images if overlay])
     written, failures = _predict_images(run, images, out, overlay, batch_size) if images else ([], [])
     for file, target in videos:
         try:

@@ -97,8 +97,15 @@ def test_a_file_that_disagrees_with_its_source_fails_the_export(trained, tmp_pat
 
 
 def test_export_from_the_command_line(trained, tmp_path, cli):
+    # What killed exports left beside the file (atomic_path's temporary, a quantization's work folder) is cleared;
+    # a file of the user's of that shape but another name is not.
+    stale, work, theirs = tmp_path / ".m.0p4c0v5p.onnx", tmp_path / ".m.if_emkip", tmp_path / ".m.12345678.txt"
+    stale.write_bytes(b"")
+    work.mkdir()
+    theirs.write_text("mine")
     done = cli("export", trained, "--format", "onnx", "--out", tmp_path / "m.onnx", "--check", "2")
     assert done.returncode == 0, done.stderr
+    assert not stale.exists() and not work.exists() and theirs.exists()
     assert "100.000 % (float32, the exported model's source)" in done.stdout
     assert "FutureWarning" not in done.stderr
     weightless = tmp_path / "weightless"

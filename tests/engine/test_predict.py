@@ -168,3 +168,29 @@ def test_a_photo_is_predicted_upright_as_its_exif_orientation_says(trained, tmp_
     assert classes.shape == (56, 40) and (classes == run.predict([upright])[0]).all()  # as the photo is seen
     overlay = Image.open(out / "phone.overlay.jpg")
     assert overlay.size == (40, 56) and 0x0112 not in overlay.getexif()  # upright pixels, no tag to turn them again
+
+
+def test_a_folder_gives_every_photo_and_a_killed_calls_temporaries_are_cleared(trained, tmp_path):
+    """A .tif, .webp or .gif in a folder was left out without a word (named, each was predicted); a killed predict's
+    hidden temporary stayed in --out for good, and was read as a damaged photo when that folder was an input."""
+    from segbench.engine.predict import expand, predict_files
+
+    folder, out = tmp_path / "photos", tmp_path / "maps"
+    scene = draw_scene((40, 56), (0, 2, 1))[0]
+    folder.mkdir()
+    for name in ["a.tif", "b.webp", "c.gif", "d.png"]:
+        Image.fromarray(scene).save(folder / name)
+    (folder / "notes.txt").write_text("not a photo")
+    out.mkdir()
+    stale = out / ".a.k3j9x_2q.overlay.jpg"  # as atomic_path names a temporary of a.overlay.jpg
+    stale.write_bytes(b"\xff\xd8")
+    theirs = out / ".b.12345678.json"  # a name of that shape, of no output of this call: left alone
+    theirs.write_text("{}")
+    jobs, missing = expand([str(folder)], out)
+    assert not missing and sorted(file.name for file, _ in jobs) == ["a.tif", "b.webp", "c.gif", "d.png"]
+    written, failures = predict_files(segbench.load_run(trained), jobs, out, overlay=True)
+    assert not failures and sorted(path.name for path in written) == ["a.png", "b.png", "c.png", "d.png"]
+    assert not stale.exists() and theirs.exists()
+    stale.write_bytes(b"\xff\xd8")
+    jobs, missing = expand([str(out)], tmp_path / "elsewhere")
+    assert not missing and ".a.k3j9x_2q.overlay.jpg" not in {file.name for file, _ in jobs}
