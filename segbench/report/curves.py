@@ -23,7 +23,10 @@ def plot_curves(run_dir: Path, metrics: dict, key: str | None = None) -> Path:
     try:
         history = pd.read_csv(path)
         epochs, loss, val_loss, val_miou = (history[c] for c in ("epoch", "loss", "val_loss", "val_miou"))
-    except (OSError, ValueError, KeyError) as exc:
+    except KeyError as exc:  # its text is the column's name alone: "('epoch')"
+        raise DataError(f"{path}: no column {exc.args[0]!r} (a run's history has epoch, loss, val_loss, "
+                        "val_miou)") from None
+    except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     left.plot(epochs, loss, marker=".", label="loss")

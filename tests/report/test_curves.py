@@ -1,7 +1,9 @@
 """The per-run plots: what they say where data is missing."""
 
 import numpy as np
+import pytest
 
+from segbench.errors import DataError
 from segbench.report import curves
 
 
@@ -25,3 +27,11 @@ def test_a_run_without_calibration_gets_no_reliability_diagram(tmp_path, monkeyp
     capture(monkeypatch)
     assert curves.plot_reliability(tmp_path, {"model": "m", "dataset": "d"}) is None
     assert not (tmp_path / curves.RELIABILITY).exists()
+
+
+def test_a_history_without_its_columns_names_the_one_missing(tmp_path):
+    (tmp_path / "history.csv").write_text("garbage,more\n1,2\n")
+    with pytest.raises(DataError) as info:  # it said only "cannot be read ('epoch')"
+        curves.plot_curves(tmp_path, {"model": "m", "dataset": "d"})
+    assert str(info.value) == (f"{tmp_path / 'history.csv'}: no column 'epoch' (a run's history has epoch, loss, "
+                               "val_loss, val_miou)")
