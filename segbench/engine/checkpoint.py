@@ -22,10 +22,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 
 from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, write_json
-from segbench.rundir import CHECKPOINT_STATE, CHECKPOINTS
+from segbench.rundir import CHECKPOINT_STATE, CHECKPOINTS, HISTORY
 
 
 @contextmanager
@@ -105,7 +106,40 @@ def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
         name = state.get(key)
         if not isinstance(name, str) or Path(name).name != name or not (folder / name).is_file():
             raise DataError(f"{path}: {key} {name!r} is not a file of {folder}; drop --resume to start over")
+    # The best so far decides which later epoch is kept as best and which one metrics.json says was scored: a text
+    # there ended in a TypeError, and best_epoch 999 of 40 was written into metrics.json as the scored epoch.
+    best, best_epoch = state.get("best_val_miou"), state.get("best_epoch")
+    if (best is None) != (best_epoch is None) or best is not None and not (
+            isinstance(best, int | float) and not isinstance(best, bool) and 0 <= best <= 1
+            and isinstance(best_epoch, int) and not isinstance(best_epoch, bool) and 1 <= best_epoch <= epoch):
+        raise DataError(f"{path}: best_val_miou {best!r} at best_epoch {best_epoch!r} is not a val mIoU (0 to 1) of "
+                        f"one of epochs 1..{epoch}; drop --resume to start over")
+    history_rows(run_dir, epoch)
     return state
+
+
+HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "val_miou", "seconds")
+
+
+def history_rows(run_dir: Path, epochs: int) -> list[dict]:
+    """The rows of ``history.csv`` for epochs 1..``epochs``, which a resumed run continues (the file may hold one
+    epoch more, after a kill between its write and the checkpoint's); one line where it cannot be what the run
+    wrote, rather than a traceback or its garbage carried into the finished run's history."""
+    path = run_dir / HISTORY
+    try:
+        table = pd.read_csv(path).head(epochs)
+    except (OSError, ValueError) as exc:  # pandas' EmptyDataError and ParserError are ValueErrors
+        raise DataError(f"{path}: cannot be read ({first_line(exc)}); drop --resume to start over") from None
+    missing = [column for column in HISTORY_COLUMNS if column not in table.columns]
+    numbers = table.reindex(columns=HISTORY_COLUMNS).apply(pd.to_numeric, errors="coerce")
+    miou = numbers["val_miou"].dropna()
+    if (missing or len(table) < epochs or numbers["epoch"].tolist() != list(range(1, epochs + 1))
+            or not np.isfinite(numbers[["loss", "seconds"]].to_numpy()).all()
+            or numbers["val_loss"].isna().sum() != table["val_loss"].isna().sum()
+            or numbers["val_miou"].isna().sum() != table["val_miou"].isna().sum() or not miou.between(0, 1).all()):
+        said = f"no column {missing[0]}" if missing else f"not the rows of epochs 1..{epochs} this run wrote"
+        raise DataError(f"{path}: {said}; drop --resume to start over")
+    return table.to_dict("records")
 
 
 def restore(model: keras.Model, run_dir: Path, state: dict) -> None:

@@ -103,7 +103,7 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
 def check_exported(run: LoadedRun, onnx: OnnxModel, views: Views) -> None:
     """One line where ``onnx`` cannot be scored as ``run``'s model would be: views it cannot take (its input size
     is fixed), another input size, class maps instead of logits (the protocol resizes logits to each image's size
-    before the argmax), or a file exported from other weights than those loaded (where the file records them)."""
+    before the argmax), or a file exported from other weights than those loaded, or recording none."""
     if views != SINGLE:
         raise SegbenchError(f"{onnx.path}: an exported file takes its input size only; score it without --tta, "
                             "--scales and --window")
@@ -119,11 +119,15 @@ def check_exported(run: LoadedRun, onnx: OnnxModel, views: Views) -> None:
                             "logits; evaluation resizes logits to each image's size before the argmax: export it "
                             "with --output logits")
     made_from = onnx.metadata.get("weights_sha256")
+    if made_from is None:  # another run's file scored as this one's was "18 points better than its source"
+        raise SegbenchError(f"{onnx.path}: records no weights it was exported from (segbench export writes them into "
+                            "its metadata; a tool that rewrites the file may drop them), so it cannot be checked to "
+                            f"be {run.path}'s model; export it again with segbench export")
     model = onnx.metadata.get("model")
-    if made_from is not None and made_from != run.weights_sha256 and model and model != run.config.model.name:
+    if made_from != run.weights_sha256 and model and model != run.config.model.name:
         raise SegbenchError(f"{onnx.path}: a file of another model ({model}, from the run "
                             f"{onnx.metadata.get('run', '?')}) than {run.path}'s {run.config.model.name}")
-    if made_from is not None and made_from != run.weights_sha256:
+    if made_from != run.weights_sha256:
         raise SegbenchError(f"{onnx.path}: exported from other weights ({onnx.metadata.get('weights', '?')}, SHA-256 "
                             f"{made_from[:12]}...) than {run.weights} ({run.weights_sha256[:12]}...); --checkpoint "
                             "names the weights it was made from")

@@ -103,8 +103,7 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     if resume:
         checkpoint.restore(model, run_dir, resume)
         start = resume["epoch"]
-        # history.csv may be one epoch ahead of the checkpoint if the kill fell between the two writes.
-        rows = pd.read_csv(run_dir / HISTORY).head(start).to_dict("records")
+        rows = checkpoint.history_rows(run_dir, start)
         best = {key: resume[key] for key in ("best_val_miou", "best_epoch") if key in resume}
         batches.start_at(start)
         print(f"resuming after epoch {start} of {config.train.epochs}", flush=True)

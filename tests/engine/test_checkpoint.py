@@ -63,6 +63,9 @@ def edit_state(folder, **changes):
     ({"epoch": "1"}, r"state.json: epoch '1' is not one of"),
     ({"weights": "../../other/model.weights.h5"}, r"state.json: weights '../../other/model.weights.h5' is not a file"),
     ({"optimizer": "/etc/passwd"}, r"state.json: optimizer '/etc/passwd' is not a file of"),
+    # A text ended in a TypeError mid-training; epoch 999 of 3 was written into metrics.json as the scored epoch.
+    ({"best_val_miou": "abc"}, r"state.json: best_val_miou 'abc' at best_epoch 1 is not a val mIoU \(0 to 1\)"),
+    ({"best_val_miou": 2.0, "best_epoch": 999}, r"state.json: best_val_miou 2.0 at best_epoch 999 is not"),
 ])
 def test_a_tampered_state_is_refused(copy, changes, said):
     cfg, folder = copy
@@ -70,6 +73,19 @@ def test_a_tampered_state_is_refused(copy, changes, said):
     with pytest.raises(DataError, match=said + ".*drop --resume to start over"):
         execute(cfg, resume=True)
     assert not (folder.parent / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("history, said", [
+    ("x,y\n1,2\n", "no column epoch"),   # a KeyError traceback, and the file rewritten with both sets of columns
+    ("", r"cannot be read \(No columns to parse from file\)"),  # pandas' EmptyDataError traceback
+    ("epoch,loss,val_loss,val_miou,seconds\n5,nan,abc,7,-1\n", "not the rows of epochs 1..1 this run wrote"),
+], ids=["other-columns", "empty", "garbage-row"])
+def test_a_damaged_history_is_refused_before_it_is_continued(copy, history, said):
+    cfg, folder = copy
+    (folder.parent / "history.csv").write_text(history)
+    with pytest.raises(DataError, match=f"history.csv: {said}; drop --resume to start over"):
+        execute(cfg, resume=True)
+    assert (folder.parent / "history.csv").read_text() == history and not (folder.parent / "metrics.json").exists()
 
 
 def test_unreadable_state(copy):
