@@ -99,10 +99,50 @@ def unfinished(run_dir: Path) -> str | None:
 
 
 def seed_folders(folder: Path, stem: str) -> list[Path]:
-    """The finished ``<stem>-seed<k>`` run folders of a sweep in ``folder``, in seed order."""
+    """The finished ``<stem>-seed<k>`` run folders of a sweep in ``folder``, in seed order, checked to be seeds of
+    one config (:func:`one_recipe`)."""
     seeded = [path for path in folder.glob(f"{glob.escape(stem)}-seed*")
               if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / METRICS).is_file()]
-    return sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2]))
+    return one_recipe(sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2])))
+
+
+def one_recipe(runs: list[Path]) -> list[Path]:
+    """``runs``, refused where they cannot be pooled as seeds of one config: a run of another recipe copied or run
+    into a ``-seed<k>`` folder was averaged into the row's mean and its interval. Keys that only one config.yaml
+    holds are a schema's growth between segbench versions, not a difference of recipe."""
+    recipes = []
+    for run in runs:
+        try:
+            recipes.append(load_yaml((run / CONFIG).read_text(encoding="utf-8")) or {})
+        except (OSError, yaml.YAMLError) as exc:
+            raise DataError(f"{run / CONFIG}: cannot be read ({exc})") from None
+    for run, recipe in zip(runs[1:], recipes[1:]):
+        changed = tree_changes(recipes[0], recipe, ignore=("output.dir", "train.seed"), shared_only=True)
+        if changed:
+            raise DataError(f"{run}: pooled as a seed of {runs[0]}, but a run of another config ({changed}); give it "
+                            "a folder of its own name")
+    return runs
+
+
+def tree_changes(old: dict, new: dict, limit: int = 3, ignore: tuple[str, ...] = ("output.dir",),
+                 shared_only: bool = False) -> str:
+    """The keys whose values differ between two configs, as 'key: old -> new' ('' when none do), leaving out
+    ``ignore`` (where a run lives) and, with ``shared_only``, the keys one of them lacks."""
+    old, new = _flatten(old), _flatten(new)
+    keys = (old.keys() & new.keys()) if shared_only else (old.keys() | new.keys())
+    changed = [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(keys - set(ignore))
+               if old.get(key) != new.get(key)]
+    return "; ".join(changed[:limit]) + (f"; and {len(changed) - limit} more" if len(changed) > limit else "")
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in (tree.items() if isinstance(tree, dict) else ()):
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 class _Section(BaseModel):

@@ -61,6 +61,16 @@ def fake_run():
             histogram[[7, 14]] = [[30, 15, 10], [70, 68, 60]]  # pixels, summed confidence, correct
             detail = {"boundary_miou": miou / 2, "calibration": calibration.summarize(histogram, 35.0)}
         confusion = np.random.default_rng(seed).integers(0, 100, (len(classes), len(classes))).tolist()
+        if per_image:  # what `segbench compare` reads: each of that many test images' confusion matrix
+            n = len(classes)
+            matrices = np.random.default_rng(seed).integers(0, 50, (per_image, n, n))
+            # The same images in every run: each class's labelled pixels per image (the rows' sums) do not depend on
+            # the seed, which draws only where they were predicted (compare refuses runs whose labels differ).
+            truth = np.random.default_rng(1234).integers(49 * (n - 1), 49 * (n - 1) + 50, (per_image, n))
+            diagonal = np.arange(n)
+            matrices[:, diagonal, diagonal] = 0
+            matrices[:, diagonal, diagonal] = truth - matrices.sum(axis=-1)
+            confusion = matrices.sum(axis=0).tolist()  # the split's, as a run sums its images'
         write_metrics(folder, classes, ious, dataset=dataset, fiou=miou / 2, confusion_matrix=confusion,
                       standard={"miou": miou + 0.01, **({"boundary_miou": miou / 2 + 0.01} if detailed else {})},
                       seed=seed, epochs=3, scored_epoch=2,
@@ -80,15 +90,7 @@ def fake_run():
             pred = np.roll(label, 4 * rank, axis=1)  # the worse the later
             predictions.save(folder / predictions.FOLDER / predictions.WORST, f"{rank:02d}-{name}",
                              np.zeros((*label.shape, 3), np.uint8), label, pred)
-        if per_image:  # what `segbench compare` reads: each of that many test images' confusion matrix
-            n = len(classes)
-            matrices = np.random.default_rng(seed).integers(0, 50, (per_image, n, n))
-            # The same images in every run: each class's labelled pixels per image (the rows' sums) do not depend on
-            # the seed, which draws only where they were predicted (compare refuses runs whose labels differ).
-            truth = np.random.default_rng(1234).integers(49 * (n - 1), 49 * (n - 1) + 50, (per_image, n))
-            diagonal = np.arange(n)
-            matrices[:, diagonal, diagonal] = 0
-            matrices[:, diagonal, diagonal] = truth - matrices.sum(axis=-1)
+        if per_image:
             np.savez(folder / "confusion_per_image.npz", ids=np.array([f"img{i}.png" for i in range(per_image)]),
                      matrices=matrices)
         return folder

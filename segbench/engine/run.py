@@ -41,6 +41,7 @@ from segbench.rundir import (
     WORST_FIRST,
     config_edited,
     read_metrics,
+    tree_changes,
     write_metrics,
     write_per_image,
 )
@@ -291,22 +292,7 @@ def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:
         saved = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return f"{path.name} unreadable"
-    old, new = _flatten(saved), _flatten(resolved)
-    old.pop("output.dir", None)
-    new.pop("output.dir", None)
-    changed = [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(old.keys() | new.keys())
-               if old.get(key) != new.get(key)]
-    return "; ".join(changed[:limit]) + (f"; and {len(changed) - limit} more" if len(changed) > limit else "")
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+    return tree_changes(saved, resolved, limit)
 
 
 def environment() -> dict:

@@ -16,7 +16,7 @@ from segbench.errors import DataError
 from segbench.paper import METHODS, TABLES
 from segbench.report.paired import compare_runs
 from segbench.report.table import INTERVAL, OURS_ONLY, STANDARD, cell, interval, scores
-from segbench.rundir import METRICS, read_metrics
+from segbench.rundir import METRICS, one_recipe, read_metrics
 
 SEEDED = re.compile(r"(?P<stem>.+)-seed\d+")
 VERSUS = "mIoU vs "  # + the reference row's label: the paired difference, its interval and the verdict
@@ -48,7 +48,7 @@ def other_runs(folder: Path, dataset: str, used: set[Path]) -> tuple[dict[str, l
             continue
         order = int(run.name.rpartition("seed")[2]) if seeded else -1
         grouped.setdefault(stem, []).append((order, run))
-    return {stem: [run for _, run in sorted(runs)] for stem, runs in sorted(grouped.items())}, refused
+    return {stem: one_recipe([run for _, run in sorted(runs)]) for stem, runs in sorted(grouped.items())}, refused
 
 
 @dataclass(frozen=True)

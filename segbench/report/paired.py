@@ -10,7 +10,16 @@ import pandas as pd
 
 from segbench import bootstrap
 from segbench.errors import DataError
-from segbench.rundir import EVAL, METRICS, eval_path, read_eval, read_metrics, read_per_image, seed_folders
+from segbench.rundir import (
+    EVAL,
+    METRICS,
+    eval_path,
+    per_image_path,
+    read_eval,
+    read_metrics,
+    read_per_image,
+    seed_folders,
+)
 
 FIGURE_NAMES = {"miou": "mIoU", "fiou": "fIoU", "pixel_accuracy": "pixel acc"}
 SAME = ("dataset", "split", "classes", "ignore_index")
@@ -33,6 +42,16 @@ def runs_at(path: Path) -> list[tuple[Path, str | None]]:
     return [(seed, None) for seed in seeds]
 
 
+def _per_image(run: Path, mode: str | None, metrics: dict) -> dict:
+    """The per-image arrays of a scoring, refused where they are not those of its JSON: the bootstrap resamples
+    them while the table shows the JSON, and another run's file put in place made the two contradict."""
+    found = read_per_image(run, mode)
+    if not np.array_equal(found["matrices"].sum(axis=0), np.asarray(metrics["confusion_matrix"])):
+        raise DataError(f"{per_image_path(run, mode)}: its images' confusion matrices do not add up to the one of "
+                        f"{METRICS if mode is None else f'{EVAL}/{mode}.json'}; not the per-image file of that scoring")
+    return found
+
+
 def compare_runs(a: Path, b: Path, resamples: int = bootstrap.RESAMPLES, seed: int = bootstrap.SEED) -> dict:
     """The paired bootstrap of two finished runs (or seed sets, or re-scorings) scored on the same images, with
     what each says of itself (averaged over its seeds)."""
@@ -41,7 +60,8 @@ def compare_runs(a: Path, b: Path, resamples: int = bootstrap.RESAMPLES, seed: i
     first = names[0][0]
     metrics = [[read_metrics(run) if mode is None else read_eval(run, mode) for run, mode in side] for side in sides]
     reference = metrics[0][0]
-    per_image = [[read_per_image(run, mode) for run, mode in side] for side in sides]
+    per_image = [[_per_image(run, mode, m) for (run, mode), m in zip(side, side_metrics)]
+                 for side, side_metrics in zip(sides, metrics)]
     for side_names, side_metrics, side_images in zip(names, metrics, per_image):
         for name, m, images in zip(side_names, side_metrics, side_images):
             for key in SAME:

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from segbench.io import load_yaml
-from segbench.rundir import CONFIG, read_eval, read_metrics
+from segbench.rundir import CONFIG, one_recipe, read_eval, read_metrics
 
 # The multi-scale and flip score of `segbench evaluate RUN --scales ms --tta flip` (the name of its eval/ file, which
 # segbench.engine.inference names; that module loads Keras, this one must not), a column where a run of a table has it.
@@ -97,6 +97,7 @@ def _with_means(table: pd.DataFrame) -> pd.DataFrame:
     # Seeds of one config live in sibling folders NAME-seed0, NAME-seed1, ...: those, and only those, are averaged.
     for name, group in table.groupby(table["run"].str.replace(r"-seed\d+$", "", regex=True), sort=False):
         if len(group) > 1:
+            one_recipe([Path(run) for run in group["run"]])
             # skipna=False: a figure one seed lacks (measured since its run finished) is no mean of the others'.
             mean, std = group[scores].mean(skipna=False) * 100, group[scores].std(skipna=False) * 100
             means.append({"run": f"{name}: mean ± std of {len(group)}", "model": group["model"].iloc[0],

@@ -32,4 +32,6 @@ if out.exists() and not out.is_dir():
     sys.exit(2)
 print(f"{out}: stand-in run, seed {seed}", flush=True)
 time.sleep(float(os.environ.get("STAND_IN_SECONDS", "0")))
+out.mkdir(parents=True, exist_ok=True)
+(out / "config.yaml").write_text(f"train:\n  seed: {seed}\n")  # a run writes its config first; seeds differ by it
 write_metrics(out, CLASSES, np.random.default_rng(seed).uniform(0.2, 0.8, len(CLASSES)).tolist(), seed=seed)

@@ -61,22 +61,50 @@ def test_runs_on_other_images_do_not_compare(two_runs, tmp_path, smoke_config, c
         (tmp_path / "kept.npz").rename(long / "confusion_per_image.npz")
 
 
+def test_a_per_image_file_not_of_its_scoring_is_refused(two_runs, tmp_path, capsys):
+    """Another run's confusion_per_image.npz put in place: the table showed this run's mIoU and the difference was
+    computed from the other's images (30.67 against 12.81 called a difference of +0.00)."""
+    import shutil
+
+    import numpy as np
+
+    long, short = two_runs
+    swapped = tmp_path / "swapped"
+    shutil.copytree(long, swapped)
+    with np.load(long / "confusion_per_image.npz") as saved:  # another model's: image 0 predicted otherwise
+        arrays = {name: saved[name] for name in saved.files}
+    arrays["matrices"][0] = arrays["matrices"][0][:, ::-1]
+    np.savez(swapped / "confusion_per_image.npz", **arrays)
+    assert main(["compare", str(swapped), str(short)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {swapped / 'confusion_per_image.npz'}: its images' confusion matrices do not add up to "
+        "the one of metrics.json; not the per-image file of that scoring")
+
+
 def test_seed_folders_are_pooled_by_their_name(two_runs, tmp_path, capsys):
     import shutil
 
     long, short = two_runs
-    for seed, run in enumerate((long, short)):
-        shutil.copytree(run, tmp_path / f"pair-seed{seed}")
-    assert main(["compare", str(tmp_path / "pair"), str(long), "--resamples", "300"]) == 0
+    for seed in (0, 1):  # copies of one run: seeds of one config as far as the pooling can tell
+        shutil.copytree(long, tmp_path / f"pair-seed{seed}")
+    assert main(["compare", str(tmp_path / "pair"), str(short), "--resamples", "300"]) == 0
     text = capsys.readouterr().out
-    assert f"A: {tmp_path / 'pair'} (mean of 2 seeds)\nB: {long}\n12 test images and the seeds (2 and 1)" in text
+    assert f"A: {tmp_path / 'pair'} (mean of 2 seeds)\nB: {short}\n12 test images and the seeds (2 and 1)" in text
     rows = {line.split("|")[1].strip(): [cell.strip() for cell in line.strip("|").split("|")]
             for line in text.splitlines() if line.startswith("| ")}
     a, b = (json.loads((run / "metrics.json").read_text()) for run in two_runs)
-    assert rows["mIoU"][1] == f"{100 * (a['miou'] + b['miou']) / 2:.2f}"
-    assert rows["Boundary mIoU"][2] == f"{100 * a['boundary_miou']:.2f}"
-    assert main(["compare", str(tmp_path / "pair"), str(long), "--json", "--resamples", "300"]) == 0
+    assert rows["mIoU"][1] == f"{100 * a['miou']:.2f}"
+    assert rows["Boundary mIoU"][2] == f"{100 * b['boundary_miou']:.2f}"
+    assert main(["compare", str(tmp_path / "pair"), str(short), "--json", "--resamples", "300"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert found["seeds"] == [2, 1] and found["runs"]["a"] == [str(tmp_path / f"pair-seed{s}") for s in (0, 1)]
+    # A run of another recipe in a seed folder was averaged into the mean (4 epochs and 1 as two seeds of one row).
+    shutil.copytree(short, tmp_path / "pair-seed2")
+    assert main(["compare", str(tmp_path / "pair"), str(short)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {tmp_path / 'pair-seed2'}: pooled as a seed of {tmp_path / 'pair-seed0'}, but a run of "
+        "another config (train.epochs: 4 -> 1); give it a folder of its own name")
+    assert main(["results", str(tmp_path)]) == 2
+    assert "pair-seed2: pooled as a seed of" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "none"), str(long)]) == 2
     assert "nor seed folders none-seed<k> beside it" in capsys.readouterr().err
