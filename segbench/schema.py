@@ -113,10 +113,17 @@ class TrainConfig(Section):
     def _weights_that_weigh(self):
         # A negative weight turns the loss into one that grows by predicting that class wrong (it fell to -3e16 and
         # the run finished as if trained); all zero leaves nothing to learn from (loss 0 at every step).
+        # The loss computes in float32: 1e-300 is 0 there (a loss of 0 again), and weights near its largest value
+        # overflow the weighted sum (a NaN loss blamed on the learning rate).
         weights = self.class_weights
-        if isinstance(weights, list) and (min(weights, default=0) < 0 or not any(weights)):
-            raise KeyProblem("class_weights", weights, "weights must be 0 or more, and not all 0")
+        if isinstance(weights, list) and (min(weights, default=0) < 0 or max(weights, default=0) < MIN_WEIGHT
+                                          or max(weights) > MAX_WEIGHT):
+            raise KeyProblem("class_weights", weights, f"weights must be 0 to {MAX_WEIGHT:g}, the largest at least "
+                                                       f"{MIN_WEIGHT:g}")
         return self
+
+
+MIN_WEIGHT, MAX_WEIGHT = 1e-6, 1e6  # a loss weight per class: median frequency gives tens at the most
 
 
 class EvalConfig(Section):

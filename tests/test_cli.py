@@ -20,10 +20,13 @@ from segbench.cli import main
         # Checked against the dataset once the run had made its folder (a config.yaml that `results` called
         # resumable); a negative weight trained to a loss of -3e16 and a "finished" run.
         ("train:\n  class_weights: [1, 2]\n", "train.class_weights: 2 weights for the 5 classes of synthetic"),
-        ("train:\n  class_weights: [-3, 1, 1, 1, 1]\n", "train.class_weights: weights must be 0 or more, and not all 0"),
-        ("train:\n  class_weights: [0, 0, 0, 0, 0]\n", "train.class_weights: weights must be 0 or more, and not all 0"),
+        ("train:\n  class_weights: [-3, 1, 1, 1, 1]\n", "train.class_weights: weights must be 0 to 1e+06, the largest"),
+        ("train:\n  class_weights: [0, 0, 0, 0, 0]\n", "train.class_weights: weights must be 0 to 1e+06, the largest"),
+        ("train:\n  class_weights: [1e-300, 0, 0, 0, 0]\n", "train.class_weights: weights must be 0 to 1e+06"),
+        ("train:\n  class_weights: [1e308, 1, 1, 1, 1]\n", "train.class_weights: weights must be 0 to 1e+06"),
     ],
-    ids=["typo", "unknown-dataset", "python-tag", "weights-count", "weights-negative", "weights-zero"],
+    ids=["typo", "unknown-dataset", "python-tag", "weights-count", "weights-negative", "weights-zero", "weights-tiny",
+         "weights-huge"],
 )
 def test_bad_configs_end_in_one_line_and_exit_2(cli, smoke_config, tmp_path, text, expected):
     path = tmp_path / "bad.yaml"

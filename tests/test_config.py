@@ -315,4 +315,4 @@ def test_a_set_relative_to_the_dataset_is_named_once(tmp_path):
     # `datasets imitate folder --set classes=...` said "--set classes: dataset.classes: ...".
     with pytest.raises(ConfigError) as info:
         dataset_config("folder", str(tmp_path), ["classes=[a, b, a]"])
-    assert str(info.value).startswith("--set classes: 'a' names classes 0 and 2; each class needs a name of its own")
+    assert str(info.value).startswith("--set classes: 'a' and 'a' name classes 0 and 2 alike; each class needs a name")

@@ -87,11 +87,16 @@ class DescriptionKeys(Section):
     def _one_name_a_class(cls, classes: list[str] | None) -> list[str] | None:
         # Tables, CSVs and figures name a class's column by its name: two of one name showed one column, holding the
         # later class's IoU, and the earlier class was gone.
+        # Told apart as a reader tells them: "bg", "bg " and "BG" read as one name, and "" as none.
         seen: dict[str, int] = {}
         for index, name in enumerate(classes or []):
-            if name in seen:
-                raise ValueError(f"{name!r} names classes {seen[name]} and {index}; each class needs a name of its own")
-            seen[name] = index
+            key = " ".join(name.split()).casefold()
+            if not key:
+                raise ValueError(f"class {index} has no name ({name!r}); each class needs a name of its own")
+            if key in seen:
+                raise ValueError(f"{classes[seen[key]]!r} and {name!r} name classes {seen[key]} and {index} alike; "
+                                 "each class needs a name of its own")
+            seen[key] = index
         return classes
 
 

@@ -119,7 +119,9 @@ def test_config_keys_override_the_class_file(tmp_path):
     ("- a\n", "a class file is a mapping"),
     ("classes: [a]\nlabels: rgb\n", "labels: rgb decodes colours through the palette"),
     # Two classes of one name were one column of the tables, holding the later one's IoU: verify said OK.
-    ("classes: [bg, box, bg]\n", "classes: 'bg' names classes 0 and 2; each class needs a name of its own"),
+    ("classes: [bg, box, bg]\n", "classes: 'bg' and 'bg' name classes 0 and 2 alike; each class needs a name of"),
+    ("classes: [bg, 'BG ', box]\n", "classes: 'bg' and 'BG ' name classes 0 and 1 alike"),  # columns reading the same
+    ("classes: [bg, '', box]\n", "classes: class 1 has no name \\(''\\)"),
 ])
 def test_a_bad_class_file_is_one_line_naming_it(tmp_path, text, message):
     (tmp_path / "classes.yaml").write_text(text)
