@@ -19,7 +19,7 @@ from pathlib import Path
 from segbench.config import load_config
 from segbench.engine import preflight
 from segbench.engine.progress import PROGRESS_ENV
-from segbench.errors import ERROR_PREFIX, SegbenchError
+from segbench.errors import ERROR_PREFIX, ConfigError, SegbenchError
 from segbench.parent import PARENT_ENV
 from segbench.rundir import seed_folder
 
@@ -47,9 +47,17 @@ class Failure:
 
 def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:
     """One job per config and seed: ``<results>/<config folder>/<config name>[-seed<k>]``."""
-    jobs = []
+    jobs, taken = [], {}
     for config in configs:
         folder = results / config.parent.name / config.stem
+        # Two configs into one folder (one named twice, x.yaml beside x.yml) had the second skipped as finished, or
+        # refused after hours, and the table counted the folder's seeds twice ("mean ± std of 4" over 2 runs).
+        if folder in taken:
+            earlier = taken[folder]
+            raise ConfigError(f"{config}: named twice ({earlier} and {config}); each config runs once"
+                              if earlier.resolve() == config.resolve() else
+                              f"{earlier} and {config} would both run into {folder}; rename one of them")
+        taken[folder] = config
         if seeds == 1:
             jobs.append(Job(config, None, folder))
         else:

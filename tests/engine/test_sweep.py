@@ -70,6 +70,24 @@ def test_every_config_is_checked_before_anything_runs(smoke_config, tmp_path, ca
     assert "reads no folder" in capsys.readouterr().err
 
 
+def test_a_config_named_twice_or_two_into_one_folder_are_refused_before_anything_runs(smoke_config, tmp_path,
+                                                                                       capsys):
+    """Named twice, its seeds were run, then skipped as finished, and the table counted each twice ("mean ± std of
+    4" over 2 runs); x.yaml and x.yml shared a folder, the second refused only after the first had trained."""
+    results = tmp_path / "r"
+    relative = os.path.relpath(smoke_config)
+    assert main(["sweep", str(smoke_config), relative, "--seeds", "2", "--results", str(results), *TINY]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {relative}: named twice ({smoke_config} and {relative}); each config runs once")
+    (tmp_path / "x.yaml").write_text(f"base: {smoke_config}\n")
+    (tmp_path / "x.yml").write_text(f"base: {smoke_config}\ntrain:\n  epochs: 2\n")
+    assert main(["sweep", str(tmp_path / "x.yaml"), str(tmp_path / "x.yml"), "--results", str(results), *TINY]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {tmp_path / 'x.yaml'} and {tmp_path / 'x.yml'} would both run into "
+        f"{results / tmp_path.name / 'x'}; rename one of them")
+    assert not results.exists()
+
+
 def test_sweep_arguments(capsys):
     assert main(["sweep"]) == 2
     assert main(["sweep", "configs/smoke/segnet.yaml", "--suite", "camvid"]) == 2
