@@ -30,6 +30,18 @@ def register(verbs) -> None:
     parser.set_defaults(handler=run)
 
 
+def check(args) -> None:
+    """Before Keras loads: an ``--out`` at or inside a run folder, whose predictions/ and figures are what `report`
+    draws as the run's (a picture of that name among the inputs was written over them)."""
+    from segbench.rundir import CHECKPOINTS, CONFIG, METRICS
+
+    out = args.out.resolve()
+    for folder in (out, *out.parents):
+        if (folder / CONFIG).is_file() and any((folder / name).exists() for name in (METRICS, CHECKPOINTS)):
+            raise SegbenchError(f"{args.out}: {'is' if folder == out else 'lies inside'} the run folder {folder}, "
+                                "whose files predict would write over; give --out a folder of its own")
+
+
 def run(args) -> int:
     from segbench.engine.loaded import load_run, note_unfinished
     from segbench.engine.predict import VIDEO_OVERLAY_SUFFIX, expand, predict_files

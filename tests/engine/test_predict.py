@@ -194,3 +194,18 @@ def test_a_folder_gives_every_photo_and_a_killed_calls_temporaries_are_cleared(t
     stale.write_bytes(b"\xff\xd8")
     jobs, missing = expand([str(out)], tmp_path / "elsewhere")
     assert not missing and ".a.k3j9x_2q.overlay.jpg" not in {file.name for file, _ in jobs}
+
+
+def test_an_out_in_a_run_folder_is_refused_before_keras_loads(trained, tmp_path, capsys):
+    """Pictures named like a run's files (predictions/img0.pred.png, curves.png) were written over the run's own."""
+    from segbench.cli import main
+
+    image = tmp_path / "street.png"
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(image)
+    for out, said in ((trained, "is"), (trained / "predictions", "lies inside")):
+        before = sorted(p.name for p in trained.rglob("*"))
+        assert main(["predict", str(trained), str(image), "--out", str(out)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"segbench: error: {out}: {said} the run folder {trained}, whose files predict would write over; give "
+            "--out a folder of its own")
+        assert sorted(p.name for p in trained.rglob("*")) == before
