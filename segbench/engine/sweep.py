@@ -120,8 +120,9 @@ def run_in_child(job: Job, overrides: list[str], *, env: dict[str, str] | None =
     with child:
         if started is not None:
             started(child)
-        relays = [threading.Thread(target=_relay_output, args=(child.stdout, prefix), daemon=True),
-                  threading.Thread(target=_relay_errors, args=(child.stderr, errors, prefix), daemon=True)]
+        relays = [threading.Thread(target=_until_closed, args=(_relay_output, child.stdout, prefix), daemon=True),
+                  threading.Thread(target=_until_closed, args=(_relay_errors, child.stderr, errors, prefix),
+                                   daemon=True)]
         for relay in relays:
             relay.start()
         child.wait()
@@ -138,6 +139,16 @@ def run_in_child(job: Job, overrides: list[str], *, env: dict[str, str] | None =
                        "epoch", died=True)
     # An exit without our line is an uncaught error (a traceback above): trying again would meet it again.
     return Failure(f"the run's process exited with status {child.returncode}", died=False)
+
+
+def _until_closed(relay, stream, *args) -> None:
+    """``relay`` until the stream ends, or is closed under it: a Ctrl-C stops the sweep while the child's pipes are
+    read, and their closing ended in a thread's traceback ("ValueError: read of closed file") above our line."""
+    try:
+        relay(stream, *args)
+    except (ValueError, OSError):
+        if not stream.closed:
+            raise
 
 
 def _relay_output(stream, prefix: str | None) -> None:

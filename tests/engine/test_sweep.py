@@ -155,3 +155,24 @@ def test_every_configs_data_and_weights_are_looked_for_before_anything_runs(tmp_
                  "--set", f"model.encoder_weights={tmp_path / 'vgg.h5'}"]) == 2
     assert capsys.readouterr().err == f"segbench: error: model.encoder_weights: {tmp_path / 'vgg.h5'}: no such file\n"
     assert not (tmp_path / "run").exists()
+
+
+def test_a_relay_whose_pipe_is_closed_under_it_ends_quietly():
+    """A Ctrl-C closes the child's pipes while the relay threads read them: "ValueError: read of closed file" was a
+    thread's traceback above the sweep's own line."""
+    import io
+
+    import pytest
+
+    from segbench.engine.sweep import _relay_output, _until_closed
+
+    closed = io.BufferedReader(io.BytesIO(b"epoch 1\n"))
+    closed.close()
+    _until_closed(_relay_output, closed, None)  # quietly
+    broken = io.BufferedReader(io.BytesIO(b""))
+
+    def failing(stream, prefix):
+        raise ValueError("not a closed pipe")
+
+    with pytest.raises(ValueError, match="not a closed pipe"):  # any other error still shows
+        _until_closed(failing, broken, None)
