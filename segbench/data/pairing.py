@@ -4,6 +4,7 @@ rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,13 +59,18 @@ def listed(listing: Path, root: Path, folders: tuple[Path, Path] | None, image_s
         raise DataError(f"{listing}: no such list file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{listing}: cannot be read ({exc})") from None
-    pairs = []
+    pairs, named = [], {}  # image stem -> the line that named it
     for number, line in enumerate(lines, start=1):
         fields = line.split()
         if not fields:
             continue
         if len(fields) == 2:
             image, label = (root / field for field in fields)
+            outside = [field for field in fields if not Path(os.path.normpath(root / field)).is_relative_to(
+                os.path.normpath(root))]
+            if outside:
+                raise DataError(f"{listing}: line {number}: {outside[0]} lies outside the root {root}; a list names "
+                                "paths under it")
         elif len(fields) == 1 and folders is not None:
             image = _find(folders[0], fields[0], image_suffix, IMAGE_SUFFIXES)
             label = _find(folders[1], fields[0], label_suffix, LABEL_SUFFIXES)
@@ -72,7 +78,16 @@ def listed(listing: Path, root: Path, folders: tuple[Path, Path] | None, image_s
             expected = "'IMAGE LABEL' or 'KEY'" if folders is not None else "'IMAGE LABEL' (or 'KEY' where the " \
                                                                             "split names images and labels folders)"
             raise DataError(f"{listing}: line {number}: expected {expected}, got {line.strip()!r}")
-        pairs.append(Sample(id=str(image), image=image, label=label))
+        # An image named twice was scored twice, and two of one name (test/img1.png, val/img1.png) shared a row of
+        # per_image.csv and a kept prediction: both as verify said OK.
+        sample = Sample(id=str(image), image=image, label=label)
+        if sample.stem in named:
+            again = "names the image of" if pairs[named[sample.stem][1]].image == image else "names an image of one " \
+                                                                                            "name with"
+            raise DataError(f"{listing}: line {number} {again} line {named[sample.stem][0]} ({sample.stem}); each "
+                            "image once, under a name of its own")
+        named[sample.stem] = number, len(pairs)
+        pairs.append(sample)
     return pairs
 
 

@@ -325,3 +325,26 @@ def test_imitate_says_which_splits_the_default_layout_has_not(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("train 4, val 0, test 0")
     assert lines[1].startswith("note: its layout has no val or test split, so the 2, 3 asked for val and test")
+
+
+def test_a_pair_list_names_each_image_once_and_under_the_root(tmp_path):
+    """A line repeated scored its image twice ("5 test images" of 4) and a list naming ../other/img1.png beside
+    images/img1.png gave two rows of one name: verify said OK to both."""
+    root = tmp_path / "ds"
+    label = stripes(8, 8, [0, 1])
+    for stem in ("img0", "img1"):
+        write_pair(root / "images", root / "labels", stem, label)
+    write_pair(tmp_path / "other", tmp_path / "other", "img1", label)
+    class_file(root, classes=["a", "b"], test={"list": "test.txt"})
+    lines = ["images/img0.jpg labels/img0.png", "images/img1.jpg labels/img1.png"]
+    (root / "test.txt").write_text("\n".join(lines) + "\n")
+    assert len(folder(root).list_pairs("test")) == 2
+    (root / "test.txt").write_text("\n".join(lines + lines[:1]) + "\n")
+    with pytest.raises(DataError, match=r"test.txt: line 3 names the image of line 1 \(img0\); each image once"):
+        folder(root).list_pairs("test")
+    (root / "test.txt").write_text("\n".join(lines + ["../other/img1.jpg ../other/img1.png"]) + "\n")
+    with pytest.raises(DataError, match=r"test.txt: line 3: \.\./other/img1.jpg lies outside the root"):
+        folder(root).list_pairs("test")
+    (root / "test.txt").write_text("\n".join(lines + ["labels/img1.png labels/img1.png"]) + "\n")
+    with pytest.raises(DataError, match=r"test.txt: line 3 names an image of one name with line 2 \(img1\)"):
+        folder(root).list_pairs("test")
