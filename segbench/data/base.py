@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from abc import ABC
 from dataclasses import dataclass
@@ -62,6 +64,15 @@ class DatasetAdapter(ABC):
 
     def __init__(self, config: DatasetConfig):
         self.config = config
+
+    def decoding(self) -> dict:
+        """What turns a label file into classes, as data: ``metrics.json`` records its digest, so that a label
+        decoding changed since a run (a class file's mapping, palette or void edited) is noticed where the run's
+        figures are repeated or skipped as finished. Adapters that decode by code of their own add nothing here."""
+        return {"classes": list(self.classes), "void": self.ignore_index}
+
+    def decoding_sha256(self) -> str:
+        return hashlib.sha256(json.dumps(self.decoding(), sort_keys=True).encode()).hexdigest()
 
     @property
     def num_classes(self) -> int:

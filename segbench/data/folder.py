@@ -23,6 +23,9 @@ from segbench.errors import DataError
 from segbench.registry import DATASETS
 from segbench.schema import DatasetConfig, Split
 
+# The class file's keys that decide which class a label pixel is.
+DECODING_KEYS = ("labels", "mapping", "palette", "void_colour", "off_palette")
+
 
 class FolderConfig(DatasetConfig, DescriptionKeys):
     class_file: str | None = Field(None, description=f"the dataset's class file (default: <root>/{CLASS_FILE})")
@@ -62,6 +65,13 @@ class Folder(DatasetAdapter):
         self.palette = tuple(tuple(c) for c in described.palette) if described.palette \
             else spread_colours(len(described.classes))
         self.ignore_index = described.void
+
+    def decoding(self) -> dict:
+        described = self.described.model_dump(mode="json")
+        kept = {key: described.get(key) for key in DECODING_KEYS}
+        if described.get("labels") != "rgb":  # index labels: the palette colours figures only
+            kept.pop("palette")
+        return {**super().decoding(), **kept}
 
     @property
     def image_suffix(self) -> str:  # what `datasets imitate` writes

@@ -205,6 +205,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         **scored_figures(scored, adapter.ignore_index),
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "config_file_sha256": sha256(run_dir / CONFIG),
+        "decoding_sha256": adapter.decoding_sha256(),
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,
@@ -281,6 +282,8 @@ def data_changes(run_dir: Path, config: Config) -> str:
         changed += [f"class {i}: {a!r} -> {b!r}" for i, (a, b) in enumerate(zip(then, now)) if a != b][:3]
     if recorded.get("ignore_index") != adapter.ignore_index:
         changed.append(f"void label: {recorded.get('ignore_index')!r} -> {adapter.ignore_index!r}")
+    if recorded.get("decoding_sha256") not in (None, adapter.decoding_sha256()):
+        changed.append("the labels' decoding (the class file's mapping, labels, palette or void colour)")
     if recorded.get("num_images") != scored:
         changed.append(f"{config.eval.split} split: {recorded.get('num_images')} images -> {scored}")
     return "; ".join(changed)

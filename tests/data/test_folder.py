@@ -304,6 +304,15 @@ eval: {{batch_size: 2, split: test}}
     err = capsys.readouterr().err
     assert f"{out}: holds a finished run of this config on other data (class 1: " in err
     assert f"{description['classes'][1]!r} -> 'renamed'" in err and err.count("\n") == 1
+    if "mapping" in description:  # label values read as other classes: the same names, other figures
+        swapped = {value: (index + 1) % 3 for value, index in description["mapping"].items()}
+        class_file(root, **{**description, "mapping": swapped})
+        assert main(["run", str(config), "--out", str(out)]) == 2
+        assert "(the labels' decoding (the class file's mapping, labels, palette or void colour)); pass --force" in \
+            capsys.readouterr().err
+        assert main(["evaluate", str(out)]) == 2
+        assert "its dataset's labels are decoded otherwise since the run" in capsys.readouterr().err
+        assert not (out / "eval").exists()
     class_file(root, **description)
     first = folder(root).samples("test")[0]  # a third test pair, beside the first under another name
     for path in (first.image, first.label):
