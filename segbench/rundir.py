@@ -258,6 +258,7 @@ class Metrics(Figures, Scored):
     # grows keys with defaults from one version to the next, so only the file itself tells an edit from an upgrade.
     config_file_sha256: str | None = None
     decoding_sha256: str | None = None  # how the labels were read as classes (DatasetAdapter.decoding)
+    dataset_root: str | None = None  # the data's folder, absolute, as the run read it
     loss_ignore_index: int | None = None  # the label the loss skipped (train.ignore_index resolved)
     seed: int | None = None
     epochs: NonNegativeInt | None = None

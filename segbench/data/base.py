@@ -47,6 +47,11 @@ class Problem:
     severity: str = "error"
 
 
+def dataset_root(config: DatasetConfig) -> Path:
+    """The data's folder: ``dataset.root``, by default ``datasets/<name>`` (relative: to the current folder)."""
+    return Path(config.root or Path("datasets") / config.name)
+
+
 class DatasetAdapter(ABC):
     classes: tuple[str, ...]
     palette: tuple[tuple[int, int, int], ...]  # RGB per class, for figures
@@ -80,7 +85,7 @@ class DatasetAdapter(ABC):
 
     @property
     def root(self) -> Path:
-        return Path(self.config.root or Path("datasets") / self.config.name)
+        return dataset_root(self.config)
 
     image_suffix: ClassVar[str] = ".jpg"  # as the release stores them (what `datasets imitate` writes)
     label_suffix: ClassVar[str] = ".png"

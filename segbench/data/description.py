@@ -143,6 +143,8 @@ def load(class_file: Path | None, given: dict[str, Any], default: Path) -> tuple
     it, and the file it came from; an error is one line naming the file or the config key."""
     path = class_file or (default if default.is_file() else None)
     found = _read(path) if path is not None else {}
+    if path is None and "classes" not in given and not default.parent.is_dir():  # the root itself, not its file
+        raise DataError(f"{default.parent}: no such folder (dataset.root)")
     if path is None and "classes" not in given:
         raise DataError(f"{default}: no class file, and the config names no dataset.classes (or num_classes); "
                         f"write one (see `segbench datasets list`) or name it with dataset.class_file")

@@ -12,7 +12,7 @@ import numpy as np
 
 from segbench import backend, precision
 from segbench.config import load_config
-from segbench.data.base import DatasetAdapter
+from segbench.data.base import DatasetAdapter, dataset_root
 from segbench.engine import checkpoint
 from segbench.engine.inference import Inference
 from segbench.engine.views import SINGLE, Views
@@ -106,6 +106,17 @@ def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
     return path
 
 
+def _same_root(run_dir: Path, config: Config, recorded: str | None) -> None:
+    """A relative ``dataset.root`` is read from the current folder: from another one it named other data (another
+    ``dsA`` was scored as the run's re-scoring). Refused where the data the run read is still where it was."""
+    root = dataset_root(config.dataset)
+    if recorded is None or root.is_absolute() or root.resolve() == Path(recorded) or not Path(recorded).is_dir():
+        return
+    raise SegbenchError(f"{run_dir}: its dataset.root {str(root)!r} is relative, and from here names "
+                        f"{root.resolve()}, not {recorded}, which the run read; run this from the folder the run "
+                        "was run from")
+
+
 def note_unfinished(run_dir: Path) -> None:
     """Say so where a run that has not finished is predicted with or exported: its weights are those of an epoch
     its training kept so far, not the ones a finished run scored."""
@@ -127,9 +138,10 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     run_dir = Path(path)
     if not (run_dir / CONFIG).is_file():
         raise SegbenchError(f"{run_dir}: not a run folder (no {CONFIG})")
-    if (run_dir / METRICS).is_file():
-        read_metrics(run_dir)  # a finished run's config.yaml edited since is refused before the model is built from it
+    # A finished run's config.yaml edited since is refused here, before the model is built from it.
+    metrics = read_metrics(run_dir) if (run_dir / METRICS).is_file() else {}
     config = load_config(run_dir / CONFIG)
+    _same_root(run_dir, config, metrics.get("dataset_root"))
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     weights = weights_of(run_dir, config, checkpoint_name)
     with precision.policy(policy or own_precision(run_dir, config)) as computed:

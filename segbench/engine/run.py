@@ -206,6 +206,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "config_file_sha256": sha256(run_dir / CONFIG),
         "decoding_sha256": adapter.decoding_sha256(),
+        "dataset_root": str(adapter.root.resolve()),
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,

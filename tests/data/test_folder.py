@@ -357,3 +357,29 @@ def test_a_pair_list_names_each_image_once_and_under_the_root(tmp_path):
     (root / "test.txt").write_text("\n".join(lines + ["labels/img1.png labels/img1.png"]) + "\n")
     with pytest.raises(DataError, match=r"test.txt: line 3 names an image of one name with line 2 \(img1\)"):
         folder(root).list_pairs("test")
+
+
+def test_a_relative_root_read_from_another_folder_is_refused(tmp_path, monkeypatch, capsys):
+    """`segbench evaluate ../run` from a folder holding another data/ scored that data as the run's re-scoring;
+    without one, the error named a class file, not the missing root."""
+    description = {"classes": ["a", "b"], "train": {"images": "i/train", "labels": "l/train"},
+                   "test": {"images": "i/test", "labels": "l/test"}}
+    for place in ("a", "b"):
+        class_file(tmp_path / place / "data", **description)
+        imitate(folder(tmp_path / place / "data"), {"train": 2, "test": 2}, (24, 40), seed=len(place))
+    config = tmp_path / "a" / "mine.yaml"
+    config.write_text("dataset: {name: folder, root: data}\nmodel: {name: segnet, input_size: [32, 48], width: "
+                      "0.125}\ntrain: {epochs: 1, batch_size: 2}\neval: {batch_size: 2, split: test, checkpoint: last}\n")
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(["run", "mine.yaml", "--out", "run"]) == 0
+    monkeypatch.chdir(tmp_path / "b")
+    capsys.readouterr()
+    assert main(["evaluate", "../a/run"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: ../a/run: its dataset.root 'data' is relative, and from here names {tmp_path / 'b' / 'data'}"
+        f", not {tmp_path / 'a' / 'data'}, which the run read; run this from the folder the run was run from")
+    assert not (tmp_path / "a" / "run" / "eval").exists()
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(["evaluate", "run"]) == 0
+    with pytest.raises(DataError, match=f"^{tmp_path / 'nowhere'}: no such folder \\(dataset.root\\)$"):
+        folder(tmp_path / "nowhere")
