@@ -211,10 +211,12 @@ def test_out_of_memory_is_one_line_with_the_advice_that_helps_that_verb(monkeypa
 
     monkeypatch.setattr(VERBS[verb], "run", exhausted)  # the handler each verb's parser is given
     monkeypatch.setattr(cli, "_needs_keras", lambda args: False)
-    (tmp_path / "config.yaml").touch()  # a finished run's folder to evaluate's check before Keras
-    (tmp_path / "metrics.json").touch()
-    argv = {"run": ["run", "config.yaml"], "predict": ["predict", str(tmp_path), "x.jpg", "--out", str(tmp_path)],
-            "evaluate": ["evaluate", str(tmp_path)]}[verb]
+    run = tmp_path / "run"  # a finished run's folder, for the checks before Keras
+    run.mkdir()
+    (run / "config.yaml").touch()
+    (run / "metrics.json").touch()
+    argv = {"run": ["run", "config.yaml"], "predict": ["predict", str(run), "x.jpg", "--out", str(tmp_path / "maps")],
+            "evaluate": ["evaluate", str(run)]}[verb]
     assert main(argv) == 2
     assert capsys.readouterr().err == f"segbench: error: out of memory (MemoryError); {advice}\n"
 

@@ -158,3 +158,28 @@ def test_a_broken_entry_point_is_one_line_naming_it(monkeypatch):
         things.names()
     assert str(caught.value) == ("entry point tiny = not_a_module_here.models (segbench.models): "
                                  "ModuleNotFoundError: No module named 'not_a_module_here'")
+
+
+@pytest.mark.parametrize("body, said", [
+    ("return None", "its builder returned NoneType, not a keras.Model"),
+    ("raise RuntimeError('no GPU kernels here')", "its builder failed (RuntimeError: no GPU kernels here)"),
+    (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+      "    return keras.Model(image, keras.layers.Conv2D(num_classes + 1, 1)(keras.layers.AveragePooling2D(2)(image)))"),
+     ("returns (None, 12, 16, 6) for inputs of (24, 32); a model's logits are (batch, 24, 32, 5): one per class, at "
+      "the input's size")),
+], ids=["none", "raises", "half-size-one-class-too-many"])
+def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
+                                                                               said):
+    """Each was a traceback (count_params of None, the loss's shapes) or, for one class too many, an error blamed
+    on a validation image an epoch later; and each left a config.yaml that `results` called resumable."""
+    (tmp_path / "odd.py").write_text(
+        "import keras\nfrom segbench.registry import MODELS\n\n\n"
+        f"def build(config, num_classes):\n    {body}\n\n\nbuild.default_classes = 5\n"
+        "MODELS.register('odd_plugin')(build)\n")
+    config = tmp_path / "odd.yaml"
+    config.write_text("imports: [odd.py]\ndataset: {name: synthetic, image_size: [24, 32], num_images: {train: 4, "
+                      "val: 2, test: 2}}\nmodel: {name: odd_plugin, input_size: [24, 32]}\ntrain: {epochs: 1, "
+                      "batch_size: 2}\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.strip() == f"segbench: error: model 'odd_plugin' ({tmp_path / 'odd.py'}): {said}"
+    assert not (tmp_path / "run").exists()

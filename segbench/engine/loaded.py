@@ -18,6 +18,7 @@ from segbench.engine.inference import Inference
 from segbench.engine.views import SINGLE, Views
 from segbench.errors import SegbenchError, first_line
 from segbench.io import sha256
+from segbench.models.base import build
 from segbench.registry import DATASETS, MODELS
 from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics, unfinished
 from segbench.schema import Config
@@ -145,7 +146,7 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     weights = weights_of(run_dir, config, checkpoint_name)
     with precision.policy(policy or own_precision(run_dir, config)) as computed:
-        model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
+        model = build(config.model, adapter.num_classes)
         try:
             checkpoint.load_weights(model, weights)
         except (ValueError, OSError) as exc:  # another model's file, or not a weights file at all

@@ -27,7 +27,8 @@ from segbench.errors import ConfigError, DataError, SegbenchError, first_line
 from segbench.io import TEMPORARY, load_yaml, remove_temporaries, sha256, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
-from segbench.registry import DATASETS, MODELS
+from segbench.models.base import build
+from segbench.registry import DATASETS
 from segbench.rundir import (
     BEST_WEIGHTS,
     CHECKPOINTS,
@@ -109,7 +110,6 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
     (run_dir / METRICS).unlink(missing_ok=True)
     if state is None:
         _clear_earlier_run(run_dir)
-    write_yaml(run_dir / CONFIG, resolved)
 
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:
@@ -168,7 +168,9 @@ def _checked_data(config: Config) -> DatasetAdapter:
 def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, state: dict | None, replicas: int,
                      used: str) -> Path:
     """Train and score in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
-    model = MODELS.get(config.model.name)(config.model, adapter.num_classes)
+    model = build(config.model, adapter.num_classes)
+    # config.yaml only now: a model that cannot be built leaves no folder that `results` would call resumable.
+    write_yaml(run_dir / CONFIG, config.model_dump(mode="json"))
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
           f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {used}"
           + (" (auto)" if config.train.precision == precision.AUTO else "")

@@ -40,3 +40,34 @@ class Described(Protocol):
 def description(builder: ModelBuilder) -> dict[str, str | None]:
     """``Described``'s attributes of ``builder``, None for each it lacks."""
     return {key: getattr(builder, key, None) for key in Described.__annotations__}
+
+
+def build(config: ModelConfig, num_classes: int) -> keras.Model:
+    """The registered builder's model, held to the contract above: a plugin's that returns something else, logits
+    of another size or class count, or fails, is one line naming it (each was a traceback, or an error blamed on a
+    validation image an epoch later)."""
+    import keras
+
+    from segbench.errors import ConfigError, SegbenchError, first_line
+    from segbench.plugins import origin
+    from segbench.registry import MODELS
+
+    builder = MODELS.get(config.name)
+    where = f"model {config.name!r} ({origin(builder)})"
+    try:
+        model = builder(config, num_classes)
+    except SegbenchError:
+        raise
+    except Exception as exc:
+        if origin(builder).startswith("segbench."):
+            raise  # ours: a bug to see whole
+        raise ConfigError(f"{where}: its builder failed ({type(exc).__name__}: {first_line(exc)})") from None
+    wanted = (None, *config.input_size, num_classes)
+    if not isinstance(model, keras.Model):
+        raise ConfigError(f"{where}: its builder returned {type(model).__name__}, not a keras.Model")
+    found = tuple(model.output_shape) if not isinstance(model.output_shape, list) else None
+    if found is None or found[1:] != wanted[1:]:
+        raise ConfigError(f"{where}: returns {found or model.output_shape} for inputs of {tuple(config.input_size)}; "
+                          f"a model's logits are (batch, {', '.join(map(str, wanted[1:]))}): one per class, at the "
+                          "input's size")
+    return model
