@@ -346,7 +346,10 @@ def read_eval(run_dir: Path, mode: str) -> dict | None:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
-    return _checked(Rescored, found, path)
+    checked = _checked(Rescored, found, path)
+    if checked["mode"]["name"] != mode:  # eval/single.json copied over flip.json was read as the flip scoring
+        raise DataError(f"{path}: holds the scoring {checked['mode']['name']!r}, not {mode!r}")
+    return checked
 
 
 def checked_metrics(metrics: dict, source: Path) -> dict:

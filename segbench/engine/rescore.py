@@ -38,10 +38,16 @@ def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, 
 
 
 def _weights_label(run: LoadedRun) -> str:
-    """``best`` or ``last`` for the run's own files, else the file's stem."""
-    if run.weights.parent.resolve() == run.path.resolve() and run.weights.name in (BEST_WEIGHTS, LAST_WEIGHTS):
+    """``best`` or ``last`` for the run's own files, else the file's stem and the start of its SHA-256: a file of
+    another folder named best.weights.h5 was written as ``weights-best``, read as the run's own, and two files named
+    other.weights.h5 shared one name."""
+    if _is_own(run):
         return "best" if run.weights.name == BEST_WEIGHTS else "last"
-    return run.weights.stem.removesuffix(".weights")
+    return f"{run.weights.stem.removesuffix('.weights')}-{run.weights_sha256[:8]}"
+
+
+def _is_own(run: LoadedRun) -> bool:
+    return run.weights.parent.resolve() == run.path.resolve() and run.weights.name in (BEST_WEIGHTS, LAST_WEIGHTS)
 
 
 def _own_weights(run: LoadedRun) -> Path | None:
@@ -78,7 +84,8 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
         (onnx, Inference(lambda size: onnx, run.input_size, batch_size))
     scored = evaluate(model, run.adapter, samples, batch_size, progress=progress, detailed=True, infer=infer,
                       corrupt=corrupter(*corruption, seed) if corruption else None)
-    mode = {"name": mode_name(run, views, corruption, split, onnx and onnx.precision), "weights": run.weights.name,
+    mode = {"name": mode_name(run, views, corruption, split, onnx and onnx.precision),
+            "weights": run.weights.name if _is_own(run) else str(run.weights.resolve()),
             "weights_sha256": run.weights_sha256, "flip": views.flip, "scales": list(views.scales),
             "window": list(views.window) if views.window else None, "stride": views.stride,
             "corruption": corruption[0] if corruption else None, "severity": corruption[1] if corruption else None,

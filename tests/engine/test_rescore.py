@@ -233,3 +233,27 @@ def test_an_unfinished_run_is_not_scored_and_predicting_with_it_says_so(trained,
     assert (f"note: {run} is unfinished (0 of 2 epochs done): its weights are those its training has kept so far"
             in capsys.readouterr().out)
     assert (tmp_path / "maps" / "street.png").is_file()
+
+
+def test_weights_from_elsewhere_are_named_apart_and_a_scoring_is_read_under_its_own_name(trained, tmp_path, capsys):
+    """A file of another folder named best.weights.h5 was written as eval/single+weights-best.json with weights
+    best.weights.h5, read as the run's own; eval/single.json copied over flip.json was read as the flip scoring."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained, run, ignore=shutil.ignore_patterns("eval"))
+    other = tmp_path / "other" / "best.weights.h5"
+    other.parent.mkdir()
+    shutil.copy(trained / "model.weights.h5", other)
+    assert main(["evaluate", str(run), "--checkpoint", str(other)]) == 0
+    [written] = (run / "eval").glob("*.json")
+    found = json.loads(written.read_text())
+    assert written.stem == found["mode"]["name"] == f"single+weights-best-{found['mode']['weights_sha256'][:8]}"
+    assert found["mode"]["weights"] == str(other.resolve())
+    assert main(["evaluate", str(run), "--tta", "flip"]) == 0
+    assert main(["evaluate", str(run)]) == 0
+    shutil.copy(run / "eval" / "single.json", run / "eval" / "flip.json")
+    capsys.readouterr()
+    assert main(["compare", str(run / "eval" / "flip.json"), str(run)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {run / 'eval' / 'flip.json'}: holds the scoring 'single', not 'flip'")
