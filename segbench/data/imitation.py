@@ -3,6 +3,7 @@ encodings. CI and new users run every paper config through the real adapter code
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -35,7 +36,11 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
                             "folders; cannot imitate it")
         key = folders + ((split,) if listing is not None else ())
         groups.setdefault(key, [0, split if listing is not None else None])[0] += counts.get(split, 0)
-    for folder in {f for key in groups for f in key[:2]}:
+    for folder in sorted({f for key in groups for f in key[:2]}):  # in one order: the first named is the same
+        # Staged under the root and moved in: a folder outside it (../escape/images) was written elsewhere than the
+        # class file reads, every split then empty.
+        if not Path(os.path.normpath(folder)).is_relative_to(os.path.normpath(adapter.root)):
+            raise DataError(f"{folder}: lies outside the root {adapter.root}; imitate writes a dataset under its root")
         if folder.is_dir() and any(folder.iterdir()):
             raise DataError(f"{folder}: holds files already; imitate writes into an empty root only")
     root = adapter.root

@@ -383,3 +383,13 @@ def test_a_relative_root_read_from_another_folder_is_refused(tmp_path, monkeypat
     assert main(["evaluate", "run"]) == 0
     with pytest.raises(DataError, match=f"^{tmp_path / 'nowhere'}: no such folder \\(dataset.root\\)$"):
         folder(tmp_path / "nowhere")
+
+
+def test_imitate_writes_only_under_its_root(tmp_path):
+    """A class file whose folders are ../escape/...: imitate wrote there, said "train 0, val 0, test 0" of what the
+    class file reads, and verify then failed."""
+    root = tmp_path / "ds"
+    class_file(root, classes=["a", "b"], train={"images": "../escape/images", "labels": "../escape/labels"})
+    with pytest.raises(DataError, match=r"escape/images: lies outside the root .*ds; imitate writes a dataset under"):
+        imitate(folder(root), {"train": 2}, (24, 40))
+    assert not (tmp_path / "escape").exists()
