@@ -114,7 +114,14 @@ def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
             and isinstance(best_epoch, int) and not isinstance(best_epoch, bool) and 1 <= best_epoch <= epoch):
         raise DataError(f"{path}: best_val_miou {best!r} at best_epoch {best_epoch!r} is not a val mIoU (0 to 1) of "
                         f"one of epochs 1..{epoch}; drop --resume to start over")
-    history_rows(run_dir, epoch)
+    rows = history_rows(run_dir, epoch)
+    if best is not None:
+        # Within its bounds but not the history's (0.999 at epoch 3, whose val mIoU was 0.12): no later epoch would
+        # have been kept as best, and epoch 25's weights were scored under epoch 3's name.
+        kept = [row["val_miou"] for row in rows]
+        if abs(kept[best_epoch - 1] - best) > 1e-9 or best < max(kept) - 1e-9:
+            raise DataError(f"{path}: best_val_miou {best!r} at best_epoch {best_epoch} is not what history.csv says "
+                            f"({kept[best_epoch - 1]!r} there, {max(kept)!r} at best); drop --resume to start over")
     return state
 
 

@@ -66,6 +66,8 @@ def edit_state(folder, **changes):
     # A text ended in a TypeError mid-training; epoch 999 of 3 was written into metrics.json as the scored epoch.
     ({"best_val_miou": "abc"}, r"state.json: best_val_miou 'abc' at best_epoch 1 is not a val mIoU \(0 to 1\)"),
     ({"best_val_miou": 2.0, "best_epoch": 999}, r"state.json: best_val_miou 2.0 at best_epoch 999 is not"),
+    # In bounds, not the history's: later better epochs were never kept, the scored epoch misnamed.
+    ({"best_val_miou": 0.999, "best_epoch": 1}, r"state.json: best_val_miou 0.999 at best_epoch 1 is not what history"),
 ])
 def test_a_tampered_state_is_refused(copy, changes, said):
     cfg, folder = copy
