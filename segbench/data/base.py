@@ -149,7 +149,20 @@ class DatasetAdapter(ABC):
     def samples(self, split: Split) -> list[Sample]:
         """The pairs of ``split``, cut to the first ``dataset.subset`` when that is set."""
         pairs = self.list_pairs(split)
+        named_once(pairs)
         return pairs[: self.config.subset] if self.config.subset else pairs
+
+
+def named_once(pairs: list[Sample]) -> None:
+    """Refuse two pairs of one name (a/x.png and b/x.png, "img 0.png" beside "img_0.png"): per_image.csv and the
+    kept predictions name images by it, so one row stood for two images and one prediction overwrote the other."""
+    seen: dict[str, Sample] = {}
+    for sample in pairs:
+        if sample.stem in seen:
+            raise DataError(f"{sample.image or sample.id} and {seen[sample.stem].image or seen[sample.stem].id}: two "
+                            f"images of one name ({sample.stem}) in a split, which a run's files name them by; rename "
+                            "one")
+        seen[sample.stem] = sample
 
 
 def evenly_spaced(samples: list[Sample], count: int) -> list[Sample]:

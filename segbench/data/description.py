@@ -16,6 +16,7 @@ user's class file is written exactly like theirs. Example ``classes.yaml``::
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -63,6 +64,13 @@ class SplitLayout(Section):
         return self
 
 
+def _as_read(name: str) -> str:
+    """A class name as a reader sees it: compatibility forms folded (NFKC), invisible format characters (zero-width
+    space, soft hyphen) dropped, spaces collapsed, case set aside."""
+    folded = "".join(c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf")
+    return " ".join(folded.split()).casefold()
+
+
 class DescriptionKeys(Section):
     """Every key of a description, each optional: what a config's ``dataset`` section may give or override."""
 
@@ -87,10 +95,11 @@ class DescriptionKeys(Section):
     def _one_name_a_class(cls, classes: list[str] | None) -> list[str] | None:
         # Tables, CSVs and figures name a class's column by its name: two of one name showed one column, holding the
         # later class's IoU, and the earlier class was gone.
-        # Told apart as a reader tells them: "bg", "bg " and "BG" read as one name, and "" as none.
+        # Told apart as a reader tells them: "bg", "bg ", "BG", a full-width "ｂｇ" and "b\u200bg" read as one name,
+        # and "" or an invisible character alone as none.
         seen: dict[str, int] = {}
         for index, name in enumerate(classes or []):
-            key = " ".join(name.split()).casefold()
+            key = _as_read(name)
             if not key:
                 raise ValueError(f"class {index} has no name ({name!r}); each class needs a name of its own")
             if key in seen:

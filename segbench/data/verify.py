@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from segbench.data.base import DatasetAdapter, Problem, Sample
+from segbench.data.base import DatasetAdapter, Problem, Sample, named_once
 from segbench.data.readers import IMAGE_SUFFIXES, check_intact, read_rgb
 from segbench.errors import DataError, one_line
 from segbench.schema import SPLITS
@@ -30,6 +30,7 @@ def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for split in splits:
             samples = adapter.list_pairs(split)  # a missing root or an unreadable list file stops here, once
+            named_once(samples)
             if any(sample.image is None for sample in samples):
                 raise DataError(f"{adapter.config.name}: drawn in memory, it has no files to verify")
             report = SplitReport(split, pairs=len(samples))

@@ -122,6 +122,9 @@ def test_config_keys_override_the_class_file(tmp_path):
     ("classes: [bg, box, bg]\n", "classes: 'bg' and 'bg' name classes 0 and 2 alike; each class needs a name of"),
     ("classes: [bg, 'BG ', box]\n", "classes: 'bg' and 'BG ' name classes 0 and 1 alike"),  # columns reading the same
     ("classes: [bg, '', box]\n", "classes: class 1 has no name \\(''\\)"),
+    ('classes: [bg, "\\uff42\\uff47", "\\u200b"]\n', "classes: 'bg' and 'ｂｇ' name classes 0 and 1 alike"),
+    ('classes: [bg, "b\\u200bg"]\n', "classes: 'bg' and 'b.u200bg' name classes 0 and 1 alike"),  # shown escaped
+    ('classes: [bg, "\\u200b"]\n', "classes: class 1 has no name"),
 ])
 def test_a_bad_class_file_is_one_line_naming_it(tmp_path, text, message):
     (tmp_path / "classes.yaml").write_text(text)
@@ -393,3 +396,15 @@ def test_imitate_writes_only_under_its_root(tmp_path):
     with pytest.raises(DataError, match=r"escape/images: lies outside the root .*ds; imitate writes a dataset under"):
         imitate(folder(root), {"train": 2}, (24, 40))
     assert not (tmp_path / "escape").exists()
+
+
+def test_two_images_of_one_name_in_a_scanned_split_are_refused(tmp_path, capsys):
+    """a/x.png and b/x.png (or "img 0" beside "img_0") shared a row of per_image.csv and one kept prediction."""
+    root = tmp_path / "ds"
+    class_file(root, classes=["a", "b"], train={"images": "images", "labels": "labels"})
+    for sub in ("a", "b"):
+        write_pair(root / "images" / sub, root / "labels" / sub, "x", stripes(8, 8, [0, 1]))
+    with pytest.raises(DataError, match=r"images/b/x.jpg and .*images/a/x.jpg: two images of one name \(x\)"):
+        folder(root).samples("train")
+    assert main(["datasets", "verify", "folder", "--root", str(root)]) == 2
+    assert "two images of one name (x)" in capsys.readouterr().err
