@@ -65,7 +65,21 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
     wanted = (None, *config.input_size, num_classes)
     if not isinstance(model, keras.Model):
         raise ConfigError(f"{where}: its builder returned {type(model).__name__}, not a keras.Model")
-    found = tuple(model.output_shape) if not isinstance(model.output_shape, list) else None
+    try:  # a functional model says its shapes; a subclassed one shows them when called
+        taken, found = model.input_shape, model.output_shape
+    except AttributeError:
+        import numpy as np
+
+        try:
+            batch = np.zeros((1, *config.input_size, 3), np.uint8)
+            taken, found = (None, *config.input_size, 3), (None, *keras.ops.shape(model(batch))[1:])
+        except Exception as exc:  # noqa: BLE001 (a plugin's model may fail in any way: one line naming it)
+            raise ConfigError(f"{where}: fails on a batch of uint8 images {tuple(config.input_size)} "
+                              f"({type(exc).__name__}: {first_line(exc)})") from None
+    if isinstance(taken, list) or tuple(taken)[1:] != (*config.input_size, 3):
+        raise ConfigError(f"{where}: takes {taken}, not the (batch, {', '.join(map(str, config.input_size))}, 3) "
+                          "images of model.input_size")
+    found = tuple(found) if not isinstance(found, list) else None
     if found is None or found[1:] != wanted[1:]:
         raise ConfigError(f"{where}: returns {found or model.output_shape} for inputs of {tuple(config.input_size)}; "
                           f"a model's logits are (batch, {', '.join(map(str, wanted[1:]))}): one per class, at the "
