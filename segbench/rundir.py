@@ -116,11 +116,18 @@ def one_recipe(runs: list[Path]) -> list[Path]:
             recipes.append(load_yaml((run / CONFIG).read_text(encoding="utf-8")) or {})
         except (OSError, yaml.YAMLError) as exc:
             raise DataError(f"{run / CONFIG}: cannot be read ({exc})") from None
-    for run, recipe in zip(runs[1:], recipes[1:]):
+    seeds: dict = {}
+    for run, recipe in zip(runs, recipes):
         changed = tree_changes(recipes[0], recipe, ignore=("output.dir", "train.seed"), shared_only=True)
         if changed:
             raise DataError(f"{run}: pooled as a seed of {runs[0]}, but a run of another config ({changed}); give it "
                             "a folder of its own name")
+        # A one-seed sweep's x beside a later sweep's x-seed0 is seed 0 twice: one training counted as two.
+        seed = (recipe.get("train") or {}).get("seed", 0) if isinstance(recipe, dict) else None
+        if seed in seeds:
+            raise DataError(f"{run}: pooled as a seed of {runs[0]}, but of train.seed {seed} as {seeds[seed]} is: one "
+                            "seed counted twice; move one of them away")
+        seeds[seed] = run
     return runs
 
 

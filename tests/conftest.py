@@ -80,7 +80,7 @@ def fake_run():
                                                                                     index=False)
         config = {"dataset": {"name": dataset, "subset": 4}, "model": {"input_size": [64, 96]},
                   "train": {"batch_size": 8, "optimizer": "adam", "learning_rate": 0.0005, "schedule": "poly",
-                            "poly_power": 0.9, "warmup_epochs": 1.0}}
+                            "poly_power": 0.9, "warmup_epochs": 1.0, "seed": seed}}
         (folder / "config.yaml").write_text(yaml.safe_dump(config))
         label = np.arange(len(classes), dtype=np.uint8).repeat(4)[None, :].repeat(30, axis=0)  # a stripe per class
         for name in kept:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,6 +59,12 @@ def plan(configs: list[Path], seeds: int, results: Path) -> list[Job]:
                               if earlier.resolve() == config.resolve() else
                               f"{earlier} and {config} would both run into {folder}; rename one of them")
         taken[folder] = config
+    # A config named like another's seed folder (x-seed0.yaml beside x.yaml) ran, and was then pooled as its seed.
+    for folder, config in taken.items():
+        seeded = re.fullmatch(r"(.+)-seed\d+", folder.name)
+        if seeded and folder.with_name(seeded[1]) in taken:
+            raise ConfigError(f"{config}: named like a seed of {taken[folder.with_name(seeded[1])]} (its folder "
+                              f"{folder.name} would be pooled with that config's seeds); rename it")
         if seeds == 1:
             jobs.append(Job(config, None, folder))
         else:

@@ -85,6 +85,13 @@ def test_a_config_named_twice_or_two_into_one_folder_are_refused_before_anything
     assert capsys.readouterr().err.strip() == (
         f"segbench: error: {tmp_path / 'x.yaml'} and {tmp_path / 'x.yml'} would both run into "
         f"{results / tmp_path.name / 'x'}; rename one of them")
+    # x-seed0.yaml beside x.yaml: both trained, then the second was pooled as the first's seed.
+    (tmp_path / "x-seed0.yaml").write_text((tmp_path / "x.yml").read_text())
+    assert main(["sweep", str(tmp_path / "x.yaml"), str(tmp_path / "x-seed0.yaml"), "--results", str(results),
+                 *TINY]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {tmp_path / 'x-seed0.yaml'}: named like a seed of {tmp_path / 'x.yaml'} (its folder "
+        "x-seed0 would be pooled with that config's seeds); rename it")
     assert not results.exists()
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import yaml
 
 from segbench.cli import main
 from segbench.config import load_config
@@ -84,9 +85,17 @@ def test_a_per_image_file_not_of_its_scoring_is_refused(two_runs, tmp_path, caps
 def test_seed_folders_are_pooled_by_their_name(two_runs, tmp_path, capsys):
     import shutil
 
+    from segbench.io import sha256
+    from segbench.rundir import read_metrics, write_metrics
+
     long, short = two_runs
-    for seed in (0, 1):  # copies of one run: seeds of one config as far as the pooling can tell
+    for seed in (0, 1):  # a run and one of seed 1 (its copy, as a seed-1 run of the config would record itself)
         shutil.copytree(long, tmp_path / f"pair-seed{seed}")
+    seeded = tmp_path / "pair-seed1"
+    recipe = yaml.safe_load((seeded / "config.yaml").read_text())
+    (seeded / "config.yaml").write_text(yaml.safe_dump({**recipe, "train": {**recipe["train"], "seed": 1}}))
+    write_metrics(seeded, {**read_metrics(seeded, config_unchanged=False),
+                           "config_file_sha256": sha256(seeded / "config.yaml")})
     assert main(["compare", str(tmp_path / "pair"), str(short), "--resamples", "300"]) == 0
     text = capsys.readouterr().out
     assert f"A: {tmp_path / 'pair'} (mean of 2 seeds)\nB: {short}\n12 test images and the seeds (2 and 1)" in text
@@ -106,5 +115,11 @@ def test_seed_folders_are_pooled_by_their_name(two_runs, tmp_path, capsys):
         "another config (train.epochs: 4 -> 1); give it a folder of its own name")
     assert main(["results", str(tmp_path)]) == 2
     assert "pair-seed2: pooled as a seed of" in capsys.readouterr().err
+    # Seed 0 twice (a one-seed sweep's folder beside a later sweep's seed folders): one training counted as two.
+    shutil.rmtree(tmp_path / "pair-seed2")
+    shutil.copytree(long, tmp_path / "pair")
+    assert main(["results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'pair-seed0'}: pooled as a seed of {tmp_path / 'pair'}, but of train.seed 0 as " in err
     assert main(["compare", str(tmp_path / "none"), str(long)]) == 2
     assert "nor seed folders none-seed<k> beside it" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from segbench.rundir import find_runs
 def fake_run(folder, seed, miou, model="segnet", **fields):
     write_metrics(folder, ["bg", "fg"], [miou, miou], model=model, seed=seed, epochs=3, pixel_accuracy=0.9,
                   standard={"miou": miou + 0.1}, num_images=24, **fields)
-    (folder / "config.yaml").write_text("model: {name: segnet, input_size: [32, 48]}\n")
+    (folder / "config.yaml").write_text(f"model: {{name: segnet, input_size: [32, 48]}}\ntrain: {{seed: {seed}}}\n")
     return folder
 
 
