@@ -50,7 +50,9 @@ class DatasetConfig(Section):
     """Keys every dataset accepts; each adapter extends this with its own."""
 
     name: str
-    root: str | None = None
+    # An empty root (`--set dataset.root=`) read the default datasets/<name> without a word: null says "default".
+    root: str | None = Field(None, min_length=1, pattern=r"\S", description="the data's folder (default: "
+                                                                             "datasets/<name>)")
     subset: int | None = Field(None, ge=1, description="first N pairs of each split, for smoke runs")
 
 

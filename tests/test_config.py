@@ -316,3 +316,11 @@ def test_a_set_relative_to_the_dataset_is_named_once(tmp_path):
     with pytest.raises(ConfigError) as info:
         dataset_config("folder", str(tmp_path), ["classes=[a, b, a]"])
     assert str(info.value).startswith("--set classes: 'a' and 'a' name classes 0 and 2 alike; each class needs a name")
+
+
+def test_an_empty_dataset_root_is_refused_not_read_as_the_default(base_dir):
+    # `dataset.root: ""` read datasets/<name> without a word; null (or `--set dataset.root=`) is the default.
+    assert error_of(child(base_dir, ""), ['dataset.root=""']) == (
+        "--set dataset.root: string should have at least 1 character (got '')")
+    assert "dataset.root" in error_of(child(base_dir, "dataset:\n  root: '  '\n"))
+    assert load_config(child(base_dir, ""), ["dataset.root="]).dataset.root is None
