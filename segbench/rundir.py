@@ -266,6 +266,7 @@ class Metrics(Figures, Scored):
     config_file_sha256: str | None = None
     decoding_sha256: str | None = None  # how the labels were read as classes (DatasetAdapter.decoding)
     dataset_root: str | None = None  # the data's folder, absolute, as the run read it
+    plugins_sha256: dict[str, str] | None = None  # each plugin file the config imported -> its SHA-256
     loss_ignore_index: int | None = None  # the label the loss skipped (train.ignore_index resolved)
     seed: int | None = None
     epochs: NonNegativeInt | None = None
@@ -394,7 +395,24 @@ def read_metrics(run_dir: Path, config_unchanged: bool = True) -> dict:
     if config_unchanged and config_edited(run_dir, checked):
         raise DataError(f"{run_dir / CONFIG}: changed since the run finished ({METRICS} records another file), so "
                         "its figures are not this config's; restore it, or run the edited config into a new folder")
+    changed = plugin_changed(checked) if config_unchanged else None
+    if changed:
+        raise DataError(f"{changed}: the plugin {run_dir} imported has changed (or gone) since the run finished, so "
+                        "its model is not the one scored; restore it, or run the config again")
     return checked
+
+
+def plugin_changed(metrics: dict) -> str | None:
+    """The first plugin file the run imported that is not as it was then (None when all are): a model's code
+    edited keeps its weights' shapes, and another model's score was written as the run's re-scoring."""
+    for plugin, digest in (metrics.get("plugins_sha256") or {}).items():
+        try:
+            if sha256(plugin) == digest:
+                continue
+        except OSError:
+            pass
+        return plugin
+    return None
 
 
 def config_edited(run_dir: Path, metrics: dict) -> bool:

@@ -192,3 +192,23 @@ def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(re
     assert capsys.readouterr().err.strip().startswith(f"segbench: error: model 'odd_plugin' ({tmp_path / 'odd.py'}): "
                                                       f"{said}")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_plugin_edited_after_its_run_is_refused_by_its_readers(registries, tmp_path, capsys):
+    """The model's code edited (weights of the same shapes, another model): evaluate wrote its score as the run's
+    re-scoring and `run` skipped it as finished."""
+    plugin = write_model_plugin(tmp_path / "my_model.py", "edited_plugin")
+    config = plugin_run_config(tmp_path / "tiny.yaml", "edited_plugin", ["my_model.py"])
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    assert main(["results", str(out)]) == 0
+    plugin.write_text(plugin.read_text().replace("Rescaling(1 / 255)", "Rescaling(-1 / 25)"))
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {plugin}: the plugin {out} imported has changed (or gone) since the run finished, so its "
+        "model is not the one scored; restore it, or run the config again")
+    assert main(["results", str(out)]) == 2
+    assert main(["run", str(config), "--out", str(out)]) == 2
+    assert f"the plugin {plugin} changed since" in capsys.readouterr().err
+    assert not (out / "eval").exists()

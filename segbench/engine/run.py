@@ -41,6 +41,7 @@ from segbench.rundir import (
     TENSORBOARD,
     WORST_FIRST,
     config_edited,
+    plugin_changed,
     read_metrics,
     tree_changes,
     write_metrics,
@@ -209,6 +210,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "config_file_sha256": sha256(run_dir / CONFIG),
         "decoding_sha256": adapter.decoding_sha256(),
         "dataset_root": str(adapter.root.resolve()),
+        "plugins_sha256": {path: sha256(path) for path in config.imports if path.endswith(".py")} or None,
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,
@@ -262,6 +264,9 @@ def finished_changes(run_dir: Path, resolved: dict) -> str:
     except DataError:
         return f"{METRICS} unreadable"
     recorded = metrics.get("config_sha256")
+    plugin = plugin_changed(metrics)
+    if plugin:
+        return changes or f"the plugin {plugin} changed since"
     if not config_edited(run_dir, metrics) and recorded in (None, config_hash(resolved)):
         return changes
     return changes or "config.yaml was edited after the run: it no longer matches the config metrics.json records"
