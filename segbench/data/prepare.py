@@ -72,6 +72,7 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
 
 
 def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Path, root: Path) -> list[Path]:
+    _drop_finder_metadata(unpacked)
     parts = adapter.find_parts(unpacked)
     if not parts:
         raise DataError(f"{source}: holds no {name} data (expected {adapter.layout})")
@@ -83,6 +84,17 @@ def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Pa
                             f"({first.relative_to(unpacked).as_posix() or '.'} and "
                             f"{found.relative_to(unpacked).as_posix()}); prepare from one of them")
     return [placed for found, destination in parts for placed in _place(found, root / destination)]
+
+
+def _drop_finder_metadata(unpacked: Path) -> None:
+    """Remove what macOS Finder adds to a zip it makes (``__MACOSX/`` of ``._<name>`` AppleDouble files, and
+    ``.DS_Store``): metadata, not data, whose ``__MACOSX/CamVid`` tree was taken for a second copy of the dataset."""
+    for folder in sorted(unpacked.rglob("__MACOSX")):
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+    for path in list(unpacked.rglob(".DS_Store")) + list(unpacked.rglob("._*")):
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
 
 
 def _inside(root: Path, folder: Path) -> bool:

