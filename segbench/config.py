@@ -180,12 +180,10 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
         try:
             adapter = DATASETS.get(config.dataset.name)(config.dataset)
         except DataError:  # a class file not there yet: the run names it, and these keys are checked then
-            adapter = None
-        for key, check in (("ignore_index", lambda: loss_void(adapter, config.train.ignore_index)),
-                           ("class_weights", lambda: check_class_weights(config.train.class_weights, adapter))):
+            return config
+        for key, check in (("ignore_index", loss_void), ("class_weights", check_class_weights)):
             try:
-                if adapter is not None:
-                    check()
+                check(adapter, getattr(config.train, key))
             except ConfigError as exc:
                 where = _source_of(sources, ("train", key), default_source)
                 text = str(exc).removeprefix(f"train.{key}: ") if where == f"--set train.{key}" else exc

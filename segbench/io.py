@@ -77,6 +77,12 @@ def remove_stale_temporaries(paths) -> list[Path]:
     return removed
 
 
+def lies_under(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Whether ``path`` names a place under ``root`` as written (``..`` resolved, links not followed: a dataset may
+    link its folders elsewhere, but a name climbing out of its root is another tree)."""
+    return Path(os.path.normpath(path)).is_relative_to(os.path.normpath(root))
+
+
 def sha256(path: str | os.PathLike) -> str:
     """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
     with open(path, "rb") as file:

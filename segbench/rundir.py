@@ -384,8 +384,9 @@ def _problems(exc: ValidationError, limit: int = 3) -> str:
 def read_metrics(run_dir: Path, config_unchanged: bool = True) -> dict:
     """The run's ``metrics.json``, checked against :class:`Metrics`. A dict, as the JSON is: a section a run
     predates is absent, and readers (the report, compare, the scripts) look it up as they always have. Unless
-    ``config_unchanged`` is False, a ``config.yaml`` edited since the run finished is refused: every reader shows
-    or rebuilds the run from it, and would put its figures beside a config they were not computed with."""
+    ``config_unchanged`` is False, a ``config.yaml`` (or a plugin file it imported) changed since the run finished
+    is refused: every reader shows or rebuilds the run from it, and would put its figures beside a config they were
+    not computed with."""
     path = run_dir / METRICS
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
@@ -395,7 +396,7 @@ def read_metrics(run_dir: Path, config_unchanged: bool = True) -> dict:
     if config_unchanged and config_edited(run_dir, checked):
         raise DataError(f"{run_dir / CONFIG}: changed since the run finished ({METRICS} records another file), so "
                         "its figures are not this config's; restore it, or run the edited config into a new folder")
-    changed = plugin_changed(checked) if config_unchanged else None
+    changed = plugin_changed(checked) if config_unchanged else None  # its code is part of the config
     if changed:
         raise DataError(f"{changed}: the plugin {run_dir} imported has changed (or gone) since the run finished, so "
                         "its model is not the one scored; restore it, or run the config again")

@@ -111,7 +111,7 @@ def run(args) -> int:
     from segbench.engine.loaded import load_run
     from segbench.engine.rescore import rescore, robustness
     from segbench.lock import locked
-    from segbench.rundir import eval_path, read_metrics
+    from segbench.rundir import eval_path
 
     chosen = views(args)
     loaded = load_run(args.run_dir, args.checkpoint)
@@ -132,7 +132,7 @@ def run(args) -> int:
             f"({args.onnx or loaded.weights.name}, {found['precision']}"
             + (f", {found['mode']['onnx']['runtime']}" if onnx is not None else "")
             + f", {found['mode']['seconds']:.0f} s)")
-    own = read_metrics(loaded.path)
+    own = loaded.metrics  # a finished run's: check() refused an unfinished one
     if own["split"] == found["split"]:
         line += f"; the run's own score: {100 * own['miou']:.2f}"
     print(line)

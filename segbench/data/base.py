@@ -197,7 +197,7 @@ def loss_void(adapter: DatasetAdapter, setting: int | str | None) -> int | None:
     return setting
 
 
-def check_class_weights(setting: str | list[float], adapter: DatasetAdapter) -> None:
+def check_class_weights(adapter: DatasetAdapter, setting: str | list[float]) -> None:
     """A list of class weights holds one weight per class of the dataset."""
     if isinstance(setting, list) and len(setting) != adapter.num_classes:
         raise ConfigError(f"train.class_weights: {len(setting)} weights for the {adapter.num_classes} classes of "

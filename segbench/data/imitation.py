@@ -3,7 +3,6 @@ encodings. CI and new users run every paper config through the real adapter code
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from segbench.data.base import DatasetAdapter
 from segbench.data.readers import write_image
 from segbench.data.synthetic import VOID, draw_scene
 from segbench.errors import DataError
-from segbench.io import clear_staging, write_text
+from segbench.io import clear_staging, lies_under, write_text
 from segbench.lock import locked
 from segbench.schema import SPLITS
 
@@ -39,7 +38,7 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
     for folder in sorted({f for key in groups for f in key[:2]}):  # in one order: the first named is the same
         # Staged under the root and moved in: a folder outside it (../escape/images) was written elsewhere than the
         # class file reads, every split then empty.
-        if not Path(os.path.normpath(folder)).is_relative_to(os.path.normpath(adapter.root)):
+        if not lies_under(folder, adapter.root):
             raise DataError(f"{folder}: lies outside the root {adapter.root}; imitate writes a dataset under its root")
         if folder.is_dir() and any(folder.iterdir()):
             raise DataError(f"{folder}: holds files already; imitate writes into an empty root only")

@@ -4,13 +4,13 @@ rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from segbench.data.base import Sample
 from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, one_file_a_key
 from segbench.errors import DataError
+from segbench.io import lies_under
 
 
 def keyed_files(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> dict[str, Path]:
@@ -66,8 +66,7 @@ def listed(listing: Path, root: Path, folders: tuple[Path, Path] | None, image_s
             continue
         if len(fields) == 2:
             image, label = (root / field for field in fields)
-            outside = [field for field in fields if not Path(os.path.normpath(root / field)).is_relative_to(
-                os.path.normpath(root))]
+            outside = [field for field in fields if not lies_under(root / field, root)]
             if outside:
                 raise DataError(f"{listing}: line {number}: {outside[0]} lies outside the root {root}; a list names "
                                 "paths under it")

@@ -180,7 +180,7 @@ def agreement(run: LoadedRun, exported, output: str, images: list[np.ndarray], b
     the run's model in the run's own precision does, over ``images`` resized to the input size."""
     input_size = tuple(run.model.input_shape[1:3])
     # The run's model in its own precision, where that is not float32 (else it is the source itself).
-    own = None if own_precision(run.path, run.config) == EXPORT_POLICY else load_run(run.path, str(run.weights))
+    own = None if own_precision(run.config, run.metrics) == EXPORT_POLICY else load_run(run.path, str(run.weights))
     same_source = same_own = pixels = 0
     for start in range(0, len(images), batch_size):
         batch = np.stack([resize_image(image, input_size) for image in images[start:start + batch_size]])

@@ -37,6 +37,7 @@ class LoadedRun:
     model: keras.Model
     weights: Path
     precision: str  # the dtype policy the model computes in: the run's own
+    metrics: dict = field(default_factory=dict)  # its metrics.json, read (and checked) once; empty: unfinished
     _sized: dict = field(default_factory=dict, repr=False)  # the model at other input sizes, by (height, width)
 
     @property
@@ -126,11 +127,10 @@ def note_unfinished(run_dir: Path) -> None:
         print(f"note: {run_dir} is {state}: its weights are those its training has kept so far", flush=True)
 
 
-def own_precision(run_dir: Path, config: Config) -> str:
-    """The dtype policy the run computed in: as its metrics.json records it, else as its config asks (``auto``
+def own_precision(config: Config, metrics: dict) -> str:
+    """The dtype policy the run computed in: as its ``metrics`` record it, else as its config asks (``auto``
     resolved for this device)."""
-    used = read_metrics(run_dir).get("precision") if (run_dir / METRICS).is_file() else None
-    return used or precision.resolve(config.train.precision)
+    return metrics.get("precision") or precision.resolve(config.train.precision)
 
 
 def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None = None) -> LoadedRun:
@@ -145,13 +145,13 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     _same_root(run_dir, config, metrics.get("dataset_root"))
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     weights = weights_of(run_dir, config, checkpoint_name)
-    with precision.policy(policy or own_precision(run_dir, config)) as computed:
+    with precision.policy(policy or own_precision(config, metrics)) as computed:
         model = build(config.model, adapter.num_classes)
         try:
             checkpoint.load_weights(model, weights)
         except (ValueError, OSError) as exc:  # another model's file, or not a weights file at all
             raise SegbenchError(f"{weights}: not weights of this run's {config.model.name} ({first_line(exc)})") \
                 from None
-    return LoadedRun(run_dir, config, adapter, model, weights, computed)
+    return LoadedRun(run_dir, config, adapter, model, weights, computed, metrics)
 
 

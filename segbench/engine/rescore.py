@@ -16,7 +16,7 @@ from segbench.engine.onnxfile import OnnxModel, runtime
 from segbench.engine.run import config_hash, environment, scored_figures
 from segbench.engine.views import SINGLE, Views
 from segbench.errors import DataError, SegbenchError
-from segbench.rundir import BEST_WEIGHTS, LAST_WEIGHTS, METRICS, read_eval, read_metrics, write_eval, write_per_image
+from segbench.rundir import BEST_WEIGHTS, LAST_WEIGHTS, read_eval, write_eval, write_per_image
 
 
 def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, split: str,
@@ -69,8 +69,7 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
     split = split or run.config.eval.split
     if onnx is not None:
         check_exported(run, onnx, views)
-    own = read_metrics(run.path) if (run.path / METRICS).is_file() else {}
-    if own.get("decoding_sha256") not in (None, run.adapter.decoding_sha256()):
+    if run.metrics.get("decoding_sha256") not in (None, run.adapter.decoding_sha256()):
         # Labels read as other classes than the run's were scored as its re-scoring (a class file's mapping swapped).
         raise DataError(f"{run.path}: its dataset's labels are decoded otherwise since the run (the class file's "
                         "mapping, labels, palette or void colour changed); a scoring now is not comparable with its "

@@ -143,7 +143,7 @@ def class_weights(config: Config, adapter: DatasetAdapter, ignored: int | None) 
     if setting == "none":
         return None
     if isinstance(setting, list):
-        check_class_weights(setting, adapter)  # again: the config was read before a class file was there
+        check_class_weights(adapter, setting)  # again: the config was read before a class file was there
         return setting
     counts = class_pixels(adapter, adapter.samples("train"))
     # A class the loss ignores takes no part in the median (SegNet's weights leave CamVid's Unlabelled out).
