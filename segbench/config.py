@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from segbench.data.base import check_class_weights, loss_void
 from segbench.errors import ConfigError, DataError
-from segbench.io import SafeLoader
+from segbench.io import SafeLoader, why_not_a_file
 from segbench.plugins import import_plugins, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
@@ -134,12 +134,21 @@ def resolve_path(path: str | Path) -> Path:
     if shipped is not None:
         return shipped
     hint = None if path.is_absolute() else closest(str(path).removesuffix(".yaml"), config_names())
-    raise ConfigError(f"{path}: no such config file" + (f" (did you mean the shipped config {hint}?)" if hint else ""))
+    raise ConfigError(_no_config(path) + (f" (did you mean the shipped config {hint}?)" if hint else ""))
+
+
+def _no_config(path: Path) -> str:
+    reason = why_not_a_file(path)
+    return f"{path}: {'no such config file' if reason == 'not found' else reason}"
 
 
 def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
     """``model.input_size=[96,128]`` -> (("model", "input_size"), [96, 128]); the value is parsed as YAML."""
     key, sep, text = item.partition("=")
+    parts = key.strip().split(".")
+    if sep and re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", key.strip()) and any(part.isdigit() for part in parts):
+        whole = ".".join(parts[:next(i for i, part in enumerate(parts) if part.isdigit())])
+        raise ConfigError(f"--set {item}: a list is set whole, not one item by its index (e.g. {whole}=[...])")
     if not sep or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", key.strip()):
         raise ConfigError(f"--set {item}: expected KEY.PATH=VALUE, e.g. train.epochs=5")
     try:
@@ -246,7 +255,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
         if base_path in chain or base_path == path.resolve():
             raise ConfigError(f"{path}: base: {name} includes itself (a cycle through {base_path.name})")
         if not base_path.is_file():
-            raise ConfigError(f"{path}: base: {name} not found (looked for {base_path})")
+            raise ConfigError(f"{path}: base: {name} {why_not_a_file(base_path)} (looked for {base_path})")
         tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),), read)
         imports += tree.pop(IMPORTS, [])
         _merge(merged, tree)
@@ -263,7 +272,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
 
 def _read_yaml(path: Path) -> dict:
     if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
+        raise ConfigError(_no_config(path))
     try:
         with path.open(encoding="utf-8") as file:
             data = _safe_load(file.read(MAX_CONFIG_CHARS + 1))  # no more than that is ever read

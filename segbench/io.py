@@ -83,6 +83,17 @@ def lies_under(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     return Path(os.path.normpath(path)).is_relative_to(os.path.normpath(root))
 
 
+def why_not_a_file(path: str | os.PathLike) -> str:
+    """What stands at ``path`` instead of a regular file, for a line that says so ("not found" of a folder, a FIFO
+    or /dev/zero sent users looking for a file that is there)."""
+    path = Path(path)
+    if path.is_dir():
+        return "is a folder, not a file"
+    if path.exists() or path.is_symlink():
+        return "is not a regular file" if path.exists() else "is a link to nothing"
+    return "not found"
+
+
 def sha256(path: str | os.PathLike) -> str:
     """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
     with open(path, "rb") as file:

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from segbench.errors import ConfigError, first_line
+from segbench.io import why_not_a_file
 
 MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
@@ -37,7 +38,7 @@ def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
         if entry.endswith(".py"):
             path = (base_dir / entry).resolve()
             if not path.is_file():
-                raise ConfigError(f"{where}: {entry} not found (looked for {path})")
+                raise ConfigError(f"{where}: {entry} {why_not_a_file(path)} (looked for {path})")
             resolved.append(str(path))
         elif MODULE_NAME.fullmatch(entry):
             resolved.append(entry)

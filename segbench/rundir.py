@@ -488,4 +488,11 @@ def read_per_image(run_dir: Path, mode: str | None = None) -> dict:
         raise DataError(f"{path}: unreadable ({exc})") from None
     if "matrices" not in found:
         raise DataError(f"{path}: unreadable (no matrices in it)")
+    matrices = found["matrices"]
+    # What the bootstrap resamples must be counts, one square matrix per named image; anything else is a damaged
+    # file, said as such rather than blamed on the images it names.
+    if (matrices.ndim != 3 or matrices.shape[1] != matrices.shape[2] or len(matrices) != len(found["ids"])
+            or not np.issubdtype(matrices.dtype, np.integer) or (matrices < 0).any()):
+        raise DataError(f"{path}: damaged (its matrices are not one confusion matrix of whole counts per image: "
+                        f"{matrices.dtype} of shape {matrices.shape} for {len(found['ids'])} images)")
     return found

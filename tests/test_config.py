@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,27 @@ def test_missing_base(tmp_path):
     assert "base: gone.yaml not found" in error_of(write(tmp_path / "c.yaml", "base: gone.yaml\n"))
 
 
+@pytest.mark.parametrize("what, said", [("folder", "is a folder, not a file"), ("fifo", "is not a regular file"),
+                                        ("dangling link", "is a link to nothing")])
+def test_a_config_or_base_that_is_there_but_no_file_is_called_what_it_is(tmp_path, what, said):
+    """A folder, a FIFO or /dev/zero named as a config or a base was "not found"/"no such config file", sending the
+    user to look for a file that is there."""
+    there = tmp_path / "there.yaml"
+    {"folder": there.mkdir, "fifo": lambda: os.mkfifo(there),
+     "dangling link": lambda: there.symlink_to(tmp_path / "gone")}[what]()
+    assert error_of(there) == f"{there}: {said}"
+    # A base or plugin is looked for where its links lead, so a dangling one names the place it leads to.
+    def looked(path):
+        return f"not found (looked for {tmp_path / 'gone'})" if what == "dangling link" else f"{said} (looked for {path})"
+
+    assert error_of(write(tmp_path / "c.yaml", "base: there.yaml\n")) == \
+        f"{tmp_path / 'c.yaml'}: base: there.yaml {looked(there)}"
+    plugin = tmp_path / "plugin.py"
+    there.rename(plugin)
+    assert error_of(write(tmp_path / "d.yaml", f"imports: [{plugin}]\n")) == \
+        f"{tmp_path / 'd.yaml'}: imports: {plugin} {looked(plugin)}"
+
+
 def test_base_cycle(tmp_path):
     write(tmp_path / "a.yaml", "base: b.yaml\n")
     assert "cycle" in error_of(write(tmp_path / "b.yaml", "base: a.yaml\n"))
@@ -227,6 +249,9 @@ def test_not_a_mapping(tmp_path):
 def test_bad_override_syntax(base_dir):
     assert "expected KEY.PATH=VALUE" in error_of(child(base_dir, ""), ["train.epochs"])
     assert "is a value, not a section" in error_of(child(base_dir, ""), ["train.epochs.x=1"])
+    # An item by its index was called the wrong form, though it is KEY.PATH=VALUE as the message asked.
+    assert error_of(child(base_dir, ""), ["model.input_size.0=64"]) == \
+        "--set model.input_size.0=64: a list is set whole, not one item by its index (e.g. model.input_size=[...])"
 
 
 def test_a_warm_up_longer_than_the_run_is_refused(base_dir):

@@ -96,3 +96,24 @@ def test_a_truncated_per_image_file_is_one_line(tmp_path, cut):
     path.write_bytes(path.read_bytes()[:cut])
     with pytest.raises(DataError, match=r"confusion_per_image.npz: unreadable \("):
         read_per_image(tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["fractional", "negative", "flat", "one image short"])
+def test_per_image_matrices_that_are_no_counts_are_called_damaged(tmp_path, damage):
+    """Fractional counts (a tool that saved floats) were blamed on `compare`'s "scored other images", sending the
+    user to look for another dataset root; the file is what is wrong, and it is named as damaged."""
+    samples = [Sample(id=f"{i}.png") for i in range(2)]
+    scored = {"per_image": np.ones((2, 3, 3), np.uint32), "boundary": np.zeros((2, 3, 3), np.uint32),
+              "confidence": np.zeros((2, 15, 3)), "nll": np.zeros(2)}
+    write_per_image(tmp_path, samples, scored, ignore_index=2)
+    path = tmp_path / "confusion_per_image.npz"
+    with np.load(path) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    arrays["matrices"] = {"fractional": arrays["matrices"] * 0.5, "negative": arrays["matrices"].astype(int) - 2,
+                          "flat": arrays["matrices"].reshape(2, 9),
+                          "one image short": arrays["matrices"][:1]}[damage]
+    np.savez_compressed(path, **arrays)
+    with pytest.raises(DataError, match=r"confusion_per_image.npz: damaged \(its matrices are not one confusion"):
+        read_per_image(tmp_path)
+    np.savez_compressed(path, **{**arrays, "matrices": np.ones((2, 3, 3), np.int64)})
+    assert read_per_image(tmp_path)["matrices"].sum() == 18  # whole counts of another integer type still read
