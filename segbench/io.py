@@ -33,8 +33,7 @@ def atomic_path(path: str | os.PathLike):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # The name is what TEMPORARY matches: "." + the first part of the name + "." + mkstemp's 8 characters + suffixes.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem.split('.')[0]}.", suffix="".join(path.suffixes))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path), suffix="".join(path.suffixes))
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the final file the usual permissions
     try:
@@ -45,8 +44,17 @@ def atomic_path(path: str | os.PathLike):
             os.remove(tmp)
 
 
-# The temporary files of atomic_path (mkstemp draws its 8 characters from [a-z0-9_]).
-TEMPORARY = re.compile(r"\.[^.]+\.[a-z0-9_]{8}(\.[^.]+)*")
+# What the names of segbench's temporaries carry: cleared when a killed write left them, in folders that may be the
+# user's own, they must not be told from a user's hidden file by shape alone (`.env.backup01` was taken for one).
+MARK = "segbench-tmp"
+# The temporaries of atomic_path and temporary_prefix (mkstemp draws its 8 characters from [a-z0-9_]).
+TEMPORARY = re.compile(rf"\.[^.]+\.{MARK}\.[a-z0-9_]{{8}}(\.[^.]+)*")
+
+
+def temporary_prefix(path: str | os.PathLike) -> str:
+    """The start of a temporary's name for a write of ``path``, given to mkstemp or TemporaryDirectory: "." + the
+    first part of the name + MARK, then mkstemp's 8 characters and (for a file) the final suffixes."""
+    return f".{Path(path).name.split('.')[0]}.{MARK}."
 
 
 def remove_stale_temporaries(paths) -> list[Path]:
@@ -66,9 +74,9 @@ def remove_stale_temporaries(paths) -> list[Path]:
         firsts = {first for first, _ in keys}
         for entry in entries:
             first, _, rest = entry.name[1:].partition(".")
-            suffixes = rest[8:]  # after the 8 random characters
+            suffixes = rest[len(MARK) + 9:]  # after the mark and the 8 random characters
             if entry.is_dir() and not entry.is_symlink():
-                if first in firsts and not suffixes:  # tempfile.TemporaryDirectory(prefix=".<name>.")
+                if first in firsts and not suffixes:  # tempfile.TemporaryDirectory(prefix=temporary_prefix(...))
                     shutil.rmtree(entry)
                     removed.append(entry)
             elif (first, suffixes) in keys:

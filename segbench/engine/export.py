@@ -26,7 +26,7 @@ from segbench.engine.loaded import LoadedRun, load_run, own_precision
 from segbench.engine.onnxfile import OnnxModel, require, set_metadata
 from segbench.engine.quantize import CALIBRATE, CALIBRATION_METHOD, SPLIT, calibration_set, quantize
 from segbench.errors import SegbenchError, first_line
-from segbench.io import atomic_path, clear_staging, remove_stale_temporaries
+from segbench.io import atomic_path, clear_staging, remove_stale_temporaries, temporary_prefix
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
 # What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more), and the extra
@@ -78,7 +78,7 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     if precision == EXPORT_POLICY:
         _converted(run, model, fmt, out, output, record)
         return run
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.stem}.") as work:
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=temporary_prefix(out)) as work:
         source = Path(work) / "float32.onnx"
         _converted(run, model, fmt, source, output, record)
         quantize(source, out, precision, record, images, calibration)

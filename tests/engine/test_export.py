@@ -12,7 +12,7 @@ from segbench.data.pairs import resize_image
 from segbench.engine.export import CONVERTERS, agreement, check_images, export, runner
 from segbench.engine.run import execute
 from segbench.errors import SegbenchError
-from segbench.io import write_yaml
+from segbench.io import temporary_prefix, write_yaml
 from segbench.registry import DATASETS, MODELS
 from segbench.rundir import CONFIG, LAST_WEIGHTS
 
@@ -98,14 +98,18 @@ def test_a_file_that_disagrees_with_its_source_fails_the_export(trained, tmp_pat
 
 def test_export_from_the_command_line(trained, tmp_path, cli):
     # What killed exports left beside the file (atomic_path's temporary, a quantization's work folder) is cleared;
-    # a file of the user's of that shape but another name is not.
-    stale, work, theirs = tmp_path / ".m.0p4c0v5p.onnx", tmp_path / ".m.if_emkip", tmp_path / ".m.12345678.txt"
+    # a temporary of another name is not, nor a user's hidden file of that shape without segbench's mark.
+    prefix = temporary_prefix(tmp_path / "m.onnx")
+    stale, work, theirs = tmp_path / f"{prefix}0p4c0v5p.onnx", tmp_path / f"{prefix}if_emkip", \
+        tmp_path / f"{prefix}12345678.txt"
+    users = tmp_path / ".m.0p4c0v5p.onnx"
     stale.write_bytes(b"")
     work.mkdir()
     theirs.write_text("mine")
+    users.write_text("mine")
     done = cli("export", trained, "--format", "onnx", "--out", tmp_path / "m.onnx", "--check", "2")
     assert done.returncode == 0, done.stderr
-    assert not stale.exists() and not work.exists() and theirs.exists()
+    assert not stale.exists() and not work.exists() and theirs.exists() and users.exists()
     assert "100.000 % (float32, the exported model's source)" in done.stdout
     assert "FutureWarning" not in done.stderr
     weightless = tmp_path / "weightless"

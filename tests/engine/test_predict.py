@@ -14,6 +14,7 @@ from segbench.data.synthetic import draw_scene
 from segbench.engine.inference import logits_at
 from segbench.engine.run import execute
 from segbench.errors import SegbenchError
+from segbench.io import temporary_prefix
 from segbench.report.figures import overlay as blend
 
 
@@ -182,18 +183,20 @@ def test_a_folder_gives_every_photo_and_a_killed_calls_temporaries_are_cleared(t
         Image.fromarray(scene).save(folder / name)
     (folder / "notes.txt").write_text("not a photo")
     out.mkdir()
-    stale = out / ".a.k3j9x_2q.overlay.jpg"  # as atomic_path names a temporary of a.overlay.jpg
+    stale = out / f"{temporary_prefix('a.overlay.jpg')}k3j9x_2q.overlay.jpg"  # a killed write's of a.overlay.jpg
     stale.write_bytes(b"\xff\xd8")
-    theirs = out / ".b.12345678.json"  # a name of that shape, of no output of this call: left alone
+    theirs = out / f"{temporary_prefix('b.json')}12345678.json"  # a temporary of no output of this call: left alone
     theirs.write_text("{}")
+    users = out / ".a.original.png"  # a user's hidden file of a temporary's shape, without segbench's mark
+    users.write_text("mine")
     jobs, missing = expand([str(folder)], out)
     assert not missing and sorted(file.name for file, _ in jobs) == ["a.tif", "b.webp", "c.gif", "d.png"]
     written, failures = predict_files(segbench.load_run(trained), jobs, out, overlay=True)
     assert not failures and sorted(path.name for path in written) == ["a.png", "b.png", "c.png", "d.png"]
-    assert not stale.exists() and theirs.exists()
+    assert not stale.exists() and theirs.exists() and users.exists()
     stale.write_bytes(b"\xff\xd8")
     jobs, missing = expand([str(out)], tmp_path / "elsewhere")
-    assert not missing and ".a.k3j9x_2q.overlay.jpg" not in {file.name for file, _ in jobs}
+    assert not missing and stale.name not in {file.name for file, _ in jobs}
 
 
 def test_an_out_in_a_run_folder_is_refused_before_keras_loads(trained, tmp_path, capsys):

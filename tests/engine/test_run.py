@@ -13,7 +13,7 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.run import execute
 from segbench.engine.train import Diverged, StopOnNonFiniteLoss
 from segbench.errors import ConfigError, DataError
-from segbench.io import write_yaml
+from segbench.io import temporary_prefix, write_yaml
 from segbench.metrics import summarize
 from segbench.precision import policy
 from segbench.registry import DATASETS, MODELS
@@ -290,9 +290,10 @@ def test_a_run_refused_after_its_folder_was_made_leaves_none_of_the_folders_it_m
 
 def test_a_run_clears_the_temporaries_that_killed_writes_left_and_nothing_else(smoke_config, tmp_path, cli):
     out = tmp_path / "run"
-    stale = [out / ".confusion_per_image.k3j9x_2a.npz", out / ".metrics.0a1b2c3d.json",
-             out / "predictions" / ".f1.qwertyui.png"]  # as SIGKILLs mid-write leave them
-    kept = [out / ".keep", out / "notes.txt"]
+    stale = [out / Path(name).parent / f"{temporary_prefix(name)}{random}{Path(name).suffix}" for name, random in (
+        ("confusion_per_image.npz", "k3j9x_2a"), ("metrics.json", "0a1b2c3d"), ("predictions/f1.png", "qwertyui"))]
+    # A user's hidden files of a temporary's shape but without segbench's mark were deleted (`.env.backup01`).
+    kept = [out / ".keep", out / "notes.txt", out / ".env.backup01", out / "docs" / ".config.defaults.yaml"]
     for path in stale + kept:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half")
