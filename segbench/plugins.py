@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import re
 import sys
+import sysconfig
 import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,6 +25,13 @@ MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 # Plugin files, by the module name each is imported under: a registry names the file, not that made-up name, when
 # two plugins claim one name.
 _FILES: dict[str, str] = {}
+# The source files each ``imports:`` entry loaded (its own and the modules of the user's it imported), kept for a
+# second config naming it in the same process, which imports nothing again.
+_LOADED: dict[str, list[str]] = {}
+# Where the Python installation and segbench keep their modules: versioned, and recorded as versions, not files.
+_INSTALLED = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                 *(sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")),
+                                                 Path(__file__).parent)})
 
 
 def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
@@ -52,10 +60,29 @@ def import_plugins(entries: list[str], where: str | None = None) -> None:
     that a second config naming the same file (a sweep's, a resumed run's) finds it imported and registers nothing
     twice. ``where``, the config that names them, leads a module's error line (a file's names the file)."""
     for entry in entries:
+        before = set(sys.modules)
         if entry.endswith(".py"):
             _guarded(entry, lambda path=entry: _import_file(Path(path)), file=entry)
         else:
             _guarded(f"{where}: imports: {entry}" if where else entry, lambda name=entry: importlib.import_module(name))
+        if entry not in _LOADED:
+            own = sys.modules.get(entry) if not entry.endswith(".py") else None  # imported before, by another way
+            new = [sys.modules[name] for name in sys.modules if name not in before] + ([own] if own else [])
+            _LOADED[entry] = sorted({str(Path(module.__file__).resolve()) for module in new if _users(module)}
+                                    | ({entry} if entry.endswith(".py") else set()))
+
+
+def source_files(entries: list[str]) -> list[str]:
+    """The files of the user's code that importing ``entries`` ran: each plugin file, the file a module name
+    resolved to, and the modules of theirs those imported (a model's code in a helper module), not the installed
+    packages', whose versions are recorded instead. For digests that tell a changed plugin."""
+    return sorted({file for entry in entries for file in _LOADED.get(entry, [])})
+
+
+def _users(module) -> bool:
+    file = getattr(module, "__file__", None)
+    return bool(file) and file.endswith(".py") and not any(Path(file).resolve().is_relative_to(place)
+                                                           for place in _INSTALLED)
 
 
 def load_entry_points(group: str) -> None:

@@ -212,3 +212,29 @@ def test_a_plugin_edited_after_its_run_is_refused_by_its_readers(registries, tmp
     assert main(["run", str(config), "--out", str(out)]) == 2
     assert f"the plugin {plugin} changed since" in capsys.readouterr().err
     assert not (out / "eval").exists()
+
+
+@pytest.mark.parametrize("edited", ["module", "helper"])
+def test_a_plugin_by_module_name_or_its_helper_module_edited_after_its_run_is_refused(registries, tmp_path, capsys,
+                                                                                       monkeypatch, edited):
+    """Only `.py` entries were recorded: a plugin named as a module, or a plugin's model code in a module of the
+    user's that it imports, was edited and `evaluate` wrote another model's score as the run's re-scoring."""
+    name = f"plugin_{edited}_{tmp_path.name.replace('-', '_')}"  # a module of its own: sys.modules outlives a test
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helper = tmp_path / f"{name}_scale.py"
+    helper.write_text("SCALE = 1 / 255\n")
+    plugin = write_model_plugin(tmp_path / f"{name}.py", name)
+    plugin.write_text(f"from {helper.stem} import SCALE\n" + plugin.read_text().replace("Rescaling(1 / 255)",
+                                                                                      "Rescaling(SCALE)"))
+    config = plugin_run_config(tmp_path / "tiny.yaml", name, [name])
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    recorded = json.loads((out / "metrics.json").read_text())["plugins_sha256"]
+    assert sorted(recorded) == sorted(str(path) for path in (plugin, helper))  # not segbench's nor keras' files
+    changed, old, new = (plugin, "Rescaling(SCALE)", "Rescaling(-SCALE)") if edited == "module" else \
+        (helper, "1 / 255", "-1 / 25")
+    changed.write_text(changed.read_text().replace(old, new))
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    assert f"segbench: error: {changed}: the plugin {out} imported has changed" in capsys.readouterr().err
+    assert not (out / "eval").exists()

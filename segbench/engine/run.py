@@ -28,6 +28,7 @@ from segbench.io import TEMPORARY, load_yaml, remove_temporaries, sha256, write_
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build
+from segbench.plugins import source_files
 from segbench.registry import DATASETS
 from segbench.rundir import (
     BEST_WEIGHTS,
@@ -210,7 +211,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, sta
         "config_file_sha256": sha256(run_dir / CONFIG),
         "decoding_sha256": adapter.decoding_sha256(),
         "dataset_root": str(adapter.root.resolve()),
-        "plugins_sha256": {path: sha256(path) for path in config.imports if path.endswith(".py")} or None,
+        "plugins_sha256": {path: sha256(path) for path in source_files(config.imports)} or None,
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,
