@@ -98,6 +98,16 @@ def unfinished(run_dir: Path) -> str | None:
     return f"unfinished ({done} of {total} epochs done)" if total else f"unfinished ({done} epochs done)"
 
 
+def run_folder_of(path: Path) -> Path | None:
+    """The run folder at or above ``path`` (its ``config.yaml`` beside ``metrics.json`` or ``checkpoints/``), for
+    writers that must not write over a run's files; None when there is none."""
+    path = path.resolve()
+    for folder in (path, *path.parents):
+        if (folder / CONFIG).is_file() and any((folder / name).exists() for name in (METRICS, CHECKPOINTS)):
+            return folder
+    return None
+
+
 def seed_folders(folder: Path, stem: str) -> list[Path]:
     """The finished ``<stem>-seed<k>`` run folders of a sweep in ``folder``, in seed order, checked to be seeds of
     one config (:func:`one_recipe`)."""

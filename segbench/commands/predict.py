@@ -33,13 +33,12 @@ def register(verbs) -> None:
 def check(args) -> None:
     """Before Keras loads: an ``--out`` at or inside a run folder, whose predictions/ and figures are what `report`
     draws as the run's (a picture of that name among the inputs was written over them)."""
-    from segbench.rundir import CHECKPOINTS, CONFIG, METRICS
+    from segbench.rundir import run_folder_of
 
-    out = args.out.resolve()
-    for folder in (out, *out.parents):
-        if (folder / CONFIG).is_file() and any((folder / name).exists() for name in (METRICS, CHECKPOINTS)):
-            raise SegbenchError(f"{args.out}: {'is' if folder == out else 'lies inside'} the run folder {folder}, "
-                                "whose files predict would write over; give --out a folder of its own")
+    folder = run_folder_of(args.out)
+    if folder is not None:
+        raise SegbenchError(f"{args.out}: {'is' if folder == args.out.resolve() else 'lies inside'} the run folder "
+                            f"{folder}, whose files predict would write over; give --out a folder of its own")
 
 
 def run(args) -> int:

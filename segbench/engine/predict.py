@@ -19,6 +19,7 @@ from segbench.errors import DataError, SegbenchError
 from segbench.io import TEMPORARY, atomic_path, remove_stale_temporaries
 from segbench.quiet import quiet_stderr
 from segbench.report.figures import overlay as blend
+from segbench.rundir import run_folder_of
 
 OVERLAY_SUFFIX = ".overlay.jpg"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -64,6 +65,14 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
             if (out / written).resolve() == file.resolve():
                 raise SegbenchError(f"{file}: its output would overwrite it; give predict another --out")
             found[written] = file, target
+    # An input folder's subfolders are kept under --out, and one named like a run folder there (--out a parent of
+    # runs) wrote over that run's kept predictions and figures.
+    for folder in sorted({(out / written).parent for written in found} - {out}):
+        run = run_folder_of(folder)
+        if run is not None:
+            inputs = [str(file) for written, (file, _) in found.items() if (out / written).parent == folder]
+            raise SegbenchError(f"{inputs[0]}: its outputs would go into {folder}, inside the run folder {run}, "
+                                "whose files predict would write over; give --out a folder of its own")
     return list(found.values()), missing
 
 

@@ -1,5 +1,6 @@
 """segbench predict and segbench.load_run: a trained run's model on images of the user's own, at their own size."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,22 @@ def test_an_out_in_a_run_folder_is_refused_before_keras_loads(trained, tmp_path,
             f"segbench: error: {out}: {said} the run folder {trained}, whose files predict would write over; give "
             "--out a folder of its own")
         assert sorted(p.name for p in trained.rglob("*")) == before
+
+
+def test_an_input_subfolder_named_like_a_run_under_out_is_refused(trained, tmp_path, capsys):
+    """--out a parent of runs, with an input folder whose subfolder is named like one of them: predict keeps the
+    subfolders, and wrote over that run's kept prediction (runP/predictions/img0.pred.png) and curves.png."""
+    from segbench.cli import main
+
+    runs, inputs = tmp_path / "runs", tmp_path / "inputs"
+    shutil.copytree(trained, runs / "runP")
+    (inputs / "runP" / "predictions").mkdir(parents=True)
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(inputs / "runP" / "curves.jpg")
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(inputs / "elsewhere.jpg")
+    before = {p: p.read_bytes() for p in (runs / "runP").rglob("*") if p.is_file()}
+    assert main(["predict", str(trained), str(inputs), "--out", str(runs)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {inputs / 'runP' / 'curves.jpg'}: its outputs would go into {runs / 'runP'}, inside the "
+        f"run folder {runs / 'runP'}, whose files predict would write over; give --out a folder of its own")
+    assert {p: p.read_bytes() for p in (runs / "runP").rglob("*") if p.is_file()} == before
+    assert not (runs / "elsewhere.png").exists()  # refused before anything was written
