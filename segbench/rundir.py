@@ -138,7 +138,37 @@ def one_recipe(runs: list[Path]) -> list[Path]:
             raise DataError(f"{run}: pooled as a seed of {runs[0]}, but of train.seed {seed} as {seeds[seed]} is: one "
                             "seed counted twice; move one of them away")
         seeds[seed] = run
+    # One config.yaml reads a class file, a split and (relative) a root that may differ between seeds: another
+    # mapping's "stripe" was averaged with this one's, and a root read from another folder with this root.
+    scored = [read_metrics(run) for run in runs]
+    for run, metrics in zip(runs[1:], scored[1:]):
+        changed = data_record_changes(scored[0], metrics)
+        if changed:
+            raise DataError(f"{run}: pooled as a seed of {runs[0]}, but scored on other data ({changed}); give it a "
+                            "folder of its own name")
     return runs
+
+
+def data_record_changes(then: dict, now: dict) -> str:
+    """How the data a finished run records (``classes``, ``ignore_index``, ``decoding_sha256``, ``num_images``,
+    ``dataset_root`` of its ``metrics.json``) differs in ``now`` ('' when it does not); a record one side lacks (a
+    run finished before it was kept) is no difference."""
+    changed = []
+    classes = then.get("classes", []), now.get("classes", [])
+    if len(classes[0]) != len(classes[1]):
+        changed.append(f"{len(classes[0])} classes -> {len(classes[1])}")
+    else:
+        changed += [f"class {i}: {a!r} -> {b!r}" for i, (a, b) in enumerate(zip(*classes)) if a != b][:3]
+    if then.get("ignore_index") != now.get("ignore_index"):
+        changed.append(f"void label: {then.get('ignore_index')!r} -> {now.get('ignore_index')!r}")
+    if None not in (then.get("decoding_sha256"), now.get("decoding_sha256")) and \
+            then["decoding_sha256"] != now["decoding_sha256"]:
+        changed.append("the labels' decoding (the class file's mapping, labels, palette or void colour)")
+    if then.get("num_images") != now.get("num_images"):
+        changed.append(f"{now.get('split', 'scored')} split: {then.get('num_images')} images -> {now.get('num_images')}")
+    if None not in (then.get("dataset_root"), now.get("dataset_root")) and then["dataset_root"] != now["dataset_root"]:
+        changed.append(f"dataset root: {then['dataset_root']} -> {now['dataset_root']}")
+    return "; ".join(changed)
 
 
 def tree_changes(old: dict, new: dict, limit: int = 3, ignore: tuple[str, ...] = ("output.dir",),

@@ -42,6 +42,7 @@ from segbench.rundir import (
     TENSORBOARD,
     WORST_FIRST,
     config_edited,
+    data_record_changes,
     plugin_changed,
     read_metrics,
     tree_changes,
@@ -283,19 +284,9 @@ def data_changes(run_dir: Path, config: Config) -> str:
         scored = len(adapter.samples(config.eval.split))
     except SegbenchError:
         return ""  # the data cannot be read now: the finished run stands as it was, and a new run would say why
-    changed = []
-    then, now = recorded.get("classes", []), list(adapter.classes)
-    if len(then) != len(now):
-        changed.append(f"{len(then)} classes -> {len(now)}")
-    else:
-        changed += [f"class {i}: {a!r} -> {b!r}" for i, (a, b) in enumerate(zip(then, now)) if a != b][:3]
-    if recorded.get("ignore_index") != adapter.ignore_index:
-        changed.append(f"void label: {recorded.get('ignore_index')!r} -> {adapter.ignore_index!r}")
-    if recorded.get("decoding_sha256") not in (None, adapter.decoding_sha256()):
-        changed.append("the labels' decoding (the class file's mapping, labels, palette or void colour)")
-    if recorded.get("num_images") != scored:
-        changed.append(f"{config.eval.split} split: {recorded.get('num_images')} images -> {scored}")
-    return "; ".join(changed)
+    return data_record_changes(recorded, {"classes": list(adapter.classes), "ignore_index": adapter.ignore_index,
+                                          "decoding_sha256": adapter.decoding_sha256(), "num_images": scored,
+                                          "split": config.eval.split})
 
 
 def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:

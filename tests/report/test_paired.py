@@ -123,3 +123,32 @@ def test_seed_folders_are_pooled_by_their_name(two_runs, tmp_path, capsys):
     assert f"{tmp_path / 'pair-seed0'}: pooled as a seed of {tmp_path / 'pair'}, but of train.seed 0 as " in err
     assert main(["compare", str(tmp_path / "none"), str(long)]) == 2
     assert "nor seed folders none-seed<k> beside it" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("record, value, said", [
+    ("dataset_root", "/elsewhere/dsA", "dataset root: {root} -> /elsewhere/dsA"),
+    ("decoding_sha256", "0" * 64, "the labels' decoding (the class file's mapping, labels, palette or void colour)"),
+    ("num_images", 11, "test split: 12 images -> 11"),
+])
+def test_seeds_of_one_config_scored_on_other_data_are_not_pooled(two_runs, tmp_path, capsys, record, value, said):
+    """One config.yaml (a relative root run from two folders, a class file's mapping edited between seeds) scored
+    other data: `results` averaged seed 0's `stripe` with seed 1's box region as one row."""
+    import shutil
+
+    from segbench.io import sha256
+    from segbench.rundir import read_metrics, write_metrics
+
+    long, _ = two_runs
+    for seed in (0, 1):
+        shutil.copytree(long, tmp_path / f"pair-seed{seed}")
+    seeded = tmp_path / "pair-seed1"
+    recipe = yaml.safe_load((seeded / "config.yaml").read_text())
+    (seeded / "config.yaml").write_text(yaml.safe_dump({**recipe, "train": {**recipe["train"], "seed": 1}}))
+    metrics = read_metrics(seeded, config_unchanged=False)
+    root = metrics["dataset_root"]
+    write_metrics(seeded, {**metrics, "config_file_sha256": sha256(seeded / "config.yaml"), record: value})
+    for verb in (["results", str(tmp_path)], ["compare", str(tmp_path / "pair"), str(long)]):
+        assert main(verb) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"segbench: error: {seeded}: pooled as a seed of {tmp_path / 'pair-seed0'}, but scored on other data "
+            f"({said.format(root=root)}); give it a folder of its own name")
