@@ -26,7 +26,7 @@ import pandas as pd
 
 from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, write_json
-from segbench.rundir import CHECKPOINT_STATE, CHECKPOINTS, HISTORY
+from segbench.rundir import BEST_WEIGHTS, CHECKPOINT_STATE, CHECKPOINTS, HISTORY
 
 
 @contextmanager
@@ -153,6 +153,16 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
     """Weights and optimiser state of the saved epoch; the model must be compiled with the same optimiser. A
     damaged, truncated or mismatched file stops with one line naming it."""
     folder = run_dir / CHECKPOINTS
+    if state.get("best_epoch") is not None:
+        # The best epoch's weights are scored when the run ends, and were found missing, or another model's (a
+        # traceback), only then, after every remaining epoch had trained: loaded once here, then replaced below.
+        best = run_dir / BEST_WEIGHTS
+        try:
+            load_weights(model, best)
+        except (OSError, ValueError, KeyError) as exc:
+            said = "missing" if not best.is_file() else f"damaged or another model's ({first_line(exc)})"
+            raise DataError(f"{best}: {said}, though {CHECKPOINT_STATE} keeps epoch {state['best_epoch']} as the best "
+                            "so far, whose weights it holds; drop --resume to start over") from None
     weights = folder / state["weights"]
     try:
         load_weights(model, weights)

@@ -126,6 +126,28 @@ def test_a_checkpoint_of_another_model_is_refused(copy, tmp_path, smoke_config):
     assert not [w for w in said if "Skipping" in str(w.message)]
 
 
+@pytest.mark.parametrize("damage", ["missing", "another model's"])
+def test_best_weights_the_state_relies_on_are_checked_before_anything_trains(copy, tmp_path, smoke_config, damage):
+    """A missing best.weights.h5 was found only after every remaining epoch had trained (then each --resume failed
+    the same way, the folder called resumable), and another model's ended in Keras' traceback."""
+    cfg, folder = copy
+    best = folder.parent / "best.weights.h5"
+    assert json.loads((folder / "state.json").read_text())["best_epoch"] == 1 and best.is_file()
+    if damage == "missing":
+        best.unlink()
+    else:
+        other = load_config(smoke_config, [f"output.dir={tmp_path / 'other'}", "train.epochs=1", "model.width=0.5"])
+        execute(other)
+        best.write_bytes((tmp_path / "other" / "model.weights.h5").read_bytes())
+    history = (folder.parent / "history.csv").read_text()
+    said = "missing" if damage == "missing" else r"damaged or another model's \(.*\)"
+    with pytest.raises(DataError, match=rf"best.weights.h5: {said}, though state.json keeps epoch 1 as the best so "
+                                        r"far, whose weights it holds; drop --resume to start over"):
+        execute(cfg, resume=True)
+    assert (folder.parent / "history.csv").read_text() == history  # nothing trained
+    assert not (folder.parent / "metrics.json").exists()
+
+
 def test_an_intact_checkpoint_resumes(copy):
     cfg, folder = copy
     assert execute(cfg, resume=True) == folder.parent
