@@ -238,3 +238,23 @@ def test_a_plugin_by_module_name_or_its_helper_module_edited_after_its_run_is_re
     assert main(["evaluate", str(out)]) == 2
     assert f"segbench: error: {changed}: the plugin {out} imported has changed" in capsys.readouterr().err
     assert not (out / "eval").exists()
+
+
+def test_run_force_with_a_model_that_cannot_be_built_leaves_the_finished_run_as_it_was(registries, tmp_path, capsys):
+    """The finished run's metrics.json, weights and per-image files were deleted before the new model was built,
+    and what was left (its config.yaml and history.csv) was called an unfinished run that --resume continues."""
+    write_model_plugin(tmp_path / "good.py", "good_plugin")
+    out = tmp_path / "run"
+    assert main(["run", str(plugin_run_config(tmp_path / "good.yaml", "good_plugin", ["good.py"])), "--out",
+                 str(out)]) == 0
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    (tmp_path / "broken.py").write_text("from segbench.registry import MODELS\n\n\ndef build(config, num_classes):\n"
+                                        "    raise RuntimeError('no kernels')\n\n\nbuild.default_classes = 12\n"
+                                        "MODELS.register('broken_plugin')(build)\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((tmp_path / "good.yaml").read_text().replace("good", "broken").replace(", filters: 4", ""))
+    capsys.readouterr()
+    assert main(["run", str(broken), "--out", str(out), "--force"]) == 2
+    assert "its builder failed (RuntimeError: no kernels)" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+    assert main(["results", str(out)]) == 0

@@ -106,19 +106,21 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
             raise ConfigError(f"{run_dir}: holds {', '.join(theirs)} but no {CONFIG}, so it is not a run folder, and "
                               "a run would replace them; give --out a new folder")
     adapter = _checked_data(config)  # before the folder is touched: a missing root leaves nothing behind
-    # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good; under
-    # the folder's lock none of them is being written now.
-    remove_temporaries(run_dir)
-    state = interrupted_state(run_dir, resolved, resume and not force)
-    (run_dir / METRICS).unlink(missing_ok=True)
-    if state is None:
-        _clear_earlier_run(run_dir)
-
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:
         distribute.make_deterministic()
     with precision.policy(config.train.precision) as used, distribute.scope(config.train.distribute) as replicas:
-        return _train_and_score(config, adapter, run_dir, state, replicas, used)
+        # Built before anything of the folder is removed: a model that cannot be built (`--force` with a broken
+        # plugin) deleted the finished run's metrics.json and weights and left it looking resumable.
+        model = build(config.model, adapter.num_classes)
+        # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good;
+        # under the folder's lock none of them is being written now.
+        remove_temporaries(run_dir)
+        state = interrupted_state(run_dir, resolved, resume and not force)
+        (run_dir / METRICS).unlink(missing_ok=True)
+        if state is None:
+            _clear_earlier_run(run_dir)
+        return _train_and_score(config, adapter, model, run_dir, state, replicas, used)
 
 
 def _clear_earlier_run(run_dir: Path) -> None:
@@ -168,10 +170,9 @@ def _checked_data(config: Config) -> DatasetAdapter:
     return adapter
 
 
-def _train_and_score(config: Config, adapter: DatasetAdapter, run_dir: Path, state: dict | None, replicas: int,
-                     used: str) -> Path:
-    """Train and score in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
-    model = build(config.model, adapter.num_classes)
+def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model, run_dir: Path, state: dict | None,
+                     replicas: int, used: str) -> Path:
+    """Train and score ``model`` in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
     # config.yaml only now: a model that cannot be built leaves no folder that `results` would call resumable.
     write_yaml(run_dir / CONFIG, config.model_dump(mode="json"))
     print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
