@@ -397,6 +397,9 @@ def read_eval(run_dir: Path, mode: str) -> dict | None:
     checked = _checked(Rescored, found, path)
     if checked["mode"]["name"] != mode:  # eval/single.json copied over flip.json was read as the flip scoring
         raise DataError(f"{path}: holds the scoring {checked['mode']['name']!r}, not {mode!r}")
+    if config_edited(run_dir, checked):  # another run's scoring copied in was shown, and compared, as this run's
+        raise DataError(f"{path}: a scoring of another config than {run_dir / CONFIG} (another run's, copied in, or "
+                        "one made before the config changed); score the run again with `segbench evaluate`")
     return checked
 
 

@@ -16,7 +16,8 @@ from segbench.engine.onnxfile import OnnxModel, runtime
 from segbench.engine.run import config_hash, environment, scored_figures
 from segbench.engine.views import SINGLE, Views
 from segbench.errors import DataError, SegbenchError
-from segbench.rundir import BEST_WEIGHTS, LAST_WEIGHTS, read_eval, write_eval, write_per_image
+from segbench.io import sha256
+from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, read_eval, write_eval, write_per_image
 
 
 def mode_name(run: LoadedRun, views: Views, corruption: tuple[str, int] | None, split: str,
@@ -101,6 +102,7 @@ def rescore(run: LoadedRun, views: Views = SINGLE, corruption: tuple[str, int] |
         "ignore_index": run.adapter.ignore_index,
         **scored_figures(scored, run.adapter.ignore_index),
         "config_sha256": config_hash(run.config.model_dump(mode="json")),
+        "config_file_sha256": sha256(run.path / CONFIG),
         "seed": run.config.train.seed,
         "precision": run.precision if onnx is None else onnx.precision,
         "environment": environment(),
@@ -154,7 +156,10 @@ def robustness(run: LoadedRun, views: Views = SINGLE, split: str | None = None, 
 
     def scored(corruption):
         name = mode_name(run, views, corruption, split)
-        kept = read_eval(run.path, name)
+        try:
+            kept = read_eval(run.path, name)
+        except DataError:  # damaged, or another config's: not this run's scoring, which is computed again over it
+            kept = None
         if kept is not None and kept["mode"]["weights_sha256"] == run.weights_sha256 and kept["split"] == split \
                 and kept["mode"].get("corruption_seed") == (seed if corruption else None):
             log(f"{name}: mIoU {100 * kept['miou']:.2f} (kept from eval/{name}.json)")

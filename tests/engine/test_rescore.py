@@ -257,3 +257,28 @@ def test_weights_from_elsewhere_are_named_apart_and_a_scoring_is_read_under_its_
     assert main(["compare", str(run / "eval" / "flip.json"), str(run)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"segbench: error: {run / 'eval' / 'flip.json'}: holds the scoring 'single', not 'flip'")
+
+
+def test_another_runs_scoring_copied_into_eval_is_refused(trained, tmp_path, capsys):
+    """runB's eval/ms+flip.json copied into runE/eval/ was shown by `results` as runE's ms+flip mIoU, and `compare`
+    called it 55 points better than runE's own, as if test-time augmentation had done it."""
+    import shutil
+
+    from segbench.io import sha256
+    from segbench.rundir import write_metrics
+
+    mine = tmp_path / "mine"
+    shutil.copytree(trained, mine, ignore=shutil.ignore_patterns("eval"))
+    (mine / "config.yaml").write_text((mine / "config.yaml").read_text().replace(str(trained), str(mine)))
+    write_metrics(mine, {**read_metrics(mine, config_unchanged=False), "config_file_sha256": sha256(mine / "config.yaml")})
+    assert main(["evaluate", str(trained), "--scales", "ms", "--tta", "flip"]) == 0
+    shutil.copytree(trained / "eval", mine / "eval")
+    capsys.readouterr()
+    for verb in (["results", str(mine)], ["compare", str(mine / "eval" / f"{MS_FLIP}.json"), str(mine)]):
+        assert main(verb) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"segbench: error: {mine / 'eval' / f'{MS_FLIP}.json'}: a scoring of another config than {mine / 'config.yaml'} "
+            "(another run's, copied in, or one made before the config changed); score the run again with "
+            "`segbench evaluate`")
+    assert main(["evaluate", str(mine), "--scales", "ms", "--tta", "flip"]) == 0  # scored again, it is the run's own
+    assert main(["results", str(mine)]) == 0
