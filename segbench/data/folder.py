@@ -18,7 +18,7 @@ from segbench.data import pairing
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.decoding import apply_mapping, decode_colours, encode_colours
 from segbench.data.description import CLASS_FILE, Description, DescriptionKeys, load
-from segbench.data.readers import read_index_png, read_rgb, write_image
+from segbench.data.readers import read_colour_label, read_index_png, write_image
 from segbench.errors import DataError
 from segbench.registry import DATASETS
 from segbench.schema import DatasetConfig, Split
@@ -116,7 +116,7 @@ class Folder(DatasetAdapter):
         described = self.described
         try:
             if described.labels == "rgb":
-                return decode_colours(read_rgb(path), described.palette, described.void, described.void_colour,
+                return decode_colours(read_colour_label(path), described.palette, described.void, described.void_colour,
                                       described.off_palette)
             raw = read_index_png(path)
             return raw if described.mapping is None else apply_mapping(raw, described.mapping, described.void)

@@ -38,6 +38,24 @@ def read_rgb(path: Path, upright: bool = False) -> np.ndarray:
     return np.repeat((wide >> 8).astype(np.uint8)[..., None], 3, axis=2)
 
 
+def read_colour_label(path: Path) -> np.ndarray:
+    """A colour mask as RGB uint8, its colours exactly as stored. A 16-bit colour PNG holds either 8-bit colours
+    scaled to 16 bits (each value a multiple of 257) or 8-bit values as they are (none above 255); Pillow's top 8
+    bits are right for the first and turned every colour of the second into black. Any other is refused."""
+    if not _wide_colour_png(path):
+        return read_rgb(path)
+    wide = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if wide is None or wide.ndim != 3:
+        raise DataError(f"{path}: damaged (a 16-bit colour PNG OpenCV cannot read)")
+    wide = cv2.cvtColor(wide[..., :3], cv2.COLOR_BGR2RGB)
+    if not (wide % 257).any():
+        return (wide // 257).astype(np.uint8)
+    if wide.max() <= 255:
+        return wide.astype(np.uint8)
+    raise DataError(f"{path}: a 16-bit colour mask whose colours are not 8-bit ones (neither each value a multiple "
+                    "of 257 nor all at most 255); save it with 8 bits per channel")
+
+
 def write_image(path: Path, array: np.ndarray) -> None:
     """An RGB image (HxWx3) or a map of class indices (HxW, uint8), atomically, in the format of the suffix."""
     pixels = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if array.ndim == 3 else array
@@ -62,11 +80,27 @@ def read_index_png(path: Path) -> np.ndarray:
         label = np.asarray(image)
     if label.ndim == 2:
         return label
+    if _wide_colour_png(path):
+        # Pillow keeps a 16-bit colour PNG's top 8 bits, which turned classes 0..255 into 0 without a word: OpenCV
+        # reads all 16 (its channels in BGR order, which equal channels do not mind).
+        label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if label is None or label.ndim != 3:
+            raise DataError(f"{path}: damaged (a 16-bit colour PNG OpenCV cannot read)")
     colour = label[..., :3] if label.shape[2] >= 3 else label[..., :1]  # alpha (LA, RGBA) is no part of the class
     if (colour != colour[..., :1]).any():
         raise DataError(f"{path}: a colour label (its channels differ) where class indices were expected; a folder "
                         "dataset reads colour masks with labels: rgb and a palette in its class file")
     return label[..., 0]
+
+
+def _wide_colour_png(path: Path) -> bool:
+    """Whether ``path`` is a PNG of 16 bits per colour channel (RGB or RGBA), as its header says: Pillow opens it
+    as 8-bit RGB."""
+    with open(path, "rb") as file:
+        head = file.read(26)
+    # The signature, then the IHDR chunk: length, type, width, height, bit depth (byte 24), colour type (byte 25).
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and len(head) == 26 and head[24] == 16 \
+        and head[25] in (2, 6)
 
 
 def regular_file(path: Path) -> Path:

@@ -17,7 +17,7 @@ from pydantic import Field
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Problem, Sample, require_folder
 from segbench.data.prepare import folders_with
-from segbench.data.readers import read_rgb, write_image
+from segbench.data.readers import read_colour_label, write_image
 from segbench.errors import DataError
 from segbench.registry import DATASETS
 from segbench.schema import Split
@@ -72,7 +72,7 @@ class SUIM(DatasetAdapter):
         return splits.load_or_make(splits.path_of(self), make)
 
     def read_label(self, path: Path) -> np.ndarray:
-        return decode_mask(read_rgb(path))
+        return decode_mask(read_colour_label(path))
 
     def write_label(self, path: Path, label: np.ndarray) -> None:
         write_image(path, np.asarray(self.palette, np.uint8)[label])
@@ -84,7 +84,7 @@ class SUIM(DatasetAdapter):
 
     def label_problems(self, sample: Sample) -> list[Problem]:
         try:
-            off = off_palette_pixels(read_rgb(sample.label))
+            off = off_palette_pixels(read_colour_label(sample.label))
         except DataError:
             return []  # the generic checks report unreadable files
         if not off:

@@ -151,3 +151,25 @@ def test_memory_running_out_while_a_batch_is_loaded_is_one_line_the_runner_can_c
         loader[0]
     with pytest.raises(DataError, match=expected):  # what train() raises once the framework gives up
         loader.failure.raise_if_any()
+
+
+@pytest.mark.parametrize("channels", [3, 4], ids=["rgb", "rgba"])
+def test_a_16_bit_colour_label_is_read_at_its_full_depth(tmp_path, capsys, channels):
+    """Pillow keeps a 16-bit colour PNG's top 8 bits: every class index 0..255 was read as 0, `verify` said OK,
+    `stats` counted all background and a run finished at 0.00 mIoU."""
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    grey = stripes(24, 32, [0, 3, 11])
+    for name in ("train0", "train1"):
+        wide = np.stack([grey.astype(np.uint16)] * channels, axis=2)
+        if channels == 4:
+            wide[..., 3] = 65535
+        cv2.imwrite(str(root / "trainannot" / f"{name}.png"), wide)
+    assert np.array_equal(read_index_png(root / "trainannot" / "train0.png"), grey)
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 0
+    capsys.readouterr()
+    wide = np.stack([grey.astype(np.uint16), grey.astype(np.uint16), np.full(grey.shape, 300, np.uint16)], axis=2)
+    cv2.imwrite(str(root / "trainannot" / "train1.png"), wide)  # channels that differ, as at 8 bits: refused
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
+    assert f"ERROR {root / 'trainannot' / 'train1.png'}: a colour label (its channels differ)" in capsys.readouterr().out

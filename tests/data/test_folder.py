@@ -151,6 +151,22 @@ def test_rgb_masks_decode_through_the_palette_with_the_rule_for_other_colours(tm
     assert data.read_label(tmp_path / "masks" / "m.png").tolist() == expected
 
 
+@pytest.mark.parametrize("scale", [257, 1, None], ids=["scaled-to-16-bits", "8-bit-values-in-16-bits", "neither"])
+def test_a_16_bit_colour_mask_decodes_as_its_8_bit_colours_or_is_refused(tmp_path, scale):
+    """Pillow keeps a 16-bit PNG's top 8 bits: colours stored as they are (0..255 in 16 bits) all became black."""
+    class_file(tmp_path, **RGB)
+    path = write_rgb_mask(tmp_path, [[[0, 0, 255], [255, 255, 0], [128, 128, 128]]])
+    mask = np.array([[[0, 0, 255], [255, 255, 0], [128, 128, 128]]], np.uint16)
+    wide = mask * scale if scale else mask * 200
+    cv2.imwrite(str(path), cv2.cvtColor(wide, cv2.COLOR_RGB2BGR))
+    data = folder(tmp_path)
+    if scale:
+        assert data.read_label(path).tolist() == [[0, 1, 2]]
+    else:
+        with pytest.raises(DataError, match="m.png: a 16-bit colour mask whose colours are not 8-bit ones"):
+            data.read_label(path)
+
+
 def test_an_off_palette_colour_is_an_error_by_default(tmp_path):
     class_file(tmp_path, **RGB)
     path = write_rgb_mask(tmp_path, [[[0, 0, 255], [250, 240, 10]]])
