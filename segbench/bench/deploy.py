@@ -239,8 +239,21 @@ FIGURES = (CONFIG, METRICS, PER_IMAGE, f"{EVAL}/onnx-*.json", f"{EVAL}/onnx-*.np
 def keep(runs: list[Path], folder: Path) -> list[Path]:
     """Each run's figures copied into ``folder/<run name>/`` (replacing an earlier copy of that name), so that the
     table can be written again from the repository alone and a run added later joins those kept before; returns
-    every run kept there."""
+    every run kept there. Two runs of one name, or a run of the name of another run kept before (its ``config.yaml``
+    differs), are refused before anything is copied: the later replaced the earlier, whose row left the table
+    without a word."""
+    named: dict[str, Path] = {}
     for run in runs:
+        if run.name in named and named[run.name].resolve() != run.resolve():
+            raise DataError(f"{named[run.name]} and {run}: two runs of one name, both kept as {folder / run.name}; "
+                            "give one of them a folder of another name")
+        named[run.name] = run
+        copy = folder / run.name
+        if copy.resolve() != run.resolve() and (copy / CONFIG).is_file() and (run / CONFIG).is_file() \
+                and (copy / CONFIG).read_bytes() != (run / CONFIG).read_bytes():
+            raise DataError(f"{copy}: keeps another run of the name {run.name} (its {CONFIG} is not {run}'s); remove "
+                            "it to keep this one in its place, or give the run a folder of another name")
+    for run in named.values():
         copy = folder / run.name
         if copy.resolve() == run.resolve():
             continue

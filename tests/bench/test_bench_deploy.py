@@ -37,3 +37,26 @@ def test_a_file_that_is_not_a_latency_document_is_one_line(tmp_path):
 def test_an_unfinished_run_is_one_line(tmp_path):
     with pytest.raises(DataError, match="not a finished run"):
         scorings(tmp_path)
+
+
+def test_two_runs_of_one_name_are_not_kept_one_over_the_other(tmp_path):
+    """d1/r and d2/r kept in one call (or one call after the other) left one row: the later replaced the earlier's
+    copy without a word."""
+    from segbench.bench.deploy import keep
+
+    runs = []
+    for parent, recipe in (("d1", "seed: 0"), ("d2", "seed: 1")):
+        run = tmp_path / parent / "r"
+        run.mkdir(parents=True)
+        (run / "config.yaml").write_text(f"train: {{{recipe}}}\n")
+        (run / "metrics.json").write_text("{}")
+        runs.append(run)
+    kept = tmp_path / "kept"
+    with pytest.raises(DataError, match=r"d1/r and .*d2/r: two runs of one name, both kept as .*kept/r; give one"):
+        keep(runs, kept)
+    assert not kept.exists()  # refused before anything was copied
+    assert keep([runs[0]], kept) == [kept / "r"]
+    assert keep([runs[0]], kept) == [kept / "r"]  # the same run kept again replaces its copy
+    with pytest.raises(DataError, match=r"kept/r: keeps another run of the name r \(its config.yaml is not "):
+        keep([runs[1]], kept)
+    assert (kept / "r" / "config.yaml").read_text() == "train: {seed: 0}\n"
