@@ -9,6 +9,7 @@ from pathlib import Path
 from segbench.errors import ConfigError, DataError, SegbenchError
 from segbench.pretrained import PRETRAINED
 from segbench.registry import DATASETS
+from segbench.rundir import run_folder_of
 from segbench.schema import Config
 
 # Weights named rather than given as files (imagenet, ade20k): fetched into the cache and checked there, by the
@@ -27,6 +28,12 @@ def problems(config: Config) -> list[SegbenchError]:
         adapter.list_pairs(config.eval.split)
     except DataError as exc:
         found.append(exc)
+    # A run inside another run's folder (its eval/ or predictions/) is removed with them when that run is scored
+    # again or started over, without a word.
+    outer = run_folder_of(config.run_dir().parent)
+    if outer is not None:
+        found.append(ConfigError(f"{config.run_dir()}: lies inside the run folder {outer}, whose eval/ and "
+                                 "predictions/ its own runs replace whole; give --out a folder of its own"))
     for key in ("encoder_weights", "weights"):  # weights: a whole model's pretrained file (pspnet_50)
         value = getattr(config.model, key, None)
         if value is not None and value not in NAMED_WEIGHTS and not Path(value).is_file():

@@ -302,6 +302,21 @@ def test_a_run_clears_the_temporaries_that_killed_writes_left_and_nothing_else(s
     assert not [path for path in stale if path.exists()] and all(path.exists() for path in kept)
 
 
+@pytest.mark.parametrize("inside", ["eval", "predictions/inner"])
+def test_a_run_inside_another_runs_folder_is_refused_before_anything(smoke_config, tmp_path, inside):
+    """A run made in another run's eval/ or predictions/ finished, and was removed without a word when the outer
+    run was started over (its eval/ removed, its predictions/ replaced whole)."""
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    (outer / "config.yaml").write_text("{}")
+    (outer / "metrics.json").write_text("{}")
+    config = load_config(smoke_config, [f"output.dir={outer / inside}", "train.epochs=1"])
+    with pytest.raises(ConfigError, match=rf"^{outer / inside}: lies inside the run folder {outer}, whose eval/ and "
+                                          r"predictions/ its own runs replace whole; give --out a folder of its own$"):
+        execute(config)
+    assert sorted(path.name for path in outer.iterdir()) == ["config.yaml", "metrics.json"]
+
+
 def test_a_folder_that_is_not_a_runs_keeps_what_a_run_would_replace(smoke_config, tmp_path, cli):
     """--out naming a folder of the user's own: its predictions/ was deleted and its history.csv overwritten."""
     out = tmp_path / "mine"
