@@ -79,6 +79,15 @@ class DatasetAdapter(ABC):
     def decoding_sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.decoding(), sort_keys=True).encode()).hexdigest()
 
+    def data_record(self) -> dict:
+        """What a run records of the data it read (``metrics.json``, and the checkpoint a resume continues), which
+        :func:`segbench.rundir.data_record_changes` compares: one config can read other data from another folder
+        (a relative root) or after a class file's edit. The root only where it is a folder: a dataset drawn in
+        memory (the synthetic one) reads none, from wherever it is run."""
+        return {"classes": list(self.classes), "ignore_index": self.ignore_index,
+                "decoding_sha256": self.decoding_sha256(),
+                "dataset_root": str(self.root.resolve()) if self.root.is_dir() else None}
+
     @property
     def num_classes(self) -> int:
         return len(self.classes)

@@ -116,7 +116,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good;
         # under the folder's lock none of them is being written now.
         remove_temporaries(run_dir)
-        state = interrupted_state(run_dir, resolved, resume and not force)
+        state = interrupted_state(run_dir, resolved, resume and not force, adapter)
         (run_dir / METRICS).unlink(missing_ok=True)
         if state is None:
             _clear_earlier_run(run_dir)
@@ -142,8 +142,10 @@ def _holds_data(path: Path) -> bool:
     return any(not TEMPORARY.fullmatch(f.name) for f in files)
 
 
-def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | None:
-    """The checkpoint to resume from, or None (a checkpoint not resumed is deleted, so it cannot mislead)."""
+def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: DatasetAdapter) -> dict | None:
+    """The checkpoint to resume from, or None (a checkpoint not resumed is deleted, so it cannot mislead). One of
+    other data than ``adapter`` reads now is refused: a relative root resumed from another folder trained on two
+    datasets, and metrics.json recorded the second alone."""
     if not resume:
         if checkpoint.exists(run_dir):
             print(f"{run_dir}: holds an interrupted run; starting over (--resume continues it)", flush=True)
@@ -157,6 +159,12 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool) -> dict | Non
     state = checkpoint.load_state(run_dir, resolved["train"]["epochs"])
     if state is None:
         print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
+    # A checkpoint written before it kept its data's record has none to compare.
+    changed = data_record_changes(state["data"], adapter.data_record()) if state and "data" in state else ""
+    if changed:
+        raise DataError(f"{run_dir}: the interrupted run trained on other data than this config reads now "
+                        f"({changed}); resume it from where it ran (a relative dataset.root names another folder "
+                        "from elsewhere), or drop --resume to start over")
     return state
 
 
@@ -205,14 +213,11 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model
         "model": config.model.name,
         "split": config.eval.split,
         "num_images": scored["num_images"],
-        "classes": list(adapter.classes),
-        "ignore_index": adapter.ignore_index,
+        **adapter.data_record(),
         "loss_ignore_index": loss_void(adapter, config.train.ignore_index),
         **scored_figures(scored, adapter.ignore_index),
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "config_file_sha256": sha256(run_dir / CONFIG),
-        "decoding_sha256": adapter.decoding_sha256(),
-        "dataset_root": str(adapter.root.resolve()),
         "plugins_sha256": {path: sha256(path) for path in source_files(config.imports)} or None,
         "seed": config.train.seed,
         "epochs": len(history),
@@ -285,9 +290,8 @@ def data_changes(run_dir: Path, config: Config) -> str:
         scored = len(adapter.samples(config.eval.split))
     except SegbenchError:
         return ""  # the data cannot be read now: the finished run stands as it was, and a new run would say why
-    return data_record_changes(recorded, {"classes": list(adapter.classes), "ignore_index": adapter.ignore_index,
-                                          "decoding_sha256": adapter.decoding_sha256(), "num_images": scored,
-                                          "split": config.eval.split})
+    now = {**adapter.data_record(), "dataset_root": None, "num_images": scored, "split": config.eval.split}
+    return data_record_changes(recorded, now)  # a root not compared: a relative one is refused where it differs
 
 
 def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:

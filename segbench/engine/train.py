@@ -81,7 +81,7 @@ class EpochScorer(keras.callbacks.Callback):
             self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
             checkpoint.save_weights(self.model, self.run_dir / BEST_WEIGHTS)
             scored_text += "  (best)"
-        checkpoint.save(self.model, self.run_dir, row["epoch"], self.best)
+        checkpoint.save(self.model, self.run_dir, row["epoch"], self.best, self.adapter.data_record())
         left = time_left([past["seconds"] for past in self.rows], self.config.train.epochs - row["epoch"])
         print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  {scored_text}  "
               f"({row['seconds']:.1f} s{'; ' + left if left else ''})", flush=True)

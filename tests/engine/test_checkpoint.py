@@ -68,6 +68,7 @@ def edit_state(folder, **changes):
     ({"best_val_miou": 2.0, "best_epoch": 999}, r"state.json: best_val_miou 2.0 at best_epoch 999 is not"),
     # In bounds, not the history's: later better epochs were never kept, the scored epoch misnamed.
     ({"best_val_miou": 0.999, "best_epoch": 1}, r"state.json: best_val_miou 0.999 at best_epoch 1 is not what history"),
+    ({"data": "abc"}, r"state.json: data 'abc' is not the record of a dataset"),
 ])
 def test_a_tampered_state_is_refused(copy, changes, said):
     cfg, folder = copy
@@ -145,6 +146,27 @@ def test_best_weights_the_state_relies_on_are_checked_before_anything_trains(cop
                                         r"far, whose weights it holds; drop --resume to start over"):
         execute(cfg, resume=True)
     assert (folder.parent / "history.csv").read_text() == history  # nothing trained
+    assert not (folder.parent / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("data, said", [
+    ({"decoding_sha256": "0" * 64}, "the labels' decoding"),
+    ({"classes": ["a", "b"]}, "2 classes -> 5"),
+    ({"dataset_root": "/elsewhere/data"}, None),  # the synthetic data reads no folder: no root of its own to compare
+])
+def test_a_resume_on_other_data_than_the_run_trained_on_is_refused(copy, data, said):
+    """A relative root resumed from another folder (or a class file edited between the kill and the resume)
+    trained the rest of the epochs on other data, and metrics.json recorded only the second."""
+    cfg, folder = copy
+    state = json.loads((folder / "state.json").read_text())
+    assert state["data"]["decoding_sha256"] and state["data"]["dataset_root"] is None
+    edit_state(folder, data={**state["data"], **data})
+    if said is None:
+        assert execute(cfg, resume=True) == folder.parent
+        return
+    with pytest.raises(DataError, match=rf"run: the interrupted run trained on other data than this config reads now "
+                                        rf"\({said}.*\); resume it from where it ran"):
+        execute(cfg, resume=True)
     assert not (folder.parent / "metrics.json").exists()
 
 

@@ -126,7 +126,7 @@ def test_seed_folders_are_pooled_by_their_name(two_runs, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("record, value, said", [
-    ("dataset_root", "/elsewhere/dsA", "dataset root: {root} -> /elsewhere/dsA"),
+    ("dataset_root", "/elsewhere/dsA", "dataset root: /here/dsA -> /elsewhere/dsA"),
     ("decoding_sha256", "0" * 64, "the labels' decoding (the class file's mapping, labels, palette or void colour)"),
     ("num_images", 11, "test split: 12 images -> 11"),
 ])
@@ -144,11 +144,16 @@ def test_seeds_of_one_config_scored_on_other_data_are_not_pooled(two_runs, tmp_p
     seeded = tmp_path / "pair-seed1"
     recipe = yaml.safe_load((seeded / "config.yaml").read_text())
     (seeded / "config.yaml").write_text(yaml.safe_dump({**recipe, "train": {**recipe["train"], "seed": 1}}))
+    # The synthetic data is drawn in memory and records no root: one of folders is given to both.
+    first = tmp_path / "pair-seed0"
+    write_metrics(first, {**read_metrics(first), "dataset_root": "/here/dsA"})
     metrics = read_metrics(seeded, config_unchanged=False)
-    root = metrics["dataset_root"]
-    write_metrics(seeded, {**metrics, "config_file_sha256": sha256(seeded / "config.yaml"), record: value})
+    write_metrics(seeded, {**metrics, "config_file_sha256": sha256(seeded / "config.yaml"),
+                           "dataset_root": "/here/dsA", record: value})
     for verb in (["results", str(tmp_path)], ["compare", str(tmp_path / "pair"), str(long)]):
         assert main(verb) == 2
         assert capsys.readouterr().err.strip() == (
-            f"segbench: error: {seeded}: pooled as a seed of {tmp_path / 'pair-seed0'}, but scored on other data "
-            f"({said.format(root=root)}); give it a folder of its own name")
+            f"segbench: error: {seeded}: pooled as a seed of {first}, but scored on other data ({said}); give it a "
+            "folder of its own name")
+    write_metrics(seeded, {**metrics, "config_file_sha256": sha256(seeded / "config.yaml"), "dataset_root": "/here/dsA"})
+    assert main(["results", str(tmp_path)]) == 0  # the same data: pooled
