@@ -70,16 +70,16 @@ def load_weights(model: keras.Model, path: Path) -> None:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
-def save(model: keras.Model, run_dir: Path, epoch: int, best: dict, data: dict) -> None:
-    """The epoch's weights and optimiser state, and ``state.json`` naming them with the best so far and ``data``,
-    the adapter's record of what was trained on (a resume on other data is refused by it)."""
+def save(model: keras.Model, run_dir: Path, epoch: int, best: dict, record: dict) -> None:
+    """The epoch's weights and optimiser state, and ``state.json`` naming them with the best so far and
+    ``record``, what was trained (the data, the config file's digest), which a resume checks."""
     folder = run_dir / CHECKPOINTS
     weights, optimizer = f"epoch{epoch:04d}.weights.h5", f"epoch{epoch:04d}.optimizer.npz"
     save_weights(model, folder / weights)
     with atomic_path(folder / optimizer) as tmp:
         np.savez(tmp, *[keras.ops.convert_to_numpy(v) for v in model.optimizer.variables])
     write_json(folder / CHECKPOINT_STATE, {"epoch": epoch, "weights": weights, "optimizer": optimizer, **best,
-                                           "data": data})
+                                           **record})
     for old in folder.glob("epoch*"):
         if old.name not in (weights, optimizer):
             old.unlink(missing_ok=True)
@@ -117,8 +117,9 @@ def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
             and isinstance(best_epoch, int) and not isinstance(best_epoch, bool) and 1 <= best_epoch <= epoch):
         raise DataError(f"{path}: best_val_miou {best!r} at best_epoch {best_epoch!r} is not a val mIoU (0 to 1) of "
                         f"one of epochs 1..{epoch}; drop --resume to start over")
-    if not isinstance(state.get("data", {}), dict):
-        raise DataError(f"{path}: data {state['data']!r} is not the record of a dataset; drop --resume to start over")
+    for key, what in (("data", "the record of a dataset"), ("config", "a config")):
+        if not isinstance(state.get(key, {}), dict):
+            raise DataError(f"{path}: {key} {state[key]!r} is not {what}; drop --resume to start over")
     rows = history_rows(run_dir, epoch)
     if best is not None:
         # Within its bounds but not the history's (0.999 at epoch 3, whose val mIoU was 0.12): no later epoch would

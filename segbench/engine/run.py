@@ -157,6 +157,13 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: Data
             raise ConfigError(f"{run_dir}: the interrupted run had another config ({changes}); resume it with that "
                               "config, or drop --resume to start over")
     state = checkpoint.load_state(run_dir, resolved["train"]["epochs"])
+    # config.yaml edited by hand after the kill matches a resume "with that config": the rest trained on another
+    # recipe, and metrics.json vouched for it as the whole run's. Keys one side lacks are a schema's growth.
+    changes = tree_changes(state["config"], resolved, shared_only=True) if state and "config" in state else ""
+    if changes:
+        raise ConfigError(f"{run_dir}: the interrupted run's epochs trained with another config than this one "
+                          f"({changes}; its config.yaml edited since?); resume it with that config, or drop --resume "
+                          "to start over")
     if state is None:
         print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
     # A checkpoint written before it kept its data's record has none to compare.

@@ -59,6 +59,9 @@ class EpochScorer(keras.callbacks.Callback):
         self.adapter, self.config, self.run_dir, self.loss_fn = adapter, config, run_dir, loss_fn
         self.val_samples = adapter.samples("val")
         self.rows, self.best = rows, best
+        # What each checkpoint records of what it trained, for a resume to check: the data, and the config (its
+        # config.yaml edited by hand between a kill and the resume changed the recipe mid-run, unrecorded).
+        self.record = {"data": adapter.data_record(), "config": config.model_dump(mode="json")}
         self.started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -81,7 +84,7 @@ class EpochScorer(keras.callbacks.Callback):
             self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
             checkpoint.save_weights(self.model, self.run_dir / BEST_WEIGHTS)
             scored_text += "  (best)"
-        checkpoint.save(self.model, self.run_dir, row["epoch"], self.best, self.adapter.data_record())
+        checkpoint.save(self.model, self.run_dir, row["epoch"], self.best, self.record)
         left = time_left([past["seconds"] for past in self.rows], self.config.train.epochs - row["epoch"])
         print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  {scored_text}  "
               f"({row['seconds']:.1f} s{'; ' + left if left else ''})", flush=True)

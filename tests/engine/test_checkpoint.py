@@ -9,7 +9,7 @@ from segbench.config import load_config
 from segbench.engine import checkpoint
 from segbench.engine.run import execute
 from segbench.engine.train import EpochScorer
-from segbench.errors import DataError
+from segbench.errors import ConfigError, DataError
 
 
 class Stop(Exception):
@@ -69,6 +69,7 @@ def edit_state(folder, **changes):
     # In bounds, not the history's: later better epochs were never kept, the scored epoch misnamed.
     ({"best_val_miou": 0.999, "best_epoch": 1}, r"state.json: best_val_miou 0.999 at best_epoch 1 is not what history"),
     ({"data": "abc"}, r"state.json: data 'abc' is not the record of a dataset"),
+    ({"config": [1]}, r"state.json: config \[1\] is not a config"),
 ])
 def test_a_tampered_state_is_refused(copy, changes, said):
     cfg, folder = copy
@@ -167,6 +168,21 @@ def test_a_resume_on_other_data_than_the_run_trained_on_is_refused(copy, data, s
     with pytest.raises(DataError, match=rf"run: the interrupted run trained on other data than this config reads now "
                                         rf"\({said}.*\); resume it from where it ran"):
         execute(cfg, resume=True)
+    assert not (folder.parent / "metrics.json").exists()
+
+
+def test_a_resume_with_its_config_yaml_edited_since_the_checkpoint_is_refused(copy):
+    """config.yaml edited by hand after a kill, then resumed with it: the config matched itself, the last epochs
+    trained at another learning rate, and metrics.json vouched for it as the whole run's recipe."""
+    _, folder = copy
+    saved = folder.parent / "config.yaml"
+    saved.write_text(saved.read_text().replace("learning_rate: 0.001", "learning_rate: 0.01"))
+    edited = load_config(saved)
+    assert edited.train.learning_rate == 0.01
+    edited.output.dir = str(folder.parent)
+    with pytest.raises(ConfigError, match=r"run: the interrupted run's epochs trained with another config than this "
+                                          r"one \(train.learning_rate: 0.001 -> 0.01; its config.yaml edited since\?\)"):
+        execute(edited, resume=True)
     assert not (folder.parent / "metrics.json").exists()
 
 
