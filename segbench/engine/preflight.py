@@ -4,6 +4,7 @@ each fail on the same missing folder, one after the other, tell the user nothing
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from segbench.errors import ConfigError, DataError, SegbenchError
@@ -34,6 +35,11 @@ def problems(config: Config) -> list[SegbenchError]:
     if outer is not None:
         found.append(ConfigError(f"{config.run_dir()}: lies inside the run folder {outer}, whose eval/ and "
                                  "predictions/ its own runs replace whole; give --out a folder of its own"))
+    # Keras' TensorBoard callback writes through tf.summary, which needs the tensorboard package (TensorFlow's wheel
+    # does not bring it): found missing once training began, it left a config.yaml that looked resumable.
+    if config.train.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        found.append(ConfigError("train.tensorboard: true needs the tensorboard package: pip install "
+                                 "'segbench[cluster]' (or pip install tensorboard)"))
     for key in ("encoder_weights", "weights"):  # weights: a whole model's pretrained file (pspnet_50)
         value = getattr(config.model, key, None)
         if value is not None and value not in NAMED_WEIGHTS and not Path(value).is_file():

@@ -17,7 +17,7 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.engine.optim import make_optimizer
 from segbench.engine.progress import progress_verbosity, time_left
-from segbench.errors import ConfigError, SegbenchError
+from segbench.errors import SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
 from segbench.rundir import BEST_WEIGHTS, HISTORY, TENSORBOARD
@@ -116,7 +116,6 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     # from global random state, which a resumed run cannot reproduce.
     callbacks = [keras.callbacks.ProgbarLogger(), StopOnNonFiniteLoss(run_dir), scorer]
     if config.train.tensorboard:
-        _check_tensorboard()
         # One folder per run, so that `tensorboard --logdir <results>` shows a sweep's runs side by side; after the
         # scorer, so that the epoch's logs it sees carry val_loss and val_miou. A resumed run appends its epochs.
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / TENSORBOARD)))
@@ -127,16 +126,6 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
         batches.failure.raise_if_any()  # a damaged sample: its one line, not the framework's wrapping of it
         raise
     return scorer.rows, scorer.best
-
-
-def _check_tensorboard() -> None:
-    """Keras' TensorBoard callback writes through tf.summary, which needs the tensorboard package (TensorFlow's
-    wheel does not bring it); without it the callback would fail after the first epoch, with a traceback."""
-    import importlib.util
-
-    if importlib.util.find_spec("tensorboard") is None:
-        raise ConfigError("train.tensorboard: true needs the tensorboard package: pip install 'segbench[cluster]' "
-                          "(or pip install tensorboard)")
 
 
 def class_weights(config: Config, adapter: DatasetAdapter, ignored: int | None) -> list[float] | None:

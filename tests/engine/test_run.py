@@ -317,6 +317,20 @@ def test_a_run_inside_another_runs_folder_is_refused_before_anything(smoke_confi
     assert sorted(path.name for path in outer.iterdir()) == ["config.yaml", "metrics.json"]
 
 
+def test_tensorboard_asked_for_without_its_package_is_refused_before_the_folder_is_made(smoke_config, tmp_path,
+                                                                                        monkeypatch):
+    """Found missing once training began, it left a config.yaml that `results` called resumable (and each resume
+    failed the same way)."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    config = load_config(smoke_config, [f"output.dir={tmp_path / 'run'}", "train.tensorboard=true"])
+    with pytest.raises(ConfigError, match=r"^train.tensorboard: true needs the tensorboard package: pip install"):
+        execute(config)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_folder_that_is_not_a_runs_keeps_what_a_run_would_replace(smoke_config, tmp_path, cli):
     """--out naming a folder of the user's own: its predictions/ was deleted and its history.csv overwritten."""
     out = tmp_path / "mine"
