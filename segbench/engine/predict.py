@@ -11,6 +11,7 @@ from pathlib import Path
 
 import cv2
 import keras
+from PIL import Image
 
 from segbench.data.readers import IMAGE_SUFFIXES, read_rgb, write_image, write_palette_png
 from segbench.engine.loaded import LoadedRun
@@ -64,6 +65,11 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
                 raise SegbenchError(f"{file} and {found[written][0]} would both write {written}; predict them apart")
             if (out / written).resolve() == file.resolve():
                 raise SegbenchError(f"{file}: its output would overwrite it; give predict another --out")
+            if written.suffix == ".png" and not _class_map_or_absent(out / written):
+                # Another photo of the stem in --out (street.png beside street.jpg) was replaced by a class map.
+                raise SegbenchError(f"{out / written}: there already and not a class map predict wrote (another "
+                                    f"picture of {file.name}'s name?), which {file.name}'s would replace; give "
+                                    "predict another --out")
             found[written] = file, target
     # An input folder's subfolders are kept under --out, and one named like a run folder there (--out a parent of
     # runs) wrote over that run's kept predictions and figures.
@@ -74,6 +80,18 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
             raise SegbenchError(f"{inputs[0]}: its outputs would go into {folder}, inside the run folder {run}, "
                                 "whose files predict would write over; give --out a folder of its own")
     return list(found.values()), missing
+
+
+def _class_map_or_absent(path: Path) -> bool:
+    """Whether ``path`` is free for a class map: not there, or a palette PNG as predict writes them (an earlier
+    call's, replaced by this one's)."""
+    if not path.exists():
+        return True
+    try:
+        with Image.open(path) as image:  # its header only
+            return image.format == "PNG" and image.mode == "P"
+    except (OSError, ValueError):
+        return False
 
 
 def _written(file: Path, target: Path) -> Path:

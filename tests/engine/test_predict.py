@@ -232,3 +232,25 @@ def test_an_input_subfolder_named_like_a_run_under_out_is_refused(trained, tmp_p
         f"run folder {runs / 'runP'}, whose files predict would write over; give --out a folder of its own")
     assert {p: p.read_bytes() for p in (runs / "runP").rglob("*") if p.is_file()} == before
     assert not (runs / "elsewhere.png").exists()  # refused before anything was written
+
+
+def test_a_picture_in_out_that_is_no_class_map_is_not_replaced(trained, tmp_path):
+    """street.jpg predicted into its own folder replaced the user's other photo street.png with its class map;
+    an earlier call's class map there is replaced as before."""
+    from segbench.engine.predict import expand, predict_files
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    scene = draw_scene((40, 56), (0, 2, 1))[0]
+    Image.fromarray(scene).save(folder / "street.jpg")
+    Image.fromarray(np.full((30, 40, 3), 90, np.uint8)).save(folder / "street.png")
+    theirs = (folder / "street.png").read_bytes()
+    with pytest.raises(SegbenchError, match=r"photos/street.png: there already and not a class map predict wrote "
+                                            r"\(another picture of street.jpg's name\?\)"):
+        expand([str(folder / "street.jpg")], folder)
+    assert (folder / "street.png").read_bytes() == theirs
+    out = tmp_path / "maps"
+    jobs, _ = expand([str(folder / "street.jpg")], out)
+    predict_files(segbench.load_run(trained), jobs, out)
+    jobs, _ = expand([str(folder / "street.jpg")], out)  # its own earlier class map: replaced
+    assert [target for _, target in jobs] == [Path("street")]
