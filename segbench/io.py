@@ -102,6 +102,25 @@ def why_not_a_file(path: str | os.PathLike) -> str:
     return "not found"
 
 
+# segbench's own records (metrics.json, eval/<mode>.json, state.json) are kilobytes: a 1000-class confusion matrix
+# is some megabytes.
+MAX_RECORD_BYTES = 64 * 2**20
+
+
+def read_record(path: str | os.PathLike) -> str:
+    """The text of one of segbench's JSON records, as an OSError naming what is wrong where it is no regular file
+    (a FIFO blocked `results` for good) or is larger than any record (a link to /dev/zero read until memory ran
+    out)."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise OSError(f"it {why_not_a_file(path)}")
+    with path.open("rb") as file:
+        data = file.read(MAX_RECORD_BYTES + 1)
+    if len(data) > MAX_RECORD_BYTES:
+        raise OSError(f"larger than {MAX_RECORD_BYTES // 2**20} MiB, which no record of segbench's is")
+    return data.decode("utf-8")
+
+
 def sha256(path: str | os.PathLike) -> str:
     """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
     with open(path, "rb") as file:

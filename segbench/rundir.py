@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationErr
 
 from segbench import boundary, calibration
 from segbench.errors import DataError
-from segbench.io import atomic_path, load_yaml, sha256, write_json, write_text
+from segbench.io import atomic_path, load_yaml, read_record, sha256, write_json, write_text
 from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
@@ -391,7 +391,7 @@ def read_eval(run_dir: Path, mode: str) -> dict | None:
     if not path.is_file():
         return None
     try:
-        found = json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(read_record(path))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
     checked = _checked(Rescored, found, path)
@@ -432,7 +432,7 @@ def read_metrics(run_dir: Path, config_unchanged: bool = True) -> dict:
     not computed with."""
     path = run_dir / METRICS
     try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
+        metrics = json.loads(read_record(path))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
     checked = checked_metrics(metrics, path)

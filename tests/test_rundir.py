@@ -2,6 +2,8 @@
 writer gives the reader comes back whole."""
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +119,27 @@ def test_per_image_matrices_that_are_no_counts_are_called_damaged(tmp_path, dama
         read_per_image(tmp_path)
     np.savez_compressed(path, **{**arrays, "matrices": np.ones((2, 3, 3), np.int64)})
     assert read_per_image(tmp_path)["matrices"].sum() == 18  # whole counts of another integer type still read
+
+
+@pytest.mark.parametrize("kind", ["fifo", "endless"])
+def test_a_metrics_file_that_is_no_regular_file_or_endless_is_one_line_not_a_hang(tmp_path, kind):
+    """A FIFO named metrics.json blocked `results` and `run --out` for good; a link to /dev/zero was read until the
+    machine ran out of memory, and the error named no file."""
+    (tmp_path / "config.yaml").write_text("{}")
+    path = tmp_path / "metrics.json"
+    os.mkfifo(path) if kind == "fifo" else path.symlink_to("/dev/zero")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        with pytest.raises(DataError, match=r"metrics.json: cannot be read \(it is not a regular file\)"):
+            read_metrics(tmp_path)
+    finally:
+        signal.alarm(0)
+
+
+def test_a_metrics_file_larger_than_any_record_is_refused(tmp_path, monkeypatch):
+    from segbench import io
+
+    monkeypatch.setattr(io, "MAX_RECORD_BYTES", 100)
+    (tmp_path / "metrics.json").write_text("{" + " " * 200 + "}")
+    with pytest.raises(DataError, match=r"metrics.json: cannot be read \(larger than .* which no record of segbench"):
+        read_metrics(tmp_path)

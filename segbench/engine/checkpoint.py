@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from segbench.errors import DataError, first_line
-from segbench.io import atomic_path, write_json
+from segbench.io import atomic_path, read_record, write_json
 from segbench.rundir import BEST_WEIGHTS, CHECKPOINT_STATE, CHECKPOINTS, HISTORY
 
 
@@ -98,7 +98,7 @@ def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
     if not path.is_file():
         return None
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state = json.loads(read_record(path))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: unreadable checkpoint state ({exc}); drop --resume to start over") from None
     epoch = state.get("epoch") if isinstance(state, dict) else None
