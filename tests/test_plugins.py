@@ -258,3 +258,37 @@ def test_run_force_with_a_model_that_cannot_be_built_leaves_the_finished_run_as_
     assert "its builder failed (RuntimeError: no kernels)" in capsys.readouterr().err
     assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
     assert main(["results", str(out)]) == 0
+
+
+def test_a_dataset_plugin_whose_classes_are_named_alike_is_refused_as_it_is_imported(registries, tmp_path):
+    """("a", "a", "b") trained and finished, and the table showed class 1's IoU under "a", class 0's gone."""
+    plugin = tmp_path / "dup.py"
+    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"dup_halves"').replace(
+        'classes = ("dark", "bright")', 'classes = ("dark", "Dark\\ufe0f")'))
+    config = tmp_path / "c.yaml"
+    config.write_text("imports: [dup.py]\ndataset: {name: dup_halves}\nmodel: {name: segnet}\n")
+    with pytest.raises(ConfigError, match=rf"^{plugin}: dataset Halves: 'dark' and 'Dark\ufe0f' name classes 0 and 1 "
+                                          "alike; each class needs a name of its own$"):
+        load_config(config)
+
+
+@pytest.mark.parametrize("returned, said", [
+    ("np.repeat(label[..., None], 3, axis=2).astype(np.uint8)[..., 0], label", "an image of uint8 of shape (24, 32)"),
+    ("np.zeros((24, 32, 4), np.uint8), label", "an image of uint8 of shape (24, 32, 4)"),
+    ("np.zeros((24, 32, 3), np.float32), label", "an image of float32 of shape (24, 32, 3)"),
+    ("np.zeros((24, 32, 3), np.uint8), label + 0.5", "a label of float64 of shape (24, 32)"),
+], ids=["grey", "rgba", "float-image", "float-label"])
+def test_a_dataset_plugin_whose_load_breaks_its_contract_is_one_line(registries, tmp_path, capsys, returned, said):
+    """Grey or RGBA images and float labels ended in Keras' tracebacks (after a whole epoch, for the labels); float
+    images were cast to black and trained on without a word."""
+    plugin = tmp_path / "odd_data.py"
+    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"odd_halves"').replace(
+        "return np.repeat(label[..., None] * 200 + 20, 3, axis=2).astype(np.uint8), label", f"return {returned}"))
+    config = tmp_path / "c.yaml"
+    config.write_text("imports: [odd_data.py]\ndataset: {name: odd_halves, images: 2}\nmodel: {name: segnet, "
+                      "input_size: [32, 32], width: 0.125}\ntrain: {epochs: 1, batch_size: 2}\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 2
+    wanted = "HxWx3 uint8 (RGB)" if "image" in said else "HxW of integer class indices"
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"segbench: error: halves/train/0: Halves.load returned {said}, not {wanted}")
+    assert not (tmp_path / "run" / "metrics.json").exists()

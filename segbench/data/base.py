@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from segbench.data.description import class_name_problem
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
 from segbench.errors import ConfigError, DataError
 from segbench.schema import DatasetConfig, Split
@@ -66,6 +67,15 @@ class DatasetAdapter(ABC):
     credit: ClassVar[str | None] = None
     url: ClassVar[str | None] = None  # a public download, if there is one
     sha256: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        # An adapter's own class names (a plugin's) are held to a class file's rule: two alike made one column of
+        # the tables, holding the later class's IoU. Refused as it is defined, so a plugin's import names its file.
+        super().__init_subclass__(**kwargs)
+        problem = class_name_problem(cls.__dict__["classes"]) if isinstance(cls.__dict__.get("classes"), tuple | list) \
+            else None
+        if problem:
+            raise ConfigError(f"dataset {cls.__name__}: {problem}")
 
     def __init__(self, config: DatasetConfig):
         self.config = config

@@ -64,11 +64,38 @@ class SplitLayout(Section):
         return self
 
 
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt) beyond the format characters (Cf): drawn as
+# nothing (variation selectors, the combining grapheme joiner, Hangul fillers), so "bg\ufe0f" reads as "bg".
+IGNORABLE = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x3164, 0x3164),
+             (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+             (0xE0000, 0xE0FFF))
+BLANK = {0x2800}  # BRAILLE PATTERN BLANK: a symbol that is drawn as a space
+
+
 def _as_read(name: str) -> str:
-    """A class name as a reader sees it: compatibility forms folded (NFKC), invisible format characters (zero-width
-    space, soft hyphen) dropped, spaces collapsed, case set aside."""
-    folded = "".join(c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf")
+    """A class name as a reader sees it: compatibility forms folded (NFKC), what is drawn as nothing dropped
+    (format characters such as the zero-width space and soft hyphen, and the other default-ignorable code points),
+    blanks and spaces collapsed, case set aside."""
+    folded = "".join(" " if ord(c) in BLANK else c for c in unicodedata.normalize("NFKC", name)
+                     if unicodedata.category(c) != "Cf" and not any(lo <= ord(c) <= hi for lo, hi in IGNORABLE))
     return " ".join(folded.split()).casefold()
+
+
+def class_name_problem(classes) -> str | None:
+    """Why ``classes`` cannot name a table's columns (two alike, or one without a name), or None. Tables, CSVs and
+    figures name a class's column by its name: two of one name showed one column, holding the later class's IoU,
+    and the earlier class was gone. Told apart as a reader tells them: "bg", "bg ", "BG", a full-width "ｂｇ" and
+    "b\u200bg" read as one name, and "" or an invisible character alone as none."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(classes):
+        key = _as_read(name) if isinstance(name, str) else ""
+        if not key:
+            return f"class {index} has no name ({name!r}); each class needs a name of its own"
+        if key in seen:
+            return (f"{classes[seen[key]]!r} and {name!r} name classes {seen[key]} and {index} alike; each class needs "
+                    "a name of its own")
+        seen[key] = index
+    return None
 
 
 class DescriptionKeys(Section):
@@ -93,19 +120,9 @@ class DescriptionKeys(Section):
     @field_validator("classes")
     @classmethod
     def _one_name_a_class(cls, classes: list[str] | None) -> list[str] | None:
-        # Tables, CSVs and figures name a class's column by its name: two of one name showed one column, holding the
-        # later class's IoU, and the earlier class was gone.
-        # Told apart as a reader tells them: "bg", "bg ", "BG", a full-width "ｂｇ" and "b\u200bg" read as one name,
-        # and "" or an invisible character alone as none.
-        seen: dict[str, int] = {}
-        for index, name in enumerate(classes or []):
-            key = _as_read(name)
-            if not key:
-                raise ValueError(f"class {index} has no name ({name!r}); each class needs a name of its own")
-            if key in seen:
-                raise ValueError(f"{classes[seen[key]]!r} and {name!r} name classes {seen[key]} and {index} alike; "
-                                 "each class needs a name of its own")
-            seen[key] = index
+        problem = class_name_problem(classes or [])
+        if problem:
+            raise ValueError(problem)
         return classes
 
 

@@ -21,6 +21,16 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
         raise
     except Exception as exc:  # a codec or parser failure deep inside OpenCV, scipy, ...
         raise DataError(f"{sample.id}: cannot be read ({exc})") from exc
+    # A plugin's load off this contract ended in Keras' tracebacks (grey or RGBA images, float labels) or trained on
+    # float images cast to black without a word.
+    for what, array, wanted, good in (
+            ("image", image, "HxWx3 uint8 (RGB)", lambda a: a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8),
+            ("label", label, "HxW of integer class indices",
+             lambda a: a.ndim == 2 and (np.issubdtype(a.dtype, np.integer) or a.dtype == bool))):
+        if not isinstance(array, np.ndarray) or not good(array):
+            found = f"{array.dtype} of shape {array.shape}" if isinstance(array, np.ndarray) else type(array).__name__
+            raise DataError(f"{sample.id}: {type(adapter).__name__}.load returned {'an' if what == 'image' else 'a'} "
+                            f"{what} of {found}, not {wanted}")
     if image.shape[:2] != label.shape[:2]:
         raise DataError(f"{sample.id}: image is {image.shape[0]}x{image.shape[1]} but its label is "  # HxW
                         f"{label.shape[0]}x{label.shape[1]}")

@@ -125,6 +125,12 @@ def test_config_keys_override_the_class_file(tmp_path):
     ('classes: [bg, "\\uff42\\uff47", "\\u200b"]\n', "classes: 'bg' and 'ｂｇ' name classes 0 and 1 alike"),
     ('classes: [bg, "b\\u200bg"]\n', "classes: 'bg' and 'b.u200bg' name classes 0 and 1 alike"),  # shown escaped
     ('classes: [bg, "\\u200b"]\n', "classes: class 1 has no name"),
+    # Drawn as nothing though not format characters: a variation selector, the combining grapheme joiner, fillers.
+    ('classes: [bg, "bg\\ufe0f"]\n', "classes: 'bg' and 'bg.*' name classes 0 and 1 alike"),
+    ('classes: [bg, "bg\\u034f"]\n', "classes: 'bg' and 'bg.*' name classes 0 and 1 alike"),
+    ('classes: [bg, "\\u3164"]\n', "classes: class 1 has no name"),
+    ('classes: [bg, "\\u115f"]\n', "classes: class 1 has no name"),
+    ('classes: [bg, "\\u2800"]\n', "classes: class 1 has no name"),
 ])
 def test_a_bad_class_file_is_one_line_naming_it(tmp_path, text, message):
     (tmp_path / "classes.yaml").write_text(text)
