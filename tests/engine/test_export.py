@@ -102,14 +102,17 @@ def test_export_from_the_command_line(trained, tmp_path, cli):
     prefix = temporary_prefix(tmp_path / "m.onnx")
     stale, work, theirs = tmp_path / f"{prefix}0p4c0v5p.onnx", tmp_path / f"{prefix}if_emkip", \
         tmp_path / f"{prefix}12345678.txt"
-    users = tmp_path / ".m.0p4c0v5p.onnx"
+    users, users_folder = tmp_path / ".m.0p4c0v5p.onnx", tmp_path / ".m.personal"  # a folder was deleted whole
     stale.write_bytes(b"")
     work.mkdir()
     theirs.write_text("mine")
     users.write_text("mine")
+    users_folder.mkdir()
+    (users_folder / "thesis.txt").write_text("mine")
     done = cli("export", trained, "--format", "onnx", "--out", tmp_path / "m.onnx", "--check", "2")
     assert done.returncode == 0, done.stderr
     assert not stale.exists() and not work.exists() and theirs.exists() and users.exists()
+    assert (users_folder / "thesis.txt").read_text() == "mine"
     assert "100.000 % (float32, the exported model's source)" in done.stdout
     assert "FutureWarning" not in done.stderr
     weightless = tmp_path / "weightless"
