@@ -59,11 +59,16 @@ def seed_folder(folder: Path, seed: int) -> Path:
 def find_runs(paths) -> tuple[list[Path], list[Path]]:
     """Run folders at or below ``paths``, and the ``metrics.json`` files skipped: a finished run's folder holds
     ``metrics.json`` beside its ``config.yaml``; a lone ``metrics.json`` (a benchmark's, another tool's) is not one."""
-    found, skipped = [], []
+    found, skipped, seen = [], [], set()
     for path in map(Path, paths):
         if not path.exists():
             raise DataError(f"{path}: no such folder")
         for metrics in sorted(path.rglob(METRICS)):
+            # A folder named twice (`results runA runA`, or a folder and a run inside it) is one run, not a seed of
+            # itself counted twice.
+            if metrics.parent.resolve() in seen:
+                continue
+            seen.add(metrics.parent.resolve())
             (found if (metrics.parent / CONFIG).is_file() else skipped).append(metrics.parent)
     return found, [folder / METRICS for folder in skipped]
 

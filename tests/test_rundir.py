@@ -143,3 +143,13 @@ def test_a_metrics_file_larger_than_any_record_is_refused(tmp_path, monkeypatch)
     (tmp_path / "metrics.json").write_text("{" + " " * 200 + "}")
     with pytest.raises(DataError, match=r"metrics.json: cannot be read \(larger than .* which no record of segbench"):
         read_metrics(tmp_path)
+
+
+def test_a_run_named_twice_is_found_once(tmp_path):
+    """`results runA runA` (or a folder and a run inside it) was refused as one seed counted twice."""
+    for name in ("runA", "G/z-seed0"):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "config.yaml").write_text("{}")
+        (tmp_path / name / "metrics.json").write_text("{}")
+    assert find_runs([tmp_path / "runA", tmp_path / "runA"])[0] == [tmp_path / "runA"]
+    assert find_runs([tmp_path / "G", tmp_path / "G" / "z-seed0"])[0] == [tmp_path / "G" / "z-seed0"]
