@@ -74,12 +74,11 @@ def options(args):
 
 
 def run(args) -> int:
-    from segbench.engine.sweep import check, fetch_pretrained, plan
+    from segbench.engine.sweep import check, fetch_pretrained, finished_runs, plan
     from segbench.launch import launch
     from segbench.lock import locked
     from segbench.paper import suite_configs
     from segbench.report.runs import render, runs_tables
-    from segbench.rundir import METRICS
 
     if bool(args.configs) == bool(args.suite):
         raise SegbenchError("sweep: give config files or --suite, not both and not neither")
@@ -109,7 +108,7 @@ def run(args) -> int:
             for path in report(args.suite, args.results, args.results, TABLE_FORMATS):
                 if path.name == "table.md":
                     print(f"{path}\n\n{path.read_text(encoding='utf-8')}")
-    finished = [job.out for job in jobs if (job.out / METRICS).exists()]
+    finished = finished_runs(jobs, args.overrides)
     if finished and not args.suite:
         print(render(runs_tables(finished)))
     for line in failures:

@@ -17,12 +17,15 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from segbench.config import load_config
 from segbench.engine import preflight
 from segbench.engine.progress import PROGRESS_ENV
 from segbench.errors import ERROR_PREFIX, ConfigError, SegbenchError
+from segbench.io import load_yaml
 from segbench.parent import PARENT_ENV
-from segbench.rundir import seed_folder
+from segbench.rundir import CONFIG, METRICS, seed_folder, tree_changes
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,22 @@ def fetch_pretrained(jobs: list[Job], overrides: list[str]) -> list[str]:
     configs = {job.config: job for job in jobs}.values()
     entries = [entry for job in configs for entry in needed(_config(job, overrides).model)]
     return [problem for problem in ensure_all(entries).values() if problem]
+
+
+def finished_runs(jobs: list[Job], overrides: list[str]) -> list[Path]:
+    """The jobs' folders that hold a finished run of the job's own config, for the sweep's table: a job refused on
+    a folder holding another config's finished run showed that run's figures as its row."""
+    found = []
+    for job in jobs:
+        if not (job.out / METRICS).is_file():
+            continue
+        try:
+            saved = load_yaml((job.out / CONFIG).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if not tree_changes(saved, _config(job, overrides).model_dump(mode="json"), shared_only=True):
+            found.append(job.out)
+    return found
 
 
 def command(job: Job, overrides: list[str]) -> list[str]:

@@ -183,3 +183,21 @@ def test_a_relay_whose_pipe_is_closed_under_it_ends_quietly():
 
     with pytest.raises(ValueError, match="not a closed pipe"):  # any other error still shows
         _until_closed(failing, broken, None)
+
+
+def test_the_sweeps_table_holds_only_runs_of_its_own_configs(smoke_config, tmp_path):
+    """A job refused on a folder holding another config's finished run (another learning rate) showed that run's
+    figures as the sweep's row, above the failure."""
+    import yaml
+
+    from segbench.engine.sweep import _config, finished_runs
+
+    overrides = ["train.learning_rate=0.01"]
+    [job] = plan([smoke_config], 1, tmp_path / "r")
+    job.out.mkdir(parents=True)
+    (job.out / "metrics.json").write_text("{}")
+    recipe = _config(job, overrides).model_dump(mode="json")
+    (job.out / "config.yaml").write_text(yaml.safe_dump({**recipe, "train": {**recipe["train"], "learning_rate": 0.001}}))
+    assert finished_runs([job], overrides) == []
+    (job.out / "config.yaml").write_text(yaml.safe_dump(recipe))
+    assert finished_runs([job], overrides) == [job.out]
