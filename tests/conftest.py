@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +50,10 @@ def fake_run():
     with ``detailed`` the run has what runs measure today beyond that: Boundary IoU, calibration, and its
     worst images (the ``kept`` ones, ranked); ``per_image`` images' confusion matrices, drawn by the seed."""
     from segbench import calibration
+    from segbench.config import merged
     from segbench.engine import predictions
     from segbench.paper import TABLES
+    from segbench.shipped import CONFIGS
 
     def make(folder, dataset, ious, seed=0, kept=("f1", "f2"), prediction=None, detailed=False, per_image=0):
         classes = list(TABLES[dataset].headers)
@@ -78,7 +81,11 @@ def fake_run():
         pd.DataFrame({"epoch": [1, 2, 3], "loss": [2.0, 1.5, 1.2], "val_loss": [1.8, 1.4, 1.5],
                       "val_miou": [0.1, 0.3, 0.25], "seconds": [1.0, 1.0, 1.0]}).to_csv(folder / "history.csv",
                                                                                     index=False)
-        config = {"dataset": {"name": dataset, "subset": 4}, "model": {"input_size": [64, 96]},
+        # The model of the paper row whose folder it is in (`report` refuses another), by its config's name.
+        row = re.sub(r"-seed\d+$", "", Path(folder).name)
+        paper_config = CONFIGS / dataset / f"{row}.yaml"
+        model = merged(paper_config)["model"]["name"] if paper_config.is_file() else row
+        config = {"dataset": {"name": dataset, "subset": 4}, "model": {"name": model, "input_size": [64, 96]},
                   "train": {"batch_size": 8, "optimizer": "adam", "learning_rate": 0.0005, "schedule": "poly",
                             "poly_power": 0.9, "warmup_epochs": 1.0, "seed": seed}}
         (folder / "config.yaml").write_text(yaml.safe_dump(config))

@@ -57,6 +57,9 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     found = finished_runs(runs_folder)
     stem_of = {method: stem for stem, method in METHODS.items()}
     runs = {stem_of[method]: found[stem_of[method]] for method in paper.index}  # this table's row order
+    for stem, dirs in runs.items():
+        for run in dirs:
+            check_row_model(dataset, stem, run)
     others, refused = beyond.other_runs(runs_folder, dataset, {run for dirs in runs.values() for run in dirs})
     _say_what_was_found(dataset, runs_folder, runs, others, refused)
     metrics = {stem: [read_metrics(run) for run in dirs] for stem, dirs in {**runs, **others}.items()}
@@ -198,6 +201,20 @@ def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: i
 RECIPE = (("model", "input_size", lambda v: "x".join(map(str, v))),
           ("train", "epochs", lambda v: f"{v} epoch{'s' * (v != 1)}"), ("train", "batch_size", lambda v: f"batch {v}"),
           ("train", "learning_rate", lambda v: f"lr {v:g}"), ("dataset", "subset", lambda v: f"subset {v}"))
+
+
+def check_row_model(dataset: str, stem: str, run: Path) -> None:
+    """Refuse a run in a paper row's folder that is of another model than the row's config names: a SegNet run
+    copied (or run) into ``vgg_unet/`` was shown as the VGG UNet row, its difference taken from the paper's VGG
+    UNet, since a row's runs are found by folder name."""
+    paper_config = CONFIGS / dataset / f"{stem}.yaml"
+    if not paper_config.is_file():
+        return
+    theirs = (merged(paper_config).get("model") or {}).get("name")
+    ours = (read_config(run).get("model") or {}).get("name")
+    if theirs and ours != theirs:
+        raise DataError(f"{run}: a run of {ours} in the folder of the paper's {METHODS[stem]} row, whose model is "
+                        f"{theirs}; move it to a folder of its own name")
 
 
 def off_recipe(dataset: str, stem: str, run: Path) -> str:

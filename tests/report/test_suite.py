@@ -303,3 +303,15 @@ def test_a_worst_row_label_stays_beside_its_own_row(tmp_path, monkeypatch):
             label, panel = ax.yaxis.label.get_window_extent(renderer), ax.get_window_extent(renderer)
             assert panel.y0 <= label.y0 and label.y1 <= panel.y1  # not into the label of the row above or below
             assert "mIoU" in ax.yaxis.label.get_text()
+
+
+def test_a_run_of_another_model_in_a_rows_folder_is_refused(tmp_path, fake_run):
+    """A SegNet run copied (or run) into camvid/vgg_unet/ was shown as the VGG UNet row, its difference taken from
+    the paper's VGG UNet; only the README's run listing showed the model."""
+    results = tmp_path / "results"
+    run = fake_run(results / "camvid" / "vgg_unet", "camvid", [0.5] * 12)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    (run / "config.yaml").write_text(yaml.safe_dump({**config, "model": {**config["model"], "name": "segnet"}}))
+    with pytest.raises(DataError, match=r"vgg_unet: a run of segnet in the folder of the paper's VGG UNet row, whose "
+                                        r"model is vgg_unet; move it to a folder of its own name"):
+        report("camvid", results, results, ["md"])
