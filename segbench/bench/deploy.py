@@ -18,6 +18,7 @@ import pandas as pd
 from segbench import bootstrap
 from segbench.errors import DataError
 from segbench.io import atomic_path, clear_staging, write_text
+from segbench.markdown import markdown_table
 from segbench.report.paired import compare_runs
 from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_metrics
 
@@ -174,7 +175,7 @@ def deploy_markdown(rows: list[dict], figure: Path | None) -> str:
               "scoring where no float32 file was scored). Latency at batch 1 and throughput at a batch by `segbench "
               "bench latency`, on " + (", ".join(machines) or "no machine (none measured)") + "; size: the file on "
               "disk (the weights file for Keras)."), "",
-             deploy_table(rows).to_markdown(index=False, disable_numparse=True), ""]
+             markdown_table(deploy_table(rows)), ""]
     if any(not found["stable"] for row in rows for found in row["latency"].values()):
         lines += ["\\* the halves of its timed calls had not agreed within the tolerance when its budget was spent.",
                   ""]

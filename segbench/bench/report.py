@@ -9,6 +9,7 @@ import pandas as pd
 
 from segbench.bench.peaks import TRAIN_FLOPS_FACTOR
 from segbench.io import write_json, write_text
+from segbench.markdown import markdown_table
 
 
 def rate(figure: dict, digits: int = 1) -> str:
@@ -80,7 +81,7 @@ def suite_table(results: list[dict]) -> str:
             row["train vs peer"] = f"{peer['train']:.2f}x" if peer else "-"
             row["infer vs peer"] = f"{peer['infer']:.2f}x" if peer else "-"
         rows.append(row)
-    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+    return markdown_table(pd.DataFrame(rows))
 
 
 def suite_markdown(document: dict) -> str:
@@ -131,17 +132,17 @@ def loader_table(rows: list[dict]) -> str:
             line["data wait"] = f"{100 * wait['share']:.1f}% of {wait['steps']} steps"
             line["step (s)"] = rate(wait["step_s"], 3)
         table.append(line)
-    return pd.DataFrame(table).to_markdown(index=False, disable_numparse=True)
+    return markdown_table(pd.DataFrame(table))
 
 
 def metrics_text(result: dict) -> str:
     """``bench metrics`` without ``--json``."""
     rates = result["mpix_per_s"]
     return (f"confusion-matrix accumulation on one core of {result['cpu']}; median (min-max) of "
-            f"{result['repeats']} passes\n\n") + pd.DataFrame([{
+            f"{result['repeats']} passes\n\n") + markdown_table(pd.DataFrame([{
         "maps": f"{result['images']} x {'x'.join(map(str, result['size']))}, {result['num_classes']} classes",
         "segbench Mpix/s": rate(rates["segbench"]), "naive Mpix/s": rate(rates["naive"]),
-        "ratio": f"{result['ratio']:.1f}x"}]).to_markdown(index=False, disable_numparse=True)
+        "ratio": f"{result['ratio']:.1f}x"}]))
 
 
 def target_name(result: dict) -> str:
@@ -164,7 +165,7 @@ def latency_table(results: list[dict]) -> str:
              f"img/s at batch {r['batch']}": f"{r['throughput']['images_per_s']:.1f}"
                                              + ("" if r["throughput"]["batch_ms"]["stable"] else "*"),
              "size (MiB)": f"{r['bytes'] / 2**20:.1f}", "machine": r["machine"]} for r in results]
-    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+    return markdown_table(pd.DataFrame(rows))
 
 
 def latency_markdown(document: dict) -> str:

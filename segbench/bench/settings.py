@@ -13,6 +13,7 @@ import pandas as pd
 
 from segbench.bench.suite import entries, measure_apart, run_apart, run_suite
 from segbench.errors import SegbenchError
+from segbench.markdown import markdown_table
 from segbench.schema import POLICIES
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -118,7 +119,7 @@ def settings_markdown(document: dict, device: str) -> str:
         shown = table.map(lambda v: "-" if pd.isna(v) else f"{v:.2f}")
         shown.columns = [f"{b} {p}" for b, p in table.columns]
         shown["fastest"] = [f"{b} {p}" for b, p in fastest]
-        lines += [f"## {which} images/s", "", shown.reset_index().to_markdown(index=False, disable_numparse=True), ""]
+        lines += [f"## {which} images/s", "", markdown_table(shown.reset_index()), ""]
     lines += ["## What `train.precision: auto` takes here", ""]
     lines += [f"- {backend}: {verdict}" for backend, verdict in auto_verdicts(document).items()]
     lines += [f"- failed: {line}" for line in document["failures"]]

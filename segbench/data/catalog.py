@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from segbench.markdown import markdown_table
 from segbench.registry import DATASETS
 
 
@@ -35,4 +36,4 @@ def render(entries: list[dict]) -> str:
                            "void": e["void"] or (described if not e["classes"] else "-"), "expects": e["layout"]}
                           for e in entries])
     names = "\n".join(f"{e['name']}: {', '.join(e['classes'])}" for e in entries if e["classes"])
-    return table.to_markdown(index=False) + "\n\n" + names + "\n\nData goes in datasets/<name>/ unless --root says otherwise."
+    return markdown_table(table) + "\n\n" + names + "\n\nData goes in datasets/<name>/ unless --root says otherwise."

@@ -10,6 +10,7 @@ import pandas as pd
 
 from segbench.data.base import DatasetAdapter, Sample
 from segbench.data.pairs import read_pair
+from segbench.markdown import markdown_table
 
 
 def class_pixels(adapter: DatasetAdapter, samples: list[Sample]) -> dict:
@@ -46,4 +47,4 @@ def render(adapter: DatasetAdapter, split: str, counts: dict) -> str:
                           "share %": [f"{100 * c / total:.2f}" if total else "-" for c in counts["pixels"]]})
     extra = f", {counts['ignored']} void pixels outside the classes" if counts["ignored"] else ""
     return (f"{adapter.config.name} {split}: {counts['images']} images, {total} pixels{extra}\n\n"
-            + table.to_markdown(index=False, disable_numparse=True))
+            + markdown_table(table))

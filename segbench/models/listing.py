@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from segbench.markdown import markdown_table
 from segbench.registry import MODELS
 
 TABLE = Path(__file__).with_name("catalog.json")
@@ -48,4 +49,4 @@ def render_list(rows: list[dict]) -> str:
                            "encoder params (M)": UNDESCRIBED if r["encoder_parameters"] is None
                            else f"{r['encoder_parameters'] / 1e6:.2f}",
                            "GMACs": f"{r['macs'] / 1e9:.2f}"} for r in rows])
-    return table.to_markdown(index=False, disable_numparse=True)
+    return markdown_table(table)

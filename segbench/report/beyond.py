@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from segbench.errors import DataError
+from segbench.markdown import markdown_table
 from segbench.paper import METHODS, TABLES
 from segbench.report.paired import compare_runs
 from segbench.report.table import INTERVAL, OURS_ONLY, STANDARD, cell, interval, scores
@@ -149,7 +150,7 @@ def said(verdict: str) -> str:
 
 def markdown(b: Beyond) -> str:
     table = text_table(b)
-    return (f"{caption(b)}\n\n" + table.to_markdown(index=False, disable_numparse=True,
+    return (f"{caption(b)}\n\n" + markdown_table(table,
                                                        colalign=("left",) + ("right",) * (len(table.columns) - 1))
             + "\n")
 

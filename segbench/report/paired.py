@@ -10,6 +10,7 @@ import pandas as pd
 
 from segbench import bootstrap
 from segbench.errors import DataError
+from segbench.markdown import markdown_table
 from segbench.rundir import (
     EVAL,
     METRICS,
@@ -137,4 +138,4 @@ def render(found: dict) -> str:
                                                  if max(found["seeds"]) > 1 else ""))
     head = (f"A: {side('a')}\nB: {side('b')}\n{over}, {found['resamples']:,} paired resamples (seed "
             f"{found['seed']}); IoU in %, paper protocol unless marked.\n\n")
-    return head + table(found).to_markdown(index=False, disable_numparse=True)
+    return head + markdown_table(table(found))

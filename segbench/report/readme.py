@@ -12,6 +12,7 @@ import yaml
 from segbench.engine.progress import hours
 from segbench.errors import DataError
 from segbench.io import load_yaml, write_text
+from segbench.markdown import markdown_table
 from segbench.paper import METHODS, TABLES
 from segbench.registry import DATASETS
 from segbench.report.beyond import Beyond
@@ -55,7 +56,7 @@ def readme(dataset: str, comparison: Comparison, runs: dict[str, list[Path]], me
     if rows:
         parts += [("From each run's `config.yaml` and `metrics.json`. `images` is how many test images were scored; "
                    "a `subset` marks a smoke run on part of the data."), "",
-                  pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True), ""]
+                  markdown_table(pd.DataFrame(rows)), ""]
     else:
         parts += ["No finished runs yet: `segbench sweep --suite " + dataset + "`, then `segbench report` again.", ""]
     path = folder / "README.md"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from segbench.io import atomic_path, write_text
+from segbench.markdown import markdown_table
 from segbench.report.plotting import plt
 
 MEAN, RELATIVE = "mean", "relative"
@@ -33,7 +34,7 @@ def markdown(frame: pd.DataFrame, clean: float, title: str) -> str:
     shown[RELATIVE] = shown[RELATIVE].map(lambda value: f"{value:.3f}")
     return (f"{title}: mIoU (paper protocol, %) under each corruption at severities 1-5; clean {100 * clean:.2f}. "
             f"{MEAN}: over the severities (last row: over the corruptions too); {RELATIVE}: that mean over the "
-            "clean mIoU.\n\n" + shown.reset_index().to_markdown(index=False, disable_numparse=True) + "\n")
+            "clean mIoU.\n\n" + markdown_table(shown.reset_index()) + "\n")
 
 
 def write(folder: Path, frame: pd.DataFrame, clean: float, title: str, stem: str = "robustness") -> list[Path]:

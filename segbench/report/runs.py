@@ -9,6 +9,7 @@ import pandas as pd
 import yaml
 
 from segbench.io import load_yaml
+from segbench.markdown import markdown_table
 from segbench.rundir import CONFIG, one_recipe, read_eval, read_metrics
 
 # The multi-scale and flip score of `segbench evaluate RUN --scales ms --tta flip` (the name of its eval/ file, which
@@ -112,4 +113,4 @@ def render(tables: dict[str, pd.DataFrame], fmt: str = "md") -> str:
     return "\n\n".join(f"{name} (IoU in %; mIoU (standard) leaves out {t.attrs[LEFT_OUT]}; Boundary mIoU scores "
                        "the bands along each class's contour; ECE: expected calibration error in %, lower is better; "
                        "[low, high]: the 95 % bootstrap interval over test images)\n\n"
-                       + t.to_markdown(index=False, disable_numparse=True) for name, t in tables.items())
+                       + markdown_table(t) for name, t in tables.items())

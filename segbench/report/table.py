@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.special
 
 from segbench.errors import DataError
+from segbench.markdown import markdown_table
 from segbench.paper import METHODS, TABLES
 
 STANDARD = "mIoU (standard)"
@@ -164,7 +165,7 @@ def render_md(c: Comparison) -> str:
 def markdown(c: Comparison) -> str:
     """The caption and the table, without a title."""
     table = text_table(c)
-    return (f"{caption(c)}\n\n" + table.to_markdown(index=False, disable_numparse=True,
+    return (f"{caption(c)}\n\n" + markdown_table(table,
                                                        colalign=("left",) + ("right",) * (len(table.columns) - 1))
             + "\n")
 

@@ -1,0 +1,15 @@
+"""Markdown tables: a `|` in a class name kept the header one cell longer than the rows once rendered."""
+
+import pandas as pd
+
+from segbench.markdown import markdown_table
+
+
+def test_a_pipe_in_a_name_or_a_cell_is_escaped_so_every_row_keeps_its_cells():
+    text = markdown_table(pd.DataFrame({"bg": ["0.00"], "box|crate": ["17.38"], "stripe": ["a|b"]}))
+    header, rule, row = text.splitlines()
+    # Rendered, a cell ends at each `|` that is not escaped: header, rule and row must have as many.
+    cells = [line.replace("\\|", "").count("|") for line in (header, rule, row)]
+    assert cells == [4, 4, 4]
+    assert "box\\|crate" in header and "a\\|b" in row
+    assert markdown_table(pd.DataFrame({"n": [1.5]})).splitlines()[2] == "| 1.5 |"  # numbers as given
