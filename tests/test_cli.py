@@ -121,6 +121,17 @@ def test_one_epoch_is_not_called_epochs(tmp_path):
     assert progress(tmp_path, None).startswith("1 epoch done, stopped")
 
 
+def test_a_run_stopped_before_its_first_epoch_is_not_called_resumable(tmp_path):
+    """A run that diverged in its first epoch (or failed to start) was said to be continued by --resume, which
+    started it over and diverged at the same step."""
+    from segbench.commands.results import progress
+
+    (tmp_path / "config.yaml").write_text("train:\n  epochs: 3\n")
+    said = progress(tmp_path, None)
+    assert said.startswith("0 of 3 epochs done, stopped before its first whole epoch, so nothing to resume; ")
+    assert "--resume" not in said
+
+
 def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run"])

@@ -42,4 +42,7 @@ def progress(folder, pid: int | None) -> str:
     where = f"{done} of {total} epoch{'s' * (total != 1)} done" if total else f"{done} epoch{'s' * (done != 1)} done"
     if pid:
         return f"{where}, training now (PID {pid})"
+    if not done:  # a failed start, or a run that diverged in its first epoch: --resume would start it over
+        return (f"{where}, stopped before its first whole epoch, so nothing to resume; segbench run "
+                f"{folder}/config.yaml --out {folder} starts it again (what stopped it was said then)")
     return f"{where}, stopped; segbench run {folder}/config.yaml --out {folder} --resume continues it"
