@@ -202,11 +202,16 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
 
 def dataset_config(name: str, root: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> DatasetConfig:
     """The ``dataset`` section for a dataset named on the command line, with ``--set`` keys relative to it
-    (``num_classes=3`` or ``dataset.num_classes=3``)."""
+    (``num_classes=3`` or ``dataset.num_classes=3``), and ``--set imports=[...]`` naming the plugins that register
+    it."""
     section: dict = {"name": name, **({"root": root} if root else {})}
     sources: Sources = {}
     for item in overrides:
         key, value = parse_override(item)
+        if key == (IMPORTS,):  # a plugin dataset's module: `datasets verify my_data --set imports=[my_data.py]`
+            import_plugins(resolve_imports(value, Path.cwd(), where=f"--set {IMPORTS}"), where=f"--set {IMPORTS}")
+            DATASETS.settle()
+            continue
         key = key[1:] if key[0] == "dataset" and len(key) > 1 else key
         # The command line's own name and --root would be replaced without a word (imitate wrote elsewhere).
         if key == ("name",) or (key == ("root",) and root):

@@ -292,3 +292,14 @@ def test_a_dataset_plugin_whose_load_breaks_its_contract_is_one_line(registries,
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"segbench: error: halves/train/0: Halves.load returned {said}, not {wanted}")
     assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_the_dataset_verbs_read_a_plugin_dataset_named_by_set_imports(registries, tmp_path, capsys):
+    """`datasets verify/stats` knew no way to import a plugin: "unknown dataset 'halves'"."""
+    (tmp_path / "halves_plugin.py").write_text(DATASET_PLUGIN.replace('"halves"', '"verb_halves"'))
+    assert main(["datasets", "stats", "verb_halves", "--split", "train", "--set",
+                 f"imports=[{tmp_path / 'halves_plugin.py'}]"]) == 0
+    table = capsys.readouterr().out
+    assert "| dark " in table and "| bright " in table and "50.00" in table
+    assert main(["datasets", "stats", "verb_halves", "--split", "train", "--set", "imports=[gone.py]"]) == 2
+    assert "--set imports: gone.py not found" in capsys.readouterr().err
