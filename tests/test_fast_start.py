@@ -42,7 +42,7 @@ def reported(tmp_path_factory):
     classes = ["Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence", "Car", "Pedestrian",
                "Bicyclist", "Unlabelled"]
     write_metrics(run, classes, [0.5] * 12, dataset="camvid", num_images=2, ignore_index=11)
-    (run / CONFIG).write_text(yaml.safe_dump({"model": {"input_size": [352, 480]}}))
+    (run / CONFIG).write_text(yaml.safe_dump({"model": {"name": "segnet", "input_size": [352, 480]}}))
     (run / HISTORY).write_text("epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n")  # for the report's curves
     # The images' matrices add up to metrics.json's (the identity), as a run's do.
     np.savez(run / PER_IMAGE, ids=np.array(["a", "b"]),
