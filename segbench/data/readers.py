@@ -28,6 +28,7 @@ def read_rgb(path: Path, upright: bool = False) -> np.ndarray:
     white. ``upright`` applies the EXIF orientation a camera recorded (a phone's portrait photo is stored on its
     side), as viewers show the photo: for predict's photos. Datasets are read on the stored pixel grid, the grid
     their labels were drawn on, with or without the tag."""
+    _readable_png_format(path)
     with _opened(path) as stored:
         image = ImageOps.exif_transpose(stored) if upright else stored
         if image.mode not in WIDE_GRAY_MODES:
@@ -93,14 +94,29 @@ def read_index_png(path: Path) -> np.ndarray:
     return label[..., 0]
 
 
-def _wide_colour_png(path: Path) -> bool:
-    """Whether ``path`` is a PNG of 16 bits per colour channel (RGB or RGBA), as its header says: Pillow opens it
-    as 8-bit RGB."""
+def _png_format(path: Path) -> tuple[int, int] | None:
+    """A PNG's bit depth and colour type, as its header says (None for another file)."""
     with open(path, "rb") as file:
         head = file.read(26)
     # The signature, then the IHDR chunk: length, type, width, height, bit depth (byte 24), colour type (byte 25).
-    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and len(head) == 26 and head[24] == 16 \
-        and head[25] in (2, 6)
+    if len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return head[24], head[25]
+    return None
+
+
+def _readable_png_format(path: Path) -> tuple[int, int] | None:
+    """``_png_format``, with a 16-bit grey+alpha PNG refused naming the file: Pillow keeps its low bytes (256 read
+    as 0) and OpenCV swaps its bytes (256 read as 1), so nothing here reads it right."""
+    found = _png_format(regular_file(path))
+    if found == (16, 4):
+        raise DataError(f"{path}: a 16-bit grey+alpha PNG, which neither Pillow nor OpenCV reads right; save it as "
+                        "grey (8 or 16 bits) without alpha, or as 8-bit")
+    return found
+
+
+def _wide_colour_png(path: Path) -> bool:
+    """Whether ``path`` is a PNG of 16 bits per colour channel (RGB or RGBA): Pillow opens it as 8-bit RGB."""
+    return _readable_png_format(path) in ((16, 2), (16, 6))
 
 
 def regular_file(path: Path) -> Path:

@@ -173,3 +173,29 @@ def test_a_16_bit_colour_label_is_read_at_its_full_depth(tmp_path, capsys, chann
     cv2.imwrite(str(root / "trainannot" / "train1.png"), wide)  # channels that differ, as at 8 bits: refused
     assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
     assert f"ERROR {root / 'trainannot' / 'train1.png'}: a colour label (its channels differ)" in capsys.readouterr().out
+
+
+def test_a_16_bit_grey_alpha_label_is_refused_rather_than_read_wrong(tmp_path, capsys):
+    """Pillow keeps the low bytes of a 16-bit grey+alpha PNG (OpenCV swaps them): values 256..258 were read as
+    classes 0..2, and `verify` said OK."""
+    import struct
+    import zlib
+
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    path = root / "trainannot" / "train1.png"
+    label = stripes(24, 32, [0, 3, 11]).astype(np.int64) + 256
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + np.stack([row.astype(">u2"), np.full(32, 65535, ">u2")], -1).tobytes() for row in label)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 24, 16, 4, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    with pytest.raises(DataError, match=r"train1.png: a 16-bit grey\+alpha PNG, which neither Pillow nor OpenCV"):
+        read_index_png(path)
+    with pytest.raises(DataError, match=r"train1.png: a 16-bit grey\+alpha PNG"):
+        read_rgb(path)
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
+    assert f"ERROR {path}: a 16-bit grey+alpha PNG" in capsys.readouterr().out
