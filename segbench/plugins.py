@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from segbench.errors import ConfigError, first_line
-from segbench.io import why_not_a_file
+from segbench.io import sha256, why_not_a_file
 
 MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
@@ -76,7 +76,27 @@ def source_files(entries: list[str]) -> list[str]:
     """The files of the user's code that importing ``entries`` ran: each plugin file, the file a module name
     resolved to, and the modules of theirs those imported (a model's code in a helper module), not the installed
     packages', whose versions are recorded instead. For digests that tell a changed plugin."""
-    return sorted({file for entry in entries for file in _LOADED.get(entry, [])})
+    files = {file for entry in entries for file in _LOADED.get(entry, [])}
+    # And what the plugins' folders gave since: a helper a builder imports only when it builds (heavy imports kept
+    # out of the plugin's import) was not seen as the plugin was imported, and its edit went unnoticed.
+    folders = {Path(file).parent for file in files}
+    files |= {str(Path(module.__file__).resolve()) for module in list(sys.modules.values())
+              if _users(module) and any(Path(module.__file__).resolve().is_relative_to(folder) for folder in folders)}
+    return sorted(files)
+
+
+def plugin_digests(entries: list[str]) -> dict[str, str] | None:
+    """Each of ``source_files``' SHA-256, as a run records them (None for a config without plugins)."""
+    return {file: sha256(file) for file in source_files(entries)} or None
+
+
+def unrecorded(recorded: dict | None, entries: list[str]) -> str | None:
+    """The first file of the user's that ``entries`` load now and a run did not record (None when all are, or the
+    run recorded none): a module name is found from where segbench is called, and from another folder it named
+    another file, whose model was scored as the run's."""
+    if recorded is None:
+        return None
+    return next((file for file in source_files(entries) if file not in recorded), None)
 
 
 def _users(module) -> bool:

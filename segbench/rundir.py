@@ -151,6 +151,12 @@ def one_recipe(runs: list[Path]) -> list[Path]:
         if changed:
             raise DataError(f"{run}: pooled as a seed of {runs[0]}, but scored on other data ({changed}); give it a "
                             "folder of its own name")
+        # One config naming a plugin by module name, run from two folders, ran two models' code.
+        plugins = scored[0].get("plugins_sha256"), metrics.get("plugins_sha256")
+        if None not in plugins and plugins[0] != plugins[1]:
+            differ = min(set(plugins[0].items()) ^ set(plugins[1].items()))[0]
+            raise DataError(f"{run}: pooled as a seed of {runs[0]}, but a run of other plugin code ({differ} differs "
+                            "between them); give it a folder of its own name")
     return runs
 
 

@@ -303,3 +303,89 @@ def test_the_dataset_verbs_read_a_plugin_dataset_named_by_set_imports(registries
     assert "| dark " in table and "| bright " in table and "50.00" in table
     assert main(["datasets", "stats", "verb_halves", "--split", "train", "--set", "imports=[gone.py]"]) == 2
     assert "--set imports: gone.py not found" in capsys.readouterr().err
+
+
+def test_a_helper_a_builder_imports_only_as_it_builds_is_recorded(registries, tmp_path, capsys, monkeypatch):
+    """Heavy imports kept in the builder: the helper was not seen as the plugin was imported, and its edit let
+    `evaluate` write another model's score as the run's."""
+    name = f"lazy_{tmp_path.name.replace('-', '_')}"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helper = tmp_path / f"{name}_scale.py"
+    helper.write_text("SCALE = 1 / 255\n")
+    plugin = write_model_plugin(tmp_path / f"{name}.py", name)
+    plugin.write_text(plugin.read_text().replace("    x = keras.layers.Rescaling(1 / 255)(image)",
+                                                 f"    from {helper.stem} import SCALE\n"
+                                                 "    x = keras.layers.Rescaling(SCALE)(image)"))
+    config = plugin_run_config(tmp_path / "tiny.yaml", name, [plugin.name])
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    assert str(helper) in json.loads((out / "metrics.json").read_text())["plugins_sha256"]
+    helper.write_text("SCALE = -1 / 25\n")
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    assert f"segbench: error: {helper}: the plugin {out} imported has changed" in capsys.readouterr().err
+
+
+def test_a_module_plugin_found_in_another_folder_is_not_the_runs(registries, tmp_path, capsys, monkeypatch):
+    """`imports: [pmod]` is found from where segbench is called: from another folder another pmod.py, another
+    model, was scored as the run's, and two such runs were pooled as seeds of one config."""
+    name = f"where_{tmp_path.name.replace('-', '_')}"
+    here, there = tmp_path / "here", tmp_path / "there"
+    for folder, scale in ((here, "1 / 255"), (there, "-1 / 25")):
+        plugin = write_model_plugin(folder / f"{name}.py", name)
+        plugin.write_text(plugin.read_text().replace("1 / 255", scale))
+    config = plugin_run_config(tmp_path / "tiny.yaml", name, [name])
+    monkeypatch.syspath_prepend(str(here))
+    out = tmp_path / "runs" / "m-seed0"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    # As a later process started from `there` would find it (this one keeps its first import).
+    monkeypatch.setattr(plugins, "_LOADED", {name: [str(there / f"{name}.py")]})
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {there / f'{name}.py'}: plugin code {out}'s config loads from here, which the run did not "
+        "(a module name found in another folder?); run this from the folder the run was run from")
+    assert not (out / "eval").exists()
+    # Two seeds of one config that ran other plugin files are not pooled.
+    import shutil
+
+    from segbench.io import sha256
+    from segbench.rundir import read_metrics, write_metrics
+
+    seeded = out.with_name("m-seed1")
+    shutil.copytree(out, seeded)
+    (seeded / "config.yaml").write_text((seeded / "config.yaml").read_text().replace("seed: 0", "seed: 1"))
+    write_metrics(seeded, {**read_metrics(seeded, config_unchanged=False), "config_file_sha256":
+                           sha256(seeded / "config.yaml"), "plugins_sha256": {str(there / f"{name}.py"):
+                                                                             sha256(there / f"{name}.py")}})
+    assert main(["results", str(out.parent)]) == 2
+    assert "m-seed1: pooled as a seed of" in capsys.readouterr().err
+
+
+def test_a_resume_after_its_plugin_changed_is_refused(registries, tmp_path, capsys, monkeypatch):
+    """The helper edited between a kill and the resume: epochs 1..56 trained one model, the rest another, and
+    metrics.json vouched for the edited plugin as the whole run's."""
+    from segbench.engine.train import EpochScorer
+
+    plugin = write_model_plugin(tmp_path / "resumed_model.py", "resumed_plugin")
+    config = plugin_run_config(tmp_path / "tiny.yaml", "resumed_plugin", ["resumed_model.py"])
+    config.write_text(config.read_text().replace("epochs: 1", "epochs: 3"))
+    out = tmp_path / "run"
+    original = EpochScorer.on_epoch_end
+
+    def stop_after_first(self, epoch, logs=None):
+        original(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+    assert main(["run", str(config), "--out", str(out)]) == 130
+    monkeypatch.setattr(EpochScorer, "on_epoch_end", original)
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["plugins_sha256"] == {
+        str(plugin): plugins.sha256(plugin)}
+    plugin.write_text(plugin.read_text().replace("Rescaling(1 / 255)", "Rescaling(-1 / 25)"))
+    capsys.readouterr()
+    assert main(["run", str(config), "--out", str(out), "--resume"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {plugin}: the plugin the interrupted run's epochs trained with has changed (or is found "
+        "elsewhere from here); restore it, or drop --resume to start over")
+    assert not (out / "metrics.json").exists()

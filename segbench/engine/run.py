@@ -28,7 +28,7 @@ from segbench.io import TEMPORARY, load_yaml, remove_temporaries, sha256, write_
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build
-from segbench.plugins import source_files
+from segbench.plugins import plugin_digests, unrecorded
 from segbench.registry import DATASETS
 from segbench.rundir import (
     BEST_WEIGHTS,
@@ -96,6 +96,11 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         if changes:
             raise DataError(f"{run_dir}: holds a finished run of this config on other data ({changes}); pass --force "
                             "to run it again on the data as it is now, or --out for a new folder")
+        other = unrecorded(read_metrics(run_dir).get("plugins_sha256"), config.imports)
+        if other:
+            raise ConfigError(f"{run_dir}: holds a finished run of other plugin code than this config loads from here "
+                              f"({other}, which the run did not load); pass --force to run it again, or --out for a "
+                              "new folder")
         print(f"{run_dir}: finished already, skipped (--force runs it again)")
         return None
     if not (run_dir / CONFIG).is_file():
@@ -116,7 +121,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good;
         # under the folder's lock none of them is being written now.
         remove_temporaries(run_dir)
-        state = interrupted_state(run_dir, resolved, resume and not force, adapter)
+        state = interrupted_state(run_dir, resolved, resume and not force, adapter, config.imports)
         (run_dir / METRICS).unlink(missing_ok=True)
         if state is None:
             _clear_earlier_run(run_dir)
@@ -142,7 +147,8 @@ def _holds_data(path: Path) -> bool:
     return any(not TEMPORARY.fullmatch(f.name) for f in files)
 
 
-def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: DatasetAdapter) -> dict | None:
+def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: DatasetAdapter,
+                      config_imports: list[str]) -> dict | None:
     """The checkpoint to resume from, or None (a checkpoint not resumed is deleted, so it cannot mislead). One of
     other data than ``adapter`` reads now is refused: a relative root resumed from another folder trained on two
     datasets, and metrics.json recorded the second alone."""
@@ -166,6 +172,11 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: Data
                           "to start over")
     if state is None:
         print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
+    # The plugin's code is part of the recipe: edited between the kill and the resume, two models trained one run.
+    changed = (plugin_changed(state) or unrecorded(state.get("plugins_sha256"), config_imports)) if state else None
+    if changed:
+        raise ConfigError(f"{changed}: the plugin the interrupted run's epochs trained with has changed (or is found "
+                          "elsewhere from here); restore it, or drop --resume to start over")
     # A checkpoint written before it kept its data's record has none to compare.
     changed = data_record_changes(state["data"], adapter.data_record()) if state and "data" in state else ""
     if changed:
@@ -225,7 +236,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model
         **scored_figures(scored, adapter.ignore_index),
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "config_file_sha256": sha256(run_dir / CONFIG),
-        "plugins_sha256": {path: sha256(path) for path in source_files(config.imports)} or None,
+        "plugins_sha256": plugin_digests(config.imports),
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,

@@ -20,6 +20,7 @@ from segbench.engine.progress import progress_verbosity, time_left
 from segbench.errors import SegbenchError
 from segbench.io import write_text
 from segbench.metrics import summarize
+from segbench.plugins import plugin_digests
 from segbench.rundir import BEST_WEIGHTS, HISTORY, TENSORBOARD
 from segbench.schema import Config
 
@@ -61,7 +62,8 @@ class EpochScorer(keras.callbacks.Callback):
         self.rows, self.best = rows, best
         # What each checkpoint records of what it trained, for a resume to check: the data, and the config (its
         # config.yaml edited by hand between a kill and the resume changed the recipe mid-run, unrecorded).
-        self.record = {"data": adapter.data_record(), "config": config.model_dump(mode="json")}
+        self.record = {"data": adapter.data_record(), "config": config.model_dump(mode="json"),
+                       "plugins_sha256": plugin_digests(config.imports)}
         self.started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
