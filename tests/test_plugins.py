@@ -5,6 +5,7 @@ import json
 import sys
 from importlib.metadata import EntryPoint
 
+import numpy as np
 import pytest
 import yaml
 from helpers import one_error_line, plugin_run_config, write_model_plugin
@@ -389,3 +390,17 @@ def test_a_resume_after_its_plugin_changed_is_refused(registries, tmp_path, caps
         f"segbench: error: {plugin}: the plugin the interrupted run's epochs trained with has changed (or is found "
         "elsewhere from here); restore it, or drop --resume to start over")
     assert not (out / "metrics.json").exists()
+
+
+def test_a_dataset_plugin_whose_load_returns_a_binary_mask_trains_on_classes_0_and_1(registries, tmp_path, capsys):
+    """A bool label (`mask > 0`) passed the contract, trained, and ended the run in an IndexError at its scoring:
+    the calibration indexed with it as a mask."""
+    (tmp_path / "mask_data.py").write_text(DATASET_PLUGIN.replace('"halves"', '"mask_halves"').replace(
+        "return np.repeat(label[..., None] * 200 + 20, 3, axis=2).astype(np.uint8), label",
+        "return np.repeat(label[..., None] * 200 + 20, 3, axis=2).astype(np.uint8), label > 0"))
+    config = tmp_path / "c.yaml"
+    config.write_text("imports: [mask_data.py]\ndataset: {name: mask_halves, images: 2}\nmodel: {name: segnet, "
+                      "input_size: [32, 32], width: 0.125}\ntrain: {epochs: 1, batch_size: 2}\neval: {figure_images: 0}\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 0, capsys.readouterr().err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["classes"] == ["dark", "bright"] and np.asarray(metrics["confusion_matrix"]).sum() == 2 * 24 * 32

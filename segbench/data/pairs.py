@@ -31,6 +31,8 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
             found = f"{array.dtype} of shape {array.shape}" if isinstance(array, np.ndarray) else type(array).__name__
             raise DataError(f"{sample.id}: {type(adapter).__name__}.load returned {'an' if what == 'image' else 'a'} "
                             f"{what} of {found}, not {wanted}")
+    if label.dtype == bool:  # a binary mask (`mask > 0`): classes 0 and 1, as indices, not a mask to index with
+        label = label.astype(np.uint8)
     if image.shape[:2] != label.shape[:2]:
         raise DataError(f"{sample.id}: image is {image.shape[0]}x{image.shape[1]} but its label is "  # HxW
                         f"{label.shape[0]}x{label.shape[1]}")
