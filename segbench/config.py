@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from segbench.data.base import check_class_weights, loss_void
 from segbench.errors import ConfigError, DataError
-from segbench.io import SafeLoader, why_not_a_file
+from segbench.io import why_not_a_file
 from segbench.plugins import import_plugins, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
 from segbench.shipped import config_names, find_config
+from segbench.yamlsafe import MAX_CONFIG_CHARS, load_checked
 
 
 class CheckedTrainConfig(TrainConfig):
@@ -40,71 +41,7 @@ class CheckedTrainConfig(TrainConfig):
 
 Sources = dict[tuple[str, ...], str]
 IMPORTS = "imports"  # the top-level key of the plugins a config needs
-
-
-class _SafeLoader(SafeLoader):
-    """``yaml.SafeLoader`` (no Python tags; libyaml's where it is there) that also reads ``1e-4`` as a float, as YAML 1.2 does; PyYAML's
-    YAML 1.1 rules would hand it over as the string '1e-4', which a learning rate should never be."""
-
-
-_SafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-# A config is a page of YAML. Aliases may repeat a block, but nine levels of nine aliases ("billion laughs") expand
-# to 387 million values: counted before anything is built, and refused.
-MAX_CONFIG_CHARS, MAX_EXPANDED_VALUES, MAX_ECHO = 1_000_000, 100_000, 200
-
-
-def _safe_load(text: str):
-    if len(text) > MAX_CONFIG_CHARS:
-        raise yaml.YAMLError(f"more than {MAX_CONFIG_CHARS:,} characters; a config is a page of YAML")
-    loader = _SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if _expanded(node, {}) > MAX_EXPANDED_VALUES:
-            raise yaml.YAMLError(f"its aliases expand to more than {MAX_EXPANDED_VALUES:,} values")
-        _no_key_twice(node, set())
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _expanded(node: yaml.Node, sizes: dict[int, int]) -> int:
-    """How many values ``node`` becomes once every alias is copied out (an alias is the same node object)."""
-    if id(node) not in sizes:
-        sizes[id(node)] = 0  # a recursive alias counts once rather than forever
-        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
-            else node.value if isinstance(node, yaml.SequenceNode) else []
-        sizes[id(node)] = 1 + sum(_expanded(child, sizes) for child in children)
-    return sizes[id(node)]
-
-
-def _no_key_twice(node: yaml.Node, seen: set[int]) -> None:
-    """A key given twice in one mapping is refused: PyYAML keeps the last without a word, so `epochs: 1` above an
-    `epochs: 7` (or a second `train:` section, which replaces the first whole) ran a setting nobody asked for. A
-    key a merge (``<<: *defaults``) brings in may be overridden: that is what merging is for."""
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        first: dict[tuple[str, str], yaml.Node] = {}
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                earlier = first.setdefault((key.tag, key.value), key)
-                if earlier is not key:
-                    raise yaml.MarkedYAMLError(problem=f"key '{key.value}' given twice in one mapping (first on "
-                                                       f"line {earlier.start_mark.line + 1})",
-                                               problem_mark=key.start_mark)
-    children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
-        else node.value if isinstance(node, yaml.SequenceNode) else []
-    for child in children:
-        _no_key_twice(child, seen)
+MAX_ECHO = 200  # characters of a value an error echoes
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
@@ -152,7 +89,7 @@ def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
     if not sep or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", key.strip()):
         raise ConfigError(f"--set {item}: expected KEY.PATH=VALUE, e.g. train.epochs=5")
     try:
-        value = _safe_load(text) if text.strip() else None
+        value = load_checked(text) if text.strip() else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"--set {item}: value is not valid YAML ({_yaml_problem(exc)})") from None
     return tuple(key.strip().split(".")), value
@@ -280,7 +217,7 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(_no_config(path))
     try:
         with path.open(encoding="utf-8") as file:
-            data = _safe_load(file.read(MAX_CONFIG_CHARS + 1))  # no more than that is ever read
+            data = load_checked(file.read(MAX_CONFIG_CHARS + 1))  # no more than that is ever read
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: {_yaml_problem(exc)}") from None
     except UnicodeDecodeError:

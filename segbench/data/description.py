@@ -24,8 +24,8 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from segbench.errors import DataError
-from segbench.io import load_yaml
 from segbench.schema import SPLITS, Section
+from segbench.yamlsafe import load_checked
 
 CLASS_FILE = "classes.yaml"  # looked for in the dataset root when no dataset.class_file is named
 # Where a description names no split: the folder adapter's layout since its first version.
@@ -193,7 +193,7 @@ def _read(path: Path) -> dict:
     if not path.is_file():
         raise DataError(f"{path}: no such class file")
     try:
-        found = load_yaml(path.read_text(encoding="utf-8"))
+        found = load_checked(path.read_text(encoding="utf-8"))  # a key twice, aliases' bombs: as a config's
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
     except yaml.YAMLError as exc:

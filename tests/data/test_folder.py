@@ -125,6 +125,12 @@ def test_config_keys_override_the_class_file(tmp_path):
     ('classes: [bg, "\\uff42\\uff47", "\\u200b"]\n', "classes: 'bg' and 'ｂｇ' name classes 0 and 1 alike"),
     ('classes: [bg, "b\\u200bg"]\n', "classes: 'bg' and 'b.u200bg' name classes 0 and 1 alike"),  # shown escaped
     ('classes: [bg, "\\u200b"]\n', "classes: class 1 has no name"),
+    # A key given twice: YAML kept the last without a word (a class list appended to the file, a mapping's key twice,
+    # also spelled otherwise), and verify said OK.
+    ("classes: [bg, box]\ntrain: {images: i, labels: l}\nclasses: [sky, road]\n",
+     "line 3: key 'classes' given twice in one mapping \\(first on line 1\\)"),
+    ("classes: [bg, box, stripe]\nmapping: {1: 2, 0x1: 1, 2: 1, 0: 0}\n",
+     "line 2: key '0x1' given twice in one mapping \\(first on line 2 as '1'\\)"),
     # Drawn as nothing though not format characters: a variation selector, the combining grapheme joiner, fillers.
     ('classes: [bg, "bg\\ufe0f"]\n', "classes: 'bg' and 'bg.*' name classes 0 and 1 alike"),
     ('classes: [bg, "bg\\u034f"]\n', "classes: 'bg' and 'bg.*' name classes 0 and 1 alike"),

@@ -1,0 +1,83 @@
+"""The YAML the user writes (configs, a dataset's class file), read as strictly as it decides things: no Python
+tags, ``1e-4`` a float, bounded in size and in what its aliases expand to, and no key given twice in a mapping."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from segbench.io import SafeLoader
+
+
+class _SafeLoader(SafeLoader):
+    """``yaml.SafeLoader`` (no Python tags; libyaml's where it is there) that also reads ``1e-4`` as a float, as YAML
+    1.2 does; PyYAML's YAML 1.1 rules would hand it over as the string '1e-4', which a learning rate should never
+    be."""
+
+
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+# A config is a page of YAML. Aliases may repeat a block, but nine levels of nine aliases ("billion laughs") expand
+# to 387 million values: counted before anything is built, and refused.
+MAX_CONFIG_CHARS, MAX_EXPANDED_VALUES = 1_000_000, 100_000
+
+
+def load_checked(text: str):
+    """``text`` as YAML under the rules above; a yaml.YAMLError (with its line, where it has one) otherwise."""
+    if len(text) > MAX_CONFIG_CHARS:
+        raise yaml.YAMLError(f"more than {MAX_CONFIG_CHARS:,} characters; a config is a page of YAML")
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded(node, {}) > MAX_EXPANDED_VALUES:
+            raise yaml.YAMLError(f"its aliases expand to more than {MAX_EXPANDED_VALUES:,} values")
+        _no_key_twice(loader, node, set())
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` becomes once every alias is copied out (an alias is the same node object)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 0  # a recursive alias counts once rather than forever
+        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
+            else node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes[id(node)] = 1 + sum(_expanded(child, sizes) for child in children)
+    return sizes[id(node)]
+
+
+def _no_key_twice(loader: yaml.SafeLoader, node: yaml.Node, seen: set[int]) -> None:
+    """A key given twice in one mapping is refused: PyYAML keeps the last without a word, so `epochs: 1` above an
+    `epochs: 7` (or a second `train:` section, which replaces the first whole) ran a setting nobody asked for, and
+    a class file's second `classes:` or mapping key decided how labels were read. Keys are compared as YAML reads
+    them, so `1` and `0x1` (or `1.0`) are one key. A key a merge (``<<: *defaults``) brings in may be overridden:
+    that is what merging is for."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                value = loader.construct_object(key)
+                number = isinstance(value, int | float) and not isinstance(value, bool)
+                earlier = first.setdefault(("number" if number else type(value).__name__, value), key)
+                if earlier is not key:
+                    raise yaml.MarkedYAMLError(problem=f"key '{key.value}' given twice in one mapping (first on "
+                                                       f"line {earlier.start_mark.line + 1}"
+                                                       + (f" as '{earlier.value}'" if earlier.value != key.value
+                                                          else "") + ")",
+                                               problem_mark=key.start_mark)
+    children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
+        else node.value if isinstance(node, yaml.SequenceNode) else []
+    for child in children:
+        _no_key_twice(loader, child, seen)
