@@ -69,8 +69,14 @@ def save(folder: Path, name: str, image: np.ndarray, label: np.ndarray, predicti
     if scale < 1:
         image = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
     write_image(folder / f"{name}{SUFFIXES['input']}", image)
-    write_image(folder / f"{name}{SUFFIXES['label']}", label.astype(np.uint8))
-    write_image(folder / f"{name}{SUFFIXES['pred']}", prediction.astype(np.uint8))
+    write_image(folder / f"{name}{SUFFIXES['label']}", _as_stored(label))
+    write_image(folder / f"{name}{SUFFIXES['pred']}", _as_stored(prediction))
+
+
+def _as_stored(indices: np.ndarray) -> np.ndarray:
+    """Class indices as a PNG holds them: 8 bits where they fit, else 16 (a run of 300 classes kept class 260 as
+    4, and a void of 65535 as 255)."""
+    return indices.astype(np.uint8 if indices.size == 0 or int(indices.max()) <= 255 else np.uint16)
 
 
 def read(run_dir: Path, classes: int, worst: bool = False) -> dict[str, dict[str, np.ndarray]]:

@@ -43,6 +43,15 @@ def test_saved_files_read_back_exactly_and_the_input_is_shrunk(tmp_path):
     assert not [p for p in (tmp_path / predictions.FOLDER).iterdir() if p.name.startswith(".")]
 
 
+def test_classes_past_255_are_kept_as_they_are(tmp_path):
+    """A run of 300 classes kept its predictions as uint8: class 260 was kept, and drawn, as class 4."""
+    label = np.array([[0, 2, 65535]], np.uint16)  # a 16-bit void
+    prediction = np.array([[260, 299, 1]], np.int64)
+    predictions.save(tmp_path / predictions.FOLDER, "wide", np.zeros((1, 3, 3), np.uint8), label, prediction)
+    kept = predictions.read(tmp_path, 300)["wide"]
+    assert kept["pred"].tolist() == [[260, 299, 1]] and kept["label"].tolist() == [[0, 2, 65535]]
+
+
 def test_a_missing_part_is_named(tmp_path):
     image, label = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8)
     predictions.save(tmp_path / predictions.FOLDER, "x", image, label, label)
