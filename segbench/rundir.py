@@ -318,6 +318,7 @@ class Metrics(Figures, Scored):
     decoding_sha256: str | None = None  # how the labels were read as classes (DatasetAdapter.decoding)
     dataset_root: str | None = None  # the data's folder, absolute, as the run read it
     plugins_sha256: dict[str, str] | None = None  # each plugin file the config imported -> its SHA-256
+    weights_sha256: dict[str, str] | None = None  # each weights file the run left (best, last) -> its SHA-256
     loss_ignore_index: int | None = None  # the label the loss skipped (train.ignore_index resolved)
     seed: int | None = None
     epochs: NonNegativeInt | None = None

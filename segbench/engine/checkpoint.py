@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from segbench.errors import DataError, first_line
-from segbench.io import atomic_path, read_record, write_json
+from segbench.io import atomic_path, read_record, sha256, write_json
 from segbench.rundir import BEST_WEIGHTS, CHECKPOINT_STATE, CHECKPOINTS, HISTORY
 
 
@@ -169,6 +169,9 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
             said = "missing" if not best.is_file() else f"damaged or another model's ({first_line(exc)})"
             raise DataError(f"{best}: {said}, though {CHECKPOINT_STATE} keeps epoch {state['best_epoch']} as the best "
                             "so far, whose weights it holds; drop --resume to start over") from None
+        if state.get("best_weights_sha256") not in (None, sha256(best)):  # another run's of the same shapes
+            raise DataError(f"{best}: not the file this run saved as its best epoch {state['best_epoch']} (another "
+                            "run's copied in?); restore it, or drop --resume to start over")
     weights = folder / state["weights"]
     try:
         load_weights(model, weights)

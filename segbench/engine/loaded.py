@@ -146,6 +146,10 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     _same_root(run_dir, config, metrics.get("dataset_root"))
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     weights = weights_of(run_dir, config, checkpoint_name)
+    recorded = (metrics.get("weights_sha256") or {}).get(weights.name) if weights.parent == run_dir else None
+    if recorded is not None and sha256(weights) != recorded:
+        raise SegbenchError(f"{weights}: not the weights file the run saved (another run's copied in?); its scores "
+                            "are not this file's, so it is not read as the run's")
     with precision.policy(policy or own_precision(config, metrics)) as computed:
         model = build(config.model, adapter.num_classes)
         # Once built: a builder may import the plugin's helpers only then.

@@ -237,6 +237,9 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "config_file_sha256": sha256(run_dir / CONFIG),
         "plugins_sha256": plugin_digests(config.imports),
+        # The weights the run leaves, for its readers to tell them from another run's of the same shapes.
+        "weights_sha256": {path.name: sha256(path) for path in (run_dir / BEST_WEIGHTS, run_dir / LAST_WEIGHTS)
+                           if path.is_file()} or None,
         "seed": config.train.seed,
         "epochs": len(history),
         "scored_epoch": scored_epoch,

@@ -18,7 +18,7 @@ from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.engine.optim import make_optimizer
 from segbench.engine.progress import progress_verbosity, time_left
 from segbench.errors import SegbenchError
-from segbench.io import write_text
+from segbench.io import sha256, write_text
 from segbench.metrics import summarize
 from segbench.plugins import plugin_digests
 from segbench.rundir import BEST_WEIGHTS, HISTORY, TENSORBOARD
@@ -83,8 +83,11 @@ class EpochScorer(keras.callbacks.Callback):
         logs.update({key: row[key] for key in ("val_loss", "val_miou") if row[key] is not None})
         write_text(self.run_dir / HISTORY, pd.DataFrame(self.rows).to_csv(index=False))
         if row["val_miou"] is not None and row["val_miou"] > (self.best.get("best_val_miou") or -1.0):
-            self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
             checkpoint.save_weights(self.model, self.run_dir / BEST_WEIGHTS)
+            # Its digest, checked where it is read back: another run's file of the same shapes, copied in, loaded
+            # and was scored as this run's best epoch.
+            self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"],
+                         "best_weights_sha256": sha256(self.run_dir / BEST_WEIGHTS)}
             scored_text += "  (best)"
         checkpoint.save(self.model, self.run_dir, row["epoch"], self.best, self.record)
         left = time_left([past["seconds"] for past in self.rows], self.config.train.epochs - row["epoch"])
@@ -109,7 +112,7 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
         checkpoint.restore(model, run_dir, resume)
         start = resume["epoch"]
         rows = checkpoint.history_rows(run_dir, start)
-        best = {key: resume[key] for key in ("best_val_miou", "best_epoch") if key in resume}
+        best = {key: resume[key] for key in ("best_val_miou", "best_epoch", "best_weights_sha256") if key in resume}
         batches.start_at(start)
         print(f"resuming after epoch {start} of {config.train.epochs}", flush=True)
     scorer = EpochScorer(adapter, config, run_dir, loss_fn, rows, best)

@@ -282,3 +282,22 @@ def test_another_runs_scoring_copied_into_eval_is_refused(trained, tmp_path, cap
             "`segbench evaluate`")
     assert main(["evaluate", str(mine), "--scales", "ms", "--tta", "flip"]) == 0  # scored again, it is the run's own
     assert main(["results", str(mine)]) == 0
+
+
+def test_another_runs_weights_of_the_same_shapes_are_not_read_as_the_runs(trained, tmp_path, smoke_config, capsys):
+    """runB's best.weights.h5 copied into a copy of runA: `evaluate` wrote runB's model's score as runA's ms
+    re-scoring ("the run's own score: 12.81" beside it)."""
+    import shutil
+
+    other = tmp_path / "other"
+    execute(load_config(smoke_config, [f"output.dir={other}", "train.epochs=1", "train.seed=1"]))
+    mine = tmp_path / "mine"
+    shutil.copytree(trained, mine, ignore=shutil.ignore_patterns("eval"))
+    assert json.loads((mine / METRICS).read_text())["weights_sha256"]["best.weights.h5"]
+    shutil.copy(other / "best.weights.h5", mine / "best.weights.h5")
+    capsys.readouterr()
+    assert main(["evaluate", str(mine)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {mine / 'best.weights.h5'}: not the weights file the run saved (another run's copied in?); "
+        "its scores are not this file's, so it is not read as the run's")
+    assert not (mine / "eval").exists()
