@@ -65,13 +65,19 @@ def write_image(path: Path, array: np.ndarray) -> None:
             raise DataError(f"{path}: could not be written")
 
 
-def write_palette_png(path: Path, classes: np.ndarray, palette) -> None:
+def write_palette_png(path: Path, classes: np.ndarray, palette, software: str | None = None) -> None:
     """A class map as a palette PNG (Pascal VOC's label format): viewers show the dataset's colours, readers get the
-    indices back. Indices past the palette (a 255 void) show black."""
+    indices back. Indices past the palette (a 255 void) show black. ``software`` goes into the PNG's Software text
+    chunk (what made the file, for a writer that must tell its own files from a user's)."""
+    from PIL.PngImagePlugin import PngInfo
+
     image = Image.fromarray(classes.astype(np.uint8), mode="P")
     image.putpalette([value for colour in palette for value in colour])
+    info = PngInfo()
+    if software:
+        info.add_text("Software", software)
     with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG")
+        image.save(tmp, format="PNG", pnginfo=info)
 
 
 def read_index_png(path: Path) -> np.ndarray:

@@ -23,6 +23,7 @@ from segbench.report.figures import overlay as blend
 from segbench.rundir import run_folder_of
 
 OVERLAY_SUFFIX = ".overlay.jpg"
+SOFTWARE = "segbench predict"  # in each class map's Software chunk: predict replaces its own files only
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 VIDEO_OVERLAY_SUFFIX = ".overlay.mp4"  # MPEG-4 Part 2 ("mp4v"): the codec every OpenCV build can write
 # A folder's photos in every format Pillow reads that cameras and tools write, not only a dataset's: a .tif or .webp
@@ -83,13 +84,14 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
 
 
 def _class_map_or_absent(path: Path) -> bool:
-    """Whether ``path`` is free for a class map: not there, or a palette PNG as predict writes them (an earlier
-    call's, replaced by this one's)."""
+    """Whether ``path`` is free for a class map: not there, or a class map predict wrote (an earlier call's,
+    replaced by this one's), as its PNG's Software chunk says: any palette PNG was taken for one, and a user's VOC
+    label beside its photo was replaced."""
     if not path.exists():
         return True
     try:
         with Image.open(path) as image:  # its header only
-            return image.format == "PNG" and image.mode == "P"
+            return image.format == "PNG" and image.info.get("Software") == SOFTWARE
     except (OSError, ValueError):
         return False
 
@@ -107,6 +109,12 @@ def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, over
         raise SegbenchError(f"{run.path}: {run.adapter.num_classes} classes do not fit a palette PNG (256 at most)")
     videos = [(file, target) for file, target in jobs if file.suffix.lower() in VIDEO_SUFFIXES]
     images = [job for job in jobs if job not in videos]
+    for file, target in images if overlay else ():
+        # An overlay is predict's own where the class map beside it is: a user's street.overlay.jpg was replaced.
+        if (out / f"{target}{OVERLAY_SUFFIX}").exists() and not (out / f"{target}.png").is_file() \
+                or not _class_map_or_absent(out / f"{target}.png"):
+            raise SegbenchError(f"{out / f'{target}{OVERLAY_SUFFIX}'}: there already and not an overlay predict "
+                                f"wrote, which {file.name}'s would replace; give predict another --out")
     # What a predict killed half-way left of these outputs would stay in the user's folder for good.
     remove_stale_temporaries([out / _written(file, target) for file, target in jobs]
                              + [out / f"{target}{OVERLAY_SUFFIX}" for _, target in images if overlay])
@@ -134,7 +142,7 @@ def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, ov
         for image, target, classes in zip(images, targets, run.predict(images, batch_size) if images else []):
             destination = out / f"{target}.png"  # not with_suffix: street.day keeps .day
             destination.parent.mkdir(parents=True, exist_ok=True)
-            write_palette_png(destination, classes, run.palette)
+            write_palette_png(destination, classes, run.palette, SOFTWARE)
             if overlay:
                 write_image(out / f"{target}{OVERLAY_SUFFIX}", blend(image, classes, run.palette))
             written.append(destination)

@@ -249,8 +249,23 @@ def test_a_picture_in_out_that_is_no_class_map_is_not_replaced(trained, tmp_path
                                             r"\(another picture of street.jpg's name\?\)"):
         expand([str(folder / "street.jpg")], folder)
     assert (folder / "street.png").read_bytes() == theirs
+    # A palette PNG of the user's (a VOC label beside its photo) is no class map of predict's either.
+    voc = Image.fromarray(np.zeros((30, 40), np.uint8), mode="P")
+    voc.putpalette([0, 0, 0, 128, 0, 0])
+    voc.save(folder / "street.png")
+    with pytest.raises(SegbenchError, match="photos/street.png: there already and not a class map predict wrote"):
+        expand([str(folder / "street.jpg")], folder)
     out = tmp_path / "maps"
+    run = segbench.load_run(trained)
     jobs, _ = expand([str(folder / "street.jpg")], out)
-    predict_files(segbench.load_run(trained), jobs, out)
+    predict_files(run, jobs, out, overlay=True)
     jobs, _ = expand([str(folder / "street.jpg")], out)  # its own earlier class map: replaced
     assert [target for _, target in jobs] == [Path("street")]
+    predict_files(run, jobs, out, overlay=True)  # and its overlay beside it
+    # A user's overlay-named photo, with no class map of predict's beside it, is kept.
+    (out / "street.png").unlink()
+    theirs = (out / "street.overlay.jpg").read_bytes()
+    jobs, _ = expand([str(folder / "street.jpg")], out)
+    with pytest.raises(SegbenchError, match="maps/street.overlay.jpg: there already and not an overlay predict wrote"):
+        predict_files(run, jobs, out, overlay=True)
+    assert (out / "street.overlay.jpg").read_bytes() == theirs and not (out / "street.png").exists()
