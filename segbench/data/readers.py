@@ -85,7 +85,13 @@ def read_index_png(path: Path) -> np.ndarray:
     or the same value in every channel (the older Keras library's "prepped" labels are sometimes 3-channel copies)."""
     with _opened(path) as image:
         label = np.asarray(image)
+    if label.dtype == bool:  # a 1-bit PNG (a binary mask): classes 0 and 1, not a mask to index with
+        return label.astype(np.uint8)
     if label.ndim == 2:
+        depth = _png_format(path)
+        if depth is not None and depth[1] == 0 and depth[0] in (2, 4):
+            # Pillow scales 2- and 4-bit grey samples to 8 bits for display (x85, x17): a label's are indices.
+            return label // (255 // (2 ** depth[0] - 1))
         return label
     if _wide_colour_png(path):
         # Pillow keeps a 16-bit colour PNG's top 8 bits, which turned classes 0..255 into 0 without a word: OpenCV

@@ -95,6 +95,12 @@ class Sitting(DatasetAdapter):
         label = np.asarray(mat["M"])
         if label.ndim != 2 or label.size == 0 or label.min() < 0 or label.max() > 255:
             raise DataError(f"{path}: M is not a 2-D map of class indices (shape {label.shape})")
+        # MATLAB saves doubles: whole ones are indices; a fraction (a mask resized or scaled) is no class, and was
+        # truncated into another one.
+        fractional = label[label != np.round(label)] if label.dtype.kind == "f" else label[:0]
+        if fractional.size:
+            raise DataError(f"{path}: M holds {fractional.flat[0]:g}, not a class index (a mask resized or scaled "
+                            "other than by nearest neighbour?)")
         return label.astype(np.uint8)
 
     def write_label(self, path: Path, label: np.ndarray) -> None:

@@ -199,3 +199,26 @@ def test_a_16_bit_grey_alpha_label_is_refused_rather_than_read_wrong(tmp_path, c
         read_rgb(path)
     assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
     assert f"ERROR {path}: a 16-bit grey+alpha PNG" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bits", [1, 2, 4])
+def test_low_bit_grey_labels_are_read_as_the_indices_they_store(tmp_path, bits):
+    """A 1-bit PNG (a binary mask) came back as bools, which ended a run in an IndexError at its scoring; 2- and
+    4-bit ones came back scaled for display (x85, x17) and were refused as values 85 and 170."""
+    import struct
+    import zlib
+
+    indices = np.array([[0, 1, 1, 0, 1, 0, 0, 1]] * 3, np.uint8) * (1 if bits == 1 else 2 ** bits - 1)
+    indices[1, :] = np.minimum(indices[1, :], 2 ** bits - 1) // (1 if bits == 1 else 2)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    per_byte = 8 // bits
+    rows = b"".join(b"\x00" + bytes(sum(int(v) << (8 - bits * (i + 1)) for i, v in enumerate(row[j:j + per_byte]))
+                                     for j in range(0, len(row), per_byte)) for row in indices)
+    path = tmp_path / "mask.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 3, bits, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    label = read_index_png(path)
+    assert label.dtype == np.uint8 and label.tolist() == indices.tolist()

@@ -63,11 +63,15 @@ def test_verify_names_broken_mat_files(dataset):
     scipy.io.savemat(dataset / "Sitting" / "masks" / "image5.mat", {"M": np.full((30, 30), 20, np.uint8)})
     scipy.io.savemat(dataset / "Sitting" / "masks" / "image6.mat", {"Q": np.zeros((30, 30))})
     (dataset / "Sitting" / "masks" / "image8.mat").write_bytes(b"not a mat file")
+    # MATLAB's doubles: whole ones are indices (image9), a fraction is none (2.5 was truncated into class 2).
+    scipy.io.savemat(dataset / "Sitting" / "masks" / "image9.mat", {"M": np.full((30, 30), 9.0)})
+    scipy.io.savemat(dataset / "Sitting" / "masks" / "image10.mat", {"M": np.full((30, 30), 2.5)})
     problems = {p.path.split("/")[-1]: p.message for r in verify(sitting(dataset)) for p in r.problems}
     assert problems["image5.mat"] == "label values 20 outside [0, 15)"
     assert problems["image6.mat"].startswith("no variable M")
     assert problems["image8.mat"].startswith("not a readable MATLAB file")
-    assert len(problems) == 3
+    assert problems["image10.mat"].startswith("M holds 2.5, not a class index")
+    assert len(problems) == 4
 
 
 def test_imitate_writes_the_documented_layout_and_the_adapter_reads_it(tmp_path):
