@@ -20,7 +20,7 @@ from segbench.errors import DataError
 from segbench.io import atomic_path, clear_staging, write_text
 from segbench.markdown import markdown_table
 from segbench.report.paired import compare_runs
-from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_metrics
+from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_metrics, run_folder_of
 
 REFERENCE = "onnx-float32"  # the mode every other row is paired against, where the run has it
 ORDER = {"keras": 0, "float32": 1, "fp16": 2, "int8": 3}
@@ -243,6 +243,10 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
     every run kept there. Two runs of one name, or a run of the name of another run kept before (its ``config.yaml``
     differs), are refused before anything is copied: the later replaced the earlier, whose row left the table
     without a word."""
+    outer = run_folder_of(folder)
+    if outer is not None:  # kept runs are run folders: inside a run's eval/ they went with it when it started over
+        raise DataError(f"{folder}: lies inside the run folder {outer}, whose eval/ and predictions/ its own runs "
+                        "replace whole; keep the runs in a folder of their own")
     named: dict[str, Path] = {}
     for run in runs:
         if run.name in named and named[run.name].resolve() != run.resolve():
@@ -250,7 +254,13 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
                             "give one of them a folder of another name")
         named[run.name] = run
         copy = folder / run.name
-        if copy.resolve() != run.resolve() and (copy / CONFIG).is_file() and (run / CONFIG).is_file() \
+        if copy.resolve() == run.resolve():
+            continue
+        if (copy.exists() or copy.is_symlink()) and not ((copy / CONFIG).is_file() and (copy / METRICS).is_file()):
+            # A user's folder (or file) of the run's name was deleted whole to make room for the copy.
+            raise DataError(f"{copy}: there already and not a run kept here; move it away, or keep the runs in "
+                            "another folder")
+        if (copy / CONFIG).is_file() and (run / CONFIG).is_file() \
                 and (copy / CONFIG).read_bytes() != (run / CONFIG).read_bytes():
             raise DataError(f"{copy}: keeps another run of the name {run.name} (its {CONFIG} is not {run}'s); remove "
                             "it to keep this one in its place, or give the run a folder of another name")

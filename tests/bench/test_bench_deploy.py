@@ -60,3 +60,30 @@ def test_two_runs_of_one_name_are_not_kept_one_over_the_other(tmp_path):
     with pytest.raises(DataError, match=r"kept/r: keeps another run of the name r \(its config.yaml is not "):
         keep([runs[1]], kept)
     assert (kept / "r" / "config.yaml").read_text() == "train: {seed: 0}\n"
+
+
+def test_keep_writes_over_nothing_of_the_users_and_into_no_run(tmp_path):
+    """A user's folder of the run's name under --keep was deleted whole (a file there left the staging folder behind
+    and a misleading error); kept into another run's eval/, the kept run went with it when that run started over."""
+    from segbench.bench.deploy import keep
+
+    run = tmp_path / "runs" / "r"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text("{}")
+    (run / "metrics.json").write_text("{}")
+    kept = tmp_path / "kept"
+    (kept / "r" / "photos").mkdir(parents=True)
+    (kept / "r" / "thesis.txt").write_text("mine")
+    with pytest.raises(DataError, match=r"kept/r: there already and not a run kept here; move it away"):
+        keep([run], kept)
+    assert (kept / "r" / "thesis.txt").read_text() == "mine" and sorted(p.name for p in kept.iterdir()) == ["r"]
+    (kept / "r" / "thesis.txt").unlink()
+    (kept / "r" / "photos").rmdir()
+    (kept / "r").rmdir()
+    (kept / "r").write_text("mine")
+    with pytest.raises(DataError, match=r"kept/r: there already and not a run kept here"):
+        keep([run], kept)
+    assert sorted(p.name for p in kept.iterdir()) == ["r"]
+    with pytest.raises(DataError, match=r"runs/r/eval: lies inside the run folder .*runs/r, whose eval/"):
+        keep([run], run / "eval")
+    assert not (run / "eval").exists()
