@@ -85,6 +85,10 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     return run
 
 
+SAVED_MODEL_NAMES = {"saved_model.pb", "saved_model.pbtxt", "fingerprint.pb", "variables", "assets", "assets.extra",
+                     "keras_metadata.pb"}
+
+
 def check_out(fmt: str, out: Path) -> None:
     """Refuse an ``--out`` that export would write through: for an ONNX file a folder (or a name not ending in
     ``.onnx``), and for a SavedModel a file or a folder that holds something else (a SavedModel replaces its folder
@@ -95,9 +99,14 @@ def check_out(fmt: str, out: Path) -> None:
         raise SegbenchError(f"{out}: not an .onnx file name; --out names the .onnx file to write")
     if fmt == "saved_model" and out.exists() and not out.is_dir():
         raise SegbenchError(f"{out}: is a file; --out names the SavedModel's folder")
-    if fmt == "saved_model" and out.is_dir() and any(out.iterdir()) and not (out / "saved_model.pb").is_file():
-        raise SegbenchError(f"{out}: holds files that are not a SavedModel, which export would replace; give a new "
-                            "or empty folder, or an earlier export's")
+    if fmt == "saved_model" and out.is_dir():
+        # What TensorFlow writes into a SavedModel's folder; anything else there (a README beside an earlier export)
+        # is the user's, and went with the folder when it was replaced whole.
+        others = sorted(path.name for path in out.iterdir() if path.name not in SAVED_MODEL_NAMES)
+        if others or (any(out.iterdir()) and not (out / "saved_model.pb").is_file()):
+            named = f" ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})" if others else ""
+            raise SegbenchError(f"{out}: holds files that are not a SavedModel's{named}, which export would replace "
+                                "with the folder; give a new or empty folder, or an earlier export's")
 
 
 def _converted(run: LoadedRun, model: keras.Model, fmt: str, out: Path, output: str, record: dict) -> None:

@@ -151,6 +151,14 @@ def test_an_out_that_export_would_write_through_is_refused(tmp_path):
     with pytest.raises(SegbenchError, match="photos: holds files that are not a SavedModel"):
         saved_model(tmp_path / "no-run", "saved_model", precious)
     assert (precious / "notes.txt").read_text() == "mine"
+    # An earlier export with the user's README beside it: replaced whole, the README went with it.
+    (precious / "saved_model.pb").write_bytes(b"junk")
+    (precious / "variables").mkdir()
+    with pytest.raises(SegbenchError, match=r"photos: holds files that are not a SavedModel's \(notes.txt\)"):
+        check_out("saved_model", precious)
+    (precious / "notes.txt").rename(tmp_path / "notes.txt")
+    check_out("saved_model", precious)  # an earlier export alone is replaced
+    (tmp_path / "notes.txt").rename(precious / "notes.txt")
     with pytest.raises(SegbenchError, match="notes.txt: is a file; --out names the SavedModel's folder"):
         saved_model(tmp_path / "no-run", "saved_model", precious / "notes.txt")
     with pytest.raises(SegbenchError, match=r"photos: is a folder; --out names the \.onnx file"):
