@@ -84,12 +84,12 @@ def epochs_done(run_dir: Path) -> tuple[int, int | None]:
     """How many epochs an unfinished run has kept (the epoch of its checkpoint, which ``--resume`` continues
     after; history.csv can be a row ahead of it, after a kill between the two writes) of how many its config asks
     for (None where config.yaml cannot say)."""
-    try:
-        done = json.loads((run_dir / CHECKPOINTS / CHECKPOINT_STATE).read_text(encoding="utf-8"))["epoch"]
+    try:  # bounded and regular files only: a FIFO there hung `results`
+        done = json.loads(read_record(run_dir / CHECKPOINTS / CHECKPOINT_STATE))["epoch"]
     except (OSError, ValueError, KeyError, TypeError):
         done = 0  # none yet (the first comes with the first epoch), or unreadable: --resume would start over
     try:
-        total = load_yaml((run_dir / CONFIG).read_text())["train"]["epochs"]
+        total = load_yaml(read_record(run_dir / CONFIG))["train"]["epochs"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         total = None
     return done if isinstance(done, int) else 0, total if isinstance(total, int) else None
@@ -128,7 +128,7 @@ def one_recipe(runs: list[Path]) -> list[Path]:
     recipes = []
     for run in runs:
         try:
-            recipes.append(load_yaml((run / CONFIG).read_text(encoding="utf-8")) or {})
+            recipes.append(load_yaml(read_record(run / CONFIG)) or {})
         except (OSError, yaml.YAMLError) as exc:
             raise DataError(f"{run / CONFIG}: cannot be read ({exc})") from None
     seeds: dict = {}

@@ -11,6 +11,7 @@ into a model whose optimiser is not built yet; the checkpoint keeps the optimise
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from segbench.errors import DataError, first_line
-from segbench.io import atomic_path, read_record, sha256, write_json
+from segbench.io import atomic_path, read_record, sha256, why_not_a_file, write_json
 from segbench.rundir import BEST_WEIGHTS, CHECKPOINT_STATE, CHECKPOINTS, HISTORY
 
 
@@ -95,8 +96,11 @@ def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
     one line rather than being obeyed."""
     folder = run_dir / CHECKPOINTS
     path = folder / CHECKPOINT_STATE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
+    if not path.is_file():  # a FIFO was taken for no checkpoint, and 51 epochs were started over
+        raise DataError(f"{path}: {why_not_a_file(path)}, where the checkpoint's state is kept; drop --resume to "
+                        "start over")
     try:
         state = json.loads(read_record(path))
     except (OSError, ValueError) as exc:
@@ -140,7 +144,7 @@ def history_rows(run_dir: Path, epochs: int) -> list[dict]:
     wrote, rather than a traceback or its garbage carried into the finished run's history."""
     path = run_dir / HISTORY
     try:
-        table = pd.read_csv(path).head(epochs)
+        table = pd.read_csv(io.StringIO(read_record(path))).head(epochs)  # a FIFO there hung the resume
     except (OSError, ValueError) as exc:  # pandas' EmptyDataError and ParserError are ValueErrors
         raise DataError(f"{path}: cannot be read ({first_line(exc)}); drop --resume to start over") from None
     missing = [column for column in HISTORY_COLUMNS if column not in table.columns]
@@ -164,6 +168,8 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
         # traceback), only then, after every remaining epoch had trained: loaded once here, then replaced below.
         best = run_dir / BEST_WEIGHTS
         try:
+            if best.exists() and not best.is_file():  # h5py would wait on a FIFO for good
+                raise OSError(why_not_a_file(best))
             load_weights(model, best)
         except (OSError, ValueError, KeyError) as exc:
             said = "missing" if not best.is_file() else f"damaged or another model's ({first_line(exc)})"

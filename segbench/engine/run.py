@@ -24,7 +24,7 @@ from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line
-from segbench.io import TEMPORARY, load_yaml, remove_temporaries, sha256, write_yaml
+from segbench.io import TEMPORARY, load_yaml, read_record, remove_temporaries, sha256, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build
@@ -318,7 +318,7 @@ def data_changes(run_dir: Path, config: Config) -> str:
 def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:
     """The keys whose values differ between the config saved at ``path`` and ``resolved``, as 'key: old -> new'."""
     try:
-        saved = load_yaml(path.read_text(encoding="utf-8")) or {}
+        saved = load_yaml(read_record(path)) or {}
     except (OSError, yaml.YAMLError):
         return f"{path.name} unreadable"
     return tree_changes(saved, resolved, limit)

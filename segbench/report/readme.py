@@ -11,7 +11,7 @@ import yaml
 
 from segbench.engine.progress import hours
 from segbench.errors import DataError
-from segbench.io import load_yaml, write_text
+from segbench.io import load_yaml, read_record, write_text
 from segbench.markdown import markdown_table
 from segbench.paper import METHODS, TABLES
 from segbench.registry import DATASETS
@@ -102,7 +102,7 @@ def _run_row(method: str, run: Path, metrics: dict, folder: Path) -> dict:
 def read_config(run: Path) -> dict:
     path = run / CONFIG
     try:
-        return load_yaml(path.read_text(encoding="utf-8")) or {}
+        return load_yaml(read_record(path)) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
 

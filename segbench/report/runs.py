@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from segbench.io import load_yaml
+from segbench.io import load_yaml, read_record
 from segbench.markdown import markdown_table
 from segbench.rundir import CONFIG, one_recipe, read_eval, read_metrics
 
@@ -62,7 +62,7 @@ def _standard_leaves_out(metrics: dict) -> str:
 def _input_size(run_dir: Path) -> str | None:
     """The input size the model saw, from the run's config.yaml ('192x256'); None where it does not say."""
     try:
-        size = (load_yaml((run_dir / CONFIG).read_text(encoding="utf-8")) or {})["model"]["input_size"]
+        size = (load_yaml(read_record(run_dir / CONFIG)) or {})["model"]["input_size"]
         return "x".join(map(str, size))
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return None

@@ -204,3 +204,26 @@ def test_another_runs_best_weights_of_the_same_shapes_are_refused_on_resume(copy
                                         r"run's copied in\?\); restore it, or drop --resume to start over"):
         execute(cfg, resume=True)
     assert not (folder.parent / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("name", ["checkpoints/state.json", "history.csv", "best.weights.h5"])
+def test_a_checkpoint_file_that_is_a_fifo_is_one_line_not_a_hang_nor_a_fresh_start(copy, name):
+    """A FIFO as state.json was taken for no checkpoint (51 epochs started over) and hung `results`; as
+    history.csv or best.weights.h5 it hung the resume."""
+    import os
+    import signal
+
+    from segbench.commands.results import progress
+
+    cfg, folder = copy
+    path = folder.parent / name
+    path.unlink()
+    os.mkfifo(path)
+    signal.alarm(30)  # fail rather than hang
+    try:
+        assert progress(folder.parent, None).startswith(("0 of 3", "1 of 3"))
+        with pytest.raises(DataError, match=rf"{path.name}: .*(not a regular file|drop --resume to start over)"):
+            execute(cfg, resume=True)
+    finally:
+        signal.alarm(0)
+    assert not (folder.parent / "metrics.json").exists() and (folder / "epoch0001.weights.h5").is_file()
