@@ -28,6 +28,7 @@ _FILES: dict[str, str] = {}
 # The source files each ``imports:`` entry loaded (its own and the modules of the user's it imported), kept for a
 # second config naming it in the same process, which imports nothing again.
 _LOADED: dict[str, list[str]] = {}
+ENTRY_POINTS = "entry point:"  # _LOADED's keys for what each installed package's entry point loaded
 # Where the Python installation and segbench keep their modules: versioned, and recorded as versions, not files.
 _INSTALLED = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                  *(sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")),
@@ -72,11 +73,16 @@ def import_plugins(entries: list[str], where: str | None = None) -> None:
                                     | ({entry} if entry.endswith(".py") else set()))
 
 
-def source_files(entries: list[str]) -> list[str]:
+def source_files(entries: list[str], used=()) -> list[str]:
     """The files of the user's code that importing ``entries`` ran: each plugin file, the file a module name
     resolved to, and the modules of theirs those imported (a model's code in a helper module), not the installed
-    packages', whose versions are recorded instead. For digests that tell a changed plugin."""
+    packages', whose versions are recorded instead; and, for each registered object in ``used`` (the run's model
+    builder and dataset adapter) that an entry point brought, what that entry point loaded (an editable install's
+    code, edited under one version). For digests that tell a changed plugin."""
     files = {file for entry in entries for file in _LOADED.get(entry, [])}
+    defined = {_file_of(getattr(obj, "__module__", "")) for obj in used}
+    files |= {file for key, loaded in _LOADED.items() if key.startswith(ENTRY_POINTS) and defined & set(loaded)
+              for file in loaded}
     # And what the plugins' folders gave since: a helper a builder imports only when it builds (heavy imports kept
     # out of the plugin's import) was not seen as the plugin was imported, and its edit went unnoticed.
     folders = {Path(file).parent for file in files}
@@ -85,18 +91,23 @@ def source_files(entries: list[str]) -> list[str]:
     return sorted(files)
 
 
-def plugin_digests(entries: list[str]) -> dict[str, str] | None:
-    """Each of ``source_files``' SHA-256, as a run records them (None for a config without plugins)."""
-    return {file: sha256(file) for file in source_files(entries)} or None
+def _file_of(module: str) -> str | None:
+    found = getattr(sys.modules.get(module), "__file__", None)
+    return str(Path(found).resolve()) if found else None
 
 
-def unrecorded(recorded: dict | None, entries: list[str]) -> str | None:
-    """The first file of the user's that ``entries`` load now and a run did not record (None when all are, or the
-    run recorded none): a module name is found from where segbench is called, and from another folder it named
-    another file, whose model was scored as the run's."""
+def digests(files: list[str]) -> dict[str, str] | None:
+    """Each file's SHA-256, as a run records its plugins' (None for a run without any)."""
+    return {file: sha256(file) for file in files} or None
+
+
+def unrecorded(recorded: dict | None, files: list[str]) -> str | None:
+    """The first of ``files`` (the user's code a config loads now) that a run did not record (None when all are,
+    or the run recorded none): a module name is found from where segbench is called, and from another folder it
+    named another file, whose model was scored as the run's."""
     if recorded is None:
         return None
-    return next((file for file in source_files(entries) if file not in recorded), None)
+    return next((file for file in files if file not in recorded), None)
 
 
 def _users(module) -> bool:
@@ -110,7 +121,13 @@ def load_entry_points(group: str) -> None:
     ``[project.entry-points."segbench.models"]``): importing the module it names is what registers."""
     for point in entry_points(group=group):
         dist = f", from {point.dist.name} {point.dist.version}" if point.dist else ""
+        before = set(sys.modules)
         _guarded(f"entry point {point.name} = {point.value} ({group}{dist})", point.load)
+        # An editable install's code is the user's, edited under one version: recorded as an imports: entry's is
+        # (an installed package's, in site-packages, is not).
+        _LOADED[f"{ENTRY_POINTS}{point.value}"] = sorted(
+            str(Path(sys.modules[name].__file__).resolve()) for name in set(sys.modules) - before
+            if _users(sys.modules[name]))
 
 
 def origin(obj) -> str:

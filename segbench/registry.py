@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from segbench.errors import ConfigError
-from segbench.plugins import load_entry_points, origin
+from segbench.plugins import load_entry_points, origin, source_files
 
 T = TypeVar("T")
 
@@ -94,3 +94,9 @@ DATASETS: Registry = Registry("dataset", ("segbench.data",), group="segbench.dat
 MODELS: Registry = Registry("model", ("segbench.models.grid", "segbench.models.pspnet50", "segbench.models.segformer"),
                           group="segbench.models")
 ENCODERS: Registry = Registry("encoder", ("segbench.models.encoders",))
+
+
+def plugin_files(config) -> list[str]:
+    """The files of the user's code a config runs (:func:`segbench.plugins.source_files`): its ``imports:`` and
+    the entry point, if any, that brought its model or dataset."""
+    return source_files(config.imports, (MODELS.get(config.model.name), DATASETS.get(config.dataset.name)))

@@ -404,3 +404,29 @@ def test_a_dataset_plugin_whose_load_returns_a_binary_mask_trains_on_classes_0_a
     assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 0, capsys.readouterr().err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["classes"] == ["dark", "bright"] and np.asarray(metrics["confusion_matrix"]).sum() == 2 * 24 * 32
+
+
+def test_an_editable_entry_point_plugin_edited_after_its_run_is_refused(tmp_path, cli):
+    """An installed package's model (an entry point, as a `pip install -e .` of the user's project gives): its code
+    was never recorded, so an edit of it was scored as the run's re-scoring and the run skipped as finished. A run
+    of a bundled model beside it records none of it."""
+    project = tmp_path / "project"
+    (project / "epm-0.1.dist-info").mkdir(parents=True)
+    (project / "epm-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: epm\nVersion: 0.1\n")
+    (project / "epm-0.1.dist-info" / "entry_points.txt").write_text("[segbench.models]\nm_ep = epm\n")
+    plugin = write_model_plugin(project / "epm.py", "m_ep")
+    config = plugin_run_config(project / "ep.yaml", "m_ep")  # no imports: the entry point brings it
+    done = cli("run", config, "--out", tmp_path / "run", cwd=project)  # python -m puts the project on sys.path
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["plugins_sha256"] == {
+        str(plugin.resolve()): plugins.sha256(plugin)}
+    bundled = plugin_run_config(project / "bundled.yaml", "segnet").read_text().replace(", filters: 4", ", width: 0.125")
+    (project / "bundled.yaml").write_text(bundled.replace("input_size: [24, 32]", "input_size: [32, 32]"))
+    done = cli("run", project / "bundled.yaml", "--out", tmp_path / "bundled", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "bundled" / "metrics.json").read_text())["plugins_sha256"] is None
+    plugin.write_text(plugin.read_text().replace("Rescaling(1 / 255)", "Rescaling(-1 / 25)"))
+    refused = cli("evaluate", tmp_path / "run", cwd=project)
+    assert refused.returncode == 2 and f"{plugin.resolve()}: the plugin {tmp_path / 'run'} imported has changed" in \
+        refused.stderr
+    assert cli("evaluate", tmp_path / "bundled", cwd=project).returncode == 0  # a bundled model's run stands

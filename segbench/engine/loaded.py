@@ -20,7 +20,7 @@ from segbench.errors import SegbenchError, first_line
 from segbench.io import sha256
 from segbench.models.base import build
 from segbench.plugins import unrecorded
-from segbench.registry import DATASETS, MODELS
+from segbench.registry import DATASETS, MODELS, plugin_files
 from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics, unfinished
 from segbench.schema import Config
 
@@ -153,7 +153,7 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     with precision.policy(policy or own_precision(config, metrics)) as computed:
         model = build(config.model, adapter.num_classes)
         # Once built: a builder may import the plugin's helpers only then.
-        other = unrecorded(metrics.get("plugins_sha256"), config.imports) if metrics else None
+        other = unrecorded(metrics.get("plugins_sha256"), plugin_files(config)) if metrics else None
         if other:
             raise SegbenchError(f"{other}: plugin code {run_dir}'s config loads from here, which the run did not (a "
                                 "module name found in another folder?); run this from the folder the run was run "

@@ -28,8 +28,8 @@ from segbench.io import TEMPORARY, load_yaml, read_record, remove_temporaries, s
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build
-from segbench.plugins import plugin_digests, unrecorded
-from segbench.registry import DATASETS
+from segbench.plugins import digests, unrecorded
+from segbench.registry import DATASETS, plugin_files
 from segbench.rundir import (
     BEST_WEIGHTS,
     CHECKPOINTS,
@@ -96,7 +96,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         if changes:
             raise DataError(f"{run_dir}: holds a finished run of this config on other data ({changes}); pass --force "
                             "to run it again on the data as it is now, or --out for a new folder")
-        other = unrecorded(read_metrics(run_dir).get("plugins_sha256"), config.imports)
+        other = unrecorded(read_metrics(run_dir).get("plugins_sha256"), plugin_files(config))
         if other:
             raise ConfigError(f"{run_dir}: holds a finished run of other plugin code than this config loads from here "
                               f"({other}, which the run did not load); pass --force to run it again, or --out for a "
@@ -121,7 +121,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good;
         # under the folder's lock none of them is being written now.
         remove_temporaries(run_dir)
-        state = interrupted_state(run_dir, resolved, resume and not force, adapter, config.imports)
+        state = interrupted_state(run_dir, resolved, resume and not force, adapter, plugin_files(config))
         (run_dir / METRICS).unlink(missing_ok=True)
         if state is None:
             _clear_earlier_run(run_dir)
@@ -148,7 +148,7 @@ def _holds_data(path: Path) -> bool:
 
 
 def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: DatasetAdapter,
-                      config_imports: list[str]) -> dict | None:
+                      files: list[str]) -> dict | None:
     """The checkpoint to resume from, or None (a checkpoint not resumed is deleted, so it cannot mislead). One of
     other data than ``adapter`` reads now is refused: a relative root resumed from another folder trained on two
     datasets, and metrics.json recorded the second alone."""
@@ -173,7 +173,7 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: Data
     if state is None:
         print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
     # The plugin's code is part of the recipe: edited between the kill and the resume, two models trained one run.
-    changed = (plugin_changed(state) or unrecorded(state.get("plugins_sha256"), config_imports)) if state else None
+    changed = (plugin_changed(state) or unrecorded(state.get("plugins_sha256"), files)) if state else None
     if changed:
         raise ConfigError(f"{changed}: the plugin the interrupted run's epochs trained with has changed (or is found "
                           "elsewhere from here); restore it, or drop --resume to start over")
@@ -236,7 +236,7 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model
         **scored_figures(scored, adapter.ignore_index),
         "config_sha256": config_hash(config.model_dump(mode="json")),
         "config_file_sha256": sha256(run_dir / CONFIG),
-        "plugins_sha256": plugin_digests(config.imports),
+        "plugins_sha256": digests(plugin_files(config)),
         # The weights the run leaves, for its readers to tell them from another run's of the same shapes.
         "weights_sha256": {path.name: sha256(path) for path in (run_dir / BEST_WEIGHTS, run_dir / LAST_WEIGHTS)
                            if path.is_file()} or None,

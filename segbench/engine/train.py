@@ -20,7 +20,8 @@ from segbench.engine.progress import progress_verbosity, time_left
 from segbench.errors import SegbenchError
 from segbench.io import sha256, write_text
 from segbench.metrics import summarize
-from segbench.plugins import plugin_digests
+from segbench.plugins import digests
+from segbench.registry import plugin_files
 from segbench.rundir import BEST_WEIGHTS, HISTORY, TENSORBOARD
 from segbench.schema import Config
 
@@ -63,7 +64,7 @@ class EpochScorer(keras.callbacks.Callback):
         # What each checkpoint records of what it trained, for a resume to check: the data, and the config (its
         # config.yaml edited by hand between a kill and the resume changed the recipe mid-run, unrecorded).
         self.record = {"data": adapter.data_record(), "config": config.model_dump(mode="json"),
-                       "plugins_sha256": plugin_digests(config.imports)}
+                       "plugins_sha256": digests(plugin_files(config))}
         self.started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
