@@ -59,7 +59,7 @@ def _no_key_twice(loader: yaml.SafeLoader, node: yaml.Node, seen: set[int]) -> N
     """A key given twice in one mapping is refused: PyYAML keeps the last without a word, so `epochs: 1` above an
     `epochs: 7` (or a second `train:` section, which replaces the first whole) ran a setting nobody asked for, and
     a class file's second `classes:` or mapping key decided how labels were read. Keys are compared as YAML reads
-    them, so `1` and `0x1` (or `1.0`) are one key. A key a merge (``<<: *defaults``) brings in may be overridden:
+    them, so `1`, `0x1`, `1.0` and `true` are one key. A key a merge (``<<: *defaults``) brings in may be overridden:
     that is what merging is for."""
     if id(node) in seen:
         return
@@ -69,7 +69,8 @@ def _no_key_twice(loader: yaml.SafeLoader, node: yaml.Node, seen: set[int]) -> N
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                 value = loader.construct_object(key)
-                number = isinstance(value, int | float) and not isinstance(value, bool)
+                # True and False are 1 and 0 to what reads the mapping (a class file's label values): one key.
+                number = isinstance(value, int | float)
                 earlier = first.setdefault(("number" if number else type(value).__name__, value), key)
                 if earlier is not key:
                     raise yaml.MarkedYAMLError(problem=f"key '{key.value}' given twice in one mapping (first on "

@@ -79,8 +79,11 @@ def save(model: keras.Model, run_dir: Path, epoch: int, best: dict, record: dict
     save_weights(model, folder / weights)
     with atomic_path(folder / optimizer) as tmp:
         np.savez(tmp, *[keras.ops.convert_to_numpy(v) for v in model.optimizer.variables])
-    write_json(folder / CHECKPOINT_STATE, {"epoch": epoch, "weights": weights, "optimizer": optimizer, **best,
-                                           **record})
+    # The files a resume continues from, by digest: another run's of the same shapes put in their place was
+    # trained on and scored as this run.
+    digests = {"weights_sha256": sha256(folder / weights), "optimizer_sha256": sha256(folder / optimizer)}
+    write_json(folder / CHECKPOINT_STATE, {"epoch": epoch, "weights": weights, "optimizer": optimizer, **digests,
+                                           **best, **record})
     for old in folder.glob("epoch*"):
         if old.name not in (weights, optimizer):
             old.unlink(missing_ok=True)
@@ -196,6 +199,11 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
     if [value.shape for value in values] != shapes:
         raise DataError(f"{saved_at}: holds {len(values)} optimiser variables that do not match the run's "
                         f"{len(shapes)}; drop --resume to start over")
+    # Damage and other shapes are said above, in their own words; a file of the same shapes is told by its digest.
+    for key in ("weights", "optimizer"):
+        if state.get(f"{key}_sha256") not in (None, sha256(folder / state[key])):
+            raise DataError(f"{folder / state[key]}: not the file this run saved at epoch {state['epoch']} (another "
+                            "run's copied in?); restore it, or drop --resume to start over")
     for variable, value in zip(optimizer.variables, values):
         variable.assign(value)
 

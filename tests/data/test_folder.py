@@ -131,6 +131,8 @@ def test_config_keys_override_the_class_file(tmp_path):
      "line 3: key 'classes' given twice in one mapping \\(first on line 1\\)"),
     ("classes: [bg, box, stripe]\nmapping: {1: 2, 0x1: 1, 2: 1, 0: 0}\n",
      "line 2: key '0x1' given twice in one mapping \\(first on line 2 as '1'\\)"),
+    ("classes: [bg, box, stripe]\nmapping: {1: 2, true: 1, 2: 1, 0: 0}\n",  # YAML 1.1's true is label 1
+     "line 2: key 'true' given twice in one mapping \\(first on line 2 as '1'\\)"),
     # Drawn as nothing though not format characters: a variation selector, the combining grapheme joiner, fillers.
     ('classes: [bg, "bg\\ufe0f"]\n', "classes: 'bg' and 'bg.*' name classes 0 and 1 alike"),
     ('classes: [bg, "bg\\u034f"]\n', "classes: 'bg' and 'bg.*' name classes 0 and 1 alike"),

@@ -227,3 +227,28 @@ def test_a_checkpoint_file_that_is_a_fifo_is_one_line_not_a_hang_nor_a_fresh_sta
     finally:
         signal.alarm(0)
     assert not (folder.parent / "metrics.json").exists() and (folder / "epoch0001.weights.h5").is_file()
+
+
+@pytest.mark.parametrize("key", ["weights", "optimizer"])
+def test_another_runs_epoch_checkpoint_of_the_same_shapes_is_refused(copy, tmp_path, smoke_config, key):
+    """Another run's weights put in place of the epoch's checkpoint were trained on, and the finished run scored
+    another training as its own (31.48 against the untouched copy's 20.16)."""
+    cfg, folder = copy
+    other = load_config(smoke_config, [f"output.dir={tmp_path / 'other'}", "train.epochs=3", "train.seed=1"])
+    with pytest.MonkeyPatch.context() as patch:
+        original = EpochScorer.on_epoch_end
+
+        def stop_after_first(self, epoch, logs=None):
+            original(self, epoch, logs)
+            raise Stop
+
+        patch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+        with pytest.raises(Stop):
+            execute(other)
+    state = json.loads((folder / "state.json").read_text())
+    theirs = json.loads((tmp_path / "other" / "checkpoints" / "state.json").read_text())
+    (folder / state[key]).write_bytes((tmp_path / "other" / "checkpoints" / theirs[key]).read_bytes())
+    with pytest.raises(DataError, match=rf"{state[key]}: not the file this run saved at epoch 1 \(another run's "
+                                        r"copied in\?\); restore it, or drop --resume to start over"):
+        execute(cfg, resume=True)
+    assert not (folder.parent / "metrics.json").exists()
