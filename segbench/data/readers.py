@@ -28,9 +28,15 @@ def read_rgb(path: Path, upright: bool = False) -> np.ndarray:
     white. ``upright`` applies the EXIF orientation a camera recorded (a phone's portrait photo is stored on its
     side), as viewers show the photo: for predict's photos. Datasets are read on the stored pixel grid, the grid
     their labels were drawn on, with or without the tag."""
-    _readable_png_format(path)
+    png = _readable_png_format(path)
     with _opened(path) as stored:
         image = ImageOps.exif_transpose(stored) if upright else stored
+        # A float image (TIFF mode F) would be clipped to 0 and 1 by convert("RGB"), and 8-bit values held in a
+        # 32-bit integer one (mode I, but for a 16-bit PNG, which older Pillows open so) shifted to 0: both black.
+        if image.mode == "F" or (image.mode == "I" and png != (16, 0)):
+            kind = "floating-point" if image.mode == "F" else "32-bit integer"
+            raise DataError(f"{path}: a {kind} image, whose range segbench cannot know; save it with 8 or 16 bits "
+                            "per channel")
         if image.mode not in WIDE_GRAY_MODES:
             return np.asarray(image.convert("RGB"))
         mode, wide = image.mode, np.asarray(image).astype(np.int64)

@@ -13,6 +13,7 @@ precision) in its metadata, which ``segbench evaluate --onnx`` checks against th
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import warnings
@@ -103,6 +104,11 @@ def check_out(fmt: str, out: Path) -> None:
         # What TensorFlow writes into a SavedModel's folder; anything else there (a README beside an earlier export)
         # is the user's, and went with the folder when it was replaced whole.
         others = sorted(path.name for path in out.iterdir() if path.name not in SAVED_MODEL_NAMES)
+        # Inside too: export writes no assets, and variables/ holds its index and data shards only.
+        others += sorted(f"{path.parent.name}/{path.name}" for folder in ("assets", "assets.extra", "variables")
+                         if (out / folder).is_dir() for path in (out / folder).iterdir()
+                         if folder != "variables" or not re.fullmatch(r"variables\.(index|data-\d+-of-\d+)",
+                                                                       path.name))
         if others or (any(out.iterdir()) and not (out / "saved_model.pb").is_file()):
             named = f" ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})" if others else ""
             raise SegbenchError(f"{out}: holds files that are not a SavedModel's{named}, which export would replace "

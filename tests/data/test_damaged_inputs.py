@@ -222,3 +222,17 @@ def test_low_bit_grey_labels_are_read_as_the_indices_they_store(tmp_path, bits):
                      + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
     label = read_index_png(path)
     assert label.dtype == np.uint8 and label.tolist() == indices.tolist()
+
+
+@pytest.mark.parametrize("mode", ["F", "I"])
+def test_a_float_or_32_bit_image_is_refused_rather_than_read_black(tmp_path, mode):
+    """A 0..1 float TIFF was clipped to black by convert("RGB"), and 8-bit values in a 32-bit integer TIFF shifted
+    to 0: predict wrote black's class map for each, rc 0."""
+    from PIL import Image
+
+    ramp = np.linspace(0, 1 if mode == "F" else 255, 24 * 32).reshape(24, 32)
+    path = tmp_path / f"photo-{mode}.tif"
+    Image.fromarray(ramp.astype(np.float32 if mode == "F" else np.int32), mode=mode).save(path)
+    kind = "floating-point" if mode == "F" else "32-bit integer"
+    with pytest.raises(DataError, match=rf"photo-{mode}.tif: a {kind} image, whose range segbench cannot know"):
+        read_rgb(path)

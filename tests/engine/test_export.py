@@ -157,7 +157,13 @@ def test_an_out_that_export_would_write_through_is_refused(tmp_path):
     with pytest.raises(SegbenchError, match=r"photos: holds files that are not a SavedModel's \(notes.txt\)"):
         check_out("saved_model", precious)
     (precious / "notes.txt").rename(tmp_path / "notes.txt")
+    (precious / "variables" / "variables.index").write_bytes(b"")
+    (precious / "variables" / "variables.data-00000-of-00001").write_bytes(b"")
     check_out("saved_model", precious)  # an earlier export alone is replaced
+    (precious / "variables" / "my.backup").write_text("mine")  # inside it too
+    with pytest.raises(SegbenchError, match=r"photos: holds files that are not a SavedModel's \(variables/my.backup\)"):
+        check_out("saved_model", precious)
+    (precious / "variables" / "my.backup").unlink()
     (tmp_path / "notes.txt").rename(precious / "notes.txt")
     with pytest.raises(SegbenchError, match="notes.txt: is a file; --out names the SavedModel's folder"):
         saved_model(tmp_path / "no-run", "saved_model", precious / "notes.txt")
