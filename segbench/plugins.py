@@ -28,6 +28,7 @@ _FILES: dict[str, str] = {}
 # The source files each ``imports:`` entry loaded (its own and the modules of the user's it imported), kept for a
 # second config naming it in the same process, which imports nothing again.
 _LOADED: dict[str, list[str]] = {}
+_DIGESTS: dict[str, str] = {}  # each plugin file's SHA-256 when this process first saw it
 ENTRY_POINTS = "entry point:"  # _LOADED's keys for what each installed package's entry point loaded
 # Where the Python installation and segbench keep their modules: versioned, and recorded as versions, not files.
 _INSTALLED = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
@@ -71,6 +72,7 @@ def import_plugins(entries: list[str], where: str | None = None) -> None:
             new = [sys.modules[name] for name in sys.modules if name not in before] + ([own] if own else [])
             _LOADED[entry] = sorted({str(Path(module.__file__).resolve()) for module in new if _users(module)}
                                     | ({entry} if entry.endswith(".py") else set()))
+            digests(_LOADED[entry])  # as imported: an edit while the run trains is not the code that ran
 
 
 def source_files(entries: list[str], used=()) -> list[str]:
@@ -97,8 +99,11 @@ def _file_of(module: str) -> str | None:
 
 
 def digests(files: list[str]) -> dict[str, str] | None:
-    """Each file's SHA-256, as a run records its plugins' (None for a run without any)."""
-    return {file: sha256(file) for file in files} or None
+    """Each file's SHA-256 as it was when first seen in this process (imported, or found loaded once the model
+    was built), as a run records its plugins' (None for a run without any): Python runs the code it imported
+    however the file is edited after, and a digest taken when the run finished vouched for an edit made while it
+    trained."""
+    return {file: _DIGESTS.setdefault(file, sha256(file)) for file in files} or None
 
 
 def unrecorded(recorded: dict | None, files: list[str]) -> str | None:
@@ -128,6 +133,7 @@ def load_entry_points(group: str) -> None:
         _LOADED[f"{ENTRY_POINTS}{point.value}"] = sorted(
             str(Path(sys.modules[name].__file__).resolve()) for name in set(sys.modules) - before
             if _users(sys.modules[name]))
+        digests(_LOADED[f"{ENTRY_POINTS}{point.value}"])
 
 
 def origin(obj) -> str:

@@ -430,3 +430,32 @@ def test_an_editable_entry_point_plugin_edited_after_its_run_is_refused(tmp_path
     assert refused.returncode == 2 and f"{plugin.resolve()}: the plugin {tmp_path / 'run'} imported has changed" in \
         refused.stderr
     assert cli("evaluate", tmp_path / "bundled", cwd=project).returncode == 0  # a bundled model's run stands
+
+
+def test_a_plugin_edited_while_its_run_trains_is_recorded_as_it_ran(registries, tmp_path, capsys, monkeypatch):
+    """The helper edited mid-run: every epoch ran the code imported at the start, but metrics.json recorded the
+    edited file's digest, and `evaluate` then scored the edited model as the run's re-scoring."""
+    from segbench.engine.train import EpochScorer
+
+    name = f"midrun_{tmp_path.name.replace('-', '_')}"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helper = tmp_path / f"{name}_scale.py"
+    helper.write_text("SCALE = 1 / 255\n")
+    ran = plugins.sha256(helper)
+    plugin = write_model_plugin(tmp_path / f"{name}.py", name)
+    plugin.write_text(f"from {helper.stem} import SCALE\n" + plugin.read_text().replace("Rescaling(1 / 255)",
+                                                                                      "Rescaling(SCALE)"))
+    config = plugin_run_config(tmp_path / "tiny.yaml", name, [plugin.name])
+    original = EpochScorer.on_epoch_end
+
+    def edit_after_the_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        helper.write_text("SCALE = -1 / 25\n")
+
+    monkeypatch.setattr(EpochScorer, "on_epoch_end", edit_after_the_epoch)
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["plugins_sha256"][str(helper)] == ran
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    assert f"segbench: error: {helper}: the plugin {out} imported has changed" in capsys.readouterr().err

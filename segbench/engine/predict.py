@@ -109,6 +109,12 @@ def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, over
         raise SegbenchError(f"{run.path}: {run.adapter.num_classes} classes do not fit a palette PNG (256 at most)")
     videos = [(file, target) for file, target in jobs if file.suffix.lower() in VIDEO_SUFFIXES]
     images = [job for job in jobs if job not in videos]
+    for file, target in videos:
+        # A video's overlay is all predict writes of it, with no class map beside it to tell an earlier call's
+        # from the user's own clip of that name (which was replaced).
+        if (out / _written(file, target)).exists():
+            raise SegbenchError(f"{out / _written(file, target)}: there already, and predict cannot tell an overlay "
+                                "video of its own from one of yours; remove it, or give predict another --out")
     for file, target in images if overlay else ():
         # An overlay is predict's own where the class map beside it is: a user's street.overlay.jpg was replaced.
         if (out / f"{target}{OVERLAY_SUFFIX}").exists() and not (out / f"{target}.png").is_file() \

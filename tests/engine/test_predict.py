@@ -112,6 +112,11 @@ def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path, capfd
     expected = cv2.cvtColor(blend(frames[0], run.predict([frames[0]])[0], run.palette), cv2.COLOR_RGB2BGR)
     assert np.abs(first.astype(int) - expected).mean() < 12
     assert not list((tmp_path / "out").glob(".*"))  # no temporary file left behind
+    # An overlay video there already cannot be told from the user's own clip of that name: kept, refused.
+    kept = written[0].read_bytes()
+    with pytest.raises(SegbenchError, match="out/clip.overlay.mp4: there already, and predict cannot tell"):
+        predict_files(run, jobs, tmp_path / "out", batch_size=4)
+    assert written[0].read_bytes() == kept
 
 
 def test_dotted_names_keep_their_stem_and_an_out_inside_the_input_is_left_out(trained, tmp_path):
