@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationErr
 
 from segbench import boundary, calibration
 from segbench.errors import DataError
-from segbench.io import atomic_path, load_yaml, read_record, sha256, write_json, write_text
+from segbench.io import atomic_path, load_yaml, read_record, sha256, why_not_a_file, write_json, write_text
 from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
@@ -530,6 +530,8 @@ def read_per_image(run_dir: Path, mode: str | None = None) -> dict:
     for runs since they were kept, ``boundary``, ``confidence`` and ``nll``; one line where the file is not
     there."""
     path = per_image_path(run_dir, mode)
+    if path.exists() and not path.is_file():
+        raise DataError(f"{path}: unreadable (it {why_not_a_file(path)})")
     if not path.is_file():
         again = ("runs finished before segbench kept it get it from `python scripts/add_statistics.py RUN_DIR`"
                  if mode is None else f"scorings made before segbench kept it get it from `segbench evaluate` "

@@ -24,6 +24,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from segbench.errors import DataError
+from segbench.io import why_not_a_file
 from segbench.schema import SPLITS, Section
 from segbench.yamlsafe import load_checked
 
@@ -167,7 +168,8 @@ class Description(DescriptionKeys):
 def load(class_file: Path | None, given: dict[str, Any], default: Path) -> tuple[Description, Path | None]:
     """The description from ``class_file`` (else ``default`` where it exists) with the config's ``given`` keys over
     it, and the file it came from; an error is one line naming the file or the config key."""
-    path = class_file or (default if default.is_file() else None)
+    # A default class file that is there but no file (a FIFO, a folder) is read to say so, not taken for none.
+    path = class_file or (default if default.exists() or default.is_symlink() else None)
     found = _read(path) if path is not None else {}
     if path is None and "classes" not in given and not default.parent.is_dir():  # the root itself, not its file
         raise DataError(f"{default.parent}: no such folder (dataset.root)")
@@ -191,7 +193,8 @@ def load(class_file: Path | None, given: dict[str, Any], default: Path) -> tuple
 
 def _read(path: Path) -> dict:
     if not path.is_file():
-        raise DataError(f"{path}: no such class file")
+        reason = why_not_a_file(path)
+        raise DataError(f"{path}: {'no such class file' if reason == 'not found' else reason}")
     try:
         found = load_checked(path.read_text(encoding="utf-8"))  # a key twice, aliases' bombs: as a config's
     except (OSError, UnicodeDecodeError) as exc:

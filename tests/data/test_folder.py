@@ -438,3 +438,16 @@ def test_two_images_of_one_name_in_a_scanned_split_are_refused(tmp_path, capsys)
         folder(root).samples("train")
     assert main(["datasets", "verify", "folder", "--root", str(root)]) == 2
     assert "two images of one name (x)" in capsys.readouterr().err
+
+
+def test_a_class_file_that_is_a_fifo_or_a_folder_is_called_so(tmp_path):
+    """A FIFO as classes.yaml was "no class file, and the config names no dataset.classes": there is one."""
+    import os
+
+    os.mkfifo(tmp_path / "classes.yaml")
+    with pytest.raises(DataError, match=r"classes.yaml: is not a regular file$"):
+        folder(tmp_path)
+    (tmp_path / "classes.yaml").unlink()
+    (tmp_path / "classes.yaml").mkdir()
+    with pytest.raises(DataError, match=r"classes.yaml: is a folder, not a file$"):
+        folder(tmp_path)
