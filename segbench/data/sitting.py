@@ -93,6 +93,8 @@ class Sitting(DatasetAdapter):
         if "M" not in mat:
             raise DataError(f"{path}: no variable M (has {', '.join(k for k in mat if not k.startswith('__'))})")
         label = np.asarray(mat["M"])
+        if label.dtype.kind not in "biuf":  # a cell, struct, text or complex M: no numbers to compare (a traceback)
+            raise DataError(f"{path}: M is not a 2-D map of class indices (a MATLAB {label.dtype.kind!r}-kind array)")
         if label.ndim != 2 or label.size == 0 or label.min() < 0 or label.max() > 255:
             raise DataError(f"{path}: M is not a 2-D map of class indices (shape {label.shape})")
         # MATLAB saves doubles: whole ones are indices; a fraction (a mask resized or scaled) is no class, and was

@@ -66,12 +66,17 @@ def test_verify_names_broken_mat_files(dataset):
     # MATLAB's doubles: whole ones are indices (image9), a fraction is none (2.5 was truncated into class 2).
     scipy.io.savemat(dataset / "Sitting" / "masks" / "image9.mat", {"M": np.full((30, 30), 9.0)})
     scipy.io.savemat(dataset / "Sitting" / "masks" / "image10.mat", {"M": np.full((30, 30), 2.5)})
+    # A cell or a struct M ended verify in numpy's traceback.
+    scipy.io.savemat(dataset / "Sitting" / "masks" / "image11.mat", {"M": np.array([np.zeros((30, 30))], dtype=object)})
+    scipy.io.savemat(dataset / "Sitting" / "masks" / "image12.mat", {"M": {"a": np.zeros((30, 30))}})
     problems = {p.path.split("/")[-1]: p.message for r in verify(sitting(dataset)) for p in r.problems}
     assert problems["image5.mat"] == "label values 20 outside [0, 15)"
     assert problems["image6.mat"].startswith("no variable M")
     assert problems["image8.mat"].startswith("not a readable MATLAB file")
     assert problems["image10.mat"].startswith("M holds 2.5, not a class index")
-    assert len(problems) == 4
+    assert problems["image11.mat"].startswith("M is not a 2-D map of class indices (a MATLAB")
+    assert problems["image12.mat"].startswith("M is not a 2-D map of class indices (a MATLAB")
+    assert len(problems) == 6
 
 
 def test_imitate_writes_the_documented_layout_and_the_adapter_reads_it(tmp_path):
