@@ -3,6 +3,7 @@ run's curves and confusion matrix, and a README that ties them together."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 from segbench.config import merged
 from segbench.engine import predictions
 from segbench.errors import DataError
-from segbench.io import write_text
+from segbench.io import read_record, write_json, write_text
 from segbench.paper import METHODS, PRETRAINED, SUITES, TABLES, read_paper
 from segbench.registry import DATASETS
 from segbench.report import beyond, fresh
@@ -69,6 +70,7 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
                           for stem, dirs in runs.items()},
                          tuple(stem for stem in scratch if stem in PRETRAINED),
                          {stem: off_recipe(dataset, stem, dirs[0]) for stem, dirs in runs.items() if dirs})
+    _claim(folder, runs_folder)  # before anything is written
     written = []
     for fmt in formats:
         write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))
@@ -91,6 +93,34 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     written.append(readme(dataset, comparison, {**runs, **others}, metrics, folder, formats, figure, failures,
                           extra))
     return written
+
+
+OWNED = ".segbench-report.json"  # in a report folder: the names report claimed there (its files to replace)
+
+
+def _report_names() -> list[str]:
+    """The files a dataset's report writes (or removes, when stale) in its folder."""
+    return ["README.md", *(f"table.{fmt}" for fmt in RENDER), *(f"{BEYOND}.{fmt}" for fmt in beyond.RENDER),
+            *(f"{stem}{suffix}" for stem in ("figure", "worst") for suffix in SUFFIXES)]
+
+
+def _claim(folder: Path, runs_folder: Path) -> None:
+    """Claim the report's names in ``folder`` before anything is written, refusing one that holds a file report did
+    not claim: into a folder of the user's (`--out`), a README.md and table.csv of theirs were replaced and a
+    beyond.csv deleted. Beside the runs (where `sweep` and the Makefile put it, committed reports included) the
+    names are report's own. Claimed first, so that a report cut short claims what it left."""
+    if folder.resolve() == runs_folder.resolve():
+        return
+    try:
+        claimed = json.loads(read_record(folder / OWNED)) if (folder / OWNED).exists() else []
+    except (OSError, ValueError):
+        claimed = []
+    for name in _report_names():
+        path = folder / name
+        if (path.exists() or path.is_symlink()) and (not isinstance(claimed, list) or name not in claimed):
+            raise DataError(f"{path}: there already and not written by segbench report, which would replace or "
+                            "remove it; give --out a folder of its own")
+    write_json(folder / OWNED, _report_names())
 
 
 BEYOND = "beyond"  # beyond.{md,csv,tex}: the table of the rows beyond the paper's, where there are any

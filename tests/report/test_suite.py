@@ -114,8 +114,26 @@ def test_each_run_gets_its_curves_and_confusion_matrix(tmp_path, fake_run):
     assert run / CURVES in written and run / CONFUSION in written
     for name in (CURVES, CONFUSION):
         assert (run / name).read_bytes().startswith(b"\x89PNG")
-    assert sorted(p.name for p in (tmp_path / "out" / "suim").iterdir()) == ["README.md", "figure.pdf",
-                                                                              "figure.png", "table.md"]
+    assert sorted(p.name for p in (tmp_path / "out" / "suim").iterdir()) == [".segbench-report.json", "README.md",
+                                                                              "figure.pdf", "figure.png", "table.md"]
+
+
+def test_report_into_a_folder_of_the_users_replaces_nothing_of_theirs(tmp_path, fake_run):
+    """`--out` a folder holding the user's README.md, table.csv and beyond.csv: the first two were replaced and
+    the third deleted. A report's own folder is written again as before."""
+    fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8)
+    mine = tmp_path / "mine" / "suim"
+    mine.mkdir(parents=True)
+    (mine / "beyond.csv").write_text("my,csv")
+    with pytest.raises(DataError, match=r"mine/suim/beyond.csv: there already and not written by segbench report"):
+        report("suim", tmp_path, tmp_path / "mine", ("md",))
+    assert sorted(p.name for p in mine.iterdir()) == ["beyond.csv"]
+    (mine / "beyond.csv").unlink()
+    report("suim", tmp_path, tmp_path / "mine", ("md",))
+    assert report("suim", tmp_path, tmp_path / "mine", ("md", "csv"))  # its own files, replaced
+    (mine / "notes.txt").write_text("mine")  # a name report does not write is left as it is
+    report("suim", tmp_path, tmp_path / "mine", ("md",))
+    assert (mine / "notes.txt").read_text() == "mine"
 
 
 def test_the_readme_links_the_runs_and_states_recipe_and_environment(tmp_path, fake_run):
