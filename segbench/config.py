@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from segbench.data.base import check_class_weights, loss_void
 from segbench.errors import ConfigError, DataError
-from segbench.io import why_not_a_file
+from segbench.io import not_a_file, why_not_a_file
 from segbench.plugins import import_plugins, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
@@ -75,8 +75,7 @@ def resolve_path(path: str | Path) -> Path:
 
 
 def _no_config(path: Path) -> str:
-    reason = why_not_a_file(path)
-    return f"{path}: {'no such config file' if reason == 'not found' else reason}"
+    return f"{path}: {not_a_file(path, 'no such config file')}"
 
 
 def parse_override(item: str) -> tuple[tuple[str, ...], Any]:

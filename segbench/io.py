@@ -121,6 +121,12 @@ def read_record(path: str | os.PathLike) -> str:
     return data.decode("utf-8")
 
 
+def not_a_file(path: str | os.PathLike, missing: str = "no such file") -> str:
+    """``missing`` where nothing is at ``path``, else what stands there instead of a file (``why_not_a_file``)."""
+    reason = why_not_a_file(path)
+    return missing if reason == "not found" else reason
+
+
 def sha256(path: str | os.PathLike) -> str:
     """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
     with open(path, "rb") as file:

@@ -24,7 +24,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from segbench.errors import DataError
-from segbench.io import why_not_a_file
+from segbench.io import not_a_file
 from segbench.schema import SPLITS, Section
 from segbench.yamlsafe import load_checked
 
@@ -193,8 +193,7 @@ def load(class_file: Path | None, given: dict[str, Any], default: Path) -> tuple
 
 def _read(path: Path) -> dict:
     if not path.is_file():
-        reason = why_not_a_file(path)
-        raise DataError(f"{path}: {'no such class file' if reason == 'not found' else reason}")
+        raise DataError(f"{path}: {not_a_file(path, 'no such class file')}")
     try:
         found = load_checked(path.read_text(encoding="utf-8"))  # a key twice, aliases' bombs: as a config's
     except (OSError, UnicodeDecodeError) as exc:

@@ -17,7 +17,7 @@ from segbench.engine import checkpoint
 from segbench.engine.inference import Inference
 from segbench.engine.views import SINGLE, Views
 from segbench.errors import SegbenchError, first_line
-from segbench.io import sha256
+from segbench.io import not_a_file, sha256
 from segbench.models.base import build
 from segbench.plugins import unrecorded
 from segbench.registry import DATASETS, MODELS, plugin_files
@@ -90,7 +90,7 @@ def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
     if which not in CHECKPOINTS:
         path = Path(which)
         if not path.is_file():
-            raise SegbenchError(f"{path}: no such weights file")
+            raise SegbenchError(f"{path}: {not_a_file(path, 'no such weights file')}")
         return path
     best, last = run_dir / BEST_WEIGHTS, run_dir / LAST_WEIGHTS
     wanted = which == "best" and config.eval.checkpoint == "best"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from segbench.errors import SegbenchError, first_line
-from segbench.io import sha256
+from segbench.io import not_a_file, sha256
 
 # What --quantize writes beside float32 (the default): half-precision weights and arithmetic, or int8 weights and
 # activations (static quantization, calibrated).
@@ -87,7 +87,7 @@ class OnnxModel:
         require("onnxruntime")
         self.path, self.threads, self._cannot_run = Path(path), threads, cannot_run
         if not self.path.is_file():
-            raise SegbenchError(f"{self.path}: no such file")
+            raise SegbenchError(f"{self.path}: {not_a_file(self.path)}")
         try:
             self.session = session(self.path, threads)
         except Exception as exc:  # noqa: BLE001  (onnxruntime's InvalidGraph, NotImplemented, ... share no base)
