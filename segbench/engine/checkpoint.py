@@ -178,9 +178,8 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
             said = "missing" if not best.is_file() else f"damaged or another model's ({first_line(exc)})"
             raise DataError(f"{best}: {said}, though {CHECKPOINT_STATE} keeps epoch {state['best_epoch']} as the best "
                             "so far, whose weights it holds; drop --resume to start over") from None
-        if state.get("best_weights_sha256") not in (None, sha256(best)):  # another run's of the same shapes
-            raise DataError(f"{best}: not the file this run saved as its best epoch {state['best_epoch']} (another "
-                            "run's copied in?); restore it, or drop --resume to start over")
+        # Not checked against state.json's best_weights_sha256: a kill between an epoch's best weights and its
+        # checkpoint leaves a newer best than the state records, which the resumed epoch writes again.
     weights = folder / state["weights"]
     try:
         load_weights(model, weights)

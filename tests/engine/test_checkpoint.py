@@ -192,20 +192,6 @@ def test_an_intact_checkpoint_resumes(copy):
     assert json.loads((folder.parent / "metrics.json").read_text())["epochs"] == 3
 
 
-def test_another_runs_best_weights_of_the_same_shapes_are_refused_on_resume(copy, tmp_path, smoke_config):
-    """Another run's best.weights.h5 (same config, another seed) copied in loaded, and the resumed run's
-    metrics.json recorded that run's score as its own best epoch's."""
-    cfg, folder = copy
-    other = load_config(smoke_config, [f"output.dir={tmp_path / 'other'}", "train.epochs=1", "train.seed=1"])
-    execute(other)
-    best = folder.parent / "best.weights.h5"
-    best.write_bytes((tmp_path / "other" / "best.weights.h5").read_bytes())
-    with pytest.raises(DataError, match=r"best.weights.h5: not the file this run saved as its best epoch 1 \(another "
-                                        r"run's copied in\?\); restore it, or drop --resume to start over"):
-        execute(cfg, resume=True)
-    assert not (folder.parent / "metrics.json").exists()
-
-
 @pytest.mark.parametrize("name", ["checkpoints/state.json", "history.csv", "best.weights.h5"])
 def test_a_checkpoint_file_that_is_a_fifo_is_one_line_not_a_hang_nor_a_fresh_start(copy, name):
     """A FIFO as state.json was taken for no checkpoint (51 epochs started over) and hung `results`; as
