@@ -80,14 +80,21 @@ def unfinished_runs(paths) -> list[Path]:
             if not (config.parent / METRICS).exists()]
 
 
+def checkpoint_state(run_dir: Path) -> dict:
+    """An unfinished run's ``checkpoints/state.json`` as read, for a look at it; empty where there is none yet
+    (the first comes with the first epoch) or it cannot be read (the resume that reads it says why)."""
+    try:  # bounded and regular files only: a FIFO there hung `results`
+        state = json.loads(read_record(run_dir / CHECKPOINTS / CHECKPOINT_STATE))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
 def epochs_done(run_dir: Path) -> tuple[int, int | None]:
     """How many epochs an unfinished run has kept (the epoch of its checkpoint, which ``--resume`` continues
     after; history.csv can be a row ahead of it, after a kill between the two writes) of how many its config asks
     for (None where config.yaml cannot say)."""
-    try:  # bounded and regular files only: a FIFO there hung `results`
-        done = json.loads(read_record(run_dir / CHECKPOINTS / CHECKPOINT_STATE))["epoch"]
-    except (OSError, ValueError, KeyError, TypeError):
-        done = 0  # none yet (the first comes with the first epoch), or unreadable: --resume would start over
+    done = checkpoint_state(run_dir).get("epoch", 0)  # none yet, or unreadable: --resume would start over
     try:
         total = load_yaml(read_record(run_dir / CONFIG))["train"]["epochs"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):

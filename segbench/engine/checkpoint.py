@@ -1,8 +1,9 @@
 """The last completed epoch of a run, saved so that ``--resume`` can continue it after a kill at any moment.
 
-Each save writes the model weights and the optimiser's variables to files named after the epoch, then replaces
-``checkpoints/state.json`` (atomically) to point at them, then deletes the older files: whatever instant the
-process dies, ``state.json`` names a complete pair of files.
+Each save writes the model weights and the optimiser's variables (and a new best's weights) to files named after
+the epoch, then replaces ``checkpoints/state.json`` (atomically) to point at them, then moves the new best into
+the run folder and deletes the older files: whatever instant the process dies, ``state.json`` names a complete
+pair of files, and the best weights it records are in the run folder or still staged beside them.
 
 Every weight file a run writes (the checkpoint's, ``best.weights.h5``, ``model.weights.h5``) holds the model alone:
 Keras would store the optimiser's slots beside the weights (twice the model again under Adam) and warn when loading
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import warnings
@@ -28,6 +30,8 @@ import pandas as pd
 from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, read_record, sha256, why_not_a_file, write_json
 from segbench.rundir import BEST_WEIGHTS, CHECKPOINT_STATE, CHECKPOINTS, HISTORY
+
+STAGED_BEST = ".best.weights.h5"  # after checkpoints/epoch<N>: the new best, until state.json records it
 
 
 @contextmanager
@@ -71,11 +75,21 @@ def load_weights(model: keras.Model, path: Path) -> None:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
-def save(model: keras.Model, run_dir: Path, epoch: int, best: dict, record: dict) -> None:
+def save(model: keras.Model, run_dir: Path, epoch: int, best: dict, record: dict, new_best: bool = False) -> dict:
     """The epoch's weights and optimiser state, and ``state.json`` naming them with the best so far and
-    ``record``, what was trained (the data, the config file's digest), which a resume checks."""
+    ``record``, what was trained (the data, the config file's digest), which a resume checks. ``new_best``: the
+    model is the best so far, to become ``best.weights.h5``. Returns ``best`` with that file's digest.
+
+    The new best is written beside the epoch's files and moved into the run folder only once ``state.json``
+    records its digest, so that the best weights a run holds are always those its state names: another run's
+    file copied in is told by its digest (a resume, ``predict`` and ``export`` of an unfinished run check it),
+    and a kill between the two steps leaves the staged file, which the resume moves into place."""
     folder = run_dir / CHECKPOINTS
     weights, optimizer = f"epoch{epoch:04d}.weights.h5", f"epoch{epoch:04d}.optimizer.npz"
+    staged = folder / f"epoch{epoch:04d}{STAGED_BEST}"
+    if new_best:
+        save_weights(model, staged)
+        best = {**best, "best_weights_sha256": sha256(staged)}
     save_weights(model, folder / weights)
     with atomic_path(folder / optimizer) as tmp:
         np.savez(tmp, *[keras.ops.convert_to_numpy(v) for v in model.optimizer.variables])
@@ -83,10 +97,39 @@ def save(model: keras.Model, run_dir: Path, epoch: int, best: dict, record: dict
     # trained on and scored as this run.
     digests = {"weights_sha256": sha256(folder / weights), "optimizer_sha256": sha256(folder / optimizer)}
     write_json(folder / CHECKPOINT_STATE, {"epoch": epoch, "weights": weights, "optimizer": optimizer, **digests,
-                                           **best, **record})
+                                           **best, "best_staged": staged.name if new_best else None, **record})
+    if new_best:
+        os.replace(staged, run_dir / BEST_WEIGHTS)
     for old in folder.glob("epoch*"):
         if old.name not in (weights, optimizer):
             old.unlink(missing_ok=True)
+    return best
+
+
+def best_weights_problem(run_dir: Path, state: dict) -> str | None:
+    """Why ``best.weights.h5`` is not the file the checkpoint ``state`` records as the best so far, or None. A
+    state of a segbench that staged no best (no ``best_staged`` key) was written before the digest was final,
+    and is not checked."""
+    expected = state.get("best_weights_sha256")
+    if "best_staged" not in state or state.get("best_epoch") is None or expected is None:
+        return None
+    best = run_dir / BEST_WEIGHTS
+    if not best.is_file():
+        return f"{best}: {why_not_a_file(best) if best.exists() else 'missing'}"
+    if sha256(best) != expected:
+        return (f"{best}: not the weights this run saved as its best so far, epoch {state['best_epoch']} (another "
+                "run's copied in?)")
+    return None
+
+
+def finish_best(run_dir: Path, state: dict) -> None:
+    """Move the best weights a kill left staged (after ``state.json`` recorded them, before the move) into
+    place, as :func:`save` would have."""
+    name = state.get("best_staged")
+    if isinstance(name, str) and re.fullmatch(r"epoch\d{4,}" + re.escape(STAGED_BEST), name):
+        staged = run_dir / CHECKPOINTS / name
+        if staged.is_file() and not staged.is_symlink():
+            os.replace(staged, run_dir / BEST_WEIGHTS)
 
 
 def exists(run_dir: Path) -> bool:
@@ -167,6 +210,7 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
     damaged, truncated or mismatched file stops with one line naming it."""
     folder = run_dir / CHECKPOINTS
     if state.get("best_epoch") is not None:
+        finish_best(run_dir, state)
         # The best epoch's weights are scored when the run ends, and were found missing, or another model's (a
         # traceback), only then, after every remaining epoch had trained: loaded once here, then replaced below.
         best = run_dir / BEST_WEIGHTS
@@ -178,8 +222,9 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
             said = "missing" if not best.is_file() else f"damaged or another model's ({first_line(exc)})"
             raise DataError(f"{best}: {said}, though {CHECKPOINT_STATE} keeps epoch {state['best_epoch']} as the best "
                             "so far, whose weights it holds; drop --resume to start over") from None
-        # Not checked against state.json's best_weights_sha256: a kill between an epoch's best weights and its
-        # checkpoint leaves a newer best than the state records, which the resumed epoch writes again.
+        problem = best_weights_problem(run_dir, state)
+        if problem:
+            raise DataError(f"{problem}; restore it, or drop --resume to start over")
     weights = folder / state["weights"]
     try:
         load_weights(model, weights)

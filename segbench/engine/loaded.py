@@ -21,7 +21,7 @@ from segbench.io import not_a_file, sha256
 from segbench.models.base import build
 from segbench.plugins import unrecorded
 from segbench.registry import DATASETS, MODELS, plugin_files
-from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, read_metrics, unfinished
+from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, checkpoint_state, read_metrics, unfinished
 from segbench.schema import Config
 
 CHECKPOINTS = ("best", "last")
@@ -150,6 +150,11 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     if recorded is not None and sha256(weights) != recorded:
         raise SegbenchError(f"{weights}: not the weights file the run saved (another run's copied in?); its scores "
                             "are not this file's, so it is not read as the run's")
+    if not metrics and weights == run_dir / BEST_WEIGHTS:
+        # An unfinished run's best is checked against its checkpoint: another run's was predicted and exported.
+        problem = checkpoint.best_weights_problem(run_dir, checkpoint_state(run_dir))
+        if problem:
+            raise SegbenchError(f"{problem}; it is not read as the run's")
     with precision.policy(policy or own_precision(config, metrics)) as computed:
         model = build(config.model, adapter.num_classes)
         # Once built: a builder may import the plugin's helpers only then.

@@ -18,11 +18,11 @@ from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.engine.optim import make_optimizer
 from segbench.engine.progress import progress_verbosity, time_left
 from segbench.errors import SegbenchError
-from segbench.io import sha256, write_text
+from segbench.io import write_text
 from segbench.metrics import summarize
 from segbench.plugins import digests
 from segbench.registry import plugin_files
-from segbench.rundir import BEST_WEIGHTS, HISTORY, TENSORBOARD
+from segbench.rundir import HISTORY, TENSORBOARD
 from segbench.schema import Config
 
 
@@ -83,14 +83,13 @@ class EpochScorer(keras.callbacks.Callback):
         # For the callbacks after this one (TensorBoard): the epoch's validation as Keras' own val_ logs would be.
         logs.update({key: row[key] for key in ("val_loss", "val_miou") if row[key] is not None})
         write_text(self.run_dir / HISTORY, pd.DataFrame(self.rows).to_csv(index=False))
-        if row["val_miou"] is not None and row["val_miou"] > (self.best.get("best_val_miou") or -1.0):
-            checkpoint.save_weights(self.model, self.run_dir / BEST_WEIGHTS)
-            # Its digest, checked where it is read back: another run's file of the same shapes, copied in, loaded
-            # and was scored as this run's best epoch.
-            self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"],
-                         "best_weights_sha256": sha256(self.run_dir / BEST_WEIGHTS)}
+        new_best = row["val_miou"] is not None and row["val_miou"] > (self.best.get("best_val_miou") or -1.0)
+        if new_best:
+            self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
             scored_text += "  (best)"
-        checkpoint.save(self.model, self.run_dir, row["epoch"], self.best, self.record)
+        # The best's digest comes back, checked where it is read: another run's file of the same shapes, copied
+        # in, loaded and was scored as this run's best epoch.
+        self.best = checkpoint.save(self.model, self.run_dir, row["epoch"], self.best, self.record, new_best)
         left = time_left([past["seconds"] for past in self.rows], self.config.train.epochs - row["epoch"])
         print(f"epoch {row['epoch']}/{self.config.train.epochs}  loss {row['loss']:.4f}  {scored_text}  "
               f"({row['seconds']:.1f} s{'; ' + left if left else ''})", flush=True)

@@ -9,7 +9,8 @@ from segbench.config import load_config
 from segbench.engine import checkpoint
 from segbench.engine.run import execute
 from segbench.engine.train import EpochScorer
-from segbench.errors import ConfigError, DataError
+from segbench.errors import ConfigError, DataError, SegbenchError
+from segbench.io import sha256
 
 
 class Stop(Exception):
@@ -148,6 +149,64 @@ def test_best_weights_the_state_relies_on_are_checked_before_anything_trains(cop
         execute(cfg, resume=True)
     assert (folder.parent / "history.csv").read_text() == history  # nothing trained
     assert not (folder.parent / "metrics.json").exists()
+
+
+@pytest.fixture(scope="module")
+def other_best(tmp_path_factory, smoke_config):
+    """best.weights.h5 of another run of the same model and shapes (another seed)."""
+    out = tmp_path_factory.mktemp("other-seed")
+    execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1", "train.seed=7"]))
+    return (out / "best.weights.h5").read_bytes()
+
+
+def test_another_runs_best_of_the_same_shapes_is_refused_by_resume_predict_and_export(copy, other_best):
+    """Another run's best.weights.h5 put in an unfinished run's place loaded, and was predicted with, exported
+    and (after the resume) scored as this run's best epoch."""
+    from segbench.engine.loaded import load_run
+
+    cfg, folder = copy
+    best = folder.parent / "best.weights.h5"
+    best.write_bytes(other_best)
+    said = r"best.weights.h5: not the weights this run saved as its best so far, epoch 1 \(another run's copied in\?\)"
+    with pytest.raises(DataError, match=said + "; restore it, or drop --resume to start over"):
+        execute(cfg, resume=True)
+    with pytest.raises(SegbenchError, match=said + "; it is not read as the run's"):
+        load_run(folder.parent)
+    assert not (folder.parent / "metrics.json").exists()
+
+
+def test_a_kill_between_the_state_and_the_move_of_the_new_best_is_finished_by_the_resume(copy):
+    """The new best is staged in checkpoints/ until state.json records its digest: a kill before its move into
+    place leaves the older best in the run folder (here a file no model could load), which the resume replaces
+    with the staged one rather than refusing, or loading, it."""
+    import os
+
+    cfg, folder = copy
+    state = json.loads((folder / "state.json").read_text())
+    best = folder.parent / "best.weights.h5"
+    staged = folder / state["best_staged"]
+    assert state["best_staged"] == "epoch0001.best.weights.h5" and not staged.exists()
+    os.replace(best, staged)  # as the kill left it: staged, not yet moved
+    best.write_bytes(b"the best of an earlier epoch")
+    assert execute(cfg, resume=True) == folder.parent
+    assert not staged.exists() and json.loads((folder.parent / "metrics.json").read_text())["epochs"] == 3
+
+
+def test_best_weights_replaced_while_the_run_trains_are_not_scored(tmp_path, smoke_config, other_best, monkeypatch):
+    """Replaced after the last new best, the file was scored, and recorded by digest, as the run's best epoch."""
+    cfg = load_config(smoke_config, [f"output.dir={tmp_path / 'run'}", "train.epochs=2"])
+    original = EpochScorer.on_epoch_end
+
+    def swap_after_last(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch + 1 == 2:
+            (tmp_path / "run" / "best.weights.h5").write_bytes(other_best)
+
+    monkeypatch.setattr(EpochScorer, "on_epoch_end", swap_after_last)
+    with pytest.raises(DataError, match=r"run/best.weights.h5: not the weights this run saved as its best, epoch \d "
+                                        r"\(another run's copied in\?\); restore it and run with --resume"):
+        execute(cfg)
+    assert not (tmp_path / "run" / "metrics.json").exists() and (tmp_path / "run" / "checkpoints").is_dir()
 
 
 @pytest.mark.parametrize("data, said", [
