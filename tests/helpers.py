@@ -1,11 +1,13 @@
 """Small datasets and run folders written by the tests themselves, and the command's verbs and actions."""
 
 import argparse
+import shutil
 import types
 from pathlib import Path
 
 import cv2
 import numpy as np
+import yaml
 
 from segbench import rundir
 
@@ -115,3 +117,22 @@ def plugin_run_config(path: Path, model: str, imports=(), dataset: str = "{name:
     path.write_text(f"imports: {list(imports)}\n{extra}dataset: {dataset}\nmodel: {{name: {model}, input_size: [24, 32], "
                     "filters: 4}\ntrain: {epochs: 1, batch_size: 2}\neval: {figure_images: 0}\n")
     return path
+
+
+def edited_copy(run: Path, dest: Path, edit=lambda text: text, ignore=None, **metrics) -> Path:
+    """A copy at ``dest`` of the finished run ``run`` whose ``config.yaml`` is ``edit``-ed, and whose
+    ``metrics.json`` records that file (and ``metrics``' keys) as a run of the edited config would have: the setup
+    of tests on a run copied, reseeded or moved by hand."""
+    from segbench.io import sha256
+
+    shutil.copytree(run, dest, ignore=ignore)
+    (dest / rundir.CONFIG).write_text(edit((dest / rundir.CONFIG).read_text()))
+    rundir.write_metrics(dest, {**rundir.read_metrics(dest, config_unchanged=False),
+                                "config_file_sha256": sha256(dest / rundir.CONFIG), **metrics})
+    return dest
+
+
+def reseeded(text: str) -> str:
+    """A ``config.yaml`` as seed 1's of its recipe."""
+    recipe = yaml.safe_load(text)
+    return yaml.safe_dump({**recipe, "train": {**recipe["train"], "seed": 1}})

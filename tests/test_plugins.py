@@ -8,7 +8,7 @@ from importlib.metadata import EntryPoint
 import numpy as np
 import pytest
 import yaml
-from helpers import one_error_line, plugin_run_config, write_model_plugin
+from helpers import edited_copy, one_error_line, plugin_run_config, reseeded, write_model_plugin
 
 from segbench import plugins
 from segbench.cli import main
@@ -348,17 +348,10 @@ def test_a_module_plugin_found_in_another_folder_is_not_the_runs(registries, tmp
         "(a module name found in another folder?); run this from the folder the run was run from")
     assert not (out / "eval").exists()
     # Two seeds of one config that ran other plugin files are not pooled.
-    import shutil
-
     from segbench.io import sha256
-    from segbench.rundir import read_metrics, write_metrics
 
-    seeded = out.with_name("m-seed1")
-    shutil.copytree(out, seeded)
-    (seeded / "config.yaml").write_text((seeded / "config.yaml").read_text().replace("seed: 0", "seed: 1"))
-    write_metrics(seeded, {**read_metrics(seeded, config_unchanged=False), "config_file_sha256":
-                           sha256(seeded / "config.yaml"), "plugins_sha256": {str(there / f"{name}.py"):
-                                                                             sha256(there / f"{name}.py")}})
+    edited_copy(out, out.with_name("m-seed1"), reseeded,
+                plugins_sha256={str(there / f"{name}.py"): sha256(there / f"{name}.py")})
     assert main(["results", str(out.parent)]) == 2
     assert "m-seed1: pooled as a seed of" in capsys.readouterr().err
 

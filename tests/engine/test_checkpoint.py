@@ -10,7 +10,6 @@ from segbench.engine import checkpoint
 from segbench.engine.run import execute
 from segbench.engine.train import EpochScorer
 from segbench.errors import ConfigError, DataError, SegbenchError
-from segbench.io import sha256
 
 
 class Stop(Exception):

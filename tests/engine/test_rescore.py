@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import edited_copy
 from PIL import Image
 
 import segbench
@@ -264,13 +265,8 @@ def test_another_runs_scoring_copied_into_eval_is_refused(trained, tmp_path, cap
     called it 55 points better than runE's own, as if test-time augmentation had done it."""
     import shutil
 
-    from segbench.io import sha256
-    from segbench.rundir import write_metrics
-
-    mine = tmp_path / "mine"
-    shutil.copytree(trained, mine, ignore=shutil.ignore_patterns("eval"))
-    (mine / "config.yaml").write_text((mine / "config.yaml").read_text().replace(str(trained), str(mine)))
-    write_metrics(mine, {**read_metrics(mine, config_unchanged=False), "config_file_sha256": sha256(mine / "config.yaml")})
+    mine = edited_copy(trained, tmp_path / "mine", lambda text: text.replace(str(trained), str(tmp_path / "mine")),
+                       ignore=shutil.ignore_patterns("eval"))
     assert main(["evaluate", str(trained), "--scales", "ms", "--tta", "flip"]) == 0
     shutil.copytree(trained / "eval", mine / "eval")
     capsys.readouterr()

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-import yaml
+from helpers import edited_copy, reseeded
 
 from segbench.cli import main
 from segbench.config import load_config
@@ -85,17 +85,10 @@ def test_a_per_image_file_not_of_its_scoring_is_refused(two_runs, tmp_path, caps
 def test_seed_folders_are_pooled_by_their_name(two_runs, tmp_path, capsys):
     import shutil
 
-    from segbench.io import sha256
-    from segbench.rundir import read_metrics, write_metrics
-
     long, short = two_runs
-    for seed in (0, 1):  # a run and one of seed 1 (its copy, as a seed-1 run of the config would record itself)
-        shutil.copytree(long, tmp_path / f"pair-seed{seed}")
-    seeded = tmp_path / "pair-seed1"
-    recipe = yaml.safe_load((seeded / "config.yaml").read_text())
-    (seeded / "config.yaml").write_text(yaml.safe_dump({**recipe, "train": {**recipe["train"], "seed": 1}}))
-    write_metrics(seeded, {**read_metrics(seeded, config_unchanged=False),
-                           "config_file_sha256": sha256(seeded / "config.yaml")})
+    # A run and one of seed 1 (its copy, as a seed-1 run of the config would record itself).
+    shutil.copytree(long, tmp_path / "pair-seed0")
+    edited_copy(long, tmp_path / "pair-seed1", reseeded)
     assert main(["compare", str(tmp_path / "pair"), str(short), "--resamples", "300"]) == 0
     text = capsys.readouterr().out
     assert f"A: {tmp_path / 'pair'} (mean of 2 seeds)\nB: {short}\n12 test images and the seeds (2 and 1)" in text
@@ -135,25 +128,18 @@ def test_seeds_of_one_config_scored_on_other_data_are_not_pooled(two_runs, tmp_p
     other data: `results` averaged seed 0's `stripe` with seed 1's box region as one row."""
     import shutil
 
-    from segbench.io import sha256
     from segbench.rundir import read_metrics, write_metrics
 
     long, _ = two_runs
-    for seed in (0, 1):
-        shutil.copytree(long, tmp_path / f"pair-seed{seed}")
-    seeded = tmp_path / "pair-seed1"
-    recipe = yaml.safe_load((seeded / "config.yaml").read_text())
-    (seeded / "config.yaml").write_text(yaml.safe_dump({**recipe, "train": {**recipe["train"], "seed": 1}}))
     # The synthetic data is drawn in memory and records no root: one of folders is given to both.
     first = tmp_path / "pair-seed0"
+    shutil.copytree(long, first)
     write_metrics(first, {**read_metrics(first), "dataset_root": "/here/dsA"})
-    metrics = read_metrics(seeded, config_unchanged=False)
-    write_metrics(seeded, {**metrics, "config_file_sha256": sha256(seeded / "config.yaml"),
-                           "dataset_root": "/here/dsA", record: value})
+    seeded = edited_copy(long, tmp_path / "pair-seed1", reseeded, **{"dataset_root": "/here/dsA", record: value})
     for verb in (["results", str(tmp_path)], ["compare", str(tmp_path / "pair"), str(long)]):
         assert main(verb) == 2
         assert capsys.readouterr().err.strip() == (
             f"segbench: error: {seeded}: pooled as a seed of {first}, but scored on other data ({said}); give it a "
             "folder of its own name")
-    write_metrics(seeded, {**metrics, "config_file_sha256": sha256(seeded / "config.yaml"), "dataset_root": "/here/dsA"})
+    write_metrics(seeded, {**read_metrics(seeded), record: read_metrics(first)[record]})
     assert main(["results", str(tmp_path)]) == 0  # the same data: pooled
