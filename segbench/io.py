@@ -97,6 +97,10 @@ def why_not_a_file(path: str | os.PathLike) -> str:
     path = Path(path)
     if path.is_dir():
         return "is a folder, not a file"
+    if path.is_fifo():
+        return "is a FIFO (a named pipe), not a file"
+    if path.is_char_device() or path.is_block_device():
+        return "is a device, not a file"
     if path.exists() or path.is_symlink():
         return "is not a regular file" if path.exists() else "is a link to nothing"
     return "not found"

@@ -216,7 +216,7 @@ def test_missing_base(tmp_path):
     assert "base: gone.yaml not found" in error_of(write(tmp_path / "c.yaml", "base: gone.yaml\n"))
 
 
-@pytest.mark.parametrize("what, said", [("folder", "is a folder, not a file"), ("fifo", "is not a regular file"),
+@pytest.mark.parametrize("what, said", [("folder", "is a folder, not a file"), ("fifo", "is a FIFO (a named pipe), not a file"),
                                         ("dangling link", "is a link to nothing")])
 def test_a_config_or_base_that_is_there_but_no_file_is_called_what_it_is(tmp_path, what, said):
     """A folder, a FIFO or /dev/zero named as a config or a base was "not found"/"no such config file", sending the

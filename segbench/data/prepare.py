@@ -11,7 +11,7 @@ from pathlib import Path
 from segbench.data.archive import safe_copy, safe_extract
 from segbench.data.base import DatasetAdapter
 from segbench.errors import DataError
-from segbench.io import clear_staging
+from segbench.io import clear_staging, why_not_a_file
 from segbench.lock import locked
 
 # Where an archive is unpacked before its data folders move into the root; a fixed name, so that the one a killed
@@ -41,7 +41,8 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
                         "give a root outside it")
     if archive is not None and not archive.is_dir() and not archive.is_file():
         # Reading a FIFO or a device (/dev/zero) as an archive blocks, or never ends.
-        raise DataError(f"{archive}: not a regular file or folder; give the archive itself")
+        raise DataError(f"{archive}: {why_not_a_file(archive).removesuffix(', not a file')}, not an archive or a "
+                        "folder; give the archive itself")
     if root.is_symlink() and not root.exists():
         raise DataError(f"{root}: a symbolic link to {os.readlink(root)}, which does not exist")
     if root.exists() and not root.is_dir():

@@ -94,7 +94,8 @@ class Sitting(DatasetAdapter):
             raise DataError(f"{path}: no variable M (has {', '.join(k for k in mat if not k.startswith('__'))})")
         label = np.asarray(mat["M"])
         if label.dtype.kind not in "biuf":  # a cell, struct, text or complex M: no numbers to compare (a traceback)
-            raise DataError(f"{path}: M is not a 2-D map of class indices (a MATLAB {label.dtype.kind!r}-kind array)")
+            held = {"c": "complex numbers", "U": "text", "S": "text"}.get(label.dtype.kind, "a cell array or struct")
+            raise DataError(f"{path}: M is not a 2-D map of class indices (it holds {held})")
         if label.ndim != 2 or label.size == 0 or label.min() < 0 or label.max() > 255:
             raise DataError(f"{path}: M is not a 2-D map of class indices (shape {label.shape})")
         # MATLAB saves doubles: whole ones are indices; a fraction (a mask resized or scaled) is no class, and was

@@ -445,7 +445,7 @@ def test_a_class_file_that_is_a_fifo_or_a_folder_is_called_so(tmp_path):
     import os
 
     os.mkfifo(tmp_path / "classes.yaml")
-    with pytest.raises(DataError, match=r"classes.yaml: is not a regular file$"):
+    with pytest.raises(DataError, match=r"classes.yaml: is a FIFO \(a named pipe\), not a file$"):
         folder(tmp_path)
     (tmp_path / "classes.yaml").unlink()
     (tmp_path / "classes.yaml").mkdir()

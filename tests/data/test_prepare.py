@@ -67,8 +67,9 @@ def test_a_fifo_or_device_as_the_archive_and_a_dangling_root_link_are_one_line(t
     os.mkfifo(tmp_path / "fifo.zip")
     signal.alarm(20)  # fail rather than hang: reading them as archives blocked, or never ended
     try:
-        for source in (tmp_path / "fifo.zip", Path("/dev/zero")):
-            with pytest.raises(DataError, match=f"^{source}: not a regular file or folder; give the archive itself"):
+        for source, kind in ((tmp_path / "fifo.zip", r"a FIFO \(a named pipe\)"), (Path("/dev/zero"), "a device")):
+            with pytest.raises(DataError, match=f"^{source}: is {kind}, not an archive or a folder; give the archive "
+                                                "itself$"):
                 prepare(CamVid, "camvid", tmp_path / "root", source)
     finally:
         signal.alarm(0)
