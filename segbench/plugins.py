@@ -61,6 +61,7 @@ def import_plugins(entries: list[str], where: str | None = None) -> None:
     """Import each entry of ``resolve_imports``: a module by its name, a file under a name made from its path, so
     that a second config naming the same file (a sweep's, a resumed run's) finds it imported and registers nothing
     twice. ``where``, the config that names them, leads a module's error line (a file's names the file)."""
+    _witness_imports()
     for entry in entries:
         before = set(sys.modules)
         if entry.endswith(".py"):
@@ -87,10 +88,20 @@ def source_files(entries: list[str], used=()) -> list[str]:
               for file in loaded}
     # And what the plugins' folders gave since: a helper a builder imports only when it builds (heavy imports kept
     # out of the plugin's import) was not seen as the plugin was imported, and its edit went unnoticed.
-    folders = {Path(file).parent for file in files}
+    folders = {_home(file) for file in files}
     files |= {str(Path(module.__file__).resolve()) for module in list(sys.modules.values())
               if _users(module) and any(Path(module.__file__).resolve().is_relative_to(folder) for folder in folders)}
     return sorted(files)
+
+
+def _home(file: str) -> Path:
+    """The folder of ``file``'s top-level package (its own folder outside a package): two entry points of one
+    package sharing a helper in a sibling subpackage recorded the helper for the first only, and an edit of it was
+    scored as the second's run."""
+    folder = Path(file).parent
+    while (folder / "__init__.py").is_file() and (folder.parent / "__init__.py").is_file():
+        folder = folder.parent
+    return folder
 
 
 def _file_of(module: str) -> str | None:
@@ -103,7 +114,35 @@ def digests(files: list[str]) -> dict[str, str] | None:
     was built), as a run records its plugins' (None for a run without any): Python runs the code it imported
     however the file is edited after, and a digest taken when the run finished vouched for an edit made while it
     trained."""
-    return {file: _DIGESTS.setdefault(file, sha256(file)) for file in files} or None
+    for file in files:
+        if file not in _DIGESTS:
+            _DIGESTS[file] = sha256(file)
+    return {file: _DIGESTS[file] for file in files} or None
+
+
+class _ImportWitness:
+    """First on ``sys.meta_path`` once plugins are loaded: it finds each module through the finders after it, so
+    nothing resolves otherwise, and takes the digest of a file of the user's as it is imported. A helper a plugin
+    imports late (inside ``load()``, as a loader thread first reads a sample), edited while the run trained, was
+    recorded by the edited file's digest, though the code that ran was the file as imported."""
+
+    def find_spec(self, name, path=None, target=None):
+        for finder in list(sys.meta_path):
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.origin and _users_file(spec.origin):
+                    file = str(Path(spec.origin).resolve())
+                    if file not in _DIGESTS:
+                        _DIGESTS[file] = sha256(file)
+                return spec
+        return None
+
+
+def _witness_imports() -> None:
+    if not any(isinstance(finder, _ImportWitness) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _ImportWitness())
 
 
 def unrecorded(recorded: dict | None, files: list[str]) -> str | None:
@@ -116,7 +155,11 @@ def unrecorded(recorded: dict | None, files: list[str]) -> str | None:
 
 
 def _users(module) -> bool:
-    file = getattr(module, "__file__", None)
+    return _users_file(getattr(module, "__file__", None))
+
+
+def _users_file(file: str | None) -> bool:
+    """Whether ``file`` is Python source of the user's, not of the installation's packages or segbench's."""
     return bool(file) and file.endswith(".py") and not any(Path(file).resolve().is_relative_to(place)
                                                            for place in _INSTALLED)
 
@@ -124,6 +167,7 @@ def _users(module) -> bool:
 def load_entry_points(group: str) -> None:
     """Import every installed package's entry point in ``group`` (``my_model = "my_package.model"`` under
     ``[project.entry-points."segbench.models"]``): importing the module it names is what registers."""
+    _witness_imports()
     for point in entry_points(group=group):
         dist = f", from {point.dist.name} {point.dist.version}" if point.dist else ""
         before = set(sys.modules)

@@ -4,6 +4,7 @@ bundled one, from any directory; whatever is wrong with a plugin is one line nam
 import json
 import sys
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -452,3 +453,95 @@ def test_a_plugin_edited_while_its_run_trains_is_recorded_as_it_ran(registries, 
     capsys.readouterr()
     assert main(["evaluate", str(out)]) == 2
     assert f"segbench: error: {helper}: the plugin {out} imported has changed" in capsys.readouterr().err
+
+
+def test_two_entry_points_of_one_package_sharing_a_helper_in_a_sibling_subpackage_record_it(tmp_path, cli):
+    """m_a, loaded first, imported epk.common.scale; m_b's run recorded only its own subpackage's files, and an
+    edit of the shared helper was scored by `evaluate` as m_b's run."""
+    project = tmp_path / "project"
+    (project / "epk-0.1.dist-info").mkdir(parents=True)
+    (project / "epk-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: epk\nVersion: 0.1\n")
+    (project / "epk-0.1.dist-info" / "entry_points.txt").write_text(
+        "[segbench.models]\nm_a = epk.models.a\nm_b = epk.models.b\n")
+    for package in ("epk", "epk/models", "epk/common"):
+        (project / package).mkdir(parents=True, exist_ok=True)
+        (project / package / "__init__.py").write_text("")
+    helper = project / "epk" / "common" / "scale.py"
+    helper.write_text("SCALE = 1 / 255\n")
+    for name in ("a", "b"):
+        plugin = write_model_plugin(project / "epk" / "models" / f"{name}.py", f"m_{name}")
+        plugin.write_text("from epk.common.scale import SCALE\n" + plugin.read_text().replace("Rescaling(1 / 255)",
+                                                                                            "Rescaling(SCALE)"))
+    config = plugin_run_config(project / "ep.yaml", "m_b")
+    done = cli("run", config, "--out", tmp_path / "run", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert str(helper.resolve()) in json.loads((tmp_path / "run" / "metrics.json").read_text())["plugins_sha256"]
+    helper.write_text("SCALE = -1 / 25\n")
+    refused = cli("evaluate", tmp_path / "run", cwd=project)
+    assert refused.returncode == 2 and f"{helper.resolve()}: the plugin {tmp_path / 'run'} imported has changed" in \
+        refused.stderr
+
+
+def lazy_dataset_plugin(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """A dataset plugin whose load() imports its helper only when it first reads a sample (in a loader thread,
+    once training has begun), and a 3-epoch run config of it."""
+    name = f"lazyds_{tmp_path.name.replace('-', '_')}"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helper = tmp_path / f"{name}_bright.py"
+    helper.write_text("BRIGHT = 200\n")
+    (tmp_path / f"{name}.py").write_text(DATASET_PLUGIN.replace('"halves"', f'"{name}"').replace(
+        "        return np.repeat(label[..., None] * 200 + 20",
+        f"        from {helper.stem} import BRIGHT\n\n        return np.repeat(label[..., None] * BRIGHT + 20"))
+    config = tmp_path / "c.yaml"
+    config.write_text(f"imports: [{name}.py]\ndataset: {{name: {name}, images: 2}}\nmodel: {{name: segnet, "
+                      "input_size: [32, 32], width: 0.125}\ntrain: {epochs: 3, batch_size: 2}\n"
+                      "eval: {figure_images: 0}\n")
+    return helper, config
+
+
+def test_a_dataset_helper_imported_in_load_and_edited_mid_run_is_recorded_as_it_ran(registries, tmp_path, capsys,
+                                                                                    monkeypatch):
+    """Edited while the run trained: every epoch read labels through the helper as imported, but metrics.json
+    recorded the edited file's digest (its first sight), and `evaluate` scored other data as the run's."""
+    from segbench.engine.train import EpochScorer
+
+    helper, config = lazy_dataset_plugin(tmp_path, monkeypatch)
+    ran = plugins.sha256(helper)
+    original = EpochScorer.on_epoch_end
+
+    def edit_after_the_first(self, epoch, logs=None):
+        original(self, epoch, logs)
+        helper.write_text("BRIGHT = 90\n")
+
+    monkeypatch.setattr(EpochScorer, "on_epoch_end", edit_after_the_first)
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["plugins_sha256"][str(helper)] == ran
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    assert f"segbench: error: {helper}: the plugin {out} imported has changed" in capsys.readouterr().err
+
+
+def test_a_resume_after_a_helper_imported_in_load_changed_is_refused(registries, tmp_path, capsys, monkeypatch):
+    """The checkpoint's record was made before the loader's threads imported the helper: it never held it, and a
+    resume after its edit trained the rest on other labels."""
+    from segbench.engine.train import EpochScorer
+
+    helper, config = lazy_dataset_plugin(tmp_path, monkeypatch)
+    original = EpochScorer.on_epoch_end
+
+    def stop_after_first(self, epoch, logs=None):
+        original(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--out", str(out)]) == 130
+    monkeypatch.setattr(EpochScorer, "on_epoch_end", original)
+    state = json.loads((out / "checkpoints" / "state.json").read_text())
+    assert state["plugins_sha256"][str(helper)] == plugins.sha256(helper)
+    helper.write_text("BRIGHT = 90\n")
+    capsys.readouterr()
+    assert main(["run", str(config), "--out", str(out), "--resume"]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"segbench: error: {helper}: the plugin the interrupted run's "
+                                                      "epochs trained with has changed")

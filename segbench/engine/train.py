@@ -63,8 +63,7 @@ class EpochScorer(keras.callbacks.Callback):
         self.rows, self.best = rows, best
         # What each checkpoint records of what it trained, for a resume to check: the data, and the config (its
         # config.yaml edited by hand between a kill and the resume changed the recipe mid-run, unrecorded).
-        self.record = {"data": adapter.data_record(), "config": config.model_dump(mode="json"),
-                       "plugins_sha256": digests(plugin_files(config))}
+        self.record = {"data": adapter.data_record(), "config": config.model_dump(mode="json")}
         self.started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -87,6 +86,9 @@ class EpochScorer(keras.callbacks.Callback):
         if new_best:
             self.best = {"best_val_miou": row["val_miou"], "best_epoch": row["epoch"]}
             scored_text += "  (best)"
+        # And the plugins' files, at each epoch: a helper a plugin imports late (in its dataset's load(), in a
+        # loader thread) was not loaded when the scorer was made, and a resume after its edit was not refused.
+        self.record["plugins_sha256"] = digests(plugin_files(self.config))
         # The best's digest comes back, checked where it is read: another run's file of the same shapes, copied
         # in, loaded and was scored as this run's best epoch.
         self.best = checkpoint.save(self.model, self.run_dir, row["epoch"], self.best, self.record, new_best)
