@@ -289,8 +289,8 @@ def _source_of(sources: Sources, loc: tuple[str, ...], default: str) -> str:
 def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, default_source: str) -> str:
     # A typo'd key shows up twice, as an unknown key and as a missing one: the unknown one says what to fix.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = tuple(str(part) for part in first["loc"])
+    first, errors = _branch_of(errors)
+    loc = tuple(str(part) for part in first["loc"] if not _is_branch(part))
     problem = first.get("ctx", {}).get("error")
     if isinstance(problem, KeyProblem):  # the section's validator knows which of its keys is at fault
         loc, first = loc + (problem.key,), {**first, "input": problem.value}
@@ -311,8 +311,43 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
     else:
         text = first["msg"].removeprefix("Value error, ")
         message = f"{named}{text[0].lower()}{text[1:]} (got {_echo(first['input'])})"
-    more = f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]" if len(errors) > 1 else ""
+    more = f" [and {len(errors)} more problem{'s' if len(errors) > 1 else ''}]" if errors else ""
     return f"{where}: {message}{more}"
+
+
+_PLAIN_BRANCHES = {"int", "float", "str", "bool", "none"}
+
+
+def _is_branch(part) -> bool:
+    """Whether a part of pydantic's error location names a branch of a union ("list[float]",
+    "literal['none','median_frequency']", "int") rather than a key or an index."""
+    return isinstance(part, str) and ("[" in part or part in _PLAIN_BRANCHES)
+
+
+def _fits(branch: str, value) -> bool:
+    if isinstance(value, list | tuple):
+        return branch.startswith(("list[", "tuple["))
+    if isinstance(value, str):
+        return branch.startswith(("literal[", "str"))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return branch in ("int", "float") or branch.startswith("literal[")
+    return False
+
+
+def _branch_of(errors: list[dict]) -> tuple[dict, list[dict]]:
+    """The error to tell and the others. Where the first is one branch's of a union (a list of class weights,
+    or one of two words), the branch of the value's own kind: a list holding a null was told it is not 'none' or
+    'median_frequency', its null hidden behind "[and 1 more problem]". The other branches' errors are not more
+    problems of the user's."""
+    first = errors[0]
+    at = next((i for i, part in enumerate(first["loc"]) if _is_branch(part)), None)
+    if at is None:
+        return first, errors[1:]
+    field = first["loc"][:at]
+    branches = [e for e in errors if e["loc"][:at] == field and len(e["loc"]) > at and _is_branch(e["loc"][at])]
+    whole = next((e["input"] for e in branches if len(e["loc"]) == at + 1), None)
+    chosen = next((e for e in branches if _fits(e["loc"][at], whole)), first)
+    return chosen, [e for e in errors if e not in branches]
 
 
 def _echo(value) -> str:
@@ -322,6 +357,11 @@ def _echo(value) -> str:
         got = yaml.safe_dump(value).split("\n")[0]
     elif isinstance(value, datetime.date):
         got = f"{value.isoformat()}, which YAML reads as a date"
+    elif isinstance(value, list | dict) and value:
+        try:  # as YAML writes it: [1, null, 2020-01-01], not [1, None, datetime.date(2020, 1, 1)]
+            got = yaml.safe_dump(value, default_flow_style=True, width=float("inf")).strip()
+        except yaml.YAMLError:
+            got = repr(value)
     else:
         got = repr(value)
     return got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"

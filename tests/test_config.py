@@ -188,6 +188,19 @@ def test_a_date_is_echoed_as_written(base_dir):
                               "(got 2020-01-01, which YAML reads as a date)")
 
 
+@pytest.mark.parametrize("value, said", [
+    # A list of weights was told it is not one of the two words, its null hidden behind "[and 1 more problem]",
+    # and echoed as Python writes it.
+    ("[1,null,2]", "train.class_weights.1: input should be a valid number (got null)"),
+    ("[1,2020-01-01,2]", "train.class_weights.1: input should be a valid number (got 2020-01-01, which YAML reads "
+                         "as a date)"),
+    ("medianfreq", "input should be 'none' or 'median_frequency' (got 'medianfreq')"),
+    ("{a: null}", "input should be 'none' or 'median_frequency' (got {a: null})"),
+])
+def test_a_union_is_told_the_problem_of_the_branch_the_value_is_of_and_echoed_as_yaml(base_dir, value, said):
+    assert error_of(child(base_dir, ""), [f"train.class_weights={value}"]) == f"--set train.class_weights: {said}"
+
+
 def test_a_typo_is_reported_before_the_key_it_leaves_missing(tmp_path):
     path = write(tmp_path / "c.yaml", "dataset: {name: folder, num_clases: 3}\nmodel: {name: segnet}\n")
     assert "unknown key 'dataset.num_clases' (did you mean 'dataset.num_classes'?)" in error_of(path)
