@@ -36,8 +36,10 @@ class CamVid(DatasetAdapter):
 
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
-        found = folders_with(unpacked, "trainannot") or folders_with(unpacked, "annotations_prepped_train")
-        return [(folder, ".") for folder in found]
+        # Both layouts, not the first found: a SegNet copy beside a prepped one is two copies, which prepare refuses
+        # naming both; with `or` the second was dropped unseen. A folder holding both layouts is listed once.
+        found = folders_with(unpacked, "trainannot") + folders_with(unpacked, "annotations_prepped_train")
+        return [(folder, ".") for folder in dict.fromkeys(found)]
 
     def folders(self, split: Split) -> tuple[Path, Path] | None:
         root = self.root
