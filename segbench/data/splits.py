@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field
 
 from segbench.data.base import DatasetAdapter, Sample
+from segbench.data.readers import read_text_file
 from segbench.errors import DataError
 from segbench.io import write_json
 from segbench.schema import SPLITS, DatasetConfig
@@ -45,8 +46,8 @@ def load_or_make(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[s
 
 def read(path: Path) -> dict[str, list[str]]:
     try:
-        split = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        split = json.loads(read_text_file(path, "no such split file"))
+    except ValueError as exc:
         raise DataError(f"{path}: not a readable split file ({exc})") from None
     if not isinstance(split, dict) or not all(isinstance(split.get(s, []), list) for s in SPLITS):
         raise DataError(f"{path}: a split file maps train/val/test to lists of file stems")

@@ -451,3 +451,20 @@ def test_a_class_file_that_is_a_fifo_or_a_folder_is_called_so(tmp_path):
     (tmp_path / "classes.yaml").mkdir()
     with pytest.raises(DataError, match=r"classes.yaml: is a folder, not a file$"):
         folder(tmp_path)
+
+
+def test_a_pair_list_that_is_a_fifo_is_one_line_not_a_hang(tmp_path, capsys):
+    """Reading a FIFO blocks until a writer comes: verify and run hung for good on one as a split's test.txt."""
+    import os
+    import signal
+
+    write_pair(tmp_path / "images", tmp_path / "labels", "img0", stripes(8, 8, [0, 1]))
+    class_file(tmp_path, classes=["a", "b"], test={"list": "test.txt"})
+    os.mkfifo(tmp_path / "test.txt")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        assert main(["datasets", "verify", "folder", "--root", str(tmp_path), "--split", "test"]) == 2
+    finally:
+        signal.alarm(0)
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"segbench: error: {tmp_path / 'test.txt'}: is a FIFO (a named pipe), not a file"]

@@ -92,3 +92,20 @@ def test_imitate_writes_the_documented_layout_and_the_adapter_reads_it(tmp_path)
     assert len(data.samples("train")) + len(data.samples("val")) + len(data.samples("test")) == 6
     # A root that is Sitting/ itself is still read as such.
     assert sitting(tmp_path / "new" / "Sitting").data_dir == tmp_path / "new" / "Sitting"
+
+
+def test_a_fifo_as_the_split_file_is_one_line_not_a_hang(dataset, capsys):
+    """Reading a FIFO blocks until a writer comes: verify and run hung for good on one as segbench-split.json."""
+    import os
+    import signal
+
+    from segbench.cli import main
+
+    os.mkfifo(dataset / "segbench-split.json")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        assert main(["datasets", "verify", "sitting", "--root", str(dataset)]) == 2
+    finally:
+        signal.alarm(0)
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"segbench: error: {dataset / 'segbench-split.json'}: is a FIFO (a named pipe), not a file"]
