@@ -109,3 +109,17 @@ def test_a_fifo_as_the_split_file_is_one_line_not_a_hang(dataset, capsys):
         signal.alarm(0)
     assert capsys.readouterr().err.strip().splitlines() == [
         f"segbench: error: {dataset / 'segbench-split.json'}: is a FIFO (a named pipe), not a file"]
+
+
+def test_a_matlab_v73_label_is_one_line_naming_it(dataset, capsys):
+    """scipy raises NotImplementedError for a v7.3 (HDF5) .mat: verify ended in a traceback, stats blamed the image."""
+    from segbench.cli import main
+
+    mat = dataset / "Sitting" / "masks" / "image1.mat"
+    # What `save -v7.3` writes: a 128-byte header of version 0x0200 ("IM": little-endian), then an HDF5 file.
+    mat.write_bytes(b"MATLAB 7.3 MAT-file".ljust(116) + bytes(8) + b"\x00\x02IM" + b"\x89HDF\r\n\x1a\n" + bytes(512))
+    said = f"{mat}: a MATLAB v7.3 (HDF5) file, which cannot be read here; save it with -v7 or earlier"
+    assert main(["datasets", "verify", "sitting", "--root", str(dataset)]) == 1
+    assert f"ERROR {said}" in capsys.readouterr().out.splitlines()
+    assert main(["datasets", "stats", "sitting", "--root", str(dataset), "--split", "train"]) == 2
+    assert capsys.readouterr().err.strip() == f"segbench: error: {said}"
