@@ -157,6 +157,21 @@ def write_rgb_mask(root, colours):
     return root / "masks" / "m.png"
 
 
+@pytest.mark.parametrize("keys, message", [
+    ({"palette": [[0, 0, 255], [255, 255, 0], [255, 255, 0]]},
+     r"palette gives 'fish' and 'rock' one colour \(255, 255, 0\); RGB labels need a colour of its own per class$"),
+    ({"void": 9, "void_colour": [255, 255, 0]},
+     r"void_colour \(255, 255, 0\) is the colour of 'fish' too; the void needs a colour of its own$"),
+])
+def test_two_label_values_of_one_colour_are_refused(tmp_path, keys, message):
+    # A colour decodes to one value: the other class (or the void) was never read, and verify said OK.
+    class_file(tmp_path, **{**RGB, **keys})
+    with pytest.raises(DataError, match=f"^{tmp_path / 'classes.yaml'}: {message}"):
+        folder(tmp_path)
+    class_file(tmp_path, **RGB, void=1, void_colour=[255, 255, 0])  # a void that is a class: its colour, no clash
+    assert folder(tmp_path).ignore_index == 1
+
+
 @pytest.mark.parametrize("rule, expected", [("nearest", [[0, 1, 2, 1]]), ("void", [[0, 1, 2, 9]])])
 def test_rgb_masks_decode_through_the_palette_with_the_rule_for_other_colours(tmp_path, rule, expected):
     class_file(tmp_path, **RGB, off_palette=rule, **({"void": 9, "void_colour": [0, 0, 0]} if rule == "void" else {}))
