@@ -4,6 +4,7 @@ read from then on, so every run sees the same split and a user may replace it wi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,7 +55,13 @@ def read(path: Path) -> dict[str, list[str]]:
     unknown = sorted(set(split) - set(SPLITS))
     if unknown:
         raise DataError(f"{path}: unknown split {', '.join(unknown)} (use train, val, test)")
-    return {s: [str(stem) for stem in split.get(s, [])] for s in SPLITS}
+    stems = {s: [str(stem) for stem in split.get(s, [])] for s in SPLITS}
+    for name, listed in stems.items():
+        # Said here: the pairs' own check saw one image twice and called it "x.jpg and x.jpg: two images of one name".
+        twice = [stem for stem, count in Counter(listed).items() if count > 1]
+        if twice:
+            raise DataError(f"{path}: {name} lists {twice[0]} twice; each image once")
+    return stems
 
 
 def select(pairs: list[Sample], stems: list[str]) -> list[Sample]:

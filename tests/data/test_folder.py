@@ -483,3 +483,22 @@ def test_a_pair_list_that_is_a_fifo_is_one_line_not_a_hang(tmp_path, capsys):
         signal.alarm(0)
     assert capsys.readouterr().err.strip().splitlines() == [
         f"segbench: error: {tmp_path / 'test.txt'}: is a FIFO (a named pipe), not a file"]
+
+
+def test_an_image_in_two_splits_is_reported_at_the_later_split(tmp_path):
+    """A pair list naming a test image in train too, or one folder given for two splits, passed verify: a test score
+    of images trained on. val and test sharing images is a warning (the best epoch is picked on test images)."""
+    for split in ("train", "test"):
+        write_pair(tmp_path / "images" / split, tmp_path / "labels" / split, f"{split}0", stripes(8, 8, [0, 1]))
+    (tmp_path / "train.txt").write_text("images/train/train0.jpg labels/train/train0.png\n"
+                                        "images/test/test0.jpg labels/test/test0.png\n")
+    test = {"images": "images/test", "labels": "labels/test"}
+    class_file(tmp_path, classes=["a", "b"], train={"list": "train.txt"}, test=test)
+    shared = str(tmp_path / "images" / "test" / "test0.jpg")
+    said = "in train and test (1 of test's 1 images): a score of images trained on; give each image one split"
+    assert problems(folder(tmp_path), ("test", "train")) == [("error", shared, said)]
+    class_file(tmp_path, classes=["a", "b"], train={"images": "images/train", "labels": "labels/train"}, val=test,
+               test=test)
+    said = ("in val and test (1 of test's 1 images): the best epoch is picked on the images it scores; give each "
+            "image one split")
+    assert problems(folder(tmp_path), ("train", "val", "test")) == [("warning", shared, said)]

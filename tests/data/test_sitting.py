@@ -8,6 +8,7 @@ import scipy.io
 from segbench.config import dataset_config
 from segbench.data.sitting import CLASSES
 from segbench.data.verify import verify
+from segbench.errors import DataError
 from segbench.registry import DATASETS
 
 
@@ -123,3 +124,17 @@ def test_a_matlab_v73_label_is_one_line_naming_it(dataset, capsys):
     assert f"ERROR {said}" in capsys.readouterr().out.splitlines()
     assert main(["datasets", "stats", "sitting", "--root", str(dataset), "--split", "train"]) == 2
     assert capsys.readouterr().err.strip() == f"segbench: error: {said}"
+
+
+def test_an_image_in_two_splits_of_the_split_file_is_an_error_and_one_listed_twice_is_said_so(dataset):
+    """A split file naming image4 in train and test passed verify: test scored an image trained on. A stem twice in
+    one split was "image2.jpg and image2.jpg: two images of one name"."""
+    split_file = dataset / "segbench-split.json"
+    split_file.write_text(json.dumps({"train": ["image1", "image2", "image4"], "val": ["image3"],
+                                      "test": ["image4", "image5", "image6"]}))
+    problems = [(p.severity, p.path, p.message) for r in verify(sitting(dataset)) for p in r.problems]
+    said = "in train and test (1 of test's 3 images): a score of images trained on; give each image one split"
+    assert problems == [("error", str(dataset / "Sitting" / "img" / "image4.jpg"), said)]
+    split_file.write_text(json.dumps({"train": ["image1", "image2", "image2"], "test": ["image5"]}))
+    with pytest.raises(DataError, match=f"^{split_file}: train lists image2 twice; each image once$"):
+        sitting(dataset).list_pairs("train")
