@@ -138,28 +138,39 @@ def _unpack(archive: Path, target: Path, limit: int) -> None:
 
 def _members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
     """(name, "dir" or "file", opener) per member, in archive order; a member of any other kind is refused."""
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                mode = info.external_attr >> 16  # Unix mode where the writer set one; 0 or permissions alone else
-                if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                    raise DataError(f"{archive}: refusing member {info.filename} ({_mode_kind(mode)}; a dataset needs "
-                                    "only folders and files)")
-                if info.flag_bits & 0x1:
-                    raise DataError(f"{archive}: member {info.filename} is encrypted; unpack it with its password "
-                                    "and archive it again without one")
-                # endswith, not is_dir(): a member with an empty name (which is_dir indexes) is skipped as "./" is.
-                kind = "dir" if info.filename.endswith("/") else "file"
-                yield info.filename, kind, lambda info=info: zf.open(info)
-    elif tarfile.is_tarfile(archive):
-        with tarfile.open(archive) as tf:
-            for member in tf:  # in order, so that a compressed tar is read once
-                if not (member.isreg() or member.isdir()):
-                    raise DataError(f"{archive}: refusing member {member.name} ({_tar_kind(member)}; a "
-                                    "dataset needs only folders and files)")
-                yield member.name, "dir" if member.isdir() else "file", lambda m=member: tf.extractfile(m)
+    # The tar is asked first: zipfile.is_zipfile looks for a zip's end record in the file's last 64 KiB, so a plain
+    # tar whose last member is a zip passes it, and ZipFile then reads that inner zip as if it were the whole archive.
+    # A zip begins with its first member's local header, which does not pass a tar header's checksum.
+    if tarfile.is_tarfile(archive):
+        yield from _tar_members(archive)
+    elif zipfile.is_zipfile(archive):
+        yield from _zip_members(archive)
     else:
         raise DataError(f"{archive}: not a zip or tar archive, or damaged beyond reading")
+
+
+def _zip_members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            mode = info.external_attr >> 16  # Unix mode where the writer set one; 0 or permissions alone else
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+                raise DataError(f"{archive}: refusing member {info.filename} ({_mode_kind(mode)}; a dataset needs "
+                                "only folders and files)")
+            if info.flag_bits & 0x1:
+                raise DataError(f"{archive}: member {info.filename} is encrypted; unpack it with its password "
+                                "and archive it again without one")
+            # endswith, not is_dir(): a member with an empty name (which is_dir indexes) is skipped as "./" is.
+            kind = "dir" if info.filename.endswith("/") else "file"
+            yield info.filename, kind, lambda info=info: zf.open(info)
+
+
+def _tar_members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
+    with tarfile.open(archive) as tf:
+        for member in tf:  # in order, so that a compressed tar is read once
+            if not (member.isreg() or member.isdir()):
+                raise DataError(f"{archive}: refusing member {member.name} ({_tar_kind(member)}; a "
+                                "dataset needs only folders and files)")
+            yield member.name, "dir" if member.isdir() else "file", lambda m=member: tf.extractfile(m)
 
 
 def _mode_kind(mode: int) -> str:

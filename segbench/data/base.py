@@ -184,6 +184,20 @@ def named_once(pairs: list[Sample]) -> None:
         seen[sample.stem] = sample
 
 
+def shared_images(first: str, earlier: list[Sample], second: str, later: list[Sample]) -> Problem | None:
+    """An image of split ``second`` that split ``first`` holds too (a split file or pair list naming it in both, one
+    folder given for both), or None: a score on images trained on, or the best epoch picked on the images it is
+    scored on, is a figure that looks right and is not. Paths are compared resolved, so a linked folder counts."""
+    held = {sample.image.resolve() for sample in earlier if sample.image is not None}
+    shared = [sample for sample in later if sample.image is not None and sample.image.resolve() in held]
+    if not shared:
+        return None
+    harm = "a score of images trained on" if first == "train" else "the best epoch is picked on the images it scores"
+    return Problem(str(shared[0].image), f"in {first} and {second} ({len(shared)} of {second}'s {len(later)} "
+                                         f"images): {harm}; give each image one split",
+                   "error" if first == "train" else "warning")
+
+
 def evenly_spaced(samples: list[Sample], count: int) -> list[Sample]:
     """``count`` samples spread over the whole split rather than its first frames."""
     if len(samples) <= count:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.prepare import folders_with
-from segbench.data.readers import find_image
+from segbench.data.readers import find_image, read_text_file
 from segbench.errors import DataError
 from segbench.registry import DATASETS
 from segbench.schema import DatasetConfig, Split
@@ -36,8 +36,10 @@ class CamVid(DatasetAdapter):
 
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
-        found = folders_with(unpacked, "trainannot") or folders_with(unpacked, "annotations_prepped_train")
-        return [(folder, ".") for folder in found]
+        # Both layouts, not the first found: a SegNet copy beside a prepped one is two copies, which prepare refuses
+        # naming both; with `or` the second was dropped unseen. A folder holding both layouts is listed once.
+        found = folders_with(unpacked, "trainannot") + folders_with(unpacked, "annotations_prepped_train")
+        return [(folder, ".") for folder in dict.fromkeys(found)]
 
     def folders(self, split: Split) -> tuple[Path, Path] | None:
         root = self.root
@@ -55,7 +57,7 @@ class CamVid(DatasetAdapter):
 
     def _listed(self, listing: Path) -> list[Sample]:
         pairs = []
-        for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(read_text_file(listing, "no such list file").splitlines(), start=1):
             if not line.strip():
                 continue
             fields = line.split()

@@ -153,11 +153,27 @@ class Description(DescriptionKeys):
                 raise ValueError("off_palette: void needs a void label")
             if self.mapping is not None:
                 raise ValueError("mapping maps label values; RGB labels are decoded through the palette instead")
+            clash = self._colour_clash()
+            if clash:
+                raise ValueError(clash)
         elif self.void_colour is not None or self.off_palette != "error":
             raise ValueError("void_colour and off_palette are for labels: rgb")
         if not any((self.train, self.val, self.test)):
             raise ValueError("no split: give train, val or test")
         return self
+
+    def _colour_clash(self) -> str | None:
+        """Two label values of one colour: a colour decodes to one value, so the other was never read (verify OK)."""
+        owner: dict[tuple[int, ...], int] = {}
+        for index, colour in enumerate(self.palette or []):
+            if (first := owner.setdefault(tuple(colour), index)) != index:
+                return (f"palette gives {self.classes[first]!r} and {self.classes[index]!r} one colour "
+                        f"{tuple(colour)}; RGB labels need a colour of its own per class")
+        clashed = owner.get(tuple(self.void_colour)) if self.void_colour is not None else None
+        if clashed is not None and clashed != self.void:  # a void that is a class may share its colour
+            return (f"void_colour {tuple(self.void_colour)} is the colour of {self.classes[clashed]!r} too; the void "
+                    "needs a colour of its own")
+        return None
 
     @property
     def label_values(self) -> int:

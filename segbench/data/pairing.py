@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from segbench.data.base import Sample
-from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, one_file_a_key
+from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, one_file_a_key, read_text_file
 from segbench.errors import DataError
 from segbench.io import lies_under
 
@@ -53,12 +53,7 @@ def listed(listing: Path, root: Path, folders: tuple[Path, Path] | None, image_s
            label_suffix: str | None) -> list[Sample]:
     """The pairs a list file names, one a line: ``IMAGE LABEL`` (paths under ``root``, or absolute) or ``KEY``
     (found in ``folders`` by the suffix rules, or by any image suffix)."""
-    try:
-        lines = listing.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{listing}: no such list file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{listing}: cannot be read ({exc})") from None
+    lines = read_text_file(listing, "no such list file").splitlines()
     pairs, named = [], {}  # image stem -> the line that named it
     for number, line in enumerate(lines, start=1):
         fields = line.split()

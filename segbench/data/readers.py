@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from segbench.errors import DataError
-from segbench.io import atomic_path
+from segbench.io import atomic_path, not_a_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 LABEL_SUFFIXES = IMAGE_SUFFIXES + (".mat",)
@@ -143,6 +143,17 @@ def regular_file(path: Path) -> Path:
     if not path.is_file():
         raise DataError(f"{path}: {'missing' if not path.exists() else 'not a regular file'}")
     return path
+
+
+def read_text_file(path: Path, missing: str) -> str:
+    """The text of a dataset's own text file (a split file, a pair list), or one DataError naming it: ``missing``
+    where nothing is there; a FIFO or device is refused unopened, since reading one blocked verify and run for good."""
+    if not path.is_file():
+        raise DataError(f"{path}: {not_a_file(path, missing)}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from None
 
 
 @contextmanager

@@ -90,6 +90,9 @@ class Sitting(DatasetAdapter):
             mat = scipy.io.loadmat(regular_file(path))
         except (ValueError, TypeError, OSError, scipy.io.matlab.MatReadError) as exc:
             raise DataError(f"{path}: not a readable MATLAB file ({exc})") from None
+        except NotImplementedError:  # scipy's word for a v7.3 file (HDF5 inside: MATLAB's -v7.3, its large-data setting)
+            raise DataError(f"{path}: a MATLAB v7.3 (HDF5) file, which cannot be read here; save it with -v7 or "
+                            "earlier") from None
         if "M" not in mat:
             raise DataError(f"{path}: no variable M (has {', '.join(k for k in mat if not k.startswith('__'))})")
         label = np.asarray(mat["M"])

@@ -4,12 +4,14 @@ read from then on, so every run sees the same split and a user may replace it wi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import Field
 
 from segbench.data.base import DatasetAdapter, Sample
+from segbench.data.readers import read_text_file
 from segbench.errors import DataError
 from segbench.io import write_json
 from segbench.schema import SPLITS, DatasetConfig
@@ -45,15 +47,21 @@ def load_or_make(path: Path, make: Callable[[], dict[str, list[str]]]) -> dict[s
 
 def read(path: Path) -> dict[str, list[str]]:
     try:
-        split = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        split = json.loads(read_text_file(path, "no such split file"))
+    except ValueError as exc:
         raise DataError(f"{path}: not a readable split file ({exc})") from None
     if not isinstance(split, dict) or not all(isinstance(split.get(s, []), list) for s in SPLITS):
         raise DataError(f"{path}: a split file maps train/val/test to lists of file stems")
     unknown = sorted(set(split) - set(SPLITS))
     if unknown:
         raise DataError(f"{path}: unknown split {', '.join(unknown)} (use train, val, test)")
-    return {s: [str(stem) for stem in split.get(s, [])] for s in SPLITS}
+    stems = {s: [str(stem) for stem in split.get(s, [])] for s in SPLITS}
+    for name, listed in stems.items():
+        # Said here: the pairs' own check saw one image twice and called it "x.jpg and x.jpg: two images of one name".
+        twice = [stem for stem, count in Counter(listed).items() if count > 1]
+        if twice:
+            raise DataError(f"{path}: {name} lists {twice[0]} twice; each image once")
+    return stems
 
 
 def select(pairs: list[Sample], stems: list[str]) -> list[Sample]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from segbench.data.base import DatasetAdapter, Problem, Sample, named_once
+from segbench.data.base import DatasetAdapter, Problem, Sample, named_once, shared_images
 from segbench.data.readers import IMAGE_SUFFIXES, check_intact, read_rgb
 from segbench.errors import DataError, one_line
 from segbench.schema import SPLITS
@@ -26,10 +26,11 @@ class SplitReport:
 
 def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
     """One report per split; decoding runs on a thread per core (OpenCV and Pillow release the GIL)."""
-    reports = []
+    reports, listed = [], {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for split in splits:
             samples = adapter.list_pairs(split)  # a missing root or an unreadable list file stops here, once
+            listed[split] = samples
             named_once(samples)
             if any(sample.image is None for sample in samples):
                 raise DataError(f"{adapter.config.name}: drawn in memory, it has no files to verify")
@@ -40,7 +41,15 @@ def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
                 report.problems += found
             report.problems += unmatched_labels(adapter, split, samples)
             reports.append(report)
+    for report in reports:
+        report.problems += overlaps(listed, report.split)
     return reports
+
+
+def overlaps(listed: dict[str, list[Sample]], split: str) -> list[Problem]:
+    """Images of ``split`` that a split before it (train, then val) holds too; each told once, at the later split."""
+    return [found for first in SPLITS[:SPLITS.index(split)] if first in listed
+            if (found := shared_images(first, listed[first], split, listed[split]))]
 
 
 def missing_split(adapter: DatasetAdapter, split: str) -> Problem:

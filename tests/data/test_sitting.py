@@ -8,6 +8,7 @@ import scipy.io
 from segbench.config import dataset_config
 from segbench.data.sitting import CLASSES
 from segbench.data.verify import verify
+from segbench.errors import DataError
 from segbench.registry import DATASETS
 
 
@@ -92,3 +93,48 @@ def test_imitate_writes_the_documented_layout_and_the_adapter_reads_it(tmp_path)
     assert len(data.samples("train")) + len(data.samples("val")) + len(data.samples("test")) == 6
     # A root that is Sitting/ itself is still read as such.
     assert sitting(tmp_path / "new" / "Sitting").data_dir == tmp_path / "new" / "Sitting"
+
+
+def test_a_fifo_as_the_split_file_is_one_line_not_a_hang(dataset, capsys):
+    """Reading a FIFO blocks until a writer comes: verify and run hung for good on one as segbench-split.json."""
+    import os
+    import signal
+
+    from segbench.cli import main
+
+    os.mkfifo(dataset / "segbench-split.json")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        assert main(["datasets", "verify", "sitting", "--root", str(dataset)]) == 2
+    finally:
+        signal.alarm(0)
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"segbench: error: {dataset / 'segbench-split.json'}: is a FIFO (a named pipe), not a file"]
+
+
+def test_a_matlab_v73_label_is_one_line_naming_it(dataset, capsys):
+    """scipy raises NotImplementedError for a v7.3 (HDF5) .mat: verify ended in a traceback, stats blamed the image."""
+    from segbench.cli import main
+
+    mat = dataset / "Sitting" / "masks" / "image1.mat"
+    # What `save -v7.3` writes: a 128-byte header of version 0x0200 ("IM": little-endian), then an HDF5 file.
+    mat.write_bytes(b"MATLAB 7.3 MAT-file".ljust(116) + bytes(8) + b"\x00\x02IM" + b"\x89HDF\r\n\x1a\n" + bytes(512))
+    said = f"{mat}: a MATLAB v7.3 (HDF5) file, which cannot be read here; save it with -v7 or earlier"
+    assert main(["datasets", "verify", "sitting", "--root", str(dataset)]) == 1
+    assert f"ERROR {said}" in capsys.readouterr().out.splitlines()
+    assert main(["datasets", "stats", "sitting", "--root", str(dataset), "--split", "train"]) == 2
+    assert capsys.readouterr().err.strip() == f"segbench: error: {said}"
+
+
+def test_an_image_in_two_splits_of_the_split_file_is_an_error_and_one_listed_twice_is_said_so(dataset):
+    """A split file naming image4 in train and test passed verify: test scored an image trained on. A stem twice in
+    one split was "image2.jpg and image2.jpg: two images of one name"."""
+    split_file = dataset / "segbench-split.json"
+    split_file.write_text(json.dumps({"train": ["image1", "image2", "image4"], "val": ["image3"],
+                                      "test": ["image4", "image5", "image6"]}))
+    problems = [(p.severity, p.path, p.message) for r in verify(sitting(dataset)) for p in r.problems]
+    said = "in train and test (1 of test's 3 images): a score of images trained on; give each image one split"
+    assert problems == [("error", str(dataset / "Sitting" / "img" / "image4.jpg"), said)]
+    split_file.write_text(json.dumps({"train": ["image1", "image2", "image2"], "test": ["image5"]}))
+    with pytest.raises(DataError, match=f"^{split_file}: train lists image2 twice; each image once$"):
+        sitting(dataset).list_pairs("train")

@@ -288,6 +288,22 @@ def test_a_run_refused_after_its_folder_was_made_leaves_none_of_the_folders_it_m
     assert sorted(path.name for path in tmp_path.iterdir()) == ["empty"]
 
 
+def test_a_run_whose_test_split_holds_train_images_is_refused_before_training(tmp_path):
+    """test.txt naming a train image: the run scored images it trained on and called the figure a test mIoU."""
+    from helpers import stripes, write_pair
+
+    root = tmp_path / "camvid"
+    image, _ = write_pair(root / "train", root / "trainannot", "train0", stripes(8, 8, [0, 3]), ".png")
+    (root / "test.txt").write_text("/SegNet/CamVid/train/train0.png /SegNet/CamVid/trainannot/train0.png\n")
+    camvid = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "camvid" / "segnet.yaml"
+    cfg = load_config(camvid, [f"dataset.root={root}", f"output.dir={tmp_path / 'run'}"])
+    with pytest.raises(DataError) as refused:
+        execute(cfg)
+    assert str(refused.value) == (f"{image}: in train and test (1 of test's 1 images): a score of images trained on; "
+                                  "give each image one split")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_run_clears_the_temporaries_that_killed_writes_left_and_nothing_else(smoke_config, tmp_path, cli):
     out = tmp_path / "run"
     stale = [out / Path(name).parent / f"{temporary_prefix(name)}{random}{Path(name).suffix}" for name, random in (
