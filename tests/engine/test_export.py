@@ -172,3 +172,22 @@ def test_an_out_that_export_would_write_through_is_refused(tmp_path):
     with pytest.raises(SegbenchError, match=r"model.txt: not an \.onnx file name"):
         export(tmp_path / "no-run", "onnx", tmp_path / "model.txt")
     assert [p.name for p in tmp_path.iterdir()] == ["photos"]
+
+
+@pytest.mark.parametrize("fmt, name, kind", [("onnx", "eval/m.onnx", "file"), ("saved_model", "predictions", "folder")])
+def test_an_out_in_a_run_folder_is_refused_before_keras_loads(tmp_path, capsys, fmt, name, kind):
+    """An export inside a run's eval/ went with it when the run started over, and a SavedModel replaced an empty
+    predictions/ of the run's (probe 12 case 15: bench's --out wrote over a run's files; one check for every verb)."""
+    from segbench.cli import main
+
+    run = tmp_path / "runE"
+    for folder in ("eval", "predictions"):
+        (run / folder).mkdir(parents=True)
+    for file in ("config.yaml", "metrics.json"):
+        (run / file).write_text("{}")
+    assert main(["export", str(run), "--format", fmt, "--out", str(run / name)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {run / name}: lies inside the run folder {run}, whose files export would write over; give "
+        f"--out a {kind} of its own")
+    assert sorted(str(path.relative_to(run)) for path in run.rglob("*")) == \
+        ["config.yaml", "eval", "metrics.json", "predictions"]
