@@ -1,5 +1,7 @@
 import itertools
 import json
+import os
+import signal
 from pathlib import Path
 
 import cv2
@@ -357,3 +359,18 @@ def test_a_run_of_another_model_in_a_rows_folder_is_refused(tmp_path, fake_run):
     with pytest.raises(DataError, match=r"vgg_unet: a run of segnet in the folder of the paper's VGG UNet row, whose "
                                         r"model is vgg_unet; move it to a folder of its own name"):
         report("camvid", results, results, ["md"])
+
+
+def test_a_history_that_is_no_regular_file_is_one_line_not_a_hang(tmp_path, fake_run):
+    """A FIFO as a finished run's history.csv hung `report` for good (probe 12 case 30): curves.py read it with pandas
+    directly."""
+    run = fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8)
+    (run / "history.csv").unlink()
+    os.mkfifo(run / "history.csv")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        with pytest.raises(DataError, match=r"^.*segnet/history.csv: cannot be read \(it is a FIFO \(a named pipe\), "
+                                            r"not a file\)$"):
+            report("suim", tmp_path, tmp_path / "out", ("md",))
+    finally:
+        signal.alarm(0)
