@@ -167,6 +167,15 @@ def test_an_out_that_export_would_write_through_is_refused(tmp_path):
     (tmp_path / "notes.txt").rename(precious / "notes.txt")
     with pytest.raises(SegbenchError, match="notes.txt: is a file; --out names the SavedModel's folder"):
         saved_model(tmp_path / "no-run", "saved_model", precious / "notes.txt")
+    # A link, to an earlier export or to nothing: the rename into place failed after the whole export, naming the
+    # staging folder (probe 12 case 20).
+    (tmp_path / "link").symlink_to(precious)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for link, target in (("link", precious), ("dangling", tmp_path / "nowhere")):
+        with pytest.raises(SegbenchError, match=rf"^{tmp_path / link}: is a symbolic link \(to {target}\); --out "
+                                                r"names the SavedModel's folder itself$"):
+            saved_model(tmp_path / "no-run", "saved_model", tmp_path / link)
+        (tmp_path / link).unlink()
     with pytest.raises(SegbenchError, match=r"photos: is a folder; --out names the \.onnx file"):
         export(tmp_path / "no-run", "onnx", precious)
     with pytest.raises(SegbenchError, match=r"model.txt: not an \.onnx file name"):
