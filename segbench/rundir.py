@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
 from segbench import boundary, calibration
-from segbench.errors import DataError
+from segbench.errors import DataError, SegbenchError
 from segbench.io import atomic_path, load_yaml, read_record, sha256, why_not_a_file, write_json, write_text
 from segbench.metrics import summarize_stack
 
@@ -118,6 +118,15 @@ def run_folder_of(path: Path) -> Path | None:
         if (folder / CONFIG).is_file() and any((folder / name).exists() for name in (METRICS, CHECKPOINTS)):
             return folder
     return None
+
+
+def refuse_run_folder(out: Path, verb: str, kind: str = "folder") -> None:
+    """Refuse an ``--out`` (a ``kind``: file or folder) at or inside a run folder: a writer's names can be a run's
+    own (a picture named curves.png, `bench deploy --out RUN/metrics.json`), and the run's files were written over."""
+    folder = run_folder_of(out)
+    if folder is not None:
+        raise SegbenchError(f"{out}: {'is' if folder == out.resolve() else 'lies inside'} the run folder {folder}, "
+                            f"whose files {verb} would write over; give --out a {kind} of its own")
 
 
 def seed_folders(folder: Path, stem: str) -> list[Path]:

@@ -161,6 +161,23 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+# The actions whose --out is a folder their files go into; the others' is the file written (deploy's also beside it,
+# as OUT's .png).
+OUT_FOLDERS = {"suite", "settings"}
+
+
+def check(args) -> None:
+    """Before anything is measured: an ``--out`` at or inside a run folder (`deploy --out RUN/metrics.json`, `latency
+    --out RUN/history.csv` wrote over the run's own files, and the run was lost)."""
+    from segbench.rundir import refuse_run_folder
+
+    if getattr(args, "out", None) is None:
+        return
+    # deploy's figure too: OUT's .png may be a link into a run where OUT is not.
+    for out in (args.out, args.out.with_suffix(".png")) if args.action == "deploy" else (args.out,):
+        refuse_run_folder(out, "bench", "folder" if args.action in OUT_FOLDERS else "file")
+
+
 def model_command(args) -> int:
     from segbench.bench.model import bench_model
     from segbench.bench.peer import load_peer, ratios

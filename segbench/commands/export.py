@@ -56,6 +56,14 @@ def register(verbs) -> None:
 TRUSTED = 0.999
 
 
+def check(args) -> None:
+    """Before Keras loads: an ``--out`` at or inside a run folder, where a SavedModel replaced an (empty) eval/ or
+    predictions/ of the run's, and an export went with eval/ when the run started over."""
+    from segbench.rundir import refuse_run_folder
+
+    refuse_run_folder(args.out, "export", "file" if args.fmt == "onnx" else "folder")
+
+
 def run(args) -> int:
     from segbench.engine.export import agreement, check_images, export, runner
     from segbench.engine.loaded import note_unfinished

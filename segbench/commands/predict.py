@@ -33,12 +33,9 @@ def register(verbs) -> None:
 def check(args) -> None:
     """Before Keras loads: an ``--out`` at or inside a run folder, whose predictions/ and figures are what `report`
     draws as the run's (a picture of that name among the inputs was written over them)."""
-    from segbench.rundir import run_folder_of
+    from segbench.rundir import refuse_run_folder
 
-    folder = run_folder_of(args.out)
-    if folder is not None:
-        raise SegbenchError(f"{args.out}: {'is' if folder == args.out.resolve() else 'lies inside'} the run folder "
-                            f"{folder}, whose files predict would write over; give --out a folder of its own")
+    refuse_run_folder(args.out, "predict")
 
 
 def run(args) -> int:

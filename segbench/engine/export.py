@@ -13,6 +13,7 @@ precision) in its metadata, which ``segbench evaluate --onnx`` checks against th
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -98,6 +99,11 @@ def check_out(fmt: str, out: Path) -> None:
         raise SegbenchError(f"{out}: is a folder; --out names the .onnx file to write")
     if fmt == "onnx" and out.suffix != ".onnx":  # what `bench latency` and a user's eye tell an ONNX file by
         raise SegbenchError(f"{out}: not an .onnx file name; --out names the .onnx file to write")
+    if fmt == "saved_model" and out.is_symlink():
+        # The folder is replaced by a rename, which a link (to an earlier export, or to nothing) refused only after
+        # the whole export, in the words of the staging folder's name.
+        raise SegbenchError(f"{out}: is a symbolic link (to {os.readlink(out)}); --out names the SavedModel's "
+                            "folder itself")
     if fmt == "saved_model" and out.exists() and not out.is_dir():
         raise SegbenchError(f"{out}: is a file; --out names the SavedModel's folder")
     if fmt == "saved_model" and out.is_dir():

@@ -25,6 +25,9 @@ from segbench.rundir import run_folder_of
 OVERLAY_SUFFIX = ".overlay.jpg"
 SOFTWARE = "segbench predict"  # in each class map's Software chunk: predict replaces its own files only
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+# The containers that store their frame count (AVI's header, the sample tables of MP4 and QuickTime); Matroska and
+# WebM store none, and OpenCV's count for them is an estimate from the duration, which a whole video may miss.
+COUNTED_VIDEOS = (".mp4", ".avi", ".mov")
 VIDEO_OVERLAY_SUFFIX = ".overlay.mp4"  # MPEG-4 Part 2 ("mp4v"): the codec every OpenCV build can write
 # A folder's photos in every format Pillow reads that cameras and tools write, not only a dataset's: a .tif or .webp
 # named on the command line was predicted, and the same file in a folder left out without a word.
@@ -174,6 +177,7 @@ def predict_video(run: LoadedRun, file: Path, destination: Path, batch_size: int
             writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
             if not writer.isOpened():
                 raise DataError(f"{destination}: OpenCV cannot write an MPEG-4 video here")
+            frames = 0
             try:
                 while ok:
                     batch = []
@@ -183,9 +187,19 @@ def predict_video(run: LoadedRun, file: Path, destination: Path, batch_size: int
                     for image, classes in zip(batch, run.predict(batch, batch_size)):
                         writer.write(cv2.cvtColor(blend(image, classes, run.palette), cv2.COLOR_RGB2BGR))
                     bar.add(len(batch))
+                    frames += len(batch)
             finally:
                 writer.release()
+            check_frames(file, frames, frames_said)  # inside atomic_path: a cut video's overlay is not kept
     finally:
         capture.release()
     sys.stdout.flush()
     return destination
+
+
+def check_frames(file: Path, frames: int, frames_said: int) -> None:
+    """Refuse a video of which fewer frames could be read than its container states: a file cut short (a copy
+    stopped half-way) decodes to its end without an error, and its overlay held 16 of 40 frames as if whole."""
+    if file.suffix.lower() in COUNTED_VIDEOS and frames < frames_said:
+        raise DataError(f"{file}: damaged (cut short?): {frames} of the {frames_said} frames it states could be "
+                        "read; no overlay written")

@@ -3,6 +3,7 @@ diagram (from ``metrics.json``), written into the run folder."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from segbench.errors import DataError
-from segbench.io import atomic_path
+from segbench.io import atomic_path, read_record
 from segbench.report.fresh import metadata
 from segbench.report.plotting import plt
 from segbench.rundir import CONFUSION, CURVES, HISTORY, RELIABILITY
@@ -21,7 +22,7 @@ def plot_curves(run_dir: Path, metrics: dict, key: str | None = None) -> Path:
     other plots: the digest of their inputs the PNG carries (:mod:`segbench.report.fresh`)."""
     path = run_dir / HISTORY
     try:
-        history = pd.read_csv(path)
+        history = pd.read_csv(io.StringIO(read_record(path)))  # bounded, regular files only: a FIFO hung report
         epochs, loss, val_loss, val_miou = (history[c] for c in ("epoch", "loss", "val_loss", "val_miou"))
     except KeyError as exc:  # its text is the column's name alone: "('epoch')"
         raise DataError(f"{path}: no column {exc.args[0]!r} (a run's history has epoch, loss, val_loss, "

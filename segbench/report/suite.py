@@ -70,18 +70,16 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
                           for stem, dirs in runs.items()},
                          tuple(stem for stem in scratch if stem in PRETRAINED),
                          {stem: off_recipe(dataset, stem, dirs[0]) for stem, dirs in runs.items() if dirs})
-    _claim(folder, runs_folder)  # before anything is written
+    extra = _beyond(dataset, comparison, runs, others, scratch)
+    earlier = _claim(folder, runs_folder, _planned(formats, bool(extra), worst))  # before anything is written
     written = []
     for fmt in formats:
         write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))
         written.append(folder / f"table.{fmt}")
-    extra = _beyond(dataset, comparison, runs, others, scratch)
     for fmt in beyond.RENDER:
         if extra and fmt in formats:
             write_text(folder / f"{BEYOND}.{fmt}", beyond.RENDER[fmt](extra))
             written.append(folder / f"{BEYOND}.{fmt}")
-        else:  # no row beyond the paper's now: no table of an earlier report's rows is left behind
-            (folder / f"{BEYOND}.{fmt}").unlink(missing_ok=True)
     for stem, dirs in {**runs, **others}.items():
         for run, m in zip(dirs, metrics[stem]):
             written += _run_plots(run, m, redraw)
@@ -92,6 +90,7 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     written += figure + failures
     written.append(readme(dataset, comparison, {**runs, **others}, metrics, folder, formats, figure, failures,
                           extra))
+    _settle(folder, runs_folder, earlier, {path.name for path in written if path.parent == folder})
     return written
 
 
@@ -100,27 +99,51 @@ OWNED = ".segbench-report.json"  # in a report folder: the names report claimed 
 
 def _report_names() -> list[str]:
     """The files a dataset's report writes (or removes, when stale) in its folder."""
-    return ["README.md", *(f"table.{fmt}" for fmt in RENDER), *(f"{BEYOND}.{fmt}" for fmt in beyond.RENDER),
-            *(f"{stem}{suffix}" for stem in ("figure", "worst") for suffix in SUFFIXES)]
+    return ["README.md", *(f"table.{fmt}" for fmt in RENDER), *_stale_names()]
 
 
-def _claim(folder: Path, runs_folder: Path) -> None:
-    """Claim the report's names in ``folder`` before anything is written, refusing one that holds a file report did
-    not claim: into a folder of the user's (`--out`), a README.md and table.csv of theirs were replaced and a
-    beyond.csv deleted. Beside the runs (where `sweep` and the Makefile put it, committed reports included) the
-    names are report's own. Claimed first, so that a report cut short claims what it left."""
+def _stale_names() -> list[str]:
+    """The files an earlier report wrote that this one removes where it writes none: a table of rows beyond the
+    paper's, or a figure, of runs no longer there would stand beside the new report as its own."""
+    return [*(f"{BEYOND}.{fmt}" for fmt in beyond.RENDER), *(f"{stem}{suffix}" for stem in ("figure", "worst")
+                                                               for suffix in SUFFIXES)]
+
+
+def _planned(formats, extra: bool, worst: int) -> list[str]:
+    """The names this report may write in its folder (a figure: where a run kept predictions, known only later)."""
+    return ["README.md", *(f"table.{fmt}" for fmt in formats),
+            *(f"{BEYOND}.{fmt}" for fmt in beyond.RENDER if extra and fmt in formats),
+            *(f"{stem}{suffix}" for stem in ("figure", "worst")[:1 + bool(worst)] for suffix in SUFFIXES)]
+
+
+def _claim(folder: Path, runs_folder: Path, planned: list[str]) -> set[str]:
+    """The names an earlier report wrote in ``folder`` (by its claim; beside the runs, where `sweep` and the Makefile
+    put it, committed reports included, every name is report's own), refusing a ``planned`` name that holds a file
+    report did not write: into a folder of the user's (`--out`), a README.md and table.csv of theirs were replaced.
+    The planned names are claimed first, so that a report cut short claims what it left."""
     if folder.resolve() == runs_folder.resolve():
-        return
+        return set(_report_names())
     try:
         claimed = json.loads(read_record(folder / OWNED)) if (folder / OWNED).exists() else []
     except (OSError, ValueError):
         claimed = []
-    for name in _report_names():
+    earlier = {name for name in claimed if isinstance(name, str)} if isinstance(claimed, list) else set()
+    for name in planned:
         path = folder / name
-        if (path.exists() or path.is_symlink()) and (not isinstance(claimed, list) or name not in claimed):
-            raise DataError(f"{path}: there already and not written by segbench report, which would replace or "
-                            "remove it; give --out a folder of its own")
-    write_json(folder / OWNED, _report_names())
+        if (path.exists() or path.is_symlink()) and name not in earlier:
+            raise DataError(f"{path}: there already and not written by segbench report, which would replace it; "
+                            "give --out a folder of its own")
+    write_json(folder / OWNED, sorted(earlier | set(planned)))
+    return earlier
+
+
+def _settle(folder: Path, runs_folder: Path, earlier: set[str], written: set[str]) -> None:
+    """Remove the stale files of an earlier report that this one did not write, and claim only what segbench wrote
+    and is there: every name claimed, a user's beyond.csv or worst.pdf added later was deleted as stale."""
+    for name in sorted(earlier.intersection(_stale_names()) - written):
+        (folder / name).unlink(missing_ok=True)
+    if folder.resolve() != runs_folder.resolve():
+        write_json(folder / OWNED, sorted(name for name in earlier | written if (folder / name).exists()))
 
 
 BEYOND = "beyond"  # beyond.{md,csv,tex}: the table of the rows beyond the paper's, where there are any
@@ -182,8 +205,8 @@ def _run_plots(run: Path, metrics: dict, redraw: bool) -> list[Path]:
 
 def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[str, str], redraw: bool) -> list[Path]:
     """The qualitative figure from each row's first run (the paper's rows, then those beyond), leaving out (and
-    naming) rows whose first run kept no predictions; none at all when no run kept any, and then no figure of an
-    earlier report is left behind. Rows are labelled as in the tables (from scratch, off the paper's recipe). Drawn
+    naming) rows whose first run kept no predictions; none at all when no run kept any (and then report_dataset
+    removes an earlier report's). Rows are labelled as in the tables (from scratch, off the paper's recipe). Drawn
     only where the PNG there was not drawn from these labels and the runs' predictions as they are now."""
     adapter = DATASETS.get(dataset)
     key = fresh.digest("figure", adapter.classes, np.asarray(adapter.palette).tolist(), labels,
@@ -194,7 +217,7 @@ def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[s
     kept = {stem: predictions.read(dirs[0], len(adapter.classes)) for stem, dirs in runs.items() if dirs}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
-        return _removed(out)
+        return []
     absent = [METHODS.get(stem, stem) for stem in runs if not kept.get(stem)]
     beyond_drawn = any(stem not in METHODS for stem, images in kept.items() if images)
     title = (f"{TABLES[dataset].title}: input, ground truth and each model's prediction (first seed)"
@@ -208,7 +231,7 @@ def _figure(dataset: str, runs: dict[str, list[Path]], out: Path, labels: dict[s
 def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: int,
                   labels: dict[str, str], redraw: bool) -> list[Path]:
     """Each row's ``count`` worst test images (from its first run), worst first; none when ``count`` is 0 or no
-    run kept any, and then no figure of an earlier report is left behind. Drawn only where needed, as _figure."""
+    run kept any (and then report_dataset removes an earlier report's). Drawn only where needed, as _figure."""
     adapter = DATASETS.get(dataset)
     key = fresh.digest("worst", adapter.classes, np.asarray(adapter.palette).tolist(), adapter.ignore_index, labels,
                        count, *(dirs[0] / predictions.FOLDER / predictions.WORST for dirs in runs.values() if dirs))
@@ -219,7 +242,7 @@ def _worst_figure(dataset: str, runs: dict[str, list[Path]], out: Path, count: i
             if dirs and count}
     columns = [(labels[stem], images) for stem, images in kept.items() if images]
     if not columns:
-        return _removed(out)
+        return []
     title = (f"{TABLES[dataset].title}: each model's {count} worst test images by their own mIoU (first seed), "
              "worst first")
     from segbench.report import figures
@@ -261,7 +284,3 @@ def off_recipe(dataset: str, stem: str, run: Path) -> str:
                      and ours[section][key] != (paper.get(section) or {}).get(key))
 
 
-def _removed(out: Path) -> list[Path]:
-    for suffix in SUFFIXES:
-        out.with_suffix(suffix).unlink(missing_ok=True)
-    return []

@@ -73,3 +73,29 @@ def test_bench_suite_writes_json_and_markdown(measured, monkeypatch, tmp_path, c
     document = json.loads((tmp_path / "h200-jax.json").read_text())
     assert len(document["results"]) == 6 and document["overrides"] == list(suite.CPU_OVERRIDES)
     assert (tmp_path / "h200-jax.md").read_text().count("| camvid/") == 6
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["deploy", "{run}", "--out", "{run}/metrics.json"], "metrics.json"),
+    (["latency", "{run}", "--threads", "1", "--out", "{run}/history.csv"], "history.csv"),
+    (["metrics", "--out", "{run}/eval/m.json"], "eval/m.json"),
+    (["deploy", "{run}", "--out", "{elsewhere}/table.md"], "table.png"),  # its figure, a link to the run's curves
+    (["suite", "--suite", "camvid", "--out", "{run}"], ""),
+], ids=["deploy", "latency", "metrics", "figure", "suite"])
+def test_an_out_in_a_run_folder_is_refused_before_anything_runs(argv, name, tmp_path, capsys):
+    """`bench deploy --out RUN/metrics.json` and `bench latency --out RUN/history.csv` wrote over the run's own files
+    (probe 12 case 15): results then refused the run."""
+    run, elsewhere = tmp_path / "runD", tmp_path / "tables"
+    (run / "eval").mkdir(parents=True)
+    for file in ("config.yaml", "metrics.json", "history.csv", "curves.png"):
+        (run / file).write_text(f"the run's {file}")
+    elsewhere.mkdir()
+    (elsewhere / "table.png").symlink_to(run / "curves.png")
+    before = {path: path.read_text() for path in run.rglob("*") if path.is_file()}
+    line = one_error_line(["bench", *(arg.format(run=run, elsewhere=elsewhere) for arg in argv)], capsys)
+    said, kind = ("is", "folder") if not name else ("lies inside", "file")
+    out = elsewhere / name if name == "table.png" else run / name if name else run
+    assert line == (f"segbench: error: {out}: {said} the run folder {run}, whose files bench would write over; give "
+                    f"--out a {kind} of its own")
+    assert {path: path.read_text() for path in run.rglob("*") if path.is_file()} == before
+    assert not (elsewhere / "table.md").exists()

@@ -167,8 +167,36 @@ def test_an_out_that_export_would_write_through_is_refused(tmp_path):
     (tmp_path / "notes.txt").rename(precious / "notes.txt")
     with pytest.raises(SegbenchError, match="notes.txt: is a file; --out names the SavedModel's folder"):
         saved_model(tmp_path / "no-run", "saved_model", precious / "notes.txt")
+    # A link, to an earlier export or to nothing: the rename into place failed after the whole export, naming the
+    # staging folder (probe 12 case 20).
+    (tmp_path / "link").symlink_to(precious)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for link, target in (("link", precious), ("dangling", tmp_path / "nowhere")):
+        with pytest.raises(SegbenchError, match=rf"^{tmp_path / link}: is a symbolic link \(to {target}\); --out "
+                                                r"names the SavedModel's folder itself$"):
+            saved_model(tmp_path / "no-run", "saved_model", tmp_path / link)
+        (tmp_path / link).unlink()
     with pytest.raises(SegbenchError, match=r"photos: is a folder; --out names the \.onnx file"):
         export(tmp_path / "no-run", "onnx", precious)
     with pytest.raises(SegbenchError, match=r"model.txt: not an \.onnx file name"):
         export(tmp_path / "no-run", "onnx", tmp_path / "model.txt")
     assert [p.name for p in tmp_path.iterdir()] == ["photos"]
+
+
+@pytest.mark.parametrize("fmt, name, kind", [("onnx", "eval/m.onnx", "file"), ("saved_model", "predictions", "folder")])
+def test_an_out_in_a_run_folder_is_refused_before_keras_loads(tmp_path, capsys, fmt, name, kind):
+    """An export inside a run's eval/ went with it when the run started over, and a SavedModel replaced an empty
+    predictions/ of the run's (probe 12 case 15: bench's --out wrote over a run's files; one check for every verb)."""
+    from segbench.cli import main
+
+    run = tmp_path / "runE"
+    for folder in ("eval", "predictions"):
+        (run / folder).mkdir(parents=True)
+    for file in ("config.yaml", "metrics.json"):
+        (run / file).write_text("{}")
+    assert main(["export", str(run), "--format", fmt, "--out", str(run / name)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {run / name}: lies inside the run folder {run}, whose files export would write over; give "
+        f"--out a {kind} of its own")
+    assert sorted(str(path.relative_to(run)) for path in run.rglob("*")) == \
+        ["config.yaml", "eval", "metrics.json", "predictions"]

@@ -1,5 +1,6 @@
 """segbench predict and segbench.load_run: a trained run's model on images of the user's own, at their own size."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -117,6 +118,30 @@ def test_a_video_becomes_an_overlay_video_of_its_frames(trained, tmp_path, capfd
     with pytest.raises(SegbenchError, match="out/clip.overlay.mp4: there already, and predict cannot tell"):
         predict_files(run, jobs, tmp_path / "out", batch_size=4)
     assert written[0].read_bytes() == kept
+
+
+def test_a_video_cut_short_is_an_error_and_the_others_go_on(trained, tmp_path):
+    """An MJPG AVI cut in half (a copy stopped half-way) decodes to its end without an error: its overlay held 16 of
+    its 40 frames, exit 0, without a word (probe 12 case 17)."""
+    import cv2
+
+    from segbench.engine.predict import expand, predict_files
+
+    whole = tmp_path / "in" / "whole.avi"
+    whole.parent.mkdir()
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 10, (56, 40))
+    for index in range(40):
+        writer.write(cv2.cvtColor(draw_scene((40, 56), (0, 3, index))[0], cv2.COLOR_RGB2BGR))
+    writer.release()
+    cut = whole.with_name("cut.avi")
+    cut.write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])
+    jobs, _ = expand([str(whole.parent)], tmp_path / "out")
+    written, failures = predict_files(segbench.load_run(trained), jobs, tmp_path / "out", batch_size=8)
+    assert written == [tmp_path / "out" / "whole.overlay.mp4"]  # a whole AVI, its count checked too, goes on
+    assert len(failures) == 1 and re.fullmatch(
+        rf"{cut}: damaged \(cut short\?\): \d+ of the 40 frames it states could be read; no overlay written",
+        failures[0]), failures
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["whole.overlay.mp4"]
 
 
 def test_dotted_names_keep_their_stem_and_an_out_inside_the_input_is_left_out(trained, tmp_path):

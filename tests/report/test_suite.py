@@ -1,5 +1,7 @@
 import itertools
 import json
+import os
+import signal
 from pathlib import Path
 
 import cv2
@@ -124,16 +126,40 @@ def test_report_into_a_folder_of_the_users_replaces_nothing_of_theirs(tmp_path, 
     fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8)
     mine = tmp_path / "mine" / "suim"
     mine.mkdir(parents=True)
-    (mine / "beyond.csv").write_text("my,csv")
-    with pytest.raises(DataError, match=r"mine/suim/beyond.csv: there already and not written by segbench report"):
+    (mine / "README.md").write_text("my notes")
+    with pytest.raises(DataError, match=r"mine/suim/README.md: there already and not written by segbench report"):
         report("suim", tmp_path, tmp_path / "mine", ("md",))
-    assert sorted(p.name for p in mine.iterdir()) == ["beyond.csv"]
-    (mine / "beyond.csv").unlink()
+    assert sorted(p.name for p in mine.iterdir()) == ["README.md"]
+    (mine / "README.md").unlink()
+    (mine / "beyond.csv").write_text("my,csv")  # no row beyond the paper's: a name this report neither writes nor removes
     report("suim", tmp_path, tmp_path / "mine", ("md",))
+    assert (mine / "beyond.csv").read_text() == "my,csv"
     assert report("suim", tmp_path, tmp_path / "mine", ("md", "csv"))  # its own files, replaced
     (mine / "notes.txt").write_text("mine")  # a name report does not write is left as it is
     report("suim", tmp_path, tmp_path / "mine", ("md",))
     assert (mine / "notes.txt").read_text() == "mine"
+
+
+def test_a_users_file_of_a_name_report_did_not_write_is_kept(tmp_path, fake_run):
+    """The claim named every file report could write: a user's beyond.csv and worst.pdf added after a report that
+    wrote neither were deleted by the next as stale (probe 12 case 6)."""
+    fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8, detailed=True, kept=("a",))
+    out = tmp_path / "out" / "suim"
+    report("suim", tmp_path, tmp_path / "out", ("md",))
+    claimed = ["README.md", "figure.pdf", "figure.png", "table.md"]
+    assert json.loads((out / ".segbench-report.json").read_text()) == claimed
+    (out / "beyond.csv").write_text("my own beyond rows,1,2")
+    (out / "worst.pdf").write_text("my worst notes")
+    report("suim", tmp_path, tmp_path / "out", ("md",))
+    assert (out / "beyond.csv").read_text() == "my own beyond rows,1,2"
+    assert (out / "worst.pdf").read_text() == "my worst notes"
+    assert json.loads((out / ".segbench-report.json").read_text()) == claimed
+    (out / "worst.pdf").unlink()
+    report("suim", tmp_path, tmp_path / "out", ("md",), worst=1)
+    assert (out / "worst.png").exists()
+    report("suim", tmp_path, tmp_path / "out", ("md",))  # an earlier report's worst figure: stale, removed
+    assert not (out / "worst.png").exists() and (out / "beyond.csv").exists()
+    assert json.loads((out / ".segbench-report.json").read_text()) == claimed
 
 
 def test_the_readme_links_the_runs_and_states_recipe_and_environment(tmp_path, fake_run):
@@ -333,3 +359,18 @@ def test_a_run_of_another_model_in_a_rows_folder_is_refused(tmp_path, fake_run):
     with pytest.raises(DataError, match=r"vgg_unet: a run of segnet in the folder of the paper's VGG UNet row, whose "
                                         r"model is vgg_unet; move it to a folder of its own name"):
         report("camvid", results, results, ["md"])
+
+
+def test_a_history_that_is_no_regular_file_is_one_line_not_a_hang(tmp_path, fake_run):
+    """A FIFO as a finished run's history.csv hung `report` for good (probe 12 case 30): curves.py read it with pandas
+    directly."""
+    run = fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8)
+    (run / "history.csv").unlink()
+    os.mkfifo(run / "history.csv")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        with pytest.raises(DataError, match=r"^.*segnet/history.csv: cannot be read \(it is a FIFO \(a named pipe\), "
+                                            r"not a file\)$"):
+            report("suim", tmp_path, tmp_path / "out", ("md",))
+    finally:
+        signal.alarm(0)
