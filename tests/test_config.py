@@ -192,8 +192,8 @@ def test_a_date_is_echoed_as_written(base_dir):
     # A list of weights was told it is not one of the two words, its null hidden behind "[and 1 more problem]",
     # and echoed as Python writes it.
     ("[1,null,2]", "train.class_weights.1: input should be a valid number (got null)"),
-    ("[1,2020-01-01,2]", "train.class_weights.1: input should be a valid number (got 2020-01-01, which YAML reads "
-                         "as a date)"),
+    ("[1,2020-01-01,2]", ("train.class_weights.1: input should be a valid number (got 2020-01-01, which YAML "
+                          "reads as a date)")),
     ("medianfreq", "input should be 'none' or 'median_frequency' (got 'medianfreq')"),
     ("{a: null}", "input should be 'none' or 'median_frequency' (got {a: null})"),
 ])
