@@ -177,7 +177,16 @@ def test_a_broken_entry_point_is_one_line_naming_it(monkeypatch):
       "            return keras.ops.zeros((keras.ops.shape(x)[0], 24, 32, num_classes + 2))\n"
       "    return Sub()"),
      "returns (None, 24, 32, 7) for inputs of (24, 32)"),
-], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed"])
+    # Int logits ended training in "No gradients provided"; a dict of one output broke inference: tracebacks.
+    (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+      "    return keras.Model(image, keras.ops.cast(keras.layers.Conv2D(num_classes, 1)("
+      "keras.layers.Rescaling(1 / 255)(image)), 'int32'))"),
+     "returns int32 values; a model's logits are floating point"),
+    (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+      "    return keras.Model(image, {'out': keras.layers.Conv2D(num_classes, 1)("
+      "keras.layers.Rescaling(1 / 255)(image))})"),
+     "returns a mapping of outputs (out); a model's logits are one tensor"),
+], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
                                                                                said):
     """Each was a traceback (count_params of None, the loss's shapes) or, for one class too many, an error blamed
@@ -455,22 +464,24 @@ def test_a_plugin_edited_while_its_run_trains_is_recorded_as_it_ran(registries, 
     assert f"segbench: error: {helper}: the plugin {out} imported has changed" in capsys.readouterr().err
 
 
-def test_two_entry_points_of_one_package_sharing_a_helper_in_a_sibling_subpackage_record_it(tmp_path, cli):
-    """m_a, loaded first, imported epk.common.scale; m_b's run recorded only its own subpackage's files, and an
-    edit of the shared helper was scored by `evaluate` as m_b's run."""
+@pytest.mark.parametrize("module", ["epk.common.scale", "epkc.scale"], ids=["subpackage", "top-level-package"])
+def test_two_entry_points_of_one_project_sharing_a_helper_record_it(tmp_path, cli, module):
+    """m_a, loaded first, imported the helper (in a sibling subpackage, or another top-level package of the
+    project); m_b's run recorded only its own files, and an edit of the helper was scored by `evaluate` as m_b's
+    run."""
     project = tmp_path / "project"
     (project / "epk-0.1.dist-info").mkdir(parents=True)
     (project / "epk-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: epk\nVersion: 0.1\n")
     (project / "epk-0.1.dist-info" / "entry_points.txt").write_text(
         "[segbench.models]\nm_a = epk.models.a\nm_b = epk.models.b\n")
-    for package in ("epk", "epk/models", "epk/common"):
+    for package in ("epk", "epk/models", module.rpartition(".")[0].replace(".", "/")):
         (project / package).mkdir(parents=True, exist_ok=True)
         (project / package / "__init__.py").write_text("")
-    helper = project / "epk" / "common" / "scale.py"
+    helper = project / f"{module.replace('.', '/')}.py"
     helper.write_text("SCALE = 1 / 255\n")
     for name in ("a", "b"):
         plugin = write_model_plugin(project / "epk" / "models" / f"{name}.py", f"m_{name}")
-        plugin.write_text("from epk.common.scale import SCALE\n" + plugin.read_text().replace("Rescaling(1 / 255)",
+        plugin.write_text(f"from {module} import SCALE\n" + plugin.read_text().replace("Rescaling(1 / 255)",
                                                                                             "Rescaling(SCALE)"))
     config = plugin_run_config(project / "ep.yaml", "m_b")
     done = cli("run", config, "--out", tmp_path / "run", cwd=project)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
 from segbench.errors import SegbenchError
+from segbench.rundir import refuse_run_folder
 from segbench.schema import SPLITS
 
 NEEDS_KERAS = {"prepare"}  # Keras' get_file downloads; the other actions only read and write files
@@ -125,6 +126,7 @@ def show_command(args) -> int:
     from segbench.report.samples import show_grid
 
     out = figure_path(args.out, args.name, args.split)
+    refuse_run_folder(out, "datasets show", "file")  # a picture named like a kept prediction replaced it
     adapter = dataset_adapter(args)
     samples = adapter.list_pairs(args.split)
     if not samples:

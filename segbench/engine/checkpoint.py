@@ -117,6 +117,10 @@ def best_weights_problem(run_dir: Path, state: dict) -> str | None:
     if not best.is_file():
         return f"{best}: {why_not_a_file(best) if best.exists() else 'missing'}"
     if sha256(best) != expected:
+        staged = run_dir / CHECKPOINTS / str(state.get("best_staged"))
+        if staged.is_file() and sha256(staged) == expected:  # a kill between state.json and the move
+            return (f"{best}: not yet the best so far, epoch {state['best_epoch']}, which the run was killed before "
+                    f"moving into place from {staged.name}; --resume the run to finish it")
         return (f"{best}: not the weights this run saved as its best so far, epoch {state['best_epoch']} (another "
                 "run's copied in?)")
     return None

@@ -21,7 +21,18 @@ from segbench.io import not_a_file, sha256
 from segbench.models.base import build
 from segbench.plugins import unrecorded
 from segbench.registry import DATASETS, MODELS, plugin_files
-from segbench.rundir import BEST_WEIGHTS, CONFIG, LAST_WEIGHTS, METRICS, checkpoint_state, read_metrics, unfinished
+from segbench.rundir import (
+    BEST_WEIGHTS,
+    CONFIG,
+    LAST_WEIGHTS,
+    METRICS,
+    checkpoint_state,
+    plugin_changed,
+    read_metrics,
+    tree_changes,
+    unfinished,
+)
+from segbench.rundir import CHECKPOINTS as CHECKPOINTS_FOLDER
 from segbench.schema import Config
 
 CHECKPOINTS = ("best", "last")
@@ -84,9 +95,10 @@ class LoadedRun:
         return [logits.argmax(axis=-1).astype(dtype) for logits in self.inference(batch_size, views)(images)]
 
 
-def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
+def weights_of(run_dir: Path, config: Config, which: str = "best", state: dict | None = None) -> Path:
     """The weights file ``which`` names: ``best`` (the best epoch's, where the run kept it and scored it, as
-    ``eval.checkpoint: best`` does; else the last), ``last``, or a file."""
+    ``eval.checkpoint: best`` does; else the last), ``last``, or a file. For an unfinished run (its checkpoint's
+    ``state``), the last is its last whole epoch's checkpoint, which the state records by digest."""
     if which not in CHECKPOINTS:
         path = Path(which)
         if not path.is_file():
@@ -103,6 +115,10 @@ def weights_of(run_dir: Path, config: Config, which: str = "best") -> Path:
             raise SegbenchError(f"{best}: missing, the weights of epoch {scored} that the run scored; "
                                 f"--checkpoint last takes those of epoch {epochs}, its last")
     path = best if wanted and best.is_file() else last
+    if path == last and state and isinstance(state.get("weights"), str) and Path(state["weights"]).name == \
+            state["weights"]:
+        # A model.weights.h5 in an unfinished run is no record's: another run's was predicted with and exported.
+        path = run_dir / CHECKPOINTS_FOLDER / state["weights"]
     if not path.is_file():
         raise SegbenchError(f"{run_dir}: no {path.name} there (a run committed or copied without its weights cannot "
                             "predict; output.save_weights: false keeps none)")
@@ -118,6 +134,38 @@ def _same_root(run_dir: Path, config: Config, recorded: str | None) -> None:
     raise SegbenchError(f"{run_dir}: its dataset.root {str(root)!r} is relative, and from here names "
                         f"{root.resolve()}, not {recorded}, which the run read; run this from the folder the run "
                         "was run from")
+
+
+def _as_it_trained(run_dir: Path, config: Config, state: dict) -> None:
+    """An unfinished run's config.yaml and plugins as its checkpoint recorded them (a finished run's are checked by
+    ``read_metrics``): edited since, another model was predicted with and exported as the run's (an ONNX file at
+    64x96 of a run trained at 32x48)."""
+    changes = tree_changes(state["config"], config.model_dump(mode="json"), shared_only=True) \
+        if isinstance(state.get("config"), dict) else ""
+    if changes:
+        raise SegbenchError(f"{run_dir}: its config.yaml is not the config its epochs trained with ({changes}; "
+                            "edited since?); restore it")
+    changed = plugin_changed(state)
+    if changed:
+        raise SegbenchError(f"{changed}: the plugin {run_dir}'s epochs trained with has changed; restore it")
+
+
+def _own_weights(run_dir: Path, weights: Path, metrics: dict, state: dict) -> None:
+    """Refuse a file in the place of one the run recorded by digest, however its path is written (an absolute or
+    ``..`` path to the run's own best.weights.h5 passed unchecked, and another run's copied in was scored as the
+    run's own re-scoring)."""
+    where, folder = weights.resolve(), run_dir.resolve()
+    recorded = (metrics.get("weights_sha256") or {}).get(weights.name) if where.parent == folder else None
+    if where.parent == folder / CHECKPOINTS_FOLDER and where.name == state.get("weights"):
+        recorded = state.get("weights_sha256")
+    if recorded is not None and sha256(weights) != recorded:
+        raise SegbenchError(f"{weights}: not the weights file the run saved (another run's copied in?); its scores "
+                            "are not this file's, so it is not read as the run's")
+    if state and where == folder / BEST_WEIGHTS:
+        # An unfinished run's best is checked against its checkpoint: another run's was predicted and exported.
+        problem = checkpoint.best_weights_problem(run_dir, state)
+        if problem:
+            raise SegbenchError(f"{problem}; it is not read as the run's")
 
 
 def note_unfinished(run_dir: Path) -> None:
@@ -145,20 +193,15 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     config = load_config(run_dir / CONFIG)
     _same_root(run_dir, config, metrics.get("dataset_root"))
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
-    weights = weights_of(run_dir, config, checkpoint_name)
-    recorded = (metrics.get("weights_sha256") or {}).get(weights.name) if weights.parent == run_dir else None
-    if recorded is not None and sha256(weights) != recorded:
-        raise SegbenchError(f"{weights}: not the weights file the run saved (another run's copied in?); its scores "
-                            "are not this file's, so it is not read as the run's")
-    if not metrics and weights == run_dir / BEST_WEIGHTS:
-        # An unfinished run's best is checked against its checkpoint: another run's was predicted and exported.
-        problem = checkpoint.best_weights_problem(run_dir, checkpoint_state(run_dir))
-        if problem:
-            raise SegbenchError(f"{problem}; it is not read as the run's")
+    state = {} if metrics else checkpoint_state(run_dir)
+    _as_it_trained(run_dir, config, state)
+    weights = weights_of(run_dir, config, checkpoint_name, state)
+    _own_weights(run_dir, weights, metrics, state)
     with precision.policy(policy or own_precision(config, metrics)) as computed:
         model = build(config.model, adapter.num_classes)
         # Once built: a builder may import the plugin's helpers only then.
-        other = unrecorded(metrics.get("plugins_sha256"), plugin_files(config)) if metrics else None
+        recorded = metrics or state
+        other = unrecorded(recorded.get("plugins_sha256"), plugin_files(config)) if recorded else None
         if other:
             raise SegbenchError(f"{other}: plugin code {run_dir}'s config loads from here, which the run did not (a "
                                 "module name found in another folder?); run this from the folder the run was run "

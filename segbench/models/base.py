@@ -79,6 +79,14 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
     if isinstance(taken, list) or tuple(taken)[1:] != (*config.input_size, 3):
         raise ConfigError(f"{where}: takes {taken}, not the (batch, {', '.join(map(str, config.input_size))}, 3) "
                           "images of model.input_size")
+    # One tensor of floats: a dict of one output passed as its shape and broke inference; int32 logits passed and
+    # ended training in "No gradients provided".
+    output = getattr(model, "output", None)
+    if isinstance(output, dict):
+        raise ConfigError(f"{where}: returns a mapping of outputs ({', '.join(map(str, output))}); a model's logits "
+                          "are one tensor")
+    if hasattr(output, "dtype") and not keras.backend.is_float_dtype(output.dtype):
+        raise ConfigError(f"{where}: returns {output.dtype} values; a model's logits are floating point")
     found = tuple(found) if not isinstance(found, list) else None
     if found is None or found[1:] != wanted[1:]:
         raise ConfigError(f"{where}: returns {found or model.output_shape} for inputs of {tuple(config.input_size)}; "

@@ -111,3 +111,18 @@ def test_verify_says_a_problem_in_one_line_whatever_the_file_is_called(tmp_path,
     problems = [line for line in lines if "a\\nb" in line]
     assert problems and all(line.startswith(("ERROR ", "WARN ")) for line in problems)
     assert all(line.startswith(("ERROR ", "WARN ", "test: ", "camvid at ")) for line in lines)
+
+
+def test_show_into_a_run_folder_is_refused(tmp_path, capsys):
+    """`datasets show --out RUN/predictions/img0.pred.png` replaced the run's kept prediction, rc 0."""
+    run = tmp_path / "run"
+    (run / "predictions").mkdir(parents=True)
+    (run / "config.yaml").write_text("{}")
+    (run / "metrics.json").write_text("{}")
+    (run / "predictions" / "img0.pred.png").write_bytes(b"the run's own")
+    out = run / "predictions" / "img0.pred.png"
+    assert main(["datasets", "show", "synthetic", "--split", "test", "--n", "1", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {out}: lies inside the run folder {run}, whose files datasets show would write over; "
+        "give --out a file of its own")
+    assert out.read_bytes() == b"the run's own"

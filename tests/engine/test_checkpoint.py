@@ -191,6 +191,69 @@ def test_a_kill_between_the_state_and_the_move_of_the_new_best_is_finished_by_th
     assert not staged.exists() and json.loads((folder.parent / "metrics.json").read_text())["epochs"] == 3
 
 
+def test_a_best_left_staged_by_a_kill_is_said_so_by_predict(copy):
+    """A kill between state.json and the move: predict called the run's own earlier best "another run's"."""
+    import os
+
+    from segbench.engine.loaded import load_run
+
+    _, folder = copy
+    state = json.loads((folder / "state.json").read_text())
+    os.replace(folder.parent / "best.weights.h5", folder / state["best_staged"])
+    (folder.parent / "best.weights.h5").write_bytes(b"an earlier best")
+    with pytest.raises(SegbenchError, match=r"best.weights.h5: not yet the best so far, epoch 1, which the run was "
+                                            r"killed before moving into place from epoch0001.best.weights.h5; "
+                                            r"--resume the run to finish it"):
+        load_run(folder.parent)
+
+
+def test_an_unfinished_runs_last_weights_are_its_checkpoints_checked_by_digest(copy, other_best):
+    """`--checkpoint last` of an unfinished run took a model.weights.h5 of another run's put there: none of the
+    run's records names one before it finishes."""
+    from segbench.engine.loaded import load_run
+
+    _, folder = copy
+    (folder.parent / "model.weights.h5").write_bytes(other_best)
+    assert load_run(folder.parent, "last").weights == folder / "epoch0001.weights.h5"
+    (folder / "epoch0001.weights.h5").write_bytes(other_best)
+    with pytest.raises(SegbenchError, match=r"epoch0001.weights.h5: not the weights file the run saved"):
+        load_run(folder.parent, "last")
+
+
+@pytest.mark.parametrize("edit, said", [
+    (lambda run: (run / "config.yaml").write_text((run / "config.yaml").read_text().replace(
+        "input_size:\n  - 32\n  - 48", "input_size:\n  - 64\n  - 96")),
+     r"run: its config.yaml is not the config its epochs trained with \(model.input_size: \[32, 48\] -> \[64, 96\]"),
+    (lambda run: edit_state(run / "checkpoints", plugins_sha256={str(run / "gone.py"): "0" * 64}),
+     r"gone.py: the plugin .*run's epochs trained with has changed"),
+], ids=["config", "plugin"])
+def test_predict_and_export_of_an_unfinished_run_use_what_it_trained_with(copy, edit, said):
+    """An unfinished run's config.yaml edited since its checkpoint (or its plugin): predict and export built
+    another model (an ONNX file at 64x96 of a run trained at 32x48) and called it the run's."""
+    from segbench.engine.loaded import load_run
+
+    _, folder = copy
+    assert "input_size:\n  - 32\n  - 48" in (folder.parent / "config.yaml").read_text()
+    edit(folder.parent)
+    with pytest.raises(SegbenchError, match=said):
+        load_run(folder.parent)
+
+
+def test_the_runs_own_weights_named_by_another_path_are_checked_as_its_own(copy, other_best, monkeypatch):
+    """`--checkpoint /abs/run/best.weights.h5` or `../x/run/best.weights.h5` skipped the digest check (paths
+    were compared as written): another run's best copied in was scored as the run's own re-scoring."""
+    from segbench.engine.loaded import load_run
+
+    cfg, folder = copy
+    run = folder.parent
+    execute(cfg, resume=True)  # finished: metrics.json records the digests
+    (run / "best.weights.h5").write_bytes(other_best)
+    monkeypatch.chdir(run.parent)
+    for named in (str(run / "best.weights.h5"), f"../{run.parent.name}/run/best.weights.h5"):
+        with pytest.raises(SegbenchError, match="best.weights.h5: not the weights file the run saved"):
+            load_run("run", named)
+
+
 def test_best_weights_replaced_while_the_run_trains_are_not_scored(tmp_path, smoke_config, other_best, monkeypatch):
     """Replaced after the last new best, the file was scored, and recorded by digest, as the run's best epoch."""
     cfg = load_config(smoke_config, [f"output.dir={tmp_path / 'run'}", "train.epochs=2"])
