@@ -30,7 +30,6 @@ _FILES: dict[str, str] = {}
 _LOADED: dict[str, list[str]] = {}
 _DIGESTS: dict[str, str] = {}  # each plugin file's SHA-256 when this process first saw it
 ENTRY_POINTS = "entry point:"  # _LOADED's keys for what each installed package's entry point loaded
-_DISTRIBUTIONS: dict[str, str] = {}  # each of those keys' distribution (the installed project's name)
 # Where the Python installation and segbench keep their modules: versioned, and recorded as versions, not files.
 _INSTALLED = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                  *(sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")),
@@ -85,12 +84,11 @@ def source_files(entries: list[str], used=()) -> list[str]:
     code, edited under one version). For digests that tell a changed plugin."""
     files = {file for entry in entries for file in _LOADED.get(entry, [])}
     defined = {_file_of(getattr(obj, "__module__", "")) for obj in used}
-    # With what the other entry points of its distribution loaded: a helper (in any of its packages) that the one
-    # loaded first imported is not new when the next one imports it, and its edit went unnoticed.
-    used_points = {key for key, loaded in _LOADED.items() if key.startswith(ENTRY_POINTS) and defined & set(loaded)}
-    projects = {_DISTRIBUTIONS[key] for key in used_points if key in _DISTRIBUTIONS}
-    files |= {file for key, loaded in _LOADED.items() if key in used_points or _DISTRIBUTIONS.get(key) in projects
-              for file in loaded}
+    # With what the other entry points loaded, where the run's objects came from one: a helper (of its project or
+    # of another's) that the one loaded first imported is not new when the next one imports it, and its edit went
+    # unnoticed. An edit of another plugin's is refused then too: over-recording, never a silent change.
+    if any(key.startswith(ENTRY_POINTS) and defined & set(loaded) for key, loaded in _LOADED.items()):
+        files |= {file for key, loaded in _LOADED.items() if key.startswith(ENTRY_POINTS) for file in loaded}
     # And what the plugins' folders gave since: a helper a builder imports only when it builds (heavy imports kept
     # out of the plugin's import) was not seen as the plugin was imported, and its edit went unnoticed.
     folders = {_home(file) for file in files}
@@ -183,8 +181,6 @@ def load_entry_points(group: str) -> None:
             str(Path(sys.modules[name].__file__).resolve()) for name in set(sys.modules) - before
             if _users(sys.modules[name]))
         digests(_LOADED[f"{ENTRY_POINTS}{point.value}"])
-        if point.dist:
-            _DISTRIBUTIONS[f"{ENTRY_POINTS}{point.value}"] = point.dist.name
 
 
 def origin(obj) -> str:

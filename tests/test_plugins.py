@@ -2,6 +2,7 @@
 bundled one, from any directory; whatever is wrong with a plugin is one line naming its file."""
 
 import json
+import re
 import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
@@ -186,7 +187,13 @@ def test_a_broken_entry_point_is_one_line_naming_it(monkeypatch):
       "    return keras.Model(image, {'out': keras.layers.Conv2D(num_classes, 1)("
       "keras.layers.Rescaling(1 / 255)(image))})"),
      "returns a mapping of outputs (out); a model's logits are one tensor"),
-], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict"])
+    (("class Sub(keras.Model):\n"
+      "        def call(self, x):\n"
+      "            return keras.ops.zeros((keras.ops.shape(x)[0], 24, 32, num_classes), dtype='int32')\n"
+      "    return Sub()"),
+     "returns int32 values; a model's logits are floating point"),
+], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
+        "subclassed-int-logits"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
                                                                                said):
     """Each was a traceback (count_params of None, the loss's shapes) or, for one class too many, an error blamed
@@ -464,16 +471,20 @@ def test_a_plugin_edited_while_its_run_trains_is_recorded_as_it_ran(registries, 
     assert f"segbench: error: {helper}: the plugin {out} imported has changed" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["epk.common.scale", "epkc.scale"], ids=["subpackage", "top-level-package"])
-def test_two_entry_points_of_one_project_sharing_a_helper_record_it(tmp_path, cli, module):
-    """m_a, loaded first, imported the helper (in a sibling subpackage, or another top-level package of the
-    project); m_b's run recorded only its own files, and an edit of the helper was scored by `evaluate` as m_b's
-    run."""
+@pytest.mark.parametrize("module, projects", [("epk.common.scale", 1), ("epkc.scale", 1), ("epkc.scale", 2)],
+                         ids=["subpackage", "top-level-package", "another-project"])
+def test_two_entry_points_sharing_a_helper_record_it(tmp_path, cli, module, projects):
+    """m_a, loaded first, imported the helper (in a sibling subpackage, another top-level package of the project,
+    or of m_a's own project); m_b's run recorded only its own files, and an edit of the helper was scored by
+    `evaluate` as m_b's run."""
     project = tmp_path / "project"
-    (project / "epk-0.1.dist-info").mkdir(parents=True)
-    (project / "epk-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: epk\nVersion: 0.1\n")
-    (project / "epk-0.1.dist-info" / "entry_points.txt").write_text(
-        "[segbench.models]\nm_a = epk.models.a\nm_b = epk.models.b\n")
+    points = {"epk": "m_a = epk.models.a\nm_b = epk.models.b\n"} if projects == 1 else \
+        {"epa": "m_a = epk.models.a\n", "epk": "m_b = epk.models.b\n"}
+    for dist, lines in points.items():
+        (project / f"{dist}-0.1.dist-info").mkdir(parents=True)
+        (project / f"{dist}-0.1.dist-info" / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+        (project / f"{dist}-0.1.dist-info" / "entry_points.txt").write_text(f"[segbench.models]\n{lines}")
     for package in ("epk", "epk/models", module.rpartition(".")[0].replace(".", "/")):
         (project / package).mkdir(parents=True, exist_ok=True)
         (project / package / "__init__.py").write_text("")
@@ -483,7 +494,11 @@ def test_two_entry_points_of_one_project_sharing_a_helper_record_it(tmp_path, cl
         plugin = write_model_plugin(project / "epk" / "models" / f"{name}.py", f"m_{name}")
         plugin.write_text(f"from {module} import SCALE\n" + plugin.read_text().replace("Rescaling(1 / 255)",
                                                                                             "Rescaling(SCALE)"))
-    config = plugin_run_config(project / "ep.yaml", "m_b")
+    # The model of the entry point loaded last: the helper is not new when it is imported.
+    from importlib.metadata import distributions
+
+    last = [point.name for dist in distributions(path=[str(project)]) for point in dist.entry_points][-1]
+    config = plugin_run_config(project / "ep.yaml", last)
     done = cli("run", config, "--out", tmp_path / "run", cwd=project)
     assert done.returncode == 0, done.stderr
     assert str(helper.resolve()) in json.loads((tmp_path / "run" / "metrics.json").read_text())["plugins_sha256"]
@@ -556,3 +571,29 @@ def test_a_resume_after_a_helper_imported_in_load_changed_is_refused(registries,
     assert main(["run", str(config), "--out", str(out), "--resume"]) == 2
     assert capsys.readouterr().err.strip().startswith(f"segbench: error: {helper}: the plugin the interrupted run's "
                                                       "epochs trained with has changed")
+
+
+@pytest.mark.parametrize("returned, said", [
+    ("(sample for sample in pairs)", None),  # a generator is as good as its list
+    ("[str(sample.id) for sample in pairs]", "returned a str among its pairs, not a Sample"),
+    ("len(pairs)", "returned int, not a list of Samples"),
+], ids=["generator", "names", "count"])
+def test_a_dataset_plugin_whose_list_pairs_is_off_its_contract_is_one_line(registries, tmp_path, capsys, returned,
+                                                                            said):
+    """A generator was a TypeError traceback in `verify` and in the run's loader, which left a folder behind."""
+    name = f"pairs_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(DATASET_PLUGIN.replace('"halves"', f'"{name}"').replace(
+        '        return [Sample(id=f"halves/{split}/{i}") for i in range(self.config.images)]',
+        '        pairs = [Sample(id=f"halves/{split}/{i}") for i in range(self.config.images)]\n'
+        f"        return {returned}"))
+    config = tmp_path / "c.yaml"
+    config.write_text(f"imports: [{name}.py]\ndataset: {{name: {name}, images: 2}}\nmodel: {{name: segnet, "
+                      "input_size: [32, 32], width: 0.125}\ntrain: {epochs: 1, batch_size: 2}\n"
+                      "eval: {figure_images: 0}\n")
+    code = main(["run", str(config), "--out", str(tmp_path / "run")])
+    if said is None:
+        assert code == 0, capsys.readouterr().err
+        return
+    assert code == 2
+    assert re.fullmatch(rf"segbench: error: dataset Halves: list_pairs\('\w+'\) {said}", capsys.readouterr().err.strip())
+    assert not (tmp_path / "run").exists()

@@ -9,6 +9,7 @@ folder's name), with the machine it was measured on. Reads files only: no framew
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
 from pathlib import Path
@@ -260,6 +261,10 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
             # A user's folder (or file) of the run's name was deleted whole to make room for the copy.
             raise DataError(f"{copy}: there already and not a run kept here; move it away, or keep the runs in "
                             "another folder")
+        stray = _not_kept(copy) if copy.is_dir() and not copy.is_symlink() else None
+        if stray is not None:  # a run of the same config there (run twice, or copied whole) was deleted as a copy
+            raise DataError(f"{copy}: holds {stray.relative_to(copy)}, which no run kept here holds: a run of its own, "
+                            "not a copy of one; keep the runs in another folder")
         if (copy / CONFIG).is_file() and (run / CONFIG).is_file() \
                 and (copy / CONFIG).read_bytes() != (run / CONFIG).read_bytes():
             raise DataError(f"{copy}: keeps another run of the name {run.name} (its {CONFIG} is not {run}'s); remove "
@@ -282,6 +287,17 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
         shutil.rmtree(copy, ignore_errors=True)
         staging.rename(copy)
     return sorted(path.parent for path in folder.glob(f"*/{METRICS}"))
+
+
+def _not_kept(copy: Path) -> Path | None:
+    """The first file under ``copy`` that ``keep`` would not have copied there (weights, ``history.csv``,
+    ``predictions/``), or None."""
+    for found in sorted(copy.rglob("*")):
+        name = found.relative_to(copy).as_posix()
+        if found.is_file() and not any(fnmatch.fnmatchcase(name, pattern) and name.count("/") == pattern.count("/")
+                                       for pattern in FIGURES):
+            return found
+    return None
 
 
 def write_deploy(runs: list[Path], latency_files: list[Path], out: Path, threads: int | None = None,

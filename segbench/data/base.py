@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 from abc import ABC
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -53,6 +55,26 @@ def dataset_root(config: DatasetConfig) -> Path:
     return Path(config.root or Path("datasets") / config.name)
 
 
+def _listed(list_pairs):
+    """``list_pairs`` held to its contract, a list of Samples, as it returns: a plugin's generator (or a list of
+    paths) was a traceback in `verify` and in a run's loader, which left a folder behind."""
+
+    @functools.wraps(list_pairs)
+    def checked(self, split):
+        pairs = list_pairs(self, split)
+        if not isinstance(pairs, list | tuple | Iterator):
+            raise DataError(f"dataset {type(self).__name__}: list_pairs({split!r}) returned {type(pairs).__name__}, "
+                            "not a list of Samples")
+        pairs = list(pairs)
+        odd = next((pair for pair in pairs if not isinstance(pair, Sample)), None)
+        if odd is not None:
+            raise DataError(f"dataset {type(self).__name__}: list_pairs({split!r}) returned a {type(odd).__name__} "
+                            "among its pairs, not a Sample")
+        return pairs
+
+    return checked
+
+
 class DatasetAdapter(ABC):
     classes: tuple[str, ...]
     palette: tuple[tuple[int, int, int], ...]  # RGB per class, for figures
@@ -76,6 +98,8 @@ class DatasetAdapter(ABC):
             else None
         if problem:
             raise ConfigError(f"dataset {cls.__name__}: {problem}")
+        if "list_pairs" in cls.__dict__:
+            cls.list_pairs = _listed(cls.__dict__["list_pairs"])
 
     def __init__(self, config: DatasetConfig):
         self.config = config

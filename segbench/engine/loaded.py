@@ -27,6 +27,7 @@ from segbench.rundir import (
     LAST_WEIGHTS,
     METRICS,
     checkpoint_state,
+    data_record_changes,
     plugin_changed,
     read_metrics,
     tree_changes,
@@ -150,18 +151,35 @@ def _as_it_trained(run_dir: Path, config: Config, state: dict) -> None:
         raise SegbenchError(f"{changed}: the plugin {run_dir}'s epochs trained with has changed; restore it")
 
 
+def _same_classes(run_dir: Path, adapter: DatasetAdapter, recorded: dict) -> None:
+    """The classes, void label and decoding (palette included) the run recorded, as the dataset gives them now: a
+    class file reordered since painted the run's class maps in other classes' colours, and named them so."""
+    if not isinstance(recorded, dict) or "classes" not in recorded:
+        return  # a run finished before that record
+    now = {"classes": list(adapter.classes), "ignore_index": adapter.ignore_index,
+           "decoding_sha256": adapter.decoding_sha256()}
+    changed = data_record_changes({key: recorded[key] for key in now if key in recorded}, now)
+    if changed:
+        raise SegbenchError(f"{run_dir}: its dataset's classes are not the run's since ({changed}); its class maps "
+                            "would be named and painted as others: restore the class file")
+
+
 def _own_weights(run_dir: Path, weights: Path, metrics: dict, state: dict) -> None:
     """Refuse a file in the place of one the run recorded by digest, however its path is written (an absolute or
     ``..`` path to the run's own best.weights.h5 passed unchecked, and another run's copied in was scored as the
     run's own re-scoring)."""
-    where, folder = weights.resolve(), run_dir.resolve()
-    recorded = (metrics.get("weights_sha256") or {}).get(weights.name) if where.parent == folder else None
-    if where.parent == folder / CHECKPOINTS_FOLDER and where.name == state.get("weights"):
-        recorded = state.get("weights_sha256")
-    if recorded is not None and sha256(weights) != recorded:
-        raise SegbenchError(f"{weights}: not the weights file the run saved (another run's copied in?); its scores "
-                            "are not this file's, so it is not read as the run's")
-    if state and where == folder / BEST_WEIGHTS:
+    folder = run_dir.resolve()
+    # Where the path names and where it leads: a link in the run folder to another run's file, and a link of
+    # another name to the run's own (replaced) file, each passed as the other place.
+    places = {weights.parent.resolve() / weights.name, weights.resolve()}
+    for where in places:
+        recorded = (metrics.get("weights_sha256") or {}).get(where.name) if where.parent == folder else None
+        if where.parent == folder / CHECKPOINTS_FOLDER and where.name == state.get("weights"):
+            recorded = state.get("weights_sha256")
+        if recorded is not None and sha256(weights) != recorded:
+            raise SegbenchError(f"{weights}: not the weights file the run saved (another run's copied in?); its "
+                                "scores are not this file's, so it is not read as the run's")
+    if state and folder / BEST_WEIGHTS in places:
         # An unfinished run's best is checked against its checkpoint: another run's was predicted and exported.
         problem = checkpoint.best_weights_problem(run_dir, state)
         if problem:
@@ -195,6 +213,7 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
     state = {} if metrics else checkpoint_state(run_dir)
     _as_it_trained(run_dir, config, state)
+    _same_classes(run_dir, adapter, metrics or state.get("data") or {})
     weights = weights_of(run_dir, config, checkpoint_name, state)
     _own_weights(run_dir, weights, metrics, state)
     with precision.policy(policy or own_precision(config, metrics)) as computed:

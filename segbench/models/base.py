@@ -66,13 +66,15 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise ConfigError(f"{where}: its builder returned {type(model).__name__}, not a keras.Model")
     try:  # a functional model says its shapes; a subclassed one shows them when called
-        taken, found = model.input_shape, model.output_shape
+        taken, found, output = model.input_shape, model.output_shape, model.output
     except AttributeError:
         import numpy as np
 
         try:
-            batch = np.zeros((1, *config.input_size, 3), np.uint8)
-            taken, found = (None, *config.input_size, 3), (None, *keras.ops.shape(model(batch))[1:])
+            output = model(np.zeros((1, *config.input_size, 3), np.uint8))
+            taken = (None, *config.input_size, 3)
+            found = (None, *keras.ops.shape(output)[1:]) if hasattr(output, "shape") else \
+                [tuple(keras.ops.shape(one)) for one in output] if isinstance(output, list | tuple) else None
         except Exception as exc:  # noqa: BLE001 (a plugin's model may fail in any way: one line naming it)
             raise ConfigError(f"{where}: fails on a batch of uint8 images {tuple(config.input_size)} "
                               f"({type(exc).__name__}: {first_line(exc)})") from None
@@ -81,15 +83,15 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
                           "images of model.input_size")
     # One tensor of floats: a dict of one output passed as its shape and broke inference; int32 logits passed and
     # ended training in "No gradients provided".
-    output = getattr(model, "output", None)
     if isinstance(output, dict):
         raise ConfigError(f"{where}: returns a mapping of outputs ({', '.join(map(str, output))}); a model's logits "
                           "are one tensor")
-    if hasattr(output, "dtype") and not keras.backend.is_float_dtype(output.dtype):
-        raise ConfigError(f"{where}: returns {output.dtype} values; a model's logits are floating point")
-    found = tuple(found) if not isinstance(found, list) else None
-    if found is None or found[1:] != wanted[1:]:
-        raise ConfigError(f"{where}: returns {found or model.output_shape} for inputs of {tuple(config.input_size)}; "
+    if hasattr(output, "dtype") and not keras.backend.is_float_dtype(keras.backend.standardize_dtype(output.dtype)):
+        raise ConfigError(f"{where}: returns {keras.backend.standardize_dtype(output.dtype)} values; a model's "
+                          "logits are floating point")
+    shape = tuple(found) if found is not None and not isinstance(found, list) else None
+    if shape is None or shape[1:] != wanted[1:]:
+        raise ConfigError(f"{where}: returns {found} for inputs of {tuple(config.input_size)}; "
                           f"a model's logits are (batch, {', '.join(map(str, wanted[1:]))}): one per class, at the "
                           "input's size")
     return model

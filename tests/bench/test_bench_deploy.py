@@ -87,3 +87,24 @@ def test_keep_writes_over_nothing_of_the_users_and_into_no_run(tmp_path):
     with pytest.raises(DataError, match=r"runs/r/eval: lies inside the run folder .*runs/r, whose eval/"):
         keep([run], run / "eval")
     assert not (run / "eval").exists()
+
+
+def test_a_run_of_its_own_of_the_same_config_under_keep_is_not_replaced(tmp_path):
+    """The same config run twice (kp/runA and kp/other/runA): kept into kp/, the run there was taken for a kept
+    copy and replaced by one, its weights, history and predictions gone."""
+    import shutil
+
+    from segbench.bench.deploy import keep
+
+    run = tmp_path / "other" / "r"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text("{}")
+    (run / "metrics.json").write_text("{}")
+    own = tmp_path / "r"
+    shutil.copytree(run, own)
+    (own / "best.weights.h5").write_bytes(b"weights")
+    with pytest.raises(DataError, match=r"/r: holds best.weights.h5, which no run kept here holds: a run of its own"):
+        keep([run], tmp_path)
+    assert (own / "best.weights.h5").read_bytes() == b"weights"
+    (own / "best.weights.h5").unlink()
+    assert keep([run], tmp_path) == [own]  # a kept copy is replaced as before

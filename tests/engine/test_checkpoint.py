@@ -239,6 +239,23 @@ def test_predict_and_export_of_an_unfinished_run_use_what_it_trained_with(copy, 
         load_run(folder.parent)
 
 
+@pytest.mark.parametrize("finished", [False, True], ids=["unfinished", "finished"])
+def test_predict_of_a_run_whose_classes_changed_since_is_refused(copy, finished, monkeypatch):
+    """A class file reordered since (names and palette): predict and export painted the run's class maps in other
+    classes' colours and named them so, where evaluate refused the run."""
+    from segbench.data.synthetic import Synthetic
+    from segbench.engine.loaded import load_run
+
+    cfg, folder = copy
+    if finished:
+        execute(cfg, resume=True)
+    classes = Synthetic.classes
+    monkeypatch.setattr(Synthetic, "classes", (classes[1], classes[0], *classes[2:]))
+    with pytest.raises(SegbenchError, match=rf"run: its dataset's classes are not the run's since \(class 0: "
+                                            rf"'{classes[0]}' -> '{classes[1]}'"):
+        load_run(folder.parent)
+
+
 def test_the_runs_own_weights_named_by_another_path_are_checked_as_its_own(copy, other_best, monkeypatch):
     """`--checkpoint /abs/run/best.weights.h5` or `../x/run/best.weights.h5` skipped the digest check (paths
     were compared as written): another run's best copied in was scored as the run's own re-scoring."""
@@ -249,9 +266,16 @@ def test_the_runs_own_weights_named_by_another_path_are_checked_as_its_own(copy,
     execute(cfg, resume=True)  # finished: metrics.json records the digests
     (run / "best.weights.h5").write_bytes(other_best)
     monkeypatch.chdir(run.parent)
-    for named in (str(run / "best.weights.h5"), f"../{run.parent.name}/run/best.weights.h5"):
-        with pytest.raises(SegbenchError, match="best.weights.h5: not the weights file the run saved"):
+    (run.parent / "mine.weights.h5").symlink_to(run / "best.weights.h5")  # a link of another name to it
+    for named in (str(run / "best.weights.h5"), f"../{run.parent.name}/run/best.weights.h5", "mine.weights.h5"):
+        with pytest.raises(SegbenchError, match="weights.h5: not the weights file the run saved"):
             load_run("run", named)
+    # The run's own file a link to another run's: followed, it was checked as none of the run's.
+    (run.parent / "theirs.weights.h5").write_bytes(other_best)
+    (run / "best.weights.h5").unlink()
+    (run / "best.weights.h5").symlink_to(run.parent / "theirs.weights.h5")
+    with pytest.raises(SegbenchError, match="best.weights.h5: not the weights file the run saved"):
+        load_run("run")
 
 
 def test_best_weights_replaced_while_the_run_trains_are_not_scored(tmp_path, smoke_config, other_best, monkeypatch):

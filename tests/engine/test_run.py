@@ -358,3 +358,16 @@ def test_a_folder_that_is_not_a_runs_keeps_what_a_run_would_replace(smoke_config
     assert "mine: holds history.csv, predictions but no config.yaml, so it is not a run folder" in done.stderr
     assert (out / "predictions" / "holiday.png").read_bytes() == b"mine" and (out / "history.csv").read_text() == "mine"
     assert sorted(p.name for p in out.iterdir()) == ["history.csv", "predictions"]
+
+
+@pytest.mark.parametrize("kept", ["# my own, hand-tuned\nbase: [../segnet.yaml]\ntrain: {epochs: 2}\n",
+                                  "dataset: {name: synthetic}\n", "[not, a, mapping]\n"])
+def test_a_users_own_config_yaml_in_the_out_folder_is_not_replaced(smoke_config, tmp_path, kept):
+    """exp/config.yaml run into exp/: the user's config (its comments, its base:) was replaced by the expanded one,
+    taken for the config.yaml of a run that had not begun."""
+    out = tmp_path / "exp"
+    out.mkdir()
+    (out / "config.yaml").write_text(kept)
+    with pytest.raises(ConfigError, match=r"exp/config.yaml: not the config a run writes .*give --out a new folder"):
+        execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1"]))
+    assert (out / "config.yaml").read_text() == kept and sorted(p.name for p in out.iterdir()) == ["config.yaml"]
