@@ -152,16 +152,16 @@ def _as_it_trained(run_dir: Path, config: Config, state: dict) -> None:
 
 
 def _same_classes(run_dir: Path, adapter: DatasetAdapter, recorded: dict) -> None:
-    """The classes, void label and decoding (palette included) the run recorded, as the dataset gives them now: a
-    class file reordered since painted the run's class maps in other classes' colours, and named them so."""
+    """The classes and void label the run recorded, as the dataset gives them now: a class file reordered since
+    painted the run's class maps in other classes' colours, and named them so. (How labels decode matters to a
+    scoring, which says so itself, not to a class map.)"""
     if not isinstance(recorded, dict) or "classes" not in recorded:
         return  # a run finished before that record
-    now = {"classes": list(adapter.classes), "ignore_index": adapter.ignore_index,
-           "decoding_sha256": adapter.decoding_sha256()}
+    now = {"classes": list(adapter.classes), "ignore_index": adapter.ignore_index}
     changed = data_record_changes({key: recorded[key] for key in now if key in recorded}, now)
     if changed:
         raise SegbenchError(f"{run_dir}: its dataset's classes are not the run's since ({changed}); its class maps "
-                            "would be named and painted as others: restore the class file")
+                            "would be named and painted as other classes: restore the class file")
 
 
 def _own_weights(run_dir: Path, weights: Path, metrics: dict, state: dict) -> None:

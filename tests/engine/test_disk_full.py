@@ -5,6 +5,9 @@ import json
 import subprocess
 
 import pytest
+import yaml
+
+from segbench.config import load_config
 
 
 @pytest.fixture
@@ -45,7 +48,8 @@ def test_a_read_only_results_folder_is_one_line(small_disk, cli, smoke_config):
 def test_a_read_only_run_folder_on_resume_names_the_folder(small_disk, cli, smoke_config):
     out = small_disk / "run"
     out.mkdir()
-    (out / "config.yaml").write_text(smoke_config.read_text())  # an interrupted run's folder
+    # An interrupted run's folder: the config.yaml a run writes, every section resolved.
+    (out / "config.yaml").write_text(yaml.safe_dump(load_config(smoke_config).model_dump(mode="json")))
     (out / "history.csv").write_text("epoch,loss\n")
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     result = cli("run", smoke_config, "--out", out, "--resume")
