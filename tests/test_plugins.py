@@ -290,6 +290,18 @@ def test_a_dataset_plugin_whose_classes_are_named_alike_is_refused_as_it_is_impo
         load_config(config)
 
 
+def test_a_dataset_plugin_whose_classes_are_one_string_is_refused_as_it_is_imported(registries, tmp_path):
+    """`classes = "abc"` trained as the classes a, b and c."""
+    plugin = tmp_path / "letters.py"
+    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"letter_halves"').replace(
+        'classes = ("dark", "bright")', 'classes = "db"'))
+    config = tmp_path / "c.yaml"
+    config.write_text("imports: [letters.py]\ndataset: {name: letter_halves}\nmodel: {name: segnet}\n")
+    with pytest.raises(ConfigError, match=rf"^{plugin}: dataset Halves: classes is one str, not a tuple of class "
+                                          "names$"):
+        load_config(config)
+
+
 @pytest.mark.parametrize("returned, said", [
     ("np.repeat(label[..., None], 3, axis=2).astype(np.uint8)[..., 0], label", "an image of uint8 of shape (24, 32)"),
     ("np.zeros((24, 32, 4), np.uint8), label", "an image of uint8 of shape (24, 32, 4)"),

@@ -94,6 +94,9 @@ class DatasetAdapter(ABC):
         # An adapter's own class names (a plugin's) are held to a class file's rule: two alike made one column of
         # the tables, holding the later class's IoU. Refused as it is defined, so a plugin's import names its file.
         super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("classes"), str | bytes):  # "abc" trained as the classes a, b and c
+            raise ConfigError(f"dataset {cls.__name__}: classes is one {type(cls.__dict__['classes']).__name__}, not "
+                              "a tuple of class names")
         problem = class_name_problem(cls.__dict__["classes"]) if isinstance(cls.__dict__.get("classes"), tuple | list) \
             else None
         if problem:
