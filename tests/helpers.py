@@ -136,3 +136,28 @@ def reseeded(text: str) -> str:
     """A ``config.yaml`` as seed 1's of its recipe."""
     recipe = yaml.safe_load(text)
     return yaml.safe_dump({**recipe, "train": {**recipe["train"], "seed": 1}})
+
+
+def after_each_epoch(patch, then) -> None:
+    """``EpochScorer.on_epoch_end`` followed by ``then(epoch)`` (counted from 1), patched in with ``patch`` (a
+    MonkeyPatch): a kill, an edit or a swap made just as an epoch has been saved."""
+    from segbench.engine.train import EpochScorer
+
+    original = EpochScorer.on_epoch_end
+
+    def ended(self, epoch, logs=None):
+        original(self, epoch, logs)
+        then(epoch + 1)
+
+    patch.setattr(EpochScorer, "on_epoch_end", ended)
+
+
+def stop_at(stop_epoch: int, exc: type[BaseException] = KeyboardInterrupt):
+    """A ``then`` for :func:`after_each_epoch` that raises ``exc`` at the end of epoch ``stop_epoch`` alone, so a
+    resumed run in the same process goes on past it."""
+
+    def stop(epoch):
+        if epoch == stop_epoch:
+            raise exc
+
+    return stop

@@ -10,7 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from helpers import edited_copy, one_error_line, plugin_run_config, reseeded, write_model_plugin
+from helpers import (
+    after_each_epoch,
+    edited_copy,
+    one_error_line,
+    plugin_run_config,
+    reseeded,
+    stop_at,
+    write_model_plugin,
+)
 
 from segbench import plugins
 from segbench.cli import main
@@ -388,21 +396,13 @@ def test_a_module_plugin_found_in_another_folder_is_not_the_runs(registries, tmp
 def test_a_resume_after_its_plugin_changed_is_refused(registries, tmp_path, capsys, monkeypatch):
     """The helper edited between a kill and the resume: epochs 1..56 trained one model, the rest another, and
     metrics.json vouched for the edited plugin as the whole run's."""
-    from segbench.engine.train import EpochScorer
 
     plugin = write_model_plugin(tmp_path / "resumed_model.py", "resumed_plugin")
     config = plugin_run_config(tmp_path / "tiny.yaml", "resumed_plugin", ["resumed_model.py"])
     config.write_text(config.read_text().replace("epochs: 1", "epochs: 3"))
     out = tmp_path / "run"
-    original = EpochScorer.on_epoch_end
-
-    def stop_after_first(self, epoch, logs=None):
-        original(self, epoch, logs)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+    after_each_epoch(monkeypatch, stop_at(1))
     assert main(["run", str(config), "--out", str(out)]) == 130
-    monkeypatch.setattr(EpochScorer, "on_epoch_end", original)
     assert json.loads((out / "checkpoints" / "state.json").read_text())["plugins_sha256"] == {
         str(plugin): plugins.sha256(plugin)}
     plugin.write_text(plugin.read_text().replace("Rescaling(1 / 255)", "Rescaling(-1 / 25)"))
@@ -457,25 +457,22 @@ def test_an_editable_entry_point_plugin_edited_after_its_run_is_refused(tmp_path
 def test_a_plugin_edited_while_its_run_trains_is_recorded_as_it_ran(registries, tmp_path, capsys, monkeypatch):
     """The helper edited mid-run: every epoch ran the code imported at the start, but metrics.json recorded the
     edited file's digest, and `evaluate` then scored the edited model as the run's re-scoring."""
-    from segbench.engine.train import EpochScorer
-
     name = f"midrun_{tmp_path.name.replace('-', '_')}"
     monkeypatch.syspath_prepend(str(tmp_path))
     helper = tmp_path / f"{name}_scale.py"
     helper.write_text("SCALE = 1 / 255\n")
-    ran = plugins.sha256(helper)
     plugin = write_model_plugin(tmp_path / f"{name}.py", name)
     plugin.write_text(f"from {helper.stem} import SCALE\n" + plugin.read_text().replace("Rescaling(1 / 255)",
                                                                                       "Rescaling(SCALE)"))
     config = plugin_run_config(tmp_path / "tiny.yaml", name, [plugin.name])
-    original = EpochScorer.on_epoch_end
+    recorded_as_it_ran(config, helper, "SCALE = -1 / 25\n", tmp_path / "run", monkeypatch, capsys)
 
-    def edit_after_the_epoch(self, epoch, logs=None):
-        original(self, epoch, logs)
-        helper.write_text("SCALE = -1 / 25\n")
 
-    monkeypatch.setattr(EpochScorer, "on_epoch_end", edit_after_the_epoch)
-    out = tmp_path / "run"
+def recorded_as_it_ran(config: Path, helper: Path, edited: str, out: Path, monkeypatch, capsys) -> None:
+    """Run ``config`` into ``out`` with ``helper`` made ``edited`` after each epoch: metrics.json records the
+    helper as it was imported, the code that ran, so `evaluate` refuses the run rather than score the edit."""
+    ran = plugins.sha256(helper)
+    after_each_epoch(monkeypatch, lambda epoch: helper.write_text(edited))
     assert main(["run", str(config), "--out", str(out)]) == 0
     assert json.loads((out / "metrics.json").read_text())["plugins_sha256"][str(helper)] == ran
     capsys.readouterr()
@@ -541,41 +538,18 @@ def test_a_dataset_helper_imported_in_load_and_edited_mid_run_is_recorded_as_it_
                                                                                     monkeypatch):
     """Edited while the run trained: every epoch read labels through the helper as imported, but metrics.json
     recorded the edited file's digest (its first sight), and `evaluate` scored other data as the run's."""
-    from segbench.engine.train import EpochScorer
-
     helper, config = lazy_dataset_plugin(tmp_path, monkeypatch)
-    ran = plugins.sha256(helper)
-    original = EpochScorer.on_epoch_end
-
-    def edit_after_the_first(self, epoch, logs=None):
-        original(self, epoch, logs)
-        helper.write_text("BRIGHT = 90\n")
-
-    monkeypatch.setattr(EpochScorer, "on_epoch_end", edit_after_the_first)
-    out = tmp_path / "run"
-    assert main(["run", str(config), "--out", str(out)]) == 0
-    assert json.loads((out / "metrics.json").read_text())["plugins_sha256"][str(helper)] == ran
-    capsys.readouterr()
-    assert main(["evaluate", str(out)]) == 2
-    assert f"segbench: error: {helper}: the plugin {out} imported has changed" in capsys.readouterr().err
+    recorded_as_it_ran(config, helper, "BRIGHT = 90\n", tmp_path / "run", monkeypatch, capsys)
 
 
 def test_a_resume_after_a_helper_imported_in_load_changed_is_refused(registries, tmp_path, capsys, monkeypatch):
     """The checkpoint's record was made before the loader's threads imported the helper: it never held it, and a
     resume after its edit trained the rest on other labels."""
-    from segbench.engine.train import EpochScorer
 
     helper, config = lazy_dataset_plugin(tmp_path, monkeypatch)
-    original = EpochScorer.on_epoch_end
-
-    def stop_after_first(self, epoch, logs=None):
-        original(self, epoch, logs)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+    after_each_epoch(monkeypatch, stop_at(1))
     out = tmp_path / "run"
     assert main(["run", str(config), "--out", str(out)]) == 130
-    monkeypatch.setattr(EpochScorer, "on_epoch_end", original)
     state = json.loads((out / "checkpoints" / "state.json").read_text())
     assert state["plugins_sha256"][str(helper)] == plugins.sha256(helper)
     helper.write_text("BRIGHT = 90\n")

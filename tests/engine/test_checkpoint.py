@@ -4,11 +4,11 @@ import json
 import warnings
 
 import pytest
+from helpers import after_each_epoch, stop_at
 
 from segbench.config import load_config
 from segbench.engine import checkpoint
 from segbench.engine.run import execute
-from segbench.engine.train import EpochScorer
 from segbench.errors import ConfigError, DataError, SegbenchError
 
 
@@ -21,14 +21,8 @@ def interrupted_run(tmp_path_factory, smoke_config):
     """A run of 3 epochs stopped after its first, with its checkpoint; each test works on a copy."""
     out = tmp_path_factory.mktemp("interrupted")
     cfg = load_config(smoke_config, [f"output.dir={out}", "train.epochs=3"])
-    original = EpochScorer.on_epoch_end
-
-    def stop_after_first(self, epoch, logs=None):
-        original(self, epoch, logs)
-        raise Stop
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+        after_each_epoch(patch, stop_at(1, Stop))
         with pytest.raises(Stop):
             execute(cfg)
     assert checkpoint.load_state(out, 3)["epoch"] == 1
@@ -281,14 +275,12 @@ def test_the_runs_own_weights_named_by_another_path_are_checked_as_its_own(copy,
 def test_best_weights_replaced_while_the_run_trains_are_not_scored(tmp_path, smoke_config, other_best, monkeypatch):
     """Replaced after the last new best, the file was scored, and recorded by digest, as the run's best epoch."""
     cfg = load_config(smoke_config, [f"output.dir={tmp_path / 'run'}", "train.epochs=2"])
-    original = EpochScorer.on_epoch_end
 
-    def swap_after_last(self, epoch, logs=None):
-        original(self, epoch, logs)
-        if epoch + 1 == 2:
+    def swap_after_last(epoch):
+        if epoch == 2:
             (tmp_path / "run" / "best.weights.h5").write_bytes(other_best)
 
-    monkeypatch.setattr(EpochScorer, "on_epoch_end", swap_after_last)
+    after_each_epoch(monkeypatch, swap_after_last)
     with pytest.raises(DataError, match=r"run/best.weights.h5: not the weights this run saved as its best, epoch \d "
                                         r"\(another run's copied in\?\); restore it and run with --resume"):
         execute(cfg)
@@ -367,13 +359,7 @@ def test_another_runs_epoch_checkpoint_of_the_same_shapes_is_refused(copy, tmp_p
     cfg, folder = copy
     other = load_config(smoke_config, [f"output.dir={tmp_path / 'other'}", "train.epochs=3", "train.seed=1"])
     with pytest.MonkeyPatch.context() as patch:
-        original = EpochScorer.on_epoch_end
-
-        def stop_after_first(self, epoch, logs=None):
-            original(self, epoch, logs)
-            raise Stop
-
-        patch.setattr(EpochScorer, "on_epoch_end", stop_after_first)
+        after_each_epoch(patch, stop_at(1, Stop))
         with pytest.raises(Stop):
             execute(other)
     state = json.loads((folder / "state.json").read_text())
