@@ -7,6 +7,7 @@ import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import yaml
@@ -218,6 +219,26 @@ def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(re
     assert capsys.readouterr().err.strip().startswith(f"segbench: error: model 'odd_plugin' ({tmp_path / 'odd.py'}): "
                                                       f"{said}")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="JAX trains on zero gradients, as the model asks")
+def test_a_plugin_model_no_gradient_reaches_is_one_line(registries, tmp_path, capsys):
+    """Logits behind a stop_gradient: TensorFlow's "No gradients provided for any variable", a traceback."""
+    (tmp_path / "stopped.py").write_text(
+        "import keras\nfrom segbench.registry import MODELS\n\n\n"
+        "def build(config, num_classes):\n"
+        "    image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+        "    logits = keras.layers.Conv2D(num_classes, 1)(keras.layers.Rescaling(1 / 255)(image))\n"
+        "    return keras.Model(image, keras.layers.Lambda(keras.ops.stop_gradient)(logits))\n\n\n"
+        "build.default_classes = 5\nMODELS.register('stopped')(build)\n")
+    config = tmp_path / "stopped.yaml"
+    config.write_text("imports: [stopped.py]\ndataset: {name: synthetic, image_size: [24, 32], num_images: {train: "
+                      "4, val: 2, test: 2}}\nmodel: {name: stopped, input_size: [24, 32]}\ntrain: {epochs: 1, "
+                      "batch_size: 2}\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.strip().startswith("segbench: error: model 'stopped': no gradient of the loss "
+                                                      "reaches any of its trainable weights (")
+    assert not (tmp_path / "run" / "metrics.json").exists()
 
 
 def test_a_plugin_edited_after_its_run_is_refused_by_its_readers(registries, tmp_path, capsys):
@@ -563,7 +584,11 @@ def test_a_resume_after_a_helper_imported_in_load_changed_is_refused(registries,
     ("(sample for sample in pairs)", None),  # a generator is as good as its list
     ("[str(sample.id) for sample in pairs]", "returned a str among its pairs, not a Sample"),
     ("len(pairs)", "returned int, not a list of Samples"),
-], ids=["generator", "names", "count"])
+    # The plugin's own failures, and ids of ints, were tracebacks too; its failure names the plugin's line.
+    ("{'a': 1}['b']", r"raised KeyError: 'b' \({file}:\d+\)"),
+    ("(pairs[i] if i < 1 else 1 / 0 for i in range(2))", r"raised ZeroDivisionError: division by zero \({file}:\d+\)"),
+    ("[Sample(id=i) for i in range(2)]", "returned a Sample whose id is int 0, not a str"),
+], ids=["generator", "names", "count", "raises", "generator-raises", "int-ids"])
 def test_a_dataset_plugin_whose_list_pairs_is_off_its_contract_is_one_line(registries, tmp_path, capsys, returned,
                                                                             said):
     """A generator was a TypeError traceback in `verify` and in the run's loader, which left a folder behind."""
@@ -581,5 +606,6 @@ def test_a_dataset_plugin_whose_list_pairs_is_off_its_contract_is_one_line(regis
         assert code == 0, capsys.readouterr().err
         return
     assert code == 2
+    said = said.replace("{file}", re.escape(str(tmp_path / f"{name}.py")))
     assert re.fullmatch(rf"segbench: error: dataset Halves: list_pairs\('\w+'\) {said}", capsys.readouterr().err.strip())
     assert not (tmp_path / "run").exists()

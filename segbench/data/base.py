@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import re
+import traceback
 from abc import ABC
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ import numpy as np
 
 from segbench.data.description import class_name_problem
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
-from segbench.errors import ConfigError, DataError
+from segbench.errors import ConfigError, DataError, first_line
 from segbench.schema import DatasetConfig, Split
 
 
@@ -56,23 +58,41 @@ def dataset_root(config: DatasetConfig) -> Path:
 
 
 def _listed(list_pairs):
-    """``list_pairs`` held to its contract, a list of Samples, as it returns: a plugin's generator (or a list of
-    paths) was a traceback in `verify` and in a run's loader, which left a folder behind."""
+    """``list_pairs`` held to its contract, a list of Samples named by strings, as it returns: a plugin's generator
+    (or a list of paths, or ids of ints) was a traceback in `verify` and in a run's loader, which left a folder
+    behind. Its own failure is one line, as a ``load`` that raises is, naming where in the plugin it raised."""
 
     @functools.wraps(list_pairs)
     def checked(self, split):
-        pairs = list_pairs(self, split)
-        if not isinstance(pairs, list | tuple | Iterator):
-            raise DataError(f"dataset {type(self).__name__}: list_pairs({split!r}) returned {type(pairs).__name__}, "
-                            "not a list of Samples")
-        pairs = list(pairs)
+        named = f"dataset {type(self).__name__}: list_pairs({split!r})"
+        try:
+            pairs = list_pairs(self, split)
+            if not isinstance(pairs, list | tuple | Iterator):
+                raise DataError(f"{named} returned {type(pairs).__name__}, not a list of Samples")
+            pairs = list(pairs)  # a generator raises only now
+        except (DataError, OSError):  # ours, and a file's (which the CLI names by its path)
+            raise
+        except Exception as exc:  # the plugin's own code: any error it may raise
+            where = _raised_at(exc, type(self))
+            raise DataError(f"{named} raised {type(exc).__name__}: {first_line(exc)} ({where})") from exc
         odd = next((pair for pair in pairs if not isinstance(pair, Sample)), None)
         if odd is not None:
-            raise DataError(f"dataset {type(self).__name__}: list_pairs({split!r}) returned a {type(odd).__name__} "
-                            "among its pairs, not a Sample")
+            raise DataError(f"{named} returned a {type(odd).__name__} among its pairs, not a Sample")
+        odd = next((pair for pair in pairs if not isinstance(pair.id, str)), None)
+        if odd is not None:
+            raise DataError(f"{named} returned a Sample whose id is {type(odd.id).__name__} {odd.id!r}, not a str")
         return pairs
 
     return checked
+
+
+def _raised_at(exc: BaseException, adapter: type) -> str:
+    """``file:line`` where ``exc`` left the adapter's own file (the deepest such frame), else where it was raised:
+    the line of the plugin to look at, where a library it called raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = inspect.getsourcefile(adapter)
+    frame = next((frame for frame in reversed(frames) if frame.filename == own), frames[-1])
+    return f"{frame.filename}:{frame.lineno}"
 
 
 class DatasetAdapter(ABC):

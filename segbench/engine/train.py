@@ -17,7 +17,7 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.losses import SegmentationCrossEntropy
 from segbench.engine.optim import make_optimizer
 from segbench.engine.progress import progress_verbosity, time_left
-from segbench.errors import SegbenchError
+from segbench.errors import SegbenchError, first_line
 from segbench.io import write_text
 from segbench.metrics import summarize
 from segbench.plugins import digests
@@ -129,10 +129,21 @@ def train(model: keras.Model, adapter: DatasetAdapter, config: Config, run_dir: 
     try:
         model.fit(batches, initial_epoch=start, epochs=config.train.epochs, shuffle=False, callbacks=callbacks,
                   verbose=progress_verbosity())
-    except Exception:
+    except Exception as exc:
         batches.failure.raise_if_any()  # a damaged sample: its one line, not the framework's wrapping of it
+        if _no_gradient(exc):  # a plugin model's stop_gradient, or logits not computed from its weights
+            raise SegbenchError(f"model {config.model.name!r}: no gradient of the loss reaches any of its trainable "
+                                f"weights ({first_line(exc)}); it cannot be trained") from None
         raise
     return scorer.rows, scorer.best
+
+
+def _no_gradient(exc: BaseException) -> bool:
+    """Whether ``exc`` is the backend saying no trainable weight has a gradient: TensorFlow's optimizer and torch's
+    backward each say it in their own words (JAX trains on zero gradients, as the model asks)."""
+    said = str(exc)
+    return "No gradients provided for any variable" in said or "does not require grad and does not have a grad_fn" \
+        in said
 
 
 def class_weights(config: Config, adapter: DatasetAdapter, ignored: int | None) -> list[float] | None:
