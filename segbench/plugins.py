@@ -50,6 +50,10 @@ def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
             if not path.is_file():
                 raise ConfigError(f"{where}: {entry} {why_not_a_file(path)} (looked for {path})")
             resolved.append(str(path))
+        elif entry.lower().endswith((".yaml", ".yml", ".json", ".txt")):
+            # A file's name: read as a module name, 'this.yaml' imported the stdlib's `this` before it failed.
+            raise ConfigError(f"{where}: {entry!r} names a {entry.rsplit('.', 1)[1]} file; imports take .py files "
+                              "and module names (a config's base files go under base:)")
         elif MODULE_NAME.fullmatch(entry):
             resolved.append(entry)
         else:

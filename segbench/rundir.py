@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
 from segbench import boundary, calibration
-from segbench.errors import DataError, SegbenchError
+from segbench.errors import ConfigError, DataError, SegbenchError
 from segbench.io import atomic_path, load_yaml, read_record, sha256, why_not_a_file, write_json, write_text
 from segbench.metrics import summarize_stack
 
@@ -118,6 +118,26 @@ def run_folder_of(path: Path) -> Path | None:
         if (folder / CONFIG).is_file() and any((folder / name).exists() for name in (METRICS, CHECKPOINTS)):
             return folder
     return None
+
+
+def foreign_config(run_dir: Path) -> ConfigError | None:
+    """A ``config.yaml`` in ``run_dir`` that a run would replace, but that no run wrote (a user's own config kept as
+    exp/config.yaml and run into exp/: its comments, its base:, or another config's epochs, were replaced by the
+    expanded config); None where there is none, or the run has finished (``--force`` replaces a run's own)."""
+    path = run_dir / CONFIG
+    if not path.is_file() or (run_dir / METRICS).exists():
+        return None
+    try:
+        text = read_record(path)
+        written = load_yaml(text)
+    except (OSError, ValueError, yaml.YAMLError, SegbenchError):
+        written = None
+    # A run writes its config as yaml.safe_dump writes the whole resolved tree, so a file it wrote reads back to
+    # those very bytes; a config written by hand, with all four sections and no base:, passed a look at its keys.
+    if isinstance(written, dict) and "base" not in written and yaml.safe_dump(written, sort_keys=False) == text:
+        return None
+    return ConfigError(f"{path}: not the config a run writes (a user's own, kept there?), and a run would "
+                         "replace it; run it into a folder of its own")
 
 
 def refuse_run_folder(out: Path, verb: str, kind: str = "folder") -> None:

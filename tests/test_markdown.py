@@ -13,3 +13,11 @@ def test_a_pipe_in_a_name_or_a_cell_is_escaped_so_every_row_keeps_its_cells():
     assert cells == [4, 4, 4]
     assert "box\\|crate" in header and "a\\|b" in row
     assert markdown_table(pd.DataFrame({"n": [1.5]})).splitlines()[2] == "| 1.5 |"  # numbers as given
+
+
+def test_a_control_character_in_a_name_or_a_cell_is_escaped_so_each_row_is_one_line():
+    """A newline in a class name put the header over two lines (no table, once rendered); one in a run folder's
+    name added a row that was no run's."""
+    text = markdown_table(pd.DataFrame({"bo\nx": ["r\n| fake | row |"], "tab\there": ["1"]}))
+    header, _rule, row = text.splitlines()
+    assert "bo\\nx" in header and "tab\\there" in header and "r\\n\\| fake \\| row \\|" in row

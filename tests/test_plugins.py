@@ -137,7 +137,10 @@ def test_a_broken_plugin_is_one_line_naming_its_file_and_line(registries, tmp_pa
     ("missing.py", "imports: missing.py not found (looked for {tmp}/missing.py)"),
     ("plugins/x", "imports: 'plugins/x' is neither a .py file nor a module name"),
     ("no_such_module_here", "imports: no_such_module_here: ModuleNotFoundError: No module named 'no_such_module_here'"),
-], ids=["missing", "not-a-name", "no-such-module"])
+    # Read as a module name, this.yaml imported the stdlib's `this` (printing the Zen of Python) before it failed.
+    ("this.yaml", ("imports: 'this.yaml' names a yaml file; imports take .py files and module names (a config's base "
+                   "files go under base:)")),
+], ids=["missing", "not-a-name", "no-such-module", "a-config-file"])
 def test_an_import_that_names_nothing_is_one_line_naming_the_config(tmp_path, entry, problem):
     config = plugin_run_config(tmp_path / "tiny.yaml", "tiny", [entry])
     with pytest.raises(ConfigError) as caught:

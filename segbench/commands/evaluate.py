@@ -76,6 +76,7 @@ def register(verbs) -> None:
 
 def check(args) -> None:
     """What can be refused before Keras loads: options that do not go together and a folder that is not a run's."""
+    from segbench.lock import holder
     from segbench.rundir import CONFIG, unfinished
 
     views(args)
@@ -83,6 +84,10 @@ def check(args) -> None:
         raise SegbenchError(f"{args.run_dir}: not a run folder (no {CONFIG})")
     # A scoring in eval/ stands beside the run's own; of a run still training it would outlive the weights it scored.
     state = unfinished(args.run_dir)
+    pid = holder(args.run_dir) if state else None
+    if pid:  # one training now was told to --resume, which its lock would refuse
+        raise SegbenchError(f"{args.run_dir}: {state}, training now (PID {pid}); evaluate scores a finished run "
+                            "again: wait for it to finish, or predict with the weights it has kept")
     if state:
         raise SegbenchError(f"{args.run_dir}: {state}; evaluate scores a finished run again: let it finish "
                             "(--resume) first, or predict with the weights it has kept")

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from segbench.errors import DataError
+from segbench.errors import DataError, one_line
 from segbench.io import not_a_file
 from segbench.schema import SPLITS, Section
 from segbench.yamlsafe import load_checked
@@ -92,6 +92,8 @@ def class_name_problem(classes) -> str | None:
         key = _as_read(name) if isinstance(name, str) else ""
         if not key:
             return f"class {index} has no name ({name!r}); each class needs a name of its own"
+        if isinstance(name, str) and one_line(name) != name:  # a newline broke every table's header in two
+            return f"class {index}'s name {name!r} holds a control character (a newline, a tab); name it on one line"
         if key in seen:
             return (f"{classes[seen[key]]!r} and {name!r} name classes {seen[key]} and {index} alike; each class needs "
                     "a name of its own")
@@ -219,6 +221,6 @@ def _read(path: Path) -> dict:
         raise DataError(f"{path}: {'line ' + str(mark.line + 1) + ': ' if mark else ''}"
                         f"{getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(found, dict):
-        raise DataError(f"{path}: a class file is a mapping (classes, palette, void, ...), got "
-                        f"{type(found).__name__}")
+        got = "nothing (an empty file)" if found is None else f"a {type(found).__name__}"  # not Python's NoneType
+        raise DataError(f"{path}: a class file is a mapping (classes, palette, void, ...), got {got}")
     return found

@@ -43,6 +43,7 @@ from segbench.rundir import (
     WORST_FIRST,
     config_edited,
     data_record_changes,
+    foreign_config,
     plugin_changed,
     read_metrics,
     tree_changes,
@@ -110,10 +111,8 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         if theirs:
             raise ConfigError(f"{run_dir}: holds {', '.join(theirs)} but no {CONFIG}, so it is not a run folder, and "
                               "a run would replace them; give --out a new folder")
-    elif not (run_dir / METRICS).exists() and not _written_by_a_run(run_dir / CONFIG):
-        # The user's own config kept as exp/config.yaml and run into exp/: replaced by the expanded config.
-        raise ConfigError(f"{run_dir / CONFIG}: not the config a run writes (a user's own, with base: or without "
-                          "all its sections?), and a run would replace it; give --out a new folder")
+    elif foreign := foreign_config(run_dir):  # again, under the folder's lock
+        raise foreign
     adapter = _checked_data(config)  # before the folder is touched: a missing root leaves nothing behind
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:
@@ -143,15 +142,6 @@ def _clear_earlier_run(run_dir: Path) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()  # a link: the link, not what it points to
-
-
-def _written_by_a_run(path: Path) -> bool:
-    """Whether ``path`` reads as the config.yaml a run writes: every section resolved, no ``base:`` left."""
-    try:
-        written = load_yaml(read_record(path))
-    except (OSError, ValueError, yaml.YAMLError):
-        return False
-    return isinstance(written, dict) and "base" not in written and {"dataset", "model", "train", "eval"} <= set(written)
 
 
 def _holds_data(path: Path) -> bool:

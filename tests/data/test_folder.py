@@ -116,7 +116,10 @@ def test_config_keys_override_the_class_file(tmp_path):
     ("classes: [a]\ncolours: []\n", "colours: unknown key"),
     ("classes: [a, b]\nmapping: {3: 5}\n", "mapping sends labels to 5, which is neither one of the 2 classes"),
     ("classes: [a\n", "line 2"),
-    ("- a\n", "a class file is a mapping"),
+    ("- a\n", "a class file is a mapping \\(classes, palette, void, ...\\), got a list$"),
+    ("", "a class file is a mapping \\(classes, palette, void, ...\\), got nothing \\(an empty file\\)$"),
+    # A newline in a name broke every table's header in two (verify said OK).
+    ('classes: [bg, "bo\\nx"]\n', "classes: class 1's name 'bo\\\\nx' holds a control character"),
     ("classes: [a]\nlabels: rgb\n", "labels: rgb decodes colours through the palette"),
     # Two classes of one name were one column of the tables, holding the later one's IoU: verify said OK.
     ("classes: [bg, box, bg]\n", "classes: 'bg' and 'bg' name classes 0 and 2 alike; each class needs a name of"),

@@ -2,6 +2,7 @@
 never touching metrics.json; and the robustness table over every corruption."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -228,6 +229,11 @@ def test_an_unfinished_run_is_not_scored_and_predicting_with_it_says_so(trained,
         f"segbench: error: {run}: unfinished (0 of 2 epochs done); evaluate scores a finished run again: let it "
         "finish (--resume) first, or predict with the weights it has kept")
     assert not (run / "eval").exists()
+    with locked(run):  # one training now: a --resume would be refused by its lock
+        assert main(["evaluate", str(run)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {run}: unfinished (0 of 2 epochs done), training now (PID {os.getpid()}); evaluate scores "
+        "a finished run again: wait for it to finish, or predict with the weights it has kept")
     image = tmp_path / "street.png"
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(image)
     assert main(["predict", str(run), str(image), "--out", str(tmp_path / "maps")]) == 0

@@ -361,13 +361,16 @@ def test_a_folder_that_is_not_a_runs_keeps_what_a_run_would_replace(smoke_config
 
 
 @pytest.mark.parametrize("kept", ["# my own, hand-tuned\nbase: [../segnet.yaml]\ntrain: {epochs: 2}\n",
-                                  "dataset: {name: synthetic}\n", "[not, a, mapping]\n"])
+                                  "dataset: {name: synthetic}\n", "[not, a, mapping]\n",
+                                  # All four sections, no base: taken for a run's own (probe 15's case 5).
+                                  ("# mine\ndataset: {name: synthetic}\nmodel: {name: segnet}\ntrain: {epochs: 7}\n"
+                                   "eval: {batch_size: 2}\n")])
 def test_a_users_own_config_yaml_in_the_out_folder_is_not_replaced(smoke_config, tmp_path, kept):
     """exp/config.yaml run into exp/: the user's config (its comments, its base:) was replaced by the expanded one,
     taken for the config.yaml of a run that had not begun."""
     out = tmp_path / "exp"
     out.mkdir()
     (out / "config.yaml").write_text(kept)
-    with pytest.raises(ConfigError, match=r"exp/config.yaml: not the config a run writes .*give --out a new folder"):
+    with pytest.raises(ConfigError, match=r"exp/config.yaml: not the config a run writes .*into a folder of its own"):
         execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1"]))
     assert (out / "config.yaml").read_text() == kept and sorted(p.name for p in out.iterdir()) == ["config.yaml"]

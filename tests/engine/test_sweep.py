@@ -201,3 +201,18 @@ def test_the_sweeps_table_holds_only_runs_of_its_own_configs(smoke_config, tmp_p
     assert finished_runs([job], overrides) == []
     (job.out / "config.yaml").write_text(yaml.safe_dump(recipe))
     assert finished_runs([job], overrides) == [job.out]
+
+
+def test_a_users_own_config_yaml_in_a_jobs_folder_is_refused_before_anything_runs(smoke_config, tmp_path, capsys):
+    """Refused by the job's run once the sweep had begun, with advice to use an --out a sweep does not have."""
+    results = tmp_path / "r"
+    [job] = plan([smoke_config], 1, results)
+    job.out.mkdir(parents=True)
+    mine = "# mine\ndataset: {name: synthetic}\nmodel: {name: segnet}\ntrain: {epochs: 7}\neval: {batch_size: 2}\n"
+    (job.out / "config.yaml").write_text(mine)
+    assert main(["sweep", str(smoke_config), "--results", str(results), *TINY]) == 2
+    out, err = capsys.readouterr()
+    assert err.splitlines()[0] == (f"segbench: error: {smoke_config}: {job.out / 'config.yaml'}: not the config a run "
+                                   "writes (a user's own, kept there?), and a run would replace it; run it into a "
+                                   "folder of its own")
+    assert "[1/" not in out and (job.out / "config.yaml").read_text() == mine
