@@ -117,23 +117,37 @@ def _unpack(archive: Path, target: Path, limit: int) -> None:
         parts = _parts(archive, name)
         if not parts:
             continue  # the archive's own top folder, "./"
-        path = target.joinpath(*parts)
-        if kind == "dir":
-            _make_folders(archive, root, path)
-            continue
-        _make_folders(archive, root, path.parent)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        except FileExistsError:
-            raise DataError(f"{archive}: member {name} appears twice") from None
-        with os.fdopen(fd, "wb") as out, opener() as source:
-            while chunk := source.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise DataError(f"{archive}: unpacks to more than {limit / (1 << 30):.1f} GiB "
-                                    f"({limit // max(archive.stat().st_size, 1):,} times its size); refusing it as "
-                                    "a possible decompression bomb")
-                out.write(chunk)
+            written = _unpack_member(archive, root, target.joinpath(*parts), name, kind, opener, written, limit)
+        except OSError as exc:
+            if exc.filename is None:  # not the disk's: a stream's (a gzip damaged), said as the archive's below
+                raise
+            # The member's own name: "File exists" said nothing of which one (a file, then a folder of its name).
+            why = "an earlier member is a file of a folder's name it needs" if isinstance(exc, FileExistsError) \
+                else _reason(exc)
+            raise DataError(f"{archive}: cannot unpack member {name} into {target} ({why})") from None
+
+
+def _unpack_member(archive: Path, root: Path, path: Path, name: str, kind: str, opener: Opener, written: int,
+                   limit: int) -> int:
+    """Write the member ``name`` at ``path``; returns the bytes written so far, ``written`` before it."""
+    if kind == "dir":
+        _make_folders(archive, root, path)
+        return written
+    _make_folders(archive, root, path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:
+        raise DataError(f"{archive}: member {name} appears twice") from None
+    with os.fdopen(fd, "wb") as out, opener() as source:
+        while chunk := source.read(CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise DataError(f"{archive}: unpacks to more than {limit / (1 << 30):.1f} GiB "
+                                f"({limit // max(archive.stat().st_size, 1):,} times its size); refusing it as "
+                                "a possible decompression bomb")
+            out.write(chunk)
+    return written
 
 
 def _members(archive: Path) -> Iterator[tuple[str, str, Opener]]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from segbench.data.base import DatasetAdapter, Problem, Sample, named_once, shared_images
-from segbench.data.readers import IMAGE_SUFFIXES, check_intact, read_rgb
+from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, check_intact, read_rgb
 from segbench.errors import DataError, one_line
 from segbench.schema import SPLITS
 
@@ -67,12 +69,27 @@ def _split_place(adapter: DatasetAdapter, split: str):
     return folders[0] if folders else adapter.root
 
 
+def _unread_beside(label: Path) -> str:
+    """Where a file of the missing label's stem is there in a suffix labels are not read in (img0.tif beside
+    img0.png), say so: the line named a .png that is not there, and nothing of the .tif."""
+    try:
+        beside = sorted(path.name for path in label.parent.glob(f"{glob.escape(label.stem)}.*")
+                        if path.suffix.lower() not in LABEL_SUFFIXES)
+    except OSError:
+        return ""
+    return f" ({', '.join(beside)} there: labels are read from {', '.join(LABEL_SUFFIXES)} files)" if beside else ""
+
+
 def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
     problems = [Problem(str(path), f"{what} {why}")
                 for what, path in (("image", sample.image), ("label", sample.label))
                 if path.suffix.lower() in IMAGE_SUFFIXES and (why := check_intact(path))]
     if not sample.label.exists() and sample.label.suffix.lower() not in IMAGE_SUFFIXES:
         problems.append(Problem(str(sample.label), "label missing"))
+    unread = "" if sample.label.exists() else _unread_beside(sample.label)
+    if unread:
+        problems = [Problem(problem.path, problem.message + unread) if problem.path == str(sample.label) else problem
+                    for problem in problems]
     if problems:
         return problems
     try:

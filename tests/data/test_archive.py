@@ -166,6 +166,19 @@ def test_a_member_twice_is_refused(tmp_path):
         safe_extract(archive, tmp_path / "out")
 
 
+def test_a_member_that_cannot_be_written_is_named(tmp_path):
+    """A file, then a folder of its name: "cannot unpack into out (File exists)" named no member."""
+    archive = tmp_path / "clash.tar"
+    with tarfile.open(archive, "w") as tf:
+        add_tar_member(tf, "CamVid/extra", b"a file")
+        add_tar_member(tf, "CamVid/extra/inner.png", b"in a folder of that name")
+    with pytest.raises(DataError) as caught:
+        safe_extract(archive, tmp_path / "out")
+    assert str(caught.value) == (f"{archive}: cannot unpack member CamVid/extra/inner.png into {tmp_path / 'out'} (an "
+                                 "earlier member is a file of a folder's name it needs)")
+    assert not (tmp_path / "out").exists()
+
+
 def test_not_an_archive_and_an_existing_target(tmp_path):
     (tmp_path / "x.zip").write_text("hello")
     with pytest.raises(DataError, match="x.zip: not a zip or tar archive"):

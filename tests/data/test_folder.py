@@ -54,6 +54,14 @@ def test_a_void_label_of_255_is_not_an_error(tmp_path):
     assert (counts["images"], counts["pixels"], counts["ignored"]) == (1, [8, 0], 8)
 
 
+def test_a_label_in_a_suffix_not_read_is_named_beside_the_missing_one(tmp_path):
+    """img0.tif beside its img0.png image: verify named a missing img0.png and nothing of the .tif."""
+    _, label = write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(4, 4, [0, 1]), ".png")
+    label.rename(label.with_suffix(".tif"))
+    assert problems(folder(tmp_path, "num_classes=2")) == [
+        ("error", str(label), "label missing (v.tif there: labels are read from .png, .jpg, .jpeg, .bmp, .mat files)")]
+
+
 def test_a_value_neither_class_nor_void_stays_a_one_line_error(tmp_path):
     _, label = write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(4, 4, [0, 7]), ".png")
     data = folder(tmp_path, "num_classes=2", "void=255")
