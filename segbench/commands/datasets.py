@@ -8,7 +8,7 @@ from pathlib import Path
 
 from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
 from segbench.errors import SegbenchError
-from segbench.rundir import refuse_run_folder
+from segbench.rundir import refuse_run_folder, run_folder_of
 from segbench.schema import SPLITS
 
 NEEDS_KERAS = {"prepare"}  # Keras' get_file downloads; the other actions only read and write files
@@ -77,6 +77,7 @@ def prepare_command(args) -> int:
 
     adapter = DATASETS.get(args.name)
     root = Path(args.root or Path("datasets") / args.name)
+    refuse_root_in_a_run(root)
     placed = prepare(adapter, args.name, root, args.archive)
     print(f"{args.name}: placed {', '.join(p.name for p in placed)} in {root}")
     print(f"next: segbench datasets verify {args.name} --root {root}")
@@ -87,6 +88,7 @@ def imitate_command(args) -> int:
     from segbench.data.imitation import imitate
 
     adapter = dataset_adapter(args)
+    refuse_root_in_a_run(Path(adapter.root))
     counts = dict(zip(SPLITS, args.images))
     written = imitate(adapter, counts, tuple(args.size))
     print(f"{args.name}: {written} synthetic pairs in its format in {adapter.root}: "
@@ -97,6 +99,14 @@ def imitate_command(args) -> int:
               f"asked for {' and '.join(unused)} were not written (a class file's {', '.join(unused)} keys name "
               "their folders)")
     return 0
+
+
+def refuse_root_in_a_run(root: Path) -> None:
+    """A dataset made at or inside a run folder (its eval/) was deleted with it when the run was started over."""
+    folder = run_folder_of(root)
+    if folder is not None:
+        raise SegbenchError(f"{root}: lies inside the run folder {folder}, whose eval/ and predictions/ a run "
+                            "replaces whole; give --root a folder of its own")
 
 
 def verify_command(args) -> int:
@@ -128,6 +138,12 @@ def show_command(args) -> int:
     out = figure_path(args.out, args.name, args.split)
     refuse_run_folder(out, "datasets show", "file")  # a picture named like a kept prediction replaced it
     adapter = dataset_adapter(args)
+    root = Path(adapter.root).resolve()
+    # Where the path names and where it leads: `--out dsA/images/test/img0.png` replaced a test image with the grid,
+    # and a folder there dropped samples-test.png into the split as an image of its own.
+    if root.is_dir() and any(place.is_relative_to(root) for place in (out.parent.resolve() / out.name, out.resolve())):
+        raise SegbenchError(f"{out}: lies inside the dataset root {adapter.root} it shows, whose files it would join "
+                            "or write over; give --out a place outside the data")
     samples = adapter.list_pairs(args.split)
     if not samples:
         raise SegbenchError(f"{adapter.root}: {args.name} has no {args.split} pairs there")

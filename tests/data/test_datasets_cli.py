@@ -126,3 +126,38 @@ def test_show_into_a_run_folder_is_refused(tmp_path, capsys):
         f"segbench: error: {out}: lies inside the run folder {run}, whose files datasets show would write over; "
         "give --out a file of its own")
     assert out.read_bytes() == b"the run's own"
+
+
+@pytest.mark.parametrize("into", ["test/fine.jpg", "test/", "link/fine.jpg"], ids=["an-image", "a-split", "a-link"])
+def test_show_into_the_dataset_it_shows_is_refused(tmp_path, capsys, into):
+    """`--out dsA/images/test/img0.png` replaced a test image with the grid; a split's folder got samples-test.png
+    as an image of its own."""
+    root = tmp_path / "data"
+    image, _ = write_pair(root / "test", root / "testannot", "fine", stripes(8, 8, [1, 2]))
+    before = image.read_bytes()
+    (tmp_path / "link").symlink_to(root / "test")
+    out = tmp_path / into if into.startswith("link") else root / into
+    assert main(["datasets", "show", "camvid", "--root", str(root), "--split", "test", "--out", str(out)]) == 2
+    named = out / "samples-test.png" if into.endswith("/") else out
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {named}: lies inside the dataset root {root} it shows, whose files it would join or write "
+        "over; give --out a place outside the data")
+    assert image.name == "fine.jpg" and image.read_bytes() == before
+    assert [p.name for p in (root / "test").iterdir()] == ["fine.jpg"]
+
+
+@pytest.mark.parametrize("verb", [["prepare", "camvid", "--from", "camvid.zip"],
+                                  ["imitate", "camvid", "--images", "1,1,1", "--size", "16x16"]],
+                         ids=["prepare", "imitate"])
+def test_a_dataset_made_inside_a_run_folder_is_refused(tmp_path, capsys, verb):
+    """`--root RUN/eval/camvid` was made, and deleted with eval/ when the run was started over (`run --force`)."""
+    run = tmp_path / "run"
+    (run / "eval").mkdir(parents=True)
+    (run / "config.yaml").write_text("{}")
+    (run / "metrics.json").write_text("{}")
+    root = run / "eval" / "camvid"
+    assert main(["datasets", *verb, "--root", str(root)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {root}: lies inside the run folder {run}, whose eval/ and predictions/ a run replaces "
+        "whole; give --root a folder of its own")
+    assert not root.exists()
