@@ -15,10 +15,11 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+from PIL import Image
 
 from segbench import bootstrap
-from segbench.errors import DataError
-from segbench.io import atomic_path, clear_staging, write_text
+from segbench.errors import DataError, SegbenchError
+from segbench.io import atomic_path, clear_staging, read_record, write_text
 from segbench.markdown import markdown_table
 from segbench.report.paired import compare_runs
 from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_metrics, run_folder_of
@@ -26,6 +27,7 @@ from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_me
 REFERENCE = "onnx-float32"  # the mode every other row is paired against, where the run has it
 ORDER = {"keras": 0, "float32": 1, "fp16": 2, "int8": 3}
 MARKERS = {"keras": "D", "float32": "o", "fp16": "s", "int8": "^"}
+SOFTWARE = "segbench bench deploy"  # in the figure's Software chunk: a deploy replaces its own figure only
 
 
 def read_latency(paths: list[Path]) -> list[dict]:
@@ -228,9 +230,26 @@ def pareto_figure(rows: list[dict], path: Path, threads: int | None = None) -> P
     ax.grid(alpha=0.3, which="both")
     fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=8)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150)
+        fig.savefig(tmp, dpi=150, metadata={"Software": SOFTWARE})
     plt.close(fig)
     return path
+
+
+def foreign_figure(out: Path) -> Path | None:
+    """The file at ``out``'s ``.png``, where the figure would go, when it is not a figure of `bench deploy`'s (its
+    Software chunk, or the earlier table at ``out`` showing it): `--out X/img0.md` wrote over a dataset's
+    img0.png; None where there is none, or ours."""
+    figure = out.with_suffix(".png")
+    if not figure.exists() and not figure.is_symlink():
+        return None
+    try:
+        with Image.open(figure) as image:  # its header only
+            if image.format == "PNG" and image.info.get("Software") == SOFTWARE:
+                return None
+        shown = out.is_file() and f"]({figure.name})" in read_record(out)  # a table drawn before the chunk
+    except (OSError, ValueError, SegbenchError):
+        return figure
+    return None if shown else figure
 
 
 # What a row of the table is computed from: the run's scoring and each scored file's, per-image arrays included (for

@@ -20,7 +20,7 @@ from segbench.commands.args import (
     size,
     workers,
 )
-from segbench.errors import print_error
+from segbench.errors import SegbenchError, print_error
 from segbench.paper import SUITES
 from segbench.schema import PRECISIONS
 
@@ -176,6 +176,13 @@ def check(args) -> None:
     # deploy's figure too: OUT's .png may be a link into a run where OUT is not.
     for out in (args.out, args.out.with_suffix(".png")) if args.action == "deploy" else (args.out,):
         refuse_run_folder(out, "bench", "folder" if args.action in OUT_FOLDERS else "file")
+    if args.action == "deploy":
+        from segbench.bench.deploy import foreign_figure
+
+        theirs = foreign_figure(args.out)
+        if theirs is not None:
+            raise SegbenchError(f"{theirs}: not a figure of bench deploy's, and the table {args.out} would write its "
+                                "figure there; move it, or give --out another name")
 
 
 def model_command(args) -> int:

@@ -62,6 +62,13 @@ def check(args) -> None:
     from segbench.rundir import refuse_run_folder
 
     refuse_run_folder(args.out, "export", "file" if args.fmt == "onnx" else "folder")
+    if args.fmt == "onnx" and args.quantize:  # a quantized export writes, or removes, a record beside --out
+        from segbench.engine.quantize import foreign_calibration
+
+        theirs = foreign_calibration(args.out)
+        if theirs is not None:
+            raise SegbenchError(f"{theirs}: not a calibration record of segbench's, and an {args.quantize} export "
+                                f"to {args.out} would replace it; move it, or give --out another name")
 
 
 def run(args) -> int:

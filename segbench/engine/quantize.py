@@ -10,6 +10,7 @@ the ranges are those of what the model sees when it is used. What was drawn is r
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import traceback
@@ -21,7 +22,7 @@ import numpy as np
 from segbench.data.pairs import read_pair, resize_image
 from segbench.engine.onnxfile import graph_precision, require, session, set_metadata
 from segbench.errors import DataError, SegbenchError, first_line
-from segbench.io import atomic_path, write_json
+from segbench.io import atomic_path, read_record, write_json
 
 CALIBRATE = 64  # images, by default; ORT's examples use tens to hundreds
 # MinMax: each activation's range is the least and greatest value it took over the calibration images (ORT's
@@ -33,6 +34,19 @@ SPLIT = "train"  # never the split the file is scored on
 def calibration_path(out: Path) -> Path:
     """The record beside an int8 file: ``model-int8.onnx`` -> ``model-int8.calibration.json``."""
     return out.with_name(f"{out.stem}.calibration.json")
+
+
+def foreign_calibration(out: Path) -> Path | None:
+    """The file at ``calibration_path(out)`` where it is not a calibration record an export wrote (a user's notes of
+    that name were replaced by an int8 export, and deleted by an fp16 one); None where there is none, or ours."""
+    path = calibration_path(out)
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        found = json.loads(read_record(path))
+    except (OSError, ValueError, SegbenchError):
+        return path
+    return None if isinstance(found, dict) and {"file", "calibration"} <= set(found) else path
 
 
 def calibration_set(adapter, split_samples: list, input_size: tuple[int, int], count: int,

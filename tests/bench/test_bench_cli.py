@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from PIL import Image
 
 from segbench.bench import suite
 from segbench.cli import main
@@ -99,3 +100,18 @@ def test_an_out_in_a_run_folder_is_refused_before_anything_runs(argv, name, tmp_
                     f"--out a {kind} of its own")
     assert {path: path.read_text() for path in run.rglob("*") if path.is_file()} == before
     assert not (elsewhere / "table.md").exists()
+
+
+def test_a_users_file_where_the_deploy_figure_goes_is_refused_before_anything_runs(tmp_path, capsys):
+    """`bench deploy --out X/img0.md` wrote its figure over a dataset's img0.png beside it (probe 15 case 21); a
+    figure an earlier deploy drew there, shown by its table, is its own to replace."""
+    photo = tmp_path / "img0.png"
+    Image.new("RGB", (8, 8)).save(photo)
+    before = photo.read_bytes()
+    line = one_error_line(["bench", "deploy", str(tmp_path / "no-run"), "--out", str(tmp_path / "img0.md")], capsys)
+    assert line == (f"segbench: error: {photo}: not a figure of bench deploy's, and the table {tmp_path / 'img0.md'} "
+                    "would write its figure there; move it, or give --out another name")
+    assert photo.read_bytes() == before and not (tmp_path / "img0.md").exists()
+    (tmp_path / "img0.md").write_text("![mIoU against p50 latency](img0.png)\n")  # an earlier table showing it
+    assert "not a figure of bench deploy's" not in one_error_line(
+        ["bench", "deploy", str(tmp_path / "no-run"), "--out", str(tmp_path / "img0.md")], capsys)

@@ -200,3 +200,20 @@ def test_an_out_in_a_run_folder_is_refused_before_keras_loads(tmp_path, capsys, 
         f"--out a {kind} of its own")
     assert sorted(str(path.relative_to(run)) for path in run.rglob("*")) == \
         ["config.yaml", "eval", "metrics.json", "predictions"]
+
+
+@pytest.mark.parametrize("quantize", ["int8", "fp16"])
+def test_a_users_file_where_the_calibration_record_goes_is_refused_before_keras_loads(tmp_path, capsys, quantize):
+    """`export --quantize int8 --out q.onnx` replaced a user's q.calibration.json, and an fp16 export deleted it
+    (probe 15 case 21)."""
+    from segbench.cli import main
+
+    run = tmp_path / "runE"
+    run.mkdir()
+    (tmp_path / "q.calibration.json").write_text('{"my": "notes"}')
+    assert main(["export", str(run), "--format", "onnx", "--quantize", quantize, "--out", str(tmp_path / "q.onnx")]) \
+        == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {tmp_path / 'q.calibration.json'}: not a calibration record of segbench's, and an "
+        f"{quantize} export to {tmp_path / 'q.onnx'} would replace it; move it, or give --out another name")
+    assert (tmp_path / "q.calibration.json").read_text() == '{"my": "notes"}'
