@@ -12,7 +12,7 @@ import numpy as np
 from segbench.config import merged
 from segbench.engine import predictions
 from segbench.errors import DataError
-from segbench.io import read_record, write_json, write_text
+from segbench.io import read_record, remove_stale_temporaries, write_json, write_text
 from segbench.paper import METHODS, PRETRAINED, SUITES, TABLES, read_paper
 from segbench.registry import DATASETS
 from segbench.report import beyond, fresh
@@ -71,7 +71,10 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
                          tuple(stem for stem in scratch if stem in PRETRAINED),
                          {stem: off_recipe(dataset, stem, dirs[0]) for stem, dirs in runs.items() if dirs})
     extra = _beyond(dataset, comparison, runs, others, scratch)
-    earlier = _claim(folder, runs_folder, _planned(formats, bool(extra), worst))  # before anything is written
+    planned = _planned(formats, bool(extra), worst)
+    earlier = _claim(folder, runs_folder, planned)  # before anything is written
+    # A killed report's temporaries of those names (an empty .figure.segbench-tmp.<random>.pdf) stayed for good.
+    remove_stale_temporaries([folder / name for name in planned])
     written = []
     for fmt in formats:
         write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))

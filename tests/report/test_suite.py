@@ -162,6 +162,20 @@ def test_a_users_file_of_a_name_report_did_not_write_is_kept(tmp_path, fake_run)
     assert json.loads((out / ".segbench-report.json").read_text()) == claimed
 
 
+def test_a_killed_reports_temporaries_are_cleared_by_the_next(tmp_path, fake_run):
+    """A SIGKILL while a figure was written left an empty .figure.segbench-tmp.<random>.pdf in the report folder,
+    and no later report (nor --redraw) removed it (probe 15 case 18); temporaries of other names are left."""
+    fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8, detailed=True, kept=("a",))
+    out = tmp_path / "out" / "suim"
+    out.mkdir(parents=True)
+    left = [out / ".figure.segbench-tmp.k74jjcgo.pdf", out / ".worst.segbench-tmp.ggt5_nlg.png"]
+    other = out / ".notes.segbench-tmp.abcdefgh.txt"  # no name a report writes
+    for path in (*left, other):
+        path.write_bytes(b"")
+    report("suim", tmp_path, tmp_path / "out", ("md",), worst=1)
+    assert not any(path.exists() for path in left) and other.exists()
+
+
 def test_the_readme_links_the_runs_and_states_recipe_and_environment(tmp_path, fake_run):
     fake_run(tmp_path / "results" / "camvid" / "segnet", "camvid", [0.3] * 12)
     report("camvid", tmp_path / "results", tmp_path / "out", TABLE_FORMATS)
