@@ -276,11 +276,14 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
         copy = folder / run.name
         if copy.resolve() == run.resolve():
             continue
+        if copy.is_symlink():  # a link to a real run elsewhere: "Not a directory", naming the staging folder, left
+            raise DataError(f"{copy}: a link (to {copy.readlink()}) where the run would be kept, not a copy kept "
+                            "here; move it away, or keep the runs in another folder")
         if (copy.exists() or copy.is_symlink()) and not ((copy / CONFIG).is_file() and (copy / METRICS).is_file()):
             # A user's folder (or file) of the run's name was deleted whole to make room for the copy.
             raise DataError(f"{copy}: there already and not a run kept here; move it away, or keep the runs in "
                             "another folder")
-        stray = _not_kept(copy) if copy.is_dir() and not copy.is_symlink() else None
+        stray = _not_kept(copy) if copy.is_dir() else None
         if stray is not None:  # a run of the same config there (run twice, or copied whole) was deleted as a copy
             raise DataError(f"{copy}: holds {stray.relative_to(copy)}, which no run kept here holds: a run of its own, "
                             "not a copy of one; keep the runs in another folder")

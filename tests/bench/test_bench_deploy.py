@@ -108,3 +108,27 @@ def test_a_run_of_its_own_of_the_same_config_under_keep_is_not_replaced(tmp_path
     assert (own / "best.weights.h5").read_bytes() == b"weights"
     (own / "best.weights.h5").unlink()
     assert keep([run], tmp_path) == [own]  # a kept copy is replaced as before
+
+
+def test_a_link_at_the_kept_runs_name_is_refused_naming_it(tmp_path):
+    """kp/runA a link to a real run elsewhere: "kp/.runA.keeping: Not a directory", naming the staging folder, which
+    was left behind (probe 15 case 3)."""
+    import shutil
+
+    from segbench.bench.deploy import keep
+
+    run = tmp_path / "other" / "r"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text("{}")
+    (run / "metrics.json").write_text("{}")
+    real = tmp_path / "real" / "r"
+    shutil.copytree(run, real)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "r").symlink_to(real)
+    with pytest.raises(DataError) as caught:
+        keep([run], kept)
+    assert str(caught.value) == (f"{kept / 'r'}: a link (to {real}) where the run would be kept, not a copy kept "
+                                 "here; move it away, or keep the runs in another folder")
+    assert [p.name for p in kept.iterdir()] == ["r"] and sorted(p.name for p in real.iterdir()) == \
+        ["config.yaml", "metrics.json"]
