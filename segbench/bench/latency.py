@@ -34,6 +34,7 @@ from segbench.bench.timing import (
 )
 from segbench.errors import SegbenchError, print_error
 from segbench.io import sha256
+from segbench.parent import die_with_parent
 from segbench.rundir import CONFIG
 
 # The line a measuring process runs: its one argument is the JSON of measure_here's keyword arguments.
@@ -114,6 +115,7 @@ def measure_apart(spec: dict, cores: list[int], backend: str | None = None) -> d
 
 def child(spec: str) -> None:
     """What a measuring process runs: the result as one JSON line on stdout, or one error line and exit 2."""
+    die_with_parent()  # run by `python -c`, not segbench's __main__, which asks it for the others
     try:
         result = measure_here(**json.loads(spec))
     except SegbenchError as exc:

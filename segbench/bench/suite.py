@@ -16,6 +16,7 @@ from segbench.bench.timing import REPEATS, STEPS
 from segbench.config import load_config
 from segbench.errors import ERROR_PREFIX, SegbenchError
 from segbench.paper import suite_configs
+from segbench.parent import PARENT_ENV
 from segbench.registry import DATASETS
 
 # --cpu: sizes at which the whole CamVid suite measures in a few minutes on two cores.
@@ -48,7 +49,9 @@ def run_apart(command: list[str], backend: str | None = None, cores: list[int] |
     """The standard output of ``command`` run in a fresh process (on Keras backend ``backend``, default: this
     process's; pinned to ``cores`` where given, before it starts any thread); SegbenchError with the last line it
     printed to stderr if it fails."""
-    env = {**os.environ, "KERAS_BACKEND": backend} if backend else None
+    # It dies with us (segbench.parent): a SIGKILLed bench left its measuring child at 100 % of a core for a minute,
+    # where the next bench's figures were timed beside it.
+    env = {**os.environ, PARENT_ENV: str(os.getpid()), **({"KERAS_BACKEND": backend} if backend else {})}
     pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, preexec_fn=pin)
     if done.returncode != 0:

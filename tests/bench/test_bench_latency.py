@@ -82,3 +82,22 @@ def test_a_file_onnxruntime_cannot_run_fails_in_its_process_as_one_line(targets)
                        "tolerance": 0.05, "budget_s": 0.1}, sorted(os.sched_getaffinity(0))[:1])
     message = str(caught.value)
     assert "\n" not in message and message.startswith(f"{onnx}: onnxruntime cannot run it (")
+
+
+def test_the_measuring_child_dies_with_its_parent():
+    """A SIGKILLed `bench latency` left its measuring child at 100 % of a core for a minute, beside the next bench's
+    figures (probe 15's note): the child is told our PID, and dies where its parent is not that process."""
+    import signal
+    import subprocess
+    import sys
+
+    from segbench.bench.latency import CHILD
+    from segbench.bench.suite import run_apart
+    from segbench.parent import PARENT_ENV
+
+    said = run_apart([sys.executable, "-c", f"import os; print(os.environ[{PARENT_ENV!r}])"])
+    assert said.strip() == str(os.getpid())
+    # Told a parent that is not its own (as where ours died before it asked): it ends at once, measuring nothing.
+    orphan = subprocess.run([sys.executable, "-c", CHILD, "{}"], env={**os.environ, PARENT_ENV: "1"},
+                            capture_output=True, check=False)
+    assert orphan.returncode == -signal.SIGKILL and orphan.stdout == b""
