@@ -172,5 +172,11 @@ def write_json(path: str | os.PathLike, data) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
 
 
+def yaml_text(data) -> str:
+    """``data`` as segbench writes YAML: keys in their order, no Python tags. A run's config.yaml is told from a
+    user's by being exactly this text of what it holds."""
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 def write_yaml(path: str | os.PathLike, data) -> None:
-    write_text(path, yaml.safe_dump(data, sort_keys=False))
+    write_text(path, yaml_text(data))

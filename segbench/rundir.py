@@ -24,7 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationErr
 
 from segbench import boundary, calibration
 from segbench.errors import ConfigError, DataError, SegbenchError
-from segbench.io import atomic_path, load_yaml, read_record, sha256, why_not_a_file, write_json, write_text
+from segbench.io import (
+    atomic_path,
+    load_yaml,
+    read_record,
+    sha256,
+    why_not_a_file,
+    write_json,
+    write_text,
+    yaml_text,
+)
 from segbench.metrics import summarize_stack
 
 CONFIG = "config.yaml"
@@ -132,12 +141,19 @@ def foreign_config(run_dir: Path) -> ConfigError | None:
         written = load_yaml(text)
     except (OSError, ValueError, yaml.YAMLError, SegbenchError):
         written = None
-    # A run writes its config as yaml.safe_dump writes the whole resolved tree, so a file it wrote reads back to
-    # those very bytes; a config written by hand, with all four sections and no base:, passed a look at its keys.
-    if isinstance(written, dict) and "base" not in written and yaml.safe_dump(written, sort_keys=False) == text:
+    # A run writes its config with write_yaml, the whole resolved tree, so a file it wrote reads back to those very
+    # bytes; a config written by hand, with all four sections and no base:, passed a look at its keys.
+    if isinstance(written, dict) and "base" not in written and yaml_text(written) == text:
         return None
     return ConfigError(f"{path}: not the config a run writes (a user's own, kept there?), and a run would "
                          "replace it; run it into a folder of its own")
+
+
+def replaced_with_a_run(path: Path, folder: Path, advice: str) -> str:
+    """Why ``path``, at or inside the run folder ``folder``, is no place for what the user keeps (a run, a dataset,
+    kept runs): it goes when that run is scored again or started over, without a word."""
+    return (f"{path}: lies inside the run folder {folder}, whose eval/ and predictions/ its own runs replace whole; "
+            f"{advice}")
 
 
 def refuse_run_folder(out: Path, verb: str, kind: str = "folder") -> None:

@@ -15,14 +15,23 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-from PIL import Image
 
 from segbench import bootstrap
 from segbench.errors import DataError, SegbenchError
 from segbench.io import atomic_path, clear_staging, read_record, write_text
 from segbench.markdown import markdown_table
+from segbench.report.fresh import png_text
 from segbench.report.paired import compare_runs
-from segbench.rundir import CONFIG, EVAL, METRICS, PER_IMAGE, read_eval, read_metrics, run_folder_of
+from segbench.rundir import (
+    CONFIG,
+    EVAL,
+    METRICS,
+    PER_IMAGE,
+    read_eval,
+    read_metrics,
+    replaced_with_a_run,
+    run_folder_of,
+)
 
 REFERENCE = "onnx-float32"  # the mode every other row is paired against, where the run has it
 ORDER = {"keras": 0, "float32": 1, "fp16": 2, "int8": 3}
@@ -242,10 +251,9 @@ def foreign_figure(out: Path) -> Path | None:
     figure = out.with_suffix(".png")
     if not figure.exists() and not figure.is_symlink():
         return None
+    if png_text(figure, "Software") == SOFTWARE:
+        return None
     try:
-        with Image.open(figure) as image:  # its header only
-            if image.format == "PNG" and image.info.get("Software") == SOFTWARE:
-                return None
         shown = out.is_file() and f"]({figure.name})" in read_record(out)  # a table drawn before the chunk
     except (OSError, ValueError, SegbenchError):
         return figure
@@ -265,8 +273,7 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
     without a word."""
     outer = run_folder_of(folder)
     if outer is not None:  # kept runs are run folders: inside a run's eval/ they went with it when it started over
-        raise DataError(f"{folder}: lies inside the run folder {outer}, whose eval/ and predictions/ its own runs "
-                        "replace whole; keep the runs in a folder of their own")
+        raise DataError(replaced_with_a_run(folder, outer, "keep the runs in a folder of their own"))
     named: dict[str, Path] = {}
     for run in runs:
         if run.name in named and named[run.name].resolve() != run.resolve():

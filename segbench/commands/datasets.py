@@ -8,7 +8,7 @@ from pathlib import Path
 
 from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
 from segbench.errors import SegbenchError
-from segbench.rundir import refuse_run_folder, run_folder_of
+from segbench.rundir import refuse_run_folder, replaced_with_a_run, run_folder_of
 from segbench.schema import SPLITS
 
 NEEDS_KERAS = {"prepare"}  # Keras' get_file downloads; the other actions only read and write files
@@ -105,8 +105,7 @@ def refuse_root_in_a_run(root: Path) -> None:
     """A dataset made at or inside a run folder (its eval/) was deleted with it when the run was started over."""
     folder = run_folder_of(root)
     if folder is not None:
-        raise SegbenchError(f"{root}: lies inside the run folder {folder}, whose eval/ and predictions/ a run "
-                            "replaces whole; give --root a folder of its own")
+        raise SegbenchError(replaced_with_a_run(root, folder, "give --root a folder of its own"))
 
 
 def verify_command(args) -> int:

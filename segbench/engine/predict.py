@@ -11,7 +11,6 @@ from pathlib import Path
 
 import cv2
 import keras
-from PIL import Image
 
 from segbench.data.readers import IMAGE_SUFFIXES, read_rgb, write_image, write_palette_png
 from segbench.engine.loaded import LoadedRun
@@ -20,6 +19,7 @@ from segbench.errors import DataError, SegbenchError
 from segbench.io import TEMPORARY, atomic_path, remove_stale_temporaries
 from segbench.quiet import quiet_stderr
 from segbench.report.figures import overlay as blend
+from segbench.report.fresh import png_text
 from segbench.rundir import run_folder_of
 
 OVERLAY_SUFFIX = ".overlay.jpg"
@@ -90,13 +90,7 @@ def _class_map_or_absent(path: Path) -> bool:
     """Whether ``path`` is free for a class map: not there, or a class map predict wrote (an earlier call's,
     replaced by this one's), as its PNG's Software chunk says: any palette PNG was taken for one, and a user's VOC
     label beside its photo was replaced."""
-    if not path.exists():
-        return True
-    try:
-        with Image.open(path) as image:  # its header only
-            return image.format == "PNG" and image.info.get("Software") == SOFTWARE
-    except (OSError, ValueError):
-        return False
+    return not path.exists() or png_text(path, "Software") == SOFTWARE
 
 
 def _written(file: Path, target: Path) -> Path:

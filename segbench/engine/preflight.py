@@ -10,7 +10,7 @@ from pathlib import Path
 from segbench.errors import ConfigError, DataError, SegbenchError
 from segbench.pretrained import PRETRAINED
 from segbench.registry import DATASETS
-from segbench.rundir import foreign_config, run_folder_of
+from segbench.rundir import foreign_config, replaced_with_a_run, run_folder_of
 from segbench.schema import Config
 
 # Weights named rather than given as files (imagenet, ade20k): fetched into the cache and checked there, by the
@@ -33,8 +33,7 @@ def problems(config: Config) -> list[SegbenchError]:
     # again or started over, without a word.
     outer = run_folder_of(config.run_dir().parent)
     if outer is not None:
-        found.append(ConfigError(f"{config.run_dir()}: lies inside the run folder {outer}, whose eval/ and "
-                                 "predictions/ its own runs replace whole; give --out a folder of its own"))
+        found.append(ConfigError(replaced_with_a_run(config.run_dir(), outer, "give --out a folder of its own")))
     # A user's own config.yaml where the run would write its own: refused by the run, but only once a sweep had begun.
     foreign = foreign_config(config.run_dir())
     if foreign is not None:

@@ -42,15 +42,21 @@ def digest(*parts) -> str:
     return sha.hexdigest()
 
 
-def current(targets: list[Path], key: str) -> bool:
-    """Whether every one of ``targets`` is there and the first, a PNG, was drawn from what ``key`` digests."""
-    if not all(path.is_file() for path in targets):
-        return False
+def png_text(path: Path, name: str) -> str | None:
+    """The PNG text chunk ``name`` of ``path`` (its header only is read), where segbench marks what it drew or wrote
+    (a figure's digest, the Software of a class map or a deploy figure); None for a file that is no PNG, or
+    damaged."""
     try:
-        with Image.open(targets[0]) as image:
-            return image.info.get(KEY) == key
-    except (OSError, SyntaxError, ValueError):  # a damaged or foreign file: drawn again
-        return False
+        with Image.open(path) as image:
+            return image.info.get(name) if image.format == "PNG" else None
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def current(targets: list[Path], key: str) -> bool:
+    """Whether every one of ``targets`` is there and the first, a PNG, was drawn from what ``key`` digests (a
+    damaged or foreign file is drawn again)."""
+    return all(path.is_file() for path in targets) and png_text(targets[0], KEY) == key
 
 
 def metadata(path: Path, key: str | None) -> dict | None:

@@ -158,6 +158,6 @@ def test_a_dataset_made_inside_a_run_folder_is_refused(tmp_path, capsys, verb):
     root = run / "eval" / "camvid"
     assert main(["datasets", *verb, "--root", str(root)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"segbench: error: {root}: lies inside the run folder {run}, whose eval/ and predictions/ a run replaces "
-        "whole; give --root a folder of its own")
+        f"segbench: error: {root}: lies inside the run folder {run}, whose eval/ and predictions/ its own runs "
+        "replace whole; give --root a folder of its own")
     assert not root.exists()
