@@ -175,6 +175,19 @@ def test_a_broken_entry_point_is_one_line_naming_it(monkeypatch):
                                  "ModuleNotFoundError: No module named 'not_a_module_here'")
 
 
+def odd_model(tmp_path: Path, name: str, body: str) -> Path:
+    """A plugin model ``name`` in ``name``.py whose builder runs ``body``, and a one-epoch config that trains it."""
+    (tmp_path / f"{name}.py").write_text(
+        "import keras\nfrom segbench.registry import MODELS\n\n\n"
+        f"def build(config, num_classes):\n    {body}\n\n\nbuild.default_classes = 5\n"
+        f"MODELS.register('{name}')(build)\n")
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(f"imports: [{name}.py]\ndataset: {{name: synthetic, image_size: [24, 32], num_images: {{train: "
+                      f"4, val: 2, test: 2}}}}\nmodel: {{name: {name}, input_size: [24, 32]}}\ntrain: {{epochs: 1, "
+                      "batch_size: 2}\n")
+    return config
+
+
 @pytest.mark.parametrize("body, said", [
     ("return None", "its builder returned NoneType, not a keras.Model"),
     ("raise RuntimeError('no GPU kernels here')", "its builder failed (RuntimeError: no GPU kernels here)"),
@@ -210,34 +223,19 @@ def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(re
                                                                                said):
     """Each was a traceback (count_params of None, the loss's shapes) or, for one class too many, an error blamed
     on a validation image an epoch later; and each left a config.yaml that `results` called resumable."""
-    (tmp_path / "odd.py").write_text(
-        "import keras\nfrom segbench.registry import MODELS\n\n\n"
-        f"def build(config, num_classes):\n    {body}\n\n\nbuild.default_classes = 5\n"
-        "MODELS.register('odd_plugin')(build)\n")
-    config = tmp_path / "odd.yaml"
-    config.write_text("imports: [odd.py]\ndataset: {name: synthetic, image_size: [24, 32], num_images: {train: 4, "
-                      "val: 2, test: 2}}\nmodel: {name: odd_plugin, input_size: [24, 32]}\ntrain: {epochs: 1, "
-                      "batch_size: 2}\n")
+    config = odd_model(tmp_path, "odd_plugin", body)
     assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 2
-    assert capsys.readouterr().err.strip().startswith(f"segbench: error: model 'odd_plugin' ({tmp_path / 'odd.py'}): "
-                                                      f"{said}")
+    assert capsys.readouterr().err.strip().startswith(
+        f"segbench: error: model 'odd_plugin' ({tmp_path / 'odd_plugin.py'}): {said}")
     assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="JAX trains on zero gradients, as the model asks")
 def test_a_plugin_model_no_gradient_reaches_is_one_line(registries, tmp_path, capsys):
     """Logits behind a stop_gradient: TensorFlow's "No gradients provided for any variable", a traceback."""
-    (tmp_path / "stopped.py").write_text(
-        "import keras\nfrom segbench.registry import MODELS\n\n\n"
-        "def build(config, num_classes):\n"
-        "    image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
-        "    logits = keras.layers.Conv2D(num_classes, 1)(keras.layers.Rescaling(1 / 255)(image))\n"
-        "    return keras.Model(image, keras.layers.Lambda(keras.ops.stop_gradient)(logits))\n\n\n"
-        "build.default_classes = 5\nMODELS.register('stopped')(build)\n")
-    config = tmp_path / "stopped.yaml"
-    config.write_text("imports: [stopped.py]\ndataset: {name: synthetic, image_size: [24, 32], num_images: {train: "
-                      "4, val: 2, test: 2}}\nmodel: {name: stopped, input_size: [24, 32]}\ntrain: {epochs: 1, "
-                      "batch_size: 2}\n")
+    config = odd_model(tmp_path, "stopped", "image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+                       "    logits = keras.layers.Conv2D(num_classes, 1)(keras.layers.Rescaling(1 / 255)(image))\n"
+                       "    return keras.Model(image, keras.layers.Lambda(keras.ops.stop_gradient)(logits))")
     assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err.strip().startswith("segbench: error: model 'stopped': no gradient of the loss "
                                                       "reaches any of its trainable weights (")

@@ -81,15 +81,12 @@ def _unread_beside(label: Path) -> str:
 
 
 def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
-    problems = [Problem(str(path), f"{what} {why}")
+    unread = "" if sample.label.exists() else _unread_beside(sample.label)  # said wherever its absence is
+    problems = [Problem(str(path), f"{what} {why}{unread if what == 'label' else ''}")
                 for what, path in (("image", sample.image), ("label", sample.label))
                 if path.suffix.lower() in IMAGE_SUFFIXES and (why := check_intact(path))]
     if not sample.label.exists() and sample.label.suffix.lower() not in IMAGE_SUFFIXES:
-        problems.append(Problem(str(sample.label), "label missing"))
-    unread = "" if sample.label.exists() else _unread_beside(sample.label)
-    if unread:
-        problems = [Problem(problem.path, problem.message + unread) if problem.path == str(sample.label) else problem
-                    for problem in problems]
+        problems.append(Problem(str(sample.label), f"label missing{unread}"))
     if problems:
         return problems
     try:
