@@ -91,6 +91,13 @@ def lies_under(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     return Path(os.path.normpath(path)).is_relative_to(os.path.normpath(root))
 
 
+def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it, where it is named (its parent's links followed) or where it
+    leads (a link of its own followed): a writer told to write there would write among ``folder``'s files."""
+    path, folder = Path(path), Path(folder).resolve()
+    return any(place.is_relative_to(folder) for place in (path.parent.resolve() / path.name, path.resolve()))
+
+
 def why_not_a_file(path: str | os.PathLike) -> str:
     """What stands at ``path`` instead of a regular file, for a line that says so ("not found" of a folder, a FIFO
     or /dev/zero sent users looking for a file that is there)."""
@@ -145,6 +152,18 @@ def clear_staging(path: Path) -> None:
         raise SegbenchError(f"{path}: {'a link' if path.is_symlink() else 'a file'} where segbench stages what it "
                             "writes (a name of its own); move it away")
     shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def staging_folder(path: Path):
+    """Yield ``path``, a staging folder of segbench's own (cleared of what a killed writer left), and remove it when
+    the block ends, whole or failed: what was staged there is moved into place inside the block, and a failure
+    half-way leaves nothing for the next writer to trip on."""
+    clear_staging(path)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def remove_temporaries(folder: str | os.PathLike) -> list[Path]:

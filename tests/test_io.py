@@ -44,3 +44,18 @@ def test_a_file_where_a_staging_folder_goes_is_refused_and_kept(tmp_path):
     (tmp_path / "left" / "half").write_text("a killed run's")
     clear_staging(tmp_path / "left")
     assert not (tmp_path / "left").exists()
+
+
+def test_inside_is_where_a_path_is_named_and_where_it_leads(tmp_path):
+    from segbench.io import inside
+
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    (root / "split").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "out").symlink_to(elsewhere)  # named inside the root, leading out of it
+    (elsewhere / "in").symlink_to(root / "split")  # named outside, leading in
+    (tmp_path / "alias").symlink_to(root)  # the root by another name
+    assert inside(root, root) and inside(root / "split" / "new.png", root) and inside(root / "out", root)
+    assert inside(elsewhere / "in" / "x.png", root) and inside(tmp_path / "alias" / "x", root)
+    assert not inside(elsewhere / "x.png", root) and not inside(tmp_path / "rootless", root)
+    assert not inside(root / "out" / "x.png", root)  # written through the link, into elsewhere

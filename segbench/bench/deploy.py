@@ -18,7 +18,7 @@ import pandas as pd
 
 from segbench import bootstrap
 from segbench.errors import DataError, SegbenchError
-from segbench.io import atomic_path, clear_staging, read_record, write_text
+from segbench.io import atomic_path, read_record, staging_folder, write_text
 from segbench.markdown import markdown_table
 from segbench.report.fresh import png_text
 from segbench.report.paired import compare_runs
@@ -306,15 +306,14 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
             raise DataError(f"{run}: not a finished run ({METRICS} missing)")
         # Copied beside it, then put in its place whole: a copy cut short would hold metrics.json without the
         # scored files, and the table written from it would lack their rows without a word.
-        staging = folder / f".{run.name}.keeping"
-        clear_staging(staging)
-        for pattern in FIGURES:
-            for found in sorted(run.glob(pattern)):
-                target = staging / found.relative_to(run)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(found, target)
-        shutil.rmtree(copy, ignore_errors=True)
-        staging.rename(copy)
+        with staging_folder(folder / f".{run.name}.keeping") as staging:
+            for pattern in FIGURES:
+                for found in sorted(run.glob(pattern)):
+                    target = staging / found.relative_to(run)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(found, target)
+            shutil.rmtree(copy, ignore_errors=True)
+            staging.rename(copy)
     return sorted(path.parent for path in folder.glob(f"*/{METRICS}"))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
 from segbench.errors import SegbenchError
+from segbench.io import inside
 from segbench.rundir import refuse_run_folder, replaced_with_a_run, run_folder_of
 from segbench.schema import SPLITS
 
@@ -137,10 +138,9 @@ def show_command(args) -> int:
     out = figure_path(args.out, args.name, args.split)
     refuse_run_folder(out, "datasets show", "file")  # a picture named like a kept prediction replaced it
     adapter = dataset_adapter(args)
-    root = Path(adapter.root).resolve()
-    # Where the path names and where it leads: `--out dsA/images/test/img0.png` replaced a test image with the grid,
-    # and a folder there dropped samples-test.png into the split as an image of its own.
-    if root.is_dir() and any(place.is_relative_to(root) for place in (out.parent.resolve() / out.name, out.resolve())):
+    # `--out dsA/images/test/img0.png` replaced a test image with the grid, and a folder there dropped
+    # samples-test.png into the split as an image of its own.
+    if Path(adapter.root).is_dir() and inside(out, adapter.root):
         raise SegbenchError(f"{out}: lies inside the dataset root {adapter.root} it shows, whose files it would join "
                             "or write over; give --out a place outside the data")
     samples = adapter.list_pairs(args.split)

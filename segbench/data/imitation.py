@@ -3,7 +3,6 @@ encodings. CI and new users run every paper config through the real adapter code
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ from segbench.data.base import DatasetAdapter
 from segbench.data.readers import write_image
 from segbench.data.synthetic import VOID, draw_scene
 from segbench.errors import DataError
-from segbench.io import clear_staging, lies_under, write_text
+from segbench.io import lies_under, staging_folder, write_text
 from segbench.lock import locked
 from segbench.schema import SPLITS
 
@@ -45,17 +44,12 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
     root = adapter.root
     made = not root.exists()
     try:
-        with locked(root, "dataset root"):
-            # Written into a staging folder and moved into the root once whole, as `datasets prepare` unpacks: an
-            # interrupted imitate leaves nothing the next one refuses, nor a half dataset that `verify` finds wanting.
-            staging = root / STAGING
-            clear_staging(staging)  # a killed imitate's
-            try:
-                written = _write(adapter, groups, size, seed, lambda path: staging / _relative(root, path))
-                for child in sorted(staging.iterdir()):
-                    _move_into(child, root / child.name)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+        # Written into a staging folder and moved into the root once whole, as `datasets prepare` unpacks: an
+        # interrupted imitate leaves nothing the next one refuses, nor a half dataset that `verify` finds wanting.
+        with locked(root, "dataset root"), staging_folder(root / STAGING) as staging:
+            written = _write(adapter, groups, size, seed, lambda path: staging / _relative(root, path))
+            for child in sorted(staging.iterdir()):
+                _move_into(child, root / child.name)
     finally:
         if made and root.is_dir() and not any(root.iterdir()):
             root.rmdir()  # a root it made and could not fill is not left to be mistaken for a dataset's

@@ -11,7 +11,7 @@ from pathlib import Path
 from segbench.data.archive import safe_copy, safe_extract
 from segbench.data.base import DatasetAdapter
 from segbench.errors import DataError
-from segbench.io import clear_staging, why_not_a_file
+from segbench.io import clear_staging, inside, why_not_a_file
 from segbench.lock import locked
 
 # Where an archive is unpacked before its data folders move into the root; a fixed name, so that the one a killed
@@ -33,9 +33,9 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
                         f"`segbench datasets prepare {name} --from FILE --root {root}`")
     if archive is not None and not archive.exists():
         raise DataError(f"{archive}: no such archive or folder")
-    if archive is not None and archive.is_dir() and _inside(root, archive):
+    if archive is not None and archive.is_dir() and inside(archive, root):
         raise DataError(f"{archive}: is the dataset root or inside it; give the unpacked folder's own place")
-    if archive is not None and archive.is_dir() and _inside(archive, root):
+    if archive is not None and archive.is_dir() and inside(root, archive):
         # The staging folder would sit inside what is being copied, and the copy would copy itself without end.
         raise DataError(f"{root}: the dataset root is inside {archive}, the folder it is copied from; "
                         "give a root outside it")
@@ -96,11 +96,6 @@ def _drop_finder_metadata(unpacked: Path) -> None:
     for path in list(unpacked.rglob(".DS_Store")) + list(unpacked.rglob("._*")):
         if path.is_file() and not path.is_symlink():
             path.unlink()
-
-
-def _inside(root: Path, folder: Path) -> bool:
-    root, folder = root.resolve(), folder.resolve()
-    return folder == root or root in folder.parents
 
 
 def download(adapter: type[DatasetAdapter], name: str, root: Path) -> Path:

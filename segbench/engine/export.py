@@ -28,7 +28,7 @@ from segbench.engine.loaded import LoadedRun, load_run, own_precision
 from segbench.engine.onnxfile import OnnxModel, require, set_metadata
 from segbench.engine.quantize import CALIBRATE, CALIBRATION_METHOD, SPLIT, calibration_set, quantize
 from segbench.errors import SegbenchError, first_line
-from segbench.io import atomic_path, clear_staging, remove_stale_temporaries, temporary_prefix
+from segbench.io import atomic_path, remove_stale_temporaries, staging_folder, temporary_prefix
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
 # What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more), and the extra
@@ -140,14 +140,10 @@ def _write(model: keras.Model, fmt: str, out: Path, output: str, record: dict) -
                 model.export(str(tmp), format=FORMATS[fmt], verbose=False, input_signature=_signature(model))
                 _name_output(tmp, output, {**record, "precision": EXPORT_POLICY})
         else:  # a folder: written beside its place, then swapped in
-            staging = out.with_name(f".{out.name}.exporting")
-            clear_staging(staging)
-            try:
+            with staging_folder(out.with_name(f".{out.name}.exporting")) as staging:
                 model.export(str(staging), format=FORMATS[fmt], verbose=False)
                 shutil.rmtree(out, ignore_errors=True)
                 staging.rename(out)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
 
 
 def _name_output(path: Path, name: str, record: dict) -> None:

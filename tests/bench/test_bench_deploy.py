@@ -132,3 +132,29 @@ def test_a_link_at_the_kept_runs_name_is_refused_naming_it(tmp_path):
                                  "here; move it away, or keep the runs in another folder")
     assert [p.name for p in kept.iterdir()] == ["r"] and sorted(p.name for p in real.iterdir()) == \
         ["config.yaml", "metrics.json"]
+
+
+def test_a_keep_that_fails_part_way_leaves_no_staging_folder(tmp_path, monkeypatch):
+    """A copy cut short by an error (a disk full) left kp/.r.keeping behind until the next --keep cleared it, and
+    the run's earlier kept copy stays as it was."""
+    import shutil
+
+    from segbench.bench import deploy
+
+    run = tmp_path / "runs" / "r"
+    (run / "eval").mkdir(parents=True)
+    (run / "config.yaml").write_text("{}")
+    (run / "metrics.json").write_text("{}")
+    kept = tmp_path / "kept"
+    copied, copy = [], shutil.copyfile
+
+    def disk_full(source, target):
+        if copied:
+            raise OSError(28, "No space left on device")
+        copied.append(copy(source, target))
+
+    monkeypatch.setattr(deploy.shutil, "copyfile", disk_full)
+    kept.mkdir()
+    with pytest.raises(OSError, match="No space left"):
+        deploy.keep([run], kept)
+    assert copied and list(kept.iterdir()) == []
