@@ -73,8 +73,11 @@ def offline() -> bool:
 
 
 def source_url(entry: Pretrained) -> str:
-    """The entry's own URL, or the file under the mirror that SEGBENCH_WEIGHTS_URL names."""
+    """The entry's own URL, or the file under the mirror that SEGBENCH_WEIGHTS_URL names: a URL, or a folder (a
+    shared disk; as a path, urllib said only "unknown url type")."""
     mirror = os.environ.get(MIRROR_ENV, "").strip()
+    if mirror and "://" not in mirror:
+        mirror = Path(mirror).expanduser().resolve().as_uri()
     return f"{mirror.rstrip('/')}/{entry.file}" if mirror else entry.url
 
 

@@ -17,7 +17,8 @@ def register(verbs) -> None:
     sub = group_with_list(verbs, "weights", "list and fetch the pretrained weight files",
                           "The pretrained files the paper's rows start from (ImageNet encoders, the PSPNet-50 "
                           "ADE20K release), cached where Keras caches ($KERAS_HOME/models). Environment: "
-                          "SEGBENCH_WEIGHTS_URL (a mirror with the same file names), SEGBENCH_WEIGHTS_TIMEOUT "
+                          "SEGBENCH_WEIGHTS_URL (a mirror, a URL or a folder, with the same file names), "
+                          "SEGBENCH_WEIGHTS_TIMEOUT "
                           "(seconds, default 30), SEGBENCH_OFFLINE=1 (never download).",
                           "each file: where it is cached, its size and whether it was checked", list_command)
     fetch = sub.add_parser("fetch", help="download and check files into the cache (default: all of them)")

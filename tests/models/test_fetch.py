@@ -288,3 +288,15 @@ def test_weights_fetch_refuses_an_unknown_name(capsys):
     assert cli.main(["weights", "fetch", "vgg19"]) == 2
     assert "no pretrained file named 'vgg19' (one of vgg16, resnet50, mobilenet, pspnet50_ade20k)" in \
         capsys.readouterr().err
+
+
+def test_a_folder_is_a_mirror_as_a_url_is(serve, server, monkeypatch, tmp_path):
+    """SEGBENCH_WEIGHTS_URL=/shared/weights (a disk the nodes share) failed with urllib's "unknown url type"."""
+    body = serve("vgg16")
+    entry = PRETRAINED["vgg16"]  # its md5 patched to the served file's
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / entry.file).write_bytes(body)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEGBENCH_WEIGHTS_URL", "shared")
+    fetch.ensure(entry)
+    assert cached(entry).read_bytes() == (tmp_path / "shared" / entry.file).read_bytes() and server.requests == []
