@@ -90,6 +90,11 @@ def read_index_png(path: Path) -> np.ndarray:
     """A label of class indices stored as pixel values: grayscale (8 or 16 bit), the indices of a palette image,
     or the same value in every channel (the older Keras library's "prepped" labels are sometimes 3-channel copies)."""
     with _opened(path) as image:
+        if image.format == "JPEG":
+            # Its lossy compression moves values along every class edge: the label read is not the one drawn
+            # (verify said OK of a mask whose edges held other classes).
+            raise DataError(f"{path}: a JPEG label; JPEG's compression changes the values along class edges, so it "
+                            "does not hold the classes drawn; save the labels as PNG")
         label = np.asarray(image)
     if label.dtype == bool:  # a 1-bit PNG (a binary mask): classes 0 and 1, not a mask to index with
         return label.astype(np.uint8)

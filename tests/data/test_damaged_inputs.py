@@ -126,6 +126,21 @@ def test_a_label_whose_channels_differ_is_refused_by_the_reader_and_by_verify(tm
     assert "train: 2 pairs, 1 errors" in out
 
 
+def test_a_jpeg_label_is_refused_by_its_content_whatever_its_name(tmp_path, capsys):
+    """JPEG's compression moved the values along every class edge, and verify said OK of such a label."""
+    from PIL import Image
+
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    Image.fromarray(stripes(24, 32, [0, 3, 11])).save(root / "trainannot" / "train1.png", format="JPEG")
+    with pytest.raises(DataError, match=r"trainannot/train1.png: a JPEG label; JPEG's compression changes the values "
+                                        "along class edges"):
+        read_index_png(root / "trainannot" / "train1.png")
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
+    assert "train: 2 pairs, 1 errors" in capsys.readouterr().out
+
+
 def test_verify_reads_a_16_bit_image_as_a_run_does(tmp_path, capsys):
     from segbench.cli import main
 
