@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +21,7 @@ from segbench.errors import SegbenchError, first_line
 from segbench.io import not_a_file, sha256
 from segbench.models.base import build
 from segbench.plugins import unrecorded
-from segbench.registry import DATASETS, MODELS, plugin_files
+from segbench.registry import DATASETS, plugin_files
 from segbench.rundir import (
     BEST_WEIGHTS,
     CONFIG,
@@ -78,9 +79,17 @@ class LoadedRun:
             return self.model
         if size not in self._sized:
             backend.allow_retracing()
-            with precision.policy(self.precision):
-                model = MODELS.get(self.config.model.name)(
-                    self.config.model.model_copy(update={"input_size": list(size)}), self.adapter.num_classes)
+            # Held to the rules of its config's input_size, and to the builder's contract: `evaluate --window 8x8`
+            # of a SegNet (which pools down to 1/16) ended in Keras' MaxPooling2D traceback.
+            try:
+                section = type(self.config.model).model_validate({**self.config.model.model_dump(),
+                                                                  "input_size": list(size)})
+                with precision.policy(self.precision):
+                    model = build(section, self.adapter.num_classes)
+            except (ValueError, SegbenchError) as exc:  # pydantic's ValidationError is a ValueError
+                raise SegbenchError(f"{self.path}: its {self.config.model.name} cannot take inputs of "
+                                    f"{size[0]}x{size[1]} ({_why(exc)}); --window and --scales ask for such sizes"
+                                    ) from None
             model.set_weights(self.model.get_weights())
             self._sized[size] = model
         return self._sized[size]
@@ -94,6 +103,16 @@ class LoadedRun:
         default the image resized to the model's input, its logits resized back bilinearly, then the argmax."""
         dtype = np.uint8 if self.adapter.num_classes <= 256 else np.int32
         return [logits.argmax(axis=-1).astype(dtype) for logits in self.inference(batch_size, views)(images)]
+
+
+def _why(exc: BaseException) -> str:
+    """What a model that cannot be built at a size says of it: a config rule's own words (without pydantic's
+    "Value error, "), or Keras' line below its "Exception encountered when calling ..." header, without its bold."""
+    if hasattr(exc, "errors"):
+        return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Exception encountered when calling")]
+    return lines[0] if lines else first_line(exc)
 
 
 def weights_of(run_dir: Path, config: Config, which: str = "best", state: dict | None = None) -> Path:

@@ -135,6 +135,17 @@ def test_bad_requests_are_one_line_before_any_framework_loads(trained, capsys):
         assert done.stdout.strip() == "2 []" and expected in done.stderr and len(done.stderr.splitlines()) == 1
 
 
+def test_a_window_the_model_cannot_take_is_one_line_naming_its_rule(trained, capsys):
+    """--window 8x8 of a SegNet (which pools down to 1/16) ended in Keras' MaxPooling2D traceback, and 24x24 was
+    scored, rc 0, by a model built at a size its config refuses."""
+    for window in ("8x8", "24x24"):
+        assert main(["evaluate", str(trained), "--window", window]) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == (
+            f"segbench: error: {trained}: its segnet cannot take inputs of {window} (segnet pools down to 1/16: "
+            "height and width must be multiples of 16); --window and --scales ask for such sizes")
+    assert not (trained / "eval" / "window8x8s4.json").exists() and not (trained / "eval" / "window24x24s12.json").exists()
+
+
 def test_a_run_in_use_is_not_scored_beside_it(trained, cli):
     (trained / "eval" / "flip.json").unlink(missing_ok=True)
     with locked(trained):  # as a run training into the folder holds it
