@@ -17,7 +17,7 @@ def register(verbs) -> None:
         description="For every image the inputs name (files, folders searched recursively, glob patterns; what "
                     "lies inside --out is left out of folders and patterns), write "
                     "its class map at the image's own size into --out as a palette PNG (it opens in the "
-                    "dataset's colours and reads back as class indices), keeping a folder's subfolders; with "
+                    "dataset's colours and reads back as class indices; 16-bit grey past 256 classes), keeping a folder's subfolders; with "
                     "--overlay also a JPEG of the image under its classes. A video (.mp4, .avi, .mov, .mkv, .webm) "
                     "becomes <name>.overlay.mp4, its frames under their classes at its size and frame rate. An "
                     "unreadable input is one line and the others go on (exit code 1).")

@@ -100,4 +100,5 @@ def class_mapping(adapter: DatasetAdapter) -> np.ndarray:
     real = [c for c in range(adapter.num_classes) if c != adapter.ignore_index]
     spread = [real[i] for i in np.linspace(0, len(real) - 1, VOID).round().astype(int)]
     void = adapter.ignore_index if adapter.ignore_index is not None else spread[0]
-    return np.array([*spread, void], np.uint8 if void < 256 else np.uint16)
+    values = [*spread, void]
+    return np.array(values, np.uint8 if max(values) < 256 else np.uint16)  # the classes above 255 too, not the void only

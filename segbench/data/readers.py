@@ -73,12 +73,17 @@ def write_image(path: Path, array: np.ndarray) -> None:
 
 def write_palette_png(path: Path, classes: np.ndarray, palette, software: str | None = None) -> None:
     """A class map as a palette PNG (Pascal VOC's label format): viewers show the dataset's colours, readers get the
-    indices back. Indices past the palette (a 255 void) show black. ``software`` goes into the PNG's Software text
-    chunk (what made the file, for a writer that must tell its own files from a user's)."""
+    indices back. Indices past the palette (a 255 void) show black. More classes than a palette holds (256): a 16-bit
+    grey PNG of the indices, which readers get back as they do a palette's (predict refused such a run). ``software``
+    goes into the PNG's Software text chunk (what made the file, for a writer that must tell its own files from a
+    user's)."""
     from PIL.PngImagePlugin import PngInfo
 
-    image = Image.fromarray(classes.astype(np.uint8), mode="P")
-    image.putpalette([value for colour in palette for value in colour])
+    if len(palette) > 256:
+        image = Image.fromarray(classes.astype(np.uint16))
+    else:
+        image = Image.fromarray(classes.astype(np.uint8), mode="P")
+        image.putpalette([value for colour in palette for value in colour])
     info = PngInfo()
     if software:
         info.add_text("Software", software)

@@ -102,8 +102,6 @@ def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, over
                   batch_size: int = 8) -> tuple[list[Path], list[str]]:
     """Predict the images and videos of ``jobs`` (from ``expand``) into ``out``; returns the files written (class
     maps, overlay videos) and one line per input that could not be read (the others go on)."""
-    if run.adapter.num_classes > 256:
-        raise SegbenchError(f"{run.path}: {run.adapter.num_classes} classes do not fit a palette PNG (256 at most)")
     videos = [(file, target) for file, target in jobs if file.suffix.lower() in VIDEO_SUFFIXES]
     images = [job for job in jobs if job not in videos]
     for file, target in videos:

@@ -30,10 +30,11 @@ ROW_LABEL_LINESPACING = 1.4
 
 
 def colourize(label: np.ndarray, palette) -> np.ndarray:
-    """Class indices -> RGB in the palette; values outside it (a 255 void) come out black."""
-    table = np.zeros((256, 3), np.uint8)
+    """Class indices -> RGB in the palette; values outside it (a 255 void) come out black. Indices of any width: a
+    run of 300 classes drew classes 256..299 in class 255's colour."""
+    table = np.zeros((max(len(palette), int(label.max()) + 1 if label.size else 0), 3), np.uint8)
     table[: len(palette)] = palette
-    return table[np.clip(label, 0, 255).astype(np.uint8)]
+    return table[label]
 
 
 def overlay(image: np.ndarray, label: np.ndarray, palette, alpha: float = 0.55) -> np.ndarray:

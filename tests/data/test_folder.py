@@ -262,8 +262,11 @@ DESCRIPTIONS = [
     {**RGB, "void": 3, "void_colour": [0, 0, 0], "test": {"images": "ti", "labels": "tm"}},
     {"classes": ["a", "b"], "train": {"list": "train.txt"}, "val": {"list": "val.txt"},
      "test": {"images": "JPEG", "labels": "Seg", "list": "test.txt"}},
+    # 16-bit labels: imitate ended in numpy's OverflowError ("299 out of bounds for uint8").
+    {"classes": [f"c{i}" for i in range(300)], "train": {"images": "i", "labels": "l"},
+     "test": {"images": "ti", "labels": "tl"}},
 ]
-LAYOUTS = ["nested tree, suffixes, mapping, 255 void", "RGB masks", "pair lists"]
+LAYOUTS = ["nested tree, suffixes, mapping, 255 void", "RGB masks", "pair lists", "300 classes"]
 
 
 @pytest.mark.parametrize("description", DESCRIPTIONS, ids=LAYOUTS)

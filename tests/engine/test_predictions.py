@@ -143,3 +143,30 @@ def test_a_run_keeps_its_predictions_at_native_resolution(smoke_config, tmp_path
     worst = list(predictions.read(tmp_path, data.num_classes, worst=True))
     table = pd.read_csv(tmp_path / "per_image.csv", dtype={"image": str})
     assert [name.split("-", 1)[1] for name in worst] == list(table["image"][:2])  # one name for an image
+
+
+def test_a_run_of_300_classes_is_predicted_and_drawn_in_its_own_colours(tmp_path):
+    """predict refused a run of more classes than a palette PNG holds; and every figure drew classes 256..299 in
+    class 255's colour."""
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from segbench.data.folder import spread_colours
+    from segbench.data.readers import read_index_png
+    from segbench.engine.predict import SOFTWARE, predict_files
+    from segbench.report.figures import colourize
+    from segbench.report.fresh import png_text
+
+    palette = spread_colours(300)
+    classes = np.array([[260, 299], [1, 300]], np.int32)  # 300: a void outside the classes
+    drawn = colourize(classes, palette)
+    assert drawn[0, 0].tolist() == list(palette[260]) and drawn[0, 1].tolist() == list(palette[299])
+    assert drawn[1, 1].tolist() == [0, 0, 0] and list(palette[260]) != list(palette[255])
+    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(tmp_path / "photo.png")
+    run = SimpleNamespace(adapter=SimpleNamespace(num_classes=300), palette=palette,
+                          predict=lambda images, batch: [classes for _ in images])
+    written, failures = predict_files(run, [(tmp_path / "photo.png", "photo")], tmp_path / "out", overlay=True)
+    assert written == [tmp_path / "out" / "photo.png"] and failures == []
+    assert read_index_png(written[0]).tolist() == classes.tolist()
+    assert png_text(written[0], "Software") == SOFTWARE and (tmp_path / "out" / "photo.overlay.jpg").is_file()
