@@ -217,8 +217,14 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
       "            return keras.ops.zeros((keras.ops.shape(x)[0], 24, 32, num_classes), dtype='int32')\n"
       "    return Sub()"),
      "returns int32 values; a model's logits are floating point"),
+    # A final softmax trained as logits (softmaxed twice), and its calibration was the second softmax's, rc 0.
+    (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+      "    return keras.Model(image, keras.layers.Conv2D(num_classes, 1, activation='softmax')("
+      "keras.layers.Rescaling(1 / 255)(image)))"),
+     "returns probabilities (at every pixel, values >= 0 that sum to 1 over the classes), not logits; leave out its "
+     "final softmax"),
 ], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
-        "subclassed-int-logits"])
+        "subclassed-int-logits", "softmax"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
                                                                                said):
     """Each was a traceback (count_params of None, the loss's shapes) or, for one class too many, an error blamed
