@@ -20,8 +20,9 @@ class DataError(SegbenchError):
 
 
 # A newline or other control character in a name the user gave (an archive member "a\nb", a file name) would break
-# the one line in two, and a sweep reading its children's lines by ERROR_PREFIX would lose the rest.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# the one line in two, and a sweep reading its children's lines by ERROR_PREFIX would lose the rest. The C1 controls
+# (NEL, U+0085, among them) and the Unicode line and paragraph separators end a line too, for Python and terminals.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def one_line(text: str) -> str:

@@ -21,3 +21,10 @@ def test_a_control_character_in_a_name_or_a_cell_is_escaped_so_each_row_is_one_l
     text = markdown_table(pd.DataFrame({"bo\nx": ["r\n| fake | row |"], "tab\there": ["1"]}))
     header, _rule, row = text.splitlines()
     assert "bo\\nx" in header and "tab\\there" in header and "r\\n\\| fake \\| row \\|" in row
+
+
+def test_c1_controls_and_unicode_line_separators_are_escaped_too():
+    """NEL (U+0085) and U+2028/U+2029 passed as they were: Python's splitlines and terminals broke the row there."""
+    text = markdown_table(pd.DataFrame({"a\x85b": ["r\u2028un"], "c\u2029d": ["1"]}))
+    header, _rule, row = text.splitlines()
+    assert "a\\x85b" in header and "c\\u2029d" in header and "r\\u2028un" in row

@@ -18,7 +18,9 @@ from helpers import (
     plugin_run_config,
     reseeded,
     stop_at,
+    stripes,
     write_model_plugin,
+    write_pair,
 )
 
 from segbench import plugins
@@ -221,8 +223,8 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
     (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
       "    return keras.Model(image, keras.layers.Conv2D(num_classes, 1, activation='softmax')("
       "keras.layers.Rescaling(1 / 255)(image)))"),
-     "returns probabilities (at every pixel, values >= 0 that sum to 1 over the classes), not logits; leave out its "
-     "final softmax"),
+     ("returns probabilities (at every pixel, values >= 0 that sum to 1 over the classes), not logits; leave out its "
+     "final softmax")),
 ], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
         "subclassed-int-logits", "softmax"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
@@ -595,7 +597,10 @@ def test_a_resume_after_a_helper_imported_in_load_changed_is_refused(registries,
     ("{'a': 1}['b']", r"raised KeyError: 'b' \({file}:\d+\)"),
     ("(pairs[i] if i < 1 else 1 / 0 for i in range(2))", r"raised ZeroDivisionError: division by zero \({file}:\d+\)"),
     ("[Sample(id=i) for i in range(2)]", "returned a Sample whose id is int 0, not a str"),
-], ids=["generator", "names", "count", "raises", "generator-raises", "int-ids"])
+    # An OSError of the plugin's own named nothing ("server down"); a Sample's path of another type, a traceback.
+    ("exec('raise ConnectionError(\\'server down\\')')", r"raised ConnectionError: server down \({file}:\d+\)"),
+    ("[Sample(id=s.id, image=1) for s in pairs]", "returned a Sample whose image is int, not a path"),
+], ids=["generator", "names", "count", "raises", "generator-raises", "int-ids", "oserror", "int-image"])
 def test_a_dataset_plugin_whose_list_pairs_is_off_its_contract_is_one_line(registries, tmp_path, capsys, returned,
                                                                             said):
     """A generator was a TypeError traceback in `verify` and in the run's loader, which left a folder behind."""
@@ -616,3 +621,59 @@ def test_a_dataset_plugin_whose_list_pairs_is_off_its_contract_is_one_line(regis
     said = said.replace("{file}", re.escape(str(tmp_path / f"{name}.py")))
     assert re.fullmatch(rf"segbench: error: dataset Halves: list_pairs\('\w+'\) {said}", capsys.readouterr().err.strip())
     assert not (tmp_path / "run").exists()
+
+
+def test_list_pairs_from_a_mixin_is_held_to_the_contract_and_str_paths_are_paths(registries, tmp_path):
+    """A list_pairs that the adapter inherits (a mixin of the user's) was not checked: its KeyError was a traceback
+    in verify, stats and run; and a Sample's paths given as text were AttributeError tracebacks in verify and run."""
+    from segbench.data.base import DatasetAdapter, Sample
+    from segbench.errors import DataError
+
+    class Listing:
+        def list_pairs(self, split):
+            if split == "train":
+                raise KeyError(f"manifest has no {split}")
+            return [Sample(id="a", image=str(tmp_path / "a.jpg"), label=str(tmp_path / "a.png"))]
+
+    class Mixed(Listing, DatasetAdapter):
+        classes, palette = ("bg", "fg"), ((0, 0, 0), (255, 0, 0))
+
+    adapter = Mixed(None)
+    with pytest.raises(DataError, match=r"^dataset Mixed: list_pairs\('train'\) raised KeyError: 'manifest has no "
+                                        rf"train' \({re.escape(__file__)}:\d+\)$"):
+        adapter.list_pairs("train")
+    assert adapter.list_pairs("test") == [Sample(id="a", image=tmp_path / "a.jpg", label=tmp_path / "a.png")]
+
+
+@pytest.mark.parametrize("mode, said", [
+    ("raise", r"/a.jpg: Own.load raised ValueError: bad decode \({file}:\d+\)"),
+    ("shift", r"/a.png: label values -1 outside \[0, 2\) \(as Own.load returned it\)"),
+    ("none", r"/a.jpg: Own.load returned NoneType, not an \(image, label\) pair"),
+])
+def test_a_plugin_load_off_its_contract_is_named_by_verify_and_by_readers(registries, tmp_path, mode, said):
+    """verify said OK of a plugin whose own load raised or returned -1s (it read the files, not load); the readers
+    blamed the sound image ("a.jpg: cannot be read (bad decode)"), or the file for values it does not hold."""
+    from segbench.data.base import DatasetAdapter, Sample
+    from segbench.data.pairs import read_pair
+    from segbench.data.verify import verify
+    from segbench.errors import DataError
+
+    image, label = write_pair(tmp_path, tmp_path, "a", stripes(8, 8, [0, 1]))
+
+    class Own(DatasetAdapter):
+        classes, palette = ("bg", "fg"), ((0, 0, 0), (255, 0, 0))
+
+        def list_pairs(self, split):
+            return [Sample(id=str(image), image=image, label=label)]
+
+        def load(self, sample):
+            found, classes = super().load(sample)
+            if mode == "raise":
+                raise ValueError("bad decode")
+            return (found, classes.astype(np.int16) - 1) if mode == "shift" else None
+
+    said = said.replace("{file}", re.escape(__file__))
+    [report] = verify(Own(None), ["test"])
+    assert len(report.problems) == 1 and re.search(said, f"{report.problems[0].path}: {report.problems[0].message}")
+    with pytest.raises(DataError, match=said):
+        read_pair(Own(None), Own(None).list_pairs("test")[0])

@@ -139,10 +139,14 @@ def show_command(args) -> int:
     refuse_run_folder(out, "datasets show", "file")  # a picture named like a kept prediction replaced it
     adapter = dataset_adapter(args)
     # `--out dsA/images/test/img0.png` replaced a test image with the grid, and a folder there dropped
-    # samples-test.png into the split as an image of its own.
-    if Path(adapter.root).is_dir() and inside(out, adapter.root):
-        raise SegbenchError(f"{out}: lies inside the dataset root {adapter.root} it shows, whose files it would join "
-                            "or write over; give --out a place outside the data")
+    # samples-test.png into the split as an image of its own; so did a split's folder that a class file keeps
+    # outside the root.
+    places = [Path(adapter.root), *(folder for split in SPLITS for folder in adapter.folders(split) or ())]
+    data = next((place for place in places if place.is_dir() and inside(out, place)), None)
+    if data is not None:
+        raise SegbenchError(f"{out}: lies inside {'the dataset root' if data == places[0] else 'the data folder'} "
+                            f"{data} it shows, whose files it would join or write over; give --out a place outside "
+                            "the data")
     samples = adapter.list_pairs(args.split)
     if not samples:
         raise SegbenchError(f"{adapter.root}: {args.name} has no {args.split} pairs there")

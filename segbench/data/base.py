@@ -10,7 +10,7 @@ import re
 import traceback
 from abc import ABC
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -70,10 +70,16 @@ def _listed(list_pairs):
             if not isinstance(pairs, list | tuple | Iterator):
                 raise DataError(f"{named} returned {type(pairs).__name__}, not a list of Samples")
             pairs = list(pairs)  # a generator raises only now
-        except (DataError, OSError):  # ours, and a file's (which the CLI names by its path)
+        except DataError:
             raise
+        except OSError as exc:
+            if exc.filename is not None:  # a file's, which the CLI names by its path
+                raise
+            # One of the plugin's own ("server down"), which named neither the adapter nor where it was raised.
+            raise DataError(f"{named} raised {type(exc).__name__}: {first_line(exc)} ({raised_at(exc, type(self))})"
+                            ) from exc
         except Exception as exc:  # the plugin's own code: any error it may raise
-            where = _raised_at(exc, type(self))
+            where = raised_at(exc, type(self))
             raise DataError(f"{named} raised {type(exc).__name__}: {first_line(exc)} ({where})") from exc
         odd = next((pair for pair in pairs if not isinstance(pair, Sample)), None)
         if odd is not None:
@@ -81,12 +87,26 @@ def _listed(list_pairs):
         odd = next((pair for pair in pairs if not isinstance(pair.id, str)), None)
         if odd is not None:
             raise DataError(f"{named} returned a Sample whose id is {type(odd.id).__name__} {odd.id!r}, not a str")
-        return pairs
+        for what in ("image", "label"):  # a str path was an AttributeError traceback in verify and in a run
+            odd = next((pair for pair in pairs if not isinstance(getattr(pair, what), Path | str | None)), None)
+            if odd is not None:
+                raise DataError(f"{named} returned a Sample whose {what} is {type(getattr(odd, what)).__name__}, not "
+                                "a path")
+        return [_with_paths(pair) for pair in pairs]
 
+    checked._checked = True
     return checked
 
 
-def _raised_at(exc: BaseException, adapter: type) -> str:
+def _with_paths(sample: Sample) -> Sample:
+    """``sample`` with a path given as text made a ``Path``, as every reader takes it."""
+    if isinstance(sample.image, str) or isinstance(sample.label, str):
+        return replace(sample, image=None if sample.image is None else Path(sample.image),
+                       label=None if sample.label is None else Path(sample.label))
+    return sample
+
+
+def raised_at(exc: BaseException, adapter: type) -> str:
     """``file:line`` where ``exc`` left the adapter's own file (the deepest such frame), else where it was raised:
     the line of the plugin to look at, where a library it called raised."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -121,8 +141,10 @@ class DatasetAdapter(ABC):
             else None
         if problem:
             raise ConfigError(f"dataset {cls.__name__}: {problem}")
-        if "list_pairs" in cls.__dict__:
-            cls.list_pairs = _listed(cls.__dict__["list_pairs"])
+        # Wherever it was defined: one a mixin gave, or an adapter of the user's inherited, escaped the check.
+        found = getattr(cls, "list_pairs", None)
+        if callable(found) and not getattr(found, "__isabstractmethod__", False) and not hasattr(found, "_checked"):
+            cls.list_pairs = _listed(found)
 
     def __init__(self, config: DatasetConfig):
         self.config = config

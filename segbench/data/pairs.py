@@ -6,21 +6,29 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from segbench.data.base import DatasetAdapter, Sample
-from segbench.data.verify import out_of_range, out_of_range_message
-from segbench.errors import DataError
+from segbench.data.base import DatasetAdapter, Sample, raised_at
+from segbench.errors import DataError, first_line
 
 
 def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     """The adapter's (image, label), with any failure turned into an error that names the sample, and a label
     value that is neither a class nor the void label refused (it would otherwise wrap to another class in uint8,
     or reach the loss as a framework error that names no file)."""
+    own = type(adapter).load is DatasetAdapter.load  # else a plugin's load, whose values are its code's
     try:
-        image, label = adapter.load(sample)
+        loaded = adapter.load(sample)
     except DataError:
         raise
-    except Exception as exc:  # a codec or parser failure deep inside OpenCV, scipy, ...
-        raise DataError(f"{sample.id}: cannot be read ({exc})") from exc
+    except Exception as exc:  # a codec or parser failure deep inside OpenCV, scipy, ..., or a plugin's own
+        if own:
+            raise DataError(f"{sample.id}: cannot be read ({exc})") from exc
+        # "image7.jpg: cannot be read (bad decode)" blamed a sound image for the plugin's error.
+        raise DataError(f"{sample.id}: {type(adapter).__name__}.load raised {type(exc).__name__}: {first_line(exc)} "
+                        f"({raised_at(exc, type(adapter))})") from exc
+    if not isinstance(loaded, tuple | list) or len(loaded) != 2:
+        found = f"{len(loaded)} values" if isinstance(loaded, tuple | list) else type(loaded).__name__
+        raise DataError(f"{sample.id}: {type(adapter).__name__}.load returned {found}, not an (image, label) pair")
+    image, label = loaded
     # A plugin's load off this contract ended in Keras' tracebacks (grey or RGBA images, float labels) or trained on
     # float images cast to black without a word.
     for what, array, wanted, good in (
@@ -40,8 +48,19 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
     if label.size and (label.min() < 0 or label.max() >= num_classes):  # cheap test first; unique() only if needed
         bad = out_of_range(label, num_classes, adapter.ignore_index)
         if bad:
-            raise DataError(f"{sample.label or sample.id}: {out_of_range_message(bad, num_classes)}")
+            returned = "" if own else f" (as {type(adapter).__name__}.load returned it)"  # not what the file holds
+            raise DataError(f"{sample.label or sample.id}: {out_of_range_message(bad, num_classes)}{returned}")
     return image, label
+
+
+def out_of_range(label: np.ndarray, num_classes: int, ignore_index: int | None) -> list[int]:
+    """The label values that are neither a class nor the void label."""
+    values = np.unique(label)
+    return [int(v) for v in values if not (0 <= v < num_classes or v == ignore_index)]
+
+
+def out_of_range_message(bad: list[int], num_classes: int) -> str:
+    return f"label values {', '.join(map(str, bad[:5])) + (', ...' if len(bad) > 5 else '')} outside [0, {num_classes})"
 
 
 def resize_pair(image: np.ndarray, label: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

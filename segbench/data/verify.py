@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from segbench.data.base import DatasetAdapter, Problem, Sample, named_once, shared_images
+from segbench.data.pairs import out_of_range, out_of_range_message, read_pair
 from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, check_intact, read_rgb
 from segbench.errors import DataError, one_line
 from segbench.schema import SPLITS
@@ -104,17 +103,14 @@ def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
     bad = out_of_range(label, adapter.num_classes, adapter.ignore_index)
     if bad:
         problems.append(Problem(str(sample.label), out_of_range_message(bad, adapter.num_classes)))
+    if not problems and type(adapter).load is not DatasetAdapter.load:
+        # A plugin's own load, which a run reads through: verify said OK of one that raised, or returned -1s.
+        try:
+            read_pair(adapter, sample)
+        except DataError as exc:
+            path, _, message = str(exc).partition(": ")
+            problems.append(Problem(path, message))
     return problems + adapter.label_problems(sample)
-
-
-def out_of_range(label: np.ndarray, num_classes: int, ignore_index: int | None) -> list[int]:
-    """The label values that are neither a class nor the void label."""
-    values = np.unique(label)
-    return [int(v) for v in values if not (0 <= v < num_classes or v == ignore_index)]
-
-
-def out_of_range_message(bad: list[int], num_classes: int) -> str:
-    return f"label values {', '.join(map(str, bad[:5])) + (', ...' if len(bad) > 5 else '')} outside [0, {num_classes})"
 
 
 def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample]) -> list[Problem]:

@@ -146,6 +146,21 @@ def test_show_into_the_dataset_it_shows_is_refused(tmp_path, capsys, into):
     assert [p.name for p in (root / "test").iterdir()] == ["fine.jpg"]
 
 
+def test_show_into_a_split_folder_the_class_file_keeps_outside_the_root_is_refused(tmp_path, capsys):
+    """A class file may name a split's folders outside its root (`../outer/images/test`): the check looked at the
+    root only, and the grid replaced a test image there."""
+    outer, root = tmp_path / "outer", tmp_path / "root"
+    image, _ = write_pair(outer / "images", outer / "labels", "fine", stripes(8, 8, [0, 1]))
+    before = image.read_bytes()
+    root.mkdir()
+    (root / "classes.yaml").write_text("classes: [a, b]\ntest: {images: ../outer/images, labels: ../outer/labels}\n")
+    assert main(["datasets", "show", "folder", "--root", str(root), "--split", "test", "--out", str(image)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {image}: lies inside the data folder {root / '../outer/images'} it shows, whose files it "
+        "would join or write over; give --out a place outside the data")
+    assert image.read_bytes() == before
+
+
 @pytest.mark.parametrize("verb", [["prepare", "camvid", "--from", "camvid.zip"],
                                   ["imitate", "camvid", "--images", "1,1,1", "--size", "16x16"]],
                          ids=["prepare", "imitate"])

@@ -128,6 +128,9 @@ def test_config_keys_override_the_class_file(tmp_path):
     ("", "a class file is a mapping \\(classes, palette, void, ...\\), got nothing \\(an empty file\\)$"),
     # A newline in a name broke every table's header in two (verify said OK).
     ('classes: [bg, "bo\\nx"]\n', "classes: class 1's name 'bo\\\\nx' holds a control character"),
+    # ... and so did a C1 control (NEL) or a Unicode line separator, which Python and terminals break lines at.
+    ('classes: [bg, "c\\x85d"]\n', "classes: class 1's name 'c\\\\x85d' holds a control character"),
+    ('classes: [bg, "a\\u2028b"]\n', "classes: class 1's name 'a\\\\u2028b' holds a control character"),
     ("classes: [a]\nlabels: rgb\n", "labels: rgb decodes colours through the palette"),
     # Two classes of one name were one column of the tables, holding the later one's IoU: verify said OK.
     ("classes: [bg, box, bg]\n", "classes: 'bg' and 'bg' name classes 0 and 2 alike; each class needs a name of"),
