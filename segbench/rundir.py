@@ -120,13 +120,27 @@ def unfinished(run_dir: Path) -> str | None:
 
 
 def run_folder_of(path: Path) -> Path | None:
-    """The run folder at or above ``path`` (its ``config.yaml`` beside ``metrics.json`` or ``checkpoints/``), for
-    writers that must not write over a run's files; None when there is none."""
+    """The run folder at or above ``path`` (its ``config.yaml`` beside ``metrics.json`` or ``checkpoints/``, or one
+    a run wrote: a run killed in its first epoch has no other file yet, and a dataset made in its eval/ went when it
+    started over), for writers that must not write over a run's files; None when there is none."""
     path = path.resolve()
     for folder in (path, *path.parents):
-        if (folder / CONFIG).is_file() and any((folder / name).exists() for name in (METRICS, CHECKPOINTS)):
+        if (folder / CONFIG).is_file() and (any((folder / name).exists() for name in (METRICS, CHECKPOINTS))
+                                            or _written_by_a_run(folder / CONFIG)):
             return folder
     return None
+
+
+def _written_by_a_run(path: Path) -> bool:
+    """Whether the config file at ``path`` is one a run wrote: a run writes its config with write_yaml, the whole
+    resolved tree, so a file it wrote reads back to those very bytes (a config written by hand, with all four
+    sections and no base:, passed a look at its keys)."""
+    try:
+        text = read_record(path)
+        written = load_yaml(text)
+    except (OSError, ValueError, yaml.YAMLError, SegbenchError):
+        return False
+    return isinstance(written, dict) and "base" not in written and yaml_text(written) == text
 
 
 def foreign_config(run_dir: Path) -> ConfigError | None:
@@ -134,16 +148,7 @@ def foreign_config(run_dir: Path) -> ConfigError | None:
     exp/config.yaml and run into exp/: its comments, its base:, or another config's epochs, were replaced by the
     expanded config); None where there is none, or the run has finished (``--force`` replaces a run's own)."""
     path = run_dir / CONFIG
-    if not path.is_file() or (run_dir / METRICS).exists():
-        return None
-    try:
-        text = read_record(path)
-        written = load_yaml(text)
-    except (OSError, ValueError, yaml.YAMLError, SegbenchError):
-        written = None
-    # A run writes its config with write_yaml, the whole resolved tree, so a file it wrote reads back to those very
-    # bytes; a config written by hand, with all four sections and no base:, passed a look at its keys.
-    if isinstance(written, dict) and "base" not in written and yaml_text(written) == text:
+    if not path.is_file() or (run_dir / METRICS).exists() or _written_by_a_run(path):
         return None
     return ConfigError(f"{path}: not the config a run writes (a user's own, kept there?), and a run would "
                          "replace it; run it into a folder of its own")

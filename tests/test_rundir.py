@@ -154,3 +154,19 @@ def test_a_run_named_twice_is_found_once(tmp_path):
         (tmp_path / name / "metrics.json").write_text("{}")
     assert find_runs([tmp_path / "runA", tmp_path / "runA"])[0] == [tmp_path / "runA"]
     assert find_runs([tmp_path / "G", tmp_path / "G" / "z-seed0"])[0] == [tmp_path / "G" / "z-seed0"]
+
+
+def test_a_run_killed_in_its_first_epoch_is_a_run_folder_by_its_config(tmp_path):
+    """A run killed before its first checkpoint holds only the config.yaml it wrote: a dataset imitated into its
+    eval/ was allowed, and went when the run started over. A config of the user's in a folder is no run's."""
+    from segbench.io import write_yaml
+    from segbench.rundir import run_folder_of
+
+    run, own = tmp_path / "run", tmp_path / "mine"
+    run.mkdir()
+    own.mkdir()
+    write_yaml(run / "config.yaml", {"dataset": {"name": "folder"}, "model": {"name": "segnet"}, "train": {},
+                                     "eval": {}})
+    (own / "config.yaml").write_text("# my experiment\ndataset: {name: folder}\nmodel: {name: segnet}\n")
+    assert run_folder_of(run / "eval" / "mydata") == run.resolve()
+    assert run_folder_of(own / "eval" / "mydata") is None
