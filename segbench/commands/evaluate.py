@@ -104,7 +104,7 @@ def views(args):
     if args.onnx is not None and (args.robustness or args.tta or args.window or args.scales != (1.0,)):
         raise SegbenchError("evaluate: --onnx scores the file as it is, one view at its input size: leave out "
                             "--tta, --scales, --window and --robustness")
-    stride = args.stride or (min(args.window) // 2 if args.window else None)
+    stride = args.stride or (max(1, min(args.window) // 2) if args.window else None)  # 1x1: half is no stride
     try:
         return Views(flip=args.tta == "flip", scales=MS_SCALES if args.scales == "ms" else args.scales,
                      window=tuple(args.window) if args.window else None, stride=stride)

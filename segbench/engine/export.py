@@ -26,7 +26,14 @@ import numpy as np
 from segbench.data.pairs import read_pair, resize_image
 from segbench.engine.loaded import LoadedRun, load_run, own_precision
 from segbench.engine.onnxfile import OnnxModel, require, set_metadata
-from segbench.engine.quantize import CALIBRATE, CALIBRATION_METHOD, SPLIT, calibration_set, quantize
+from segbench.engine.quantize import (
+    CALIBRATE,
+    CALIBRATION_METHOD,
+    SPLIT,
+    calibration_set,
+    forget_calibration,
+    quantize,
+)
 from segbench.errors import SegbenchError, first_line
 from segbench.io import atomic_path, remove_stale_temporaries, staging_folder, temporary_prefix
 
@@ -79,6 +86,8 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
     out.parent.mkdir(parents=True, exist_ok=True)
     if precision == EXPORT_POLICY:
         _converted(run, model, fmt, out, output, record)
+        if fmt == "onnx":  # an int8 export's record of this name still said int8 of the float32 file now there
+            forget_calibration(out)
         return run
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=temporary_prefix(out)) as work:
         source = Path(work) / "float32.onnx"

@@ -49,6 +49,13 @@ def foreign_calibration(out: Path) -> Path | None:
     return None if isinstance(found, dict) and {"file", "calibration"} <= set(found) else path
 
 
+def forget_calibration(out: Path) -> None:
+    """Remove the calibration record an earlier int8 export to ``out`` left beside it, which would describe the
+    file written there now (an fp16 or float32 one); a file of that name that no export wrote is left as it is."""
+    if foreign_calibration(out) is None:
+        calibration_path(out).unlink(missing_ok=True)
+
+
 def calibration_set(adapter, split_samples: list, input_size: tuple[int, int], count: int,
                     seed: int) -> tuple[list[str], list[np.ndarray]]:
     """``count`` samples of ``split_samples`` (all of them where there are fewer) drawn without replacement by
@@ -95,8 +102,8 @@ def quantize(source: Path, out: Path, precision: str, record: dict, images: list
         onnx.save(model, str(tmp))
         if precision == "int8":
             write_json(calibration_path(out), {"file": out.name, **record, "calibration": calibration})
-        else:  # an int8 file's record left from before would describe this one
-            calibration_path(out).unlink(missing_ok=True)
+        else:
+            forget_calibration(out)
 
 
 def _fp16(source: Path, tmp: Path) -> None:

@@ -356,3 +356,18 @@ def test_latency_of_a_run_and_its_files_names_the_machine_and_feeds_the_deploy_t
     rows = [line.split("|") for line in again.read_text().splitlines() if line.startswith("| ")][1:]
     assert [row[1].strip() for row in rows] == ["segnet (other)"] * 3 + ["segnet"] * 3
     assert rows[0][6].strip() == "-" and rows[3][6].strip() != "-"  # the Keras model timed is the segnet folder's
+
+
+def test_a_float32_export_over_an_int8_one_takes_its_calibration_record_away(export_run, files, tmp_path):
+    """The int8 record stayed beside the float32 file now at its name, and said int8 of it (probe 16a case 8); a
+    file of that name that no export wrote stays."""
+    import shutil
+
+    out = tmp_path / "m.onnx"
+    shutil.copy(files["int8"], out)
+    shutil.copy(calibration_path(files["int8"]), calibration_path(out))
+    export(export_run, "onnx", out)
+    assert graph_precision(onnx.load(str(out))) == "float32" and not calibration_path(out).exists()
+    calibration_path(out).write_text("my notes")
+    export(export_run, "onnx", out)
+    assert calibration_path(out).read_text() == "my notes"
