@@ -294,3 +294,21 @@ def test_a_link_where_the_staging_folder_goes_is_refused_and_its_target_kept(tmp
     assert sorted(p.name for p in mine.iterdir()) == ["keep.txt"] and staging.is_symlink()
     assert sorted(p.name for p in root.iterdir()) == [staging.name]
 
+
+
+def test_a_placed_member_named_with_a_newline_or_an_escape_is_shown_escaped(tmp_path, capsys):
+    """`camvid: placed a` / `b<ESC>[31mRED.txt, test, ...`: the success line broke in two and coloured the terminal."""
+    import zipfile
+
+    tree = tmp_path / "tree"
+    assert main(["datasets", "imitate", "camvid", "--root", str(tree), "--images", "1,1,1", "--size", "16x16"]) == 0
+    with zipfile.ZipFile(tmp_path / "cv.zip", "w") as zf:
+        for path in sorted(tree.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"CamVid/{path.relative_to(tree).as_posix()}")
+        zf.writestr("CamVid/a\nb\x1b[31mRED.txt", b"x")
+    capsys.readouterr()
+    assert main(["datasets", "prepare", "camvid", "--from", str(tmp_path / "cv.zip"),
+                 "--root", str(tmp_path / "root")]) == 0
+    placed, following = capsys.readouterr().out.splitlines()
+    assert "a\\nb\\x1b[31mRED.txt" in placed and following.startswith("next: ")

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
-from segbench.errors import SegbenchError
+from segbench.errors import SegbenchError, one_line
 from segbench.io import inside
 from segbench.rundir import refuse_run_folder, replaced_with_a_run, run_folder_of
 from segbench.schema import SPLITS
@@ -80,7 +80,8 @@ def prepare_command(args) -> int:
     root = Path(args.root or Path("datasets") / args.name)
     refuse_root_in_a_run(root)
     placed = prepare(adapter, args.name, root, args.archive)
-    print(f"{args.name}: placed {', '.join(p.name for p in placed)} in {root}")
+    # An archive's member names are anyone's: a newline or a terminal escape in one broke this line, or coloured it.
+    print(one_line(f"{args.name}: placed {', '.join(p.name for p in placed)} in {root}"))
     print(f"next: segbench datasets verify {args.name} --root {root}")
     return 0
 

@@ -138,7 +138,9 @@ def _unpack_member(archive: Path, root: Path, path: Path, name: str, kind: str, 
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     except FileExistsError:
-        raise DataError(f"{archive}: member {name} appears twice") from None
+        # A folder made by an earlier entry is not the same member twice: a folder and a file of one name.
+        twice = "is a file where an earlier member made a folder of its name" if path.is_dir() else "appears twice"
+        raise DataError(f"{archive}: member {name} {twice}") from None
     with os.fdopen(fd, "wb") as out, opener() as source:
         while chunk := source.read(CHUNK):
             written += len(chunk)

@@ -45,6 +45,12 @@ def read_rgb(path: Path, upright: bool = False) -> np.ndarray:
     return np.repeat((wide >> 8).astype(np.uint8)[..., None], 3, axis=2)
 
 
+def frame_count(path: Path) -> int:
+    """The frames an image file holds (an animated GIF, PNG or WebP, a multi-page TIFF): 1 for a still image."""
+    with Image.open(path) as image:
+        return getattr(image, "n_frames", 1)
+
+
 def read_colour_label(path: Path) -> np.ndarray:
     """A colour mask as RGB uint8, its colours exactly as stored. A 16-bit colour PNG holds either 8-bit colours
     scaled to 16 bits (each value a multiple of 257) or 8-bit values as they are (none above 255); Pillow's top 8

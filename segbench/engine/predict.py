@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import keras
 
-from segbench.data.readers import IMAGE_SUFFIXES, read_rgb, write_image, write_palette_png
+from segbench.data.readers import IMAGE_SUFFIXES, frame_count, read_rgb, write_image, write_palette_png
 from segbench.engine.loaded import LoadedRun
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError, SegbenchError
@@ -130,7 +130,7 @@ def predict_files(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, over
 
 def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, overlay: bool,
                     batch_size: int) -> tuple[list[Path], list[str]]:
-    written, failures = [], []
+    written, failures, notes = [], [], []
     bar = keras.utils.Progbar(len(jobs), unit_name="image", verbose=progress_verbosity())
     for start in range(0, len(jobs), batch_size):
         images, targets = [], []
@@ -140,6 +140,11 @@ def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, ov
                 targets.append(target)
             except DataError as exc:
                 failures.append(str(exc))
+                continue
+            frames = frame_count(file)
+            if frames > 1:  # an animation's other frames were left out without a word
+                notes.append(f"note: {file} holds {frames} frames (an animation, or pages); its class map is of the "
+                             "first: a clip is predicted frame by frame as a video (.mp4, .avi, ...)")
         for image, target, classes in zip(images, targets, run.predict(images, batch_size) if images else []):
             destination = out / f"{target}.png"  # not with_suffix: street.day keeps .day
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +153,8 @@ def _predict_images(run: LoadedRun, jobs: list[tuple[Path, Path]], out: Path, ov
                 write_image(out / f"{target}{OVERLAY_SUFFIX}", blend(image, classes, run.palette))
             written.append(destination)
         bar.add(len(jobs[start:start + batch_size]))
+    for note in notes:
+        print(note)
     sys.stdout.flush()
     return written, failures
 

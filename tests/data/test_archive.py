@@ -166,6 +166,17 @@ def test_a_member_twice_is_refused(tmp_path):
         safe_extract(archive, tmp_path / "out")
 
 
+def test_a_file_where_a_folder_was_made_is_not_called_a_member_twice(tmp_path):
+    """A folder entry, then a file of its name: "member d/extra appears twice", of a folder and a file."""
+    archive = tmp_path / "both.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("d/extra/", b"")
+        zf.writestr("d/extra", b"a file")
+    with pytest.raises(DataError, match="both.zip: member d/extra is a file where an earlier member made a folder of "
+                                        "its name$"):
+        safe_extract(archive, tmp_path / "out")
+
+
 def test_a_member_that_cannot_be_written_is_named(tmp_path):
     """A file, then a folder of its name: "cannot unpack into out (File exists)" named no member."""
     archive = tmp_path / "clash.tar"

@@ -202,6 +202,21 @@ def test_a_photo_is_predicted_upright_as_its_exif_orientation_says(trained, tmp_
     assert overlay.size == (40, 56) and 0x0112 not in overlay.getexif()  # upright pixels, no tag to turn them again
 
 
+def test_an_animation_is_predicted_by_its_first_frame_and_says_so(trained, tmp_path, capsys):
+    """A 3-frame GIF got one class map, of its first frame, without a word (probe 16a case 10)."""
+    from segbench.engine.predict import expand, predict_files
+
+    frames = [Image.fromarray(draw_scene((40, 56), (0, 2, k))[0]) for k in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "still.gif")
+    jobs, _ = expand([str(tmp_path / "anim.gif"), str(tmp_path / "still.gif")], tmp_path / "out")
+    written, failures = predict_files(segbench.load_run(trained), jobs, tmp_path / "out")
+    assert len(written) == 2 and failures == []
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert notes == [(f"note: {tmp_path / 'anim.gif'} holds 3 frames (an animation, or pages); its class map is of the "
+                     "first: a clip is predicted frame by frame as a video (.mp4, .avi, ...)")]
+
+
 def test_a_folder_gives_every_photo_and_a_killed_calls_temporaries_are_cleared(trained, tmp_path):
     """A .tif, .webp or .gif in a folder was left out without a word (named, each was predicted); a killed predict's
     hidden temporary stayed in --out for good, and was read as a damaged photo when that folder was an input."""
