@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segbench.errors import ConfigError
+from segbench.io import why_not_a_file
 
 KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 # Where the converted PSPNet-50 ADE20K release is published: the URL the older library downloads it from
@@ -119,7 +120,9 @@ def listing() -> list[dict]:
     for entry in PRETRAINED.values():
         path = cached(entry)
         there = path.is_file()
+        blocked = why_not_a_file(path) if not there and (path.exists() or path.is_symlink()) else None
         rows.append({"name": entry.name, "path": str(path), "bytes": path.stat().st_size if there else None,
+                     "blocked": blocked,
                      "verified": verified_by(path) if there else None, "setting": entry.setting,
                      "models": entry.models, "url": source_url(entry)})
     return rows

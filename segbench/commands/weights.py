@@ -36,7 +36,9 @@ def list_command(args) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        if row["bytes"] is None:
+        if row["blocked"]:
+            state = f"{row['blocked']}: move it away, then place {row['url']} there or fetch it"
+        elif row["bytes"] is None:
             state = (f"missing; place {row['url']} there ({OFFLINE_ENV} is set)" if offline() else
                      f"missing; {row['setting']} ({row['models']}) fetches it from {row['url']}")
         else:

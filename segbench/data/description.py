@@ -213,7 +213,8 @@ def _read(path: Path) -> dict:
     if not path.is_file():
         raise DataError(f"{path}: {not_a_file(path, 'no such class file')}")
     try:
-        found = load_checked(path.read_text(encoding="utf-8"))  # a key twice, aliases' bombs: as a config's
+        text = path.read_text(encoding="utf-8")
+        found = load_checked(text)  # a key twice, aliases' bombs: as a config's
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
     except yaml.YAMLError as exc:
@@ -221,6 +222,10 @@ def _read(path: Path) -> dict:
         raise DataError(f"{path}: {'line ' + str(mark.line + 1) + ': ' if mark else ''}"
                         f"{getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(found, dict):
-        got = "nothing (an empty file)" if found is None else f"a {type(found).__name__}"  # not Python's NoneType
-        raise DataError(f"{path}: a class file is a mapping (classes, palette, void, ...), got {got}")
+        # Not Python's NoneType; and a file of names or a CSV (read as one YAML string) is told what a class file is.
+        empty = not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
+        got = ("nothing (an empty file)" if empty else "null") if found is None else f"a {type(found).__name__}"
+        hint = " (class names one a line, or a CSV? a class file is YAML: `classes: [road, car]`)" \
+            if isinstance(found, str) else ""
+        raise DataError(f"{path}: a class file is a mapping (classes, palette, void, ...), got {got}{hint}")
     return found

@@ -88,7 +88,9 @@ def quantize(source: Path, out: Path, precision: str, record: dict, images: list
                 if precision == "fp16":
                     _fp16(source, tmp)
                 else:
-                    _int8(source, tmp, images, out.parent)
+                    # Its work beside the float32 source, in the export's temporary folder: a killed export's is
+                    # cleared with that (a .quantize.<random>/ of its own beside --out stayed for good).
+                    _int8(source, tmp, images, source.parent)
         except (SegbenchError, OSError):
             raise
         except Exception as exc:  # noqa: BLE001  (onnx's, onnxruntime's and numpy's errors share no base)

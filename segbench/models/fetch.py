@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 
 from segbench.errors import ConfigError, first_line
-from segbench.io import write_json
+from segbench.io import why_not_a_file, write_json
 from segbench.models.weights import Mismatch, match_legacy_h5
 from segbench.pretrained import (
     MIRROR_ENV,
@@ -66,6 +66,9 @@ def ensure(entry: Pretrained) -> Path:
                                   f"place {url} there")
             _record(entry, path)
         return path
+    if path.exists() or path.is_symlink():  # a folder, a FIFO, a link to /dev/zero: "not there" sent users looking
+        raise ConfigError(f"{entry.setting} needs {path}, which {why_not_a_file(path)}; move it away, then place {url} "
+                          f"there{'' if offline() else ' or let segbench download it'}")
     if offline():
         raise ConfigError(f"{entry.setting} needs {path}, which is not there and is not downloaded here: place {url} "
                           f"there, or set {entry.key}: null")

@@ -126,6 +126,9 @@ def test_config_keys_override_the_class_file(tmp_path):
     ("classes: [a\n", "line 2"),
     ("- a\n", "a class file is a mapping \\(classes, palette, void, ...\\), got a list$"),
     ("", "a class file is a mapping \\(classes, palette, void, ...\\), got nothing \\(an empty file\\)$"),
+    # null is no empty file; names one a line (a CSV) read as one YAML string said "got a str" and no more.
+    ("~\n", "a class file is a mapping \\(classes, palette, void, ...\\), got null$"),
+    ("road\ncar\n", "got a str \\(class names one a line, or a CSV\\? a class file is YAML: `classes: \\[road, car\\]`\\)$"),
     # A newline in a name broke every table's header in two (verify said OK).
     ('classes: [bg, "bo\\nx"]\n', "classes: class 1's name 'bo\\\\nx' holds a control character"),
     # ... and so did a C1 control (NEL) or a Unicode line separator, which Python and terminals break lines at.

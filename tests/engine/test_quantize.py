@@ -4,6 +4,7 @@
 import json
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -371,3 +372,23 @@ def test_a_float32_export_over_an_int8_one_takes_its_calibration_record_away(exp
     calibration_path(out).write_text("my notes")
     export(export_run, "onnx", out)
     assert calibration_path(out).read_text() == "my notes"
+
+
+def test_the_quantizers_work_folder_is_inside_the_exports_own(export_run, tmp_path, monkeypatch):
+    """A SIGKILL while onnxruntime quantized left .quantize.<random>/ (a copy of the model) beside --out for good:
+    the next export clears only temporaries of its own names (probe 16a case 14)."""
+    from onnxruntime.quantization import shape_inference
+
+    from segbench.io import temporary_prefix
+
+    seen = []
+
+    def killed(source, prepared, **kwargs):
+        seen.append(Path(prepared).parent)
+        raise KeyboardInterrupt  # where a SIGKILL stops it, but TemporaryDirectory still cleans up behind it
+
+    monkeypatch.setattr(shape_inference, "quant_pre_process", killed)
+    out = tmp_path / "k.onnx"
+    with pytest.raises(KeyboardInterrupt):
+        export(export_run, "onnx", out, precision="int8", calibrate=2)
+    assert seen and seen[0].parent.parent == tmp_path and seen[0].parent.name.startswith(temporary_prefix(out))

@@ -4,6 +4,7 @@ ever fetched from outside this machine, and nothing a failed download wrote is l
 
 import hashlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -300,3 +301,20 @@ def test_a_folder_is_a_mirror_as_a_url_is(serve, server, monkeypatch, tmp_path):
     monkeypatch.setenv("SEGBENCH_WEIGHTS_URL", "shared")
     fetch.ensure(entry)
     assert cached(entry).read_bytes() == (tmp_path / "shared" / entry.file).read_bytes() and server.requests == []
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_something_else_at_the_cache_path_is_named_not_called_missing(server, monkeypatch, kind):
+    """A folder, a FIFO or a link to /dev/zero there was "missing ... place <url> there", advice that cannot work
+    while it holds the name."""
+    monkeypatch.setenv("SEGBENCH_OFFLINE", "1")
+    entry = PRETRAINED["vgg16"]
+    path = cached(entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir() if kind == "folder" else os.mkfifo(path)
+    said = "is a folder, not a file" if kind == "folder" else "is a FIFO (a named pipe), not a file"
+    with pytest.raises(ConfigError, match=f"needs {re.escape(str(path))}, which {re.escape(said)}; move it away, then "
+                                          "place "):
+        fetch.ensure(entry)
+    assert [row["blocked"] for row in listing() if row["name"] == "vgg16"] == [said]
+    assert server.requests == []
