@@ -72,7 +72,8 @@ class Sitting(DatasetAdapter):
         pairs = super().list_pairs(split)
         if not pairs:
             return []
-        return splits.select(pairs, self._split([sample.image.stem for sample in pairs])[split])
+        return splits.select(pairs, self._split([sample.image.stem for sample in pairs])[split], splits.path_of(self),
+                             split)
 
     def _split(self, stems: list[str]) -> dict[str, list[str]]:
         def make():

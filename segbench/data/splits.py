@@ -64,8 +64,13 @@ def read(path: Path) -> dict[str, list[str]]:
     return stems
 
 
-def select(pairs: list[Sample], stems: list[str]) -> list[Sample]:
-    """The pairs named by ``stems``, in the split file's order; stems without files are skipped (verify's
-    pair count shows it)."""
+def select(pairs: list[Sample], stems: list[str], path: Path, split: str) -> list[Sample]:
+    """The pairs named by ``stems``, the split file ``path``'s ``split``, in its order. A stem that names no image
+    is refused: skipped, a split shorter than its file was trained and scored without a word (verify said OK)."""
     by_stem = {sample.image.stem: sample for sample in pairs}
-    return [by_stem[stem] for stem in stems if stem in by_stem]
+    missing = [stem for stem in stems if stem not in by_stem]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise DataError(f"{path}: {split} names {missing[0]}{more}, which is no image of the dataset; name each image "
+                        "by its file's stem (image12 for image12.jpg), or delete the file to draw the split again")
+    return [by_stem[stem] for stem in stems]

@@ -59,7 +59,7 @@ class SUIM(DatasetAdapter):
         pairs = super().list_pairs(split)
         if split == "test" or not pairs:
             return pairs
-        return splits.select(pairs, self._split(pairs)[split])
+        return splits.select(pairs, self._split(pairs)[split], splits.path_of(self), split)
 
     def _split(self, train_val: list[Sample]) -> dict[str, list[str]]:
         def make():

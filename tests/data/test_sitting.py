@@ -1,4 +1,5 @@
 import json
+import re
 
 import cv2
 import numpy as np
@@ -138,3 +139,15 @@ def test_an_image_in_two_splits_of_the_split_file_is_an_error_and_one_listed_twi
     split_file.write_text(json.dumps({"train": ["image1", "image2", "image2"], "test": ["image5"]}))
     with pytest.raises(DataError, match=f"^{split_file}: train lists image2 twice; each image once$"):
         sitting(dataset).list_pairs("train")
+
+
+@pytest.mark.parametrize("listed, said", [(["image10", "image11.jpg", "image99"], "image11.jpg (and 1 more)"),
+                                          ([10, 11], None)], ids=["a-suffix-and-a-typo", "numbers"])
+def test_a_split_file_naming_no_image_is_refused_not_cut_short(dataset, listed, said):
+    """`"test": ["image5", "image6.jpg", "image99"]` trained and scored on image5 alone, and verify said OK."""
+    (dataset / "segbench-split.json").write_text(json.dumps({"train": ["image1", "image2"], "val": ["image3"],
+                                                             "test": listed}))
+    with pytest.raises(DataError, match=rf"segbench-split.json: test names {re.escape(said or '10 (and 1 more)')}, "
+                                        "which is no image of the dataset; name each image by its file's stem"):
+        sitting(dataset).list_pairs("test")
+    assert [s.image.stem for s in sitting(dataset).list_pairs("train")] == ["image1", "image2"]
