@@ -18,6 +18,7 @@ from segbench.data import pairing
 from segbench.data.base import DatasetAdapter, Sample, require_folder
 from segbench.data.decoding import apply_mapping, decode_colours, encode_colours
 from segbench.data.description import CLASS_FILE, Description, DescriptionKeys, load
+from segbench.data.prepare import folders_with
 from segbench.data.readers import read_colour_label, read_index_png, write_image
 from segbench.errors import DataError
 from segbench.registry import DATASETS
@@ -65,6 +66,14 @@ class Folder(DatasetAdapter):
         self.palette = tuple(tuple(c) for c in described.palette) if described.palette \
             else spread_colours(len(described.classes))
         self.ignore_index = described.void
+
+    @classmethod
+    def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
+        # The user's own data, wherever it lies in the archive: the folder of its class file, else the default
+        # layout's images/ + annotations/ (`prepare folder --from` refused every archive and folder before).
+        found = [path.parent for path in sorted(unpacked.rglob(CLASS_FILE)) if path.is_file()] \
+            or folders_with(unpacked, "images", "annotations")
+        return [(folder, ".") for folder in found]
 
     def decoding(self) -> dict:
         described = self.described.model_dump(mode="json")

@@ -241,3 +241,25 @@ def test_a_zip_macos_finder_made_is_prepared_without_its_metadata(segnet_archive
     root = tmp_path / "datasets" / "camvid"
     assert len(prepare(CamVid, "camvid", root, source)) == 9
     assert not [p for p in root.rglob("*") if p.name.startswith("._") or p.name in ("__MACOSX", ".DS_Store")]
+
+
+@pytest.mark.parametrize("layout", ["class-file", "default"])
+def test_a_folder_dataset_of_ones_own_is_prepared_from_its_archive_or_folder(tmp_path, layout):
+    """`prepare folder` advised `--from FILE`, then refused every archive and folder as holding no folder data, even
+    one in exactly the layout it expected (probe 16a case 18)."""
+    from segbench.data.folder import Folder
+
+    mine = tmp_path / "mine" / "data"
+    split = "train" if layout == "default" else "test"
+    write_pair(mine / "images" / ("" if layout == "default" else split), mine / "annotations" /
+               ("" if layout == "default" else split), "a", stripes(8, 8, [0, 1]))
+    if layout == "class-file":
+        (mine / "classes.yaml").write_text("classes: [a, b]\ntest: {images: images/test, labels: annotations/test}\n")
+    archive = tmp_path / "mine.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(mine.parent.rglob("*")):
+            zf.write(path, path.relative_to(mine.parent))
+    for source, root in ((mine, tmp_path / "from-folder"), (archive, tmp_path / "from-zip")):
+        placed = prepare(Folder, "folder", root, source)
+        assert sorted(path.name for path in placed) == sorted(path.name for path in mine.iterdir())
+        assert (root / "images").is_dir() and not (root / "data").exists()
