@@ -4,6 +4,7 @@ rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def keyed_files(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> 
 
 
 def _keyed(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
-    for path in sorted(folder.rglob("*")):
+    for path in _files_below(folder):
         relative = path.relative_to(folder).as_posix()
         if suffix is not None:
             key = relative[: -len(suffix)] if relative.endswith(suffix) and len(relative) > len(suffix) else None
@@ -31,6 +32,20 @@ def _keyed(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> Itera
             key = relative[: -len(path.suffix)] if path.suffix.lower() in suffixes else None
         if key is not None and not path.is_dir():
             yield key, path
+
+
+def _files_below(folder: Path) -> list[Path]:
+    """Every file below ``folder``, in sorted order, linked subfolders followed (a city kept on another disk, which
+    rglob left out without a word) and each real folder walked once (a link back up is no endless tree)."""
+    seen, found = set(), []
+    for top, folders, files in os.walk(folder, followlinks=True):
+        place = os.stat(top)
+        if (place.st_dev, place.st_ino) in seen:
+            folders[:] = []
+            continue
+        seen.add((place.st_dev, place.st_ino))
+        found += [Path(top) / name for name in files]
+    return sorted(found)
 
 
 def paired(images: Path, labels: Path, image_suffix: str | None, label_suffix: str | None,

@@ -167,7 +167,9 @@ def read_text_file(path: Path, missing: str) -> str:
     if not path.is_file():
         raise DataError(f"{path}: {not_a_file(path, missing)}")
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows Notepad's UTF-8 starts with a byte-order mark, which stuck to the first line's path
+        # ("\ufeffimages/val/a.jpg: image missing" of an image that is there).
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
 

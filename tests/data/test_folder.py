@@ -522,3 +522,29 @@ def test_an_image_in_two_splits_is_reported_at_the_later_split(tmp_path):
     said = ("in val and test (1 of test's 1 images): the best epoch is picked on the images it scores; give each "
             "image one split")
     assert problems(folder(tmp_path), ("train", "val", "test")) == [("warning", shared, said)]
+
+
+def test_a_linked_subfolder_of_a_nested_tree_is_read_and_a_link_loop_once(tmp_path):
+    """A city kept on another disk and linked in (`train/bremen -> /disk2/bremen`) was left out without a word:
+    verify said OK of a split one city short (probe 16a case 20)."""
+    from segbench.data import pairing
+
+    tree, other = tmp_path / "tree", tmp_path / "other"
+    write_pair(tree / "images" / "aachen", tree / "labels" / "aachen", "a", stripes(8, 8, [0, 1]), ".png")
+    write_pair(other / "images", other / "labels", "b", stripes(8, 8, [0, 1]), ".png")
+    (tree / "images" / "bremen").symlink_to(other / "images")
+    (tree / "labels" / "bremen").symlink_to(other / "labels")
+    (tree / "images" / "aachen" / "loop").symlink_to(tree / "images")  # back up the tree: walked once
+    pairs = pairing.paired(tree / "images", tree / "labels", None, None, ".png")
+    assert [sample.id for sample in pairs] == [str(tree / "images" / "aachen" / "a.png"),
+                                               str(tree / "images" / "bremen" / "b.png")]
+
+
+def test_a_pair_list_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad's UTF-8 starts with a BOM, which stuck to the first path: "\\ufeffimages/a.png: image missing"."""
+    from segbench.data import pairing
+
+    image, label = write_pair(tmp_path / "images", tmp_path / "labels", "a", stripes(8, 8, [0, 1]), ".png")
+    (tmp_path / "val.txt").write_text("images/a.png labels/a.png\r\n", encoding="utf-8-sig")
+    assert [(s.image, s.label) for s in pairing.listed(tmp_path / "val.txt", tmp_path, None, None, None)] == \
+        [(image, label)]
