@@ -54,6 +54,9 @@ def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
             # A file's name: read as a module name, 'this.yaml' imported the stdlib's `this` before it failed.
             raise ConfigError(f"{where}: {entry!r} names a {entry.rsplit('.', 1)[1]} file; imports take .py files "
                               "and module names (a config's base files go under base:)")
+        elif entry.lower().endswith(".py"):  # read as the module name PDS: "No module named 'PDS'"
+            raise ConfigError(f"{where}: {entry!r} ends in {entry.rsplit('.', 1)[1]}, not .py: a plugin file's name ends "
+                              "in lower-case .py; rename it")
         elif MODULE_NAME.fullmatch(entry):
             resolved.append(entry)
         else:

@@ -142,7 +142,9 @@ def test_a_broken_plugin_is_one_line_naming_its_file_and_line(registries, tmp_pa
     # Read as a module name, this.yaml imported the stdlib's `this` (printing the Zen of Python) before it failed.
     ("this.yaml", ("imports: 'this.yaml' names a yaml file; imports take .py files and module names (a config's base "
                    "files go under base:)")),
-], ids=["missing", "not-a-name", "no-such-module", "a-config-file"])
+    # Read as the module name PDS: "No module named 'PDS'" of a file that is there.
+    ("PDS.PY", "imports: 'PDS.PY' ends in PY, not .py: a plugin file's name ends in lower-case .py; rename it"),
+], ids=["missing", "not-a-name", "no-such-module", "a-config-file", "upper-case-suffix"])
 def test_an_import_that_names_nothing_is_one_line_naming_the_config(tmp_path, entry, problem):
     config = plugin_run_config(tmp_path / "tiny.yaml", "tiny", [entry])
     with pytest.raises(ConfigError) as caught:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
 from segbench.errors import SegbenchError, one_line
-from segbench.io import inside
 from segbench.rundir import refuse_run_folder, replaced_with_a_run, run_folder_of
 from segbench.schema import SPLITS
 
@@ -133,21 +132,13 @@ def stats_command(args) -> int:
 
 
 def show_command(args) -> int:
-    from segbench.data.base import evenly_spaced
+    from segbench.data.base import evenly_spaced, refuse_out_in_the_data
     from segbench.report.samples import show_grid
 
     out = figure_path(args.out, args.name, args.split)
     refuse_run_folder(out, "datasets show", "file")  # a picture named like a kept prediction replaced it
     adapter = dataset_adapter(args)
-    # `--out dsA/images/test/img0.png` replaced a test image with the grid, and a folder there dropped
-    # samples-test.png into the split as an image of its own; so did a split's folder that a class file keeps
-    # outside the root.
-    places = [Path(adapter.root), *(folder for split in SPLITS for folder in adapter.folders(split) or ())]
-    data = next((place for place in places if place.is_dir() and inside(out, place)), None)
-    if data is not None:
-        raise SegbenchError(f"{out}: lies inside {'the dataset root' if data == places[0] else 'the data folder'} "
-                            f"{data} it shows, whose files it would join or write over; give --out a place outside "
-                            "the data")
+    refuse_out_in_the_data(adapter, out, "datasets show")
     samples = adapter.list_pairs(args.split)
     if not samples:
         raise SegbenchError(f"{adapter.root}: {args.name} has no {args.split} pairs there")

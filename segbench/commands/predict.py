@@ -39,6 +39,7 @@ def check(args) -> None:
 
 
 def run(args) -> int:
+    from segbench.data.base import refuse_out_in_the_data
     from segbench.engine.loaded import load_run, note_unfinished
     from segbench.engine.predict import VIDEO_OVERLAY_SUFFIX, expand, predict_files
 
@@ -46,6 +47,7 @@ def run(args) -> int:
     if not jobs:
         raise SegbenchError("; ".join(missing))
     loaded = load_run(args.run_dir, args.checkpoint)
+    refuse_out_in_the_data(loaded.adapter, args.out, "predict")  # class maps among a split's images joined them
     note_unfinished(loaded.path)
     written, unreadable = predict_files(loaded, jobs, args.out, args.overlay, args.batch)
     failures = missing + unreadable

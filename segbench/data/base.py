@@ -19,7 +19,8 @@ import numpy as np
 from segbench.data.description import class_name_problem
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
 from segbench.errors import ConfigError, DataError, first_line
-from segbench.schema import DatasetConfig, Split
+from segbench.io import inside
+from segbench.schema import SPLITS, DatasetConfig, Split
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,18 @@ def evenly_spaced(samples: list[Sample], count: int) -> list[Sample]:
     if len(samples) <= count:
         return samples
     return [samples[i] for i in np.linspace(0, len(samples) - 1, count).round().astype(int)]
+
+
+def refuse_out_in_the_data(adapter: DatasetAdapter, out: Path, verb: str) -> None:
+    """Refuse an ``--out`` at or inside the dataset's root or one of its split folders (kept elsewhere by a class
+    file, or linked in), where named or where it leads: the files written there joined the dataset as images of
+    its own, or replaced some (`datasets show --out dsA/images/test/img0.png`, `predict --out` a split folder)."""
+    places = [Path(adapter.root), *(folder for split in SPLITS for folder in adapter.folders(split) or ())]
+    data = next((place for place in places if place.is_dir() and inside(out, place)), None)
+    if data is not None:
+        raise DataError(f"{out}: lies inside {'the dataset root' if data == places[0] else 'the data folder'} {data} "
+                        f"of {adapter.config.name}, whose files {verb} would join or write over; give --out a place "
+                        "outside the data")
 
 
 def require_folder(adapter: DatasetAdapter) -> None:

@@ -140,8 +140,8 @@ def test_show_into_the_dataset_it_shows_is_refused(tmp_path, capsys, into):
     assert main(["datasets", "show", "camvid", "--root", str(root), "--split", "test", "--out", str(out)]) == 2
     named = out / "samples-test.png" if into.endswith("/") else out
     assert capsys.readouterr().err.strip() == (
-        f"segbench: error: {named}: lies inside the dataset root {root} it shows, whose files it would join or write "
-        "over; give --out a place outside the data")
+        f"segbench: error: {named}: lies inside the dataset root {root} of camvid, whose files datasets show would "
+        "join or write over; give --out a place outside the data")
     assert image.name == "fine.jpg" and image.read_bytes() == before
     assert [p.name for p in (root / "test").iterdir()] == ["fine.jpg"]
 
@@ -156,8 +156,8 @@ def test_show_into_a_split_folder_the_class_file_keeps_outside_the_root_is_refus
     (root / "classes.yaml").write_text("classes: [a, b]\ntest: {images: ../outer/images, labels: ../outer/labels}\n")
     assert main(["datasets", "show", "folder", "--root", str(root), "--split", "test", "--out", str(image)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"segbench: error: {image}: lies inside the data folder {root / '../outer/images'} it shows, whose files it "
-        "would join or write over; give --out a place outside the data")
+        f"segbench: error: {image}: lies inside the data folder {root / '../outer/images'} of folder, whose files "
+        "datasets show would join or write over; give --out a place outside the data")
     assert image.read_bytes() == before
 
 

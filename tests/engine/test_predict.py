@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import stripes, write_pair
 from PIL import Image
 
 import segbench
@@ -314,3 +315,26 @@ def test_a_picture_in_out_that_is_no_class_map_is_not_replaced(trained, tmp_path
     with pytest.raises(SegbenchError, match="maps/street.overlay.jpg: there already and not an overlay predict wrote"):
         predict_files(run, jobs, out, overlay=True)
     assert (out / "street.overlay.jpg").read_bytes() == theirs and not (out / "street.png").exists()
+
+
+def test_an_out_inside_the_runs_dataset_is_refused(tmp_path, capsys, monkeypatch):
+    """`predict --out dsA/train` put class maps among the train images, where verify then found labels missing
+    (probe 16a case 22)."""
+    from types import SimpleNamespace
+
+    from segbench.cli import main
+    from segbench.config import dataset_config
+    from segbench.engine import loaded
+    from segbench.registry import DATASETS
+
+    root = tmp_path / "dsA"
+    write_pair(root / "train", root / "trainannot", "a", stripes(8, 8, [0, 1]))
+    adapter = DATASETS.get("camvid")(dataset_config("camvid", str(root), []))
+    monkeypatch.setattr(loaded, "load_run", lambda *args: SimpleNamespace(adapter=adapter))
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo)
+    assert main(["predict", str(tmp_path / "run"), str(photo), "--out", str(root / "train")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {root / 'train'}: lies inside the dataset root {root} of camvid, whose files predict would "
+        "join or write over; give --out a place outside the data")
+    assert sorted(p.name for p in (root / "train").iterdir()) == ["a.jpg"]
