@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from segbench.data.base import DatasetAdapter, Sample, require_folder
+from segbench.data.pairing import add_once
 from segbench.data.prepare import folders_with
 from segbench.data.readers import find_image, read_text_file
 from segbench.errors import DataError
@@ -56,7 +57,7 @@ class CamVid(DatasetAdapter):
         return super().list_pairs(split)
 
     def _listed(self, listing: Path) -> list[Sample]:
-        pairs = []
+        pairs, named = [], {}
         for number, line in enumerate(read_text_file(listing, "no such list file").splitlines(), start=1):
             if not line.strip():
                 continue
@@ -65,7 +66,10 @@ class CamVid(DatasetAdapter):
                 raise DataError(f"{listing}: line {number}: expected 'IMAGE LABEL', got {line.strip()!r}")
             image, label = (self._reroot(field) for field in fields)
             image = find_image(image)
-            pairs.append(Sample(id=str(image), image=image, label=label))
+            if image == label:  # another tree's images/train/a.jpg and annotations/train/a.png both became train/a.png
+                raise DataError(f"{listing}: line {number}: its image and its label are both {label} once re-rooted "
+                                f"to {self.root} (by their last two parts, as SegNet's /SegNet/CamVid/... paths are)")
+            add_once(listing, number, Sample(id=str(image), image=image, label=label), pairs, named)
         return pairs
 
     def _reroot(self, listed: str) -> Path:

@@ -87,17 +87,21 @@ def listed(listing: Path, root: Path, folders: tuple[Path, Path] | None, image_s
             expected = "'IMAGE LABEL' or 'KEY'" if folders is not None else "'IMAGE LABEL' (or 'KEY' where the " \
                                                                             "split names images and labels folders)"
             raise DataError(f"{listing}: line {number}: expected {expected}, got {line.strip()!r}")
-        # An image named twice was scored twice, and two of one name (test/img1.png, val/img1.png) shared a row of
-        # per_image.csv and a kept prediction: both as verify said OK.
-        sample = Sample(id=str(image), image=image, label=label)
-        if sample.stem in named:
-            again = "names the image of" if pairs[named[sample.stem][1]].image == image else "names an image of one " \
-                                                                                            "name with"
-            raise DataError(f"{listing}: line {number} {again} line {named[sample.stem][0]} ({sample.stem}); each "
-                            "image once, under a name of its own")
-        named[sample.stem] = number, len(pairs)
-        pairs.append(sample)
+        add_once(listing, number, Sample(id=str(image), image=image, label=label), pairs, named)
     return pairs
+
+
+def add_once(listing: Path, number: int, sample: Sample, pairs: list[Sample], named: dict[str, tuple[int, int]]):
+    """Append the pair of ``listing``'s line ``number`` to ``pairs``, refusing an image named again (``named``:
+    image stem -> its line and place in ``pairs``): an image named twice was scored twice, and two of one name
+    (test/img1.png, val/img1.png) shared a row of per_image.csv and a kept prediction, both as verify said OK."""
+    if sample.stem in named:
+        again = "names the image of" if pairs[named[sample.stem][1]].image == sample.image else \
+            "names an image of one name with"
+        raise DataError(f"{listing}: line {number} {again} line {named[sample.stem][0]} ({sample.stem}); each image "
+                        "once, under a name of its own")
+    named[sample.stem] = number, len(pairs)
+    pairs.append(sample)
 
 
 def _find(folder: Path, key: str, suffix: str | None, suffixes: tuple[str, ...]) -> Path:

@@ -9,6 +9,7 @@ from segbench.cli import main
 from segbench.config import dataset_config
 from segbench.data.stats import class_pixels
 from segbench.data.verify import verify
+from segbench.errors import DataError
 from segbench.registry import DATASETS
 
 
@@ -124,3 +125,17 @@ def test_an_orphan_label_is_reported(tmp_path):
 def test_missing_root_is_one_clear_error(tmp_path):
     with pytest.raises(Exception, match=r"no such folder \(camvid expects .*datasets prepare camvid"):
         camvid(tmp_path / "nowhere").list_pairs("train")
+
+
+def test_a_list_naming_a_pair_twice_or_another_trees_files_names_its_line(tmp_path):
+    """A line repeated said "train/a.png and train/a.png: two images of one name ... rename one", with no line; a line
+    of another tree's images/train/a.jpg and annotations/train/a.png read train/a.png as image and label both."""
+    write_pair(tmp_path / "train", tmp_path / "trainannot", "a", stripes(8, 8, [0, 3]), ".png")
+    line = "/SegNet/CamVid/train/a.png /SegNet/CamVid/trainannot/a.png\n"
+    (tmp_path / "train.txt").write_text(line * 2)
+    with pytest.raises(DataError, match=r"train.txt: line 2 names the image of line 1 \(a\); each image once"):
+        camvid(tmp_path).list_pairs("train")
+    (tmp_path / "train.txt").write_text("/elsewhere/images/train/a.png /elsewhere/annotations/train/a.png\n")
+    with pytest.raises(DataError, match=r"train.txt: line 1: its image and its label are both .*train/a.png once "
+                                        "re-rooted"):
+        camvid(tmp_path).list_pairs("train")
