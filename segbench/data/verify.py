@@ -68,15 +68,16 @@ def _split_place(adapter: DatasetAdapter, split: str):
     return folders[0] if folders else adapter.root
 
 
-def _unread_beside(label: Path) -> str:
-    """Where a file of the missing label's stem is there in a suffix labels are not read in (img0.tif beside
-    img0.png), say so: the line named a .png that is not there, and nothing of the .tif."""
+def _unread_beside(wanted: Path, read: tuple[str, ...] = LABEL_SUFFIXES, what: str = "labels") -> str:
+    """Where a file of the stem of ``wanted`` (a missing label, or the image a label lacks) is there in a suffix
+    ``what`` are not read in (img0.tif beside img0.png), say so: the line named a .png that is not there, and
+    nothing of the .tif."""
     try:
-        beside = sorted(path.name for path in label.parent.glob(f"{glob.escape(label.stem)}.*")
-                        if path.suffix.lower() not in LABEL_SUFFIXES)
+        beside = sorted(path.name for path in wanted.parent.glob(f"{glob.escape(wanted.stem)}.*")
+                        if path.suffix.lower() not in read)
     except OSError:
         return ""
-    return f" ({', '.join(beside)} there: labels are read from {', '.join(LABEL_SUFFIXES)} files)" if beside else ""
+    return f" ({', '.join(beside)} there: {what} are read from {', '.join(read)} files)" if beside else ""
 
 
 def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
@@ -119,7 +120,11 @@ def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample])
     folders = adapter.folders(split)
     if folders is None or any(adapter.folders(s) == folders for s in SPLITS[:SPLITS.index(split)]):
         return []
-    return [Problem(str(path), "label without an image") for path in adapter.unclaimed_labels(split)]
+    images, labels = folders
+    return [Problem(str(path), "label without an image" + (_unread_beside(images / path.relative_to(labels),
+                                                                          IMAGE_SUFFIXES, "images")
+                                                            if path.is_relative_to(labels) else ""))
+            for path in adapter.unclaimed_labels(split)]
 
 
 def render(adapter: DatasetAdapter, reports: list[SplitReport]) -> str:

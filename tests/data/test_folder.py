@@ -548,3 +548,25 @@ def test_a_pair_list_saved_with_a_byte_order_mark_is_read(tmp_path):
     (tmp_path / "val.txt").write_text("images/a.png labels/a.png\r\n", encoding="utf-8-sig")
     assert [(s.image, s.label) for s in pairing.listed(tmp_path / "val.txt", tmp_path, None, None, None)] == \
         [(image, label)]
+
+
+def test_a_label_whose_image_is_of_a_suffix_not_read_says_so(tmp_path):
+    """`image9.png: label without an image` of a label whose image9.tif is there, and not a word that images are
+    read from .png, .jpg, .jpeg and .bmp only (probe 16a case 26)."""
+    write_pair(tmp_path / "images", tmp_path / "annotations", "a", stripes(8, 8, [0, 1]), ".png")
+    write_pair(tmp_path / "images", tmp_path / "annotations", "b", stripes(8, 8, [0, 1]), ".tif")
+    [report] = verify(folder(tmp_path, "num_classes=2"), ["train"])
+    assert [(p.path, p.message) for p in report.problems] == [
+        (str(tmp_path / "annotations" / "b.png"),
+         "label without an image (b.tif there: images are read from .png, .jpg, .jpeg, .bmp files)")]
+
+
+def test_images_and_labels_in_one_folder_ask_for_the_suffixes_that_tell_them_apart(tmp_path):
+    """One folder of a.jpg and its label a.png: "keep one of them", advice that deleted a label (probe 16a case 25)."""
+    write_pair(tmp_path / "data", tmp_path / "data", "a", stripes(8, 8, [0, 1]))
+    one = "train={images: data, labels: data}"
+    with pytest.raises(DataError, match=r"data: train's images and labels are one folder; give image_suffix and "
+                                        "label_suffix"):
+        folder(tmp_path, "num_classes=2", one).list_pairs("train")
+    told = folder(tmp_path, "num_classes=2", one, "image_suffix=.jpg", "label_suffix=.png").list_pairs("train")
+    assert [(s.image.name, s.label.name) for s in told] == [("a.jpg", "a.png")]
