@@ -37,6 +37,21 @@ def allow_retracing() -> None:
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
+def gradient_reaches(model, images) -> bool:
+    """Whether a gradient of ``model``'s output for ``images`` reaches any of its trainable weights (True for a model
+    with none, which trains as the frozen model it is asks, and on JAX, which trains on zero gradients as the model
+    asks): TensorFlow's tape and torch's autograd each tell it from one forward pass."""
+    if not model.trainable_weights or name() not in ("tensorflow", "torch"):
+        return True
+    if name() == "torch":
+        return bool(getattr(model(images, training=False), "requires_grad", True))
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(tf.cast(model(images, training=False), "float32"))
+    return any(found is not None for found in tape.gradient(total, [weight.value for weight in model.trainable_weights]))
+
+
 def versions() -> dict:
     """Keras, the backend's framework (under its own name) and Python."""
     import keras

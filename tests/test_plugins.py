@@ -241,15 +241,24 @@ def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(re
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="JAX trains on zero gradients, as the model asks")
-def test_a_plugin_model_no_gradient_reaches_is_one_line(registries, tmp_path, capsys):
-    """Logits behind a stop_gradient: TensorFlow's "No gradients provided for any variable", a traceback."""
+def test_a_plugin_model_no_gradient_reaches_is_one_line_before_the_folder_is_touched(registries, tmp_path, capsys):
+    """Logits behind a stop_gradient: TensorFlow's "No gradients provided for any variable", a traceback; then
+    found only as training started, after `--force` had deleted the finished run in the folder (probe 16b case 3)."""
+    finished = odd_model(tmp_path, "fine", "image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+                         "    return keras.Model(image, keras.layers.Conv2D(num_classes, 1)(keras.layers.Rescaling(1 / 255)(image)))")
+    out = tmp_path / "run"
+    assert main(["run", str(finished), "--out", str(out)]) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
     config = odd_model(tmp_path, "stopped", "image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
                        "    logits = keras.layers.Conv2D(num_classes, 1)(keras.layers.Rescaling(1 / 255)(image))\n"
                        "    return keras.Model(image, keras.layers.Lambda(keras.ops.stop_gradient)(logits))")
-    assert main(["run", str(config), "--out", str(tmp_path / "run")]) == 2
-    assert capsys.readouterr().err.strip().startswith("segbench: error: model 'stopped': no gradient of the loss "
-                                                      "reaches any of its trainable weights (")
-    assert not (tmp_path / "run" / "metrics.json").exists()
+    capsys.readouterr()
+    assert main(["run", str(config), "--out", str(out), "--force"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: model 'stopped' ({tmp_path / 'stopped.py'}): no gradient of its logits reaches any of its "
+        "trainable weights (a stop_gradient?); it cannot be trained")
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+    assert main(["run", str(config), "--out", str(tmp_path / "new")]) == 2 and not (tmp_path / "new").exists()
 
 
 def test_a_plugin_edited_after_its_run_is_refused_by_its_readers(registries, tmp_path, capsys):

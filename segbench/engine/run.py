@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
+import numpy as np
 import yaml
 
 from segbench import backend, bootstrap, boundary, calibration, precision
@@ -28,8 +29,8 @@ from segbench.io import TEMPORARY, load_yaml, read_record, remove_temporaries, s
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build
-from segbench.plugins import digests, unrecorded
-from segbench.registry import DATASETS, plugin_files
+from segbench.plugins import digests, origin, unrecorded
+from segbench.registry import DATASETS, MODELS, plugin_files
 from segbench.rundir import (
     BEST_WEIGHTS,
     CHECKPOINTS,
@@ -121,6 +122,7 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         # Built before anything of the folder is removed: a model that cannot be built (`--force` with a broken
         # plugin) deleted the finished run's metrics.json and weights and left it looking resumable.
         model = build(config.model, adapter.num_classes)
+        _refuse_untrainable(config, model)
         # Temporaries of writes a kill cut short (.confusion_per_image.<random>.npz) would otherwise stay for good;
         # under the folder's lock none of them is being written now.
         remove_temporaries(run_dir)
@@ -129,6 +131,18 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         if state is None:
             _clear_earlier_run(run_dir)
         return _train_and_score(config, adapter, model, run_dir, state, replicas, used)
+
+
+def _refuse_untrainable(config: Config, model: keras.Model) -> None:
+    """A plugin model that no gradient reaches (its logits behind a stop_gradient) refused before the folder is
+    touched: found as training started, `--force` of it had deleted a finished run's metrics.json and weights."""
+    builder = MODELS.get(config.model.name)
+    if origin(builder).startswith("segbench."):
+        return
+    image = np.random.default_rng(0).integers(0, 256, (1, *config.model.input_size, 3), dtype=np.uint8)
+    if not backend.gradient_reaches(model, image):
+        raise ConfigError(f"model {config.model.name!r} ({origin(builder)}): no gradient of its logits reaches any of "
+                          "its trainable weights (a stop_gradient?); it cannot be trained")
 
 
 def _clear_earlier_run(run_dir: Path) -> None:
