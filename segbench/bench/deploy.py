@@ -36,6 +36,7 @@ from segbench.rundir import (
 REFERENCE = "onnx-float32"  # the mode every other row is paired against, where the run has it
 ORDER = {"keras": 0, "float32": 1, "fp16": 2, "int8": 3}
 MARKERS = {"keras": "D", "float32": "o", "fp16": "s", "int8": "^"}
+TITLE = "# Accuracy against latency on the CPU"  # the table's heading, which tells a table of deploy's from notes
 SOFTWARE = "segbench bench deploy"  # in the figure's Software chunk: a deploy replaces its own figure only
 
 
@@ -179,7 +180,7 @@ def deploy_table(rows: list[dict]) -> pd.DataFrame:
 def deploy_markdown(rows: list[dict], figure: Path | None) -> str:
     first = rows[0]
     machines = sorted({row["machine"] for row in rows if row["machine"]})
-    lines = ["# Accuracy against latency on the CPU", "",
+    lines = [TITLE, "",
              (f"mIoU (paper protocol) on the {first['images']} {first['split']} images of {first['dataset']}, each file "
               "scored by `segbench evaluate --onnx` with the run's own protocol; the Keras row is the run's own "
               "scoring, in the precision it computed in. *vs float32*: the paired bootstrap difference (`segbench "
@@ -254,7 +255,10 @@ def foreign_figure(out: Path) -> Path | None:
     if png_text(figure, "Software") == SOFTWARE:
         return None
     try:
-        shown = out.is_file() and f"]({figure.name})" in read_record(out)  # a table drawn before the chunk
+        # A table drawn before the chunk: its heading, and the figure shown under it (a user's notes that show
+        # their own photo of that name are no deploy table).
+        text = read_record(out) if out.is_file() else ""
+        shown = text.startswith(f"{TITLE}\n") and f"]({figure.name})" in text
     except (OSError, ValueError, SegbenchError):
         return figure
     return None if shown else figure

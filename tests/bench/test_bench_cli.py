@@ -112,6 +112,11 @@ def test_a_users_file_where_the_deploy_figure_goes_is_refused_before_anything_ru
     assert line == (f"segbench: error: {photo}: not a figure of bench deploy's, and the table {tmp_path / 'img0.md'} "
                     "would write its figure there; move it, or give --out another name")
     assert photo.read_bytes() == before and not (tmp_path / "img0.md").exists()
-    (tmp_path / "img0.md").write_text("![mIoU against p50 latency](img0.png)\n")  # an earlier table showing it
+    # A user's notes that show their photo: no table of deploy's (the photo was replaced, rc 0: probe 16b case 2).
+    (tmp_path / "img0.md").write_text("# my notes\n\n![my photo](img0.png)\n")
+    assert "not a figure of bench deploy's" in one_error_line(
+        ["bench", "deploy", str(tmp_path / "no-run"), "--out", str(tmp_path / "img0.md")], capsys)
+    # An earlier table showing it, under the table's heading.
+    (tmp_path / "img0.md").write_text("# Accuracy against latency on the CPU\n\n![mIoU against p50 latency](img0.png)\n")
     assert "not a figure of bench deploy's" not in one_error_line(
         ["bench", "deploy", str(tmp_path / "no-run"), "--out", str(tmp_path / "img0.md")], capsys)
