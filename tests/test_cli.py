@@ -312,3 +312,24 @@ def test_a_placed_member_named_with_a_newline_or_an_escape_is_shown_escaped(tmp_
                  "--root", str(tmp_path / "root")]) == 0
     placed, following = capsys.readouterr().out.splitlines()
     assert "a\\nb\\x1b[31mRED.txt" in placed and following.startswith("next: ")
+
+
+def test_results_advice_is_quoted_for_the_shell_and_names_are_escaped(tmp_path, capsys):
+    """`segbench run runs/sp ace/r1/config.yaml --out runs/sp ace/r1 --resume`, pasted, split at the space; and a
+    terminal escape in a run's name coloured the terminal (probe 16c cases 2, 3)."""
+    import shlex
+
+    for name in ("sp ace", "e\x1b[31mf"):
+        stopped = tmp_path / name / "r1"
+        stopped.mkdir(parents=True)
+        (stopped / "config.yaml").write_text("train:\n  epochs: 4\n")
+        (stopped / "history.csv").write_text("epoch,loss\n1,0.9\n")
+        (stopped / "checkpoints").mkdir()
+        (stopped / "checkpoints" / "state.json").write_text(json.dumps({"epoch": 1, "weights": "e.weights.h5"}))
+    assert main(["results", str(tmp_path / "sp ace")]) == 2
+    line = capsys.readouterr().err.splitlines()[0]
+    advice = line.split("; ", 1)[1].removesuffix(" continues it")
+    assert shlex.split(advice)[2:] == [f"{tmp_path}/sp ace/r1/config.yaml", "--out", f"{tmp_path}/sp ace/r1",
+                                       "--resume"]
+    assert main(["results", str(tmp_path / "e\x1b[31mf")]) == 2
+    assert "\x1b" not in capsys.readouterr().err

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 
-from segbench.errors import SegbenchError
+from segbench.errors import SegbenchError, one_line
 
 NEEDS_KERAS = False  # it only reads run folders
 
@@ -27,7 +28,7 @@ def run(args) -> int:
     for path in skipped:
         print(f"skipped {path}: no config.yaml beside it, so not a run folder", file=sys.stderr)
     for folder in unfinished_runs(args.paths):
-        print(f"unfinished {folder}: {progress(folder, holder(folder))}", file=sys.stderr)
+        print(one_line(f"unfinished {folder}: {progress(folder, holder(folder))}"), file=sys.stderr)
     if not runs:
         raise SegbenchError(f"{', '.join(args.paths)}: no finished runs (no metrics.json beside a config.yaml) found")
     print(render(runs_tables(runs), args.format))
@@ -42,7 +43,9 @@ def progress(folder, pid: int | None) -> str:
     where = f"{done} of {total} epoch{'s' * (total != 1)} done" if total else f"{done} epoch{'s' * (done != 1)} done"
     if pid:
         return f"{where}, training now (PID {pid})"
+    # Quoted for the shell, so that the command works as pasted (`runs/sp ace` split into two arguments).
+    again = f"segbench run {shlex.quote(f'{folder}/config.yaml')} --out {shlex.quote(str(folder))}"
     if not done:  # a failed start, or a run that diverged in its first epoch: --resume would start it over
-        return (f"{where}, stopped before its first whole epoch, so nothing to resume; segbench run "
-                f"{folder}/config.yaml --out {folder} starts it again (what stopped it was said then)")
-    return f"{where}, stopped; segbench run {folder}/config.yaml --out {folder} --resume continues it"
+        return (f"{where}, stopped before its first whole epoch, so nothing to resume; {again} starts it again (what "
+                "stopped it was said then)")
+    return f"{where}, stopped; {again} --resume continues it"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from segbench import bootstrap
-from segbench.errors import DataError
+from segbench.errors import DataError, one_line
 from segbench.markdown import markdown_table
 from segbench.rundir import (
     EVAL,
@@ -132,7 +132,8 @@ def _row(name: str, a: float | None, b: float | None, judged: dict | None) -> di
 def render(found: dict) -> str:
     def side(key: str) -> str:
         runs = found["runs"][key]
-        return found[key] + (f" (mean of {len(runs)} seeds)" if len(runs) > 1 else "")
+        # A run's name is anyone's: a NEL or a terminal escape in it broke this line, or coloured the terminal.
+        return one_line(found[key]) + (f" (mean of {len(runs)} seeds)" if len(runs) > 1 else "")
 
     over = (f"{found['images']} test images" + (f" and the seeds ({' and '.join(map(str, found['seeds']))})"
                                                  if max(found["seeds"]) > 1 else ""))

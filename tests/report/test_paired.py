@@ -33,6 +33,18 @@ def test_compare_prints_each_difference_its_interval_and_a_verdict(two_runs, cap
     assert {"mIoU (standard)", "fIoU", "pixel acc", "IoU background", "IoU void"} <= rows.keys()
 
 
+def test_a_run_name_holding_an_escape_or_a_line_break_is_shown_escaped(two_runs, tmp_path, capsys):
+    """`A: runs/e<ESC>[31mf` coloured the terminal, and a NEL in a name broke the line (probe 16c case 2)."""
+    import shutil
+
+    long, short = two_runs
+    odd = tmp_path / "e\x1b[31mf\x85g"
+    shutil.copytree(long, odd)
+    assert main(["compare", str(odd), str(short)]) == 0
+    text = capsys.readouterr().out
+    assert "\x1b" not in text and "\x85" not in text and f"A: {tmp_path}/e\\x1b[31mf\\x85g\n" in text
+
+
 def test_a_run_against_itself_and_as_json(two_runs, capsys):
     long, _ = two_runs
     assert main(["compare", str(long), str(long), "--json", "--resamples", "100"]) == 0
