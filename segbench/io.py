@@ -98,6 +98,20 @@ def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
     return any(place.is_relative_to(folder) for place in (path.parent.resolve() / path.name, path.resolve()))
 
 
+def walk(folder: str | os.PathLike):
+    """``os.walk`` of ``folder`` with linked subfolders followed (a city kept on another disk) and each real folder
+    walked once (a link back up the tree is no endless tree): (folder, its subfolders' names, its files' names)."""
+    seen = set()
+    for top, folders, files in os.walk(folder, followlinks=True):
+        place = os.stat(top)
+        if (place.st_dev, place.st_ino) in seen:
+            folders[:] = []
+            continue
+        seen.add((place.st_dev, place.st_ino))
+        folders.sort()
+        yield Path(top), folders, files
+
+
 def why_not_a_file(path: str | os.PathLike) -> str:
     """What stands at ``path`` instead of a regular file, for a line that says so ("not found" of a folder, a FIFO
     or /dev/zero sent users looking for a file that is there)."""

@@ -19,7 +19,7 @@ import numpy as np
 from segbench.data.description import class_name_problem
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
 from segbench.errors import ConfigError, DataError, first_line
-from segbench.io import inside
+from segbench.io import inside, walk
 from segbench.schema import SPLITS, DatasetConfig, Split
 
 
@@ -279,12 +279,20 @@ def refuse_out_in_the_data(adapter: DatasetAdapter, out: Path, verb: str) -> Non
     """Refuse an ``--out`` at or inside the dataset's root or one of its split folders (kept elsewhere by a class
     file, or linked in), where named or where it leads: the files written there joined the dataset as images of
     its own, or replaced some (`datasets show --out dsA/images/test/img0.png`, `predict --out` a split folder)."""
-    places = [Path(adapter.root), *(folder for split in SPLITS for folder in adapter.folders(split) or ())]
+    folders = [folder for split in SPLITS for folder in adapter.folders(split) or ()]
+    # A linked subfolder of a split (a city on another disk) is read as part of it, so its target is data too.
+    places = [Path(adapter.root), *folders, *(linked for folder in folders for linked in _linked_below(folder))]
     data = next((place for place in places if place.is_dir() and inside(out, place)), None)
     if data is not None:
         raise DataError(f"{out}: lies inside {'the dataset root' if data == places[0] else 'the data folder'} {data} "
                         f"of {adapter.config.name}, whose files {verb} would join or write over; give --out a place "
                         "outside the data")
+
+
+def _linked_below(folder: Path) -> list[Path]:
+    """The folders that links below ``folder`` lead to."""
+    return [(top / child).resolve() for top, children, _ in walk(folder) for child in children
+            if (top / child).is_symlink()]
 
 
 def require_folder(adapter: DatasetAdapter) -> None:

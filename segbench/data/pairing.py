@@ -4,14 +4,13 @@ rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from segbench.data.base import Sample
 from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, one_file_a_key, read_text_file
 from segbench.errors import DataError
-from segbench.io import lies_under
+from segbench.io import lies_under, walk
 
 
 def keyed_files(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> dict[str, Path]:
@@ -37,15 +36,7 @@ def _keyed(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> Itera
 def _files_below(folder: Path) -> list[Path]:
     """Every file below ``folder``, in sorted order, linked subfolders followed (a city kept on another disk, which
     rglob left out without a word) and each real folder walked once (a link back up is no endless tree)."""
-    seen, found = set(), []
-    for top, folders, files in os.walk(folder, followlinks=True):
-        place = os.stat(top)
-        if (place.st_dev, place.st_ino) in seen:
-            folders[:] = []
-            continue
-        seen.add((place.st_dev, place.st_ino))
-        found += [Path(top) / name for name in files]
-    return sorted(found)
+    return sorted(top / name for top, _, files in walk(folder) for name in files)
 
 
 def paired(images: Path, labels: Path, image_suffix: str | None, label_suffix: str | None,

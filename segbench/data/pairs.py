@@ -41,6 +41,9 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
                             f"{what} of {found}, not {wanted}")
     if label.dtype == bool:  # a binary mask (`mask > 0`): classes 0 and 1, as indices, not a mask to index with
         label = label.astype(np.uint8)
+    if not image.size:  # an image of 0 rows: stats counted nothing and a run ended in OpenCV's resize assertion
+        raise DataError(f"{sample.id}: {type(adapter).__name__}.load returned an image of {image.shape[0]}x"
+                        f"{image.shape[1]} pixels, none to read")
     if image.shape[:2] != label.shape[:2]:
         raise DataError(f"{sample.id}: image is {image.shape[0]}x{image.shape[1]} but its label is "  # HxW
                         f"{label.shape[0]}x{label.shape[1]}")

@@ -159,6 +159,14 @@ def test_show_into_a_split_folder_the_class_file_keeps_outside_the_root_is_refus
         f"segbench: error: {image}: lies inside the data folder {root / '../outer/images'} of folder, whose files "
         "datasets show would join or write over; give --out a place outside the data")
     assert image.read_bytes() == before
+    # A linked subfolder of a split is read as part of it: its target is the data too (probe 16c case 6).
+    (outer / "labels" / "city").mkdir()
+    (tmp_path / "city").mkdir()
+    (outer / "images" / "city").symlink_to(tmp_path / "city")
+    assert main(["datasets", "show", "folder", "--root", str(root), "--split", "test", "--out",
+                 str(tmp_path / "city" / "grid.png")]) == 2
+    assert f"lies inside the data folder {tmp_path / 'city'} of folder" in capsys.readouterr().err
+    assert not (tmp_path / "city" / "grid.png").exists()
 
 
 @pytest.mark.parametrize("verb", [["prepare", "camvid", "--from", "camvid.zip"],
