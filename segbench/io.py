@@ -54,7 +54,13 @@ TEMPORARY = re.compile(rf"\.[^.]+\.{MARK}\.[a-z0-9_]{{8}}(\.[^.]+)*")
 def temporary_prefix(path: str | os.PathLike) -> str:
     """The start of a temporary's name for a write of ``path``, given to mkstemp or TemporaryDirectory: "." + the
     first part of the name + MARK, then mkstemp's 8 characters and (for a file) the final suffixes."""
-    return f".{Path(path).name.split('.')[0]}.{MARK}."
+    return f".{_first_part(Path(path).name)}.{MARK}."
+
+
+def _first_part(name: str) -> str:
+    """A name's first part for its temporaries: a hidden file's leading dots left out (`.segbench-report.json`'s
+    "..segbench-tmp." ones matched no pattern of temporaries, and stayed after a kill)."""
+    return name.lstrip(".").split(".")[0]
 
 
 def remove_stale_temporaries(paths) -> list[Path]:
@@ -64,7 +70,7 @@ def remove_stale_temporaries(paths) -> list[Path]:
     those names in."""
     wanted: dict[Path, set[tuple[str, str]]] = {}
     for path in map(Path, paths):
-        wanted.setdefault(path.parent, set()).add((path.name.split(".")[0], "".join(path.suffixes)))
+        wanted.setdefault(path.parent, set()).add((_first_part(path.name), "".join(path.suffixes)))
     removed = []
     for folder, keys in wanted.items():
         try:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from segbench import bootstrap
 from segbench.errors import DataError, SegbenchError
-from segbench.io import atomic_path, read_record, staging_folder, write_text
+from segbench.io import atomic_path, read_record, remove_stale_temporaries, staging_folder, write_text
 from segbench.markdown import markdown_table
 from segbench.report.fresh import png_text
 from segbench.report.paired import compare_runs
@@ -336,6 +336,7 @@ def write_deploy(runs: list[Path], latency_files: list[Path], out: Path, threads
                  resamples: int = bootstrap.RESAMPLES) -> tuple[list[Path], list[dict]]:
     """``out`` (Markdown) and its figure beside it (``.png``), from the runs and the latency files."""
     rows = deploy_rows(runs, read_latency(latency_files), resamples)
+    remove_stale_temporaries([out, out.with_suffix(".png")])  # a killed deploy's empty .t.segbench-tmp.<random>.png
     figure = pareto_figure(rows, out.with_suffix(".png"), threads)
     write_text(out, deploy_markdown(rows, figure))
     return [out] + ([figure] if figure else []), rows

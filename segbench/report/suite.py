@@ -74,7 +74,7 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     planned = _planned(formats, bool(extra), worst)
     earlier = _claim(folder, runs_folder, planned)  # before anything is written
     # A killed report's temporaries of those names (an empty .figure.segbench-tmp.<random>.pdf) stayed for good.
-    remove_stale_temporaries([folder / name for name in planned])
+    remove_stale_temporaries([folder / name for name in [*planned, OWNED]])
     written = []
     for fmt in formats:
         write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))
@@ -194,6 +194,8 @@ def _run_plots(run: Path, metrics: dict, redraw: bool) -> list[Path]:
     plots = [(CURVES, "plot_curves", (HISTORY, METRICS)), (CONFUSION, "plot_confusion", (METRICS,))]
     if metrics.get("calibration"):
         plots.append((RELIABILITY, "plot_reliability", (METRICS,)))
+    # A killed report's temporaries of these (.curves.segbench-tmp.<random>.png) stayed in the run folder for good.
+    remove_stale_temporaries([run / name for name, _, _ in plots])
     written = []
     for name, plot, inputs in plots:
         # The folder's names are in the plot's title.

@@ -172,6 +172,11 @@ def test_a_killed_reports_temporaries_are_cleared_by_the_next(tmp_path, fake_run
     other = out / ".notes.segbench-tmp.abcdefgh.txt"  # no name a report writes
     for path in (*left, other):
         path.write_bytes(b"")
+    run = tmp_path / "suim" / "segnet"  # and the plots it draws into each run folder (probe 16b case 4)
+    left += [run / ".curves.segbench-tmp.088on386.png", run / ".confusion.segbench-tmp.aqo0dt5h.png",
+             out / ".segbench-report.segbench-tmp.abcd1234.json"]  # its claim's: "..segbench-tmp." matched nothing
+    for path in left[2:]:
+        path.write_bytes(b"")
     report("suim", tmp_path, tmp_path / "out", ("md",), worst=1)
     assert not any(path.exists() for path in left) and other.exists()
 
