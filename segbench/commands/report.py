@@ -35,7 +35,10 @@ def register(verbs) -> None:
 
 def run(args) -> int:
     from segbench.report.suite import report
+    from segbench.rundir import refuse_run_folder
 
+    if args.out is not None:  # a report kept in a run's eval/ (with the user's notes beside it) went when it started over
+        refuse_run_folder(args.out, "report")
     for path in report(args.suite, args.results, args.out or args.results, args.formats, args.worst,
                        args.redraw):
         print(path)

@@ -11,6 +11,8 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import keras
 
@@ -117,6 +119,10 @@ def _fetch(entry: Pretrained, path: Path, url: str) -> Path:
 
 def _download(url: str, target: Path, seconds: float) -> str | None:
     """Fetch ``url`` to ``target`` with Keras' progress bar; None, or why it failed."""
+    if url.startswith("file://"):  # a mirror folder: a FIFO there blocked the read for good, past any timeout
+        source = Path(url2pathname(urlparse(url).path))
+        if not source.is_file():
+            return f"{source} {why_not_a_file(source)}"
     # get_file sets no timeout: without one, a server that accepts and never answers would hold the run for ever.
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(seconds)

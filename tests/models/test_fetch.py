@@ -318,3 +318,16 @@ def test_something_else_at_the_cache_path_is_named_not_called_missing(server, mo
         fetch.ensure(entry)
     assert [row["blocked"] for row in listing() if row["name"] == "vgg16"] == [said]
     assert server.requests == []
+
+
+def test_a_fifo_in_a_mirror_folder_is_named_not_a_hang(serve, server, monkeypatch, tmp_path):
+    """urllib opened a file:// FIFO for reading and blocked for good, past SEGBENCH_WEIGHTS_TIMEOUT (probe 16c case
+    12)."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    os.mkfifo(mirror / PRETRAINED["mobilenet"].file)
+    monkeypatch.setenv("SEGBENCH_WEIGHTS_URL", str(mirror))
+    with pytest.raises(ConfigError, match=r"downloading file://.* failed \(.*mobilenet_1_0_224_tf_no_top.h5 is a FIFO "
+                                          r"\(a named pipe\), not a file\)"):
+        fetch.ensure(PRETRAINED["mobilenet"])
+    assert cache_is_empty()

@@ -15,3 +15,17 @@ def test_bad_arguments_are_one_line_and_exit_2(cli, tmp_path):
     assert done.stderr.strip().splitlines() == [f"segbench: error: {tmp_path / 'nope'}: no such folder"]
     done = cli("report", "--suite", "camvid", "--formats", "md,pdf")
     assert done.returncode == 2 and "expected a comma-separated list of md, csv, tex, got 'md,pdf'" in done.stderr
+
+
+def test_an_out_inside_a_run_folder_is_refused(tmp_path, fake_run, capsys):
+    """`report --out RUN/eval/myreport` wrote there, and the report (with the user's notes beside it) went when the
+    run was started over (probe 16c case 7)."""
+    from segbench.cli import main
+
+    run = tmp_path / "results" / "camvid" / "segnet"
+    fake_run(run, "camvid", [0.3] * 12)
+    out = run / "eval" / "myreport"
+    assert main(["report", "--suite", "camvid", "--results", str(tmp_path / "results"), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (f"segbench: error: {out}: lies inside the run folder {run}, whose "
+                                                "files report would write over; give --out a folder of its own")
+    assert not out.exists()
