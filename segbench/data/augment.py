@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import pydantic
 
+from segbench.errors import ConfigError
 from segbench.registry import closest
 
 # albumentations asks PyPI for a newer release when it is imported: offline, a 2 s stall and a warning every run.
@@ -123,6 +124,19 @@ class Augmentation:
         fits = label.dtype == np.uint8 and 0 <= self.label_fill <= 255
         out = pipeline(image=image, mask=label if fits else label.astype(np.int32))
         return out["image"], out["mask"]
+
+
+def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], label_fill: int) -> None:
+    """Run ``train.augment`` once on a blank pair of the model's input size, as the loader will: a transform that
+    cannot work there (a crop larger than the input) failed only in the loader, blamed on the first training sample,
+    after `--force` had deleted the finished run in the folder."""
+    height, width = input_size
+    try:
+        Augmentation(specs, label_fill)(np.zeros((height, width, 3), np.uint8), np.zeros((height, width), np.uint8),
+                                        key=(0,))
+    except Exception as exc:  # noqa: BLE001 (albumentations' errors share no base)
+        raise ConfigError(f"train.augment: fails on images of the model's input size {height}x{width} "
+                          f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
 
 def _not_accepted(name: str) -> str:

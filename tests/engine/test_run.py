@@ -374,3 +374,17 @@ def test_a_users_own_config_yaml_in_the_out_folder_is_not_replaced(smoke_config,
     with pytest.raises(ConfigError, match=r"exp/config.yaml: not the config a run writes .*into a folder of its own"):
         execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1"]))
     assert (out / "config.yaml").read_text() == kept and sorted(p.name for p in out.iterdir()) == ["config.yaml"]
+
+
+def test_an_augmentation_the_input_size_cannot_take_is_refused_before_the_folder_is_touched(smoke_config, tmp_path):
+    """A RandomCrop larger than the input failed in the loader, blamed on a training sample, after `--force` had
+    deleted the finished run in the folder (probe 16b case 10)."""
+    out = tmp_path / "run"
+    execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1"]))
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    crop = load_config(smoke_config, [f"output.dir={out}", "train.epochs=1",
+                                      "train.augment=[{name: RandomCrop, height: 64, width: 64}]"])
+    with pytest.raises(ConfigError, match=r"^train.augment: fails on images of the model's input size 32x48 \(Crop "
+                                          "size"):
+        execute(crop, force=True)
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
