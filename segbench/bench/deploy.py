@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -275,6 +276,8 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
     every run kept there. Two runs of one name, or a run of the name of another run kept before (its ``config.yaml``
     differs), are refused before anything is copied: the later replaced the earlier, whose row left the table
     without a word."""
+    if folder.is_symlink() and not folder.exists():  # mkdir said "File exists" of a link to nothing
+        raise DataError(f"{folder}: a symbolic link to {os.readlink(folder)}, which does not exist")
     outer = run_folder_of(folder)
     if outer is not None:  # kept runs are run folders: inside a run's eval/ they went with it when it started over
         raise DataError(replaced_with_a_run(folder, outer, "keep the runs in a folder of their own"))

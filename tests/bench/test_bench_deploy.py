@@ -158,3 +158,16 @@ def test_a_keep_that_fails_part_way_leaves_no_staging_folder(tmp_path, monkeypat
     with pytest.raises(OSError, match="No space left"):
         deploy.keep([run], kept)
     assert copied and list(kept.iterdir()) == []
+
+
+def test_a_keep_link_to_nothing_is_named_so(tmp_path):
+    """`--keep kl` a link to nothing: "kl: File exists" (probe 16b case 5)."""
+    from segbench.bench.deploy import keep
+
+    run = tmp_path / "runs" / "r"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text("{}")
+    (run / "metrics.json").write_text("{}")
+    (tmp_path / "kl").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(DataError, match=r"kl: a symbolic link to .*nowhere, which does not exist$"):
+        keep([run], tmp_path / "kl")
