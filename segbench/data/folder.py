@@ -108,10 +108,12 @@ class Folder(DatasetAdapter):
             return pairing.listed(self.root / layout.list, self.root, self.folders(split), described.image_suffix,
                                   described.label_suffix)
         images, labels = self.folders(split)
-        if images.resolve() == labels.resolve() and not (described.image_suffix and described.label_suffix):
+        if images.resolve() == labels.resolve() and (not (described.image_suffix and described.label_suffix)
+                                                     or described.image_suffix == described.label_suffix):
             # Else a.jpg and its label a.png are "two files of one name", whose advice, keep one, lost a label.
-            raise DataError(f"{images}: {split}'s images and labels are one folder; give image_suffix and "
-                            "label_suffix (image_suffix: .jpg, label_suffix: .png) to tell its files apart")
+            # ... and one suffix for both paired every label with itself, trained on as its own image.
+            raise DataError(f"{images}: {split}'s images and labels are one folder; give an image_suffix and another "
+                            "label_suffix (such as image_suffix: .jpg, label_suffix: .png) to tell its files apart")
         return pairing.paired(images, labels, described.image_suffix, described.label_suffix, self.label_suffix)
 
     def unclaimed_labels(self, split: Split) -> list[Path]:

@@ -568,5 +568,7 @@ def test_images_and_labels_in_one_folder_ask_for_the_suffixes_that_tell_them_apa
     with pytest.raises(DataError, match=r"data: train's images and labels are one folder; give image_suffix and "
                                         "label_suffix"):
         folder(tmp_path, "num_classes=2", one).list_pairs("train")
+    with pytest.raises(DataError, match="give an image_suffix and another label_suffix"):  # each label its own image
+        folder(tmp_path, "num_classes=2", one, "image_suffix=.png", "label_suffix=.png").list_pairs("train")
     told = folder(tmp_path, "num_classes=2", one, "image_suffix=.jpg", "label_suffix=.png").list_pairs("train")
     assert [(s.image.name, s.label.name) for s in told] == [("a.jpg", "a.png")]
