@@ -565,8 +565,8 @@ def test_images_and_labels_in_one_folder_ask_for_the_suffixes_that_tell_them_apa
     """One folder of a.jpg and its label a.png: "keep one of them", advice that deleted a label (probe 16a case 25)."""
     write_pair(tmp_path / "data", tmp_path / "data", "a", stripes(8, 8, [0, 1]))
     one = "train={images: data, labels: data}"
-    with pytest.raises(DataError, match=r"data: train's images and labels are one folder; give image_suffix and "
-                                        "label_suffix"):
+    with pytest.raises(DataError, match=r"data: train's images and labels are one folder; give an image_suffix and "
+                                        "another label_suffix"):
         folder(tmp_path, "num_classes=2", one).list_pairs("train")
     with pytest.raises(DataError, match="give an image_suffix and another label_suffix"):  # each label its own image
         folder(tmp_path, "num_classes=2", one, "image_suffix=.png", "label_suffix=.png").list_pairs("train")
