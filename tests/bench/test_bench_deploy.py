@@ -171,3 +171,26 @@ def test_a_keep_link_to_nothing_is_named_so(tmp_path):
     (tmp_path / "kl").symlink_to(tmp_path / "nowhere")
     with pytest.raises(DataError, match=r"kl: a symbolic link to .*nowhere, which does not exist$"):
         keep([run], tmp_path / "kl")
+
+
+def test_a_runs_keras_latency_is_matched_by_the_weights_it_timed(tmp_path):
+    """Another run of the folder's name (other weights) had the first run's latency and size in its row, rc 0
+    (probe 16b case 16); a record or a kept run that holds no digest is matched by name as before."""
+    from segbench.bench.deploy import matching
+
+    record = {"kind": "keras", "run": "/elsewhere/base", "model": "segnet", "sha256": "a" * 64}
+    metrics = {"model": "segnet", "weights_sha256": {"best.weights.h5": "b" * 64}}
+    assert matching("keras", tmp_path / "base", metrics, [record]) == []
+    assert matching("keras", tmp_path / "base", {**metrics, "weights_sha256": {"best.weights.h5": "a" * 64}},
+                    [record]) == [record]
+    assert matching("keras", tmp_path / "base", {"model": "segnet"}, [record]) == [record]
+
+
+def test_a_latency_file_that_is_a_fifo_or_a_device_is_one_line_not_a_hang(tmp_path):
+    """A FIFO as --latency blocked for good; /dev/zero was read until memory ran out (probe 16b case 17)."""
+    import os
+
+    os.mkfifo(tmp_path / "f.json")
+    for path in (tmp_path / "f.json", "/dev/zero"):
+        with pytest.raises(DataError, match="not a `segbench bench latency --out` file"):
+            read_latency([path])
