@@ -227,8 +227,13 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
       "keras.layers.Rescaling(1 / 255)(image)))"),
      ("returns probabilities (at every pixel, values >= 0 that sum to 1 over the classes), not logits; leave out its "
      "final softmax")),
+    # A final sigmoid: TensorFlow's loss reached behind it, and the calibration was softmax(sigmoid) (probe 16c 18).
+    (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+      "    return keras.Model(image, keras.layers.Conv2D(num_classes, 1, activation='sigmoid')("
+      "keras.layers.Rescaling(1 / 255)(image)))"),
+     "returns values strictly between 0 and 1 at every pixel (a sigmoid's), not logits; leave out its final sigmoid"),
 ], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
-        "subclassed-int-logits", "softmax"])
+        "subclassed-int-logits", "softmax", "sigmoid"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
                                                                                said):
     """Each was a traceback (count_params of None, the loss's shapes) or, for one class too many, an error blamed

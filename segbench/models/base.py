@@ -94,21 +94,28 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
         raise ConfigError(f"{where}: returns {found} for inputs of {tuple(config.input_size)}; "
                           f"a model's logits are (batch, {', '.join(map(str, wanted[1:]))}): one per class, at the "
                           "input's size")
-    if not origin(builder).startswith("segbench.") and num_classes > 1 and _probabilities(model, config.input_size):
-        # Trained as logits, a softmax's output is softmaxed again: training all but stalls, and the calibration
-        # figures are of the second softmax, rc 0.
-        raise ConfigError(f"{where}: returns probabilities (at every pixel, values >= 0 that sum to 1 over the "
-                          "classes), not logits; leave out its final softmax: segbench's loss, calibration and "
-                          "--output classes apply their own")
+    squashed = _squashed(model, config.input_size) \
+        if not origin(builder).startswith("segbench.") and num_classes > 1 else None
+    if squashed:
+        # Trained as logits, a softmax's (or a sigmoid's) output is softmaxed again: training stalls, or (TensorFlow
+        # reaching behind it) the calibration figures are of the second softmax, rc 0.
+        raise ConfigError(f"{where}: returns {squashed}, not logits; leave out its final "
+                          f"{'softmax' if squashed.startswith('probabilities') else 'sigmoid'}: segbench's loss, "
+                          "calibration and --output classes apply their own")
     return model
 
 
-def _probabilities(model: keras.Model, input_size: list[int]) -> bool:
-    """Whether ``model``'s output for a random image is a distribution over the classes at every pixel, as a
-    softmax's is and logits (of any sign, summing to anything) are not."""
+def _squashed(model: keras.Model, input_size: list[int]) -> str | None:
+    """What ``model``'s output for a random image is where it is no logits: a distribution over the classes at every
+    pixel, as a softmax's, or values strictly between 0 and 1 everywhere, as a sigmoid's; None for logits (of any
+    sign, summing to anything; a final ReLU's exact zeros included)."""
     import keras
     import numpy as np
 
     image = np.random.default_rng(0).integers(0, 256, (1, *input_size, 3), dtype=np.uint8)
     found = keras.ops.convert_to_numpy(keras.ops.cast(model(image, training=False), "float32"))
-    return bool((found >= 0).all() and np.allclose(found.sum(axis=-1), 1, atol=0.02))
+    if (found >= 0).all() and np.allclose(found.sum(axis=-1), 1, atol=0.02):
+        return "probabilities (at every pixel, values >= 0 that sum to 1 over the classes)"
+    if ((found > 0) & (found < 1)).all():
+        return "values strictly between 0 and 1 at every pixel (a sigmoid's)"
+    return None
