@@ -116,6 +116,29 @@ def raised_at(exc: BaseException, adapter: type) -> str:
     return f"{frame.filename}:{frame.lineno}"
 
 
+def _declared_problem(declared: dict) -> str | None:
+    """What is wrong with the ``classes``, ``palette`` and ``ignore_index`` an adapter's class body declares (a
+    plugin's; an adapter that sets them per instance declares none), or None."""
+    classes, palette, void = (declared.get(key) for key in ("classes", "palette", "ignore_index"))
+    if isinstance(classes, str | bytes):  # "abc" trained as the classes a, b and c
+        return f"classes is one {type(classes).__name__}, not a tuple of class names"
+    if classes is not None and not hasattr(classes, "__get__") and not isinstance(classes, tuple | list):
+        # A set's order follows string hashing: each process numbered the classes its own way.
+        return f"classes is a {type(classes).__name__}, not a tuple of class names in label-index order"
+    if "palette" in declared and not hasattr(palette, "__get__"):
+        colours = palette if isinstance(palette, tuple | list) else None
+        if colours is None or not all(isinstance(colour, tuple | list) and len(colour) == 3 and all(
+                isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255 for value in colour)
+                for colour in colours):
+            return f"palette {palette!r:.80} is not a tuple of (r, g, b) colours of 0..255 each"
+        if isinstance(classes, tuple | list) and len(colours) < len(classes):
+            return f"palette has {len(colours)} colours for {len(classes)} classes"
+    if "ignore_index" in declared and not (void is None or hasattr(void, "__get__")
+                                           or isinstance(void, int) and not isinstance(void, bool) and void >= 0):
+        return f"ignore_index {void!r} is not a label value (an int of at least 0) or None"
+    return None
+
+
 class DatasetAdapter(ABC):
     classes: tuple[str, ...]
     palette: tuple[tuple[int, int, int], ...]  # RGB per class, for figures
@@ -135,9 +158,9 @@ class DatasetAdapter(ABC):
         # An adapter's own class names (a plugin's) are held to a class file's rule: two alike made one column of
         # the tables, holding the later class's IoU. Refused as it is defined, so a plugin's import names its file.
         super().__init_subclass__(**kwargs)
-        if isinstance(cls.__dict__.get("classes"), str | bytes):  # "abc" trained as the classes a, b and c
-            raise ConfigError(f"dataset {cls.__name__}: classes is one {type(cls.__dict__['classes']).__name__}, not "
-                              "a tuple of class names")
+        problem = _declared_problem(cls.__dict__)
+        if problem:
+            raise ConfigError(f"dataset {cls.__name__}: {problem}")
         problem = class_name_problem(cls.__dict__["classes"]) if isinstance(cls.__dict__.get("classes"), tuple | list) \
             else None
         if problem:
