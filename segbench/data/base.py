@@ -73,15 +73,12 @@ def _listed(list_pairs):
             pairs = list(pairs)  # a generator raises only now
         except DataError:
             raise
-        except OSError as exc:
-            if exc.filename is not None:  # a file's, which the CLI names by its path
+        except Exception as exc:  # the plugin's own code: any error it may raise
+            if isinstance(exc, OSError) and exc.filename is not None:  # a file's, which the CLI names by its path
                 raise
-            # One of the plugin's own ("server down"), which named neither the adapter nor where it was raised.
+            # An OSError of the plugin's own ("server down") too: it named neither the adapter nor where it was raised.
             raise DataError(f"{named} raised {type(exc).__name__}: {first_line(exc)} ({raised_at(exc, type(self))})"
                             ) from exc
-        except Exception as exc:  # the plugin's own code: any error it may raise
-            where = raised_at(exc, type(self))
-            raise DataError(f"{named} raised {type(exc).__name__}: {first_line(exc)} ({where})") from exc
         odd = next((pair for pair in pairs if not isinstance(pair, Sample)), None)
         if odd is not None:
             raise DataError(f"{named} returned a {type(odd).__name__} among its pairs, not a Sample")
@@ -105,6 +102,12 @@ def _with_paths(sample: Sample) -> Sample:
         return replace(sample, image=None if sample.image is None else Path(sample.image),
                        label=None if sample.label is None else Path(sample.label))
     return sample
+
+
+def loads_itself(adapter: DatasetAdapter) -> bool:
+    """Whether the adapter's ``load`` is its own (a plugin's), not the files read as the base class reads them: its
+    values are its code's, which verify checks through it and errors name it by."""
+    return type(adapter).load is not DatasetAdapter.load
 
 
 def raised_at(exc: BaseException, adapter: type) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from segbench.data.base import DatasetAdapter, Sample, raised_at
+from segbench.data.base import DatasetAdapter, Sample, loads_itself, raised_at
 from segbench.errors import DataError, first_line
 
 
@@ -14,7 +14,7 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
     """The adapter's (image, label), with any failure turned into an error that names the sample, and a label
     value that is neither a class nor the void label refused (it would otherwise wrap to another class in uint8,
     or reach the loss as a framework error that names no file)."""
-    own = type(adapter).load is DatasetAdapter.load  # else a plugin's load, whose values are its code's
+    own = not loads_itself(adapter)
     try:
         loaded = adapter.load(sample)
     except DataError:

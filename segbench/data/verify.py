@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segbench.data.base import DatasetAdapter, Problem, Sample, named_once, shared_images
+from segbench.data.base import DatasetAdapter, Problem, Sample, loads_itself, named_once, shared_images
 from segbench.data.pairs import out_of_range, out_of_range_message, read_pair
 from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, check_intact, read_rgb
 from segbench.errors import DataError, one_line
@@ -104,7 +104,7 @@ def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
     bad = out_of_range(label, adapter.num_classes, adapter.ignore_index)
     if bad:
         problems.append(Problem(str(sample.label), out_of_range_message(bad, adapter.num_classes)))
-    if not problems and type(adapter).load is not DatasetAdapter.load:
+    if not problems and loads_itself(adapter):
         # A plugin's own load, which a run reads through: verify said OK of one that raised, or returned -1s.
         try:
             read_pair(adapter, sample)

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
-import numpy as np
 import yaml
 
 from segbench import backend, bootstrap, boundary, calibration, precision
@@ -28,7 +27,7 @@ from segbench.errors import ConfigError, DataError, SegbenchError, first_line
 from segbench.io import TEMPORARY, load_yaml, read_record, remove_temporaries, sha256, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
-from segbench.models.base import build
+from segbench.models.base import build, probe_image
 from segbench.plugins import digests, origin, unrecorded
 from segbench.registry import DATASETS, MODELS, plugin_files
 from segbench.rundir import (
@@ -139,8 +138,7 @@ def _refuse_untrainable(config: Config, model: keras.Model) -> None:
     builder = MODELS.get(config.model.name)
     if origin(builder).startswith("segbench."):
         return
-    image = np.random.default_rng(0).integers(0, 256, (1, *config.model.input_size, 3), dtype=np.uint8)
-    if not backend.gradient_reaches(model, image):
+    if not backend.gradient_reaches(model, probe_image(config.model.input_size)):
         raise ConfigError(f"model {config.model.name!r} ({origin(builder)}): no gradient of its logits reaches any of "
                           "its trainable weights (a stop_gradient?); it cannot be trained")
 

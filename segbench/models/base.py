@@ -99,23 +99,29 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
     if squashed:
         # Trained as logits, a softmax's (or a sigmoid's) output is softmaxed again: training stalls, or (TensorFlow
         # reaching behind it) the calibration figures are of the second softmax, rc 0.
-        raise ConfigError(f"{where}: returns {squashed}, not logits; leave out its final "
-                          f"{'softmax' if squashed.startswith('probabilities') else 'sigmoid'}: segbench's loss, "
+        found, final = squashed
+        raise ConfigError(f"{where}: returns {found}, not logits; leave out its final {final}: segbench's loss, "
                           "calibration and --output classes apply their own")
     return model
 
 
-def _squashed(model: keras.Model, input_size: list[int]) -> str | None:
-    """What ``model``'s output for a random image is where it is no logits: a distribution over the classes at every
-    pixel, as a softmax's, or values strictly between 0 and 1 everywhere, as a sigmoid's; None for logits (of any
-    sign, summing to anything; a final ReLU's exact zeros included)."""
+def probe_image(input_size: list[int]):
+    """One random uint8 image of ``input_size``, the same every time: what a plugin model is tried on."""
+    import numpy as np
+
+    return np.random.default_rng(0).integers(0, 256, (1, *input_size, 3), dtype=np.uint8)
+
+
+def _squashed(model: keras.Model, input_size: list[int]) -> tuple[str, str] | None:
+    """What ``model``'s output for a random image is, and the final layer that made it, where it is no logits: a
+    distribution over the classes at every pixel, as a softmax's, or values strictly between 0 and 1 everywhere, as a
+    sigmoid's; None for logits (of any sign, summing to anything; a final ReLU's exact zeros included)."""
     import keras
     import numpy as np
 
-    image = np.random.default_rng(0).integers(0, 256, (1, *input_size, 3), dtype=np.uint8)
-    found = keras.ops.convert_to_numpy(keras.ops.cast(model(image, training=False), "float32"))
+    found = keras.ops.convert_to_numpy(keras.ops.cast(model(probe_image(input_size), training=False), "float32"))
     if (found >= 0).all() and np.allclose(found.sum(axis=-1), 1, atol=0.02):
-        return "probabilities (at every pixel, values >= 0 that sum to 1 over the classes)"
+        return "probabilities (at every pixel, values >= 0 that sum to 1 over the classes)", "softmax"
     if ((found > 0) & (found < 1)).all():
-        return "values strictly between 0 and 1 at every pixel (a sigmoid's)"
+        return "values strictly between 0 and 1 at every pixel (a sigmoid's)", "sigmoid"
     return None
