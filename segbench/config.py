@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 from segbench.data.base import check_class_weights, loss_void
 from segbench.errors import ConfigError, DataError
 from segbench.io import not_a_file, why_not_a_file
-from segbench.plugins import import_plugins, resolve_imports
+from segbench.plugins import import_plugins, missing_import, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
 from segbench.shipped import config_names, find_config
@@ -49,12 +49,17 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     or the name of a config shipped with segbench (``smoke/segnet``), so that an installed segbench runs its own
     configs from any directory."""
     path = resolve_path(path)
-    raw, sources = _read_tree(path, chain=(), read={})
+    named: dict[str, str] = {}
+    raw, sources = _read_tree(path, chain=(), read={}, named=named)
     for item in overrides:
         key, value = parse_override(item)
         if key == (IMPORTS,):  # paths on the command line are the user's, from where they stand
             value = resolve_imports(value, Path.cwd(), where=f"--set {IMPORTS}")
         _override(raw, sources, key, value)
+    # Only now: the files' own plugins are looked for once a --set imports=[...] has had its chance to replace them.
+    missing = missing_import(raw.get(IMPORTS) or [], named)
+    if missing:
+        raise ConfigError(missing)
     # Before validation: the plugins register the models and datasets (and their schemas) the sections name.
     import_plugins(raw.get(IMPORTS, []), where=sources.get((IMPORTS,), str(path)))
     for registry in (DATASETS, MODELS, ENCODERS):
@@ -170,15 +175,17 @@ def dataset_config(name: str, root: str | None = None, overrides: list[str] | tu
 def merged(path: str | Path) -> dict:
     """A config file with its bases merged, as written: no defaults filled in, nothing validated (and so no
     dataset or model module loaded)."""
-    return _read_tree(Path(path), (), {})[0]
+    return _read_tree(Path(path), (), {}, {})[0]
 
 
-def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict, Sources]]) -> tuple[dict, Sources]:
+def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict, Sources]],
+               named: dict[str, str]) -> tuple[dict, Sources]:
     """The merged tree of ``path`` and its bases, and the file each leaf came from. ``imports`` add up along the
     way, each resolved from the file that names it, rather than the last file's list replacing its bases'.
 
     ``read`` holds the trees already made in this load, by file: a base two files share (a diamond) is read and
-    merged once, not once per path to it, which 30 levels of two bases each made 2**30 readings of."""
+    merged once, not once per path to it, which 30 levels of two bases each made 2**30 readings of. ``named`` gets
+    the start of each plugin file's error line, for the caller to look for the files (``missing_import``)."""
     if path.resolve() in read:
         tree, sources = read[path.resolve()]
         return copy.deepcopy(tree), dict(sources)  # merging writes into the tree it is given
@@ -187,7 +194,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
     bases = [bases] if isinstance(bases, str) else bases
     if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
         raise ConfigError(f"{path}: base: expected a file name or a list of file names")
-    own_imports = resolve_imports(data.pop(IMPORTS, []), path.parent.resolve(), where=f"{path}: {IMPORTS}")
+    own_imports = resolve_imports(data.pop(IMPORTS, []), path.parent.resolve(), where=f"{path}: {IMPORTS}", named=named)
     merged: dict = {}
     sources: Sources = {}
     imports: list[str] = []
@@ -197,7 +204,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
             raise ConfigError(f"{path}: base: {name} includes itself (a cycle through {base_path.name})")
         if not base_path.is_file():
             raise ConfigError(f"{path}: base: {name} {why_not_a_file(base_path)} (looked for {base_path})")
-        tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),), read)
+        tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),), read, named)
         imports += tree.pop(IMPORTS, [])
         _merge(merged, tree)
         sources.update(tree_sources)

@@ -36,10 +36,12 @@ _INSTALLED = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys
                                                  Path(__file__).parent)})
 
 
-def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
+def resolve_imports(entries, base_dir: Path, where: str, named: dict[str, str] | None = None) -> list[str]:
     """A config's ``imports:`` as the loader keeps them: ``.py`` paths made absolute from ``base_dir`` (the folder
     of the config that names them, so that a run folder's saved config finds them from anywhere), module names as
-    given. ``where`` starts each error line."""
+    given. ``where`` starts each error line. With ``named``, a file is not looked for yet: each resolved path gets
+    its error line's start there (``missing_import`` reads it), since a ``--set imports=[...]`` may still replace
+    it (the way a moved plugin is named again)."""
     entries = [entries] if isinstance(entries, str) else entries
     if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
         raise ConfigError(f"{where}: expected a list of module names or .py files")
@@ -47,7 +49,9 @@ def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
     for entry in entries:
         if entry.endswith(".py"):
             path = (base_dir / entry).resolve()
-            if not path.is_file():
+            if named is not None:
+                named[str(path)] = f"{where}: {entry}"
+            elif not path.is_file():
                 raise ConfigError(f"{where}: {entry} {why_not_a_file(path)} (looked for {path})")
             resolved.append(str(path))
         elif entry.lower().endswith((".yaml", ".yml", ".json", ".txt")):
@@ -62,6 +66,16 @@ def resolve_imports(entries, base_dir: Path, where: str) -> list[str]:
         else:
             raise ConfigError(f"{where}: {entry!r} is neither a .py file nor a module name")
     return resolved
+
+
+def missing_import(entries: list[str], named: dict[str, str]) -> str | None:
+    """The error line of the first file of ``entries`` that ``resolve_imports`` left in ``named`` and is not there;
+    None when all are."""
+    for entry in entries:
+        path = Path(entry)
+        if entry in named and not path.is_file():
+            return f"{named[entry]} {why_not_a_file(path)} (looked for {path})"
+    return None
 
 
 def import_plugins(entries: list[str], where: str | None = None) -> None:

@@ -362,3 +362,17 @@ def test_an_empty_dataset_root_is_refused_not_read_as_the_default(base_dir):
         "--set dataset.root: string should have at least 1 character (got '')")
     assert "dataset.root" in error_of(child(base_dir, "dataset:\n  root: '  '\n"))
     assert load_config(child(base_dir, ""), ["dataset.root="]).dataset.root is None
+
+
+def test_a_set_imports_replaces_the_files_own_so_a_moved_plugin_can_be_named_again(tmp_path, monkeypatch):
+    """docs/models.md: a plugin file that moves is named again with --set imports=[...]. The file's own missing
+    plugin was looked for as the file was read, before any --set, so no --set (not even imports=[]) got past it."""
+    config = write(tmp_path / "m" / "c.yaml", "imports: [gone.py]\ndataset: {name: synthetic}\nmodel: {name: segnet}\n")
+    assert error_of(config) == f"{config}: imports: gone.py not found (looked for {tmp_path / 'm' / 'gone.py'})"
+    assert load_config(config, ["imports=[]"]).model.name == "segnet"
+    moved = write(tmp_path / "n" / "moved.py", "MARK = 1\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_config(config, ["imports=[n/moved.py]"]).imports == [str(moved)]
+    # A base's missing plugin is named by the base, as before, when nothing replaces it.
+    child = write(tmp_path / "m" / "child.yaml", "base: c.yaml\n")
+    assert error_of(child).startswith(f"{config}: imports: gone.py not found")
