@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from segbench.data.base import refuse_out_in_the_data
 from segbench.errors import ConfigError, DataError, SegbenchError
 from segbench.pretrained import PRETRAINED
 from segbench.registry import DATASETS
@@ -27,6 +28,10 @@ def problems(config: Config) -> list[SegbenchError]:
         # naming its missing root or folder, one that draws its samples in memory (the synthetic set, a plugin's)
         # has nothing to look for and lists at once; no flag of its own to declare.
         adapter.list_pairs(config.eval.split)
+    except DataError as exc:
+        found.append(exc)
+    try:  # its predictions/ joined the test split as images, and the next run trained on them
+        refuse_out_in_the_data(adapter, config.run_dir(), "the run")
     except DataError as exc:
         found.append(exc)
     # A run inside another run's folder (its eval/ or predictions/) is removed with them when that run is scored

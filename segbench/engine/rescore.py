@@ -10,10 +10,11 @@ from pathlib import Path
 
 from segbench.data.corrupt import CORRUPTIONS, SEVERITIES, corrupter
 from segbench.engine.evaluate import evaluate
+from segbench.engine.finished import config_hash
 from segbench.engine.inference import Inference
 from segbench.engine.loaded import LoadedRun, weights_of
 from segbench.engine.onnxfile import OnnxModel, runtime
-from segbench.engine.run import config_hash, environment, scored_figures
+from segbench.engine.run import environment, scored_figures
 from segbench.engine.views import SINGLE, Views
 from segbench.errors import DataError, SegbenchError
 from segbench.io import sha256

@@ -7,8 +7,6 @@ figures and, last of all, ``metrics.json``: its presence is what marks a run as 
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import platform
 import shutil
 import time
@@ -16,15 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
-import yaml
 
 from segbench import backend, bootstrap, boundary, calibration, precision
 from segbench.data.base import DatasetAdapter, loss_void, shared_images
 from segbench.engine import checkpoint, distribute, predictions, preflight
 from segbench.engine.evaluate import evaluate
+from segbench.engine.finished import config_changes, config_hash, finished_conflict
 from segbench.engine.train import train
-from segbench.errors import ConfigError, DataError, SegbenchError, first_line
-from segbench.io import TEMPORARY, load_yaml, read_record, remove_temporaries, sha256, write_yaml
+from segbench.errors import ConfigError, DataError, SegbenchError, first_line, one_line
+from segbench.io import TEMPORARY, remove_temporaries, sha256, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build, probe_image
@@ -41,11 +39,9 @@ from segbench.rundir import (
     PER_IMAGE,
     TENSORBOARD,
     WORST_FIRST,
-    config_edited,
     data_record_changes,
     foreign_config,
     plugin_changed,
-    read_metrics,
     tree_changes,
     write_metrics,
     write_per_image,
@@ -89,20 +85,10 @@ RUN_NAMES = (METRICS, HISTORY, BEST_WEIGHTS, LAST_WEIGHTS, PER_IMAGE, WORST_FIRS
 def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path | None:
     resolved = config.model_dump(mode="json")
     if (run_dir / METRICS).exists() and not force:
-        changes = finished_changes(run_dir, resolved)
-        if changes:
-            raise ConfigError(f"{run_dir}: holds a finished run of another config ({changes}); "
-                              "pass --force to replace it or --out for a new folder")
-        changes = data_changes(run_dir, config)
-        if changes:
-            raise DataError(f"{run_dir}: holds a finished run of this config on other data ({changes}); pass --force "
-                            "to run it again on the data as it is now, or --out for a new folder")
-        other = unrecorded(read_metrics(run_dir).get("plugins_sha256"), plugin_files(config))
-        if other:
-            raise ConfigError(f"{run_dir}: holds a finished run of other plugin code than this config loads from here "
-                              f"({other}, which the run did not load); pass --force to run it again, or --out for a "
-                              "new folder")
-        print(f"{run_dir}: finished already, skipped (--force runs it again)")
+        conflict = finished_conflict(run_dir, config, resolved, "pass --force to run it again, or --out for a new folder")
+        if conflict:
+            raise conflict
+        say(run_dir, "finished already, skipped (--force runs it again)")
         return None
     if not (run_dir / CONFIG).is_file():
         # A run writes config.yaml before anything else, so a folder without one is not a run's: what it holds under
@@ -130,6 +116,12 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
         if state is None:
             _clear_earlier_run(run_dir)
         return _train_and_score(config, adapter, model, run_dir, state, replicas, used)
+
+
+def say(run_dir: Path, text: str) -> None:
+    """A line of the run's progress, led by its folder, whose name's control characters are escaped (a terminal
+    escape in it coloured the terminal)."""
+    print(one_line(f"{run_dir}: {text}"), flush=True)
 
 
 def _refuse_untrainable(config: Config, model: keras.Model) -> None:
@@ -169,7 +161,7 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: Data
     datasets, and metrics.json recorded the second alone."""
     if not resume:
         if checkpoint.exists(run_dir):
-            print(f"{run_dir}: holds an interrupted run; starting over (--resume continues it)", flush=True)
+            say(run_dir, "holds an interrupted run; starting over (--resume continues it)")
             checkpoint.clear(run_dir)
         return None
     if checkpoint.exists(run_dir):
@@ -186,7 +178,7 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: Data
                           f"({changes}; its config.yaml edited since?); resume it with that config, or drop --resume "
                           "to start over")
     if state is None:
-        print(f"{run_dir}: nothing to resume, starting from scratch", flush=True)
+        say(run_dir, "nothing to resume, starting from scratch")
     # The plugin's code is part of the recipe: edited between the kill and the resume, two models trained one run.
     changed = (plugin_changed(state) or unrecorded(state.get("plugins_sha256"), files)) if state else None
     if changed:
@@ -226,12 +218,11 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model
     """Train and score ``model`` in the dtype policy ``used`` (``train.precision`` with ``auto`` resolved)."""
     # config.yaml only now: a model that cannot be built leaves no folder that `results` would call resumable.
     write_yaml(run_dir / CONFIG, config.model_dump(mode="json"))
-    print(f"{run_dir}: {config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
-          f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {used}"
-          + (" (auto)" if config.train.precision == precision.AUTO else "")
-          + (f", {replicas} replica{'s' * (replicas != 1)} ({config.train.distribute})"
-             if config.train.distribute != "none" else ""),
-          flush=True)
+    say(run_dir, f"{config.model.name} on {config.dataset.name}, {model.count_params():,} parameters, "
+        f"{config.train.epochs} epoch{'s' * (config.train.epochs != 1)}, {used}"
+        + (" (auto)" if config.train.precision == precision.AUTO else "")
+        + (f", {replicas} replica{'s' * (replicas != 1)} ({config.train.distribute})"
+           if config.train.distribute != "none" else ""))
     started = time.perf_counter()
     history, best = train(model, adapter, config, run_dir, resume=state)
     # A resumed run trained in several processes: the epochs before this one's are in history.csv.
@@ -281,9 +272,8 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model
     write_per_image(run_dir, samples, scored, adapter.ignore_index)
     write_metrics(run_dir, metrics)
     checkpoint.clear(run_dir)  # finished: metrics.json, the final and the best weights are what stays
-    print(f"{run_dir}: mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
-          f"(standard mIoU {100 * metrics['standard']['miou']:.2f}) on {metrics['num_images']} "
-          f"{config.eval.split} images", flush=True)
+    say(run_dir, f"mIoU {100 * metrics['miou']:.2f}  fIoU {100 * metrics['fiou']:.2f}  "
+        f"(standard mIoU {100 * metrics['standard']['miou']:.2f}) on {metrics['num_images']} {config.eval.split} images")
     return run_dir
 
 
@@ -304,53 +294,6 @@ def scored_figures(scored: dict, ignore_index: int | None) -> dict:
         figures["intervals"] = bootstrap.intervals(scored["per_image"], ignore_index, boundary=scored["boundary"],
                                                    confidence=scored["confidence"])
     return figures
-
-
-def config_hash(resolved: dict) -> str:
-    """SHA-256 of the resolved config as canonical JSON, without ``output.dir`` (a run may be moved)."""
-    kept = {**resolved, "output": {k: v for k, v in resolved.get("output", {}).items() if k != "dir"}}
-    return hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def finished_changes(run_dir: Path, resolved: dict) -> str:
-    """How ``resolved`` differs from the config of the finished run in ``run_dir`` ('' when it is the same).
-    ``metrics.json`` records the hash of the config that was run, so a hand-edited ``config.yaml`` cannot pass for
-    it; runs finished before that record fall back to ``config.yaml``."""
-    changes = config_changes(run_dir / CONFIG, resolved)
-    try:
-        metrics = read_metrics(run_dir, config_unchanged=False)
-    except DataError:
-        return f"{METRICS} unreadable"
-    recorded = metrics.get("config_sha256")
-    plugin = plugin_changed(metrics)
-    if plugin:
-        return changes or f"the plugin {plugin} changed since"
-    if not config_edited(run_dir, metrics) and recorded in (None, config_hash(resolved)):
-        return changes
-    return changes or "config.yaml was edited after the run: it no longer matches the config metrics.json records"
-
-
-def data_changes(run_dir: Path, config: Config) -> str:
-    """How the dataset the config names now differs from the one the finished run in ``run_dir`` was scored on
-    ('' when it does not): one config reads a class file and a split that may have been edited since, and a finished
-    run skipped as such would be reported under class names, or over images, its figures were not computed on."""
-    recorded = read_metrics(run_dir)
-    try:
-        adapter = DATASETS.get(config.dataset.name)(config.dataset)
-        scored = len(adapter.samples(config.eval.split))
-    except SegbenchError:
-        return ""  # the data cannot be read now: the finished run stands as it was, and a new run would say why
-    now = {**adapter.data_record(), "dataset_root": None, "num_images": scored, "split": config.eval.split}
-    return data_record_changes(recorded, now)  # a root not compared: a relative one is refused where it differs
-
-
-def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:
-    """The keys whose values differ between the config saved at ``path`` and ``resolved``, as 'key: old -> new'."""
-    try:
-        saved = load_yaml(read_record(path)) or {}
-    except (OSError, yaml.YAMLError):
-        return f"{path.name} unreadable"
-    return tree_changes(saved, resolved, limit)
 
 
 def environment() -> dict:

@@ -21,8 +21,9 @@ import yaml
 
 from segbench.config import load_config
 from segbench.engine import preflight
+from segbench.engine.finished import finished_conflict
 from segbench.engine.progress import PROGRESS_ENV
-from segbench.errors import ERROR_PREFIX, ConfigError, SegbenchError
+from segbench.errors import ERROR_PREFIX, ConfigError, SegbenchError, one_line
 from segbench.io import load_yaml
 from segbench.parent import PARENT_ENV
 from segbench.rundir import CONFIG, METRICS, seed_folder, tree_changes
@@ -79,13 +80,19 @@ def check(jobs: list[Job], overrides: list[str]) -> dict[Path, list[str]]:
     """Every job's config loaded with the overrides, and what it reads looked for (``preflight``), before any run
     starts, so that a typo or a missing dataset in the last of 18 configs shows at once, not after hours of
     training; the problems' lines of each config that has any (empty when none has)."""
-    problems = {}
-    for job in jobs:
-        if job.config not in problems:
-            try:
-                problems[job.config] = [named(job.config, exc) for exc in preflight.problems(_config(job, overrides))]
-            except SegbenchError as exc:
-                problems[job.config] = [named(job.config, exc)]
+    problems: dict[Path, list[str]] = {}
+    for job in jobs:  # each seed's too: its folder may hold what the first seed's does not (a config.yaml of theirs)
+        try:
+            config = _config(job, overrides)
+            found = [named(job.config, exc) for exc in preflight.problems(config)]
+            # Found by the job's run once the sweep had begun, whose advice (--force, --out) a sweep does not take.
+            if (job.out / METRICS).is_file():
+                conflict = finished_conflict(job.out, config, config.model_dump(mode="json"),
+                                             "remove it to run it again, or give --results another folder")
+                found += [named(job.config, conflict)] if conflict else []
+        except SegbenchError as exc:
+            found = [named(job.config, exc)]
+        problems[job.config] = list(dict.fromkeys(problems.get(job.config, []) + found))
     return {config: lines for config, lines in problems.items() if lines}
 
 
@@ -204,8 +211,9 @@ _WRITING = threading.Lock()  # children side by side: one line at a time, never 
 
 
 def say(line: str) -> None:
-    """A line of the sweep's own on stdout, never inside a line of a child's."""
-    _write(sys.stdout, line + "\n")
+    """A line of the sweep's own on stdout, never inside a line of a child's; control characters in it (a config's
+    name's terminal escape) escaped."""
+    _write(sys.stdout, one_line(line) + "\n")
 
 
 def _write(stream, text: str) -> None:

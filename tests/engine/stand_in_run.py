@@ -18,11 +18,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for helpers
 from helpers import write_metrics
 
-CLASSES = ["background", "disc", "box", "triangle", "void"]
+from segbench.config import load_config
+from segbench.io import write_yaml
+from segbench.registry import DATASETS
 
 argv = sys.argv[1:]
 out = Path(argv[argv.index("--out") + 1])
-sets = dict(argv[i + 1].split("=", 1) for i, arg in enumerate(argv) if arg == "--set")
+overrides = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--set"]
+sets = dict(item.split("=", 1) for item in overrides)
 seed = int(sets.get("train.seed", 0))
 if (out / "metrics.json").is_file():
     print(f"{out}: finished already, skipped (--force runs it again)")
@@ -33,5 +36,10 @@ if out.exists() and not out.is_dir():
 print(f"{out}: stand-in run, seed {seed}", flush=True)
 time.sleep(float(os.environ.get("STAND_IN_SECONDS", "0")))
 out.mkdir(parents=True, exist_ok=True)
-(out / "config.yaml").write_text(f"train:\n  seed: {seed}\n")  # a run writes its config first; seeds differ by it
-write_metrics(out, CLASSES, np.random.default_rng(seed).uniform(0.2, 0.8, len(CLASSES)).tolist(), seed=seed)
+config = load_config(argv[1], overrides)  # a run writes its config first, as the sweep looks for it in the folder
+config.output.dir = str(out)
+write_yaml(out / "config.yaml", config.model_dump(mode="json"))
+adapter = DATASETS.get(config.dataset.name)(config.dataset)  # the data it "ran" on, as a run records it
+data = {**adapter.data_record(), "split": config.eval.split, "num_images": len(adapter.samples(config.eval.split))}
+write_metrics(out, data.pop("classes"), np.random.default_rng(seed).uniform(0.2, 0.8, adapter.num_classes).tolist(),
+              seed=seed, **data)

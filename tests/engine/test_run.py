@@ -388,3 +388,33 @@ def test_an_augmentation_the_input_size_cannot_take_is_refused_before_the_folder
                                           "size"):
         execute(crop, force=True)
     assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+
+
+@pytest.mark.parametrize("inside", ["runs/segnet", "test/runs"])
+def test_a_run_whose_out_lies_inside_the_data_it_reads_is_refused_before_anything(tmp_path, inside):
+    """`run --out dsA/test/runs` was accepted: its predictions/ joined the test split as images, and the next run
+    scored them (probe 16b case 20)."""
+    from helpers import stripes, write_pair
+
+    root = tmp_path / "camvid"
+    for split in ("train", "val", "test"):
+        write_pair(root / split, root / f"{split}annot", f"{split}0", stripes(8, 8, [0, 3]), ".png")
+    before = sorted(path.relative_to(root) for path in root.rglob("*"))
+    camvid = Path(__file__).resolve().parents[2] / "configs" / "smoke" / "camvid" / "segnet.yaml"
+    cfg = load_config(camvid, [f"dataset.root={root}", f"output.dir={root / inside}"])
+    with pytest.raises(DataError) as refused:
+        execute(cfg)
+    assert str(refused.value) == (f"{root / inside}: lies inside the dataset root {root} of camvid, whose files the run "
+                                  "would join or write over; give --out a place outside the data")
+    assert sorted(path.relative_to(root) for path in root.rglob("*")) == before
+
+
+def test_a_runs_progress_lines_escape_its_folders_name(tmp_path, capsys):
+    """A terminal escape in a run folder's name coloured the terminal in run's and sweep's progress lines (only the
+    closing table escaped it: probe 17b case 19)."""
+    from segbench.engine import sweep
+
+    run_module.say(tmp_path / "e\x1b[31mf", "finished already")
+    sweep.say("[1/1] e\x1b[31mf")
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and out.splitlines() == [f"{tmp_path}/e\\x1b[31mf: finished already", "[1/1] e\\x1b[31mf"]

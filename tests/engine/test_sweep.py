@@ -3,6 +3,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from segbench.cli import main
 from segbench.engine.sweep import command, plan
 from segbench.paper import PAPER_ROWS, suite_configs
@@ -51,6 +53,15 @@ def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, stan
 
     assert main(args) == 1  # the finished runs are skipped, the broken one fails again
     assert capsys.readouterr().out.count("finished already, skipped") == 2
+
+    # Another setting over the finished folders: refused before anything runs, with a way out a sweep has (each
+    # job failed once the sweep had begun, advising --force and --out, which sweep does not take).
+    assert main([*args[:2], *args[3:], "--set", "train.learning_rate=0.01"]) == 2
+    out, err = capsys.readouterr()
+    seed0 = tmp_path / "r" / "smoke" / "segnet-seed0"
+    assert f"segbench: error: {smoke_config}: {seed0}: holds a finished run of another config (train.learning_rate: " \
+        "0.001 -> 0.01); remove it to run it again, or give --results another folder" in err.splitlines()
+    assert "[1/" not in out and "--force" not in err
 
 
 def test_every_config_is_checked_before_anything_runs(smoke_config, tmp_path, capsys):
@@ -105,11 +116,15 @@ def test_a_suite_sweep_ends_in_the_papers_table(fake_run, stand_in, tmp_path, mo
     results = tmp_path / "r"
     # The pretrained files the suite reads count as there: fetching them is tests/models/test_fetch.py's matter.
     monkeypatch.setattr("segbench.engine.sweep.fetch_pretrained", lambda jobs, overrides: [])
+    # The fake run stands for one of the job's own config and data (whether it is: the test of another setting above).
+    monkeypatch.setattr("segbench.engine.sweep.finished_conflict", lambda *args: None)
+    data = tmp_path / "data"
+    data.mkdir()
     fake_run(results / "sitting" / "segnet", "sitting", [0.5] * 15)
     for row in set(PAPER_ROWS) - {"segnet"}:  # the other rows' runs fail: a file stands where each one's folder goes
         (results / "sitting" / row).write_text("not a run folder")
-    # (A root that exists, empty, gets them past the sweep's look for what they read.)
-    assert main(["sweep", "--suite", "sitting", "--results", str(results), "--set", f"dataset.root={tmp_path}"]) == 1
+    # (A root that exists, empty, beside the results, gets them past the sweep's look for what they read.)
+    assert main(["sweep", "--suite", "sitting", "--results", str(results), "--set", f"dataset.root={data}"]) == 1
     out, err = capsys.readouterr()
     errors = [line for line in err.splitlines() if line.startswith("segbench: error: ")]
     assert len(errors) == len(PAPER_ROWS) - 1 and all("not a folder" in line for line in errors)
@@ -158,7 +173,8 @@ def test_every_configs_data_and_weights_are_looked_for_before_anything_runs(tmp_
     assert not results.exists() and "[1/" not in out
 
     weights = Path("configs/smoke/camvid/vgg_unet.yaml")
-    assert main(["run", str(weights), "--out", str(tmp_path / "run"), "--set", f"dataset.root={tmp_path}",
+    (tmp_path / "data").mkdir()
+    assert main(["run", str(weights), "--out", str(tmp_path / "run"), "--set", f"dataset.root={tmp_path / 'data'}",
                  "--set", f"model.encoder_weights={tmp_path / 'vgg.h5'}"]) == 2
     assert capsys.readouterr().err == f"segbench: error: model.encoder_weights: {tmp_path / 'vgg.h5'}: no such file\n"
     assert not (tmp_path / "run").exists()
@@ -168,8 +184,6 @@ def test_a_relay_whose_pipe_is_closed_under_it_ends_quietly():
     """A Ctrl-C closes the child's pipes while the relay threads read them: "ValueError: read of closed file" was a
     thread's traceback above the sweep's own line."""
     import io
-
-    import pytest
 
     from segbench.engine.sweep import _relay_output, _until_closed
 
@@ -203,14 +217,17 @@ def test_the_sweeps_table_holds_only_runs_of_its_own_configs(smoke_config, tmp_p
     assert finished_runs([job], overrides) == [job.out]
 
 
-def test_a_users_own_config_yaml_in_a_jobs_folder_is_refused_before_anything_runs(smoke_config, tmp_path, capsys):
-    """Refused by the job's run once the sweep had begun, with advice to use an --out a sweep does not have."""
+@pytest.mark.parametrize("seeds", [1, 2])
+def test_a_users_own_config_yaml_in_a_jobs_folder_is_refused_before_anything_runs(smoke_config, tmp_path, capsys,
+                                                                                   seeds):
+    """Refused by the job's run once the sweep had begun, with advice to use an --out a sweep does not have; in a
+    second seed's folder, only once the first seed had trained (only each config's first job was looked at)."""
     results = tmp_path / "r"
-    [job] = plan([smoke_config], 1, results)
+    job = plan([smoke_config], seeds, results)[-1]
     job.out.mkdir(parents=True)
     mine = "# mine\ndataset: {name: synthetic}\nmodel: {name: segnet}\ntrain: {epochs: 7}\neval: {batch_size: 2}\n"
     (job.out / "config.yaml").write_text(mine)
-    assert main(["sweep", str(smoke_config), "--results", str(results), *TINY]) == 2
+    assert main(["sweep", str(smoke_config), "--results", str(results), "--seeds", str(seeds), *TINY]) == 2
     out, err = capsys.readouterr()
     assert err.splitlines()[0] == (f"segbench: error: {smoke_config}: {job.out / 'config.yaml'}: not the config a run "
                                    "writes (a user's own, kept there?), and a run would replace it; run it into a "
