@@ -223,17 +223,22 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
      "returns int32 values; a model's logits are floating point"),
     # A final softmax trained as logits (softmaxed twice), and its calibration was the second softmax's, rc 0.
     (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
-      "    return keras.Model(image, keras.layers.Conv2D(num_classes, 1, activation='softmax')("
-      "keras.layers.Rescaling(1 / 255)(image)))"),
+      "    return keras.Model(image, keras.layers.Lambda(keras.ops.softmax)(keras.layers.Conv2D(num_classes, 1)("
+      "keras.layers.Rescaling(1 / 255)(image))))"),
      ("returns probabilities (at every pixel, values >= 0 that sum to 1 over the classes), not logits; leave out its "
-     "final softmax")),
+      "final softmax")),
     # A final sigmoid: TensorFlow's loss reached behind it, and the calibration was softmax(sigmoid) (probe 16c 18).
     (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
       "    return keras.Model(image, keras.layers.Conv2D(num_classes, 1, activation='sigmoid')("
       "keras.layers.Rescaling(1 / 255)(image)))"),
-     "returns values strictly between 0 and 1 at every pixel (a sigmoid's), not logits; leave out its final sigmoid"),
+     "returns the output of a final sigmoid (probabilities), not logits; leave out its final sigmoid"),
+    # Saturated: exact 1.0s in float32 (no Rescaling), which "strictly between 0 and 1" let through (probe 17b case 2).
+    (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+      "    return keras.Model(image, keras.layers.Lambda(keras.ops.sigmoid)(keras.layers.Conv2D(num_classes, 1)("
+      "keras.ops.cast(image, 'float32'))))"),
+     "returns values between 0 and 1 at every pixel (a sigmoid's), not logits; leave out its final sigmoid"),
 ], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
-        "subclassed-int-logits", "softmax", "sigmoid"])
+        "subclassed-int-logits", "softmax", "sigmoid", "saturated-sigmoid"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
                                                                                said):
     """Each was a traceback (count_params of None, the loss's shapes) or, for one class too many, an error blamed
@@ -369,6 +374,46 @@ def test_a_dataset_plugin_declaring_classes_palette_or_void_off_their_types_is_r
         return
     with pytest.raises(ConfigError, match=rf"^{re.escape(str(plugin))}: dataset Halves: {said}"):
         load_config(config)
+
+
+@pytest.mark.parametrize("given, said", [
+    ('@property\n    def classes(self):\n        return {"dark", "bright"}',
+     "classes is a set, not a tuple of class names in label-index order$"),
+    ('def __init__(self, config):\n        super().__init__(config)\n        self.classes = ("bg", "BG")',
+     "'bg' and 'BG' name classes 0 and 1 alike"),
+    ('def __init__(self, config):\n        super().__init__(config)\n        self.ignore_index = "void"',
+     "ignore_index 'void' is not a label value"),
+], ids=["a-set-property", "alike-in-init", "void-in-init"])
+def test_what_a_dataset_plugin_gives_per_instance_is_held_to_the_same_rules(registries, tmp_path, given, said):
+    """A property or an __init__ escaped the import-time check: a set was pandas' traceback in stats, two classes
+    alike two columns of one name, rc 0, a "void" ignore_index a TypeError in show (probe 17a case 12)."""
+    plugin = tmp_path / "own.py"
+    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"own_halves"').replace(
+        'classes = ("dark", "bright")\n', f'classes = ("dark", "bright")\n\n    {given}\n'))
+    config = tmp_path / "c.yaml"
+    config.write_text("imports: [own.py]\ndataset: {name: own_halves}\nmodel: {name: segnet}\n")
+    from segbench.registry import DATASETS
+
+    loaded = load_config(config)
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(plugin))}: dataset Halves: {said}"):
+        DATASETS.get("own_halves")(loaded.dataset)
+
+
+def test_a_dataset_plugin_without_a_palette_is_drawn_in_colours_of_its_own(registries, tmp_path):
+    """One with no palette trained, then predict and datasets show ended in an AttributeError (probe 17a case 11)."""
+    from segbench.data.base import spread_colours
+    from segbench.registry import DATASETS
+
+    plugin = tmp_path / "plain.py"
+    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"plain_halves"').replace(
+        "    palette = ((0, 0, 0), (255, 255, 255))\n", ""))
+    config = tmp_path / "c.yaml"
+    config.write_text("imports: [plain.py]\ndataset: {name: plain_halves}\nmodel: {name: segnet}\n")
+    loaded = load_config(config)
+    adapter = DATASETS.get("plain_halves")(loaded.dataset)
+    assert adapter.palette == spread_colours(2) and len(set(adapter.palette)) == 2
+    with pytest.raises(AttributeError, match="no attribute 'pallete'"):
+        adapter.pallete  # noqa: B018 (any other missing name is still missing)
 
 
 @pytest.mark.parametrize("returned, said", [
@@ -676,12 +721,37 @@ def test_list_pairs_from_a_mixin_is_held_to_the_contract_and_str_paths_are_paths
     assert adapter.list_pairs("test") == [Sample(id="a", image=tmp_path / "a.jpg", label=tmp_path / "a.png")]
 
 
+def test_verify_reads_a_plugin_that_decodes_its_own_labels_through_its_load_alone(registries, tmp_path):
+    """Labels stored as 0/10/20 that the plugin's load maps to classes 0/1/2 were read by segbench's own reader
+    first, and every sound file was called "outside [0, 3)", rc 1, while stats and run read them fine (probe 17a
+    case 10)."""
+    from segbench.data.base import DatasetAdapter, Sample
+    from segbench.data.verify import verify
+
+    image, label = write_pair(tmp_path, tmp_path, "a", stripes(8, 8, [0, 10, 20]))
+
+    class Decoding(DatasetAdapter):
+        classes, palette = ("bg", "a", "b"), ((0, 0, 0), (255, 0, 0), (0, 255, 0))
+
+        def list_pairs(self, split):
+            return [Sample(id="a", image=image, label=label)]
+
+        def load(self, sample):
+            found, stored = super().load(sample)
+            return found, stored // 10
+
+    [report] = verify(Decoding(None), ["test"])
+    assert report.problems == [] and report.pairs == 1
+
+
 @pytest.mark.parametrize("mode, said", [
     ("raise", r"/a.jpg: Own.load raised ValueError: bad decode \({file}:\d+\)"),
     ("shift", r"/a.png: label values -1 outside \[0, 2\) \(as Own.load returned it\)"),
     ("none", r"/a.jpg: Own.load returned NoneType, not an \(image, label\) pair"),
     # 0 rows: stats counted nothing, and a run ended in OpenCV's resize assertion (probe 16c case 5).
     ("empty", r"/a.jpg: Own.load returned an image of 0x8 pixels, none to read"),
+    # Its masked pixels' values were read: stats counted pixels twice, a run failed in scoring (probe 17a case 13).
+    ("masked", r"/a.jpg: Own.load returned a masked array as its label; return a plain array"),
 ])
 def test_a_plugin_load_off_its_contract_is_named_by_verify_and_by_readers(registries, tmp_path, mode, said):
     """verify said OK of a plugin whose own load raised or returned -1s (it read the files, not load); the readers
@@ -705,6 +775,8 @@ def test_a_plugin_load_off_its_contract_is_named_by_verify_and_by_readers(regist
                 raise ValueError("bad decode")
             if mode == "empty":
                 return found[:0], classes[:0]
+            if mode == "masked":
+                return found, np.ma.masked_array(classes, mask=classes == 0)
             return (found, classes.astype(np.int16) - 1) if mode == "shift" else None
 
     said = said.replace("{file}", re.escape(__file__))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import functools
 import hashlib
 import inspect
@@ -142,9 +143,25 @@ def _declared_problem(declared: dict) -> str | None:
     return None
 
 
+def spread_colours(count: int) -> tuple[tuple[int, int, int], ...]:
+    """``count`` distinct, saturated colours around the hue circle."""
+    return tuple(tuple(round(255 * c) for c in colorsys.hsv_to_rgb(i / count, 0.75, 0.95)) for i in range(count))
+
+
+def _instance_problem(adapter: DatasetAdapter) -> str | None:
+    """``_declared_problem`` and the class names' rule, of what an adapter gives per instance (a property, or set in
+    its ``__init__``), which its class body does not declare: a set there was a pandas traceback in stats, two
+    classes named alike two columns of one name."""
+    classes = getattr(adapter, "classes", None)
+    if classes is None:
+        return "declares no classes (a tuple of class names in label-index order)"
+    declared = {"classes": classes, "palette": adapter.palette, "ignore_index": adapter.ignore_index}
+    return _declared_problem(declared) or class_name_problem(classes)
+
+
 class DatasetAdapter(ABC):
     classes: tuple[str, ...]
-    palette: tuple[tuple[int, int, int], ...]  # RGB per class, for figures
+    palette: tuple[tuple[int, int, int], ...]  # RGB per class, for figures (see __getattr__ where none is given)
     # The void label, declared here once: a class index (CamVid's Unlabelled, counted by the paper protocol and left
     # out by the standard one) or a value outside the classes (255: "don't care", left out by both). The loss skips
     # it unless ``train.ignore_index`` says otherwise (see ``loss_void``).
@@ -173,8 +190,28 @@ class DatasetAdapter(ABC):
         if callable(found) and not getattr(found, "__isabstractmethod__", False) and not hasattr(found, "_checked"):
             cls.list_pairs = _listed(found)
 
+        # And what an instance gives, once the most derived class's __init__ is done: properties and attributes set
+        # there escaped the check above. A plugin's only: a bundled adapter's come from checked class files.
+        init = cls.__init__
+        if not cls.__module__.startswith("segbench."):
+            @functools.wraps(init)
+            def checked(self, *args, **kwargs):
+                init(self, *args, **kwargs)
+                problem = _instance_problem(self) if type(self) is cls else None
+                if problem:
+                    raise ConfigError(f"{inspect.getsourcefile(cls)}: dataset {cls.__name__}: {problem}")
+
+            cls.__init__ = checked
+
     def __init__(self, config: DatasetConfig):
         self.config = config
+
+    def __getattr__(self, name: str):
+        # Only what neither the instance nor its class has: an adapter (a plugin's) that gives no palette trained,
+        # and then predict and show ended in an AttributeError. Its figures get colours spread around the hue circle.
+        if name == "palette":
+            return spread_colours(self.num_classes)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def decoding(self) -> dict:
         """What turns a label file into classes, as data: ``metrics.json`` records its digest, so that a label

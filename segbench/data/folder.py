@@ -7,7 +7,6 @@ Pascal VOC): a few lines each.
 
 from __future__ import annotations
 
-import colorsys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,7 +14,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from segbench.data import pairing
-from segbench.data.base import DatasetAdapter, Sample, require_folder
+from segbench.data.base import DatasetAdapter, Sample, require_folder, spread_colours
 from segbench.data.decoding import apply_mapping, decode_colours, encode_colours
 from segbench.data.description import CLASS_FILE, Description, DescriptionKeys, load
 from segbench.data.prepare import folders_with
@@ -108,12 +107,19 @@ class Folder(DatasetAdapter):
             return pairing.listed(self.root / layout.list, self.root, self.folders(split), described.image_suffix,
                                   described.label_suffix)
         images, labels = self.folders(split)
-        if images.resolve() == labels.resolve() and (not (described.image_suffix and described.label_suffix)
-                                                     or described.image_suffix == described.label_suffix):
+        told_apart = described.image_suffix and described.label_suffix and \
+            described.image_suffix != described.label_suffix
+        if images.resolve() == labels.resolve() and not told_apart:
             # Else a.jpg and its label a.png are "two files of one name", whose advice, keep one, lost a label.
             # ... and one suffix for both paired every label with itself, trained on as its own image.
             raise DataError(f"{images}: {split}'s images and labels are one folder; give an image_suffix and another "
                             "label_suffix (such as image_suffix: .jpg, label_suffix: .png) to tell its files apart")
+        if labels.resolve().is_relative_to(images.resolve()) and not told_apart:
+            # Images are read with their subfolders: each label was an image too, "two images of one name ...
+            # rename one", which lost a pair.
+            raise DataError(f"{labels}: {split}'s labels folder lies inside its images folder {images}, which is read "
+                            "with its subfolders, so each label would be read as an image too; keep the labels beside "
+                            "the images folder, or give an image_suffix and another label_suffix")
         return pairing.paired(images, labels, described.image_suffix, described.label_suffix, self.label_suffix)
 
     def unclaimed_labels(self, split: Split) -> list[Path]:
@@ -161,8 +167,3 @@ def unmapped(label: np.ndarray, mapping: dict[int, int], void: int | None) -> np
     table[list(inverse)] = list(inverse.values())
     values = table[label]
     return values.astype(np.uint8 if values.max(initial=0) < 256 else np.uint16)
-
-
-def spread_colours(count: int) -> tuple[tuple[int, int, int], ...]:
-    """``count`` distinct, saturated colours around the hue circle."""
-    return tuple(tuple(round(255 * c) for c in colorsys.hsv_to_rgb(i / count, 0.75, 0.95)) for i in range(count))

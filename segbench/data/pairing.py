@@ -4,6 +4,7 @@ rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,8 +36,14 @@ def _keyed(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> Itera
 
 def _files_below(folder: Path) -> list[Path]:
     """Every file below ``folder``, in sorted order, linked subfolders followed (a city kept on another disk, which
-    rglob left out without a word) and each real folder walked once (a link back up is no endless tree)."""
-    return sorted(top / name for top, _, files in walk(folder) for name in files)
+    rglob left out without a word) and each real folder walked once (a link back up is no endless tree). A link to
+    nothing is refused: a city linked from a disk not mounted was left out of its split without a word."""
+    found = sorted(top / name for top, _, files in walk(folder) for name in files)
+    dangling = next((path for path in found if path.is_symlink() and not path.exists()), None)
+    if dangling is not None:
+        raise DataError(f"{dangling}: a link to nothing (it leads to {os.readlink(dangling)}: a disk not mounted?), so "
+                        "what it held would be left out of the split; mount it, or remove the link")
+    return found
 
 
 def paired(images: Path, labels: Path, image_suffix: str | None, label_suffix: str | None,

@@ -35,10 +35,15 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
             ("image", image, "HxWx3 uint8 (RGB)", lambda a: a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8),
             ("label", label, "HxW of integer class indices",
              lambda a: a.ndim == 2 and (np.issubdtype(a.dtype, np.integer) or a.dtype == bool))):
+        if isinstance(array, np.ma.MaskedArray):  # its masked pixels hold values all the same, which were read
+            raise DataError(f"{sample.id}: {type(adapter).__name__}.load returned a masked array as its {what}; return "
+                            "a plain array" + (", the masked pixels set to the void label" if what == "label" else ""))
         if not isinstance(array, np.ndarray) or not good(array):
             found = f"{array.dtype} of shape {array.shape}" if isinstance(array, np.ndarray) else type(array).__name__
-            raise DataError(f"{sample.id}: {type(adapter).__name__}.load returned {'an' if what == 'image' else 'a'} "
-                            f"{what} of {found}, not {wanted}")
+            # A bundled adapter's reader is no code of the user's: the file it read is what to look at.
+            said = f"{sample.image if what == 'image' else sample.label}: read as" if own else \
+                f"{sample.id}: {type(adapter).__name__}.load returned"
+            raise DataError(f"{said} {'an' if what == 'image' else 'a'} {what} of {found}, not {wanted}")
     if label.dtype == bool:  # a binary mask (`mask > 0`): classes 0 and 1, as indices, not a mask to index with
         label = label.astype(np.uint8)
     if not image.size:  # an image of 0 rows: stats counted nothing and a run ended in OpenCV's resize assertion

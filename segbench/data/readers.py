@@ -101,12 +101,16 @@ def read_index_png(path: Path) -> np.ndarray:
     """A label of class indices stored as pixel values: grayscale (8 or 16 bit), the indices of a palette image,
     or the same value in every channel (the older Keras library's "prepped" labels are sometimes 3-channel copies)."""
     with _opened(path) as image:
-        if image.format == "JPEG":
+        lossy = _lossy(image, path)
+        if lossy:
             # Its lossy compression moves values along every class edge: the label read is not the one drawn
             # (verify said OK of a mask whose edges held other classes).
-            raise DataError(f"{path}: a JPEG label; JPEG's compression changes the values along class edges, so it "
-                            "does not hold the classes drawn; save the labels as PNG")
+            raise DataError(f"{path}: a {lossy} label; lossy compression changes the values along class edges, so "
+                            "it does not hold the classes drawn; save the labels as PNG")
         label = np.asarray(image)
+    if label.dtype.kind == "f":  # a float TIFF (a mask resized bilinearly, kept as float): 1.6 is no class
+        raise DataError(f"{path}: a label of floating-point values; labels hold integer class indices, so save it as "
+                        "an 8- or 16-bit PNG of them")
     if label.dtype == bool:  # a 1-bit PNG (a binary mask): classes 0 and 1, not a mask to index with
         return label.astype(np.uint8)
     if label.ndim == 2:
@@ -126,6 +130,21 @@ def read_index_png(path: Path) -> np.ndarray:
         raise DataError(f"{path}: a colour label (its channels differ) where class indices were expected; a folder "
                         "dataset reads colour masks with labels: rgb and a palette in its class file")
     return label[..., 0]
+
+
+def _lossy(image, path: Path) -> str | None:
+    """What lossy compression ``image`` (opened from ``path``) was stored with, whatever its suffix: a JPEG, a TIFF
+    of JPEG-compressed strips, or a lossy WebP (its bitstream is "VP8 ", a lossless one's "VP8L"); None when none."""
+    if image.format == "JPEG":
+        return "JPEG"
+    if image.format == "TIFF" and "jpeg" in str(image.info.get("compression", "")):
+        return "JPEG-compressed TIFF"
+    if image.format == "WEBP":
+        with open(path, "rb") as file:
+            head = file.read(64)
+        if b"VP8 " in head and b"VP8L" not in head:
+            return "lossy WebP"
+    return None
 
 
 def _png_format(path: Path) -> tuple[int, int] | None:

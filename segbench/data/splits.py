@@ -67,6 +67,10 @@ def read(path: Path) -> dict[str, list[str]]:
 def select(pairs: list[Sample], stems: list[str], path: Path, split: str) -> list[Sample]:
     """The pairs named by ``stems``, the split file ``path``'s ``split``, in its order. A stem that names no image
     is refused: skipped, a split shorter than its file was trained and scored without a word (verify said OK)."""
+    if not stems and pairs and split != "val":  # "no test pairs; sitting expects ..." blamed a layout that was met
+        raise DataError(f"{path}: {split} names no images (of the {len(pairs)} there), so there is nothing to "
+                        f"{'train on' if split == 'train' else 'score'}; list some, or delete the file to draw the split "
+                        "again")
     by_stem = {sample.image.stem: sample for sample in pairs}
     missing = [stem for stem in stems if stem not in by_stem]
     if missing:

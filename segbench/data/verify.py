@@ -89,6 +89,15 @@ def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
         problems.append(Problem(str(sample.label), f"label missing{unread}"))
     if problems:
         return problems
+    if loads_itself(adapter):
+        # A plugin's own load, which a run reads through, alone: it may decode what the files hold (stored 0/10/20
+        # read as classes 0/1/2), which segbench's reader called out of range in every sound file.
+        try:
+            read_pair(adapter, sample)
+        except DataError as exc:
+            path, _, message = str(exc).partition(": ")
+            return [Problem(path, message)]
+        return adapter.label_problems(sample)
     try:
         image, label = read_rgb(sample.image), adapter.read_label(sample.label)
     except DataError as exc:
@@ -104,13 +113,6 @@ def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
     bad = out_of_range(label, adapter.num_classes, adapter.ignore_index)
     if bad:
         problems.append(Problem(str(sample.label), out_of_range_message(bad, adapter.num_classes)))
-    if not problems and loads_itself(adapter):
-        # A plugin's own load, which a run reads through: verify said OK of one that raised, or returned -1s.
-        try:
-            read_pair(adapter, sample)
-        except DataError as exc:
-            path, _, message = str(exc).partition(": ")
-            problems.append(Problem(path, message))
     return problems + adapter.label_problems(sample)
 
 

@@ -16,7 +16,7 @@ from segbench.data.readers import IMAGE_SUFFIXES, frame_count, read_rgb, write_i
 from segbench.engine.loaded import LoadedRun
 from segbench.engine.progress import progress_verbosity
 from segbench.errors import DataError, SegbenchError
-from segbench.io import TEMPORARY, atomic_path, remove_stale_temporaries
+from segbench.io import TEMPORARY, atomic_path, remove_stale_temporaries, why_not_a_file
 from segbench.quiet import quiet_stderr
 from segbench.report.figures import overlay as blend
 from segbench.report.fresh import png_text
@@ -55,11 +55,14 @@ def expand(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[
         else:
             named = [(Path(match), Path(Path(match).name)) for match in sorted(glob.glob(text, recursive=True))]
         # Not the temporaries a killed predict left in a folder (an unreadable .street.<random>.overlay.jpg).
-        named = [(file, name) for file, name in named if file.is_file() and (file == path or not TEMPORARY.fullmatch(
-            file.name))]
+        named = [(file, name) for file, name in named if file == path or not TEMPORARY.fullmatch(file.name)]
+        # A FIFO or a device of a photo's name (a link to /dev/zero) is named, not left out without a word.
+        odd = [f"{file}: {why_not_a_file(file)}" for file, _ in named if not file.is_file() and not file.is_dir()]
+        missing += odd
+        named = [(file, name) for file, name in named if file.is_file()]
         pairs = [(file, name.with_suffix("")) for file, name in named
                  if file == path or not file.resolve().is_relative_to(out_tree)]  # a file named is predicted
-        if not pairs:
+        if not pairs and not odd:
             missing.append(f"{text}: every image and video in it lies inside --out {out}, which is left out (it "
                            "holds predict's own outputs)" if named else
                            f"{text}: no such file or folder, or no image or video in it ({', '.join(INPUT_SUFFIXES)})")

@@ -126,19 +126,47 @@ def test_a_label_whose_channels_differ_is_refused_by_the_reader_and_by_verify(tm
     assert "train: 2 pairs, 1 errors" in out
 
 
-def test_a_jpeg_label_is_refused_by_its_content_whatever_its_name(tmp_path, capsys):
-    """JPEG's compression moved the values along every class edge, and verify said OK of such a label."""
+@pytest.mark.parametrize("kind, saved", [("JPEG", {"format": "JPEG"}),
+                                         ("JPEG-compressed TIFF", {"format": "TIFF", "compression": "jpeg"}),
+                                         ("lossy WebP", {"format": "WEBP", "quality": 80})])
+def test_a_lossy_label_is_refused_by_its_content_whatever_its_name(tmp_path, capsys, kind, saved):
+    """JPEG's compression moved the values along every class edge, and verify said OK of such a label; so did a
+    TIFF's JPEG-compressed strips (probe 17a case 3: every class-2 pixel read as class 1) and a lossy WebP."""
     from PIL import Image
 
     from segbench.cli import main
 
     root = camvid_root(tmp_path)
-    Image.fromarray(stripes(24, 32, [0, 3, 11])).save(root / "trainannot" / "train1.png", format="JPEG")
-    with pytest.raises(DataError, match=r"trainannot/train1.png: a JPEG label; JPEG's compression changes the values "
-                                        "along class edges"):
+    Image.fromarray(stripes(24, 32, [0, 3, 11])).save(root / "trainannot" / "train1.png", **saved)
+    with pytest.raises(DataError, match=rf"trainannot/train1.png: a {kind} label; lossy compression changes the "
+                                        "values along class edges"):
         read_index_png(root / "trainannot" / "train1.png")
     assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
     assert "train: 2 pairs, 1 errors" in capsys.readouterr().out
+
+
+def test_a_lossless_tiff_or_webp_label_is_read(tmp_path):
+    from PIL import Image
+
+    label = stripes(24, 32, [0, 3, 11])
+    for name, saved in (("a.tif", {"compression": "tiff_lzw"}), ("a.webp", {"lossless": True})):
+        Image.fromarray(label).save(tmp_path / name, **saved)
+        assert (read_index_png(tmp_path / name) == label).all()
+
+
+def test_a_float_label_is_refused_where_verify_reads_it(tmp_path, capsys):
+    """A float TIFF of 1.6s and 2.4s (a mask resized bilinearly, kept as float) passed verify; a run trained a whole
+    epoch, then failed, naming the image and "Folder.load" (probe 17a case 17)."""
+    from PIL import Image
+
+    from segbench.cli import main
+
+    root = camvid_root(tmp_path)
+    Image.fromarray(stripes(24, 32, [0, 3, 11]).astype(np.float32) * 0.8, "F").save(root / "trainannot" / "train1.png",
+                                                                                   format="TIFF")
+    assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
+    assert (f"ERROR {root / 'trainannot' / 'train1.png'}: a label of floating-point values; labels hold integer "
+            "class indices") in capsys.readouterr().out
 
 
 def test_verify_reads_a_16_bit_image_as_a_run_does(tmp_path, capsys):

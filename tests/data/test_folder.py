@@ -427,6 +427,19 @@ def test_a_pair_list_names_each_image_once_and_under_the_root(tmp_path):
         folder(root).list_pairs("test")
 
 
+def test_a_pair_lists_absolute_paths_under_a_relative_root_are_under_it(tmp_path, monkeypatch):
+    """With `--root ds`, a list of the root's own files by absolute path was refused as "lies outside the root"
+    (an absolute path was compared with the relative root as written; probe 17a case 21)."""
+    root = tmp_path / "ds"
+    write_pair(root / "images", root / "labels", "img0", stripes(8, 8, [0, 1]))
+    class_file(root, classes=["a", "b"], test={"list": "test.txt"})
+    (root / "test.txt").write_text(f"{root / 'images' / 'img0.jpg'} {root / 'labels' / 'img0.png'}\n")
+    monkeypatch.chdir(tmp_path)
+    assert [sample.stem for sample in folder("ds").list_pairs("test")] == ["img0"]
+    (root / "test.txt").write_text(f"{tmp_path / 'img0.jpg'} {root / 'labels' / 'img0.png'}\n")
+    with pytest.raises(DataError, match=r"test.txt: line 1: .*img0.jpg lies outside the root"):
+        folder("ds").list_pairs("test")
+
 def test_a_relative_root_read_from_another_folder_is_refused(tmp_path, monkeypatch, capsys):
     """`segbench evaluate ../run` from a folder holding another data/ scored that data as the run's re-scoring;
     without one, the error named a class file, not the missing root."""
@@ -539,6 +552,12 @@ def test_a_linked_subfolder_of_a_nested_tree_is_read_and_a_link_loop_once(tmp_pa
     assert [sample.id for sample in pairs] == [str(tree / "images" / "aachen" / "a.png"),
                                                str(tree / "images" / "bremen" / "b.png")]
 
+    # The other disk not mounted: the city was left out of the split without a word (probe 17a case 6).
+    (tree / "images" / "bremen").unlink()
+    (tree / "images" / "bremen").symlink_to(tmp_path / "unmounted" / "bremen")
+    with pytest.raises(DataError, match=rf"^{tree / 'images' / 'bremen'}: a link to nothing \(it leads to "
+                                        rf"{tmp_path / 'unmounted' / 'bremen'}: a disk not mounted\?\)"):
+        pairing.paired(tree / "images", tree / "labels", None, None, ".png")
 
 def test_a_pair_list_saved_with_a_byte_order_mark_is_read(tmp_path):
     """Notepad's UTF-8 starts with a BOM, which stuck to the first path: "\\ufeffimages/a.png: image missing"."""
@@ -572,3 +591,15 @@ def test_images_and_labels_in_one_folder_ask_for_the_suffixes_that_tell_them_apa
         folder(tmp_path, "num_classes=2", one, "image_suffix=.png", "label_suffix=.png").list_pairs("train")
     told = folder(tmp_path, "num_classes=2", one, "image_suffix=.jpg", "label_suffix=.png").list_pairs("train")
     assert [(s.image.name, s.label.name) for s in told] == [("a.jpg", "a.png")]
+
+
+def test_a_labels_folder_inside_the_images_folder_is_named_as_the_cause(tmp_path):
+    """`images: data, labels: data/masks` read each mask as an image too: "two images of one name (im1) ... rename
+    one", advice that would not help (probe 17a case 7)."""
+    write_pair(tmp_path / "data", tmp_path / "data" / "masks", "im1", stripes(8, 8, [0, 1]))
+    nested = "train={images: data, labels: data/masks}"
+    with pytest.raises(DataError, match=r"data/masks: train's labels folder lies inside its images folder .*data, "
+                                        "which is read with its subfolders"):
+        folder(tmp_path, "num_classes=2", nested).list_pairs("train")
+    told = folder(tmp_path, "num_classes=2", nested, "image_suffix=.jpg", "label_suffix=.png").list_pairs("train")
+    assert [(s.image.name, s.label.name) for s in told] == [("im1.jpg", "im1.png")]

@@ -151,3 +151,16 @@ def test_a_split_file_naming_no_image_is_refused_not_cut_short(dataset, listed, 
                                         "which is no image of the dataset; name each image by its file's stem"):
         sitting(dataset).list_pairs("test")
     assert [s.image.stem for s in sitting(dataset).list_pairs("train")] == ["image1", "image2"]
+
+
+@pytest.mark.parametrize("test", [[], None], ids=["empty", "left-out"])
+def test_a_split_file_whose_test_names_no_image_is_named_for_it(dataset, test):
+    """"no test pairs; sitting expects Sitting/img/imageN.jpg + ..." blamed a layout all the files met: the split
+    file's empty test list was the cause, and went unnamed (probe 17a case 5). An empty val is a split of its own."""
+    split_file = dataset / "segbench-split.json"
+    split_file.write_text(json.dumps({"train": ["image1", "image2"], "val": [], **({} if test is None else
+                                                                                 {"test": test})}))
+    with pytest.raises(DataError, match=rf"^{split_file}: test names no images \(of the \d+ there\), so there is "
+                                        "nothing to score; list some, or delete the file to draw the split again$"):
+        sitting(dataset).list_pairs("test")
+    assert sitting(dataset).list_pairs("val") == []

@@ -338,3 +338,23 @@ def test_an_out_inside_the_runs_dataset_is_refused(tmp_path, capsys, monkeypatch
         f"segbench: error: {root / 'train'}: lies inside the dataset root {root} of camvid, whose files predict would "
         "join or write over; give --out a place outside the data")
     assert sorted(p.name for p in (root / "train").iterdir()) == ["a.jpg"]
+
+
+def test_a_fifo_or_device_of_a_photos_name_is_named_not_left_out(tmp_path):
+    """In a folder input they were left out without a word, rc 0; named, they were "no such file or folder" (probe
+    17a case 18)."""
+    import os
+
+    from segbench.engine.predict import expand
+
+    photos = tmp_path / "in"
+    photos.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photos / "ok.jpg")
+    os.mkfifo(photos / "fifo.jpg")
+    (photos / "zero.jpg").symlink_to("/dev/zero")
+    jobs, missing = expand([str(photos)], tmp_path / "out")
+    assert [file.name for file, _ in jobs] == ["ok.jpg"]
+    assert missing == [f"{photos / 'fifo.jpg'}: is a FIFO (a named pipe), not a file",
+                       f"{photos / 'zero.jpg'}: is a device, not a file"]
+    jobs, missing = expand([str(photos / "fifo.jpg")], tmp_path / "out")
+    assert not jobs and missing == [f"{photos / 'fifo.jpg'}: is a FIFO (a named pipe), not a file"]
