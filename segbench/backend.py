@@ -40,16 +40,24 @@ def allow_retracing() -> None:
 def gradient_reaches(model, images) -> bool:
     """Whether a gradient of ``model``'s output for ``images`` reaches any of its trainable weights (True for a model
     with none, which trains as the frozen model it is asks, and on JAX, which trains on zero gradients as the model
-    asks): TensorFlow's tape and torch's autograd each tell it from one forward pass."""
+    asks): TensorFlow's tape and torch's autograd each tell it from one forward pass. In training mode, as it will
+    train (a stop_gradient only there passed an inference pass), its state put back after (batch norm's moving
+    statistics, the seed generators' counters), so that the check leaves the run as it would be without it."""
     if not model.trainable_weights or name() not in ("tensorflow", "torch"):
         return True
-    if name() == "torch":
-        return bool(getattr(model(images, training=False), "requires_grad", True))
-    import tensorflow as tf
+    state = [variable.numpy() for variable in model.non_trainable_variables]
+    try:
+        if name() == "torch":
+            return bool(getattr(model(images, training=True), "requires_grad", True))
+        import tensorflow as tf
 
-    with tf.GradientTape() as tape:
-        total = tf.reduce_sum(tf.cast(model(images, training=False), "float32"))
-    return any(found is not None for found in tape.gradient(total, [weight.value for weight in model.trainable_weights]))
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(tf.cast(model(images, training=True), "float32"))
+        return any(found is not None
+                   for found in tape.gradient(total, [weight.value for weight in model.trainable_weights]))
+    finally:
+        for variable, value in zip(model.non_trainable_variables, state, strict=True):
+            variable.assign(value)
 
 
 def versions() -> dict:

@@ -97,6 +97,9 @@ def fill_value(void: int | None) -> int:
     return void if void is not None else 0
 
 
+TRIAL_DRAWS = 8  # pairs ``check_on_input_size`` augments
+
+
 class Augmentation:
     """``train.augment`` as a picklable callable, so worker processes can take a copy."""
 
@@ -123,7 +126,10 @@ class Augmentation:
         # uint8 labels stay uint8 where the fill fits (a quarter of the bytes to move); int32 where it does not (-1).
         fits = label.dtype == np.uint8 and 0 <= self.label_fill <= 255
         out = pipeline(image=image, mask=label if fits else label.astype(np.int32))
-        return out["image"], out["mask"]
+        image = out["image"]
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:  # ToGray(num_output_channels=1)
+            raise ValueError(f"it made a {image.dtype} image of shape {image.shape}; batches need uint8 RGB")
+        return image, out["mask"]
 
 
 def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], label_fill: int) -> None:
@@ -131,9 +137,12 @@ def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], labe
     cannot work there (a crop larger than the input) failed only in the loader, blamed on the first training sample,
     after `--force` had deleted the finished run in the folder."""
     height, width = input_size
+    # Each transform applied (p: 1), a few draws of its own random ranges: a crop too large at p 0.5 passed a trial
+    # that skipped it, and the run failed in the loader all the same.
+    always = Augmentation([{**spec, "p": 1.0} for spec in specs], label_fill)
     try:
-        Augmentation(specs, label_fill)(np.zeros((height, width, 3), np.uint8), np.zeros((height, width), np.uint8),
-                                        key=(0,))
+        for draw in range(TRIAL_DRAWS):
+            always(np.zeros((height, width, 3), np.uint8), np.zeros((height, width), np.uint8), key=(draw,))
     except Exception as exc:  # noqa: BLE001 (albumentations' errors share no base)
         raise ConfigError(f"train.augment: fails on images of the model's input size {height}x{width} "
                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None

@@ -120,9 +120,6 @@ class SegmentationBatches(keras.utils.PyDataset):
             return image, label
         try:
             image, label = self.augmentation(image, label, key=(self.seed, self.epoch, index))
-        except Exception as exc:  # e.g. a crop larger than the image it is given
+        except Exception as exc:  # e.g. a crop larger than the image it is given, or an image of 1 channel made
             raise DataError(f"{sample.id}: train.augment failed ({str(exc).splitlines()[0]})") from exc
-        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            raise DataError(f"{sample.id}: train.augment made a {image.dtype} image of shape {image.shape}; "
-                            f"batches need uint8 RGB")
         return resize_pair(image, label, self.input_size)

@@ -114,14 +114,34 @@ def probe_image(input_size: list[int]):
 
 def _squashed(model: keras.Model, input_size: list[int]) -> tuple[str, str] | None:
     """What ``model``'s output for a random image is, and the final layer that made it, where it is no logits: a
-    distribution over the classes at every pixel, as a softmax's, or values strictly between 0 and 1 everywhere, as a
-    sigmoid's; None for logits (of any sign, summing to anything; a final ReLU's exact zeros included)."""
+    distribution over the classes at every pixel, as a softmax's, or values between 0 and 1 everywhere, as a
+    sigmoid's (strictly between, or saturated: float32's sigmoid is exactly 1.0 past 17, which a model without a
+    Rescaling reaches); None for logits (of any sign, summing to anything; a final ReLU's exact zeros included, as
+    it makes no exact 1.0s). A functional model's final layer is named where its activation says so."""
     import keras
     import numpy as np
 
+    final = _final_activation(model)
+    if final in ("softmax", "sigmoid"):
+        return f"the output of a final {final} (probabilities)", final
     found = keras.ops.convert_to_numpy(keras.ops.cast(model(probe_image(input_size), training=False), "float32"))
     if (found >= 0).all() and np.allclose(found.sum(axis=-1), 1, atol=0.02):
         return "probabilities (at every pixel, values >= 0 that sum to 1 over the classes)", "softmax"
-    if ((found > 0) & (found < 1)).all():
-        return "values strictly between 0 and 1 at every pixel (a sigmoid's)", "sigmoid"
+    if ((found >= 0) & (found <= 1)).all() and (((found > 0) & (found < 1)).all() or (found == 1).any()):
+        return "values between 0 and 1 at every pixel (a sigmoid's)", "sigmoid"
     return None
+
+
+def _final_activation(model: keras.Model) -> str | None:
+    """The name of the activation the layer making a functional model's output ends in (a Dense or Conv2D's own, an
+    Activation or Softmax layer), or None (a subclassed model, or a layer of no such activation)."""
+    import keras
+
+    try:
+        layer = model.outputs[0]._keras_history.operation
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) if callable(activation) else None

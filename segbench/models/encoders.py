@@ -13,7 +13,7 @@ import keras
 from keras import layers
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from segbench.errors import ConfigError
+from segbench.errors import ConfigError, first_line
 from segbench.models.blocks import conv_bn_relu, release_conv_bn, scaled
 from segbench.models.dilation import Stage, dilate, plan
 from segbench.models.fetch import ensure
@@ -154,7 +154,13 @@ def application_backbone(application: Callable, normalization: Callable, pretrai
                          config: EncoderDecoderConfig) -> keras.Model:
     """A keras.applications network without its top, built on its own normalisation of the image."""
     weights = encoder_weights_file(config.encoder_weights, pretrained)
-    return application(include_top=False, weights=weights, input_tensor=normalization(image))
+    if config.encoder_weights in (None, "imagenet"):  # the cache's file is checked by its digest where fetched
+        return application(include_top=False, weights=weights, input_tensor=normalization(image))
+    try:
+        return application(include_top=False, weights=weights, input_tensor=normalization(image))
+    except Exception as exc:  # noqa: BLE001  h5py's and Keras' errors share no base: another model's file, no HDF5
+        raise ConfigError(f"model.encoder_weights: {weights}: not weights of keras.applications' {application.__name__}"
+                          f" without its top ({first_line(exc)})") from None
 
 
 def application_encoder(application: Callable, normalization: Callable, pretrained: str, feature_layers,

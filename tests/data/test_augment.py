@@ -116,3 +116,18 @@ def test_workers_are_checked(smoke_config):
     assert load_config(smoke_config).train.workers == 1
     with pytest.raises(ConfigError, match="train.workers: input should be greater than or equal to 0"):
         load_config(smoke_config, ["train.workers=-1"])
+
+
+@pytest.mark.parametrize("specs, said", [
+    ([{"name": "RandomCrop", "height": 64, "width": 64, "p": 0.5}], "Crop size"),
+    ([{"name": "ToGray", "num_output_channels": 1, "p": 0.3}], r"it made a uint8 image of shape \(32, 48\)"),
+], ids=["a-crop-too-large-at-p-0.5", "one-channel-out"])
+def test_the_trial_on_the_input_size_applies_every_transform_and_checks_what_it_makes(specs, said):
+    """A crop too large at p 0.5 was skipped by the one trial, and ToGray's one channel was no exception there:
+    both passed, and `run --force` deleted the finished run before the loader failed (probe 17b cases 1, 18)."""
+    from segbench.data.augment import check_on_input_size
+
+    with pytest.raises(ConfigError, match=rf"^train.augment: fails on images of the model's input size 32x48 \({said}"):
+        check_on_input_size(specs, [32, 48], 255)
+    check_on_input_size([{"name": "PadIfNeeded", "min_height": 64, "min_width": 64},
+                         {"name": "RandomCrop", "height": 32, "width": 48, "p": 0.5}], [32, 48], 255)

@@ -147,7 +147,8 @@ def test_failed_augmentation_is_named(data):
     with pytest.raises(DataError, match=r"^synthetic/train/\d+: train.augment failed \(Crop size .* exceeds image"):
         augmented(data, too_big)[0]
     grey = [{"name": "ToGray", "num_output_channels": 1, "p": 1.0}]
-    with pytest.raises(DataError, match=r"train.augment made a uint8 image of shape \(32, 48\); batches need uint8"):
+    with pytest.raises(DataError, match=r"train.augment failed \(it made a uint8 image of shape \(32, 48\); batches "
+                                        r"need uint8 RGB\)"):
         augmented(data, grey)[0]
 
 

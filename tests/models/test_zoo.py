@@ -162,6 +162,20 @@ def test_an_encoder_weights_path_must_exist(build_model, tmp_path):
         build_model("vgg_unet", input_size=SIZE, encoder_weights=str(tmp_path / "nope.h5"))
 
 
+@pytest.mark.parametrize("kind", ["not-hdf5", "another-model"])
+def test_an_encoder_weights_file_that_is_no_such_encoders_weights_is_one_line(build_model, write_legacy_h5, tmp_path,
+                                                                              kind):
+    """Another model's weights file there was Keras' traceback of 347 lines; a file of no HDF5 was one line naming
+    the run folder, not the file (probe 17b case 20)."""
+    given = tmp_path / "w.h5"
+    if kind == "not-hdf5":
+        given.write_bytes(b"junk" * 100)
+    else:
+        write_legacy_h5(keras.applications.VGG16(include_top=False, weights=None, input_shape=(*SIZE, 3)), given)
+    with pytest.raises(ConfigError, match=rf"^model.encoder_weights: {given}: not weights of keras.applications' "
+                                          r"MobileNet without its top \("):
+        build_model("mobilenet_segnet", input_size=SIZE, encoder_weights=str(given))
+
 @pytest.mark.parametrize("source", ["imagenet", "path"])
 def test_encoder_weights_load_from_keras_cache_or_a_path(build_model, write_legacy_h5, tmp_path, monkeypatch,
                                                          source):
