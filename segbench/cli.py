@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
     except OSError as exc:  # a full disk, a read-only folder, a file where a folder belongs: the system's words
-        return _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
+        return _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{_reason(exc)}")
     except Exception as exc:
         if out_of_memory(exc):
             advice = getattr(VERBS[args.verb], "OUT_OF_MEMORY", "try a smaller model.input_size or train.batch_size")
@@ -74,6 +74,15 @@ def _native_stderr_silenced():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _reason(exc: OSError) -> str:
+    """The system's words for ``exc``, but for a folder made where a link to nothing stands: "File exists" of a
+    place that is not there (`--out dl`, a link whose target was removed)."""
+    path = exc.filename
+    if isinstance(exc, FileExistsError) and path and os.path.islink(path) and not os.path.exists(path):
+        return f"is a link to nothing (it leads to {os.readlink(path)}); remove it, or make what it leads to"
+    return exc.strerror or str(exc)
 
 
 def _fail(message: str) -> int:

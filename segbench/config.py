@@ -192,8 +192,11 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
     data = _read_yaml(path)
     bases = data.pop("base", [])
     bases = [bases] if isinstance(bases, str) else bases
-    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
-        raise ConfigError(f"{path}: base: expected a file name or a list of file names")
+    if not isinstance(bases, list) or not all(isinstance(b, str) and b.strip() for b in bases):
+        # An empty name is the config's own folder: "base:  is a folder, not a file" named no mistake.
+        raise ConfigError(f"{path}: base: expected a file name or a list of file names"
+                          + (", got an empty one" if isinstance(bases, list) and "" in map(str.strip, map(str, bases))
+                             else ""))
     own_imports = resolve_imports(data.pop(IMPORTS, []), path.parent.resolve(), where=f"{path}: {IMPORTS}", named=named)
     merged: dict = {}
     sources: Sources = {}
@@ -203,7 +206,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
         if base_path in chain or base_path == path.resolve():
             raise ConfigError(f"{path}: base: {name} includes itself (a cycle through {base_path.name})")
         if not base_path.is_file():
-            raise ConfigError(f"{path}: base: {name} {why_not_a_file(base_path)} (looked for {base_path})")
+            raise ConfigError(f"{path}: base: {name} {why_not_a_file(path.parent / name)} (looked for {base_path})")
         tree, tree_sources = _read_tree(base_path, chain + (path.resolve(),), read, named)
         imports += tree.pop(IMPORTS, [])
         _merge(merged, tree)

@@ -40,19 +40,19 @@ def resolve_imports(entries, base_dir: Path, where: str, named: dict[str, str] |
     """A config's ``imports:`` as the loader keeps them: ``.py`` paths made absolute from ``base_dir`` (the folder
     of the config that names them, so that a run folder's saved config finds them from anywhere), module names as
     given. ``where`` starts each error line. With ``named``, a file is not looked for yet: each resolved path gets
-    its error line's start there (``missing_import`` reads it), since a ``--set imports=[...]`` may still replace
-    it (the way a moved plugin is named again)."""
+    the error line it would have there (``missing_import`` says it), since a ``--set imports=[...]`` may still
+    replace it (the way a moved plugin is named again). A link to nothing is called one, leading where it looked."""
     entries = [entries] if isinstance(entries, str) else entries
     if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
         raise ConfigError(f"{where}: expected a list of module names or .py files")
     resolved = []
     for entry in entries:
         if entry.endswith(".py"):
-            path = (base_dir / entry).resolve()
+            given, path = base_dir / entry, (base_dir / entry).resolve()
             if named is not None:
-                named[str(path)] = f"{where}: {entry}"
+                named[str(path)] = f"{where}: {entry} {why_not_a_file(given)} (looked for {path})"
             elif not path.is_file():
-                raise ConfigError(f"{where}: {entry} {why_not_a_file(path)} (looked for {path})")
+                raise ConfigError(f"{where}: {entry} {why_not_a_file(given)} (looked for {path})")
             resolved.append(str(path))
         elif entry.lower().endswith((".yaml", ".yml", ".json", ".txt")):
             # A file's name: read as a module name, 'this.yaml' imported the stdlib's `this` before it failed.
@@ -71,11 +71,7 @@ def resolve_imports(entries, base_dir: Path, where: str, named: dict[str, str] |
 def missing_import(entries: list[str], named: dict[str, str]) -> str | None:
     """The error line of the first file of ``entries`` that ``resolve_imports`` left in ``named`` and is not there;
     None when all are."""
-    for entry in entries:
-        path = Path(entry)
-        if entry in named and not path.is_file():
-            return f"{named[entry]} {why_not_a_file(path)} (looked for {path})"
-    return None
+    return next((named[entry] for entry in entries if entry in named and not Path(entry).is_file()), None)
 
 
 def import_plugins(entries: list[str], where: str | None = None) -> None:

@@ -314,7 +314,7 @@ def test_a_placed_member_named_with_a_newline_or_an_escape_is_shown_escaped(tmp_
     assert "a\\nb\\x1b[31mRED.txt" in placed and following.startswith("next: ")
 
 
-def test_results_advice_is_quoted_for_the_shell_and_names_are_escaped(tmp_path, capsys):
+def test_results_advice_is_quoted_for_the_shell_and_names_are_escaped(tmp_path, capsys, monkeypatch):
     """`segbench run runs/sp ace/r1/config.yaml --out runs/sp ace/r1 --resume`, pasted, split at the space; and a
     terminal escape in a run's name coloured the terminal (probe 16c cases 2, 3)."""
     import shlex
@@ -333,3 +333,29 @@ def test_results_advice_is_quoted_for_the_shell_and_names_are_escaped(tmp_path, 
                                        "--resume"]
     assert main(["results", str(tmp_path / "e\x1b[31mf")]) == 2
     assert "\x1b" not in capsys.readouterr().err
+    # A folder named from where the user stands that starts with a dash: `-unf` was read as options (probe 17b 5).
+    monkeypatch.chdir(tmp_path / "sp ace")
+    (tmp_path / "sp ace" / "r1").rename(tmp_path / "sp ace" / "-unf")
+    assert main(["results", "--", "-unf"]) == 2
+    advice = capsys.readouterr().err.splitlines()[0].split("; ", 1)[1].removesuffix(" continues it")
+    assert shlex.split(advice)[2:] == ["./-unf/config.yaml", "--out", "./-unf", "--resume"]
+
+
+def test_an_out_folder_that_is_a_link_to_nothing_is_called_so(tmp_path, capsys):
+    """`report --out dl`, `run --out dl`, `predict --out dl` of a link whose target is gone: "dl: File exists" of a
+    place that is not there (probe 17b case 16)."""
+    (tmp_path / "results").mkdir()
+    link = tmp_path / "dl"
+    link.symlink_to(tmp_path / "gone")
+    assert main(["report", "--suite", "camvid", "--results", str(tmp_path / "results"), "--out", str(link)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (f"segbench: error: {link}: is a link to nothing (it leads to "
+                                                f"{tmp_path / 'gone'}); remove it, or make what it leads to")
+
+
+def test_run_takes_resume_or_force_not_both(capsys):
+    """Both were taken, and --force started over without a word where --resume was asked for (probe 16c case 22)."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "smoke/segnet", "--resume", "--force"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "segbench run: error: argument --force: not allowed with argument --resume")

@@ -238,9 +238,10 @@ def test_a_config_or_base_that_is_there_but_no_file_is_called_what_it_is(tmp_pat
     {"folder": there.mkdir, "fifo": lambda: os.mkfifo(there),
      "dangling link": lambda: there.symlink_to(tmp_path / "gone")}[what]()
     assert error_of(there) == f"{there}: {said}"
-    # A base or plugin is looked for where its links lead, so a dangling one names the place it leads to.
+    # A base or plugin is looked for where its links lead, so a dangling one names the place it leads to (it was "not
+    # found", which guarantees.md said it is not: probe 17b case 21).
     def looked(path):
-        return f"not found (looked for {tmp_path / 'gone'})" if what == "dangling link" else f"{said} (looked for {path})"
+        return f"{said} (looked for {tmp_path / 'gone'})" if what == "dangling link" else f"{said} (looked for {path})"
 
     assert error_of(write(tmp_path / "c.yaml", "base: there.yaml\n")) == \
         f"{tmp_path / 'c.yaml'}: base: there.yaml {looked(there)}"
@@ -376,3 +377,10 @@ def test_a_set_imports_replaces_the_files_own_so_a_moved_plugin_can_be_named_aga
     # A base's missing plugin is named by the base, as before, when nothing replaces it.
     child = write(tmp_path / "m" / "child.yaml", "base: c.yaml\n")
     assert error_of(child).startswith(f"{config}: imports: gone.py not found")
+
+
+def test_an_empty_base_name_is_said_to_be_empty(tmp_path):
+    """`base: [""]` read the config's own folder: "base:  is a folder, not a file" (probe 16c case 20)."""
+    for given in ('base: [""]', 'base: " "', 'base: [a.yaml, ""]'):
+        config = write(tmp_path / "c.yaml", given + "\n")
+        assert error_of(config) == f"{config}: base: expected a file name or a list of file names, got an empty one"

@@ -173,6 +173,9 @@ def check(args) -> None:
 
     if getattr(args, "out", None) is None:
         return
+    if args.action == "deploy" and args.out.suffix.lower() == ".png":  # the table was written over its own figure
+        raise SegbenchError(f"{args.out}: bench deploy's --out names its Markdown table (such as "
+                            f"{args.out.with_suffix('.md').name}), whose figure goes beside it as NAME.png")
     # deploy's figure too: OUT's .png may be a link into a run where OUT is not.
     for out in (args.out, args.out.with_suffix(".png")) if args.action == "deploy" else (args.out,):
         refuse_run_folder(out, "bench", "folder" if args.action in OUT_FOLDERS else "file")

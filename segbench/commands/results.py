@@ -43,8 +43,10 @@ def progress(folder, pid: int | None) -> str:
     where = f"{done} of {total} epoch{'s' * (total != 1)} done" if total else f"{done} epoch{'s' * (done != 1)} done"
     if pid:
         return f"{where}, training now (PID {pid})"
-    # Quoted for the shell, so that the command works as pasted (`runs/sp ace` split into two arguments).
-    again = f"segbench run {shlex.quote(f'{folder}/config.yaml')} --out {shlex.quote(str(folder))}"
+    # Quoted for the shell, so that the command works as pasted (`runs/sp ace` split into two arguments), and led by
+    # ./ where it starts with a dash (`-unf` was read as options).
+    place = str(folder) if not str(folder).startswith("-") else f"./{folder}"
+    again = f"segbench run {shlex.quote(f'{place}/config.yaml')} --out {shlex.quote(place)}"
     if not done:  # a failed start, or a run that diverged in its first epoch: --resume would start it over
         return (f"{where}, stopped before its first whole epoch, so nothing to resume; {again} starts it again (what "
                 "stopped it was said then)")

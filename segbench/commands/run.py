@@ -14,8 +14,10 @@ def register(verbs) -> None:
     parser.add_argument("config", help="YAML config file")
     add_overrides(parser)
     parser.add_argument("--out", help="run folder (default: results/<dataset>/<model>)")
-    parser.add_argument("--force", action="store_true", help="run again even if the folder holds a finished run")
-    parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
+    # One or the other: with both, --force started over without a word where --resume was asked for.
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--force", action="store_true", help="run again even if the folder holds a finished run")
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
     parser.set_defaults(handler=run)
 
 

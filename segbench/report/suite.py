@@ -19,7 +19,16 @@ from segbench.report import beyond, fresh
 from segbench.report.fresh import SUFFIXES
 from segbench.report.readme import read_config, readme
 from segbench.report.table import RENDER, Comparison, compare, scores
-from segbench.rundir import CONFUSION, CURVES, HISTORY, METRICS, RELIABILITY, read_metrics, seed_folders
+from segbench.rundir import (
+    CONFUSION,
+    CURVES,
+    HISTORY,
+    METRICS,
+    RELIABILITY,
+    read_metrics,
+    refuse_run_folder,
+    seed_folders,
+)
 from segbench.shipped import CONFIGS
 
 
@@ -47,6 +56,8 @@ def report(suite: str, results: Path, out: Path, formats, worst: int = 0, redraw
     files written or found current."""
     if not results.is_dir():
         raise DataError(f"{results}: no such folder")
+    for table in SUITES[suite]:  # where it writes: `--out X` wrote into the run folder X/camvid
+        refuse_run_folder(out / table.name, "report")
     return [path for table in SUITES[suite]
             for path in report_dataset(table.dataset, results / table.name, out / table.name, formats, worst, redraw)]
 
@@ -73,8 +84,9 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     extra = _beyond(dataset, comparison, runs, others, scratch)
     planned = _planned(formats, bool(extra), worst)
     earlier = _claim(folder, runs_folder, planned)  # before anything is written
-    # A killed report's temporaries of those names (an empty .figure.segbench-tmp.<random>.pdf) stayed for good.
-    remove_stale_temporaries([folder / name for name in [*planned, OWNED]])
+    # A killed report's temporaries of its names (an empty .figure.segbench-tmp.<random>.pdf) stayed for good, and
+    # those of a format not asked for this time too.
+    remove_stale_temporaries([folder / name for name in [*_report_names(), OWNED]])
     written = []
     for fmt in formats:
         write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))
@@ -102,14 +114,15 @@ OWNED = ".segbench-report.json"  # in a report folder: the names report claimed 
 
 def _report_names() -> list[str]:
     """The files a dataset's report writes (or removes, when stale) in its folder."""
-    return ["README.md", *(f"table.{fmt}" for fmt in RENDER), *_stale_names()]
+    return ["README.md", *_stale_names()]
 
 
 def _stale_names() -> list[str]:
     """The files an earlier report wrote that this one removes where it writes none: a table of rows beyond the
-    paper's, or a figure, of runs no longer there would stand beside the new report as its own."""
-    return [*(f"{BEYOND}.{fmt}" for fmt in beyond.RENDER), *(f"{stem}{suffix}" for stem in ("figure", "worst")
-                                                               for suffix in SUFFIXES)]
+    paper's, or a figure, of runs no longer there would stand beside the new report as its own, and so would a table
+    in a format not asked for this time (`--formats md` left the earlier table.csv and table.tex of other runs)."""
+    return [*(f"table.{fmt}" for fmt in RENDER), *(f"{BEYOND}.{fmt}" for fmt in beyond.RENDER),
+            *(f"{stem}{suffix}" for stem in ("figure", "worst") for suffix in SUFFIXES)]
 
 
 def _planned(formats, extra: bool, worst: int) -> list[str]:

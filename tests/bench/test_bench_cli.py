@@ -102,6 +102,13 @@ def test_an_out_in_a_run_folder_is_refused_before_anything_runs(argv, name, tmp_
     assert not (elsewhere / "table.md").exists()
 
 
+def test_a_deploy_out_named_like_its_own_figure_is_refused(tmp_path, capsys):
+    """`bench deploy --out x.png` wrote its table over its figure: "written: x.png, x.png", rc 0 (probe 17b case 7)."""
+    line = one_error_line(["bench", "deploy", str(tmp_path / "no-run"), "--out", str(tmp_path / "x.PNG")], capsys)
+    assert line == (f"segbench: error: {tmp_path / 'x.PNG'}: bench deploy's --out names its Markdown table (such as "
+                    "x.md), whose figure goes beside it as NAME.png")
+    assert not (tmp_path / "x.PNG").exists()
+
 def test_a_users_file_where_the_deploy_figure_goes_is_refused_before_anything_runs(tmp_path, capsys):
     """`bench deploy --out X/img0.md` wrote its figure over a dataset's img0.png beside it (probe 15 case 21); a
     figure an earlier deploy drew there, shown by its table, is its own to replace."""

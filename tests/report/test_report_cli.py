@@ -29,3 +29,14 @@ def test_an_out_inside_a_run_folder_is_refused(tmp_path, fake_run, capsys):
     assert capsys.readouterr().err.strip() == (f"segbench: error: {out}: lies inside the run folder {run}, whose "
                                                 "files report would write over; give --out a folder of its own")
     assert not out.exists()
+    # Where it writes, not only what it is given: `--out X` wrote its tables into the run folder X/camvid (probe 17b
+    # case 4), and so did a report beside runs run into results/camvid itself.
+    theirs = tmp_path / "x" / "camvid"
+    fake_run(theirs, "camvid", [0.3] * 12)
+    before = sorted(path.name for path in theirs.iterdir())
+    for given in (["--results", str(tmp_path / "results"), "--out", str(tmp_path / "x")],
+                  ["--results", str(tmp_path / "x")]):
+        assert main(["report", "--suite", "camvid", *given]) == 2
+        assert capsys.readouterr().err.strip() == (f"segbench: error: {theirs}: is the run folder {theirs}, whose "
+                                                    "files report would write over; give --out a folder of its own")
+        assert sorted(path.name for path in theirs.iterdir()) == before

@@ -162,6 +162,19 @@ def test_a_users_file_of_a_name_report_did_not_write_is_kept(tmp_path, fake_run)
     assert json.loads((out / ".segbench-report.json").read_text()) == claimed
 
 
+def test_a_table_of_a_format_not_asked_for_again_is_removed_as_stale(tmp_path, fake_run):
+    """`--formats md` after a report of every format left table.csv and table.tex of other runs beside the new
+    table.md (probe 17b case 13), and a killed write's .table.csv temporary stayed (case 15)."""
+    fake_run(tmp_path / "suim" / "segnet", "suim", [0.3] * 8)
+    out = tmp_path / "out" / "suim"
+    report("suim", tmp_path, tmp_path / "out", ("md", "csv", "tex"))
+    assert all((out / f"table.{fmt}").exists() for fmt in ("md", "csv", "tex"))
+    left = out / ".table.segbench-tmp.k74jjcgo.csv"
+    left.write_bytes(b"")
+    report("suim", tmp_path, tmp_path / "out", ("md",))
+    assert (out / "table.md").exists() and not (out / "table.csv").exists() and not (out / "table.tex").exists()
+    assert not left.exists()
+
 def test_a_killed_reports_temporaries_are_cleared_by_the_next(tmp_path, fake_run):
     """A SIGKILL while a figure was written left an empty .figure.segbench-tmp.<random>.pdf in the report folder,
     and no later report (nor --redraw) removed it (probe 15 case 18); temporaries of other names are left."""
