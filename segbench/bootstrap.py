@@ -9,6 +9,7 @@ machine's arithmetic): that is the spread over seeds.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -144,3 +145,10 @@ def _by_seed(runs: np.ndarray) -> np.ndarray:
     """Per-image arrays with a leading seed axis: one run's (N, ...) becomes (1, N, ...)."""
     runs = np.asarray(runs)
     return runs[None] if runs.ndim == 3 else runs
+
+
+def interval_text(low: float, high: float) -> str:
+    """A 95 % interval of fractions as percentages to one decimal, rounded outward: rounded to the nearest,
+    "8.37 [8.4, 9.9]" showed the estimate outside its own interval."""
+    low, high = (round(1000 * value, 6) for value in (low, high))  # tenths of a percent, float noise off
+    return f"[{math.floor(low) / 10:.1f}, {math.ceil(high) / 10:.1f}]"

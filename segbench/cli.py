@@ -12,6 +12,7 @@ import sys
 from segbench import __version__
 from segbench.commands import VERBS
 from segbench.errors import SegbenchError, out_of_memory, print_error
+from segbench.io import link_to_nothing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,10 +80,8 @@ def _native_stderr_silenced():
 def _reason(exc: OSError) -> str:
     """The system's words for ``exc``, but for a folder made where a link to nothing stands: "File exists" of a
     place that is not there (`--out dl`, a link whose target was removed)."""
-    path = exc.filename
-    if isinstance(exc, FileExistsError) and path and os.path.islink(path) and not os.path.exists(path):
-        return f"is a link to nothing (it leads to {os.readlink(path)}); remove it, or make what it leads to"
-    return exc.strerror or str(exc)
+    dangling = link_to_nothing(exc.filename) if isinstance(exc, FileExistsError) and exc.filename else None
+    return f"{dangling}; remove it, or make what it leads to" if dangling else exc.strerror or str(exc)
 
 
 def _fail(message: str) -> int:

@@ -320,7 +320,9 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
                   f"{_echo(first['input'])}"
     else:
         text = first["msg"].removeprefix("Value error, ")
-        message = f"{named}{text[0].lower()}{text[1:]} (got {_echo(first['input'])})"
+        # A transform's own message names it and what it got: the whole train.augment list after it said nothing more.
+        echo = "" if text.startswith("transform ") else f" (got {_echo(first['input'])})"
+        message = f"{named}{text[0].lower()}{text[1:]}{echo}"
     more = f" [and {len(errors)} more problem{'s' if len(errors) > 1 else ''}]" if errors else ""
     return f"{where}: {message}{more}"
 

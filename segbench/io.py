@@ -119,6 +119,14 @@ def walk(folder: str | os.PathLike):
         yield Path(top), folders, files
 
 
+def link_to_nothing(path: str | os.PathLike) -> str | None:
+    """"is a link to nothing (it leads to X)" where ``path`` is a link whose end is not there (a chain of links
+    followed to its last name), else None: the system says "File exists" or "No such file" of such a place."""
+    if not os.path.islink(path) or os.path.exists(path):
+        return None
+    return f"is a link to nothing (it leads to {os.path.realpath(path)})"
+
+
 def why_not_a_file(path: str | os.PathLike) -> str:
     """What stands at ``path`` instead of a regular file, for a line that says so ("not found" of a folder, a FIFO
     or /dev/zero sent users looking for a file that is there)."""

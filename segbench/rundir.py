@@ -86,7 +86,7 @@ def unfinished_runs(paths) -> list[Path]:
     """Run folders at or below ``paths`` that have begun and not finished: ``config.yaml`` without ``metrics.json``
     (training now, or stopped and resumable)."""
     return [config.parent for path in map(Path, paths) for config in sorted(path.rglob(CONFIG))
-            if not (config.parent / METRICS).exists()]
+            if config.is_file() and not (config.parent / METRICS).exists()]  # a folder of that name is no run's
 
 
 def checkpoint_state(run_dir: Path) -> dict:
@@ -148,6 +148,9 @@ def foreign_config(run_dir: Path) -> ConfigError | None:
     exp/config.yaml and run into exp/: its comments, its base:, or another config's epochs, were replaced by the
     expanded config); None where there is none, or the run has finished (``--force`` replaces a run's own)."""
     path = run_dir / CONFIG
+    if path.is_dir():  # a folder of the user's there: the run's write failed naming segbench's own temporary.
+        return ConfigError(f"{path}: {why_not_a_file(path)}, where a run writes its config; move it away, or run it "
+                           "into a folder of its own")
     if not path.is_file() or (run_dir / METRICS).exists() or _written_by_a_run(path):
         return None
     return ConfigError(f"{path}: not the config a run writes (a user's own, kept there?), and a run would "

@@ -114,3 +114,12 @@ def test_the_paired_bootstrap_over_seeds_is_the_slow_loop_over_images_and_seeds(
     # One run a side is the image-only bootstrap, whatever the seed stream.
     assert paired(a[0], b[0], 4, resamples=150, seed=6)["paper"]["miou"] == \
         paired(a[:1], b[:1], 4, resamples=150, seed=6)["paper"]["miou"]
+
+
+def test_an_interval_is_shown_rounded_outward_so_it_holds_its_estimate():
+    """Rounded to the nearest, "8.37 [8.4, 9.9]" showed the estimate outside its own interval (probe 16c case 21)."""
+    from segbench.bootstrap import interval_text
+
+    assert interval_text(0.0836, 0.0991) == "[8.3, 10.0]"
+    assert interval_text(0.5, 0.5) == "[50.0, 50.0]"  # exact tenths stay as they are
+    assert interval_text(0.123, 0.2) == "[12.3, 20.0]"

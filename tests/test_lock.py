@@ -104,3 +104,17 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path):
     finally:
         os.kill(child, 9)
         os.waitpid(child, 0)
+
+
+def test_a_runs_weights_gone_while_it_trains_again_say_so(held):
+    """`evaluate` beside `run --force`, which had just removed the old weights: "no model.weights.h5 there (a run
+    committed or copied without its weights ...)", the wrong cause (probe 17b case 11)."""
+    from segbench.engine.loaded import weights_of
+    from segbench.errors import SegbenchError
+    from segbench.schema import Config
+
+    folder, process = held
+    with pytest.raises(SegbenchError, match=rf"^{folder}: training now \(PID {process.pid}\), its earlier weights "
+                                            "removed; wait for it to finish$"):
+        weights_of(folder, Config.model_validate({"dataset": {"name": "synthetic"}, "model": {"name": "segnet"}}),
+                   "last", {})

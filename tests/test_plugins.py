@@ -676,7 +676,9 @@ def test_a_resume_after_a_helper_imported_in_load_changed_is_refused(registries,
     # An OSError of the plugin's own named nothing ("server down"); a Sample's path of another type, a traceback.
     ("exec('raise ConnectionError(\\'server down\\')')", r"raised ConnectionError: server down \({file}:\d+\)"),
     ("[Sample(id=s.id, image=1) for s in pairs]", "returned a Sample whose image is int, not a path"),
-], ids=["generator", "names", "count", "raises", "generator-raises", "int-ids", "oserror", "int-image"])
+    # "two images of one name ()" (probe 16b case 19).
+    ("[Sample(id='') for s in pairs]", r"returned a Sample whose id is empty; give each pair an id of its own \(its file's path, say\)"),
+], ids=["generator", "names", "count", "raises", "generator-raises", "int-ids", "oserror", "int-image", "empty-id"])
 def test_a_dataset_plugin_whose_list_pairs_is_off_its_contract_is_one_line(registries, tmp_path, capsys, returned,
                                                                             said):
     """A generator was a TypeError traceback in `verify` and in the run's loader, which left a folder behind."""

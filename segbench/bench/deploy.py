@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +18,14 @@ import pandas as pd
 
 from segbench import bootstrap
 from segbench.errors import DataError, SegbenchError
-from segbench.io import atomic_path, read_record, remove_stale_temporaries, staging_folder, write_text
+from segbench.io import (
+    atomic_path,
+    link_to_nothing,
+    read_record,
+    remove_stale_temporaries,
+    staging_folder,
+    write_text,
+)
 from segbench.markdown import markdown_table
 from segbench.report.fresh import png_text
 from segbench.report.paired import compare_runs
@@ -87,11 +93,27 @@ def matching(kind: str, run: Path, metrics: dict, latency: list[dict]) -> list[d
 def deploy_rows(runs: list[Path], latency: list[dict], resamples: int = bootstrap.RESAMPLES) -> list[dict]:
     """One row per run and precision, as ``deploy_table`` and ``pareto_figure`` draw them."""
     rows = []
+    labels = _labels([Path(run) for run in runs])
     for run in map(Path, runs):
         found = scorings(run)
         reference = next((path for kind, path, _ in found if kind == "float32"), run)
-        rows += [_row(run, kind, path, metrics, reference, latency, resamples) for kind, path, metrics in found]
+        rows += [{**_row(run, kind, path, metrics, reference, latency, resamples), "run": labels[run]}
+                 for kind, path, metrics in found]
     return rows
+
+
+def _labels(runs: list[Path]) -> dict[Path, str]:
+    """Each run by its folder's name, and by as many of the folders above it as tell two runs of one name apart
+    (dd1/r, dd2/r): both rows read "segnet (r)", in one colour under one legend entry of the figure."""
+    labels = {}
+    for run in runs:
+        others = [other for other in runs if other.name == run.name and other.resolve() != run.resolve()]
+        depth = 1
+        while others and depth < len(run.resolve().parts) and \
+                any(other.resolve().parts[-depth:] == run.resolve().parts[-depth:] for other in others):
+            depth += 1
+        labels[run] = "/".join(run.resolve().parts[-depth:]) if others else run.name
+    return labels
 
 
 def _row(run: Path, kind: str, path: Path, metrics: dict, reference: Path, latency: list[dict],
@@ -161,8 +183,7 @@ def deploy_table(rows: list[dict]) -> pd.DataFrame:
         low_high = row["interval"]
         cell = {"model": row["run"] if row["run"] == row["model"] else f"{row['model']} ({row['run']})",
                 "runtime": row["runtime"], "precision": row["precision"],
-                "mIoU [95 %]": _percent(row["miou"]) + (f" [{100 * low_high[0]:.1f}, {100 * low_high[1]:.1f}]"
-                                                        if low_high else "")}
+                "mIoU [95 %]": _percent(row["miou"]) + (f" {bootstrap.interval_text(*low_high)}" if low_high else "")}
         paired = row["paired"]
         cell["vs float32 [95 %]"] = "reference" if paired is None else (
             f"{100 * paired['difference']:+.2f} [{100 * paired['interval'][0]:+.2f}, {100 * paired['interval'][1]:+.2f}]")
@@ -279,8 +300,11 @@ def keep(runs: list[Path], folder: Path) -> list[Path]:
     every run kept there. Two runs of one name, or a run of the name of another run kept before (its ``config.yaml``
     differs), are refused before anything is copied: the later replaced the earlier, whose row left the table
     without a word."""
-    if folder.is_symlink() and not folder.exists():  # mkdir said "File exists" of a link to nothing
-        raise DataError(f"{folder}: a symbolic link to {os.readlink(folder)}, which does not exist")
+    dangling = link_to_nothing(folder)  # mkdir said "File exists" of it
+    if dangling:
+        raise DataError(f"{folder}: {dangling}; --keep names the folder runs are kept in")
+    if folder.exists() and not folder.is_dir():  # "afile/.r1.keeping: Not a directory" named our staging folder
+        raise DataError(f"{folder}: is a file, not a folder; --keep names the folder runs are kept in")
     outer = run_folder_of(folder)
     if outer is not None:  # kept runs are run folders: inside a run's eval/ they went with it when it started over
         raise DataError(replaced_with_a_run(folder, outer, "keep the runs in a folder of their own"))
@@ -342,6 +366,11 @@ def write_deploy(runs: list[Path], latency_files: list[Path], out: Path, threads
                  resamples: int = bootstrap.RESAMPLES) -> tuple[list[Path], list[dict]]:
     """``out`` (Markdown) and its figure beside it (``.png``), from the runs and the latency files."""
     rows = deploy_rows(runs, read_latency(latency_files), resamples)
+    measured = sorted({count for row in rows for count in row["latency"]})
+    if threads is not None and measured and threads not in measured:  # the table came without its figure, unsaid
+        raise SegbenchError(f"--threads {threads}: no latency measured at {threads} thread{'s' * (threads != 1)} "
+                            f"(measured: {', '.join(map(str, measured))}); give one of those, or measure it with "
+                            f"`segbench bench latency --threads {threads}`")
     remove_stale_temporaries([out, out.with_suffix(".png")])  # a killed deploy's empty .t.segbench-tmp.<random>.png
     figure = pareto_figure(rows, out.with_suffix(".png"), threads)
     write_text(out, deploy_markdown(rows, figure))

@@ -113,6 +113,7 @@ def views(args):
 
 
 def run(args) -> int:
+    from segbench.bootstrap import interval_text
     from segbench.engine.loaded import load_run
     from segbench.engine.rescore import rescore, robustness
     from segbench.lock import locked
@@ -132,7 +133,7 @@ def run(args) -> int:
         found = rescore(loaded, chosen, args.corrupt, args.split, args.batch, args.seed, onnx=onnx)
     low, high = found.get("intervals", {}).get("paper", {}).get("miou", (None, None))
     line = (f"{eval_path(loaded.path, found['mode']['name'])}: mIoU {100 * found['miou']:.2f}"
-            + (f" [{100 * low:.1f}, {100 * high:.1f}]" if low is not None else "")
+            + (f" {interval_text(low, high)}" if low is not None else "")
             + f", fIoU {100 * found['fiou']:.2f} on {found['num_images']} {found['split']} images "
             f"({args.onnx or loaded.weights.name}, {found['precision']}"
             + (f", {found['mode']['onnx']['runtime']}" if onnx is not None else "")

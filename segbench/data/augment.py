@@ -168,5 +168,5 @@ def _one_line(exc: Exception) -> str:
     if first["type"] == "missing":
         return f"missing argument '{where}'"
     message = first["msg"].removeprefix("Value error, ")
-    message = message[0].lower() + message[1:]
+    message = message[0].lower() + message[1:] + (f" (got {first['input']!r:.80})" if "input" in first else "")
     return f"{where}: {message}" if where else message

@@ -86,6 +86,9 @@ def _listed(list_pairs):
         odd = next((pair for pair in pairs if not isinstance(pair.id, str)), None)
         if odd is not None:
             raise DataError(f"{named} returned a Sample whose id is {type(odd.id).__name__} {odd.id!r}, not a str")
+        if any(not pair.id.strip() for pair in pairs):  # "two images of one name ()" named no image
+            raise DataError(f"{named} returned a Sample whose id is empty; give each pair an id of its own (its "
+                            "file's path, say)")
         for what in ("image", "label"):  # a str path was an AttributeError traceback in verify and in a run
             odd = next((pair for pair in pairs if not isinstance(getattr(pair, what), Path | str | None)), None)
             if odd is not None:

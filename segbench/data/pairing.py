@@ -4,14 +4,13 @@ rule, searched recursively (Cityscapes' ``<split>/<city>/<name>_leftImg8bit.png`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from segbench.data.base import Sample
 from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, one_file_a_key, read_text_file
 from segbench.errors import DataError
-from segbench.io import lies_under, walk
+from segbench.io import lies_under, link_to_nothing, walk
 
 
 def keyed_files(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> dict[str, Path]:
@@ -39,10 +38,10 @@ def _files_below(folder: Path) -> list[Path]:
     rglob left out without a word) and each real folder walked once (a link back up is no endless tree). A link to
     nothing is refused: a city linked from a disk not mounted was left out of its split without a word."""
     found = sorted(top / name for top, _, files in walk(folder) for name in files)
-    dangling = next((path for path in found if path.is_symlink() and not path.exists()), None)
+    dangling = next((path for path in found if link_to_nothing(path)), None)
     if dangling is not None:
-        raise DataError(f"{dangling}: a link to nothing (it leads to {os.readlink(dangling)}: a disk not mounted?), so "
-                        "what it held would be left out of the split; mount it, or remove the link")
+        raise DataError(f"{dangling}: {link_to_nothing(dangling)}, so what it held would be left out of the split "
+                        "(a disk not mounted?); mount it, or remove the link")
     return found
 
 

@@ -140,6 +140,12 @@ def weights_of(run_dir: Path, config: Config, which: str = "best", state: dict |
         # A model.weights.h5 in an unfinished run is no record's: another run's was predicted with and exported.
         path = run_dir / CHECKPOINTS_FOLDER / state["weights"]
     if not path.is_file():
+        from segbench.lock import holder
+
+        pid = holder(run_dir)
+        if pid:  # `run --force` beside it had just removed them: not a run kept without its weights
+            raise SegbenchError(f"{run_dir}: training now (PID {pid}), its earlier weights removed; wait for it to "
+                                "finish")
         raise SegbenchError(f"{run_dir}: no {path.name} there (a run committed or copied without its weights cannot "
                             "predict; output.save_weights: false keeps none)")
     return path

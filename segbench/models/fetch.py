@@ -97,6 +97,8 @@ def check(entry: Pretrained, path: Path) -> str | None:
 def _fetch(entry: Pretrained, path: Path, url: str) -> Path:
     by_hand = (f"place {url} at {path} by hand (or point {MIRROR_ENV} at a mirror of these files; "
                f"{OFFLINE_ENV}=1 never downloads), or set {entry.key}: null")
+    mirrored = url != entry.url  # placing the very file a mirror served, or failed to serve, was the advice
+    unset = f"(or unset it: the file's own release is {entry.url}), or set {entry.key}: null"
     seconds = timeout()
     path.parent.mkdir(parents=True, exist_ok=True)
     _clear_stale(path.parent)
@@ -105,11 +107,14 @@ def _fetch(entry: Pretrained, path: Path, url: str) -> Path:
         part = folder / entry.file
         reason = _download(url, part, seconds)
         if reason:
-            raise ConfigError(f"{entry.setting} needs {path}: downloading {url} failed ({reason}); {by_hand}")
+            advice = f"check that the mirror {MIRROR_ENV} names serves {entry.file} {unset}" if mirrored else by_hand
+            raise ConfigError(f"{entry.setting} needs {path}: downloading {url} failed ({reason}); {advice}")
         problem = check(entry, part)
         if problem:
+            advice = f"put a good copy of {entry.file} in the mirror {MIRROR_ENV} names {unset}" if mirrored \
+                else by_hand
             raise ConfigError(f"{entry.setting}: the file downloaded from {url} {problem}, so it was not kept; "
-                              f"{by_hand}")
+                              f"{advice}")
         os.replace(part, path)
         _record(entry, path)
     finally:

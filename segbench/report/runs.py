@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from segbench.bootstrap import interval_text
 from segbench.io import load_yaml, read_record
 from segbench.markdown import markdown_table
 from segbench.rundir import CONFIG, one_recipe, read_eval, read_metrics
@@ -92,7 +93,7 @@ def _with_means(table: pd.DataFrame) -> pd.DataFrame:
     shown[scores] = shown[scores].map(lambda v: "-" if pd.isna(v) else f"{100 * v:.2f}")
     for index, found in intervals.items():  # "41.20 [39.8, 42.6]": the run's figure and its 95 % interval
         for column, (low, high) in found.items():
-            shown.at[index, column] += f" [{100 * low:.1f}, {100 * high:.1f}]"
+            shown.at[index, column] += f" {interval_text(low, high)}"
     shown[list(LABELS[2:])] = shown[list(LABELS[2:])].astype("string").fillna("-")
     means = []
     # Seeds of one config live in sibling folders NAME-seed0, NAME-seed1, ...: those, and only those, are averaged.

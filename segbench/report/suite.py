@@ -13,6 +13,7 @@ from segbench.config import merged
 from segbench.engine import predictions
 from segbench.errors import DataError
 from segbench.io import read_record, remove_stale_temporaries, write_json, write_text
+from segbench.lock import locked
 from segbench.paper import METHODS, PRETRAINED, SUITES, TABLES, read_paper
 from segbench.registry import DATASETS
 from segbench.report import beyond, fresh
@@ -58,8 +59,12 @@ def report(suite: str, results: Path, out: Path, formats, worst: int = 0, redraw
         raise DataError(f"{results}: no such folder")
     for table in SUITES[suite]:  # where it writes: `--out X` wrote into the run folder X/camvid
         refuse_run_folder(out / table.name, "report")
-    return [path for table in SUITES[suite]
-            for path in report_dataset(table.dataset, results / table.name, out / table.name, formats, worst, redraw)]
+    written = []
+    for table in SUITES[suite]:
+        # One report a folder at a time: a second cleared the first's temporaries as stale while it drew them.
+        with locked(out / table.name, "report folder"):
+            written += report_dataset(table.dataset, results / table.name, out / table.name, formats, worst, redraw)
+    return written
 
 
 def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst: int = 0,

@@ -169,8 +169,16 @@ def test_a_keep_link_to_nothing_is_named_so(tmp_path):
     (run / "config.yaml").write_text("{}")
     (run / "metrics.json").write_text("{}")
     (tmp_path / "kl").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(DataError, match=r"kl: a symbolic link to .*nowhere, which does not exist$"):
+    with pytest.raises(DataError, match=rf"kl: is a link to nothing \(it leads to {tmp_path / 'nowhere'}\)"):
         keep([run], tmp_path / "kl")
+    # A chain of links is followed to the name that is not there; a file is called one (it was "afile/.r.keeping:
+    # Not a directory", naming segbench's own staging folder: probe 17b case 8).
+    (tmp_path / "k2").symlink_to(tmp_path / "kl")
+    with pytest.raises(DataError, match=rf"k2: is a link to nothing \(it leads to {tmp_path / 'nowhere'}\)"):
+        keep([run], tmp_path / "k2")
+    (tmp_path / "afile").write_text("mine")
+    with pytest.raises(DataError, match=r"afile: is a file, not a folder; --keep names the folder runs are kept in$"):
+        keep([run], tmp_path / "afile")
 
 
 def test_a_runs_keras_latency_is_matched_by_the_weights_it_timed(tmp_path):
@@ -194,3 +202,27 @@ def test_a_latency_file_that_is_a_fifo_or_a_device_is_one_line_not_a_hang(tmp_pa
     for path in (tmp_path / "f.json", "/dev/zero"):
         with pytest.raises(DataError, match="not a `segbench bench latency --out` file"):
             read_latency([path])
+
+
+def test_threads_that_no_latency_was_measured_at_are_refused_before_anything_is_written(tmp_path, monkeypatch):
+    """`--threads 3` where only 1 was measured wrote the table without its figure, without a word (probe 16b
+    case 24)."""
+    from segbench.bench import deploy
+    from segbench.errors import SegbenchError
+
+    monkeypatch.setattr(deploy, "read_latency", lambda files: {})
+    monkeypatch.setattr(deploy, "deploy_rows", lambda runs, latency, resamples: [{"latency": {1: {"p50": 3.0}}}])
+    with pytest.raises(SegbenchError, match=r"^--threads 3: no latency measured at 3 threads \(measured: 1\); give "
+                                            "one of those, or measure it"):
+        deploy.write_deploy([], [], tmp_path / "t.md", threads=3)
+    assert not (tmp_path / "t.md").exists()
+
+
+def test_two_runs_of_one_folder_name_are_told_apart_in_the_table_and_figure(tmp_path):
+    """Both rows read "segnet (r)", and the figure drew them in one colour under one legend entry (probe 17b case
+    17)."""
+    from segbench.bench.deploy import _labels
+
+    one, two, other = tmp_path / "dd1" / "r", tmp_path / "dd2" / "r", tmp_path / "dd1" / "s"
+    assert _labels([one, two, other]) == {one: "dd1/r", two: "dd2/r", other: "s"}
+    assert _labels([one, one]) == {one: "r"}  # a run given twice is one run

@@ -86,7 +86,9 @@ def test_uint8_labels_stay_uint8_with_the_values_of_int32_ones():
     ("[{name: HorizontalFlp}]", r"transform 1: unknown transform 'HorizontalFlp' \(did you mean 'HorizontalFlip'\?\)"),
     ("[{name: HorizontalFlip}, {name: RandomScale, scale_limit: [1, 2, 3]}]",
      r"transform 2: RandomScale: scale_limit: tuple should have at most 2 items"),
-    ("[{name: HorizontalFlip, p: 2}]", r"HorizontalFlip: p: input should be less than or equal to 1"),
+    # Its own value, not the whole list echoed after it (probe 16b case 11).
+    ("[{name: HorizontalFlip, p: 2}, {name: RandomCrop, height: 8, width: 8}]",
+     r"HorizontalFlip: p: input should be less than or equal to 1 \(got 2\)$"),
     ("[{name: RandomCrop, width: 48}]", r"RandomCrop: missing argument 'height'"),
     ("[{name: RandomCrop, hieght: 32, width: 48}]", r"RandomCrop has no argument 'hieght' \(did you mean 'height'\?\)"),
     ("[{name: Normalize}]", r"Normalize is not accepted: it turns the image into floats"),

@@ -376,6 +376,20 @@ def test_a_users_own_config_yaml_in_the_out_folder_is_not_replaced(smoke_config,
     assert (out / "config.yaml").read_text() == kept and sorted(p.name for p in out.iterdir()) == ["config.yaml"]
 
 
+def test_a_folder_named_config_yaml_in_the_out_folder_is_named_so(smoke_config, tmp_path):
+    """The run's write failed naming segbench's own temporary (".config.segbench-tmp.<random>.yaml: Is a
+    directory"; probe 17b case 10)."""
+    out = tmp_path / "exp"
+    (out / "config.yaml").mkdir(parents=True)
+    (out / "config.yaml" / "mine.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=rf"^{out / 'config.yaml'}: is a folder, not a file, where a run writes its "
+                                          "config; move it away, or run it into a folder of its own$"):
+        execute(load_config(smoke_config, [f"output.dir={out}", "train.epochs=1"]))
+    assert [p.name for p in out.rglob("*")] == ["config.yaml", "mine.txt"]
+    from segbench.rundir import unfinished_runs
+
+    assert unfinished_runs([tmp_path]) == []  # `results` advised running "exp/config.yaml" to start it again
+
 def test_an_augmentation_the_input_size_cannot_take_is_refused_before_the_folder_is_touched(smoke_config, tmp_path):
     """A RandomCrop larger than the input failed in the loader, blamed on a training sample, after `--force` had
     deleted the finished run in the folder (probe 16b case 10)."""

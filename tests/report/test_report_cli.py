@@ -40,3 +40,18 @@ def test_an_out_inside_a_run_folder_is_refused(tmp_path, fake_run, capsys):
         assert capsys.readouterr().err.strip() == (f"segbench: error: {theirs}: is the run folder {theirs}, whose "
                                                     "files report would write over; give --out a folder of its own")
         assert sorted(path.name for path in theirs.iterdir()) == before
+
+
+def test_two_reports_into_one_folder_at_once_are_refused_one_line(tmp_path, fake_run, capsys):
+    """The second cleared the first's temporaries as stale while it drew, and the first failed naming one of them
+    (".worst.segbench-tmp.uf1h_1ed.pdf: No such file or directory"; probe 17b case 14)."""
+    from segbench.cli import main
+    from segbench.lock import locked
+
+    fake_run(tmp_path / "results" / "camvid" / "segnet", "camvid", [0.3] * 12)
+    out = tmp_path / "rep"
+    with locked(out / "camvid", "report folder"):  # another report drawing there
+        assert main(["report", "--suite", "camvid", "--results", str(tmp_path / "results"), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().startswith(
+        f"segbench: error: {out / 'camvid'}: this report folder is in use by another segbench process")
+    assert list((out / "camvid").iterdir()) == []
