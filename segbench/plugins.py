@@ -200,6 +200,12 @@ def load_entry_points(group: str) -> None:
         digests(_LOADED[f"{ENTRY_POINTS}{point.value}"])
 
 
+def bundled(obj) -> bool:
+    """Whether a registered object (a builder, an adapter) is segbench's own, not a plugin's: the contracts a
+    plugin is held to as it is built are the bundled code's tests' matter."""
+    return origin(obj).startswith("segbench.")
+
+
 def origin(obj) -> str:
     """Where a registered object comes from, for an error line: its plugin file, else its module's name."""
     module = getattr(obj, "__module__", None) or "?"

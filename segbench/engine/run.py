@@ -26,7 +26,7 @@ from segbench.io import TEMPORARY, remove_temporaries, sha256, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build, probe_image
-from segbench.plugins import digests, origin, unrecorded
+from segbench.plugins import bundled, digests, origin, unrecorded
 from segbench.registry import DATASETS, MODELS, plugin_files
 from segbench.rundir import (
     BEST_WEIGHTS,
@@ -128,7 +128,7 @@ def _refuse_untrainable(config: Config, model: keras.Model) -> None:
     """A plugin model that no gradient reaches (its logits behind a stop_gradient) refused before the folder is
     touched: found as training started, `--force` of it had deleted a finished run's metrics.json and weights."""
     builder = MODELS.get(config.model.name)
-    if origin(builder).startswith("segbench."):
+    if bundled(builder):
         return
     if not backend.gradient_reaches(model, probe_image(config.model.input_size)):
         raise ConfigError(f"model {config.model.name!r} ({origin(builder)}): no gradient of its logits reaches any of "

@@ -49,7 +49,7 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
     import keras
 
     from segbench.errors import ConfigError, SegbenchError, first_line
-    from segbench.plugins import origin
+    from segbench.plugins import bundled, origin
     from segbench.registry import MODELS
 
     builder = MODELS.get(config.name)
@@ -59,7 +59,7 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
     except SegbenchError:
         raise
     except Exception as exc:
-        if origin(builder).startswith("segbench."):
+        if bundled(builder):
             raise  # ours: a bug to see whole
         raise ConfigError(f"{where}: its builder failed ({type(exc).__name__}: {first_line(exc)})") from None
     wanted = (None, *config.input_size, num_classes)
@@ -95,7 +95,7 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
                           f"a model's logits are (batch, {', '.join(map(str, wanted[1:]))}): one per class, at the "
                           "input's size")
     squashed = _squashed(model, config.input_size) \
-        if not origin(builder).startswith("segbench.") and num_classes > 1 else None
+        if not bundled(builder) and num_classes > 1 else None
     if squashed:
         # Trained as logits, a softmax's (or a sigmoid's) output is softmaxed again: training stalls, or (TensorFlow
         # reaching behind it) the calibration figures are of the second softmax, rc 0.

@@ -12,10 +12,10 @@ import keras
 from keras import layers
 from pydantic import ValidationError
 
+from segbench import plugins
 from segbench.config import ModelConfig
 from segbench.errors import ConfigError
 from segbench.models.base import description
-from segbench.plugins import origin
 from segbench.registry import MODELS
 
 
@@ -39,7 +39,7 @@ def output_strides(name: str) -> list[int] | None:
 
 def bundled() -> list[str]:
     """The registered models that segbench itself registers, the rows of the table (not a plugin's)."""
-    return [name for name in MODELS.names() if origin(MODELS.get(name)).startswith("segbench.")]
+    return [name for name in MODELS.names() if plugins.bundled(MODELS.get(name))]
 
 
 def figures(name: str) -> dict:
