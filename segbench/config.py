@@ -185,7 +185,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
 
     ``read`` holds the trees already made in this load, by file: a base two files share (a diamond) is read and
     merged once, not once per path to it, which 30 levels of two bases each made 2**30 readings of. ``named`` gets
-    the start of each plugin file's error line, for the caller to look for the files (``missing_import``)."""
+    the error line of each plugin file not there yet, for the caller to say once overrides are in (``missing_import``)."""
     if path.resolve() in read:
         tree, sources = read[path.resolve()]
         return copy.deepcopy(tree), dict(sources)  # merging writes into the tree it is given
@@ -194,9 +194,8 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
     bases = [bases] if isinstance(bases, str) else bases
     if not isinstance(bases, list) or not all(isinstance(b, str) and b.strip() for b in bases):
         # An empty name is the config's own folder: "base:  is a folder, not a file" named no mistake.
-        raise ConfigError(f"{path}: base: expected a file name or a list of file names"
-                          + (", got an empty one" if isinstance(bases, list) and "" in map(str.strip, map(str, bases))
-                             else ""))
+        empty = isinstance(bases, list) and any(isinstance(b, str) and not b.strip() for b in bases)
+        raise ConfigError(f"{path}: base: expected a file name or a list of file names{', got an empty one' * empty}")
     own_imports = resolve_imports(data.pop(IMPORTS, []), path.parent.resolve(), where=f"{path}: {IMPORTS}", named=named)
     merged: dict = {}
     sources: Sources = {}
