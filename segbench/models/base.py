@@ -115,9 +115,10 @@ def probe_image(input_size: list[int]):
 def _squashed(model: keras.Model, input_size: list[int]) -> tuple[str, str] | None:
     """What ``model``'s output for a random image is, and the final layer that made it, where it is no logits: a
     distribution over the classes at every pixel, as a softmax's, or values between 0 and 1 everywhere, as a
-    sigmoid's (strictly between, or saturated: float32's sigmoid is exactly 1.0 past 17, which a model without a
-    Rescaling reaches); None for logits (of any sign, summing to anything; a final ReLU's exact zeros included, as
-    it makes no exact 1.0s). A functional model's final layer is named where its activation says so."""
+    sigmoid's: strictly between, or saturated (float32's sigmoid is exactly 1.0 past 17, which a model without a
+    Rescaling reaches at many pixels); None for logits (of any sign, summing to anything; a final ReLU's exact zeros
+    included, and a linear layer's of pixels in [0, 1], exactly 1.0 only where a channel is 255). A functional
+    model's final layer is named where its activation says so."""
     import keras
     import numpy as np
 
@@ -127,7 +128,7 @@ def _squashed(model: keras.Model, input_size: list[int]) -> tuple[str, str] | No
     found = keras.ops.convert_to_numpy(keras.ops.cast(model(probe_image(input_size), training=False), "float32"))
     if (found >= 0).all() and np.allclose(found.sum(axis=-1), 1, atol=0.02):
         return "probabilities (at every pixel, values >= 0 that sum to 1 over the classes)", "softmax"
-    if ((found >= 0) & (found <= 1)).all() and (((found > 0) & (found < 1)).all() or (found == 1).any()):
+    if ((found >= 0) & (found <= 1)).all() and (((found > 0) & (found < 1)).all() or (found == 1).mean() > 0.1):
         return "values between 0 and 1 at every pixel (a sigmoid's)", "sigmoid"
     return None
 
