@@ -94,8 +94,10 @@ def remove_stale_temporaries(paths) -> list[Path]:
 def lies_under(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     """Whether ``path`` names a place under ``root`` as written (``..`` resolved, links not followed: a dataset may
     link its folders elsewhere, but a name climbing out of its root is another tree). Both from the current folder:
-    an absolute path under a relative root (a pair list's, with `--root ds`) was called outside it."""
-    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(root))
+    an absolute path under a relative root (a pair list's, with `--root ds`) was called outside it; and under the
+    folder the root itself leads to, where it is a link (`datasets/voc -> /mnt/big/VOC2012`, a list of real paths)."""
+    named = Path(os.path.abspath(path))
+    return named.is_relative_to(os.path.abspath(root)) or named.is_relative_to(os.path.realpath(root))
 
 
 def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:

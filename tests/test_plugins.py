@@ -357,9 +357,13 @@ def test_a_dataset_plugin_whose_classes_are_named_alike_is_refused_as_it_is_impo
     ("palette = ((0, 0, 0), (300, 0, 0))", r"palette \(\(0, 0, 0\), \(300, 0, 0\)\) is not a tuple of \(r, g, b\)"),
     ("palette = None", "palette None is not a tuple of"),
     ("palette = ((0, 0, 0), (9, 9, 9))\n    ignore_index = 0", None),  # a class index as the void: fine
+    # Numpy's numbers are numbers: a palette computed with numpy was refused (probe 17c case 9).
+    ("palette = np.array([[0, 0, 0], [255, 0, 0]], np.uint8)", None),
+    ("palette = [tuple(c) for c in np.array([[0, 0, 0], [255, 0, 0]], np.uint8)]", None),
     ("palette = ((0, 0, 0),)", "palette has 1 colours for 2 classes$"),
     ('ignore_index = "void"', "ignore_index 'void' is not a label value"),
-], ids=["one-string", "a-set", "a-colour-of-300", "palette-none", "void-a-class", "too-few-colours", "void-a-string"])
+], ids=["one-string", "a-set", "a-colour-of-300", "palette-none", "void-a-class", "numpy-array", "numpy-values",
+        "too-few-colours", "void-a-string"])
 def test_a_dataset_plugin_declaring_classes_palette_or_void_off_their_types_is_refused_as_it_is_imported(
         registries, tmp_path, declared, said):
     plugin = tmp_path / "letters.py"

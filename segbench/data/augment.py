@@ -132,20 +132,28 @@ class Augmentation:
         return image, out["mask"]
 
 
-def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], label_fill: int) -> None:
-    """Run ``train.augment`` once on a blank pair of the model's input size, as the loader will: a transform that
-    cannot work there (a crop larger than the input) failed only in the loader, blamed on the first training sample,
-    after `--force` had deleted the finished run in the folder."""
+def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], label_fill: int, num_classes: int,
+                        void: int | None) -> None:
+    """Run ``train.augment`` on a blank pair of the model's input size, as the loader will: a transform that cannot
+    work there (a crop larger than the input) failed only in the loader, blamed on the first training sample, after
+    `--force` had deleted the finished run in the folder; and one whose label holds what is neither a class nor
+    ``void`` (a ``fill_mask: 200``) failed in the loss, a framework's traceback, as late."""
     height, width = input_size
     # Each transform applied (p: 1), a few draws of its own random ranges: a crop too large at p 0.5 passed a trial
     # that skipped it, and the run failed in the loader all the same.
     always = Augmentation([{**spec, "p": 1.0} for spec in specs], label_fill)
     try:
-        for draw in range(TRIAL_DRAWS):
-            always(np.zeros((height, width, 3), np.uint8), np.zeros((height, width), np.uint8), key=(draw,))
+        labels = [always(np.zeros((height, width, 3), np.uint8), np.zeros((height, width), np.uint8), key=(draw,))[1]
+                  for draw in range(TRIAL_DRAWS)]
     except Exception as exc:  # noqa: BLE001 (albumentations' errors share no base)
         raise ConfigError(f"train.augment: fails on images of the model's input size {height}x{width} "
                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    made = np.unique(np.concatenate([label.ravel() for label in labels]))
+    bad = [int(value) for value in made if not (0 <= value < num_classes or value == void)]
+    if bad:
+        raise ConfigError(f"train.augment: makes label values {', '.join(map(str, bad[:5]))}, which are neither one of "
+                          f"the {num_classes} classes nor the void label ({void}); a fill_mask is a class index or "
+                          "the void label")
 
 
 def _not_accepted(name: str) -> str:

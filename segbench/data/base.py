@@ -133,10 +133,13 @@ def _declared_problem(declared: dict) -> str | None:
         # A set's order follows string hashing: each process numbered the classes its own way.
         return f"classes is a {type(classes).__name__}, not a tuple of class names in label-index order"
     if "palette" in declared and not hasattr(palette, "__get__"):
-        colours = palette if isinstance(palette, tuple | list) else None
-        if colours is None or not all(isinstance(colour, tuple | list) and len(colour) == 3 and all(
-                isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255 for value in colour)
-                for colour in colours):
+        # Numpy's integers and arrays count as the numbers they are: a palette computed with numpy (or from a
+        # colormap) in __init__ was refused as "not ... of 0..255".
+        colours = palette.tolist() if isinstance(palette, np.ndarray) else palette
+        colours = colours if isinstance(colours, tuple | list) else None
+        if colours is None or not all(isinstance(colour, tuple | list | np.ndarray) and len(colour) == 3 and all(
+                isinstance(value, int | np.integer) and not isinstance(value, bool) and 0 <= value <= 255
+                for value in colour) for colour in colours):
             return f"palette {palette!r:.80} is not a tuple of (r, g, b) colours of 0..255 each"
         if isinstance(classes, tuple | list) and len(colours) < len(classes):
             return f"palette has {len(colours)} colours for {len(classes)} classes"
@@ -345,14 +348,30 @@ def refuse_out_in_the_data(adapter: DatasetAdapter, out: Path, verb: str) -> Non
     """Refuse an ``--out`` at or inside the dataset's root or one of its split folders (kept elsewhere by a class
     file, or linked in), where named or where it leads: the files written there joined the dataset as images of
     its own, or replaced some (`datasets show --out dsA/images/test/img0.png`, `predict --out` a split folder)."""
-    folders = [folder for split in SPLITS for folder in adapter.folders(split) or ()]
+    folders = [folder for split in SPLITS for folder in _data_folders(adapter, split)]
     # A linked subfolder of a split (a city on another disk) is read as part of it, so its target is data too.
-    places = [Path(adapter.root), *folders, *(linked for folder in folders for linked in _linked_below(folder))]
+    places = [*folders, *(linked for folder in folders for linked in _linked_below(folder))]
     data = next((place for place in places if place.is_dir() and inside(out, place)), None)
     if data is not None:
-        raise DataError(f"{out}: lies inside {'the dataset root' if data == places[0] else 'the data folder'} {data} "
-                        f"of {adapter.config.name}, whose files {verb} would join or write over; give --out a place "
+        root = data == Path(adapter.root)
+        raise DataError(f"{out}: lies inside {'the dataset root' if root else 'the data folder'} {data} of "
+                        f"{adapter.config.name}, whose files {verb} would join or write over; give --out a place "
                         "outside the data")
+
+
+def _data_folders(adapter: DatasetAdapter, split: Split) -> list[Path]:
+    """The folders ``split``'s files are read from: its images and labels folders, else (a list file, a plugin's
+    pairs) the folders its pairs' files are in, else the root where they cannot be listed. Not the root itself
+    where the splits are folders in it: `results/` beside `images/` and `annotations/` in one project folder (a
+    dataset of `root: .`) was refused, though nothing written there joins a split."""
+    folders = adapter.folders(split)
+    if folders is not None:
+        return list(folders)
+    try:
+        pairs = adapter.list_pairs(split)
+    except DataError:
+        return [Path(adapter.root)]
+    return list(dict.fromkeys(path.parent for pair in pairs for path in (pair.image, pair.label) if path is not None))
 
 
 def _linked_below(folder: Path) -> list[Path]:

@@ -139,12 +139,28 @@ def _lossy(image, path: Path) -> str | None:
         return "JPEG"
     if image.format == "TIFF" and "jpeg" in str(image.info.get("compression", "")):
         return "JPEG-compressed TIFF"
-    if image.format == "WEBP":
-        with open(path, "rb") as file:
-            head = file.read(64)
-        if b"VP8 " in head and b"VP8L" not in head:
-            return "lossy WebP"
+    if image.format == "WEBP" and _webp_bitstream(path) == b"VP8 ":
+        return "lossy WebP"
     return None
+
+
+def _webp_bitstream(path: Path) -> bytes | None:
+    """The kind of a WebP's first image bitstream, b"VP8 " (lossy) or b"VP8L" (lossless), found by walking its RIFF
+    chunks: an ICC profile, EXIF or alpha chunk ahead of it (an extended file, as phones write) hid a lossy one from
+    a look at the first bytes. Animation frames are walked into."""
+    with open(path, "rb") as file:
+        data = file.read(MAX_WEBP_BYTES)
+    offset, end = 12, len(data)  # past "RIFF", its size and "WEBP"
+    while offset + 8 <= end:
+        kind, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
+        if kind in (b"VP8 ", b"VP8L"):
+            return kind
+        # An animation frame holds its own chunks after 16 bytes of its placement; any other chunk is skipped whole.
+        offset += 8 + 16 if kind == b"ANMF" else 8 + size + (size & 1)
+    return None
+
+
+MAX_WEBP_BYTES = 64 * 2**20  # a label's WebP is far smaller; no more than this is read to find its bitstream
 
 
 def _png_format(path: Path) -> tuple[int, int] | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from segbench.data.base import refuse_out_in_the_data
 from segbench.errors import ConfigError, DataError, SegbenchError
+from segbench.io import why_not_a_file
 from segbench.pretrained import PRETRAINED
 from segbench.registry import DATASETS
 from segbench.rundir import foreign_config, replaced_with_a_run, run_folder_of
@@ -51,7 +52,9 @@ def problems(config: Config) -> list[SegbenchError]:
     for key in ("encoder_weights", "weights"):  # weights: a whole model's pretrained file (pspnet_50)
         value = getattr(config.model, key, None)
         if value is not None and value not in NAMED_WEIGHTS and not Path(value).is_file():
-            found.append(ConfigError(f"model.{key}: {value}: no such file"))
+            # A folder or a FIFO there was "no such file" of a path `ls` shows.
+            said = why_not_a_file(value)
+            found.append(ConfigError(f"model.{key}: {value}: {'no such file' if said == 'not found' else said}"))
     return found
 
 

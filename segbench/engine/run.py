@@ -209,7 +209,8 @@ def _checked_data(config: Config) -> DatasetAdapter:
     if config.train.augment:  # before the folder is touched: a crop larger than the input failed in the loader
         from segbench.data.augment import check_on_input_size, fill_value
 
-        check_on_input_size(config.train.augment, config.model.input_size, fill_value(adapter.ignore_index))
+        check_on_input_size(config.train.augment, config.model.input_size, fill_value(adapter.ignore_index),
+                            adapter.num_classes, adapter.ignore_index)
     return adapter
 
 

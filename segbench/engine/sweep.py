@@ -21,12 +21,12 @@ import yaml
 
 from segbench.config import load_config
 from segbench.engine import preflight
-from segbench.engine.finished import finished_conflict
+from segbench.engine.finished import config_changes, finished_conflict
 from segbench.engine.progress import PROGRESS_ENV
 from segbench.errors import ERROR_PREFIX, ConfigError, SegbenchError, one_line
 from segbench.io import load_yaml
 from segbench.parent import PARENT_ENV
-from segbench.rundir import CONFIG, METRICS, seed_folder, tree_changes
+from segbench.rundir import CONFIG, METRICS, checkpoint_state, seed_folder, tree_changes
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,15 @@ def check(jobs: list[Job], overrides: list[str]) -> dict[Path, list[str]]:
         try:
             config = _config(job, overrides)
             found = [named(job.config, exc) for exc in preflight.problems(config)]
-            # Found by the job's run once the sweep had begun, whose advice (--force, --out) a sweep does not take.
+            # Found by the job's run once the sweep had begun, whose advice (--force, --out, --resume) a sweep does
+            # not take: a finished run, or an interrupted one (its checkpoint), of another config.
+            advice, resolved = "remove it to run it again, or give --results another folder", config.model_dump(mode="json")
             if (job.out / METRICS).is_file():
-                conflict = finished_conflict(job.out, config, config.model_dump(mode="json"),
-                                             "remove it to run it again, or give --results another folder")
+                conflict = finished_conflict(job.out, config, resolved, advice)
                 found += [named(job.config, conflict)] if conflict else []
+            elif checkpoint_state(job.out) and (changes := config_changes(job.out / CONFIG, resolved)):
+                found.append(named(job.config, f"{job.out}: holds an interrupted run of another config ({changes}); "
+                                               f"{advice}"))
         except SegbenchError as exc:
             found = [named(job.config, exc)]
         problems[job.config] = list(dict.fromkeys(problems.get(job.config, []) + found))

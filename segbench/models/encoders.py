@@ -14,6 +14,7 @@ from keras import layers
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from segbench.errors import ConfigError, first_line
+from segbench.io import why_not_a_file
 from segbench.models.blocks import conv_bn_relu, release_conv_bn, scaled
 from segbench.models.dilation import Stage, dilate, plan
 from segbench.models.fetch import ensure
@@ -146,7 +147,9 @@ def encoder_weights_file(value: str | None, pretrained: str) -> str | None:
     if value == "imagenet":
         return str(ensure(PRETRAINED[pretrained]))
     if not Path(value).is_file():
-        raise ConfigError(f"model.encoder_weights: {value} does not exist (give imagenet, null or a weights file)")
+        said = why_not_a_file(value)
+        raise ConfigError(f"model.encoder_weights: {value} {'does not exist' if said == 'not found' else said} (give "
+                          "imagenet, null or a weights file)")
     return value
 
 

@@ -130,6 +130,18 @@ def test_the_trial_on_the_input_size_applies_every_transform_and_checks_what_it_
     from segbench.data.augment import check_on_input_size
 
     with pytest.raises(ConfigError, match=rf"^train.augment: fails on images of the model's input size 32x48 \({said}"):
-        check_on_input_size(specs, [32, 48], 255)
+        check_on_input_size(specs, [32, 48], 255, 4, 255)
     check_on_input_size([{"name": "PadIfNeeded", "min_height": 64, "min_width": 64},
-                         {"name": "RandomCrop", "height": 32, "width": 48, "p": 0.5}], [32, 48], 255)
+                         {"name": "RandomCrop", "height": 32, "width": 48, "p": 0.5}], [32, 48], 255, 4, 255)
+
+
+def test_the_trial_refuses_a_label_fill_of_no_class():
+    """`fill_mask: 200` of a dataset of 5 classes ended in TensorFlow's "Received a label value of 200" traceback,
+    after `run --force` had deleted the finished run (probe 17c case 12)."""
+    from segbench.data.augment import check_on_input_size
+
+    rotate = [{"name": "Rotate", "limit": [40, 45], "fill_mask": 200}]
+    with pytest.raises(ConfigError, match=r"^train.augment: makes label values 200, which are neither one of the 5 "
+                                          r"classes nor the void label \(4\)"):
+        check_on_input_size(rotate, [32, 48], 4, 5, 4)
+    check_on_input_size([{**rotate[0], "fill_mask": 4}], [32, 48], 4, 5, 4)  # the void label: what is meant

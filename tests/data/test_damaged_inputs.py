@@ -128,14 +128,19 @@ def test_a_label_whose_channels_differ_is_refused_by_the_reader_and_by_verify(tm
 
 @pytest.mark.parametrize("kind, saved", [("JPEG", {"format": "JPEG"}),
                                          ("JPEG-compressed TIFF", {"format": "TIFF", "compression": "jpeg"}),
-                                         ("lossy WebP", {"format": "WEBP", "quality": 80})])
+                                         ("lossy WebP", {"format": "WEBP", "quality": 80}),
+                                         ("lossy WebP", {"format": "WEBP", "quality": 80, "icc_profile": "sRGB"})],
+                         ids=["jpeg", "jpeg-tiff", "lossy-webp", "lossy-webp-with-a-profile"])
 def test_a_lossy_label_is_refused_by_its_content_whatever_its_name(tmp_path, capsys, kind, saved):
     """JPEG's compression moved the values along every class edge, and verify said OK of such a label; so did a
-    TIFF's JPEG-compressed strips (probe 17a case 3: every class-2 pixel read as class 1) and a lossy WebP."""
-    from PIL import Image
+    TIFF's JPEG-compressed strips (probe 17a case 3: every class-2 pixel read as class 1) and a lossy WebP, also
+    one whose ICC profile comes before its bitstream (probe 17c case 6)."""
+    from PIL import Image, ImageCms
 
     from segbench.cli import main
 
+    if saved.get("icc_profile"):
+        saved = {**saved, "icc_profile": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()}
     root = camvid_root(tmp_path)
     Image.fromarray(stripes(24, 32, [0, 3, 11])).save(root / "trainannot" / "train1.png", **saved)
     with pytest.raises(DataError, match=rf"trainannot/train1.png: a {kind} label; lossy compression changes the "

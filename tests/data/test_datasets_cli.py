@@ -140,8 +140,8 @@ def test_show_into_the_dataset_it_shows_is_refused(tmp_path, capsys, into):
     assert main(["datasets", "show", "camvid", "--root", str(root), "--split", "test", "--out", str(out)]) == 2
     named = out / "samples-test.png" if into.endswith("/") else out
     assert capsys.readouterr().err.strip() == (
-        f"segbench: error: {named}: lies inside the dataset root {root} of camvid, whose files datasets show would "
-        "join or write over; give --out a place outside the data")
+        f"segbench: error: {named}: lies inside the data folder {root / 'test'} of camvid, whose files datasets show "
+        "would join or write over; give --out a place outside the data")
     assert image.name == "fine.jpg" and image.read_bytes() == before
     assert [p.name for p in (root / "test").iterdir()] == ["fine.jpg"]
 

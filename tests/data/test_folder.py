@@ -436,6 +436,9 @@ def test_a_pair_lists_absolute_paths_under_a_relative_root_are_under_it(tmp_path
     (root / "test.txt").write_text(f"{root / 'images' / 'img0.jpg'} {root / 'labels' / 'img0.png'}\n")
     monkeypatch.chdir(tmp_path)
     assert [sample.stem for sample in folder("ds").list_pairs("test")] == ["img0"]
+    # And the real paths under a root that is a link (probe 17c case 11).
+    (tmp_path / "ds-link").symlink_to(root)
+    assert [sample.stem for sample in folder("ds-link").list_pairs("test")] == ["img0"]
     (root / "test.txt").write_text(f"{tmp_path / 'img0.jpg'} {root / 'labels' / 'img0.png'}\n")
     with pytest.raises(DataError, match=r"test.txt: line 1: .*img0.jpg lies outside the root"):
         folder("ds").list_pairs("test")

@@ -335,8 +335,8 @@ def test_an_out_inside_the_runs_dataset_is_refused(tmp_path, capsys, monkeypatch
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo)
     assert main(["predict", str(tmp_path / "run"), str(photo), "--out", str(root / "train")]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"segbench: error: {root / 'train'}: lies inside the dataset root {root} of camvid, whose files predict would "
-        "join or write over; give --out a place outside the data")
+        f"segbench: error: {root / 'train'}: lies inside the data folder {root / 'train'} of camvid, whose files "
+        "predict would join or write over; give --out a place outside the data")
     assert sorted(p.name for p in (root / "train").iterdir()) == ["a.jpg"]
 
 

@@ -404,11 +404,14 @@ def test_an_augmentation_the_input_size_cannot_take_is_refused_before_the_folder
     assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
 
 
-@pytest.mark.parametrize("inside", ["runs/segnet", "test/runs"])
+@pytest.mark.parametrize("inside", ["test/runs", "trainannot/segnet"])
 def test_a_run_whose_out_lies_inside_the_data_it_reads_is_refused_before_anything(tmp_path, inside):
     """`run --out dsA/test/runs` was accepted: its predictions/ joined the test split as images, and the next run
-    scored them (probe 16b case 20)."""
+    scored them (probe 16b case 20). Beside the splits, in the root, a run is no part of them: `results/` in a
+    project folder holding a dataset of `root: .` ran before, and was refused by the first fix (probe 17c case 3)."""
     from helpers import stripes, write_pair
+
+    from segbench.engine import preflight
 
     root = tmp_path / "camvid"
     for split in ("train", "val", "test"):
@@ -418,9 +421,12 @@ def test_a_run_whose_out_lies_inside_the_data_it_reads_is_refused_before_anythin
     cfg = load_config(camvid, [f"dataset.root={root}", f"output.dir={root / inside}"])
     with pytest.raises(DataError) as refused:
         execute(cfg)
-    assert str(refused.value) == (f"{root / inside}: lies inside the dataset root {root} of camvid, whose files the run "
-                                  "would join or write over; give --out a place outside the data")
+    assert str(refused.value) == (f"{root / inside}: lies inside the data folder {root / inside.split('/')[0]} of "
+                                  "camvid, whose files the run would join or write over; give --out a place outside "
+                                  "the data")
     assert sorted(path.relative_to(root) for path in root.rglob("*")) == before
+    assert preflight.problems(load_config(camvid, [f"dataset.root={root}", f"output.dir={root / 'results' / 'r'}"])) \
+        == []
 
 
 def test_a_runs_progress_lines_escape_its_folders_name(tmp_path, capsys):

@@ -177,6 +177,11 @@ def test_every_configs_data_and_weights_are_looked_for_before_anything_runs(tmp_
     assert main(["run", str(weights), "--out", str(tmp_path / "run"), "--set", f"dataset.root={tmp_path / 'data'}",
                  "--set", f"model.encoder_weights={tmp_path / 'vgg.h5'}"]) == 2
     assert capsys.readouterr().err == f"segbench: error: model.encoder_weights: {tmp_path / 'vgg.h5'}: no such file\n"
+    (tmp_path / "vgg.h5").mkdir()  # there, but no file: it was "no such file" of a path `ls` shows (probe 17c 14)
+    assert main(["run", str(weights), "--out", str(tmp_path / "run"), "--set", f"dataset.root={tmp_path / 'data'}",
+                 "--set", f"model.encoder_weights={tmp_path / 'vgg.h5'}"]) == 2
+    assert capsys.readouterr().err == (f"segbench: error: model.encoder_weights: {tmp_path / 'vgg.h5'}: is a folder, "
+                                       "not a file\n")
     assert not (tmp_path / "run").exists()
 
 
@@ -233,3 +238,23 @@ def test_a_users_own_config_yaml_in_a_jobs_folder_is_refused_before_anything_run
                                    "writes (a user's own, kept there?), and a run would replace it; run it into a "
                                    "folder of its own")
     assert "[1/" not in out and (job.out / "config.yaml").read_text() == mine
+
+
+def test_an_interrupted_run_of_another_config_in_a_jobs_folder_is_refused_before_anything_runs(smoke_config,
+                                                                                             tmp_path, capsys):
+    """Found by the job's `run --resume` once the sweep had begun, advising "drop --resume", which a sweep does not
+    take (probe 17c case 4)."""
+    from segbench.config import load_config
+    from segbench.io import write_yaml
+
+    results = tmp_path / "r"
+    job = plan([smoke_config], 2, results)[-1]
+    other = load_config(smoke_config, [*TINY[1::2], "train.epochs=3", f"train.seed={job.seed}"])
+    write_yaml(job.out / "config.yaml", other.model_dump(mode="json"))
+    (job.out / "checkpoints").mkdir()
+    (job.out / "checkpoints" / "state.json").write_text(json.dumps({"epoch": 1, "weights": "e1.weights.h5"}))
+    assert main(["sweep", str(smoke_config), "--results", str(results), "--seeds", "2", *TINY]) == 2
+    out, err = capsys.readouterr()
+    assert f"segbench: error: {smoke_config}: {job.out}: holds an interrupted run of another config (train.epochs: " \
+        "3 -> 1); remove it to run it again, or give --results another folder" in err.splitlines()
+    assert "[1/" not in out
