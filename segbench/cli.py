@@ -12,7 +12,7 @@ import sys
 from segbench import __version__
 from segbench.commands import VERBS
 from segbench.errors import SegbenchError, out_of_memory, print_error
-from segbench.io import link_to_nothing
+from segbench.io import os_reason
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
     except OSError as exc:  # a full disk, a read-only folder, a file where a folder belongs: the system's words
-        return _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{_reason(exc)}")
+        return _fail(f"{exc.filename or ''}{': ' if exc.filename else ''}{os_reason(exc)}")
     except Exception as exc:
         if out_of_memory(exc):
             advice = getattr(VERBS[args.verb], "OUT_OF_MEMORY", "try a smaller model.input_size or train.batch_size")
@@ -75,13 +75,6 @@ def _native_stderr_silenced():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-def _reason(exc: OSError) -> str:
-    """The system's words for ``exc``, but for a folder made where a link to nothing stands: "File exists" of a
-    place that is not there (`--out dl`, a link whose target was removed)."""
-    dangling = link_to_nothing(exc.filename) if isinstance(exc, FileExistsError) and exc.filename else None
-    return f"{dangling}; remove it, or make what it leads to" if dangling else exc.strerror or str(exc)
 
 
 def _fail(message: str) -> int:

@@ -129,6 +129,13 @@ def link_to_nothing(path: str | os.PathLike) -> str | None:
     return f"is a link to nothing (it leads to {os.path.realpath(path)})"
 
 
+def os_reason(exc: OSError) -> str:
+    """The system's words for ``exc``, but for a folder made where a link to nothing stands: "File exists" of a
+    place that is not there (`--out dl`, a link whose target was removed)."""
+    dangling = link_to_nothing(exc.filename) if isinstance(exc, FileExistsError) and exc.filename else None
+    return f"{dangling}; remove it, or make what it leads to" if dangling else exc.strerror or str(exc)
+
+
 def why_not_a_file(path: str | os.PathLike) -> str:
     """What stands at ``path`` instead of a regular file, for a line that says so ("not found" of a folder, a FIFO
     or /dev/zero sent users looking for a file that is there)."""

@@ -25,7 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationErr
 from segbench import boundary, calibration
 from segbench.errors import ConfigError, DataError, SegbenchError
 from segbench.io import (
+    TEMPORARY,
     atomic_path,
+    link_to_nothing,
     load_yaml,
     read_record,
     sha256,
@@ -58,6 +60,10 @@ WORST_FIRST = "per_image.csv"
 # each in the schema of metrics.json plus a ``mode`` section that says how it was scored, and ``eval/<mode>.npz``,
 # its per-image arrays as in PER_IMAGE. metrics.json, the run's own score, is never touched by them.
 EVAL = "eval"
+PREDICTIONS = "predictions"  # the images a run keeps, with its predictions (engine/predictions.py writes them)
+# What a run writes, or replaces whole, in its folder after config.yaml.
+RUN_NAMES = (METRICS, HISTORY, BEST_WEIGHTS, LAST_WEIGHTS, PER_IMAGE, WORST_FIRST, CHECKPOINTS, EVAL, TENSORBOARD,
+             PREDICTIONS)
 
 
 def seed_folder(folder: Path, seed: int) -> Path:
@@ -143,11 +149,29 @@ def _written_by_a_run(path: Path) -> bool:
     return isinstance(written, dict) and "base" not in written and yaml_text(written) == text
 
 
+def _holds_data(path: Path) -> bool:
+    """Whether ``path`` is a file, or a folder with a file in it, other than the temporaries killed writes leave."""
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else []
+    return any(not TEMPORARY.fullmatch(f.name) for f in files)
+
+
 def foreign_config(run_dir: Path) -> ConfigError | None:
     """A ``config.yaml`` in ``run_dir`` that a run would replace, but that no run wrote (a user's own config kept as
     exp/config.yaml and run into exp/: its comments, its base:, or another config's epochs, were replaced by the
-    expanded config); None where there is none, or the run has finished (``--force`` replaces a run's own)."""
+    expanded config); None where there is none, or the run has finished (``--force`` replaces a run's own). And a
+    ``run_dir`` that cannot be a run's: a file, or a folder of the user's without a ``config.yaml`` holding what a
+    run writes under its names (its predictions/, a history.csv), which a run would replace. Each was found by a
+    sweep's job once the runs before it had trained."""
     path = run_dir / CONFIG
+    if run_dir.exists() and not run_dir.is_dir():
+        return ConfigError(f"{run_dir}: not a folder; name a folder (new or not) for the run folder")
+    if link_to_nothing(run_dir):
+        return ConfigError(f"{run_dir}: {link_to_nothing(run_dir)}; remove it, or make what it leads to")
+    if run_dir.is_dir() and not path.exists() and not path.is_symlink():
+        theirs = [name for name in RUN_NAMES if _holds_data(run_dir / name)]
+        if theirs:
+            return ConfigError(f"{run_dir}: holds {', '.join(theirs)} but no {CONFIG}, so it is not a run folder, and "
+                               "a run would replace them; give the run a folder of its own")
     if path.is_dir():  # a folder of the user's there: the run's write failed naming segbench's own temporary.
         return ConfigError(f"{path}: {why_not_a_file(path)}, where a run writes its config; move it away, or run it "
                            "into a folder of its own")

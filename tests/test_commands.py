@@ -46,7 +46,10 @@ def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_downloads():
     (["report", "--suite", "camvid", "--worst", "-1"], "--worst", "expected a whole number of at least 0, got '-1'"),
     (["sweep", "--seeds", "0", "x.yaml"], "--seeds", "expected a whole number of at least 1, got '0'"),
     (["models", "summary", "segnet", "--num-classes", "0"], "--num-classes", "at least 1, got '0'"),
-    (["bench", "model", "segnet", "--batch", "0"], "--batch", "at least 1, got '0'"),
+    (["bench", "model", "segnet", "--batch", "0"], "--batch", "from 1 to 1,024, got '0'"),
+    # Unbounded, one photo was padded to a batch of 100000, and the OOM killer ended the verb (probe 17c case 17).
+    (["predict", "run", "photo.jpg", "--batch", "100000"], "--batch", "from 1 to 1,024, got '100000'"),
+    (["evaluate", "run", "--batch", "1025"], "--batch", "from 1 to 1,024, got '1025'"),
     (["bench", "model", "segnet", "--steps", "two"], "--steps", "at least 1, got 'two'"),
     (["bench", "model", "segnet", "--peak-tflops", "-1"], "--peak-tflops", "expected a number above 0, got '-1'"),
     (["bench", "loader", "synthetic", "--epochs", "0"], "--epochs", "at least 1, got '0'"),
@@ -63,7 +66,7 @@ def test_keras_is_loaded_for_the_verbs_that_build_models_and_for_downloads():
     (["compare", "a", "b", "--resamples", "1"], "--resamples", "expected a whole number from 100 to 1,000,000, got '1'"),
     (["compare", "a", "b", "--resamples", "99999999999"], "--resamples", "from 100 to 1,000,000, got '99999999999'"),
     (["bench", "deploy", "a", "--resamples", "10"], "--resamples", "from 100 to 1,000,000, got '10'"),
-], ids=["worst", "seeds", "summary-classes", "batch", "steps", "peak", "epochs", "images", "repeats", "settings-steps",
+], ids=["worst", "seeds", "summary-classes", "batch", "predict-batch", "evaluate-batch", "steps", "peak", "epochs", "images", "repeats", "settings-steps",
         "gpus-per-run", "slurm-option", "compare-seed", "evaluate-seed", "one-resample", "too-many-resamples",
         "deploy-resamples"])
 def test_a_bad_number_is_a_usage_error_naming_the_option(argv, option, expected, capsys):

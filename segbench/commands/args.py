@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from segbench.report import TABLE_FORMATS
-from segbench.schema import MAX_SIDE, SPLITS
+from segbench.schema import MAX_BATCH, MAX_SIDE, SPLITS
 
 
 def _whole_number(least: int, most: int | None = None):
@@ -20,6 +20,9 @@ def _whole_number(least: int, most: int | None = None):
 
 
 positive = _whole_number(1)
+# Images per model call, as the config's batch sizes are bounded: --batch 100000 padded one photo to that many,
+# and the kernel's OOM killer, which no program can answer, ended the verb at 21 GB.
+batch = _whole_number(1, MAX_BATCH)
 non_negative = _whole_number(0)
 # A 95 % interval from fewer resamples is little more than their extremes (one resample gave an interval that did
 # not hold the estimate); a million holds every digit shown, and more only runs out of memory.

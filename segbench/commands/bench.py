@@ -11,6 +11,7 @@ from segbench.bench import timing  # the protocol's defaults: pure Python, no fr
 from segbench.commands.args import (
     SPLITS,
     add_overrides,
+    batch,
     dataset_adapter,
     names,
     positive,
@@ -38,7 +39,7 @@ def register(verbs) -> None:
     model.add_argument("name")
     model.add_argument("--input-size", type=size, metavar="HxW", help="default: the model's own (224x224; "
                                                                         "473x473 for pspnet_50)")
-    model.add_argument("--batch", type=positive, default=8, help="default: 8")
+    model.add_argument("--batch", type=batch, default=8, help="default: 8")
     model.add_argument("--precision", choices=PRECISIONS, default="auto",
                        help="Keras dtype policy (default: auto, as a run picks it; the figures name the one used)")
     model.add_argument("--num-classes", type=positive, metavar="N", help="default: 12 (150 for pspnet_50)")
@@ -54,7 +55,7 @@ def register(verbs) -> None:
     loader.add_argument("--config", help="take the augmentation, input size, batch and precision from this config "
                                          "(default: flip, scale 0.5-2 + crop, colour jitter; batch 8)")
     loader.add_argument("--input-size", type=size, metavar="HxW", help="default: the config's, else 352x480")
-    loader.add_argument("--batch", type=positive, help="default: the config's, else 8")
+    loader.add_argument("--batch", type=batch, help="default: the config's, else 8")
     loader.add_argument("--workers", type=workers, default=[0, 1, 2], metavar="N,N,...",
                         help="worker counts to measure; 0 loads in the main process (default: 0,1,2)")
     loader.add_argument("--threads", action="store_true", help="workers are threads (default: processes)")
@@ -113,7 +114,7 @@ def register(verbs) -> None:
                               f"{','.join(map(str, timing.LATENCY_THREADS))})")
     latency.add_argument("--backends", type=names, metavar="B,B",
                          help="Keras backends for run folders (default: this environment's)")
-    latency.add_argument("--batch", type=positive, default=timing.LATENCY_BATCH,
+    latency.add_argument("--batch", type=batch, default=timing.LATENCY_BATCH,
                          help=f"the throughput's batch (default: {timing.LATENCY_BATCH})")
     latency.add_argument("--warmup", type=positive, default=timing.LATENCY_WARMUP,
                          help=f"untimed calls first (default: {timing.LATENCY_WARMUP})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from segbench.commands.args import add_checkpoint, non_negative, positive, size
+from segbench.commands.args import add_checkpoint, batch, non_negative, positive, size
 from segbench.errors import SegbenchError
 from segbench.schema import SPLITS
 
@@ -70,7 +70,8 @@ def register(verbs) -> None:
                              "or int8) through onnxruntime instead of the Keras model, with the same protocol, into "
                              "eval/onnx-<precision>.json; one view only (no --tta, --scales, --window, --robustness)")
     parser.add_argument("--seed", type=non_negative, default=0, help="the corruptions' random draws (default: 0)")
-    parser.add_argument("--batch", type=positive, help="model inputs per call (default: the run's eval.batch_size)")
+    parser.add_argument("--batch", type=batch, help="model inputs per call, 1 to 1024 (default: the run's "
+                                                    "eval.batch_size)")
     parser.set_defaults(handler=run)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segbench.commands.args import add_checkpoint, positive
+from segbench.commands.args import add_checkpoint, batch
 from segbench.errors import SegbenchError, print_error
 
 NEEDS_KERAS = True  # it builds the run's model
@@ -26,7 +26,7 @@ def register(verbs) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the class maps and videos")
     parser.add_argument("--overlay", action="store_true", help="also write <name>.overlay.jpg")
     add_checkpoint(parser)
-    parser.add_argument("--batch", type=positive, default=8, help="images per model call (default: 8)")
+    parser.add_argument("--batch", type=batch, default=8, help="images per model call, 1 to 1024 (default: 8)")
     parser.set_defaults(handler=run)
 
 

@@ -144,7 +144,8 @@ def _declared_problem(declared: dict) -> str | None:
         if isinstance(classes, tuple | list) and len(colours) < len(classes):
             return f"palette has {len(colours)} colours for {len(classes)} classes"
     if "ignore_index" in declared and not (void is None or hasattr(void, "__get__")
-                                           or isinstance(void, int) and not isinstance(void, bool) and void >= 0):
+                                           or isinstance(void, int | np.integer) and not isinstance(void, bool)
+                                           and void >= 0):
         return f"ignore_index {void!r} is not a label value (an int of at least 0) or None"
     return None
 

@@ -54,8 +54,18 @@ def frame_count(path: Path) -> int:
 def read_colour_label(path: Path) -> np.ndarray:
     """A colour mask as RGB uint8, its colours exactly as stored. A 16-bit colour PNG holds either 8-bit colours
     scaled to 16 bits (each value a multiple of 257) or 8-bit values as they are (none above 255); Pillow's top 8
-    bits are right for the first and turned every colour of the second into black. Any other is refused."""
+    bits are right for the first and turned every colour of the second into black. Any other is refused, and so is
+    a lossily compressed one, as a label of indices is: a JPEG colour mask off its palette along every edge was
+    "fixed" by `off_palette: nearest` into classes it does not hold."""
     if not _wide_colour_png(path):
+        try:  # its header only (no decoding twice): a file that cannot be opened is read_rgb's to name
+            with Image.open(path) as image:
+                lossy = _lossy(image, path)
+        except (OSError, SyntaxError, ValueError):
+            lossy = None
+        if lossy:
+            raise DataError(f"{path}: a {lossy} colour mask; lossy compression changes the colours along class edges, "
+                            "so it does not hold the classes drawn; save the masks as PNG")
         return read_rgb(path)
     wide = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if wide is None or wide.ndim != 3:

@@ -19,8 +19,9 @@ from segbench.data.base import Sample, evenly_spaced
 from segbench.data.readers import read_index_png, read_rgb, write_image
 from segbench.errors import DataError
 from segbench.metrics import summarize_stack
+from segbench.rundir import PREDICTIONS
 
-FOLDER = "predictions"
+FOLDER = PREDICTIONS
 WORST = "worst"  # inside FOLDER
 LONGEST_SIDE = 480  # the input is there to be looked at in a figure cell, not measured
 SUFFIXES = {"input": ".input.jpg", "label": ".label.png", "pred": ".pred.png"}

@@ -22,7 +22,7 @@ from segbench.engine.evaluate import evaluate
 from segbench.engine.finished import config_changes, config_hash, finished_conflict
 from segbench.engine.train import train
 from segbench.errors import ConfigError, DataError, SegbenchError, first_line, one_line
-from segbench.io import TEMPORARY, remove_temporaries, sha256, write_yaml
+from segbench.io import os_reason, remove_temporaries, sha256, write_yaml
 from segbench.lock import locked
 from segbench.metrics import summarize
 from segbench.models.base import build, probe_image
@@ -30,14 +30,11 @@ from segbench.plugins import bundled, digests, origin, unrecorded
 from segbench.registry import DATASETS, MODELS, plugin_files
 from segbench.rundir import (
     BEST_WEIGHTS,
-    CHECKPOINTS,
     CONFIG,
     EVAL,
-    HISTORY,
     LAST_WEIGHTS,
     METRICS,
     PER_IMAGE,
-    TENSORBOARD,
     WORST_FIRST,
     data_record_changes,
     foreign_config,
@@ -64,7 +61,7 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
         with locked(run_dir):
             return _execute(config, run_dir, force, resume)
     except OSError as exc:  # h5py and numpy name no file: say which run could not be written, and what next
-        reason = exc.strerror or first_line(exc)
+        reason = os_reason(exc) if exc.strerror else first_line(exc)
         # A read-only file system is the folder's state, not that of the first file it stopped: name the folder.
         place = run_dir if exc.errno == errno.EROFS else exc.filename or run_dir
         hint = "; free some space, then --resume continues from the last whole epoch" \
@@ -77,11 +74,6 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
             folder.rmdir()
 
 
-# What a run writes, or replaces whole, in its folder after config.yaml.
-RUN_NAMES = (METRICS, HISTORY, BEST_WEIGHTS, LAST_WEIGHTS, PER_IMAGE, WORST_FIRST, CHECKPOINTS, EVAL, TENSORBOARD,
-             predictions.FOLDER)
-
-
 def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path | None:
     resolved = config.model_dump(mode="json")
     if (run_dir / METRICS).exists() and not force:
@@ -90,14 +82,10 @@ def _execute(config: Config, run_dir: Path, force: bool, resume: bool) -> Path |
             raise conflict
         say(run_dir, "finished already, skipped (--force runs it again)")
         return None
-    if not (run_dir / CONFIG).is_file():
-        # A run writes config.yaml before anything else, so a folder without one is not a run's: what it holds under
-        # a run's names (the user's own predictions/, history.csv) would be deleted or overwritten.
-        theirs = [name for name in RUN_NAMES if _holds_data(run_dir / name)]
-        if theirs:
-            raise ConfigError(f"{run_dir}: holds {', '.join(theirs)} but no {CONFIG}, so it is not a run folder, and "
-                              "a run would replace them; give --out a new folder")
-    elif foreign := foreign_config(run_dir):  # again, under the folder's lock
+    # Again, under the folder's lock: a user's config.yaml, or a folder of theirs holding what a run writes (a run
+    # writes config.yaml before anything else, so a folder without one is not a run's).
+    foreign = foreign_config(run_dir)
+    if foreign is not None:
         raise foreign
     adapter = _checked_data(config)  # before the folder is touched: a missing root leaves nothing behind
     keras.utils.set_random_seed(config.train.seed)
@@ -146,12 +134,6 @@ def _clear_earlier_run(run_dir: Path) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()  # a link: the link, not what it points to
-
-
-def _holds_data(path: Path) -> bool:
-    """Whether ``path`` is a file, or a folder with a file in it, other than the temporaries killed writes leave."""
-    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else []
-    return any(not TEMPORARY.fullmatch(f.name) for f in files)
 
 
 def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: DatasetAdapter,

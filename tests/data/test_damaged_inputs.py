@@ -284,3 +284,19 @@ def test_a_float_or_32_bit_image_is_refused_rather_than_read_black(tmp_path, mod
     kind = "floating-point" if mode == "F" else "32-bit integer"
     with pytest.raises(DataError, match=rf"photo-{mode}.tif: a {kind} image, whose range segbench cannot know"):
         read_rgb(path)
+
+
+def test_a_lossy_colour_mask_is_refused_as_a_lossy_label_is(tmp_path):
+    """A JPEG colour mask (`labels: rgb`) was never called a JPEG: its off-palette edges were "fixed" by
+    `off_palette: nearest` into classes it does not hold, and verify said OK (probe 17c case 20)."""
+    from PIL import Image
+
+    from segbench.data.readers import read_colour_label
+
+    mask = np.zeros((16, 16, 3), np.uint8)
+    mask[:, 8:] = (255, 0, 0)
+    Image.fromarray(mask).save(tmp_path / "m.png", format="JPEG")
+    with pytest.raises(DataError, match=r"m.png: a JPEG colour mask; lossy compression changes the colours"):
+        read_colour_label(tmp_path / "m.png")
+    Image.fromarray(mask).save(tmp_path / "ok.png")
+    assert (read_colour_label(tmp_path / "ok.png") == mask).all()

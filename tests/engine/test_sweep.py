@@ -258,3 +258,27 @@ def test_an_interrupted_run_of_another_config_in_a_jobs_folder_is_refused_before
     assert f"segbench: error: {smoke_config}: {job.out}: holds an interrupted run of another config (train.epochs: " \
         "3 -> 1); remove it to run it again, or give --results another folder" in err.splitlines()
     assert "[1/" not in out
+
+
+@pytest.mark.parametrize("kind, said", [
+    ("file", "not a folder; name a folder (new or not) for the run folder"),
+    ("users", "holds history.csv but no config.yaml, so it is not a run folder, and a run would replace them; give "
+              "the run a folder of its own"),
+    ("dangling", "is a link to nothing (it leads to {gone}); remove it, or make what it leads to")])
+def test_a_seed_folder_that_cannot_be_a_runs_is_refused_before_anything_runs(smoke_config, tmp_path, capsys, kind,
+                                                                             said):
+    """Found once seed 0 had trained, advising --out, which a sweep does not take (probe 17c case 19)."""
+    results = tmp_path / "r"
+    job = plan([smoke_config], 2, results)[-1]
+    job.out.parent.mkdir(parents=True)
+    if kind == "file":
+        job.out.write_text("mine")
+    elif kind == "users":
+        job.out.mkdir()
+        (job.out / "history.csv").write_text("epoch,loss\n1,0.5\n")
+    else:
+        job.out.symlink_to(tmp_path / "gone")
+    assert main(["sweep", str(smoke_config), "--results", str(results), "--seeds", "2", *TINY]) == 2
+    out, err = capsys.readouterr()
+    assert f"segbench: error: {smoke_config}: {job.out}: {said.format(gone=tmp_path / 'gone')}" in err.splitlines()
+    assert "[1/" not in out
