@@ -5,8 +5,9 @@ and a training in every child. The real child is tested by the sweep tests that 
 
     python stand_in_run.py run CONFIG --out OUT --resume [--set KEY=VALUE ...]
 
-As `segbench run` does: a finished OUT is skipped, a file where OUT goes fails with one line; else it writes a
-finished run (per-class IoU drawn by the seed) after STAND_IN_SECONDS (default 0) of "training"."""
+As `segbench run` does: a finished OUT is skipped; a run of a config named broken*.yaml, or of a folder named in
+STAND_IN_FAIL, fails with one line; else it writes a finished run (per-class IoU drawn by the seed) after
+STAND_IN_SECONDS (default 0) of "training"."""
 
 import os
 import sys
@@ -30,8 +31,10 @@ seed = int(sets.get("train.seed", 0))
 if (out / "metrics.json").is_file():
     print(f"{out}: finished already, skipped (--force runs it again)")
     sys.exit(0)
-if out.exists() and not out.is_dir():
-    print(f"segbench: error: {out}: not a folder", file=sys.stderr)
+# A run that fails once the sweep has begun (what a sweep refuses before it starts, a file where a folder goes, never
+# reaches its runs): a config named broken*.yaml, or a folder named in STAND_IN_FAIL (comma-separated).
+if Path(argv[1]).name.startswith("broken") or out.name in os.environ.get("STAND_IN_FAIL", "").split(","):
+    print(f"segbench: error: {out}: the stand-in run failed", file=sys.stderr)
     sys.exit(2)
 print(f"{out}: stand-in run, seed {seed}", flush=True)
 time.sleep(float(os.environ.get("STAND_IN_SECONDS", "0")))

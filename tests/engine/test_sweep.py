@@ -35,12 +35,8 @@ def test_each_seeds_run_is_a_segbench_run_resumed_in_its_own_folder(tmp_path):
 
 
 def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, stand_in, tmp_path, capsys):
-    broken = tmp_path / "broken.yaml"  # a config that loads, whose runs fail: a file stands where their folders go
+    broken = tmp_path / "broken.yaml"  # a config that loads, whose runs fail (the stand-in's rule)
     broken.write_text(f"base: {smoke_config}\n")
-    for seed in (0, 1):
-        blocked = tmp_path / "r" / tmp_path.name / f"broken-seed{seed}"
-        blocked.parent.mkdir(parents=True, exist_ok=True)
-        blocked.write_text("not a run folder")
     args = ["sweep", str(smoke_config), str(broken), "--seeds", "2", "--results", str(tmp_path / "r"), *TINY]
     assert main(args) == 1
     out, err = capsys.readouterr()
@@ -49,7 +45,7 @@ def test_sweep_runs_seeds_skips_finished_and_reports_failures(smoke_config, stan
         assert metrics["seed"] == seed
     assert f"{tmp_path / 'r' / 'smoke' / 'segnet'}: mean ± std of 2" in out
     errors = err.strip().splitlines()
-    assert len(errors) == 2 and all("broken.yaml" in e and "not a folder" in e for e in errors)
+    assert len(errors) == 2 and all("broken.yaml" in e and "the stand-in run failed" in e for e in errors)
 
     assert main(args) == 1  # the finished runs are skipped, the broken one fails again
     assert capsys.readouterr().out.count("finished already, skipped") == 2
@@ -121,13 +117,12 @@ def test_a_suite_sweep_ends_in_the_papers_table(fake_run, stand_in, tmp_path, mo
     data = tmp_path / "data"
     data.mkdir()
     fake_run(results / "sitting" / "segnet", "sitting", [0.5] * 15)
-    for row in set(PAPER_ROWS) - {"segnet"}:  # the other rows' runs fail: a file stands where each one's folder goes
-        (results / "sitting" / row).write_text("not a run folder")
+    monkeypatch.setenv("STAND_IN_FAIL", ",".join(set(PAPER_ROWS) - {"segnet"}))  # the other rows' runs fail
     # (A root that exists, empty, beside the results, gets them past the sweep's look for what they read.)
     assert main(["sweep", "--suite", "sitting", "--results", str(results), "--set", f"dataset.root={data}"]) == 1
     out, err = capsys.readouterr()
     errors = [line for line in err.splitlines() if line.startswith("segbench: error: ")]
-    assert len(errors) == len(PAPER_ROWS) - 1 and all("not a folder" in line for line in errors)
+    assert len(errors) == len(PAPER_ROWS) - 1 and all("the stand-in run failed" in line for line in errors)
     assert f"{results / 'sitting' / 'segnet'}: finished already, skipped" in out
     assert f"{results / 'sitting'}: 1 of 6 rows of Table 2 have finished runs: segnet (1 run)" in err
     table = (results / "sitting" / "table.md").read_text()
@@ -262,8 +257,8 @@ def test_an_interrupted_run_of_another_config_in_a_jobs_folder_is_refused_before
 
 @pytest.mark.parametrize("kind, said", [
     ("file", "not a folder; name a folder (new or not) for the run folder"),
-    ("users", "holds history.csv but no config.yaml, so it is not a run folder, and a run would replace them; give "
-              "the run a folder of its own"),
+    ("users", ("holds history.csv but no config.yaml, so it is not a run folder, and a run would replace them; give "
+               "the run a folder of its own")),
     ("dangling", "is a link to nothing (it leads to {gone}); remove it, or make what it leads to")])
 def test_a_seed_folder_that_cannot_be_a_runs_is_refused_before_anything_runs(smoke_config, tmp_path, capsys, kind,
                                                                              said):

@@ -52,11 +52,8 @@ if 'run' in argv and '--out' in argv:
 
 
 def test_the_summary_counts_and_ends_with_the_failures(smoke_config, stand_in, tmp_path, capsys):
-    broken = tmp_path / "broken.yaml"
+    broken = tmp_path / "broken.yaml"  # a config whose runs fail (the stand-in's rule)
     broken.write_text(f"base: {smoke_config}\n")
-    blocked = tmp_path / "r" / tmp_path.name / "broken"  # a file where its run folder goes: the run fails
-    blocked.parent.mkdir(parents=True)
-    blocked.write_text("not a run folder")
     assert main(["sweep", str(broken), str(smoke_config), "--results", str(tmp_path / "r"), *TINY]) == 1
     out, err = capsys.readouterr()
     lines = [line for line in out.splitlines() if line.startswith("sweep: ")]
@@ -67,7 +64,7 @@ def test_the_summary_counts_and_ends_with_the_failures(smoke_config, stand_in, t
                                                        "0 queued, 0 running, 1 finished, 1 failed")]
     assert f"failed: {tmp_path.name}/broken: " in out
     [line] = err.strip().splitlines()
-    assert line.startswith(f"segbench: error: {broken}: ") and "not a folder" in line
+    assert line.startswith(f"segbench: error: {broken}: ") and "the stand-in run failed" in line
 
 
 def test_a_late_word_that_a_run_began_does_not_reopen_it(capsys):
