@@ -212,7 +212,10 @@ def test_opencvs_insufficient_memory_is_told_from_its_other_errors():
 
 @pytest.mark.parametrize("verb, advice", [("run", "try a smaller model.input_size or train.batch_size"),
                                           ("predict", "try a smaller --batch"),
-                                          ("evaluate", "try a smaller --batch")])
+                                          ("evaluate", "try a smaller --batch"),
+                                          # a run's advice, of a verb with no config (probe 17d case 14)
+                                          ("bench", ("try a smaller --batch (bench metrics: fewer --num-classes or "
+                                                    "--images)"))])
 def test_out_of_memory_is_one_line_with_the_advice_that_helps_that_verb(monkeypatch, capsys, tmp_path, verb, advice):
     from segbench import cli
     from segbench.commands import VERBS
@@ -220,14 +223,14 @@ def test_out_of_memory_is_one_line_with_the_advice_that_helps_that_verb(monkeypa
     def exhausted(args):
         raise MemoryError
 
-    monkeypatch.setattr(VERBS[verb], "run", exhausted)  # the handler each verb's parser is given
+    monkeypatch.setattr(VERBS[verb], "metrics_command" if verb == "bench" else "run", exhausted)  # its parser's handler
     monkeypatch.setattr(cli, "_needs_keras", lambda args: False)
     run = tmp_path / "run"  # a finished run's folder, for the checks before Keras
     run.mkdir()
     (run / "config.yaml").touch()
     (run / "metrics.json").touch()
     argv = {"run": ["run", "config.yaml"], "predict": ["predict", str(run), "x.jpg", "--out", str(tmp_path / "maps")],
-            "evaluate": ["evaluate", str(run)]}[verb]
+            "evaluate": ["evaluate", str(run)], "bench": ["bench", "metrics", "--num-classes", "100000"]}[verb]
     assert main(argv) == 2
     assert capsys.readouterr().err == f"segbench: error: out of memory (MemoryError); {advice}\n"
 

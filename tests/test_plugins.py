@@ -387,7 +387,11 @@ def test_a_dataset_plugin_declaring_classes_palette_or_void_off_their_types_is_r
      "'bg' and 'BG' name classes 0 and 1 alike"),
     ('def __init__(self, config):\n        super().__init__(config)\n        self.ignore_index = "void"',
      "ignore_index 'void' is not a label value"),
-], ids=["a-set-property", "alike-in-init", "void-in-init"])
+    # numpy's int64 ended `run` in json's "not JSON serializable" traceback (probe 17d case 8): a property cannot be
+    # made a Python int for it.
+    ("@property\n    def ignore_index(self):\n        return np.int64(255)", ("ignore_index is numpy's int64; return a "
+                                                                             "Python int")),
+], ids=["a-set-property", "alike-in-init", "void-in-init", "numpy-void-property"])
 def test_what_a_dataset_plugin_gives_per_instance_is_held_to_the_same_rules(registries, tmp_path, given, said):
     """A property or an __init__ escaped the import-time check: a set was pandas' traceback in stats, two classes
     alike two columns of one name, rc 0, a "void" ignore_index a TypeError in show (probe 17a case 12)."""
@@ -401,6 +405,26 @@ def test_what_a_dataset_plugin_gives_per_instance_is_held_to_the_same_rules(regi
     loaded = load_config(config)
     with pytest.raises(ConfigError, match=rf"^{re.escape(str(plugin))}: dataset Halves: {said}"):
         DATASETS.get("own_halves")(loaded.dataset)
+
+
+def test_a_dataset_plugins_numpy_void_is_kept_as_a_python_int(registries, tmp_path):
+    """`ignore_index = np.int64(255)`, in the class body or set in __init__, passed verify and ended `run` in json's
+    "Object of type int64 is not JSON serializable" (probe 17d case 8)."""
+    import json
+
+    from segbench.registry import DATASETS
+
+    for where, given in (("body", "    ignore_index = np.int64(255)\n"),
+                         ("init", ("    def __init__(self, config):\n        super().__init__(config)\n"
+                                  "        self.ignore_index = np.int64(255)\n"))):
+        plugin = tmp_path / f"void_{where}.py"
+        plugin.write_text(DATASET_PLUGIN.replace('"halves"', f'"void_{where}"').replace(
+            'classes = ("dark", "bright")\n', f'classes = ("dark", "bright")\n{given}'))
+        config = tmp_path / f"{where}.yaml"
+        config.write_text(f"imports: [void_{where}.py]\ndataset: {{name: void_{where}}}\nmodel: {{name: segnet}}\n")
+        loaded = load_config(config)
+        adapter = DATASETS.get(f"void_{where}")(loaded.dataset)
+        assert type(adapter.ignore_index) is int and json.dumps(adapter.data_record())
 
 
 def test_a_dataset_plugin_without_a_palette_is_drawn_in_colours_of_its_own(registries, tmp_path):

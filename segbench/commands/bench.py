@@ -28,6 +28,8 @@ from segbench.schema import PRECISIONS
 # The actions that build models or feed them; latency starts a process per figure, each loading what it measures,
 # and deploy reads files.
 NEEDS_KERAS = {"model", "loader", "metrics", "suite", "settings"}
+# A bench has no config to shrink: a run's advice (model.input_size, train.batch_size) was given (probe 17d case 14).
+OUT_OF_MEMORY = "try a smaller --batch (bench metrics: fewer --num-classes or --images)"
 
 
 def register(verbs) -> None:

@@ -139,6 +139,14 @@ def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], labe
     `--force` had deleted the finished run in the folder; and one whose label holds what is neither a class nor
     ``void`` (a ``fill_mask: 200``) failed in the loss, a framework's traceback, as late."""
     height, width = input_size
+    for position, spec in enumerate(specs, 1):  # as given: OpenCV saturated -1 to class 0 on the uint8 label, unseen
+        fills = spec.get("fill_mask")
+        fills = fills if isinstance(fills, list | tuple) else [fills]
+        odd = [fill for fill in fills if fill is not None and not (0 <= fill < num_classes or fill == void)]
+        if odd:
+            raise ConfigError(f"train.augment: transform {position}: {spec.get('name')}: fill_mask {odd[0]} is neither "
+                              f"one of the {num_classes} classes nor the void label ({_yaml(void)}); a fill_mask is a "
+                              "class index or the void label")
     # Each transform applied (p: 1), a few draws of its own random ranges: a crop too large at p 0.5 passed a trial
     # that skipped it, and the run failed in the loader all the same.
     always = Augmentation([{**spec, "p": 1.0} for spec in specs], label_fill)
@@ -152,8 +160,13 @@ def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], labe
     bad = [int(value) for value in made if not (0 <= value < num_classes or value == void)]
     if bad:
         raise ConfigError(f"train.augment: makes label values {', '.join(map(str, bad[:5]))}, which are neither one of "
-                          f"the {num_classes} classes nor the void label ({void}); a fill_mask is a class index or "
-                          "the void label")
+                          f"the {num_classes} classes nor the void label ({_yaml(void)}); a fill_mask is a class index "
+                          "or the void label")
+
+
+def _yaml(value) -> str:
+    """A value as YAML writes it (null, not Python's None)."""
+    return "null" if value is None else str(value)
 
 
 def _not_accepted(name: str) -> str:

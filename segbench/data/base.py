@@ -188,6 +188,8 @@ class DatasetAdapter(ABC):
         problem = _declared_problem(cls.__dict__)
         if problem:
             raise ConfigError(f"dataset {cls.__name__}: {problem}")
+        if isinstance(cls.__dict__.get("ignore_index"), np.integer):  # JSON (metrics.json, digests) takes no numpy int
+            cls.ignore_index = int(cls.__dict__["ignore_index"])
         problem = class_name_problem(cls.__dict__["classes"]) if isinstance(cls.__dict__.get("classes"), tuple | list) \
             else None
         if problem:
@@ -207,6 +209,13 @@ class DatasetAdapter(ABC):
                 problem = _instance_problem(self) if type(self) is cls else None
                 if problem:
                     raise ConfigError(f"{inspect.getsourcefile(cls)}: dataset {cls.__name__}: {problem}")
+                if type(self) is cls and isinstance(self.ignore_index, np.integer):
+                    # As a Python int: an np.int64 void ended `run` in json's "not JSON serializable" traceback.
+                    try:
+                        self.ignore_index = int(self.ignore_index)
+                    except AttributeError:  # a property's: it says what it returns
+                        raise ConfigError(f"{inspect.getsourcefile(cls)}: dataset {cls.__name__}: ignore_index is "
+                                          f"numpy's {type(self.ignore_index).__name__}; return a Python int") from None
 
             cls.__init__ = checked
 

@@ -141,12 +141,16 @@ def interrupted_state(run_dir: Path, resolved: dict, resume: bool, adapter: Data
     """The checkpoint to resume from, or None (a checkpoint not resumed is deleted, so it cannot mislead). One of
     other data than ``adapter`` reads now is refused: a relative root resumed from another folder trained on two
     datasets, and metrics.json recorded the second alone."""
+    # A checkpoints/ folder without the config.yaml a run writes first is no run's (an empty one, or a killed write's
+    # temporary alone): "the interrupted run had another config (config.yaml unreadable)" named a run not there.
+    interrupted = checkpoint.exists(run_dir) and (run_dir / CONFIG).is_file()
     if not resume:
         if checkpoint.exists(run_dir):
-            say(run_dir, "holds an interrupted run; starting over (--resume continues it)")
+            if interrupted:
+                say(run_dir, "holds an interrupted run; starting over (--resume continues it)")
             checkpoint.clear(run_dir)
         return None
-    if checkpoint.exists(run_dir):
+    if interrupted:
         changes = config_changes(run_dir / CONFIG, resolved)
         if changes:
             raise ConfigError(f"{run_dir}: the interrupted run had another config ({changes}); resume it with that "

@@ -141,7 +141,22 @@ def test_the_trial_refuses_a_label_fill_of_no_class():
     from segbench.data.augment import check_on_input_size
 
     rotate = [{"name": "Rotate", "limit": [40, 45], "fill_mask": 200}]
-    with pytest.raises(ConfigError, match=r"^train.augment: makes label values 200, which are neither one of the 5 "
-                                          r"classes nor the void label \(4\)"):
+    with pytest.raises(ConfigError, match=r"^train.augment: transform 1: Rotate: fill_mask 200 is neither one of the "
+                                          r"5 classes nor the void label \(4\)"):
         check_on_input_size(rotate, [32, 48], 4, 5, 4)
     check_on_input_size([{**rotate[0], "fill_mask": 4}], [32, 48], 4, 5, 4)  # the void label: what is meant
+    # -1 as given: OpenCV saturated it to class 0 on the uint8 label, and the borders trained as class 0 without a
+    # word (probe 17d case 11); without a void, it is said as YAML writes it.
+    with pytest.raises(ConfigError, match=r"^train.augment: transform 1: Rotate: fill_mask -1 is neither one of the 3 "
+                                          r"classes nor the void label \(null\)"):
+        check_on_input_size([{**rotate[0], "fill_mask": -1}], [32, 48], 0, 3, None)
+
+
+def test_the_trial_refuses_labels_it_makes_of_no_class_whatever_made_them(monkeypatch):
+    """The label values a transform makes are looked at too, not only its fill_mask as given."""
+    from segbench.data import augment
+
+    monkeypatch.setattr(augment.Augmentation, "__call__", lambda self, image, label, key: (image, label + 9))
+    with pytest.raises(ConfigError, match=r"^train.augment: makes label values 9, which are neither one of the 5 "
+                                          r"classes nor the void label \(4\)"):
+        augment.check_on_input_size([{"name": "HorizontalFlip"}], [32, 48], 4, 5, 4)

@@ -438,3 +438,12 @@ def test_a_runs_progress_lines_escape_its_folders_name(tmp_path, capsys):
     sweep.say("[1/1] e\x1b[31mf")
     out = capsys.readouterr().out
     assert "\x1b" not in out and out.splitlines() == [f"{tmp_path}/e\\x1b[31mf: finished already", "[1/1] e\\x1b[31mf"]
+
+
+def test_an_empty_checkpoints_folder_without_a_config_is_no_interrupted_run(tmp_path, capsys):
+    """"the interrupted run had another config (config.yaml unreadable) ... drop --resume", of a folder holding only an
+    empty checkpoints/, and in a sweep, which takes no --resume (probe 17d case 5)."""
+    (tmp_path / "checkpoints").mkdir()
+    resolved = load_config("smoke/segnet").model_dump(mode="json")
+    assert run_module.interrupted_state(tmp_path, resolved, True, None, []) is None
+    assert capsys.readouterr().out.strip() == f"{tmp_path}: nothing to resume, starting from scratch"
