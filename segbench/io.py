@@ -97,7 +97,9 @@ def lies_under(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     an absolute path under a relative root (a pair list's, with `--root ds`) was called outside it; and under the
     folder the root itself leads to, where it is a link (`datasets/voc -> /mnt/big/VOC2012`, a list of real paths)."""
     named = Path(os.path.abspath(path))
-    return named.is_relative_to(os.path.abspath(root)) or named.is_relative_to(os.path.realpath(root))
+    # Or where both lead: a list spelling its paths through a link into the real root (`/data -> /mnt/big/data`).
+    return named.is_relative_to(os.path.abspath(root)) or named.is_relative_to(os.path.realpath(root)) or \
+        Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
 def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 from segbench.data.description import class_name_problem
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
 from segbench.errors import ConfigError, DataError, first_line
-from segbench.io import inside, walk
+from segbench.io import inside, link_to_nothing, walk
 from segbench.schema import SPLITS, DatasetConfig, Split
 
 
@@ -393,8 +393,9 @@ def _linked_below(folder: Path) -> list[Path]:
 def require_folder(adapter: DatasetAdapter) -> None:
     """Stop with one line saying where the data should be when the dataset root does not exist."""
     if not adapter.root.is_dir():
-        raise DataError(f"{adapter.root}: no such folder ({adapter.config.name} expects {adapter.layout}; "
-                        f"see `segbench datasets prepare {adapter.config.name}`)")
+        dangling = link_to_nothing(adapter.root)  # "no such folder" of a link `ls` shows
+        raise DataError(f"{adapter.root}: {dangling or 'no such folder'} ({adapter.config.name} expects "
+                        f"{adapter.layout}; see `segbench datasets prepare {adapter.config.name}`)")
 
 
 def loss_void(adapter: DatasetAdapter, setting: int | str | None) -> int | None:

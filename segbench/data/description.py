@@ -24,7 +24,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from segbench.errors import DataError, one_line
-from segbench.io import not_a_file
+from segbench.io import link_to_nothing, not_a_file
 from segbench.schema import SPLITS, Section
 from segbench.yamlsafe import load_checked
 
@@ -190,7 +190,7 @@ def load(class_file: Path | None, given: dict[str, Any], default: Path) -> tuple
     path = class_file or (default if default.exists() or default.is_symlink() else None)
     found = _read(path) if path is not None else {}
     if path is None and "classes" not in given and not default.parent.is_dir():  # the root itself, not its file
-        raise DataError(f"{default.parent}: no such folder (dataset.root)")
+        raise DataError(f"{default.parent}: {link_to_nothing(default.parent) or 'no such folder'} (dataset.root)")
     if path is None and "classes" not in given:
         raise DataError(f"{default}: no class file, and the config names no dataset.classes (or num_classes); "
                         f"write one (see `segbench datasets list`) or name it with dataset.class_file")

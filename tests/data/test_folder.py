@@ -606,3 +606,18 @@ def test_a_labels_folder_inside_the_images_folder_is_named_as_the_cause(tmp_path
         folder(tmp_path, "num_classes=2", nested).list_pairs("train")
     told = folder(tmp_path, "num_classes=2", nested, "image_suffix=.jpg", "label_suffix=.png").list_pairs("train")
     assert [(s.image.name, s.label.name) for s in told] == [("im1.jpg", "im1.png")]
+
+
+def test_a_dataset_root_that_is_a_link_to_nothing_is_called_so(tmp_path, monkeypatch):
+    """"no such folder (dataset.root)" of a link `ls` shows (probe 17d case 18); and a list spelling its paths
+    through a link into the real root is under it (case 3)."""
+    (tmp_path / "dl").symlink_to(tmp_path / "unmounted")
+    with pytest.raises(DataError, match=rf"^{tmp_path / 'dl'}: is a link to nothing \(it leads to "
+                                        rf"{tmp_path / 'unmounted'}\) \(dataset.root\)$"):
+        folder(tmp_path / "dl")
+    root = tmp_path / "ds"
+    write_pair(root / "images", root / "labels", "img0", stripes(8, 8, [0, 1]))
+    class_file(root, classes=["a", "b"], test={"list": "test.txt"})
+    (tmp_path / "via").symlink_to(root)
+    (root / "test.txt").write_text(f"{tmp_path / 'via' / 'images' / 'img0.jpg'} {tmp_path / 'via' / 'labels' / 'img0.png'}\n")
+    assert [sample.stem for sample in folder(root).list_pairs("test")] == ["img0"]
