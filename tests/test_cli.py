@@ -342,6 +342,14 @@ def test_results_advice_is_quoted_for_the_shell_and_names_are_escaped(tmp_path, 
     assert main(["results", "--", "-unf"]) == 2
     advice = capsys.readouterr().err.splitlines()[0].split("; ", 1)[1].removesuffix(" continues it")
     assert shlex.split(advice)[2:] == ["./-unf/config.yaml", "--out", "./-unf", "--resume"]
+    # A newline in a name: shown escaped, and quoted so that the shell reads the escape as the terminal shows it
+    # ('runs/n\nl' pasted named another folder: probe 17c case 16).
+    (tmp_path / "sp ace" / "-unf").rename(tmp_path / "sp ace" / "n\nl")
+    assert main(["results", str(tmp_path / "sp ace")]) == 2
+    advice = capsys.readouterr().err.splitlines()[0].split("; ", 1)[1].removesuffix(" continues it")
+    out = advice.split(" --out ", 1)[1].removesuffix(" --resume")
+    said = subprocess.run(["bash", "-c", f"printf %s {out}"], capture_output=True, text=True, check=True).stdout
+    assert said == str(tmp_path / "sp ace" / "n\nl")
 
 
 def test_an_out_folder_that_is_a_link_to_nothing_is_called_so(tmp_path, capsys):
