@@ -9,6 +9,7 @@ label pixels they invent (padding, the corners a rotation uncovers) get ``label_
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import threading
 from functools import cache
@@ -142,9 +143,11 @@ def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], labe
     for position, spec in enumerate(specs, 1):  # as given: OpenCV saturated -1 to class 0 on the uint8 label, unseen
         fills = spec.get("fill_mask")
         fills = fills if isinstance(fills, list | tuple) else [fills]
-        odd = [fill for fill in fills if fill is not None and not (0 <= fill < num_classes or fill == void)]
+        # A whole number only: "3" was a TypeError traceback here, and 1.5 or true trained as some class.
+        odd = [fill for fill in fills if fill is not None and not (
+            isinstance(fill, int) and not isinstance(fill, bool) and (0 <= fill < num_classes or fill == void))]
         if odd:
-            raise ConfigError(f"train.augment: transform {position}: {spec.get('name')}: fill_mask {odd[0]} is neither "
+            raise ConfigError(f"train.augment: transform {position}: {spec.get('name')}: fill_mask {json.dumps(odd[0])} is neither "
                               f"one of the {num_classes} classes nor the void label ({_yaml(void)}); a fill_mask is a "
                               "class index or the void label")
     # Each transform applied (p: 1), a few draws of its own random ranges: a crop too large at p 0.5 passed a trial
