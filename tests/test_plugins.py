@@ -179,6 +179,16 @@ def test_a_broken_entry_point_is_one_line_naming_it(monkeypatch):
                                  "ModuleNotFoundError: No module named 'not_a_module_here'")
 
 
+def halves_plugin(tmp_path: Path, name: str, old: str = "", new: str = "") -> tuple[Path, Path]:
+    """DATASET_PLUGIN registered as ``name`` in ``name``.py, with ``old`` replaced by ``new``, and a config
+    ``name``.yaml that imports it: (the plugin file, the config)."""
+    plugin = tmp_path / f"{name}.py"
+    plugin.write_text(DATASET_PLUGIN.replace('"halves"', f'"{name}"').replace(old, new))
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(f"imports: [{name}.py]\ndataset: {{name: {name}}}\nmodel: {{name: segnet}}\n")
+    return plugin, config
+
+
 def odd_model(tmp_path: Path, name: str, body: str) -> Path:
     """A plugin model ``name`` in ``name``.py whose builder runs ``body``, and a one-epoch config that trains it."""
     (tmp_path / f"{name}.py").write_text(
@@ -339,11 +349,8 @@ def test_run_force_with_a_model_that_cannot_be_built_leaves_the_finished_run_as_
 
 def test_a_dataset_plugin_whose_classes_are_named_alike_is_refused_as_it_is_imported(registries, tmp_path):
     """("a", "a", "b") trained and finished, and the table showed class 1's IoU under "a", class 0's gone."""
-    plugin = tmp_path / "dup.py"
-    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"dup_halves"').replace(
-        'classes = ("dark", "bright")', 'classes = ("dark", "Dark\\ufe0f")'))
-    config = tmp_path / "c.yaml"
-    config.write_text("imports: [dup.py]\ndataset: {name: dup_halves}\nmodel: {name: segnet}\n")
+    plugin, config = halves_plugin(tmp_path, "dup_halves", 'classes = ("dark", "bright")',
+                                   'classes = ("dark", "Dark\\ufe0f")')
     with pytest.raises(ConfigError, match=rf"^{plugin}: dataset Halves: 'dark' and 'Dark\ufe0f' name classes 0 and 1 "
                                           "alike; each class needs a name of its own$"):
         load_config(config)
@@ -366,13 +373,10 @@ def test_a_dataset_plugin_whose_classes_are_named_alike_is_refused_as_it_is_impo
         "too-few-colours", "void-a-string"])
 def test_a_dataset_plugin_declaring_classes_palette_or_void_off_their_types_is_refused_as_it_is_imported(
         registries, tmp_path, declared, said):
-    plugin = tmp_path / "letters.py"
     body = declared if declared.startswith(("classes", "ignore")) else declared + '\n    classes = ("dark", "bright")'
-    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"letter_halves"').replace(
-        'classes = ("dark", "bright")\n    palette = ((0, 0, 0), (255, 255, 255))',
-        body + ("" if "palette" in declared else "\n    palette = ((0, 0, 0), (255, 255, 255))")))
-    config = tmp_path / "c.yaml"
-    config.write_text("imports: [letters.py]\ndataset: {name: letter_halves}\nmodel: {name: segnet}\n")
+    plugin, config = halves_plugin(
+        tmp_path, "letter_halves", 'classes = ("dark", "bright")\n    palette = ((0, 0, 0), (255, 255, 255))',
+        body + ("" if "palette" in declared else "\n    palette = ((0, 0, 0), (255, 255, 255))"))
     if said is None:
         load_config(config)
         return
@@ -395,11 +399,8 @@ def test_a_dataset_plugin_declaring_classes_palette_or_void_off_their_types_is_r
 def test_what_a_dataset_plugin_gives_per_instance_is_held_to_the_same_rules(registries, tmp_path, given, said):
     """A property or an __init__ escaped the import-time check: a set was pandas' traceback in stats, two classes
     alike two columns of one name, rc 0, a "void" ignore_index a TypeError in show (probe 17a case 12)."""
-    plugin = tmp_path / "own.py"
-    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"own_halves"').replace(
-        'classes = ("dark", "bright")\n', f'classes = ("dark", "bright")\n\n    {given}\n'))
-    config = tmp_path / "c.yaml"
-    config.write_text("imports: [own.py]\ndataset: {name: own_halves}\nmodel: {name: segnet}\n")
+    plugin, config = halves_plugin(tmp_path, "own_halves", 'classes = ("dark", "bright")\n',
+                                   f'classes = ("dark", "bright")\n\n    {given}\n')
     from segbench.registry import DATASETS
 
     loaded = load_config(config)
@@ -417,11 +418,8 @@ def test_a_dataset_plugins_numpy_void_is_kept_as_a_python_int(registries, tmp_pa
     for where, given in (("body", "    ignore_index = np.int64(255)\n"),
                          ("init", ("    def __init__(self, config):\n        super().__init__(config)\n"
                                   "        self.ignore_index = np.int64(255)\n"))):
-        plugin = tmp_path / f"void_{where}.py"
-        plugin.write_text(DATASET_PLUGIN.replace('"halves"', f'"void_{where}"').replace(
-            'classes = ("dark", "bright")\n', f'classes = ("dark", "bright")\n{given}'))
-        config = tmp_path / f"{where}.yaml"
-        config.write_text(f"imports: [void_{where}.py]\ndataset: {{name: void_{where}}}\nmodel: {{name: segnet}}\n")
+        _, config = halves_plugin(tmp_path, f"void_{where}", 'classes = ("dark", "bright")\n',
+                                  f'classes = ("dark", "bright")\n{given}')
         loaded = load_config(config)
         adapter = DATASETS.get(f"void_{where}")(loaded.dataset)
         assert type(adapter.ignore_index) is int and json.dumps(adapter.data_record())
@@ -432,11 +430,7 @@ def test_a_dataset_plugin_without_a_palette_is_drawn_in_colours_of_its_own(regis
     from segbench.data.base import spread_colours
     from segbench.registry import DATASETS
 
-    plugin = tmp_path / "plain.py"
-    plugin.write_text(DATASET_PLUGIN.replace('"halves"', '"plain_halves"').replace(
-        "    palette = ((0, 0, 0), (255, 255, 255))\n", ""))
-    config = tmp_path / "c.yaml"
-    config.write_text("imports: [plain.py]\ndataset: {name: plain_halves}\nmodel: {name: segnet}\n")
+    _, config = halves_plugin(tmp_path, "plain_halves", "    palette = ((0, 0, 0), (255, 255, 255))\n", "")
     loaded = load_config(config)
     adapter = DATASETS.get("plain_halves")(loaded.dataset)
     assert adapter.palette == spread_colours(2) and len(set(adapter.palette)) == 2
