@@ -6,7 +6,6 @@ Every leaf key remembers which file (or ``--set``) gave it its value, so an erro
 from __future__ import annotations
 
 import copy
-import datetime
 import re
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from segbench.plugins import import_plugins, missing_import, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
 from segbench.shipped import config_names, find_config
-from segbench.yamlsafe import MAX_CONFIG_CHARS, load_checked
+from segbench.yamlsafe import MAX_CONFIG_CHARS, echo, load_checked
 
 
 class CheckedTrainConfig(TrainConfig):
@@ -41,7 +40,6 @@ class CheckedTrainConfig(TrainConfig):
 
 Sources = dict[tuple[str, ...], str]
 IMPORTS = "imports"  # the top-level key of the plugins a config needs
-MAX_ECHO = 200  # characters of a value an error echoes
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
@@ -114,7 +112,7 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
             raise ConfigError(f"{where}: missing key '{section}.name' (available: {', '.join(sorted(registry.names()))})")
         name = given["name"]
         if not isinstance(name, str):  # YAML reads 123, true, null or 2020-01-01 as no string
-            raise ConfigError(f"{where}: {named}expected the name of a {registry.kind}, got {_echo(name)} "
+            raise ConfigError(f"{where}: {named}expected the name of a {registry.kind}, got {echo(name)} "
                               f"(available: {', '.join(sorted(registry.names()))})")
         try:
             fields[section] = (registry.options(name) or base, ...)
@@ -316,12 +314,12 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
     elif first["type"] == "model_type":  # pydantic names the section by its class (CheckedTrainConfig); we by its keys
         keys = ", ".join(_fields_at(schema, loc)[:3])
         message = f"{named}expected a section (a mapping of keys{' such as ' + keys if keys else ''}), got " \
-                  f"{_echo(first['input'])}"
+                  f"{echo(first['input'])}"
     else:
         text = first["msg"].removeprefix("Value error, ")
         # A transform's own message names it and what it got: the whole train.augment list after it said nothing more.
-        echo = "" if text.startswith("transform ") else f" (got {_echo(first['input'])})"
-        message = f"{named}{text[0].lower()}{text[1:]}{echo}"
+        got = "" if text.startswith("transform ") else f" (got {echo(first['input'])})"
+        message = f"{named}{text[0].lower()}{text[1:]}{got}"
     more = f" [and {len(errors)} more problem{'s' if len(errors) > 1 else ''}]" if errors else ""
     return f"{where}: {message}{more}"
 
@@ -359,23 +357,6 @@ def _branch_of(errors: list[dict]) -> tuple[dict, list[dict]]:
     whole = next((e["input"] for e in branches if len(e["loc"]) == at + 1), None)
     chosen = next((e for e in branches if _fits(e["loc"][at], whole)), first)
     return chosen, [e for e in errors if e not in branches]
-
-
-def _echo(value) -> str:
-    # YAML reads an unquoted 2020-01-01 as a date; its repr (datetime.date(2020, 1, 1)) is not what the user wrote.
-    # null, true and false as YAML writes them, not as Python does.
-    if value is None or isinstance(value, bool):
-        got = yaml.safe_dump(value).split("\n")[0]
-    elif isinstance(value, datetime.date):
-        got = f"{value.isoformat()}, which YAML reads as a date"
-    elif isinstance(value, list | dict) and value:
-        try:  # as YAML writes it: [1, null, 2020-01-01], not [1, None, datetime.date(2020, 1, 1)]
-            got = yaml.safe_dump(value, default_flow_style=True, width=float("inf")).strip()
-        except yaml.YAMLError:
-            got = repr(value)
-    else:
-        got = repr(value)
-    return got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"
 
 
 def _fields_at(schema: type[BaseModel], loc: tuple[str, ...]) -> list[str]:

@@ -3,6 +3,7 @@ tags, ``1e-4`` a float, bounded in size and in what its aliases expand to, and n
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import yaml
@@ -82,3 +83,24 @@ def _no_key_twice(loader: yaml.SafeLoader, node: yaml.Node, seen: set[int]) -> N
         else node.value if isinstance(node, yaml.SequenceNode) else []
     for child in children:
         _no_key_twice(loader, child, seen)
+
+
+MAX_ECHO = 200  # characters of a value an error echoes
+
+
+def echo(value) -> str:
+    """``value`` as an error line echoes it: as YAML writes it, at most MAX_ECHO characters."""
+    # YAML reads an unquoted 2020-01-01 as a date; its repr (datetime.date(2020, 1, 1)) is not what the user wrote.
+    # null, true and false as YAML writes them, not as Python does.
+    if value is None or isinstance(value, bool):
+        got = yaml.safe_dump(value).split("\n")[0]
+    elif isinstance(value, datetime.date):
+        got = f"{value.isoformat()}, which YAML reads as a date"
+    elif isinstance(value, list | dict) and value:
+        try:  # as YAML writes it: [1, null, 2020-01-01], not [1, None, datetime.date(2020, 1, 1)]
+            got = yaml.safe_dump(value, default_flow_style=True, width=float("inf")).strip()
+        except yaml.YAMLError:
+            got = repr(value)
+    else:
+        got = repr(value)
+    return got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"

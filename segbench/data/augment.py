@@ -9,7 +9,6 @@ label pixels they invent (padding, the corners a rotation uncovers) get ``label_
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import threading
 from functools import cache
@@ -21,6 +20,7 @@ import pydantic
 
 from segbench.errors import ConfigError
 from segbench.registry import closest
+from segbench.yamlsafe import echo
 
 # albumentations asks PyPI for a newer release when it is imported: offline, a 2 s stall and a warning every run.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -147,8 +147,8 @@ def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], labe
         odd = [fill for fill in fills if fill is not None and not (
             isinstance(fill, int) and not isinstance(fill, bool) and (0 <= fill < num_classes or fill == void))]
         if odd:
-            raise ConfigError(f"train.augment: transform {position}: {spec.get('name')}: fill_mask {json.dumps(odd[0])} is neither "
-                              f"one of the {num_classes} classes nor the void label ({_yaml(void)}); a fill_mask is a "
+            raise ConfigError(f"train.augment: transform {position}: {spec.get('name')}: fill_mask {echo(odd[0])} is neither "
+                              f"one of the {num_classes} classes nor the void label ({echo(void)}); a fill_mask is a "
                               "class index or the void label")
     # Each transform applied (p: 1), a few draws of its own random ranges: a crop too large at p 0.5 passed a trial
     # that skipped it, and the run failed in the loader all the same.
@@ -163,13 +163,8 @@ def check_on_input_size(specs: list[dict[str, Any]], input_size: list[int], labe
     bad = [int(value) for value in made if not (0 <= value < num_classes or value == void)]
     if bad:
         raise ConfigError(f"train.augment: makes label values {', '.join(map(str, bad[:5]))}, which are neither one of "
-                          f"the {num_classes} classes nor the void label ({_yaml(void)}); a fill_mask is a class index "
+                          f"the {num_classes} classes nor the void label ({echo(void)}); a fill_mask is a class index "
                           "or the void label")
-
-
-def _yaml(value) -> str:
-    """A value as YAML writes it (null, not Python's None)."""
-    return "null" if value is None else str(value)
 
 
 def _not_accepted(name: str) -> str:

@@ -151,7 +151,7 @@ def test_the_trial_refuses_a_label_fill_of_no_class():
                                           r"classes nor the void label \(null\)"):
         check_on_input_size([{**rotate[0], "fill_mask": -1}], [32, 48], 0, 3, None)
     # Of no number's type: "3" was a TypeError traceback there, and 1.5 or true trained (probe 18 case 3).
-    for given, shown in (("3", '"3"'), (1.5, "1.5"), (True, "true")):  # echoed as YAML writes them
+    for given, shown in (("3", "'3'"), (1.5, "1.5"), (True, "true")):  # echoed as the config errors echo them
         with pytest.raises(ConfigError, match=rf"^train.augment: transform 1: Rotate: fill_mask {shown} is neither"):
             check_on_input_size([{**rotate[0], "fill_mask": given}], [32, 48], 0, 3, None)
 
