@@ -165,8 +165,8 @@ def foreign_config(run_dir: Path) -> ConfigError | None:
     path = run_dir / CONFIG
     if run_dir.exists() and not run_dir.is_dir():
         return ConfigError(f"{run_dir}: not a folder; name a folder (new or not) for the run folder")
-    if link_to_nothing(run_dir):
-        return ConfigError(f"{run_dir}: {link_to_nothing(run_dir)}; remove it, or make what it leads to")
+    if dangling := link_to_nothing(run_dir):
+        return ConfigError(f"{run_dir}: {dangling}; remove it, or make what it leads to")
     if run_dir.is_dir() and not path.exists() and not path.is_symlink():
         theirs = [name for name in RUN_NAMES if _holds_data(run_dir / name)]
         if theirs:

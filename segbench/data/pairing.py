@@ -38,10 +38,10 @@ def _files_below(folder: Path) -> list[Path]:
     rglob left out without a word) and each real folder walked once (a link back up is no endless tree). A link to
     nothing is refused: a city linked from a disk not mounted was left out of its split without a word."""
     found = sorted(top / name for top, _, files in walk(folder) for name in files)
-    dangling = next((path for path in found if link_to_nothing(path)), None)
+    dangling = next(((path, said) for path in found if (said := link_to_nothing(path))), None)
     if dangling is not None:
-        raise DataError(f"{dangling}: {link_to_nothing(dangling)}, so what it held would be left out of the split "
-                        "(a disk not mounted?); mount it, or remove the link")
+        raise DataError(f"{dangling[0]}: {dangling[1]}, so what it held would be left out of the split (a disk not "
+                        "mounted?); mount it, or remove the link")
     return found
 
 

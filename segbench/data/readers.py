@@ -154,6 +154,9 @@ def _lossy(image, path: Path) -> str | None:
     return None
 
 
+MAX_WEBP_BYTES = 64 * 2**20  # a label's WebP is far smaller; no more than this is read to find its bitstream
+
+
 def _webp_bitstream(path: Path) -> bytes | None:
     """The kind of a WebP's first image bitstream, b"VP8 " (lossy) or b"VP8L" (lossless), found by walking its RIFF
     chunks: an ICC profile, EXIF or alpha chunk ahead of it (an extended file, as phones write) hid a lossy one from
@@ -169,8 +172,6 @@ def _webp_bitstream(path: Path) -> bytes | None:
         offset += 8 + 16 if kind == b"ANMF" else 8 + size + (size & 1)
     return None
 
-
-MAX_WEBP_BYTES = 64 * 2**20  # a label's WebP is far smaller; no more than this is read to find its bitstream
 
 
 def _png_format(path: Path) -> tuple[int, int] | None:
