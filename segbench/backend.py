@@ -9,11 +9,36 @@ Keras and the frameworks are imported inside the functions: the config (through 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import platform
 import re
+import sys
 from pathlib import Path
 from typing import NamedTuple
+
+from segbench.errors import SegbenchError
+
+# Keras' backends and the package each needs.
+KERAS_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy", "openvino": "openvino"}
+
+
+def check_loadable(backend: str, said: str, allowed=tuple(KERAS_BACKENDS)) -> None:
+    """One line, before Keras is imported, where ``backend`` (given as ``said``: ``KERAS_BACKEND=x``, ``--backends
+    x``) is not one of ``allowed`` or its package is not installed here: Keras would raise from deep inside its
+    import, and `bench latency`, which checked nothing, said a child's ValueError once per figure."""
+    if backend not in allowed:
+        which = "a Keras backend" if len(allowed) == len(KERAS_BACKENDS) else "a backend segbench measures"
+        raise SegbenchError(f"{said}: not {which} (one of {', '.join(allowed)})")
+    if importlib.util.find_spec(KERAS_BACKENDS[backend]) is None:
+        raise SegbenchError(f"{said}: the {KERAS_BACKENDS[backend]} package is not installed in this environment "
+                            f"({sys.executable}); install it or name another backend")
+
+
+def check_environment() -> None:
+    """KERAS_BACKEND, where it is set, checked before Keras is imported."""
+    if backend := os.environ.get("KERAS_BACKEND"):
+        check_loadable(backend, f"KERAS_BACKEND={backend}")
 
 
 class GPU(NamedTuple):

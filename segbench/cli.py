@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import os
 import sys
 
 from segbench import __version__
+from segbench.backend import check_environment
 from segbench.commands import VERBS
 from segbench.errors import SegbenchError, out_of_memory, print_error
 from segbench.io import os_reason
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         if check is not None:  # what the verb can refuse before a framework loads: a wrong request costs no start-up
             check(args)
         if _needs_keras(args):  # load it before anything else, quietly
-            check_backend()
+            check_environment()
             with _native_stderr_silenced():
                 import keras  # noqa: F401  (TensorFlow's C++ logs its start-up on stderr, past TF_CPP_MIN_LOG_LEVEL)
         return args.handler(args)
@@ -80,20 +80,3 @@ def _native_stderr_silenced():
 def _fail(message: str) -> int:
     print_error(message)
     return 2
-
-
-# Keras' backends and the package each needs.
-BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy", "openvino": "openvino"}
-
-
-def check_backend() -> None:
-    """One line, before Keras is imported, when KERAS_BACKEND names a backend that cannot load here (Keras would
-    raise from deep inside its import)."""
-    name = os.environ.get("KERAS_BACKEND")
-    if not name:
-        return
-    if name not in BACKENDS:
-        raise SegbenchError(f"KERAS_BACKEND={name}: not a Keras backend (one of {', '.join(BACKENDS)})")
-    if importlib.util.find_spec(BACKENDS[name]) is None:
-        raise SegbenchError(f"KERAS_BACKEND={name}: the {BACKENDS[name]} package is not installed in this "
-                            "environment")

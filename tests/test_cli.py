@@ -56,7 +56,8 @@ def test_out_naming_a_file_and_a_missing_backend(cli, smoke_config, tmp_path):
         result = subprocess.run([sys.executable, "-m", "segbench", "models", "summary", "segnet"], capture_output=True,
                                 text=True, env={**os.environ, "KERAS_BACKEND": backend}, timeout=120, check=False)
         assert one_error_line(result) == f"segbench: error: KERAS_BACKEND={backend}: {said}" + (
-            " in this environment" if backend == "openvino" else " (one of tensorflow, jax, torch, numpy, openvino)")
+            f" in this environment ({sys.executable}); install it or name another backend" if backend == "openvino"
+            else " (one of tensorflow, jax, torch, numpy, openvino)")
 
 
 def test_missing_config_file(cli, tmp_path):

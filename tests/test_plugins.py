@@ -425,6 +425,22 @@ def test_a_dataset_plugins_numpy_void_is_kept_as_a_python_int(registries, tmp_pa
         assert type(adapter.ignore_index) is int and json.dumps(adapter.data_record())
 
 
+def test_a_dataset_plugin_whose_init_raises_is_one_line_naming_its_line(cli, tmp_path):
+    """A KeyError in a plugin's __init__ was a Python traceback, rc 1, in run, verify and stats (probe 19b case 19),
+    where one its list_pairs or load raises is one line naming the plugin's line."""
+    plugin, config = halves_plugin(tmp_path, "broken_halves", 'classes = ("dark", "bright")\n',
+                                   'classes = ("dark", "bright")\n\n    def __init__(self, config):\n'
+                                   '        super().__init__(config)\n        self.index = {}["files"]\n')
+    line = next(n for n, text in enumerate(plugin.read_text().splitlines(), 1) if '{}["files"]' in text)
+    said = f"dataset Halves: __init__ raised KeyError: 'files' ({plugin}:{line})"
+    for args in (("run", config, "--out", tmp_path / "run"), ("datasets", "verify", "broken_halves", "--set",
+                 f"imports=[{plugin}]"), ("datasets", "stats", "broken_halves", "--split", "train", "--set",
+                 f"imports=[{plugin}]")):
+        result = cli(*args)
+        assert result.returncode != 0 and one_error_line(result).endswith(said), (args, result.stderr[-500:])
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
 def test_a_dataset_plugin_without_a_palette_is_drawn_in_colours_of_its_own(registries, tmp_path):
     """One with no palette trained, then predict and datasets show ended in an AttributeError (probe 17a case 11)."""
     from segbench.data.base import spread_colours

@@ -5,12 +5,12 @@ on this machine."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from datetime import UTC, datetime
 
 import pandas as pd
 
+from segbench.backend import check_loadable
 from segbench.bench.suite import entries, measure_apart, run_apart, run_suite
 from segbench.errors import SegbenchError
 from segbench.markdown import markdown_table
@@ -21,13 +21,9 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def check_installed(backends) -> None:
-    """One line naming the first backend whose framework this Python cannot import."""
+    """One line naming the first backend that is not one of BACKENDS, or whose framework this Python cannot import."""
     for backend in backends:
-        if backend not in BACKENDS:
-            raise SegbenchError(f"--backends: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-        if importlib.util.find_spec(backend) is None:
-            raise SegbenchError(f"--backends: {backend} is not installed in this Python ({sys.executable}); "
-                                f"install it or leave it out")
+        check_loadable(backend, f"--backends {backend}", BACKENDS)
 
 
 def check_precisions(precisions) -> None:

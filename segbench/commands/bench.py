@@ -170,10 +170,17 @@ OUT_FOLDERS = {"suite", "settings"}
 
 
 def check(args) -> None:
-    """Before anything is measured: an ``--out`` at or inside a run folder (`deploy --out RUN/metrics.json`, `latency
+    """Before anything is measured: the backends `latency` measures on; an ``--out`` at or inside a run folder (`deploy --out RUN/metrics.json`, `latency
     --out RUN/history.csv` wrote over the run's own files, and the run was lost)."""
     from segbench.rundir import refuse_run_folder
 
+    if args.action == "latency":  # each figure is a child on its backend, which said a ValueError of Keras' each
+        from segbench.backend import check_environment, check_loadable
+
+        for backend in args.backends or ():
+            check_loadable(backend, f"--backends {backend}")
+        if not args.backends:
+            check_environment()
     if getattr(args, "out", None) is None:
         return
     if args.action == "deploy" and args.out.suffix.lower() == ".png":  # the table was written over its own figure

@@ -19,7 +19,7 @@ import numpy as np
 
 from segbench.data.description import class_name_problem
 from segbench.data.readers import LABEL_SUFFIXES, files_by_stem, read_index_png, read_rgb, write_image
-from segbench.errors import ConfigError, DataError, first_line
+from segbench.errors import ConfigError, DataError, SegbenchError, first_line
 from segbench.io import inside, link_to_nothing, walk
 from segbench.schema import SPLITS, DatasetConfig, Split
 
@@ -205,7 +205,15 @@ class DatasetAdapter(ABC):
         if not cls.__module__.startswith("segbench."):
             @functools.wraps(init)
             def checked(self, *args, **kwargs):
-                init(self, *args, **kwargs)
+                try:
+                    init(self, *args, **kwargs)
+                except SegbenchError:
+                    raise
+                except Exception as exc:  # the plugin's own set-up: a traceback in run, verify and stats
+                    if isinstance(exc, OSError) and exc.filename is not None:  # a file's: the CLI names its path
+                        raise
+                    raise DataError(f"dataset {cls.__name__}: __init__ raised {type(exc).__name__}: "
+                                    f"{first_line(exc)} ({raised_at(exc, cls)})") from exc
                 problem = _instance_problem(self) if type(self) is cls else None
                 if problem:
                     raise ConfigError(f"{inspect.getsourcefile(cls)}: dataset {cls.__name__}: {problem}")

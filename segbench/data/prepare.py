@@ -17,6 +17,7 @@ from segbench.lock import locked
 # Where an archive is unpacked before its data folders move into the root; a fixed name, so that the one a killed
 # prepare left behind is found and removed by the next.
 STAGING = ".unpacking"
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".xz", ".txz")
 
 
 def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path | None = None) -> list[Path]:
@@ -55,11 +56,11 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
         try:
             # A folder is staged as an archive is, under the same rules: a failure half-way leaves nothing behind.
             if archive is not None and archive.is_dir():
-                safe_copy(archive, staging)
+                safe_copy(archive, staged := staging / unpacked_name(archive))
             else:
                 archive = archive or download(adapter, name, root)
-                safe_extract(archive, staging)
-            return _placed(adapter, name, staging, archive, root)
+                safe_extract(archive, staged := staging / unpacked_name(archive))
+            return _placed(adapter, name, staged, archive, root)
         except BaseException:
             # A download that failed left an empty downloads/ (and a root of nothing else): the next run would find
             # the root and say it has no pairs, rather than that the dataset is not there yet.
@@ -72,9 +73,24 @@ def prepare(adapter: type[DatasetAdapter], name: str, root: Path, archive: Path 
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def unpacked_name(source: Path) -> str:
+    """The folder ``source`` is copied or unpacked into: named as the folder, or as the archive less its suffixes
+    (TEST.zip: TEST/, a.tar.gz: a/), since the name of an archive zipped from inside its folder is all that tells
+    which part it holds."""
+    name = Path(os.path.abspath(source)).name  # `--from .` or `--from ../TEST` names the folder itself
+    while not source.is_dir() and Path(name).suffix.lower() in ARCHIVE_SUFFIXES and Path(name).stem:
+        name = Path(name).stem
+    return name or "data"  # the file system's root
+
+
 def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Path, root: Path) -> list[Path]:
+    """Move the dataset's parts out of ``unpacked``, the copy of ``source`` under its own name (SUIM's TEST/ and
+    train_val/ are told apart by it: in a staging folder of segbench's naming, TEST was taken for train_val)."""
     _drop_finder_metadata(unpacked)
-    parts = adapter.find_parts(unpacked)
+    try:
+        parts = adapter.find_parts(unpacked.parent)
+    except DataError as exc:  # an adapter that cannot tell which part a folder is
+        raise DataError(f"{source}: {exc}") from None
     if not parts:
         raise DataError(f"{source}: holds no {name} data (expected {adapter.layout})")
     # Two copies (an archive of `old/` and `new/` trees) would merge or the first would win silently.

@@ -47,8 +47,17 @@ class SUIM(DatasetAdapter):
 
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
-        return [(found, "TEST" if found.name.upper() == "TEST" else "train_val")
-                for found in folders_with(unpacked, "images", "masks")]
+        parts = []
+        for found in folders_with(unpacked, "images", "masks"):
+            # By the name each release unpacks to: any other was placed as train_val, so that a TEST folder given
+            # by itself (or zipped from inside) trained on the test images.
+            part = {"test": "TEST", "train_val": "train_val"}.get(found.name.lower())
+            if part is None:
+                raise DataError(f"SUIM's images/ and masks/ are in {found.name}/, named neither TEST nor train_val, "
+                                "so which split they are cannot be told; name that folder (or the archive zipped "
+                                "from inside it) TEST or train_val, as SUIM's TEST.zip and train_val.zip unpack")
+            parts.append((found, part))
+        return parts
 
     def folders(self, split: Split) -> tuple[Path, Path]:
         part = self.root / ("TEST" if split == "test" else "train_val")

@@ -101,3 +101,21 @@ def test_the_measuring_child_dies_with_its_parent():
     orphan = subprocess.run([sys.executable, "-c", CHILD, "{}"], env={**os.environ, PARENT_ENV: "1"},
                             capture_output=True, check=False)
     assert orphan.returncode == -signal.SIGKILL and orphan.stdout == b""
+
+
+def test_a_backend_that_cannot_load_is_one_line_before_any_figure(targets, monkeypatch, capsys):
+    """Probe 19b case 13: `--backends nope` (or KERAS_BACKEND=nope) was a child's "ValueError: Unable to import
+    backend : nope" once per thread count, rc 1, where every other verb says one line, rc 2."""
+    from segbench.cli import main
+
+    run, _ = targets
+    monkeypatch.setattr("segbench.bench.latency.measure_apart", lambda *a: pytest.fail("measured"))
+    assert main(["bench", "latency", str(run), "--backends", "tensorflow,nope"]) == 2
+    assert capsys.readouterr().err.strip() == ("segbench: error: --backends nope: not a Keras backend (one of "
+                                               "tensorflow, jax, torch, numpy, openvino)")
+    monkeypatch.setenv("KERAS_BACKEND", "nope")
+    assert main(["bench", "latency", str(run)]) == 2
+    assert capsys.readouterr().err.strip().startswith("segbench: error: KERAS_BACKEND=nope: not a Keras backend")
+    monkeypatch.setenv("KERAS_BACKEND", "openvino")  # a backend whose package is not installed here
+    assert main(["bench", "latency", str(run)]) == 2
+    assert "the openvino package is not installed in this environment" in capsys.readouterr().err

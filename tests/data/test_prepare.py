@@ -263,3 +263,42 @@ def test_a_folder_dataset_of_ones_own_is_prepared_from_its_archive_or_folder(tmp
         placed = prepare(Folder, "folder", root, source)
         assert sorted(path.name for path in placed) == sorted(path.name for path in mine.iterdir())
         assert (root / "images").is_dir() and not (root / "data").exists()
+
+
+@pytest.mark.parametrize("given", ["folder", "archive zipped from inside", "folder of another name"])
+def test_suim_s_test_folder_given_by_itself_is_placed_as_test(tmp_path, given):
+    """Probe 19a case 8: `prepare suim --from TEST` (the folder TEST.zip unpacks to, or a TEST.zip zipped from
+    inside it) was placed as train_val, so that the test images were trained on; the staging folder of
+    segbench's naming hid the only name that tells the parts apart."""
+    test = tmp_path / ("TEST" if given != "folder of another name" else "test-images")
+    for sub, name in (("images", "a.jpg"), ("masks", "a.bmp")):
+        (test / sub).mkdir(parents=True)
+        (test / sub / name).write_bytes(b"x")
+    source = test
+    if given == "archive zipped from inside":
+        source = tmp_path / "TEST.zip"
+        with zipfile.ZipFile(source, "w") as zf:
+            for path in sorted(test.rglob("*")):
+                zf.write(path, path.relative_to(test))
+    root = tmp_path / "suim"
+    if given == "folder of another name":
+        with pytest.raises(DataError) as refused:
+            prepare(SUIM, "suim", root, source)
+        assert str(refused.value) == (f"{source}: SUIM's images/ and masks/ are in test-images/, named neither TEST "
+                                      "nor train_val, so which split they are cannot be told; name that folder (or "
+                                      "the archive zipped from inside it) TEST or train_val, as SUIM's TEST.zip and "
+                                      "train_val.zip unpack")
+        assert not root.exists()
+        return
+    placed = prepare(SUIM, "suim", root, source)
+    assert placed == [root / "TEST"] and (root / "TEST" / "masks" / "a.bmp").is_file()
+    assert not (root / "train_val").exists()
+
+
+def test_the_folder_a_source_is_staged_in_is_named_as_the_source(tmp_path):
+    from segbench.data.prepare import unpacked_name
+
+    (tmp_path / "dir.tar.gz").mkdir()  # a folder keeps its whole name
+    assert [unpacked_name(tmp_path / n) for n in ("TEST.zip", "camvid.tar.gz", "a.tgz", ".zip", "dir.tar.gz")] == \
+        ["TEST", "camvid", "a", ".zip", "dir.tar.gz"]
+    assert unpacked_name(Path(".")) == Path.cwd().name and unpacked_name(Path("/")) == "data"
