@@ -3,10 +3,14 @@ that `datasets stats` and `datasets show` answer without importing Keras."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import cv2
 import numpy as np
 
 from segbench.data.base import DatasetAdapter, Sample, loads_itself, raised_at
+from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, unread_beside
 from segbench.errors import DataError, first_line
 
 
@@ -18,6 +22,10 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
     try:
         loaded = adapter.load(sample)
     except DataError:
+        if own:  # in verify's words: "X.png: missing" named a file never there, and not the X.gif that is
+            for what, path in (("image", sample.image), ("label", sample.label)):
+                if path is not None and not os.path.lexists(path):
+                    raise DataError(f"{path}: {missing_said(what, path)}") from None
         raise
     except Exception as exc:  # a codec or parser failure deep inside OpenCV, scipy, ..., or a plugin's own
         if own:
@@ -49,9 +57,9 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
     if not image.size:  # an image of 0 rows: stats counted nothing and a run ended in OpenCV's resize assertion
         raise DataError(f"{sample.id}: {type(adapter).__name__}.load returned an image of {image.shape[0]}x"
                         f"{image.shape[1]} pixels, none to read")
-    if image.shape[:2] != label.shape[:2]:
-        raise DataError(f"{sample.id}: image is {image.shape[0]}x{image.shape[1]} but its label is "  # HxW
-                        f"{label.shape[0]}x{label.shape[1]}")
+    if image.shape[:2] != label.shape[:2]:  # the label file named, as verify names it; a plugin's load, the sample
+        raise DataError(f"{sample.label if own and sample.label else sample.id}: {sizes_differ(image, label)}"
+                        f"{'' if own else f' (as {type(adapter).__name__}.load returned them)'}")
     num_classes = adapter.num_classes
     if label.size and (label.min() < 0 or label.max() >= num_classes):  # cheap test first; unique() only if needed
         bad = out_of_range(label, num_classes, adapter.ignore_index)
@@ -59,6 +67,17 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
             returned = "" if own else f" (as {type(adapter).__name__}.load returned it)"  # not what the file holds
             raise DataError(f"{sample.label or sample.id}: {out_of_range_message(bad, num_classes)}{returned}")
     return image, label
+
+
+def missing_said(what: str, path: Path) -> str:
+    """The words for a missing image or label, with a file of its name in a suffix not read, where one is there."""
+    return f"{what} missing" + unread_beside(path, *((IMAGE_SUFFIXES, "images") if what == "image" else
+                                                     (LABEL_SUFFIXES, "labels")))
+
+
+def sizes_differ(image: np.ndarray, label: np.ndarray) -> str:
+    """Height x width, as every size segbench takes or prints (--size HxW, input_size, "native 360x480")."""
+    return f"label is {label.shape[0]}x{label.shape[1]} but its image is {image.shape[0]}x{image.shape[1]}"
 
 
 def out_of_range(label: np.ndarray, num_classes: int, ignore_index: int | None) -> list[int]:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from segbench.data.base import DatasetAdapter, Problem, Sample, loads_itself, named_once, shared_images
-from segbench.data.pairs import out_of_range, out_of_range_message, read_pair
-from segbench.data.readers import IMAGE_SUFFIXES, LABEL_SUFFIXES, check_intact, read_rgb
+from segbench.data.pairs import missing_said, out_of_range, out_of_range_message, read_pair, sizes_differ
+from segbench.data.readers import (
+    IMAGE_SUFFIXES,
+    UNREAD_IMAGE_SUFFIXES,
+    check_intact,
+    read_rgb,
+    unread_beside,
+)
 from segbench.errors import DataError, one_line
+from segbench.io import walk
 from segbench.schema import SPLITS
 
 
@@ -41,6 +46,7 @@ def verify(adapter: DatasetAdapter, splits=SPLITS) -> list[SplitReport]:
             for found in pool.map(lambda sample: check_pair(adapter, sample), samples):
                 report.problems += found
             report.problems += unmatched_labels(adapter, split, samples)
+            report.problems += unread_images(adapter, split, samples)
             reports.append(report)
     for report in reports:
         report.problems += overlaps(listed, report.split)
@@ -68,25 +74,12 @@ def _split_place(adapter: DatasetAdapter, split: str):
     return folders[0] if folders else adapter.root
 
 
-def _unread_beside(wanted: Path, read: tuple[str, ...] = LABEL_SUFFIXES, what: str = "labels") -> str:
-    """Where a file of the stem of ``wanted`` (a missing label, or the image a label lacks) is there in a suffix
-    ``what`` are not read in (img0.tif beside img0.png), say so: the line named a .png that is not there, and
-    nothing of the .tif."""
-    try:
-        beside = sorted(path.name for path in wanted.parent.glob(f"{glob.escape(wanted.stem)}.*")
-                        if path.suffix.lower() not in read)
-    except OSError:
-        return ""
-    return f" ({', '.join(beside)} there: {what} are read from {', '.join(read)} files)" if beside else ""
-
-
 def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
-    unread = "" if sample.label.exists() else _unread_beside(sample.label)  # said wherever its absence is
-    problems = [Problem(str(path), f"{what} {why}{unread if what == 'label' else ''}")
+    problems = [Problem(str(path), missing_said(what, path) if why == "missing" else f"{what} {why}")
                 for what, path in (("image", sample.image), ("label", sample.label))
                 if path.suffix.lower() in IMAGE_SUFFIXES and (why := check_intact(path))]
     if not sample.label.exists() and sample.label.suffix.lower() not in IMAGE_SUFFIXES:
-        problems.append(Problem(str(sample.label), f"label missing{unread}"))
+        problems.append(Problem(str(sample.label), missing_said("label", sample.label)))
     if problems:
         return problems
     if loads_itself(adapter):
@@ -104,8 +97,7 @@ def check_pair(adapter: DatasetAdapter, sample: Sample) -> list[Problem]:
         path, _, message = str(exc).partition(": ")
         return [Problem(path, message)]
     if label.shape != image.shape[:2]:
-        # Height x width, as every size segbench takes or prints (--size HxW, input_size, "native 360x480").
-        sizes = f"label is {label.shape[0]}x{label.shape[1]} but its image is {image.shape[0]}x{image.shape[1]}"
+        sizes = sizes_differ(image, label)
         if adapter.resizes_mismatched_labels:
             problems.append(Problem(str(sample.label), f"{sizes}: resized to the image", "warning"))
         else:
@@ -123,10 +115,27 @@ def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample])
     if folders is None or any(adapter.folders(s) == folders for s in SPLITS[:SPLITS.index(split)]):
         return []
     images, labels = folders
-    return [Problem(str(path), "label without an image" + (_unread_beside(images / path.relative_to(labels),
+    return [Problem(str(path), "label without an image" + (unread_beside(images / path.relative_to(labels),
                                                                           IMAGE_SUFFIXES, "images")
                                                             if path.is_relative_to(labels) else ""))
             for path in adapter.unclaimed_labels(split)]
+
+
+def unread_images(adapter: DatasetAdapter, split: str, samples: list[Sample]) -> list[Problem]:
+    """Files of the split's image folder (and below it) in an image format segbench does not read, of a name no
+    pair's image has: each was left out of the split without a word (told with the first split of the folder)."""
+    folders = adapter.folders(split)
+    if folders is None or any(adapter.folders(s) == folders for s in SPLITS[:SPLITS.index(split)]):
+        return []
+    images, labels = folders
+    read = {os.path.splitext(sample.image)[0] for sample in samples if sample.image is not None}
+    # Those whose label is there: "label without an image (b.tif there: ...)" has named them already.
+    read |= {os.path.splitext(images / path.relative_to(labels))[0] for path in adapter.unclaimed_labels(split)
+             if path.is_relative_to(labels)}
+    return [Problem(str(path), f"not read: images are read from {', '.join(IMAGE_SUFFIXES)} files, so this one is "
+                               f"left out of the {split} split; convert it (and its label) to one of them")
+            for path in sorted(top / name for top, _, files in walk(images) for name in files)
+            if path.suffix.lower() in UNREAD_IMAGE_SUFFIXES and os.path.splitext(path)[0] not in read]
 
 
 def render(adapter: DatasetAdapter, reports: list[SplitReport]) -> str:

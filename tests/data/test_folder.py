@@ -58,8 +58,13 @@ def test_a_label_in_a_suffix_not_read_is_named_beside_the_missing_one(tmp_path):
     """img0.tif beside its img0.png image: verify named a missing img0.png and nothing of the .tif."""
     _, label = write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(4, 4, [0, 1]), ".png")
     label.rename(label.with_suffix(".tif"))
-    assert problems(folder(tmp_path, "num_classes=2")) == [
-        ("error", str(label), "label missing (v.tif there: labels are read from .png, .jpg, .jpeg, .bmp, .mat files)")]
+    said = "label missing (v.tif there: labels are read from .png, .jpg, .jpeg, .bmp, .mat files)"
+    data = folder(tmp_path, "num_classes=2")
+    assert problems(data) == [("error", str(label), said)]
+    # stats, show and run said "v.png: missing", of a file never there, and nothing of the .tif (probe 19a case 14).
+    with pytest.raises(DataError) as refused:
+        read_pair(data, data.list_pairs("train")[0])
+    assert str(refused.value) == f"{label}: {said}"
 
 
 def test_a_value_neither_class_nor_void_stays_a_one_line_error(tmp_path):
@@ -68,6 +73,39 @@ def test_a_value_neither_class_nor_void_stays_a_one_line_error(tmp_path):
     assert problems(data) == [("error", str(label), "label values 7 outside [0, 2)")]
     with pytest.raises(DataError, match=f"{label}: label values 7 outside"):
         read_pair(data, data.list_pairs("train")[0])
+
+
+def test_a_pair_in_a_format_not_read_is_named_not_left_out_unseen(tmp_path):
+    """An image and its label both stored as .tif (or .gif, below a subfolder) were left out of the split: verify
+    said OK of a train split one pair short (probe 19a case 10). A .tif copy beside an image that is read is none."""
+    from PIL import Image
+
+    write_pair(tmp_path / "images", tmp_path / "annotations", "kept", stripes(4, 4, [0, 1]), ".png")
+    for stem, suffix in (("tiff", ".tiff"), ("city/gif", ".gif")):
+        for top in ("images", "annotations"):
+            (tmp_path / top / "city").mkdir(parents=True, exist_ok=True)
+        for path in write_pair(tmp_path / "images", tmp_path / "annotations", stem, stripes(4, 4, [0, 1]), ".png"):
+            Image.open(path).save(path.with_suffix(suffix))
+            path.unlink()
+    shutil.copy(tmp_path / "images" / "tiff.tiff", tmp_path / "images" / "kept.tif")  # a copy of a pair's image
+    said = "not read: images are read from .png, .jpg, .jpeg, .bmp files, so this one is left out of the train " \
+           "split; convert it (and its label) to one of them"
+    found = problems(folder(tmp_path, "num_classes=2"))
+    assert [p for p in found if p[2] == said] == [("error", str(tmp_path / "images" / name), said)
+                                                  for name in ("city/gif.gif", "tiff.tiff")]
+
+
+def test_a_label_of_another_size_is_named_in_verify_s_words_by_every_reader(tmp_path):
+    """verify named the label ("label is 3x4 but its image is 4x4"), stats, show and run the image in other words
+    (probe 19a case 13)."""
+    _, label = write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(3, 4, [0, 1]), ".png")
+    cv2.imwrite(str(tmp_path / "images" / "v.png"), np.zeros((4, 4, 3), np.uint8))
+    data = folder(tmp_path, "num_classes=2")
+    said = "label is 3x4 but its image is 4x4"
+    assert problems(data) == [("error", str(label), said)]
+    with pytest.raises(DataError) as refused:
+        read_pair(data, data.list_pairs("train")[0])
+    assert str(refused.value) == f"{label}: {said}"
 
 
 def test_config_errors():
