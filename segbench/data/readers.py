@@ -56,6 +56,14 @@ def frame_count(path: Path) -> int:
         return getattr(image, "n_frames", 1)
 
 
+def _one_frame(image: Image.Image, path: Path, what: str) -> None:
+    """A label that is an animation (APNG, GIF) is refused: Pillow reads its first frame, which verify passed, and a
+    run trained on a frame that was not the label (probe 19a case 15)."""
+    if (frames := getattr(image, "n_frames", 1)) > 1:
+        raise DataError(f"{path}: an animated {what} of {frames} frames, of which only the first would be read; save "
+                        "the frame that is the label as an image of its own")
+
+
 def read_colour_label(path: Path) -> np.ndarray:
     """A colour mask as RGB uint8, its colours exactly as stored. A 16-bit colour PNG holds either 8-bit colours
     scaled to 16 bits (each value a multiple of 257) or 8-bit values as they are (none above 255); Pillow's top 8
@@ -66,6 +74,7 @@ def read_colour_label(path: Path) -> np.ndarray:
         try:  # its header only (no decoding twice): a file that cannot be opened is read_rgb's to name
             with Image.open(path) as image:
                 lossy = _lossy(image, path)
+                _one_frame(image, path, "colour mask")
         except (OSError, SyntaxError, ValueError):
             lossy = None
         if lossy:
@@ -122,6 +131,7 @@ def read_index_png(path: Path) -> np.ndarray:
             # (verify said OK of a mask whose edges held other classes).
             raise DataError(f"{path}: a {lossy} label; lossy compression changes the values along class edges, so "
                             "it does not hold the classes drawn; save the labels as PNG")
+        _one_frame(image, path, "label")
         label = np.asarray(image)
     if label.dtype.kind == "f":  # a float TIFF (a mask resized bilinearly, kept as float): 1.6 is no class
         raise DataError(f"{path}: a label of floating-point values; labels hold integer class indices, so save it as "

@@ -150,6 +150,30 @@ def test_a_lossy_label_is_refused_by_its_content_whatever_its_name(tmp_path, cap
     assert "train: 2 pairs, 1 errors" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("suim", [False, True], ids=["index-label", "colour-mask"])
+def test_an_animated_label_is_refused_not_read_by_its_first_frame(tmp_path, capsys, suim):
+    """An APNG label whose first frame is all one class passed verify and was read by that frame alone: stats
+    counted 214455 Road pixels of 57794 (probe 19a case 15)."""
+    from PIL import Image
+
+    from segbench.cli import main
+    from segbench.data.readers import read_colour_label
+
+    frames = [np.zeros((24, 32), np.uint8), stripes(24, 32, [0, 3, 11])]
+    path = tmp_path / "a.png"
+    if suim:
+        frames = [np.repeat(f[..., None] * 20, 3, axis=2) for f in frames]
+    Image.fromarray(frames[0]).save(path, save_all=True, append_images=[Image.fromarray(frames[1])])
+    with pytest.raises(DataError, match=rf"^{path}: an animated {'colour mask' if suim else 'label'} of 2 frames, of "
+                                        "which only the first would be read"):
+        (read_colour_label if suim else read_index_png)(path)
+    if not suim:
+        root = camvid_root(tmp_path)
+        path.replace(root / "trainannot" / "train1.png")
+        assert main(["datasets", "verify", "camvid", "--root", str(root), "--split", "train"]) == 1
+        assert "trainannot/train1.png: an animated label of 2 frames" in capsys.readouterr().out
+
+
 def test_a_lossless_tiff_or_webp_label_is_read(tmp_path):
     from PIL import Image
 
