@@ -31,11 +31,13 @@ def register(verbs) -> None:
 
 
 def check(args) -> None:
-    """Before Keras loads: an ``--out`` at or inside a run folder, whose predictions/ and figures are what `report`
+    """Before Keras loads: an ``--out`` that is a file, or at or inside a run folder, whose predictions/ and figures are what `report`
     draws as the run's (a picture of that name among the inputs was written over them)."""
     from segbench.rundir import refuse_run_folder
 
     refuse_run_folder(args.out, "predict")
+    if args.out.exists() and not args.out.is_dir():  # "afile: File exists", after the model was loaded
+        raise SegbenchError(f"{args.out}: not a folder; --out names the folder (new or not) for the class maps")
 
 
 def run(args) -> int:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from segbench.errors import DataError
+from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, not_a_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -244,7 +244,9 @@ def _opened(path: Path) -> Iterator[Image.Image]:
         with Image.open(path) as image:
             image.load()
             yield image
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # a sound file, too: "damaged" sent its user looking for damage
+        raise DataError(f"{path}: too large to read ({first_line(exc)}); shrink it") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"{path}: damaged ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
 

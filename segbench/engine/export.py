@@ -35,7 +35,7 @@ from segbench.engine.quantize import (
     quantize,
 )
 from segbench.errors import SegbenchError, first_line
-from segbench.io import atomic_path, remove_stale_temporaries, staging_folder, temporary_prefix
+from segbench.io import atomic_path, os_reason, remove_stale_temporaries, staging_folder, temporary_prefix
 
 FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}  # ours -> Keras' name
 # What Keras converts a backend's graph to ONNX with (PyTorch's own torch.onnx needs nothing more), and the extra
@@ -84,6 +84,11 @@ def export(run_dir: Path, fmt: str, out: Path, output: str = "logits", checkpoin
                        "images": names}
     model = exportable(run, output)
     out.parent.mkdir(parents=True, exist_ok=True)
+    try:  # before the conversion: an unwritable folder failed after it, naming segbench's temporary file
+        with tempfile.TemporaryFile(dir=out.parent, prefix=temporary_prefix(out)):
+            pass
+    except OSError as exc:
+        raise SegbenchError(f"{out}: cannot be written in {out.parent} ({os_reason(exc)})") from None
     if precision == EXPORT_POLICY:
         _converted(run, model, fmt, out, output, record)
         if fmt == "onnx":  # an int8 export's record of this name still said int8 of the float32 file now there
@@ -108,6 +113,10 @@ def check_out(fmt: str, out: Path) -> None:
         raise SegbenchError(f"{out}: is a folder; --out names the .onnx file to write")
     if fmt == "onnx" and out.suffix != ".onnx":  # what `bench latency` and a user's eye tell an ONNX file by
         raise SegbenchError(f"{out}: not an .onnx file name; --out names the .onnx file to write")
+    if fmt == "onnx" and out.is_file() and not _an_onnx_model(out):
+        # As a SavedModel's folder holding a user's files is: notes.onnx of the user's was replaced without a word.
+        raise SegbenchError(f"{out}: is a file but no ONNX model, which export would replace; move it, or give --out "
+                            "another name")
     if fmt == "saved_model" and out.is_symlink():
         # The folder is replaced by a rename, which a link (to an earlier export, or to nothing) refused only after
         # the whole export, in the words of the staging folder's name.
@@ -128,6 +137,17 @@ def check_out(fmt: str, out: Path) -> None:
             named = f" ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})" if others else ""
             raise SegbenchError(f"{out}: holds files that are not a SavedModel's{named}, which export would replace "
                                 "with the folder; give a new or empty folder, or an earlier export's")
+
+
+def _an_onnx_model(path: Path) -> bool:
+    """Whether ``path`` parses as an ONNX model with a graph (an earlier export, anyone's), its weights unread."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 (protobuf's DecodeError, or any other parse failure: not a model)
+        return False
+    return model.ir_version > 0 and len(model.graph.node) > 0
 
 
 def _converted(run: LoadedRun, model: keras.Model, fmt: str, out: Path, output: str, record: dict) -> None:

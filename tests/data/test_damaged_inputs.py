@@ -324,3 +324,19 @@ def test_a_lossy_colour_mask_is_refused_as_a_lossy_label_is(tmp_path):
         read_colour_label(tmp_path / "m.png")
     Image.fromarray(mask).save(tmp_path / "ok.png")
     assert (read_colour_label(tmp_path / "ok.png") == mask).all()
+
+
+def test_an_image_too_large_to_read_is_not_called_damaged(tmp_path, monkeypatch):
+    """A sound 20000x20000 PNG was "damaged (Image size ... could be decompression bomb DOS attack.)" in predict,
+    verify and stats alike (probe 19b case 7): what is wrong is its size."""
+    from PIL import Image
+
+    from segbench.data.readers import check_intact, read_rgb
+
+    path = tmp_path / "big.png"
+    Image.new("RGB", (30, 20)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 200)  # 600 pixels: over twice the limit, as 20000² is Pillow's
+    with pytest.raises(DataError, match=rf"^{path}: too large to read \(Image size \(600 pixels\) exceeds limit of "
+                                        r"400 pixels, .*\); shrink it$"):
+        read_rgb(path)
+    assert check_intact(path).startswith("too large to read")

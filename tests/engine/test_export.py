@@ -2,6 +2,7 @@
 against Keras on images; ONNX on each Keras backend (make test-torch and test-jax run this file again)."""
 
 import importlib.util
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -180,7 +181,22 @@ def test_an_out_that_export_would_write_through_is_refused(tmp_path):
         export(tmp_path / "no-run", "onnx", precious)
     with pytest.raises(SegbenchError, match=r"model.txt: not an \.onnx file name"):
         export(tmp_path / "no-run", "onnx", tmp_path / "model.txt")
+    # A user's file named .onnx that is no model was replaced without a word (probe 19b case 12a).
+    (tmp_path / "notes.onnx").write_text("my notes, not a model")
+    with pytest.raises(SegbenchError, match=r"^.*notes.onnx: is a file but no ONNX model, which export would replace"):
+        export(tmp_path / "no-run", "onnx", tmp_path / "notes.onnx")
+    assert (tmp_path / "notes.onnx").read_text() == "my notes, not a model"
+    (tmp_path / "notes.onnx").unlink()
     assert [p.name for p in tmp_path.iterdir()] == ["photos"]
+
+
+def test_an_out_in_a_folder_that_cannot_be_written_is_named_before_the_conversion(trained, monkeypatch):
+    """`--out /sys/x.onnx` failed after the whole export, naming segbench's temporary file (probe 19b case 12b)."""
+    import segbench.engine.export as exporting
+
+    monkeypatch.setattr(exporting, "_converted", lambda *a: pytest.fail("converted"))
+    with pytest.raises(SegbenchError, match=r"^/proc/segbench-test\.onnx: cannot be written in /proc \("):
+        export(trained, "onnx", Path("/proc/segbench-test.onnx"))
 
 
 @pytest.mark.parametrize("fmt, name, kind", [("onnx", "eval/m.onnx", "file"), ("saved_model", "predictions", "folder")])

@@ -261,6 +261,18 @@ def test_an_out_in_a_run_folder_is_refused_before_keras_loads(trained, tmp_path,
         assert sorted(p.name for p in trained.rglob("*")) == before
 
 
+def test_an_out_that_is_a_file_is_refused_in_words_before_keras_loads(tmp_path, capsys, monkeypatch):
+    """`--out afile` said only "afile: File exists", once the model was loaded (probe 19b case 6)."""
+    from segbench.cli import main
+
+    monkeypatch.setattr("segbench.commands.predict.run", lambda args: pytest.fail("ran"))
+    (tmp_path / "afile").write_text("mine")
+    assert main(["predict", str(tmp_path / "run"), str(tmp_path), "--out", str(tmp_path / "afile")]) == 2
+    assert capsys.readouterr().err.strip() == (f"segbench: error: {tmp_path / 'afile'}: not a folder; --out names the "
+                                               "folder (new or not) for the class maps")
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
 def test_an_input_subfolder_named_like_a_run_under_out_is_refused(trained, tmp_path, capsys):
     """--out a parent of runs, with an input folder whose subfolder is named like one of them: predict keeps the
     subfolders, and wrote over that run's kept prediction (runP/predictions/img0.pred.png) and curves.png."""
