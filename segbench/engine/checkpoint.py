@@ -106,6 +106,26 @@ def save(model: keras.Model, run_dir: Path, epoch: int, best: dict, record: dict
     return best
 
 
+def unlike_saved(path: Path) -> str:
+    """Why a file whose digest is not the one the run recorded differs, as far as can be told: a copy cut short
+    does not open whole (a truncated best.weights.h5 was asked whether another run's had been copied in)."""
+    try:
+        if path.suffix == ".h5":
+            import h5py
+
+            with h5py.File(path, "r") as saved:
+                saved.visit(lambda name: None)
+        elif zipfile.is_zipfile(path):  # the optimiser's .npz
+            with zipfile.ZipFile(path) as saved:
+                if saved.testzip() is not None:
+                    raise OSError("a member does not read back")
+        else:
+            raise OSError("neither HDF5 nor a zip")
+    except (OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        return f"damaged: {first_line(exc)}; a copy cut short?"
+    return "another run's copied in?"
+
+
 def best_weights_problem(run_dir: Path, state: dict) -> str | None:
     """Why ``best.weights.h5`` is not the file the checkpoint ``state`` records as the best so far, or None. A
     state of a segbench that staged no best (no ``best_staged`` key) was written before the digest was final,
@@ -121,8 +141,8 @@ def best_weights_problem(run_dir: Path, state: dict) -> str | None:
         if staged.is_file() and sha256(staged) == expected:  # a kill between state.json and the move
             return (f"{best}: not yet the best so far, epoch {state['best_epoch']}, which the run was killed before "
                     f"moving into place from {staged.name}; --resume the run to finish it")
-        return (f"{best}: not the weights this run saved as its best so far, epoch {state['best_epoch']} (another "
-                "run's copied in?)")
+        return (f"{best}: not the weights this run saved as its best so far, epoch {state['best_epoch']} "
+                f"({unlike_saved(best)})")
     return None
 
 
@@ -250,8 +270,8 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
     # Damage and other shapes are said above, in their own words; a file of the same shapes is told by its digest.
     for key in ("weights", "optimizer"):
         if state.get(f"{key}_sha256") not in (None, sha256(folder / state[key])):
-            raise DataError(f"{folder / state[key]}: not the file this run saved at epoch {state['epoch']} (another "
-                            "run's copied in?); restore it, or drop --resume to start over")
+            raise DataError(f"{folder / state[key]}: not the file this run saved at epoch {state['epoch']} "
+                            f"({unlike_saved(folder / state[key])}); restore it, or drop --resume to start over")
     for variable, value in zip(optimizer.variables, values):
         variable.assign(value)
 

@@ -202,8 +202,8 @@ def _own_weights(run_dir: Path, weights: Path, metrics: dict, state: dict) -> No
         if where.parent == folder / CHECKPOINTS_FOLDER and where.name == state.get("weights"):
             recorded = state.get("weights_sha256")
         if recorded is not None and sha256(weights) != recorded:
-            raise SegbenchError(f"{weights}: not the weights file the run saved (another run's copied in?); its "
-                                "scores are not this file's, so it is not read as the run's")
+            raise SegbenchError(f"{weights}: not the weights file the run saved ({checkpoint.unlike_saved(weights)}); "
+                                "its scores are not this file's, so it is not read as the run's")
     if state and folder / BEST_WEIGHTS in places:
         # An unfinished run's best is checked against its checkpoint: another run's was predicted and exported.
         problem = checkpoint.best_weights_problem(run_dir, state)

@@ -221,8 +221,8 @@ def _train_and_score(config: Config, adapter: DatasetAdapter, model: keras.Model
     if config.eval.checkpoint == "best" and best.get("best_epoch"):
         if best.get("best_weights_sha256") not in (None, sha256(run_dir / BEST_WEIGHTS)):  # replaced meanwhile
             raise DataError(f"{run_dir / BEST_WEIGHTS}: not the weights this run saved as its best, epoch "
-                            f"{best['best_epoch']} (another run's copied in?); restore it and run with --resume, "
-                            "or run again without it")
+                            f"{best['best_epoch']} ({checkpoint.unlike_saved(run_dir / BEST_WEIGHTS)}); restore it "
+                            "and run with --resume, or run again without it")
         checkpoint.load_weights(model, run_dir / BEST_WEIGHTS)
         scored_epoch = best["best_epoch"]
 

@@ -314,3 +314,10 @@ def test_another_runs_weights_of_the_same_shapes_are_not_read_as_the_runs(traine
         f"segbench: error: {mine / 'best.weights.h5'}: not the weights file the run saved (another run's copied in?); "
         "its scores are not this file's, so it is not read as the run's")
     assert not (mine / "eval").exists()
+    # A copy cut short is told as that, not as another run's (probe 19b case 10).
+    whole = (other / "best.weights.h5").read_bytes()
+    (mine / "best.weights.h5").write_bytes(whole[: len(whole) // 2])
+    assert main(["evaluate", str(mine)]) == 2
+    said = capsys.readouterr().err.strip()
+    assert said.startswith(f"segbench: error: {mine / 'best.weights.h5'}: not the weights file the run saved "
+                           "(damaged: ") and "; a copy cut short?); its scores are not this file's" in said, said
