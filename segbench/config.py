@@ -88,12 +88,13 @@ def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
     if sep and re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", key.strip()) and any(part.isdigit() for part in parts):
         whole = ".".join(parts[:next(i for i, part in enumerate(parts) if part.isdigit())])
         raise ConfigError(f"--set {item}: a list is set whole, not one item by its index (e.g. {whole}=[...])")
-    if not sep or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", key.strip()):
+    # Letters of any script: `train.ëpochs` was "expected KEY.PATH=VALUE", where `train.epöchs` got "did you mean".
+    if not sep or not re.fullmatch(r"[^\W\d]\w*(\.[^\W\d]\w*)*", key.strip()):
         raise ConfigError(f"--set {item}: expected KEY.PATH=VALUE, e.g. train.epochs=5")
     try:
         value = load_checked(text) if text.strip() else None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {item}: value is not valid YAML ({_yaml_problem(exc)})") from None
+        raise ConfigError(f"--set {item}: value is not valid YAML ({_yaml_problem(exc, text)})") from None
     return tuple(key.strip().split(".")), value
 
 
@@ -223,11 +224,13 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(_no_config(path))
     try:
         with path.open(encoding="utf-8") as file:
-            data = load_checked(file.read(MAX_CONFIG_CHARS + 1))  # no more than that is ever read
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: {_yaml_problem(exc)}") from None
+            text = file.read(MAX_CONFIG_CHARS + 1)  # no more than that is ever read
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    try:
+        data = load_checked(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {_yaml_problem(exc, text)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -235,12 +238,17 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """PyYAML's problem with ``text``, with its line, in words a user of a config acts on."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if "could not determine a constructor for the tag" in (problem or ""):
         tag = problem.split("tag", 1)[1].strip().strip("'").replace("tag:yaml.org,2002:", "!!")
         problem = f"the tag {tag} is not allowed (configs are plain YAML)"
+    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "cannot start any token" in problem and line[mark.column:mark.column + 1] == "\t":
+        # libyaml's "found character that cannot start any token" never said which: a tab, in most configs.
+        problem = f"a tab at column {mark.column + 1}, where YAML takes spaces only"
     return f"line {mark.line + 1}: {problem}" if mark else problem
 
 

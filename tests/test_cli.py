@@ -318,6 +318,21 @@ def test_a_placed_member_named_with_a_newline_or_an_escape_is_shown_escaped(tmp_
     assert "a\\nb\\x1b[31mRED.txt" in placed and following.startswith("next: ")
 
 
+def test_prepare_s_next_command_works_as_pasted(tmp_path, capsys):
+    """`next: segbench datasets verify suim --root my data/suim`, pasted, named another folder (probe 19a case 9)."""
+    import shlex
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "TEST.zip", "w") as zf:
+        zf.writestr("TEST/images/a.jpg", b"x")
+        zf.writestr("TEST/masks/a.bmp", b"y")
+    root = tmp_path / "my data" / "suim"
+    assert main(["datasets", "prepare", "suim", "--from", str(tmp_path / "TEST.zip"), "--root", str(root)]) == 0
+    following = capsys.readouterr().out.splitlines()[-1]
+    assert shlex.split(following.removeprefix("next: ")) == ["segbench", "datasets", "verify", "suim", "--root",
+                                                             str(root)]
+
+
 def test_results_advice_is_quoted_for_the_shell_and_names_are_escaped(tmp_path, capsys, monkeypatch):
     """`segbench run runs/sp ace/r1/config.yaml --out runs/sp ace/r1 --resume`, pasted, split at the space; and a
     terminal escape in a run's name coloured the terminal (probe 16c cases 2, 3)."""

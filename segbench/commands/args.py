@@ -4,6 +4,7 @@ the ``--set`` overrides, the ``list`` action of a verb with actions, and the dat
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from segbench.report import TABLE_FORMATS
 from segbench.schema import MAX_BATCH, MAX_SIDE, SPLITS
@@ -133,3 +134,16 @@ def dataset_adapter(args):
 
     config = dataset_config(args.name, args.root, args.overrides)
     return DATASETS.get(args.name)(config)
+
+
+def shell_word(path) -> str:
+    """``path`` for a command line segbench advises, to work as pasted: quoted for the shell (`runs/sp ace` split
+    into two arguments), led by ./ where it starts with a dash (`-unf` was read as options), and a name holding a
+    control character (a newline) in bash's $'...', whose escapes the terminal and the shell read alike ('runs/n\\nl'
+    pasted named another folder)."""
+    text = str(path) if not str(path).startswith("-") else f"./{path}"
+    if text.isprintable():
+        return shlex.quote(text)
+    escaped = "".join("\\\\" if c == "\\" else "\\'" if c == "'" else c if c.isprintable() else
+                      f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
+    return f"$'{escaped}'"

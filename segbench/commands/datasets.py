@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, size
+from segbench.commands.args import add_overrides, counts, dataset_adapter, group_with_list, positive, shell_word, size
 from segbench.errors import SegbenchError, one_line
 from segbench.rundir import refuse_run_folder, replaced_with_a_run, run_folder_of
 from segbench.schema import SPLITS
@@ -81,7 +81,7 @@ def prepare_command(args) -> int:
     placed = prepare(adapter, args.name, root, args.archive)
     # An archive's member names are anyone's: a newline or a terminal escape in one broke this line, or coloured it.
     print(one_line(f"{args.name}: placed {', '.join(p.name for p in placed)} in {root}"))
-    print(f"next: segbench datasets verify {args.name} --root {root}")
+    print(f"next: segbench datasets verify {args.name} --root {shell_word(root)}")  # to paste
     return 0
 
 

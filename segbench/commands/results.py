@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
+from pathlib import Path
 
+from segbench.commands.args import shell_word
 from segbench.errors import SegbenchError, one_line
 
 NEEDS_KERAS = False  # it only reads run folders
@@ -43,21 +44,8 @@ def progress(folder, pid: int | None) -> str:
     where = f"{done} of {total} epoch{'s' * (total != 1)} done" if total else f"{done} epoch{'s' * (done != 1)} done"
     if pid:
         return f"{where}, training now (PID {pid})"
-    # Quoted for the shell, so that the command works as pasted (`runs/sp ace` split into two arguments), and led by
-    # ./ where it starts with a dash (`-unf` was read as options).
-    place = str(folder) if not str(folder).startswith("-") else f"./{folder}"
-    again = f"segbench run {_quoted(f'{place}/config.yaml')} --out {_quoted(place)}"
+    again = f"segbench run {shell_word(Path(folder) / 'config.yaml')} --out {shell_word(folder)}"
     if not done:  # a failed start, or a run that diverged in its first epoch: --resume would start it over
         return (f"{where}, stopped before its first whole epoch, so nothing to resume; {again} starts it again (what "
                 "stopped it was said then)")
     return f"{where}, stopped; {again} --resume continues it"
-
-
-def _quoted(text: str) -> str:
-    """``text`` for a shell, as it is shown too: a name holding a control character (a newline) in bash's $'...',
-    whose escapes both the terminal and the shell read alike ('runs/n\\nl' pasted named another folder)."""
-    if text.isprintable():
-        return shlex.quote(text)
-    escaped = "".join("\\\\" if c == "\\" else "\\'" if c == "'" else c if c.isprintable() else
-                      f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
-    return f"$'{escaped}'"
