@@ -425,6 +425,23 @@ def test_a_dataset_plugins_numpy_void_is_kept_as_a_python_int(registries, tmp_pa
         assert type(adapter.ignore_index) is int and json.dumps(adapter.data_record())
 
 
+def test_verify_reads_a_dataset_plugin_of_no_files_through_its_load(registries, tmp_path, capsys):
+    """Pairs of no paths (the documented `Sample(id=...)` plugin) were "drawn in memory, it has no files to verify",
+    rc 2, and its load's mistakes were found only by `run` (probe 19b case 18)."""
+    from segbench.cli import main
+
+    plugin, _ = halves_plugin(tmp_path, "sound_halves")
+    assert main(["datasets", "verify", "sound_halves", "--set", f"imports=[{plugin}]"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == ["test: 4 pairs, 0 errors, 0 warnings",
+                                                        "sound_halves at datasets/sound_halves: OK"]
+    plugin, _ = halves_plugin(tmp_path, "float_halves", "return np.repeat", "label = label.astype(np.float32)\n"
+                              "        return np.repeat")
+    assert main(["datasets", "verify", "float_halves", "--set", f"imports=[{plugin}]"]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR halves/train/0: Halves.load returned a label of float32 of shape (24, 32)" in out, out
+    assert "train: 4 pairs, 4 errors" in out
+
+
 def test_a_dataset_plugin_whose_init_raises_is_one_line_naming_its_line(cli, tmp_path):
     """A KeyError in a plugin's __init__ was a Python traceback, rc 1, in run, verify and stats (probe 19b case 19),
     where one its list_pairs or load raises is one line naming the plugin's line."""
