@@ -81,10 +81,14 @@ print("determinism", config.is_op_determinism_enabled())
 sys.exit(code)
 """
     plain = segbench(run_args(smoke_config, tmp_path / "plain", "train.epochs=1"), script)
-    exact = segbench(run_args(smoke_config, tmp_path / "exact", "train.epochs=1", "train.deterministic=true"), script)
-    assert plain.returncode == exact.returncode == 0, plain.stderr + exact.stderr
+    exact, again = (segbench(run_args(smoke_config, tmp_path / name, "train.epochs=1", "train.deterministic=true"),
+                             script) for name in ("exact", "again"))
+    assert plain.returncode == exact.returncode == again.returncode == 0, plain.stderr + exact.stderr
     assert "determinism False" in plain.stdout
     assert "determinism True" in exact.stdout
+    # Runs with it repeat exactly. Not that they equal runs without it: on the AMD EPYC they did, and on an Intel
+    # Xeon with bf16 instructions (where precision auto is mixed_bfloat16) its kernels added in another order, and
+    # 7 of 8,960 pixels came out in another class.
     figures = [json.loads((tmp_path / name / "metrics.json").read_text())["confusion_matrix"]
-               for name in ("plain", "exact")]
-    assert figures[0] == figures[1]  # the CPU kernels were deterministic already
+               for name in ("exact", "again")]
+    assert figures[0] == figures[1]
