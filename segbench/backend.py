@@ -23,12 +23,11 @@ from segbench.errors import SegbenchError
 KERAS_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy", "openvino": "openvino"}
 
 
-def check_loadable(backend: str, said: str, allowed=tuple(KERAS_BACKENDS)) -> None:
+def check_loadable(backend: str, said: str, allowed=tuple(KERAS_BACKENDS), which: str = "a Keras backend") -> None:
     """One line, before Keras is imported, where ``backend`` (given as ``said``: ``KERAS_BACKEND=x``, ``--backends
-    x``) is not one of ``allowed`` or its package is not installed here: Keras would raise from deep inside its
-    import, and `bench latency`, which checked nothing, said a child's ValueError once per figure."""
+    x``) is not one of ``allowed`` (``which`` they are) or its package is not installed here: Keras would raise from
+    deep inside its import, and `bench latency`, which checked nothing, said a child's ValueError once per figure."""
     if backend not in allowed:
-        which = "a Keras backend" if len(allowed) == len(KERAS_BACKENDS) else "a backend segbench measures"
         raise SegbenchError(f"{said}: not {which} (one of {', '.join(allowed)})")
     if importlib.util.find_spec(KERAS_BACKENDS[backend]) is None:
         raise SegbenchError(f"{said}: the {KERAS_BACKENDS[backend]} package is not installed in this environment "

@@ -77,11 +77,13 @@ def test_a_tab_and_keys_of_other_scripts_are_told_in_words(base_dir):
     where `train.epöchs` got "did you mean" (probe 19a cases 22, 19)."""
     assert error_of(child(base_dir, "train:\n\tepochs: 1\n")).endswith(
         "run.yaml: line 3: a tab at column 1, where YAML takes spaces only")
-    assert error_of(child(base_dir, "model:\n  name: @x\n")).endswith("line 3: found character that cannot start any token")
+    assert error_of(child(base_dir, "model:\n  name: @x\n")).endswith(
+        "line 3: found character that cannot start any token")
     for key in ("ëpochs", "epöchs"):
         assert error_of(child(base_dir, ""), [f"train.{key}=1"]) == (
             f"--set train.{key}: unknown key 'train.{key}' (did you mean 'train.epochs'?)")
-    assert error_of(child(base_dir, ""), ["train.1x=1"]) == "--set train.1x=1: expected KEY.PATH=VALUE, e.g. train.epochs=5"
+    assert error_of(child(base_dir, ""), ["train.1x=1"]) == (
+        "--set train.1x=1: expected KEY.PATH=VALUE, e.g. train.epochs=5")
 
 
 def test_defaults_and_run_dir(base_dir):

@@ -23,7 +23,7 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 def check_installed(backends) -> None:
     """One line naming the first backend that is not one of BACKENDS, or whose framework this Python cannot import."""
     for backend in backends:
-        check_loadable(backend, f"--backends {backend}", BACKENDS)
+        check_loadable(backend, f"--backends {backend}", BACKENDS, "a backend segbench measures")
 
 
 def check_precisions(precisions) -> None:

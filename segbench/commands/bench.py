@@ -170,8 +170,9 @@ OUT_FOLDERS = {"suite", "settings"}
 
 
 def check(args) -> None:
-    """Before anything is measured: the backends `latency` measures on; an ``--out`` at or inside a run folder (`deploy --out RUN/metrics.json`, `latency
-    --out RUN/history.csv` wrote over the run's own files, and the run was lost)."""
+    """Before anything is measured: the backends `latency` measures on; an ``--out`` at or inside a run folder
+    (`deploy --out RUN/metrics.json`, `latency --out RUN/history.csv` wrote over the run's own files, and the run
+    was lost)."""
     from segbench.rundir import refuse_run_folder
 
     if args.action == "latency":  # each figure is a child on its backend, which said a ValueError of Keras' each

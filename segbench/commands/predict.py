@@ -31,8 +31,8 @@ def register(verbs) -> None:
 
 
 def check(args) -> None:
-    """Before Keras loads: an ``--out`` that is a file, or at or inside a run folder, whose predictions/ and figures are what `report`
-    draws as the run's (a picture of that name among the inputs was written over them)."""
+    """Before Keras loads: an ``--out`` that is a file, or at or inside a run folder, whose predictions/ and figures
+    are what `report` draws as the run's (a picture of that name among the inputs was written over them)."""
     from segbench.rundir import refuse_run_folder
 
     refuse_run_folder(args.out, "predict")

@@ -59,7 +59,8 @@ def test_auto_verdicts_say_where_auto_is_not_the_fastest(fake_measure, monkeypat
 
 
 def test_a_backend_that_is_not_installed_is_one_line_before_any_work(capsys):
-    with pytest.raises(SegbenchError, match=r"--backends tensorflw: not a backend segbench measures \(one of tensorflow, jax, torch\)"):
+    with pytest.raises(SegbenchError, match=r"--backends tensorflw: not a backend segbench measures \(one of "
+                                            r"tensorflow, jax, torch\)"):
         settings.check_installed(["tensorflw"])
     assert main(["bench", "settings", "--suite", "camvid", "--precisions", "float16"]) == 2
     assert "unknown precision 'float16'" in capsys.readouterr().err

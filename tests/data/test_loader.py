@@ -85,7 +85,8 @@ def test_size_mismatch_is_named(data):
             return np.zeros((10, 12, 3), np.uint8), np.zeros((10, 11), np.uint8)
 
     odd = Mismatched(data.config)
-    with pytest.raises(DataError, match=r"^img_7: label is 10x11 but its image is 10x12 \(as Mismatched.load returned them\)$"):
+    with pytest.raises(DataError, match=r"^img_7: label is 10x11 but its image is 10x12 \(as Mismatched.load "
+                                        r"returned them\)$"):
         SegmentationBatches(odd, odd.samples("train"), [32, 48], 1)[0]
 
 
