@@ -122,7 +122,7 @@ def stats_command(args) -> int:
     from segbench.data.stats import class_pixels, render
 
     adapter = dataset_adapter(args)
-    found = class_pixels(adapter, adapter.list_pairs(args.split))
+    found = class_pixels(adapter, adapter.whole_split(args.split))
     if args.json:
         print(json.dumps({"dataset": args.name, "split": args.split, "images": found["images"],
                           "classes": list(adapter.classes), "pixels": found["pixels"]}))
@@ -139,7 +139,7 @@ def show_command(args) -> int:
     refuse_run_folder(out, "datasets show", "file")  # a picture named like a kept prediction replaced it
     adapter = dataset_adapter(args)
     refuse_out_in_the_data(adapter, out, "datasets show")
-    samples = adapter.list_pairs(args.split)
+    samples = adapter.whole_split(args.split)
     if not samples:
         raise SegbenchError(f"{adapter.root}: {args.name} has no {args.split} pairs there")
     chosen = evenly_spaced(samples, args.n)

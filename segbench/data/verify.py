@@ -6,17 +6,15 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from segbench.data.base import DatasetAdapter, Problem, Sample, loads_itself, named_once, shared_images
+from segbench.data.base import DatasetAdapter, Problem, Sample, loads_itself, named_once, shared_images, unread_said
 from segbench.data.pairs import missing_said, out_of_range, out_of_range_message, read_pair, sizes_differ
 from segbench.data.readers import (
     IMAGE_SUFFIXES,
-    UNREAD_IMAGE_SUFFIXES,
     check_intact,
     read_rgb,
     unread_beside,
 )
 from segbench.errors import DataError, one_line
-from segbench.io import walk
 from segbench.schema import SPLITS
 
 
@@ -132,20 +130,16 @@ def unmatched_labels(adapter: DatasetAdapter, split: str, samples: list[Sample])
 
 
 def unread_images(adapter: DatasetAdapter, split: str, samples: list[Sample]) -> list[Problem]:
-    """Files of the split's image folder (and below it) in an image format segbench does not read, of a name no
-    pair's image has: each was left out of the split without a word (told with the first split of the folder)."""
+    """Images in a format not read that the split's folder holds, told with the first split of the folder; those
+    whose label is there are named by "label without an image (b.tif there: ...)" already."""
     folders = adapter.folders(split)
     if folders is None or any(adapter.folders(s) == folders for s in SPLITS[:SPLITS.index(split)]):
         return []
     images, labels = folders
-    read = {os.path.splitext(sample.image)[0] for sample in samples if sample.image is not None}
-    # Those whose label is there: "label without an image (b.tif there: ...)" has named them already.
-    read |= {os.path.splitext(images / path.relative_to(labels))[0] for path in adapter.unclaimed_labels(split)
-             if path.is_relative_to(labels)}
-    return [Problem(str(path), f"not read: images are read from {', '.join(IMAGE_SUFFIXES)} files, so this one is "
-                               f"left out of the {split} split; convert it (and its label) to one of them")
-            for path in sorted(top / name for top, _, files in walk(images) for name in files)
-            if path.suffix.lower() in UNREAD_IMAGE_SUFFIXES and os.path.splitext(path)[0] not in read]
+    told = {os.path.splitext(images / path.relative_to(labels))[0] for path in adapter.unclaimed_labels(split)
+            if path.is_relative_to(labels)}
+    return [Problem(str(path), unread_said(split)) for path in adapter.unread_images(split, samples)
+            if os.path.splitext(path)[0] not in told]
 
 
 def render(adapter: DatasetAdapter, reports: list[SplitReport]) -> str:

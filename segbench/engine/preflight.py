@@ -28,7 +28,8 @@ def problems(config: Config) -> list[SegbenchError]:
         # The adapter's own listing of the split the run scores: an adapter of files stops there with the one line
         # naming its missing root or folder, one that draws its samples in memory (the synthetic set, a plugin's)
         # has nothing to look for and lists at once; no flag of its own to declare.
-        adapter.list_pairs(config.eval.split)
+        for split in dict.fromkeys(("train", config.eval.split)):  # an image of a format not read, too
+            adapter.whole_split(split)
     except DataError as exc:
         found.append(exc)
     try:  # its predictions/ joined the test split as images, and the next run trained on them

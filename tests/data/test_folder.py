@@ -95,6 +95,28 @@ def test_a_pair_in_a_format_not_read_is_named_not_left_out_unseen(tmp_path):
                                                   for name in ("city/gif.gif", "tiff.tiff")]
 
 
+def test_an_image_in_a_format_not_read_beside_its_label_is_refused_where_the_split_is_read(tmp_path, capsys):
+    """A .tif image beside its .png label: verify named it, but stats, show, run and evaluate left the pair out
+    without a word (run rc 0, scored on one image fewer; probe 20a case 6)."""
+    from PIL import Image
+
+    write_pair(tmp_path / "images", tmp_path / "annotations", "kept", stripes(4, 4, [0, 1]), ".png")
+    image, _ = write_pair(tmp_path / "images", tmp_path / "annotations", "dropped", stripes(4, 4, [0, 1]), ".png")
+    Image.open(image).save(image.with_suffix(".tif"))
+    image.unlink()
+    data = folder(tmp_path, "num_classes=2")
+    said = ("not read: images are read from .png, .jpg, .jpeg, .bmp files, so this one is left out of the train "
+            "split; convert it (and its label) to one of them")
+    with pytest.raises(DataError) as refused:
+        data.samples("train")
+    assert str(refused.value) == f"{image.with_suffix('.tif')}: {said}"
+    assert main(["datasets", "stats", "folder", "--root", str(tmp_path), "--split", "train", "--set",
+                 "num_classes=2"]) == 2
+    assert capsys.readouterr().err.strip() == f"segbench: error: {image.with_suffix('.tif')}: {said}"
+    image.with_suffix(".tif").unlink()
+    assert [s.image.name for s in data.samples("train")] == ["kept.png"]  # the label alone: an orphan, as before
+
+
 def test_a_label_of_another_size_is_named_in_verify_s_words_by_every_reader(tmp_path):
     """verify named the label ("label is 3x4 but its image is 4x4"), stats, show and run the image in other words
     (probe 19a case 13)."""
