@@ -67,10 +67,14 @@ class ModelConfig(Section):
 # Far past any segmentation recipe on one machine; a batch size of 10**30 was numpy's OverflowError traceback after
 # the first epoch (a short batch is padded to the full size).
 MAX_BATCH = 1024
+# A thousand times a long recipe; 10**23 passed, and the cosine and poly schedules ended in TensorFlow's overflow
+# traceback (probe 20a case 8). Loader threads or processes: far past the cores of any machine.
+MAX_EPOCHS = 100_000
+MAX_WORKERS = 1024
 
 
 class TrainConfig(Section):
-    epochs: int = Field(10, ge=1)
+    epochs: int = Field(10, ge=1, le=MAX_EPOCHS)
     batch_size: int = Field(8, ge=1, le=MAX_BATCH)
     # NumPy's legacy seeding (Keras' set_random_seed) takes 0..2**32-1: a -1 was a traceback once the run had begun.
     seed: int = Field(0, ge=0, le=2**32 - 1)
@@ -92,8 +96,9 @@ class TrainConfig(Section):
     augment: list[dict[str, Any]] = Field(
         default_factory=list, description="albumentations transforms for the train batches, in order; each is "
         "{name: <albumentations class>, <its arguments>...}")
-    workers: int = Field(1, ge=0, description="threads (processes with use_multiprocessing) loading train batches; "
-                                              "0, or 1 without use_multiprocessing: the main process loads them")
+    workers: int = Field(1, ge=0, le=MAX_WORKERS,
+                         description="threads (processes with use_multiprocessing) loading train batches; "
+                         "0, or 1 without use_multiprocessing: the main process loads them")
     use_multiprocessing: bool = Field(False, description="workers are processes, so augmentation runs in parallel")
     distribute: Literal["none", "mirrored", "data_parallel"] = Field(
         "none", description="one replica per device, each batch split between them: mirrored (tensorflow) or "

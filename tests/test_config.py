@@ -169,6 +169,10 @@ def test_out_of_range_values(base_dir):
     assert error_of(child(base_dir, ""), ["eval.batch_size=1000000000000000000000000000000"]).startswith(
         "--set eval.batch_size: input should be less than or equal to 1024")
     assert "train.batch_size" in error_of(child(base_dir, ""), ["train.batch_size=1025"])
+    # 10^23 epochs: TensorFlow's overflow traceback under the cosine and poly schedules (probe 20a case 8).
+    assert error_of(child(base_dir, ""), ["train.epochs=99999999999999999999999"]).startswith(
+        "--set train.epochs: input should be less than or equal to 100000")
+    assert "train.workers" in error_of(child(base_dir, ""), ["train.workers=1000000"])
     # 10^11 synthetic scenes: minutes of listing Samples, nothing printed, until memory ran out (probe 19a case 17).
     assert error_of(child(base_dir, ""), ["dataset.num_images={train: 100000000000}"]) == (
         "--set dataset.num_images: dataset.num_images.train: input should be less than or equal to 10000000 (got "

@@ -24,12 +24,14 @@ UNREAD_IMAGE_SUFFIXES = (".tif", ".tiff", ".gif", ".webp", ".apng", ".jp2", ".j2
 
 # Pillow's modes for one channel wider than 8 bits: 16-bit grayscale PNGs open as I;16 (as I in older Pillows).
 WIDE_GRAY_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+# A PNG's (bit depth, colour type) of 16 bits per colour channel: RGB and RGBA.
+WIDE_COLOUR_PNGS = ((16, 2), (16, 6))
 
 
 def read_rgb(path: Path, upright: bool = False) -> np.ndarray:
     """An RGB uint8 image of shape HxWx3, decoded in full by Pillow: a truncated file is an error here, where
-    OpenCV's libjpeg only prints a warning and fills the rest of the image with grey. A 16-bit grayscale image keeps
-    its top 8 bits, as Pillow does for 16-bit colour: its ``convert("RGB")`` would clip every value above 255 to
+    OpenCV's libjpeg only prints a warning and fills the rest of the image with grey. A 16-bit image, grey or colour,
+    keeps its top 8 bits (``eight_bits``): Pillow's ``convert("RGB")`` would clip a grey one's values above 255 to
     white. ``upright`` applies the EXIF orientation a camera recorded (a phone's portrait photo is stored on its
     side), as viewers show the photo: for predict's photos. Datasets are read on the stored pixel grid, the grid
     their labels were drawn on, with or without the tag."""
@@ -42,12 +44,37 @@ def read_rgb(path: Path, upright: bool = False) -> np.ndarray:
             kind = "floating-point" if image.mode == "F" else "32-bit integer"
             raise DataError(f"{path}: a {kind} image, whose range segbench cannot know; save it with 8 or 16 bits "
                             "per channel")
+        if png in WIDE_COLOUR_PNGS:  # Pillow opens it as 8-bit RGB of its top 8 bits: OpenCV reads all 16
+            return _oriented(eight_bits(_wide_colour(path)), stored if upright else None)
         if image.mode not in WIDE_GRAY_MODES:
             return np.asarray(image.convert("RGB"))
         mode, wide = image.mode, np.asarray(image).astype(np.int64)
     if wide.size and (wide.min() < 0 or wide.max() > 0xFFFF):
         raise DataError(f"{path}: a {mode} image with values outside 0..65535; save it as 8 or 16 bits")
-    return np.repeat((wide >> 8).astype(np.uint8)[..., None], 3, axis=2)
+    return np.repeat(eight_bits(wide)[..., None], 3, axis=2)
+
+
+def eight_bits(wide: np.ndarray) -> np.ndarray:
+    """A 16-bit image's pixels in 8 bits: its top 8 bits, or, where no value is above 255, its values as they are:
+    8-bit pixels saved in 16 bits, which their top 8 bits turned black (probe 20a)."""
+    return (wide if wide.max(initial=0) <= 255 else wide >> 8).astype(np.uint8)
+
+
+def _wide_colour(path: Path) -> np.ndarray:
+    """A PNG of 16 bits per colour channel as RGB of 16 bits, read by OpenCV on its stored grid."""
+    wide = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if wide is None or wide.ndim != 3:
+        raise DataError(f"{path}: damaged (a 16-bit colour PNG OpenCV cannot read)")
+    return cv2.cvtColor(wide[..., :3], cv2.COLOR_BGR2RGB)
+
+
+def _oriented(rgb: np.ndarray, stored: Image.Image | None) -> np.ndarray:
+    """``rgb`` turned by the EXIF orientation ``stored`` records, as viewers show it; as it is without ``stored``."""
+    if stored is None or not stored.info.get("exif"):
+        return rgb
+    holder = Image.fromarray(rgb)
+    holder.info["exif"] = stored.info["exif"]
+    return np.asarray(ImageOps.exif_transpose(holder))
 
 
 def frame_count(path: Path) -> int:
@@ -81,10 +108,7 @@ def read_colour_label(path: Path) -> np.ndarray:
             raise DataError(f"{path}: a {lossy} colour mask; lossy compression changes the colours along class edges, "
                             "so it does not hold the classes drawn; save the masks as PNG")
         return read_rgb(path)
-    wide = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if wide is None or wide.ndim != 3:
-        raise DataError(f"{path}: damaged (a 16-bit colour PNG OpenCV cannot read)")
-    wide = cv2.cvtColor(wide[..., :3], cv2.COLOR_BGR2RGB)
+    wide = _wide_colour(path)
     if not (wide % 257).any():
         return (wide // 257).astype(np.uint8)
     if wide.max() <= 255:
@@ -211,7 +235,7 @@ def _readable_png_format(path: Path) -> tuple[int, int] | None:
 
 def _wide_colour_png(path: Path) -> bool:
     """Whether ``path`` is a PNG of 16 bits per colour channel (RGB or RGBA): Pillow opens it as 8-bit RGB."""
-    return _readable_png_format(path) in ((16, 2), (16, 6))
+    return _readable_png_format(path) in WIDE_COLOUR_PNGS
 
 
 def regular_file(path: Path) -> Path:

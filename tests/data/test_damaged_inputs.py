@@ -2,6 +2,7 @@
 
 import os
 import signal
+import zlib
 from pathlib import Path
 
 import cv2
@@ -107,6 +108,34 @@ def test_a_16_bit_grayscale_image_keeps_its_top_8_bits_rather_than_turning_white
     image = read_rgb(tmp_path / "wide.png")
     assert image.dtype == np.uint8 and image.shape == (24, 32, 3)
     assert np.array_equal(image, np.repeat((wide >> 8).astype(np.uint8)[..., None], 3, axis=2))
+
+
+def test_a_16_bit_image_of_8_bit_values_is_read_as_they_are_not_black(tmp_path):
+    """Its top 8 bits turned 8-bit pixels saved in 16 bits into black, grey and colour alike: a run trained on black
+    and verify said OK (probe 20a)."""
+    from PIL import Image
+
+    grey = (np.arange(24 * 32).reshape(24, 32) % 256).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "grey.png"), grey)
+    assert np.array_equal(read_rgb(tmp_path / "grey.png"), np.repeat(grey.astype(np.uint8)[..., None], 3, axis=2))
+    colour = np.stack([grey, 255 - grey, np.full_like(grey, 7)], axis=2)
+    cv2.imwrite(str(tmp_path / "colour.png"), colour[..., ::-1])
+    assert np.array_equal(read_rgb(tmp_path / "colour.png"), colour.astype(np.uint8))
+    # One of full 16-bit range keeps its top 8 bits, colour as grey.
+    cv2.imwrite(str(tmp_path / "full.png"), (colour * 257)[..., ::-1])
+    assert np.array_equal(read_rgb(tmp_path / "full.png"), colour.astype(np.uint8))
+    # predict's upright read turns it as a viewer would: an eXIf chunk of orientation 6 (stored on its side) after
+    # the header, as Pillow writes one (Pillow cannot write 16-bit colour, OpenCV writes no EXIF).
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    tiff = exif.tobytes().removeprefix(b"Exif\x00\x00")
+    png = (tmp_path / "colour.png").read_bytes()
+    chunk = len(tiff).to_bytes(4, "big") + b"eXIf" + tiff + zlib.crc32(b"eXIf" + tiff).to_bytes(4, "big")
+    turned = tmp_path / "turned.png"
+    turned.write_bytes(png[:33] + chunk + png[33:])
+    upright = read_rgb(turned, upright=True)
+    assert np.array_equal(upright, np.rot90(colour, -1).astype(np.uint8))
+    assert np.array_equal(read_rgb(turned), colour.astype(np.uint8))  # datasets: the stored grid
 
 
 def test_a_label_whose_channels_differ_is_refused_by_the_reader_and_by_verify(tmp_path, capsys):
