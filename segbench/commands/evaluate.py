@@ -7,12 +7,12 @@ import argparse
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, batch, non_negative, positive, size
+from segbench.engine.views import MAX_SCALE
 from segbench.errors import SegbenchError
 from segbench.schema import SPLITS
 
 NEEDS_KERAS = True  # it builds the run's model
 OUT_OF_MEMORY = "try a smaller --batch"
-MAX_SCALE = 8.0  # the run's input size is fixed by its weights
 
 
 def scales(text: str) -> tuple[float, ...] | str:
@@ -23,10 +23,9 @@ def scales(text: str) -> tuple[float, ...] | str:
         found = tuple(dict.fromkeys(float(part) for part in text.split(",")))
     except ValueError:
         found = ()
-    # NaN is not above 0 either; inf is, and ended in int()'s OverflowError once Keras had loaded. Above MAX_SCALE
-    # (64 times the pixels) a view could only end out of memory, after the model had loaded.
+    # NaN is not above 0 either; inf is, and ended in int()'s OverflowError once Keras had loaded.
     if not found or not all(0 < scale <= MAX_SCALE for scale in found):
-        raise argparse.ArgumentTypeError(f"expected scales above 0 and at most {MAX_SCALE:g} such as 0.5,1,1.5 "
+        raise argparse.ArgumentTypeError(f"expected scales above 0 and at most {MAX_SCALE} such as 0.5,1,1.5 "
                                          f"(or ms), got {text!r}")
     return found
 

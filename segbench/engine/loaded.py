@@ -16,7 +16,7 @@ from segbench.config import load_config
 from segbench.data.base import DatasetAdapter, dataset_root
 from segbench.engine import checkpoint
 from segbench.engine.inference import Inference
-from segbench.engine.views import SINGLE, Views
+from segbench.engine.views import MAX_SCALE, SINGLE, Views
 from segbench.errors import SegbenchError, first_line
 from segbench.io import not_a_file, sha256
 from segbench.models.base import build
@@ -78,6 +78,10 @@ class LoadedRun:
         if size == self.input_size:
             return self.model
         if size not in self._sized:
+            if any(side > MAX_SCALE * own for side, own in zip(size, self.input_size)):
+                raise SegbenchError(f"{self.path}: inputs of {size[0]}x{size[1]} are more than {MAX_SCALE} times its "
+                                    f"input size {self.input_size[0]}x{self.input_size[1]} a side, which could only "
+                                    "run out of memory; ask --window and --scales for less")
             backend.allow_retracing()
             # Held to the rules of its config's input_size, and to the builder's contract: `evaluate --window 8x8`
             # of a SegNet (which pools down to 1/16) ended in Keras' MaxPooling2D traceback.

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 # The multi-scale set of the "ms+flip" column, as mmsegmentation and the PSPNet/DeepLab papers use it.
 MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
+# The most times a side of a run's input size that a view may ask of its model (64 times the pixels): a larger one
+# could only run out of memory once the model had loaded, and `--window 8192x8192` of a 64x64 run was killed by the
+# system at 23 GB without a word (probe 20b case 9).
+MAX_SCALE = 8
 
 
 @dataclass(frozen=True)

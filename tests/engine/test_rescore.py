@@ -144,6 +144,12 @@ def test_a_window_the_model_cannot_take_is_one_line_naming_its_rule(trained, cap
             f"segbench: error: {trained}: its segnet cannot take inputs of {window} (segnet pools down to 1/16: "
             "height and width must be multiples of 16); --window and --scales ask for such sizes")
     assert not (trained / "eval" / "window8x8s4.json").exists() and not (trained / "eval" / "window24x24s12.json").exists()
+    # Far more than the input size: killed by the system at 23 GB without a word (probe 20b case 9).
+    height, width = load_config(trained / "config.yaml").model.input_size
+    assert main(["evaluate", str(trained), "--window", f"{8 * height + 16}x{width}"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"segbench: error: {trained}: inputs of {8 * height + 16}x{width} are more than 8 times its input size "
+        f"{height}x{width} a side, which could only run out of memory; ask --window and --scales for less")
 
 
 def test_a_run_in_use_is_not_scored_beside_it(trained, cli):
