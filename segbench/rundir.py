@@ -1,6 +1,7 @@
 """The run folder, one contract: the names of its files, how a sweep names the folders of a config's seeds, and
 how its per-image statistics and ``metrics.json`` are written and read, the latter through one typed schema
-(:class:`Metrics`). Pure Python, numpy, pandas and pydantic (no Keras), so that reading results never loads a
+(:class:`Metrics`). Pure Python, numpy, pandas and pydantic (no Keras; pandas only where a table is
+made, since every verb imports this module), so that reading results never loads a
 deep-learning framework.
 
 A run folder holds ``config.yaml`` (the resolved config), ``history.csv``, the weights, the per-image files and, last
@@ -15,10 +16,9 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
@@ -37,6 +37,9 @@ from segbench.io import (
     yaml_text,
 )
 from segbench.metrics import summarize_stack
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
@@ -599,6 +602,8 @@ def worst_first(names: list[str], arrays: dict, ignore_index: int | None) -> pd.
     """Per image: its mIoU and Boundary mIoU under the standard protocol (over the classes in its labels or its
     prediction, the void class left out: on one image, the paper protocol's zeros for absent classes would swamp
     it), its pixel accuracy and its calibration error, in %, lowest mIoU first."""
+    import pandas as pd
+
     figures = summarize_stack(arrays["matrices"], "standard", ignore_index)
     table = pd.DataFrame({"image": names, "miou": 100 * figures["miou"],
                           "pixel_accuracy": 100 * figures["pixel_accuracy"]})
