@@ -1,8 +1,7 @@
 """The run folder, one contract: the names of its files, how a sweep names the folders of a config's seeds, and
 how its per-image statistics and ``metrics.json`` are written and read, the latter through one typed schema
-(:class:`Metrics`). Pure Python, numpy, pandas and pydantic (no Keras; pandas only where a table is
-made, since every verb imports this module), so that reading results never loads a
-deep-learning framework.
+(:class:`Metrics`). Pure Python, numpy, pydantic and pandas (imported where a table is made: every verb imports
+this module), so that reading results never loads a deep-learning framework.
 
 A run folder holds ``config.yaml`` (the resolved config), ``history.csv``, the weights, the per-image files and, last
 of all, ``metrics.json``: its presence beside ``config.yaml`` is what marks a run as finished. While it trains, the
