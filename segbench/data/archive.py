@@ -175,8 +175,10 @@ def _zip_members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
             if info.flag_bits & 0x1:
                 raise DataError(f"{archive}: member {info.filename} is encrypted; unpack it with its password "
                                 "and archive it again without one")
-            # endswith, not is_dir(): a member with an empty name (which is_dir indexes) is skipped as "./" is.
-            kind = "dir" if info.filename.endswith("/") else "file"
+            # endswith, not is_dir(): a member with an empty name (which is_dir indexes) is skipped as "./" is. A zip
+            # written on Windows may end its folders' names in "\\" (its separator, read as "/" in _parts): such a
+            # folder was unpacked as an empty file, which its own files then could not go under (probe 21a case 3).
+            kind = "dir" if info.filename.endswith(("/", "\\")) or stat.S_ISDIR(mode) else "file"
             yield info.filename, kind, lambda info=info: zf.open(info)
 
 

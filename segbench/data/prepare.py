@@ -100,7 +100,15 @@ def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Pa
             raise DataError(f"{source}: holds two copies of {name}'s {destination if destination != '.' else 'data'} "
                             f"({first.relative_to(unpacked).as_posix() or '.'} and "
                             f"{found.relative_to(unpacked).as_posix()}); prepare from one of them")
-    return [placed for found, destination in parts for placed in _place(found, root / destination)]
+    # Every part's place is checked before any moves: SUIM's TEST/ was moved in, then train_val/ found taken, and
+    # the root, half-prepared, refused the next prepare (probe 21a case 2).
+    moves = [move for found, destination in parts for move in _moves(found, root / destination)]
+    if taken := [str(target) for _, target in moves if target.exists()]:
+        raise DataError(f"{taken[0]}: already exists; move it away to prepare again")
+    for child, target in moves:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(child), str(target))
+    return [target for _, target in moves]
 
 
 def _drop_finder_metadata(unpacked: Path) -> None:
@@ -134,14 +142,9 @@ def folders_with(top: Path, *children: str) -> list[Path]:
     return [d for d in [top, *sorted(top.rglob("*"))] if d.is_dir() and all((d / c).is_dir() for c in children)]
 
 
-def _place(source: Path, destination: Path) -> list[Path]:
-    """Move ``source`` to ``destination``, or its contents into it when ``destination`` is the dataset root."""
-    moves = [(child, destination / child.name) for child in sorted(source.iterdir())] if destination.exists() \
-        else [(source, destination)]
-    taken = [str(target) for _, target in moves if target.exists()]
-    if taken:
-        raise DataError(f"{taken[0]}: already exists; move it away to prepare again")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    for child, target in moves:
-        shutil.move(str(child), str(target))
-    return [target for _, target in moves]
+def _moves(source: Path, destination: Path) -> list[tuple[Path, Path]]:
+    """What placing ``source`` at ``destination`` moves where: ``source`` itself, or its contents where
+    ``destination`` is there already (the dataset root)."""
+    if destination.exists():
+        return [(child, destination / child.name) for child in sorted(source.iterdir())]
+    return [(source, destination)]

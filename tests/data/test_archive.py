@@ -238,3 +238,22 @@ def test_a_plain_tar_whose_last_member_is_a_zip_unpacks_the_tar(tmp_path):
     assert zipfile.is_zipfile(archive)  # what misled the unpacker
     safe_extract(archive, tmp_path / "out")
     assert files_under(tmp_path / "out") == ["CamVid", "CamVid/sample.zip", "CamVid/train", "CamVid/train/a.png"]
+
+
+def test_a_zip_s_folders_named_with_windows_backslashes_are_folders(tmp_path):
+    """Probe 21a case 3: a zip written on Windows named its folders `CamVid\\` and `CamVid\\train\\`; each was
+    unpacked as an empty file, and the first file under it was refused as if the archive held a file and a folder
+    of one name. A folder member marked so by its Unix mode alone (no trailing separator) is a folder too."""
+    archive = tmp_path / "windows.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("CamVid\\", "CamVid\\train\\"):
+            zf.writestr(zipfile.ZipInfo(name), b"")
+        folder = zipfile.ZipInfo("CamVid\\test")
+        folder.external_attr = (stat.S_IFDIR | 0o755) << 16
+        zf.writestr(folder, b"")
+        zf.writestr("CamVid\\train\\a.png", b"x")
+        zf.writestr("CamVid\\test\\b.png", b"y")
+    safe_extract(archive, tmp_path / "out")
+    assert files_under(tmp_path / "out") == ["CamVid", "CamVid/test", "CamVid/test/b.png", "CamVid/train",
+                                             "CamVid/train/a.png"]
+    assert (tmp_path / "out" / "CamVid" / "train" / "a.png").read_bytes() == b"x"

@@ -1,5 +1,6 @@
 import hashlib
 import os
+import shutil
 import signal
 import zipfile
 from pathlib import Path
@@ -302,3 +303,20 @@ def test_the_folder_a_source_is_staged_in_is_named_as_the_source(tmp_path):
     assert [unpacked_name(tmp_path / n) for n in ("TEST.zip", "camvid.tar.gz", "a.tgz", ".zip", "dir.tar.gz")] == \
         ["TEST", "camvid", "a", ".zip", "dir.tar.gz"]
     assert unpacked_name(Path(".")) == Path.cwd().name and unpacked_name(Path("/")) == "data"
+
+
+def test_a_part_whose_place_is_taken_moves_no_part_in(tmp_path):
+    """Probe 21a case 2: `prepare suim --from both/` (TEST/ and train_val/) into a root already holding train_val/
+    moved TEST/ in before it found train_val/ taken, and the root, half-prepared, refused the next prepare."""
+    both = tmp_path / "both"
+    for part in ("TEST", "train_val"):
+        for sub, name in (("images", "a.jpg"), ("masks", "a.bmp")):
+            (both / part / sub).mkdir(parents=True)
+            (both / part / sub / name).write_bytes(b"x")
+    root = tmp_path / "suim"
+    (root / "train_val" / "images").mkdir(parents=True)
+    with pytest.raises(DataError, match=r"train_val/images: already exists; move it away to prepare again"):
+        prepare(SUIM, "suim", root, both)
+    assert sorted(path.name for path in root.iterdir()) == ["train_val"]
+    shutil.rmtree(root / "train_val")
+    assert sorted(prepare(SUIM, "suim", root, both)) == [root / "TEST", root / "train_val"]
