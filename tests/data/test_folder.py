@@ -58,7 +58,7 @@ def test_a_label_in_a_suffix_not_read_is_named_beside_the_missing_one(tmp_path):
     """img0.tif beside its img0.png image: verify named a missing img0.png and nothing of the .tif."""
     _, label = write_pair(tmp_path / "images", tmp_path / "annotations", "v", stripes(4, 4, [0, 1]), ".png")
     label.rename(label.with_suffix(".tif"))
-    said = "label missing (v.tif there: labels are read from .png, .jpg, .jpeg, .bmp, .mat files)"
+    said = "label missing (v.tif there: labels are read from .png, .jpg, .jpeg, .jpe, .jfif, .jif, .bmp, .mat files)"
     data = folder(tmp_path, "num_classes=2")
     assert problems(data) == [("error", str(label), said)]
     # stats, show and run said "v.png: missing", of a file never there, and nothing of the .tif (probe 19a case 14).
@@ -88,7 +88,7 @@ def test_a_pair_in_a_format_not_read_is_named_not_left_out_unseen(tmp_path):
             Image.open(path).save(path.with_suffix(suffix))
             path.unlink()
     shutil.copy(tmp_path / "images" / "tiff.tiff", tmp_path / "images" / "kept.tif")  # a copy of a pair's image
-    said = "not read: images are read from .png, .jpg, .jpeg, .bmp files, so this one is left out of the train " \
+    said = "not read: images are read from .png, .jpg, .jpeg, .jpe, .jfif, .jif, .bmp files, so this one is left out of the train " \
            "split; convert it (and its label) to one of them"
     found = problems(folder(tmp_path, "num_classes=2"))
     assert [p for p in found if p[2] == said] == [("error", str(tmp_path / "images" / name), said)
@@ -105,7 +105,7 @@ def test_an_image_in_a_format_not_read_beside_its_label_is_refused_where_the_spl
     Image.open(image).save(image.with_suffix(".tif"))
     image.unlink()
     data = folder(tmp_path, "num_classes=2")
-    said = ("not read: images are read from .png, .jpg, .jpeg, .bmp files, so this one is left out of the train "
+    said = ("not read: images are read from .png, .jpg, .jpeg, .jpe, .jfif, .jif, .bmp files, so this one is left out of the train "
             "split; convert it (and its label) to one of them")
     with pytest.raises(DataError) as refused:
         data.samples("train")
@@ -640,7 +640,7 @@ def test_a_label_whose_image_is_of_a_suffix_not_read_says_so(tmp_path):
     [report] = verify(folder(tmp_path, "num_classes=2"), ["train"])
     assert [(p.path, p.message) for p in report.problems] == [
         (str(tmp_path / "annotations" / "b.png"),
-         "label without an image (b.tif there: images are read from .png, .jpg, .jpeg, .bmp files)")]
+         "label without an image (b.tif there: images are read from .png, .jpg, .jpeg, .jpe, .jfif, .jif, .bmp files)")]
 
 
 def test_images_and_labels_in_one_folder_ask_for_the_suffixes_that_tell_them_apart(tmp_path):
@@ -681,3 +681,18 @@ def test_a_dataset_root_that_is_a_link_to_nothing_is_called_so(tmp_path, monkeyp
     (tmp_path / "via").symlink_to(root)
     (root / "test.txt").write_text(f"{tmp_path / 'via' / 'images' / 'img0.jpg'} {tmp_path / 'via' / 'labels' / 'img0.png'}\n")
     assert [sample.stem for sample in folder(root).list_pairs("test")] == ["img0"]
+
+
+@pytest.mark.parametrize("suffix", [".jfif", ".jpe", ".JIF"])
+def test_a_jpeg_of_another_name_is_read_not_left_out(tmp_path, suffix):
+    """Probe 21a case 6: `photo.jfif` (Windows' name for a browser's JPEG) beside its `photo.png` label was left out
+    of the split without a word, named neither among the formats read nor among those not read."""
+    write_pair(tmp_path / "images", tmp_path / "annotations", "kept", stripes(8, 8, [0, 1]), ".png")
+    image, _ = write_pair(tmp_path / "images", tmp_path / "annotations", "photo", stripes(8, 8, [0, 1]), ".png")
+    cv2.imwrite(str(image.with_suffix(".jpg")), cv2.imread(str(image)))
+    image.with_suffix(".jpg").rename(image.with_suffix(suffix))
+    image.unlink()
+    data = folder(tmp_path, "num_classes=2")
+    assert [s.image.name for s in data.list_pairs("train")] == ["kept.png", f"photo{suffix}"]
+    assert not problems(data)
+    assert read_pair(data, data.list_pairs("train")[1])[0].shape == (8, 8, 3)
