@@ -39,6 +39,12 @@ def atomic_path(path: str | os.PathLike):
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        # A write that fails (a full disk) names no file, or our temporary: name the file asked for (`datasets show
+        # --out` on a full disk said only "No space left on device", probe 21a case 11).
+        if exc.errno is not None and exc.filename in (None, tmp):
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -32,6 +32,21 @@ def cli():
 
     return run
 
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 900 KiB tmpfs (room for a config and one weight file of the smoke model, not for a checkpoint pair), to be
+    filled by a writer or remounted (`mount -o remount,size=...` or `ro`); skipped where mounting is not allowed."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=900k", "tmpfs", str(mount)], capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.decode().strip() or 'not root'})")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 

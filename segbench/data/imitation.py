@@ -11,7 +11,7 @@ from segbench.data.base import DatasetAdapter
 from segbench.data.readers import write_image
 from segbench.data.synthetic import VOID, draw_scene
 from segbench.errors import DataError
-from segbench.io import lies_under, staging_folder, write_text
+from segbench.io import lies_under, os_reason, staging_folder, write_text
 from segbench.lock import locked
 from segbench.schema import SPLITS
 
@@ -50,6 +50,13 @@ def imitate(adapter: DatasetAdapter, counts: dict[str, int], size: tuple[int, in
             written = _write(adapter, groups, size, seed, lambda path: staging / _relative(root, path))
             for child in sorted(staging.iterdir()):
                 _move_into(child, root / child.name)
+    except OSError as exc:
+        # The file it failed on was in the staging folder, removed since: name the root and what it was writing.
+        staged = Path(exc.filename) if exc.filename else None
+        where = f" while writing {staged.relative_to(root / STAGING)}" if staged and staged.is_relative_to(
+            root / STAGING) else ""
+        raise DataError(f"{root}: {os_reason(exc)}{where}; nothing was left there, imitate again once that is "
+                        "fixed") from None
     finally:
         if made and root.is_dir() and not any(root.iterdir()):
             root.rmdir()  # a root it made and could not fill is not left to be mistaken for a dataset's

@@ -123,9 +123,16 @@ def read_colour_label(path: Path) -> np.ndarray:
 def write_image(path: Path, array: np.ndarray) -> None:
     """An RGB image (HxWx3) or a map of class indices (HxW, uint8), atomically, in the format of the suffix."""
     pixels = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if array.ndim == 3 else array
+    # Encoded here and written by Python: cv2.imwrite on a full disk printed libpng's "Write Error" and returned
+    # False, and the cause was lost (probe 21a case 10); a write's OSError now names the file and its cause.
+    try:
+        encoded, data = cv2.imencode(path.suffix, pixels)
+    except cv2.error:  # no encoder for the suffix
+        encoded = False
+    if not encoded:
+        raise DataError(f"{path}: could not be encoded as {path.suffix}")
     with atomic_path(path) as tmp:
-        if not cv2.imwrite(str(tmp), pixels):
-            raise DataError(f"{path}: could not be written")
+        tmp.write_bytes(data.tobytes())
 
 
 def write_palette_png(path: Path, classes: np.ndarray, palette, software: str | None = None) -> None:

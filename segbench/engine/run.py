@@ -62,8 +62,9 @@ def execute(config: Config, force: bool = False, resume: bool = False) -> Path |
             return _execute(config, run_dir, force, resume)
     except OSError as exc:  # h5py and numpy name no file: say which run could not be written, and what next
         reason = os_reason(exc) if exc.strerror else first_line(exc)
-        # A read-only file system is the folder's state, not that of the first file it stopped: name the folder.
-        place = run_dir if exc.errno == errno.EROFS else exc.filename or run_dir
+        # A read-only or full file system is the folder's state, not that of the first file it stopped: name the
+        # folder, which --resume is given.
+        place = run_dir if exc.errno in (errno.EROFS, errno.ENOSPC) else exc.filename or run_dir
         hint = "; free some space, then --resume continues from the last whole epoch" \
             if exc.errno == errno.ENOSPC else ""
         raise SegbenchError(f"{place}: {reason}{hint}") from None

@@ -1,4 +1,6 @@
 import json
+import re
+import subprocess
 
 import cv2
 import pytest
@@ -184,3 +186,23 @@ def test_a_dataset_made_inside_a_run_folder_is_refused(tmp_path, capsys, verb):
         f"segbench: error: {root}: lies inside the run folder {run}, whose eval/ and predictions/ its own runs "
         "replace whole; give --root a folder of its own")
     assert not root.exists()
+
+
+def test_a_full_disk_under_imitate_or_show_names_the_file_and_its_cause(small_disk, tmp_path, capsys):
+    """Probe 21a cases 10 and 11: imitate on a full disk printed libpng's "Write Error", then named a file in its
+    staging folder (removed since) that "could not be written", without the cause; `show --out` on a full disk said
+    only "No space left on device", naming no file."""
+    root = small_disk / "camvid"
+    assert main(["datasets", "imitate", "camvid", "--root", str(root), "--images", "40,2,2", "--size", "96x128"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert re.fullmatch(rf"segbench: error: {root}: No space left on device while writing train/image\d+\.png; "
+                        "nothing was left there, imitate again once that is fixed", said), said
+    assert not root.exists() and not list(small_disk.iterdir())
+    data = tmp_path / "camvid"
+    assert main(["datasets", "imitate", "camvid", "--root", str(data), "--images", "4,2,2", "--size", "96x128"]) == 0
+    subprocess.run(["mount", "-o", "remount,size=8k", str(small_disk)], check=True)
+    out = small_disk / "grid.png"
+    capsys.readouterr()
+    assert main(["datasets", "show", "camvid", "--root", str(data), "--split", "train", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == f"segbench: error: {out}: No space left on device"
+    assert not list(small_disk.iterdir())

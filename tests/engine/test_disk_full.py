@@ -1,26 +1,12 @@
 """A disk that fills up mid-run, or is read-only: one line, nothing half-written, and --resume finishes once there
-is space. Needs root to mount a small tmpfs; skipped (saying so) where that is not allowed."""
+is space. Needs root to mount a small tmpfs (conftest's small_disk); skipped (saying so) where that is not allowed."""
 
 import json
 import subprocess
 
-import pytest
 import yaml
 
 from segbench.config import load_config
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 900 KiB tmpfs: room for a config and one weight file of the smoke model, not for a checkpoint pair."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=900k", "tmpfs", str(mount)], capture_output=True,
-                          check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.decode().strip() or 'not root'})")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_full_disk_ends_in_one_line_and_resume_finishes_once_there_is_room(small_disk, cli, smoke_config):
