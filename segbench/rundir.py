@@ -11,6 +11,7 @@ folder also holds ``checkpoints/``, the last finished epoch that ``--resume`` co
 from __future__ import annotations
 
 import glob
+import io
 import json
 import re
 import zipfile
@@ -22,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
 from segbench import boundary, calibration
-from segbench.errors import ConfigError, DataError, SegbenchError
+from segbench.errors import ConfigError, DataError, SegbenchError, first_line
 from segbench.io import (
     TEMPORARY,
     atomic_path,
@@ -95,6 +96,36 @@ def unfinished_runs(paths) -> list[Path]:
     (training now, or stopped and resumable)."""
     return [config.parent for path in map(Path, paths) for config in sorted(path.rglob(CONFIG))
             if config.is_file() and not (config.parent / METRICS).exists()]  # a folder of that name is no run's
+
+
+HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "val_miou", "seconds")
+
+
+def history(run_dir: Path, epochs: int | None, advice: str, exact: bool = False) -> pd.DataFrame:
+    """The run's ``history.csv``, checked to hold the rows of epochs 1..``epochs`` (just those where ``exact``, a
+    finished run's; else perhaps one more, a resume's; as many as it holds for None), as a run writes them: one line ending in ``advice`` where it
+    cannot be, rather than a traceback, garbage carried into a resumed run, or a report's curves of half a run
+    (probe 21b case 6: a history.csv cut to 2 of 6 epochs was drawn as the run's)."""
+    import pandas as pd
+
+    path = run_dir / HISTORY
+    try:
+        table = pd.read_csv(io.StringIO(read_record(path)))  # bounded, regular files only: a FIFO hung the resume
+    except (OSError, ValueError) as exc:  # pandas' EmptyDataError and ParserError are ValueErrors
+        raise DataError(f"{path}: cannot be read ({first_line(exc)}); {advice}") from None
+    missing = [column for column in HISTORY_COLUMNS if column not in table.columns]
+    epochs = len(table) if epochs is None else epochs
+    kept = table.head(epochs)
+    numbers = kept.reindex(columns=HISTORY_COLUMNS).apply(pd.to_numeric, errors="coerce")
+    miou = numbers["val_miou"].dropna()
+    if (missing or len(kept) < epochs or (exact and len(table) != epochs)
+            or numbers["epoch"].tolist() != list(range(1, epochs + 1))
+            or not np.isfinite(numbers[["loss", "seconds"]].to_numpy()).all()
+            or numbers["val_loss"].isna().sum() != kept["val_loss"].isna().sum()
+            or numbers["val_miou"].isna().sum() != kept["val_miou"].isna().sum() or not miou.between(0, 1).all()):
+        said = f"no column {missing[0]!r} (a run's history has {', '.join(HISTORY_COLUMNS)})" if missing else f"not the rows of epochs 1..{epochs} this run wrote"
+        raise DataError(f"{path}: {said}; {advice}")
+    return table
 
 
 def checkpoint_state(run_dir: Path) -> dict:

@@ -12,7 +12,6 @@ into a model whose optimiser is not built yet; the checkpoint keeps the optimise
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -25,11 +24,10 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pandas as pd
 
 from segbench.errors import DataError, first_line
 from segbench.io import atomic_path, read_record, sha256, why_not_a_file, write_json
-from segbench.rundir import BEST_WEIGHTS, CHECKPOINT_STATE, CHECKPOINTS, HISTORY
+from segbench.rundir import BEST_WEIGHTS, CHECKPOINT_STATE, CHECKPOINTS, history
 
 STAGED_BEST = ".best.weights.h5"  # after checkpoints/epoch<N>: the new best, until state.json records it
 
@@ -205,28 +203,10 @@ def load_state(run_dir: Path, epochs: int | None = None) -> dict | None:
     return state
 
 
-HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "val_miou", "seconds")
-
-
 def history_rows(run_dir: Path, epochs: int) -> list[dict]:
     """The rows of ``history.csv`` for epochs 1..``epochs``, which a resumed run continues (the file may hold one
-    epoch more, after a kill between its write and the checkpoint's); one line where it cannot be what the run
-    wrote, rather than a traceback or its garbage carried into the finished run's history."""
-    path = run_dir / HISTORY
-    try:
-        table = pd.read_csv(io.StringIO(read_record(path))).head(epochs)  # a FIFO there hung the resume
-    except (OSError, ValueError) as exc:  # pandas' EmptyDataError and ParserError are ValueErrors
-        raise DataError(f"{path}: cannot be read ({first_line(exc)}); drop --resume to start over") from None
-    missing = [column for column in HISTORY_COLUMNS if column not in table.columns]
-    numbers = table.reindex(columns=HISTORY_COLUMNS).apply(pd.to_numeric, errors="coerce")
-    miou = numbers["val_miou"].dropna()
-    if (missing or len(table) < epochs or numbers["epoch"].tolist() != list(range(1, epochs + 1))
-            or not np.isfinite(numbers[["loss", "seconds"]].to_numpy()).all()
-            or numbers["val_loss"].isna().sum() != table["val_loss"].isna().sum()
-            or numbers["val_miou"].isna().sum() != table["val_miou"].isna().sum() or not miou.between(0, 1).all()):
-        said = f"no column {missing[0]}" if missing else f"not the rows of epochs 1..{epochs} this run wrote"
-        raise DataError(f"{path}: {said}; drop --resume to start over")
-    return table.to_dict("records")
+    epoch more, after a kill between its write and the checkpoint's)."""
+    return history(run_dir, epochs, "drop --resume to start over").head(epochs).to_dict("records")
 
 
 def restore(model: keras.Model, run_dir: Path, state: dict) -> None:

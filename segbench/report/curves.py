@@ -3,32 +3,26 @@ diagram (from ``metrics.json``), written into the run folder."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from segbench.errors import DataError
-from segbench.io import atomic_path, read_record
+from segbench import rundir
+from segbench.io import atomic_path
 from segbench.report.fresh import metadata
 from segbench.report.plotting import plt
-from segbench.rundir import CONFUSION, CURVES, HISTORY, RELIABILITY
+from segbench.rundir import CONFUSION, CURVES, RELIABILITY
 
 
 def plot_curves(run_dir: Path, metrics: dict, key: str | None = None) -> Path:
     """Loss and val loss, and val mIoU, per epoch; the epoch that was scored is marked. ``key``, here and in the
     other plots: the digest of their inputs the PNG carries (:mod:`segbench.report.fresh`)."""
-    path = run_dir / HISTORY
-    try:
-        history = pd.read_csv(io.StringIO(read_record(path)))  # bounded, regular files only: a FIFO hung report
-        epochs, loss, val_loss, val_miou = (history[c] for c in ("epoch", "loss", "val_loss", "val_miou"))
-    except KeyError as exc:  # its text is the column's name alone: "('epoch')"
-        raise DataError(f"{path}: no column {exc.args[0]!r} (a run's history has epoch, loss, val_loss, "
-                        "val_miou)") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot be read ({exc})") from None
+    # The rows of the epochs metrics.json says were trained, and no others: a history.csv cut short was drawn as
+    # the run's whole curves.
+    history = rundir.history(run_dir, metrics.get("epochs"), "a run's curves are drawn from it: put its whole "
+                             "history.csv back, or run it again", exact=True)
+    epochs, loss, val_loss, val_miou = (history[c] for c in ("epoch", "loss", "val_loss", "val_miou"))
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     left.plot(epochs, loss, marker=".", label="loss")
     left.plot(epochs, val_loss, marker=".", label="val loss")

@@ -93,13 +93,9 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     # those of a format not asked for this time too.
     remove_stale_temporaries([folder / name for name in [*_report_names(), OWNED]])
     written = []
-    for fmt in formats:
-        write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))
-        written.append(folder / f"table.{fmt}")
-    for fmt in beyond.RENDER:
-        if extra and fmt in formats:
-            write_text(folder / f"{BEYOND}.{fmt}", beyond.RENDER[fmt](extra))
-            written.append(folder / f"{BEYOND}.{fmt}")
+    # The figures first, the tables after: what a figure is drawn from (a run's whole history, its kept worst
+    # images) is found wanting while they are drawn, and the tables of a report that stopped there were this run's
+    # already, beside the earlier report's figures (probe 21b case 7).
     for stem, dirs in {**runs, **others}.items():
         for run, m in zip(dirs, metrics[stem]):
             written += _run_plots(run, m, redraw)
@@ -108,6 +104,13 @@ def report_dataset(dataset: str, runs_folder: Path, folder: Path, formats, worst
     figure = _figure(dataset, {**runs, **others}, folder / "figure", labels, redraw)
     failures = _worst_figure(dataset, {**runs, **others}, folder / "worst", worst, labels, redraw)
     written += figure + failures
+    for fmt in formats:
+        write_text(folder / f"table.{fmt}", RENDER[fmt](comparison))
+        written.append(folder / f"table.{fmt}")
+    for fmt in beyond.RENDER:
+        if extra and fmt in formats:
+            write_text(folder / f"{BEYOND}.{fmt}", beyond.RENDER[fmt](extra))
+            written.append(folder / f"{BEYOND}.{fmt}")
     written.append(readme(dataset, comparison, {**runs, **others}, metrics, folder, formats, figure, failures,
                           extra))
     _settle(folder, runs_folder, earlier, {path.name for path in written if path.parent == folder})

@@ -74,7 +74,7 @@ def test_a_tampered_state_is_refused(copy, changes, said):
 
 
 @pytest.mark.parametrize("history, said", [
-    ("x,y\n1,2\n", "no column epoch"),   # a KeyError traceback, and the file rewritten with both sets of columns
+    ("x,y\n1,2\n", r"no column 'epoch' \(a run's history has epoch, loss, val_loss, val_miou, seconds\)"),   # a KeyError traceback, and the file rewritten with both sets of columns
     ("", r"cannot be read \(No columns to parse from file\)"),  # pandas' EmptyDataError traceback
     ("epoch,loss,val_loss,val_miou,seconds\n5,nan,abc,7,-1\n", "not the rows of epochs 1..1 this run wrote"),
 ], ids=["other-columns", "empty", "garbage-row"])

@@ -402,7 +402,7 @@ def test_a_history_that_is_no_regular_file_is_one_line_not_a_hang(tmp_path, fake
     signal.alarm(20)  # fail rather than hang
     try:
         with pytest.raises(DataError, match=r"^.*segnet/history.csv: cannot be read \(it is a FIFO \(a named pipe\), "
-                                            r"not a file\)$"):
+                                            r"not a file\); a run's curves are drawn from it"):
             report("suim", tmp_path, tmp_path / "out", ("md",))
     finally:
         signal.alarm(0)
@@ -420,3 +420,20 @@ def test_the_committed_reference_reports_figures_are_current(tmp_path):
     report("camvid-cpu", tmp_path / "reference", tmp_path / "reference", ("md", "csv", "tex"), worst=3)
     redrawn = sorted(str(path.relative_to(tmp_path)) for path, data in before.items() if path.read_bytes() != data)
     assert redrawn == []
+
+
+def test_a_report_that_stops_on_a_figure_s_input_leaves_the_earlier_tables(tmp_path, fake_run):
+    """Probe 21b case 7: a kept worst image deleted stopped `report --worst 2` in one line, but only after table.md
+    and table.csv had been written over with this report's, beside the earlier report's figures."""
+    run = fake_run(tmp_path / "camvid" / "segnet", "camvid", [0.4] * 12, detailed=True, kept=("a", "b", "c"))
+    report("camvid", tmp_path, tmp_path, ("md", "csv"), worst=2)
+    tables = {fmt: tmp_path / "camvid" / f"table.{fmt}" for fmt in ("md", "csv")}
+    for fmt, path in tables.items():
+        path.write_text(f"the earlier report's {fmt} table\n")
+    fake_run(tmp_path / "camvid" / "vgg_unet", "camvid", [0.5] * 12)  # a row more: the tables would change
+    worst = min((run / "predictions" / "worst").glob("*input*"))
+    worst.unlink()
+    with pytest.raises(DataError, match=rf"{worst.name}: "):
+        report("camvid", tmp_path, tmp_path, ("md", "csv"), worst=2)
+    assert {fmt: path.read_text() for fmt, path in tables.items()} == {
+        fmt: f"the earlier report's {fmt} table\n" for fmt in tables}
