@@ -20,7 +20,7 @@ from segbench.plugins import import_plugins, missing_import, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
 from segbench.shipped import config_names, find_config
-from segbench.yamlsafe import MAX_CONFIG_CHARS, echo, load_checked
+from segbench.yamlsafe import MAX_CONFIG_CHARS, echo, load_checked, problem_words
 
 
 class CheckedTrainConfig(TrainConfig):
@@ -324,10 +324,7 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
         message = f"{named}expected a section (a mapping of keys{' such as ' + keys if keys else ''}), got " \
                   f"{echo(first['input'])}"
     else:
-        text = first["msg"].removeprefix("Value error, ")
-        # A transform's own message names it and what it got: the whole train.augment list after it said nothing more.
-        got = "" if text.startswith("transform ") else f" (got {echo(first['input'])})"
-        message = f"{named}{text[0].lower()}{text[1:]}{got}"
+        message = f"{named}{problem_words(first)}"
     more = f" [and {len(errors)} more problem{'s' if len(errors) > 1 else ''}]" if errors else ""
     return f"{where}: {message}{more}"
 

@@ -104,3 +104,12 @@ def echo(value) -> str:
     else:
         got = repr(value)
     return got if len(got) <= MAX_ECHO else f"{got[:MAX_ECHO]}... ({len(got):,} characters)"
+
+
+def problem_words(error: dict) -> str:
+    """One of pydantic's errors as an error line says it: its message begun in lower case, and the value it got
+    (a class file's "classes.1: Input should be a valid string" said neither, probe 21a case 5); a message naming
+    what it got already (a transform's own), or of the whole file (its own words name the keys), is left as it is."""
+    text = error["msg"].removeprefix("Value error, ")
+    got = "" if text.startswith("transform ") or not error.get("loc") else f" (got {echo(error['input'])})"
+    return f"{text[:1].lower()}{text[1:]}{got}"

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from segbench.errors import DataError, one_line
 from segbench.io import link_to_nothing, not_a_file
 from segbench.schema import SPLITS, Section
-from segbench.yamlsafe import load_checked
+from segbench.yamlsafe import load_checked, problem_words
 
 CLASS_FILE = "classes.yaml"  # looked for in the dataset root when no dataset.class_file is named
 # Where a description names no split: the folder adapter's layout since its first version.
@@ -202,8 +202,7 @@ def load(class_file: Path | None, given: dict[str, Any], default: Path) -> tuple
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = tuple(str(part) for part in error["loc"])
-        message = {"extra_forbidden": "unknown key", "missing": "missing"}.get(error["type"],
-                                                                              error["msg"].removeprefix("Value error, "))
+        message = {"extra_forbidden": "unknown key", "missing": "missing"}.get(error["type"]) or problem_words(error)
         key = ".".join(loc)
         where = f"dataset.{key}" if loc and loc[0] in given else f"{path or 'dataset'}" + (f": {key}" if key else "")
         raise DataError(f"{where}: {message}") from None

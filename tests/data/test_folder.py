@@ -696,3 +696,12 @@ def test_a_jpeg_of_another_name_is_read_not_left_out(tmp_path, suffix):
     assert [s.image.name for s in data.list_pairs("train")] == ["kept.png", f"photo{suffix}"]
     assert not problems(data)
     assert read_pair(data, data.list_pairs("train")[1])[0].shape == (8, 8, 3)
+
+
+def test_a_class_file_s_wrong_value_is_said_as_a_config_s_is(tmp_path):
+    """Probe 21a case 5: `classes: [sky, true]` in a class file was "classes.1: Input should be a valid string", in
+    pydantic's capitals and without the value; a config's errors say both."""
+    class_file(tmp_path, classes=["sky", True], train={"images": "images", "labels": "annotations"})
+    with pytest.raises(DataError) as refused:
+        folder(tmp_path)
+    assert str(refused.value) == f"{tmp_path / 'classes.yaml'}: classes.1: input should be a valid string (got true)"
