@@ -123,7 +123,7 @@ def validate(raw: dict, sources: Sources, default_source: str) -> Config:
     try:
         config = schema.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, schema, sources, default_source)) from None
+        raise ConfigError(_describe(exc, schema, sources, default_source, raw)) from None
     # Train keys that must agree with the dataset are checked now, before a run folder is made, not hours into a run.
     if config.train.ignore_index != "void" or isinstance(config.train.class_weights, list):
         try:
@@ -301,7 +301,8 @@ def _source_of(sources: Sources, loc: tuple[str, ...], default: str) -> str:
     return default
 
 
-def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, default_source: str) -> str:
+def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, default_source: str,
+              raw: dict | None = None) -> str:
     # A typo'd key shows up twice, as an unknown key and as a missing one: the unknown one says what to fix.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first, errors = _branch_of(errors)
@@ -314,8 +315,11 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
     # A --set names the key already (`datasets imitate --set classes=...` is dataset.classes): not twice.
     given = where.removeprefix("--set ") if where.startswith("--set ") else None
     named = "" if given is not None and (dotted == given or dotted.endswith(f".{given}")) else f"{dotted}: "
-    if first["type"] == "extra_forbidden":
-        hint = closest(loc[-1], _fields_at(schema, loc[:-1]))
+    if first["type"] == "extra_forbidden" and (other := _another_s_key(loc, where, raw, sources, default_source)):
+        message = f"unknown key '{dotted}' {other}"
+    elif first["type"] == "extra_forbidden":
+        # `base:` is read before the schema: mmsegmentation's `_base_` got no hint.
+        hint = closest(loc[-1], _fields_at(schema, loc[:-1]) + (["base"] if len(loc) == 1 else []))
         message = f"unknown key '{dotted}'" + (f" (did you mean '{'.'.join(loc[:-1] + (hint,))}'?)" if hint else "")
     elif first["type"] == "missing":
         message = f"missing key '{dotted}'"
@@ -327,6 +331,34 @@ def _describe(exc: ValidationError, schema: type[BaseModel], sources: Sources, d
         message = f"{named}{problem_words(first)}"
     more = f" [and {len(errors)} more problem{'s' if len(errors) > 1 else ''}]" if errors else ""
     return f"{where}: {message}{more}"
+
+
+# Shipped bases that set no key of the other section: what a config of another dataset or model can be based on.
+_WITHOUT = {"dataset": "configs/_base/schedule.yaml and configs/_base/models/*.yaml set no dataset",
+            "model": "configs/_base/schedule.yaml and configs/_base/datasets/*.yaml set no model"}
+
+
+def _another_s_key(loc: tuple[str, ...], where: str, raw: dict | None, sources: Sources,
+                   default_source: str) -> str | None:
+    """Why a dataset's or model's key is unknown where it came from a base of another dataset or model than the
+    one a later file names: a config of the folder dataset over the demo's synthetic one was told "unknown key
+    'dataset.image_size' (did you mean 'dataset.image_suffix'?)", a key it never wrote (probe 21a case 7)."""
+    if raw is None or len(loc) != 2 or loc[0] not in _WITHOUT or where.startswith("--set ") or not Path(where).is_file():
+        return None
+    try:
+        own = merged(where).get(loc[0], {}).get("name")  # the name the key's own file, or its bases, gave
+    except (ConfigError, AttributeError):
+        return None
+    name = raw[loc[0]]["name"]
+    if own is None or own == name:  # the key is the file's own mistake, told as such
+        return None
+    kind = "dataset" if loc[0] == "dataset" else "model"
+    named_in = _source_of(sources, (loc[0], "name"), default_source)
+    instead = (f", or give the whole section (--set '{loc[0]}={{name: {name}, ...}}' replaces the files')"
+               if named_in.startswith("--set ") else "")
+    return (f"for the {kind} {name!r} that {named_in} names: it is a key of {own!r}, which this file names, and a "
+            f"base's {loc[0]} keys merge into a config's; base your config on files that set none "
+            f"({_WITHOUT[loc[0]]}){instead}")
 
 
 _PLAIN_BRANCHES = {"int", "float", "str", "bool", "none"}

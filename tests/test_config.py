@@ -406,3 +406,28 @@ def test_an_empty_base_name_is_said_to_be_empty(tmp_path):
     for given in ('base: [""]', 'base: " "', 'base: [a.yaml, ""]'):
         config = write(tmp_path / "c.yaml", given + "\n")
         assert error_of(config) == f"{config}: base: expected a file name or a list of file names, got an empty one"
+
+
+def test_a_base_s_key_of_another_dataset_or_model_says_so(base_dir):
+    """Probe 21a case 7: a config naming dataset folder over the demo's synthetic base was told "unknown key
+    'dataset.image_size' (did you mean 'dataset.image_suffix'?)", of a key it never wrote; and mmsegmentation's
+    `_base_` got no hint. A file's own key of the wrong dataset keeps the plain message."""
+    write(base_dir / "_base" / "data.yaml", "dataset:\n  name: synthetic\n  image_size: [64, 64]\n")
+    path = child(base_dir, "dataset:\n  name: folder\n  num_classes: 3\n")
+    assert error_of(path) == (
+        f"{base_dir / '_base' / 'data.yaml'}: unknown key 'dataset.image_size' for the dataset 'folder' that {path} "
+        "names: it is a key of 'synthetic', which this file names, and a base's dataset keys merge into a config's; "
+        "base your config on files that set none (configs/_base/schedule.yaml and configs/_base/models/*.yaml set "
+        "no dataset)")
+    assert error_of(child(base_dir, ""), ["dataset.name=folder", "dataset.num_classes=3"]).endswith(
+        "set no dataset), or give the whole section (--set 'dataset={name: folder, ...}' replaces the files')")
+    write(base_dir / "_base" / "model.yaml", "model:\n  name: pspnet_50\n  weights: null\n")
+    assert error_of(child(base_dir, "model: {name: segnet}\n")) == (
+        f"{base_dir / '_base' / 'model.yaml'}: unknown key 'model.weights' for the model 'segnet' that "
+        f"{base_dir / 'run.yaml'} names: it is a key of 'pspnet_50', which this file names, and a base's model keys "
+        "merge into a config's; base your config on files that set none (configs/_base/schedule.yaml and "
+        "configs/_base/datasets/*.yaml set no model)")
+    own = child(base_dir, "dataset:\n  image_suffix: .jpg\n")
+    assert error_of(own) == f"{own}: unknown key 'dataset.image_suffix' (did you mean 'dataset.image_size'?)"
+    assert error_of(write(base_dir / "mm.yaml", "_base_: run.yaml\n")).startswith(
+        f"{base_dir / 'mm.yaml'}: unknown key '_base_' (did you mean 'base'?)")
