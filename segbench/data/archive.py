@@ -175,20 +175,66 @@ def _zip_members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
             if info.flag_bits & 0x1:
                 raise DataError(f"{archive}: member {info.filename} is encrypted; unpack it with its password "
                                 "and archive it again without one")
+            name = _zip_name(info)
             # endswith, not is_dir(): a member with an empty name (which is_dir indexes) is skipped as "./" is. A zip
             # written on Windows may end its folders' names in "\\" (its separator, read as "/" in _parts): such a
             # folder was unpacked as an empty file, which its own files then could not go under (probe 21a case 3).
-            kind = "dir" if info.filename.endswith(("/", "\\")) or stat.S_ISDIR(mode) else "file"
-            yield info.filename, kind, lambda info=info: zf.open(info)
+            kind = "dir" if name.endswith(("/", "\\")) or stat.S_ISDIR(mode) else "file"
+            yield name, kind, lambda info=info: zf.open(info)
+
+
+UNICODE_PATH = 0x7075  # Info-ZIP's extra field of a member's name in UTF-8
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its writer meant it. zipfile reads a name without the UTF-8 flag as CP437, but Info-ZIP's
+    `zip` on Linux and macOS' Archive Utility write UTF-8 without the flag: `café1.jpg` was unpacked as
+    `caf├⌐1.jpg`, and a pair list naming it found nothing (probe 22a case 2). Such a name is taken from the
+    Unicode Path extra field where the writer left one, else read as UTF-8 where its bytes are UTF-8, as unzip and
+    bsdtar read it; CP437 only where they are not."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    extra = info.extra
+    while len(extra) >= 4:
+        kind, size = int.from_bytes(extra[:2], "little"), int.from_bytes(extra[2:4], "little")
+        field, extra = extra[4:4 + size], extra[4 + size:]
+        if kind == UNICODE_PATH and len(field) > 5 and field[0] == 1:  # version 1, the CRC of the header's name, name
+            try:
+                return field[5:].decode("utf-8")
+            except UnicodeDecodeError:
+                break
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+class _EndNoted(tarfile.TarInfo):
+    """A tar member that notes on the archive why its header could not be read, where it could not: tarfile ends
+    an archive silently at a header cut short, or damaged, past its first, and a tar cut at a member's header was
+    unpacked without its last members, rc 0 (probe 22a case 1). Only a block of zeros is the archive's end."""
+
+    @classmethod
+    def fromtarfile(cls, tar):
+        try:
+            return super().fromtarfile(tar)
+        except tarfile.HeaderError as exc:
+            tar.segbench_end = exc
+            raise
 
 
 def _tar_members(archive: Path) -> Iterator[tuple[str, str, Opener]]:
-    with tarfile.open(archive) as tf:
+    with tarfile.open(archive, tarinfo=_EndNoted) as tf:
+        name = None
         for member in tf:  # in order, so that a compressed tar is read once
             if not (member.isreg() or member.isdir()):
                 raise DataError(f"{archive}: refusing member {member.name} ({_tar_kind(member)}; a "
                                 "dataset needs only folders and files)")
-            yield member.name, "dir" if member.isdir() else "file", lambda m=member: tf.extractfile(m)
+            name = member.name
+            yield name, "dir" if member.isdir() else "file", lambda m=member: tf.extractfile(m)
+        if not isinstance(getattr(tf, "segbench_end", None), tarfile.EOFHeaderError):
+            raise tarfile.ReadError(f"it ends without tar's end-of-archive block, after member {name}: cut short, "
+                                    "or a header damaged")
 
 
 def _mode_kind(mode: int) -> str:

@@ -3,6 +3,7 @@ import os
 import stat
 import tarfile
 import zipfile
+import zlib
 
 import pytest
 
@@ -257,3 +258,46 @@ def test_a_zip_s_folders_named_with_windows_backslashes_are_folders(tmp_path):
     assert files_under(tmp_path / "out") == ["CamVid", "CamVid/test", "CamVid/test/b.png", "CamVid/train",
                                              "CamVid/train/a.png"]
     assert (tmp_path / "out" / "CamVid" / "train" / "a.png").read_bytes() == b"x"
+
+
+def test_a_tar_cut_short_at_or_in_a_member_s_header_is_damaged_not_shorter(tmp_path):
+    """Probe 22a case 1: a plain tar cut at a member's header (or inside one) was unpacked without its last members,
+    rc 0, and verify said OK of a test split one pair short: tarfile takes such a header for the archive's end.
+    A header damaged in the middle was the end too. Only tar's block of zeros ends an archive."""
+    whole = tmp_path / "whole.tar"
+    with tarfile.open(whole, "w") as tf:
+        for name in ("CamVid/a.png", "CamVid/b.png", "CamVid/c.png"):
+            add_tar_member(tf, name, b"z" * 1000)  # 512 bytes of header and 1024 of data each
+    data = whole.read_bytes()
+    safe_extract(whole, tmp_path / "out")
+    assert files_under(tmp_path / "out") == ["CamVid", "CamVid/a.png", "CamVid/b.png", "CamVid/c.png"]
+    damaged = bytearray(data)
+    damaged[1536 + 100] ^= 0xFF  # b.png's header, its checksum now wrong
+    for cut, after in ((data[:1536], "CamVid/a.png"), (data[:1536 * 2 + 172], "CamVid/b.png"),
+                       (data[:1536 * 3], "CamVid/c.png"), (bytes(damaged), "CamVid/a.png")):
+        (tmp_path / "cut.tar").write_bytes(cut)
+        with pytest.raises(DataError) as refused:
+            safe_extract(tmp_path / "cut.tar", tmp_path / "cut")
+        assert str(refused.value) == (f"{tmp_path / 'cut.tar'}: damaged archive (it ends without tar's end-of-archive "
+                                      f"block, after member {after}: cut short, or a header damaged)")
+        assert not (tmp_path / "cut").exists()
+
+
+def test_a_zip_s_utf_8_names_written_without_their_flag_are_read_as_utf_8(tmp_path):
+    """Probe 22a case 2: Info-ZIP's `zip` on Linux (and macOS' Archive Utility) write UTF-8 names without the UTF-8
+    flag; zipfile read `café1.jpg` as CP437, `caf├⌐1.jpg`, and a pair list naming it found nothing. A name in Info-ZIP's
+    Unicode Path extra field is taken from there; bytes that are no UTF-8 stay CP437."""
+    archive = tmp_path / "linux.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("data/cafXX1.jpg", b"x")  # ASCII of the UTF-8 name's length, so its bytes can be put in below
+        named = zipfile.ZipInfo("data/plain.jpg")  # a CP437 name in the header, the UTF-8 one in the extra field
+        utf8 = "data/ñandú.jpg".encode()
+        field = b"\x01" + zlib.crc32(b"data/plain.jpg").to_bytes(4, "little") + utf8
+        named.extra = (0x7075).to_bytes(2, "little") + len(field).to_bytes(2, "little") + field
+        zf.writestr(named, b"y")
+        zf.writestr("data/xQ.jpg", b"w")  # to be the byte 0x82: no UTF-8, so CP437's é
+    archive.write_bytes(archive.read_bytes().replace(b"cafXX1.jpg", "café1.jpg".encode()).replace(b"xQ", b"x\x82"))
+    with zipfile.ZipFile(archive) as zf:
+        assert not any(info.flag_bits & 0x800 for info in zf.infolist())
+    safe_extract(archive, tmp_path / "out")
+    assert files_under(tmp_path / "out") == ["data", "data/café1.jpg", "data/xé.jpg", "data/ñandú.jpg"]
