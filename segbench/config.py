@@ -20,7 +20,7 @@ from segbench.plugins import import_plugins, missing_import, resolve_imports
 from segbench.registry import DATASETS, ENCODERS, MODELS, closest
 from segbench.schema import Config, DatasetConfig, KeyProblem, ModelConfig, Section, TrainConfig
 from segbench.shipped import config_names, find_config
-from segbench.yamlsafe import MAX_CONFIG_CHARS, echo, load_checked, problem_words
+from segbench.yamlsafe import MAX_CONFIG_CHARS, echo, load_checked, problem_words, yaml_problem
 
 
 class CheckedTrainConfig(TrainConfig):
@@ -94,7 +94,7 @@ def parse_override(item: str) -> tuple[tuple[str, ...], Any]:
     try:
         value = load_checked(text) if text.strip() else None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {item}: value is not valid YAML ({_yaml_problem(exc, text)})") from None
+        raise ConfigError(f"--set {item}: value is not valid YAML ({yaml_problem(exc, text)})") from None
     return tuple(key.strip().split(".")), value
 
 
@@ -230,26 +230,12 @@ def _read_yaml(path: Path) -> dict:
     try:
         data = load_checked(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: {_yaml_problem(exc, text)}") from None
+        raise ConfigError(f"{path}: {yaml_problem(exc, text)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (dataset, model, ...), got a {type(data).__name__}")
     return data
-
-
-def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
-    """PyYAML's problem with ``text``, with its line, in words a user of a config acts on."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    if "could not determine a constructor for the tag" in (problem or ""):
-        tag = problem.split("tag", 1)[1].strip().strip("'").replace("tag:yaml.org,2002:", "!!")
-        problem = f"the tag {tag} is not allowed (configs are plain YAML)"
-    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-    if "cannot start any token" in problem and line[mark.column:mark.column + 1] == "\t":
-        # libyaml's "found character that cannot start any token" never said which: a tab, in most configs.
-        problem = f"a tab at column {mark.column + 1}, where YAML takes spaces only"
-    return f"line {mark.line + 1}: {problem}" if mark else problem
 
 
 def _merge(into: dict, new: dict) -> None:

@@ -113,3 +113,19 @@ def problem_words(error: dict) -> str:
     text = error["msg"].removeprefix("Value error, ")
     got = "" if text.startswith("transform ") or not error.get("loc") else f" (got {echo(error['input'])})"
     return f"{text[:1].lower()}{text[1:]}{got}"
+
+
+def yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """PyYAML's problem with ``text`` (a config's or a class file's), with its line, in words a user acts on."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "could not determine a constructor for the tag" in (problem or ""):
+        tag = problem.split("tag", 1)[1].strip().strip("'").replace("tag:yaml.org,2002:", "!!")
+        problem = f"the tag {tag} is not allowed (segbench reads plain YAML)"
+    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "cannot start any token" in problem and line[mark.column:mark.column + 1] == "\t":
+        # libyaml's "found character that cannot start any token" never said which: a tab, in most configs.
+        problem = f"a tab at column {mark.column + 1}, where YAML takes spaces only"
+    if "found another document" in problem:  # "but found another document": the second half of PyYAML's sentence
+        problem = "a second YAML document starts here (`---`), where the file is one; remove the line, or merge the two"
+    return f"line {mark.line + 1}: {problem}" if mark else problem

@@ -431,3 +431,18 @@ def test_a_base_s_key_of_another_dataset_or_model_says_so(base_dir):
     assert error_of(own) == f"{own}: unknown key 'dataset.image_suffix' (did you mean 'dataset.image_size'?)"
     assert error_of(write(base_dir / "mm.yaml", "_base_: run.yaml\n")).startswith(
         f"{base_dir / 'mm.yaml'}: unknown key '_base_' (did you mean 'base'?)")
+
+
+def test_a_second_yaml_document_is_said_whole(base_dir, tmp_path):
+    """Probe 22a case 8: a config or class file with a second document (`---`) was "line 4: but found another
+    document", the second half of PyYAML's sentence, saying neither what nor what to do."""
+    from segbench.data.description import load
+    from segbench.errors import DataError
+
+    said = "a second YAML document starts here (`---`), where the file is one; remove the line, or merge the two"
+    path = child(base_dir, "train: {epochs: 2}\n---\ntrain: {epochs: 5}\n")
+    assert error_of(path) == f"{path}: line 3: {said}"
+    write(tmp_path / "data" / "classes.yaml", "classes: [a, b]\n---\nvoid: 255\n")
+    with pytest.raises(DataError) as refused:
+        load(None, {}, tmp_path / "data" / "classes.yaml")
+    assert str(refused.value) == f"{tmp_path / 'data' / 'classes.yaml'}: line 2: {said}"

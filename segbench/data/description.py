@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from segbench.errors import DataError, one_line
 from segbench.io import link_to_nothing, not_a_file
 from segbench.schema import SPLITS, Section
-from segbench.yamlsafe import load_checked, problem_words
+from segbench.yamlsafe import load_checked, problem_words, yaml_problem
 
 CLASS_FILE = "classes.yaml"  # looked for in the dataset root when no dataset.class_file is named
 # Where a description names no split: the folder adapter's layout since its first version.
@@ -217,9 +217,7 @@ def _read(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataError(f"{path}: {'line ' + str(mark.line + 1) + ': ' if mark else ''}"
-                        f"{getattr(exc, 'problem', None) or exc}") from None
+        raise DataError(f"{path}: {yaml_problem(exc, text)}") from None
     if not isinstance(found, dict):
         # Not Python's NoneType; and a file of names or a CSV (read as one YAML string) is told what a class file is.
         empty = not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
