@@ -320,3 +320,19 @@ def test_a_part_whose_place_is_taken_moves_no_part_in(tmp_path):
     assert sorted(path.name for path in root.iterdir()) == ["train_val"]
     shutil.rmtree(root / "train_val")
     assert sorted(prepare(SUIM, "suim", root, both)) == [root / "TEST", root / "train_val"]
+
+
+def test_an_archive_holding_the_dataset_s_archive_says_which_to_give(tmp_path):
+    """Probe 22a case 6: SUIM.zip holding bundle/TEST.zip was told only the layout it lacks."""
+    inner = tmp_path / "TEST.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("TEST/images/a.jpg", b"x")
+        zf.writestr("TEST/masks/a.bmp", b"y")
+    outer = tmp_path / "SUIM.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.write(inner, "bundle/TEST.zip")
+        zf.writestr("bundle/readme.txt", b"SUIM")
+    with pytest.raises(DataError) as refused:
+        prepare(SUIM, "suim", tmp_path / "suim", outer)
+    assert str(refused.value).endswith("; it holds the archive bundle/TEST.zip: take it out and give it to --from")
+    assert not (tmp_path / "suim").exists()
