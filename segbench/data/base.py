@@ -325,6 +325,11 @@ class DatasetAdapter(ABC):
         """Defects of a label file beyond what the generic checks see (default: none)."""
         return []
 
+    def left_out(self) -> list[Problem]:
+        """Warnings of the pairs on disk that no split takes (those a split file drawn before they were added does
+        not name), for verify (default: none; every pair of a folder is in its split)."""
+        return []
+
     @classmethod
     def find_parts(cls, unpacked: Path) -> list[tuple[Path, str]]:
         """In an unpacked archive, the folders of this dataset and where each goes under the root ("." for the

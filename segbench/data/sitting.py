@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from segbench.data import splits
-from segbench.data.base import DatasetAdapter, Sample, require_folder
+from segbench.data.base import DatasetAdapter, Problem, Sample, require_folder
 from segbench.data.prepare import folders_with
 from segbench.data.readers import regular_file
 from segbench.errors import DataError
@@ -74,6 +74,11 @@ class Sitting(DatasetAdapter):
             return []
         return splits.select(pairs, self._split([sample.image.stem for sample in pairs])[split], splits.path_of(self),
                              split)
+
+    def left_out(self) -> list[Problem]:
+        pairs = super().list_pairs("train")  # every pair: the split file divides one folder
+        return splits.left_out(pairs, self._split([sample.image.stem for sample in pairs]),
+                               splits.path_of(self)) if pairs else []
 
     def _split(self, stems: list[str]) -> dict[str, list[str]]:
         def make():

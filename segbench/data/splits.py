@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from segbench.data.base import DatasetAdapter, Sample
+from segbench.data.base import DatasetAdapter, Problem, Sample
 from segbench.data.readers import read_text_file
 from segbench.errors import DataError
 from segbench.io import write_json
@@ -78,3 +78,13 @@ def select(pairs: list[Sample], stems: list[str], path: Path, split: str) -> lis
         raise DataError(f"{path}: {split} names {missing[0]}{more}, which is no image of the dataset; name each image "
                         "by its file's stem (image12 for image12.jpg), or delete the file to draw the split again")
     return [by_stem[stem] for stem in stems]
+
+
+def left_out(pairs: list[Sample], split: dict[str, list[str]], path: Path) -> list[Problem]:
+    """A warning for each of ``pairs`` (all the dataset's split file divides) that the split file ``path`` names in
+    no split: images added after it was drawn are used nowhere, and verify said OK (probe 22a case 7)."""
+    named = {stem for stems in split.values() for stem in stems}
+    return [Problem(str(pair.image), f"in no split: {path} names it in none of its lists, so no run uses it; add "
+                                     "its stem to one, or delete the file to draw the split again (one segbench "
+                                     "drew)", "warning")
+            for pair in pairs if pair.image.stem not in named]

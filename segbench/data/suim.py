@@ -70,6 +70,10 @@ class SUIM(DatasetAdapter):
             return pairs
         return splits.select(pairs, self._split(pairs)[split], splits.path_of(self), split)
 
+    def left_out(self) -> list[Problem]:
+        pairs = super().list_pairs("train")  # all of train_val
+        return splits.left_out(pairs, self._split(pairs), splits.path_of(self)) if pairs else []
+
     def _split(self, train_val: list[Sample]) -> dict[str, list[str]]:
         def make():
             stems = [sample.image.stem for sample in train_val]

@@ -108,3 +108,19 @@ def test_two_images_of_one_stem_are_refused_naming_both(train_val):
     (images / "x_03.png").write_bytes((images / "x_03.jpg").read_bytes())
     with pytest.raises(DataError, match=f"^{images / 'x_03.png'}: x_03.jpg beside it has the same name less"):
         suim(train_val).list_pairs("train")
+
+
+def test_images_added_after_the_split_was_drawn_are_named_by_verify(train_val):
+    """Probe 22a case 7: two pairs copied into train_val after segbench-split.json was drawn were in no split,
+    used by no run, and verify said OK."""
+    data = suim(train_val)
+    assert len(data.list_pairs("train")) + len(data.list_pairs("val")) == 20
+    for stem in ("extra1", "extra2"):
+        write_pair(train_val / "train_val" / "images", train_val / "train_val" / "masks", stem,
+                   mask_of(np.zeros((12, 16), np.int64)), label_suffix=".bmp")
+    [train, *_] = verify(suim(train_val), ["train", "val"])
+    said = (f"in no split: {train_val / 'segbench-split.json'} names it in none of its lists, so no run uses it; add "
+            "its stem to one, or delete the file to draw the split again (one segbench drew)")
+    assert [(p.path, p.message, p.severity) for p in train.problems] == [
+        (str(train_val / "train_val" / "images" / f"{stem}.jpg"), said, "warning") for stem in ("extra1", "extra2")]
+    assert not [p for r in verify(suim(train_val), ["test", "val"]) for p in r.problems if "in no split" in p.message]
