@@ -43,7 +43,7 @@ def reported(tmp_path_factory):
                "Bicyclist", "Unlabelled"]
     write_metrics(run, classes, [0.5] * 12, dataset="camvid", num_images=2, ignore_index=11)
     (run / CONFIG).write_text(yaml.safe_dump({"model": {"name": "segnet", "input_size": [352, 480]}}))
-    (run / HISTORY).write_text("epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n")  # for the report's curves
+    (run / HISTORY).write_text("epoch,loss,val_loss,val_miou,seconds\n1,1.0,1.1,0.3,2.0\n")  # the report's curves
     # The images' matrices add up to metrics.json's (the identity), as a run's do.
     np.savez(run / PER_IMAGE, ids=np.array(["a", "b"]),
              matrices=np.stack([np.eye(12, dtype=np.uint32), np.zeros((12, 12), np.uint32)]))
