@@ -25,8 +25,9 @@ def keyed_files(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> 
 def _keyed(folder: Path, suffix: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
     for path in _files_below(folder):
         relative = path.relative_to(folder).as_posix()
-        if suffix is not None:
-            key = relative[: -len(suffix)] if relative.endswith(suffix) and len(relative) > len(suffix) else None
+        if suffix is not None:  # in any case, as suffixes of their own are: `a.JPG` was left out by `.jpg`, unsaid
+            key = relative[: -len(suffix)] if relative.lower().endswith(suffix.lower()) and len(relative) > len(
+                suffix) else None
         else:
             key = relative[: -len(path.suffix)] if path.suffix.lower() in suffixes else None
         if key is not None and not path.is_dir():

@@ -705,3 +705,23 @@ def test_a_class_file_s_wrong_value_is_said_as_a_config_s_is(tmp_path):
     with pytest.raises(DataError) as refused:
         folder(tmp_path)
     assert str(refused.value) == f"{tmp_path / 'classes.yaml'}: classes.1: input should be a valid string (got true)"
+
+
+def test_a_suffix_rule_pairs_files_whatever_the_case_of_their_ending(tmp_path):
+    """Probe 22a case 18: with `image_suffix: .jpg` and `label_suffix: .png`, pairs named `.JPG`/`.PNG` (a camera's
+    and Windows' case) were left out of the split, and verify said OK of two pairs of four."""
+    for stem in ("a", "b"):
+        write_pair(tmp_path / "images", tmp_path / "annotations", stem, stripes(8, 8, [0, 1]), ".png")
+    for stem in ("c", "d"):
+        image, label = write_pair(tmp_path / "images", tmp_path / "annotations", stem, stripes(8, 8, [0, 1]), ".png")
+        cv2.imwrite(str(image.with_suffix(".JPG")), cv2.imread(str(image)))
+        image.unlink()
+        label.rename(label.with_suffix(".PNG"))
+    for stem in ("a", "b"):
+        image = tmp_path / "images" / f"{stem}.png"
+        cv2.imwrite(str(image.with_suffix(".jpg")), cv2.imread(str(image)))
+        image.unlink()
+    data = folder(tmp_path, "num_classes=2", "image_suffix=.jpg", "label_suffix=.png")
+    assert [(s.image.name, s.label.name) for s in data.list_pairs("train")] == [
+        ("a.jpg", "a.png"), ("b.jpg", "b.png"), ("c.JPG", "c.PNG"), ("d.JPG", "d.PNG")]
+    assert not problems(data)
