@@ -6,6 +6,7 @@ Every leaf key remembers which file (or ``--set``) gave it its value, so an erro
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...], read: dict[Path, tuple[dict,
     sources: Sources = {}
     imports: list[str] = []
     for name in bases:
+        name = os.path.expanduser(name)  # `~/configs/x.yaml`, as a shell would read it (and as paths in a config are)
         base_path = (path.parent / name).resolve()
         if base_path in chain or base_path == path.resolve():
             raise ConfigError(f"{path}: base: {name} includes itself (a cycle through {base_path.name})")

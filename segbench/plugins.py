@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import re
 import sys
 import sysconfig
@@ -48,7 +49,8 @@ def resolve_imports(entries, base_dir: Path, where: str, named: dict[str, str] |
     resolved = []
     for entry in entries:
         if entry.endswith(".py"):
-            given, path = base_dir / entry, (base_dir / entry).resolve()
+            given = base_dir / os.path.expanduser(entry)  # a leading ~ as a shell would read it
+            path = given.resolve()
             if named is not None:
                 named[str(path)] = f"{where}: {entry} {why_not_a_file(given)} (looked for {path})"
             elif not path.is_file():

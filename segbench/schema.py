@@ -6,15 +6,27 @@ A leaf module: it imports nothing of segbench, so that dataset adapters and mode
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 # Keras' dtype policies a run may ask for; ``auto`` is resolved per device by ``segbench.precision``.
 AUTO = "auto"
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies; AUTO resolves to one of them
 PRECISIONS = (AUTO, *POLICIES)
+
+
+
+def _home(value: Any) -> Any:
+    """A path's leading ``~`` as the shell would expand it: YAML and ``--set`` give it as written, so `root: ~/cvh`
+    was "no such folder" of data that was there, and `output.dir: ~/runs` made a folder named `~` here (probe 22a
+    case 16)."""
+    return os.path.expanduser(value) if isinstance(value, str) and value.startswith("~") else value
+
+
+PathText = Annotated[str, AfterValidator(_home)]  # a config's file or folder name, `~` expanded
 
 SPLITS = ("train", "val", "test")  # in this order everywhere: folders, split files, reports
 Split = Literal[SPLITS]
@@ -51,8 +63,8 @@ class DatasetConfig(Section):
 
     name: str
     # An empty root (`--set dataset.root=`) read the default datasets/<name> without a word: null says "default".
-    root: str | None = Field(None, min_length=1, pattern=r"\S", description="the data's folder (default: "
-                                                                             "datasets/<name>)")
+    root: Annotated[str, Field(min_length=1, pattern=r"\S"), AfterValidator(_home)] | None = Field(
+        None, description="the data's folder (default: datasets/<name>)")
     subset: int | None = Field(None, ge=1, description="first N pairs of each split, for smoke runs")
 
 
@@ -61,7 +73,7 @@ class ModelConfig(Section):
 
     name: str
     input_size: height_width() = Field(default_factory=lambda: [224, 224], description="[height, width] the model sees")
-    encoder_weights: str | None = Field(None, description="imagenet, a weights file, or null for random init")
+    encoder_weights: PathText | None = Field(None, description="imagenet, a weights file, or null for random init")
 
 
 # Far past any segmentation recipe on one machine; a batch size of 10**30 was numpy's OverflowError traceback after
@@ -143,7 +155,7 @@ class EvalConfig(Section):
 
 
 class OutputConfig(Section):
-    dir: str | None = Field(None, description="run folder; default results/<dataset>/<model>")
+    dir: PathText | None = Field(None, description="run folder; default results/<dataset>/<model>")
     save_weights: bool = True
 
 

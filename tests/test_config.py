@@ -446,3 +446,21 @@ def test_a_second_yaml_document_is_said_whole(base_dir, tmp_path):
     with pytest.raises(DataError) as refused:
         load(None, {}, tmp_path / "data" / "classes.yaml")
     assert str(refused.value) == f"{tmp_path / 'data' / 'classes.yaml'}: line 2: {said}"
+
+
+def test_a_leading_tilde_in_a_config_s_paths_is_the_home_folder(tmp_path, monkeypatch):
+    """Probe 22a case 16: `root: ~/cvh` was "no such folder" of data that was there, and `output.dir: ~/runs` made a
+    folder named `~` in the current folder, which `rm -rf ~` would have cleaned up with the home folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    write(home / "configs" / "model.yaml", "model: {name: vgg_unet, input_size: [64, 64]}\n")
+    write(home / "w.weights.h5", "")
+    write(home / "plugins" / "noop.py", "")
+    path = write(tmp_path / "c.yaml", "base: ~/configs/model.yaml\nimports: [~/plugins/noop.py]\n"
+                                      "dataset: {name: sitting, root: ~/data, split_file: ~/split.json}\n"
+                                      "output: {dir: ~/runs/x}\n")
+    cfg = load_config(path, ["model.encoder_weights=~/w.weights.h5"])
+    assert (cfg.dataset.root, cfg.dataset.split_file, cfg.output.dir, cfg.model.encoder_weights) == (
+        str(home / "data"), str(home / "split.json"), str(home / "runs" / "x"), str(home / "w.weights.h5"))
+    assert cfg.imports == [str(home / "plugins" / "noop.py")]
+    assert load_config(path, ["dataset.root=a/~b"]).dataset.root == "a/~b"  # only a leading one

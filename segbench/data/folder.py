@@ -21,14 +21,14 @@ from segbench.data.prepare import folders_with
 from segbench.data.readers import read_colour_label, read_index_png, write_image
 from segbench.errors import DataError
 from segbench.registry import DATASETS
-from segbench.schema import DatasetConfig, Split
+from segbench.schema import DatasetConfig, PathText, Split
 
 # The class file's keys that decide which class a label pixel is.
 DECODING_KEYS = ("labels", "mapping", "palette", "void_colour", "off_palette")
 
 
 class FolderConfig(DatasetConfig, DescriptionKeys):
-    class_file: str | None = Field(None, description=f"the dataset's class file (default: <root>/{CLASS_FILE})")
+    class_file: PathText | None = Field(None, description=f"the dataset's class file (default: <root>/{CLASS_FILE})")
     num_classes: int | None = Field(None, ge=1, description="shorthand for classes named 'class 0', 'class 1', ...")
 
     @model_validator(mode="after")

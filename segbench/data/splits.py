@@ -14,7 +14,7 @@ from segbench.data.base import DatasetAdapter, Problem, Sample
 from segbench.data.readers import read_text_file
 from segbench.errors import DataError
 from segbench.io import write_json
-from segbench.schema import SPLITS, DatasetConfig
+from segbench.schema import SPLITS, DatasetConfig, PathText
 
 SPLIT_FILE = "segbench-split.json"
 
@@ -22,7 +22,7 @@ SPLIT_FILE = "segbench-split.json"
 class SplitFileConfig(DatasetConfig):
     """Keys of a dataset whose split lives in a split file."""
 
-    split_file: str | None = Field(None, description=f"default: <root>/{SPLIT_FILE}")
+    split_file: PathText | None = Field(None, description=f"default: <root>/{SPLIT_FILE}")
 
 
 def path_of(adapter: DatasetAdapter) -> Path:

@@ -11,7 +11,7 @@ from segbench.models.fetch import ensure
 from segbench.models.grid import DECODERS, EncoderDecoder, register
 from segbench.models.weights import load_legacy_h5
 from segbench.pretrained import PRETRAINED
-from segbench.schema import height_width
+from segbench.schema import PathText, height_width
 
 ADE20K_CLASSES = 150
 
@@ -19,7 +19,7 @@ ADE20K_CLASSES = 150
 class PSPNet50Config(EncoderDecoderConfig):
     input_size: height_width() = Field(default_factory=lambda: [473, 473],
                                        description="[height, width] the model sees; the release used 473x473")
-    weights: str | None = Field(None, description="ade20k: the release's converted Keras 2 HDF5 file "
+    weights: PathText | None = Field(None, description="ade20k: the release's converted Keras 2 HDF5 file "
                                                   "(pspnet50_ade20k.h5, fetched on first use), or such a file; "
                                                   "loaded by layer name, another class count keeps all but conv6")
 

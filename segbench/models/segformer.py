@@ -18,12 +18,13 @@ from segbench.models.blocks import resize_bilinear, scaled
 from segbench.models.encoders import EncoderDecoderConfig
 from segbench.models.head import classifier, imagenet_standardization, logits_at_input_size
 from segbench.registry import MODELS
+from segbench.schema import PathText
 
 
 class SegFormerConfig(EncoderDecoderConfig):
     """``width`` multiplies the decoder's filters (its ``projection_filters``); the MiT encoder is as published."""
 
-    encoder_weights: str | None = Field(
+    encoder_weights: PathText | None = Field(
         None, description="ade20k or cityscapes: keras-hub's MiT preset of this size (SegFormer's encoder fine-tuned "
                           "on that set, downloaded from Kaggle: needs a network), a keras-hub MiT preset folder, a "
                           ".weights.h5 file of keras-hub's MiTBackbone, or null for random init")
