@@ -1,7 +1,8 @@
-"""A run started by a launcher's worker dies with that worker.
+"""A run started by a sweep or a launcher's worker dies with it.
 
-A Ray worker or Slurm task killed outright (SIGKILL, a lost node) cannot stop the ``segbench run`` it started; left
-running, that run would keep its folder's lock, and the retry the scheduler starts would find the folder in use.
+A sweep, a Ray worker or a Slurm task killed outright (SIGKILL, a lost node) cannot stop the ``segbench run`` it
+started; left running, that run would keep its folder's lock, and the retry (a sweep started again, the scheduler's)
+would find the folder in use.
 The launcher names itself in the child's environment; the child, first thing, asks the kernel to kill it when that
 parent dies (Linux's PR_SET_PDEATHSIG). Done by the child rather than between fork and exec, which is not safe in a
 parent with threads; a parent that died before the child asked is caught by comparing PIDs after asking."""

@@ -134,20 +134,21 @@ def command(job: Job, overrides: list[str]) -> list[str]:
 
 
 def run_in_child(job: Job, overrides: list[str], *, env: dict[str, str] | None = None, prefix: str | None = None,
-                 cwd: str | None = None, die_with_parent: bool = False, started=None) -> Failure | None:
+                 cwd: str | None = None, started=None) -> Failure | None:
     """Run ``job`` in a child process whose output comes through ours; None when it finished, else why it did not:
     its own error line, or how it died.
 
     ``env``: variables on top of ours (a launcher's CUDA_VISIBLE_DEVICES). ``prefix``: each line of the child's
     output is led by it, for children that run side by side. ``cwd``: where the child runs (a remote launcher's
     worker runs it in the sweep's folder, so that relative paths in the configs and overrides mean the same).
-    ``die_with_parent``: the child is killed with our process, so that a launcher's worker killed outright does not
-    leave a run behind that holds its folder's lock against the retry. ``started(process)``: called once it runs."""
+    ``started(process)``: called once it runs. The child is killed with our process, so that a sweep or a
+    launcher's worker killed outright leaves no run behind holding its folder's lock against the next try (a local
+    sweep's run trained on under PID 1 and refused its --resume, probe 22b case 6)."""
     # Unbuffered, so that lines arrive as they are printed; a live progress bar where ours is a terminal and the
     # output is not interleaved with other runs'.
     bar = sys.stdout.isatty() and prefix is None
     env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1", PROGRESS_ENV: "bar" if bar else "lines",
-           **({PARENT_ENV: str(os.getpid())} if die_with_parent else {})}
+           PARENT_ENV: str(os.getpid())}
     errors: list[str] = []
     try:
         child = subprocess.Popen(command(job, overrides), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,

@@ -45,7 +45,7 @@ def run_job(job: Job, overrides: list[str], cwd: str, started, index: int) -> st
     """The body of a task, on whichever node Ray put it: the run's reason for failing, or None."""
     started.note.remote(index)
     # Killed with its worker: Ray's retry must find the run folder's lock free.
-    failure = run_in_child(job, overrides, cwd=cwd, prefix=f"[{job.name}] ", die_with_parent=True)
+    failure = run_in_child(job, overrides, cwd=cwd, prefix=f"[{job.name}] ")
     if failure is not None and failure.died:
         raise RunDied(failure.reason)
     return None if failure is None else failure.reason

@@ -19,7 +19,7 @@ class SlurmRun(Checkpointable):
 
     def __call__(self) -> str | None:
         """The run's reason for failing, or None when it finished (also when it had finished before)."""
-        failure = run_in_child(self.job, self.overrides, cwd=self.cwd, die_with_parent=True, started=self._started)
+        failure = run_in_child(self.job, self.overrides, cwd=self.cwd, started=self._started)
         return None if failure is None else failure.reason
 
     def _started(self, process) -> None:

@@ -277,3 +277,31 @@ def test_a_seed_folder_that_cannot_be_a_runs_is_refused_before_anything_runs(smo
     out, err = capsys.readouterr()
     assert f"segbench: error: {smoke_config}: {job.out}: {said.format(gone=tmp_path / 'gone')}" in err.splitlines()
     assert "[1/" not in out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux's")
+def test_a_sweep_killed_outright_takes_its_run_with_it(tmp_path, smoke_config):
+    """Probe 22b case 6: a local sweep SIGKILLed left its run training under PID 1, holding the folder's lock, so
+    that the run's --resume (and the sweep started again) was refused as "in use by another segbench process",
+    until the run's next line of output (an epoch's end) met the closed pipe."""
+    import subprocess
+    import time
+
+    # An epoch of 20,000 images: its first line of output comes minutes after the run's start-up lines.
+    sweep = subprocess.Popen([sys.executable, "-m", "segbench", "sweep", str(smoke_config), "--results",
+                              str(tmp_path), "--set", "train.epochs=2", "--set", "dataset.num_images.train=20000"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.rglob("config.yaml")) and sweep.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the run is under way
+    [run] = map(int, Path(f"/proc/{sweep.pid}/task/{sweep.pid}/children").read_text().split())
+    time.sleep(5)  # past its start-up lines, into the epoch
+    sweep.kill()
+    sweep.wait()
+    gone = time.monotonic() + 30
+    while Path(f"/proc/{run}").exists() and time.monotonic() < gone:
+        time.sleep(0.2)
+    alive = Path(f"/proc/{run}").exists()
+    if alive:
+        os.kill(run, 9)
+    assert not alive, "the sweep's run outlived it"  # killed by the kernel with its parent, not by us
