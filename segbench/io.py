@@ -185,7 +185,11 @@ def not_a_file(path: str | os.PathLike, missing: str = "no such file") -> str:
 
 
 def sha256(path: str | os.PathLike) -> str:
-    """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it."""
+    """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it; an OSError naming what stands
+    there where it is no regular file (a FIFO as a run's config.yaml hung `run` and `sweep` for good, probe 22b
+    case 9)."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise OSError(f"it {why_not_a_file(path)}")
     with open(path, "rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
 

@@ -1,9 +1,10 @@
 import json
+import os
 import stat
 
 import pytest
 
-from segbench.io import atomic_path, write_json
+from segbench.io import atomic_path, sha256, write_json
 
 
 def test_write_json_replaces_whole_file(tmp_path):
@@ -59,3 +60,20 @@ def test_inside_is_where_a_path_is_named_and_where_it_leads(tmp_path):
     assert inside(elsewhere / "in" / "x.png", root) and inside(tmp_path / "alias" / "x", root)
     assert not inside(elsewhere / "x.png", root) and not inside(tmp_path / "rootless", root)
     assert not inside(root / "out" / "x.png", root)  # written through the link, into elsewhere
+
+
+def test_a_digest_of_what_is_no_file_is_an_error_not_a_hang(tmp_path):
+    """Probe 22b case 9: a FIFO as a finished run's config.yaml hung `run` and `sweep` for good, in the digest that
+    tells whether the run's config was edited since; now it is 'not the file the run finished with'."""
+    import signal
+
+    from segbench.rundir import config_edited
+
+    os.mkfifo(tmp_path / "config.yaml")
+    signal.alarm(20)  # fail rather than hang
+    try:
+        with pytest.raises(OSError, match=r"^it is a FIFO \(a named pipe\), not a file$"):
+            sha256(tmp_path / "config.yaml")
+        assert config_edited(tmp_path, {"config_file_sha256": "0" * 64})
+    finally:
+        signal.alarm(0)
