@@ -205,6 +205,8 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
 @pytest.mark.parametrize("body, said", [
     ("return None", "its builder returned NoneType, not a keras.Model"),
     ("raise RuntimeError('no GPU kernels here')", "its builder failed (RuntimeError: no GPU kernels here)"),
+    # sys.exit(0) ended `run` at rc 0 without a word, and a sweep counted it finished (probe 22b case 13).
+    ("import sys; sys.exit(0)", "its builder failed (SystemExit: 0)"),
     (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
       "    return keras.Model(image, keras.layers.Conv2D(num_classes + 1, 1)(keras.layers.AveragePooling2D(2)(image)))"),
      ("returns (None, 12, 16, 6) for inputs of (24, 32); a model's logits are (batch, 24, 32, 5): one per class, at "
@@ -247,7 +249,7 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
       "    return keras.Model(image, keras.layers.Lambda(keras.ops.sigmoid)(keras.layers.Conv2D(num_classes, 1)("
       "keras.ops.cast(image, 'float32'))))"),
      "returns values between 0 and 1 at every pixel (a sigmoid's), not logits; leave out its final sigmoid"),
-], ids=["none", "raises", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
+], ids=["none", "raises", "exits", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
         "subclassed-int-logits", "softmax", "sigmoid", "saturated-sigmoid"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
                                                                                said):
@@ -733,7 +735,10 @@ def test_a_resume_after_a_helper_imported_in_load_changed_is_refused(registries,
     ("[Sample(id=s.id, image=1) for s in pairs]", "returned a Sample whose image is int, not a path"),
     # "two images of one name ()" (probe 16b case 19).
     ("[Sample(id='') for s in pairs]", r"returned a Sample whose id is empty; give each pair an id of its own \(its file's path, say\)"),
-], ids=["generator", "names", "count", "raises", "generator-raises", "int-ids", "oserror", "int-image", "empty-id"])
+    # sys.exit(0) ended `run` at rc 0, nothing printed (probe 22b case 13).
+    ("exec('import sys; sys.exit(0)')", r"raised SystemExit: 0 \({file}:\d+\)"),
+], ids=["generator", "names", "count", "raises", "generator-raises", "int-ids", "oserror", "int-image", "empty-id",
+        "exits"])
 def test_a_dataset_plugin_whose_list_pairs_is_off_its_contract_is_one_line(registries, tmp_path, capsys, returned,
                                                                             said):
     """A generator was a TypeError traceback in `verify` and in the run's loader, which left a folder behind."""

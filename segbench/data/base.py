@@ -83,7 +83,7 @@ def _listed(list_pairs):
             pairs = list(pairs)  # a generator raises only now
         except DataError:
             raise
-        except Exception as exc:  # the plugin's own code: any error it may raise
+        except (Exception, SystemExit) as exc:  # the plugin's own code: any error it may raise, or sys.exit()
             if isinstance(exc, OSError) and exc.filename is not None:  # a file's, which the CLI names by its path
                 raise
             # An OSError of the plugin's own ("server down") too: it named neither the adapter nor where it was raised.
@@ -218,7 +218,7 @@ class DatasetAdapter(ABC):
                     init(self, *args, **kwargs)
                 except SegbenchError:
                     raise
-                except Exception as exc:  # the plugin's own set-up: a traceback in run, verify and stats
+                except (Exception, SystemExit) as exc:  # the plugin's own set-up: a traceback in run, verify, stats
                     if isinstance(exc, OSError) and exc.filename is not None:  # a file's: the CLI names its path
                         raise
                     raise DataError(f"dataset {cls.__name__}: __init__ raised {type(exc).__name__}: "

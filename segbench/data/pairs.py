@@ -27,7 +27,7 @@ def read_pair(adapter: DatasetAdapter, sample: Sample) -> tuple[np.ndarray, np.n
                 if path is not None and not os.path.lexists(path):
                     raise DataError(f"{path}: {missing_said(what, path)}") from None
         raise
-    except Exception as exc:  # a codec or parser failure deep inside OpenCV, scipy, ..., or a plugin's own
+    except (Exception, SystemExit) as exc:  # a codec's failure deep inside OpenCV, scipy, ..., or a plugin's own
         if own:
             raise DataError(f"{sample.id}: cannot be read ({exc})") from exc
         # "image7.jpg: cannot be read (bad decode)" blamed a sound image for the plugin's error.

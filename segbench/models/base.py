@@ -58,7 +58,7 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
         model = builder(config, num_classes)
     except SegbenchError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a plugin's sys.exit(0) ended `run` at rc 0 without a word (probe 22b)
         if bundled(builder):
             raise  # ours: a bug to see whole
         raise ConfigError(f"{where}: its builder failed ({type(exc).__name__}: {first_line(exc)})") from None
