@@ -279,7 +279,7 @@ def one_recipe(runs: list[Path]) -> list[Path]:
 
 def data_record_changes(then: dict, now: dict) -> str:
     """How the data a finished run records (``classes``, ``ignore_index``, ``decoding_sha256``, ``num_images``,
-    ``dataset_root`` of its ``metrics.json``) differs in ``now`` ('' when it does not); a record one side lacks (a
+    ``dataset_root`` and ``class_file`` of its ``metrics.json``) differs in ``now`` ('' when it does not); a record one side lacks (a
     run finished before it was kept) is no difference."""
     changed = []
     classes = then.get("classes", []), now.get("classes", [])
@@ -294,8 +294,9 @@ def data_record_changes(then: dict, now: dict) -> str:
         changed.append("the labels' decoding (the class file's mapping, labels, palette or void colour)")
     if then.get("num_images") != now.get("num_images"):
         changed.append(f"{now.get('split', 'scored')} split: {then.get('num_images')} images -> {now.get('num_images')}")
-    if None not in (then.get("dataset_root"), now.get("dataset_root")) and then["dataset_root"] != now["dataset_root"]:
-        changed.append(f"dataset root: {then['dataset_root']} -> {now['dataset_root']}")
+    for key, what in (("dataset_root", "dataset root"), ("class_file", "class file")):
+        if None not in (then.get(key), now.get(key)) and then[key] != now[key]:
+            changed.append(f"{what}: {then[key]} -> {now[key]}")
     return "; ".join(changed)
 
 
@@ -434,6 +435,7 @@ class Metrics(Figures, Scored):
     config_file_sha256: str | None = None
     decoding_sha256: str | None = None  # how the labels were read as classes (DatasetAdapter.decoding)
     dataset_root: str | None = None  # the data's folder, absolute, as the run read it
+    class_file: str | None = None  # a folder dataset's class file, absolute, as the run read it
     plugins_sha256: dict[str, str] | None = None  # each plugin file the config imported -> its SHA-256
     weights_sha256: dict[str, str] | None = None  # each weights file the run left (best, last) -> its SHA-256
     loss_ignore_index: int | None = None  # the label the loss skipped (train.ignore_index resolved)

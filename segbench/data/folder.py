@@ -74,6 +74,11 @@ class Folder(DatasetAdapter):
             or folders_with(unpacked, "images", "annotations")
         return [(folder, ".") for folder in found]
 
+    def data_record(self) -> dict:
+        # The class file the run read, absolute: a relative dataset.class_file is read from the current folder, and
+        # from another one named another file, whose test split was scored as the run's (probe 22a case 9).
+        return {**super().data_record(), "class_file": str(self.class_file.resolve()) if self.class_file else None}
+
     def decoding(self) -> dict:
         described = self.described.model_dump(mode="json")
         kept = {key: described.get(key) for key in DECODING_KEYS}

@@ -76,8 +76,9 @@ def data_changes(run_dir: Path, config: Config) -> str:
         scored = len(adapter.samples(config.eval.split))
     except SegbenchError:
         return ""  # the data cannot be read now: the finished run stands as it was, and a new run would say why
-    now = {**adapter.data_record(), "dataset_root": None, "num_images": scored, "split": config.eval.split}
-    return data_record_changes(recorded, now)  # a root not compared: a relative one is refused where it differs
+    now = {**adapter.data_record(), "dataset_root": None, "class_file": None, "num_images": scored,
+           "split": config.eval.split}
+    return data_record_changes(recorded, now)  # places not compared: a relative one is refused where it differs
 
 
 def config_changes(path: Path, resolved: dict, limit: int = 3) -> str:

@@ -166,6 +166,16 @@ def _same_root(run_dir: Path, config: Config, recorded: str | None) -> None:
                         "was run from")
 
 
+def _same_class_file(run_dir: Path, config: Config, adapter: DatasetAdapter, recorded: str | None) -> None:
+    """A relative ``dataset.class_file``, as a relative root: from another folder it named another class file,
+    whose test split was scored as the run's re-scoring (probe 22a case 9). Refused where the run's is still there."""
+    now = adapter.data_record().get("class_file")
+    if recorded is None or now in (None, recorded) or not Path(recorded).is_file():
+        return
+    raise SegbenchError(f"{run_dir}: its dataset.class_file {config.dataset.class_file!r} names {now} from here, "
+                        f"not {recorded}, which the run read; run this from the folder the run was run from")
+
+
 def _as_it_trained(run_dir: Path, config: Config, state: dict) -> None:
     """An unfinished run's config.yaml and plugins as its checkpoint recorded them (a finished run's are checked by
     ``read_metrics``): edited since, another model was predicted with and exported as the run's (an ONNX file at
@@ -240,6 +250,7 @@ def load_run(path: str | Path, checkpoint_name: str = "best", policy: str | None
     config = load_config(run_dir / CONFIG)
     _same_root(run_dir, config, metrics.get("dataset_root"))
     adapter = DATASETS.get(config.dataset.name)(config.dataset)
+    _same_class_file(run_dir, config, adapter, metrics.get("class_file"))
     state = {} if metrics else checkpoint_state(run_dir)
     _as_it_trained(run_dir, config, state)
     _same_classes(run_dir, adapter, metrics or state.get("data") or {})

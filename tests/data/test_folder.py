@@ -725,3 +725,33 @@ def test_a_suffix_rule_pairs_files_whatever_the_case_of_their_ending(tmp_path):
     assert [(s.image.name, s.label.name) for s in data.list_pairs("train")] == [
         ("a.jpg", "a.png"), ("b.jpg", "b.png"), ("c.JPG", "c.PNG"), ("d.JPG", "d.PNG")]
     assert not problems(data)
+
+
+def test_a_relative_class_file_read_from_another_folder_is_refused(tmp_path, monkeypatch, capsys):
+    """Probe 22a case 9: a run of `root: <absolute>` and `class_file: classes.yaml` (read from the current folder),
+    evaluated from a folder whose classes.yaml of the same classes names the val images as test, scored those as
+    the run's re-scoring, rc 0."""
+    data = tmp_path / "data"
+    for split in ("train", "val", "test"):
+        write_pair(data / "images" / split, data / "labels" / split, f"{split}0", stripes(24, 40, [0, 1]), ".png")
+    layout = {"train": {"images": "images/train", "labels": "labels/train"}}
+    for place, test in (("a", "test"), ("b", "val")):
+        (tmp_path / place).mkdir()
+        (tmp_path / place / "classes.yaml").write_text(yaml.safe_dump(
+            {"classes": ["x", "y"], **layout, "test": {"images": f"images/{test}", "labels": f"labels/{test}"}}))
+    config = tmp_path / "a" / "mine.yaml"
+    config.write_text(f"dataset: {{name: folder, root: {data}, class_file: classes.yaml}}\nmodel: {{name: segnet, "
+                      "input_size: [32, 48], width: 0.125}\ntrain: {epochs: 1, batch_size: 1}\n"
+                      "eval: {batch_size: 1, split: test, checkpoint: last}\n")
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(["run", "mine.yaml", "--out", "run"]) == 0
+    monkeypatch.chdir(tmp_path / "b")
+    capsys.readouterr()
+    assert main(["evaluate", "../a/run"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: ../a/run: its dataset.class_file 'classes.yaml' names {tmp_path / 'b' / 'classes.yaml'} "
+        f"from here, not {tmp_path / 'a' / 'classes.yaml'}, which the run read; run this from the folder the run was "
+        "run from")
+    assert not (tmp_path / "a" / "run" / "eval").exists()
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(["evaluate", "../a/run"]) == 0
