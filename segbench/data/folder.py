@@ -139,6 +139,9 @@ class Folder(DatasetAdapter):
         return self.root / layout.list if layout is not None and layout.list is not None else None
 
     def read_label(self, path: Path) -> np.ndarray:
+        if path.suffix.lower() == ".mat":  # paired, so that it is named: read as an image it was "damaged" (probe 22a)
+            raise DataError(f"{path}: a MATLAB file; a folder dataset reads its labels from images, not .mat files "
+                            "(only the sitting adapter reads its own): save the labels as PNG")
         described = self.described
         try:
             if described.labels == "rgb":

@@ -755,3 +755,16 @@ def test_a_relative_class_file_read_from_another_folder_is_refused(tmp_path, mon
     assert not (tmp_path / "a" / "run" / "eval").exists()
     monkeypatch.chdir(tmp_path / "a")
     assert main(["evaluate", "../a/run"]) == 0
+
+
+def test_a_mat_label_of_a_folder_dataset_is_named_as_one_not_as_damaged(tmp_path):
+    """Probe 22a case 10: a folder dataset's .mat labels (variable M, as Sitting's) were each 'damaged (cannot
+    identify image file)', after docs/datasets.md had said labels are read from .mat files."""
+    import scipy.io
+
+    _, label = write_pair(tmp_path / "images", tmp_path / "annotations", "a", stripes(4, 4, [0, 1]), ".png")
+    scipy.io.savemat(label.with_suffix(".mat"), {"M": np.asarray(cv2.imread(str(label), 0))})
+    label.unlink()
+    said = ("a MATLAB file; a folder dataset reads its labels from images, not .mat files (only the sitting adapter "
+            "reads its own): save the labels as PNG")
+    assert problems(folder(tmp_path, "num_classes=2")) == [("error", str(label.with_suffix(".mat")), said)]
