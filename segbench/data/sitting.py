@@ -18,6 +18,7 @@ from pydantic import Field
 
 from segbench.data import splits
 from segbench.data.base import DatasetAdapter, Problem, Sample, require_folder
+from segbench.data.pairs import out_of_range_message
 from segbench.data.prepare import folders_with
 from segbench.data.readers import regular_file
 from segbench.errors import DataError
@@ -105,8 +106,11 @@ class Sitting(DatasetAdapter):
         if label.dtype.kind not in "biuf":  # a cell, struct, text or complex M: no numbers to compare (a traceback)
             held = {"c": "complex numbers", "U": "text", "S": "text"}.get(label.dtype.kind, "a cell array or struct")
             raise DataError(f"{path}: M is not a 2-D map of class indices (it holds {held})")
-        if label.ndim != 2 or label.size == 0 or label.min() < 0 or label.max() > 255:
+        if label.ndim != 2 or label.size == 0:
             raise DataError(f"{path}: M is not a 2-D map of class indices (shape {label.shape})")
+        if label.min() < 0 or label.max() > 255:  # no uint8 holds it: named as the readers name a value off the classes
+            bad = [value for value in np.unique(label) if not 0 <= value <= 255]
+            raise DataError(f"{path}: {out_of_range_message([f'{value:g}' for value in bad], self.num_classes)}")
         # MATLAB saves doubles: whole ones are indices; a fraction (a mask resized or scaled) is no class, and was
         # truncated into another one.
         fractional = label[label != np.round(label)] if label.dtype.kind == "f" else label[:0]

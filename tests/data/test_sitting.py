@@ -177,3 +177,17 @@ def test_an_image_no_list_of_the_split_file_names_is_a_warning(dataset, tmp_path
     assert {p.severity for p in left} == {"warning"}
     [train, *_] = verify(sitting(dataset))  # the split segbench drew names all twelve
     assert not [p for p in train.problems if p.message.startswith("in no split")]
+
+
+@pytest.mark.parametrize("value, dtype", [(-1, np.int16), (300, np.uint16)])
+def test_a_value_no_byte_holds_is_named_not_blamed_on_the_shape(dataset, value, dtype):
+    """Probe 22a case 14: M holding -1 or 300 was "not a 2-D map of class indices (shape (30, 30))", of a map whose
+    shape was right; 20 was named as a value off the classes, as these are now."""
+    label = np.zeros((30, 30), dtype)
+    label[0, 0] = value
+    scipy.io.savemat(dataset / "Sitting" / "masks" / "image3.mat", {"M": label})
+    data = sitting(dataset)
+    sample = next(s for s in data.list_pairs("train") if s.image.stem == "image3")
+    with pytest.raises(DataError) as refused:
+        data.load(sample)
+    assert str(refused.value) == f"{sample.label}: label values {value} outside [0, 15)"
