@@ -846,3 +846,17 @@ def test_a_plugin_load_off_its_contract_is_named_by_verify_and_by_readers(regist
     assert len(report.problems) == 1 and re.search(said, f"{report.problems[0].path}: {report.problems[0].message}")
     with pytest.raises(DataError, match=said):
         read_pair(Own(None), Own(None).list_pairs("test")[0])
+
+
+def test_a_plugin_moved_and_linked_back_where_the_run_imported_it_is_the_run_s(tmp_path):
+    """Probe 22b case 15: docs/models.md says to move a plugin back, or link it there, to read its run; linked, it
+    was refused as plugin code the run did not load (its path resolves to where it moved)."""
+    (tmp_path / "moved").mkdir()
+    (tmp_path / "plug").mkdir()
+    (tmp_path / "moved" / "tiny.py").write_text("# the plugin\n")
+    recorded = {str(tmp_path / "plug" / "tiny.py"): "digest"}
+    assert plugins.unrecorded(recorded, [str(tmp_path / "moved" / "tiny.py")]) == str(tmp_path / "moved" / "tiny.py")
+    (tmp_path / "plug" / "tiny.py").symlink_to(tmp_path / "moved" / "tiny.py")
+    assert plugins.unrecorded(recorded, [str(tmp_path / "moved" / "tiny.py")]) is None
+    (tmp_path / "other.py").write_text("# another plugin\n")
+    assert plugins.unrecorded(recorded, [str(tmp_path / "other.py")]) == str(tmp_path / "other.py")
