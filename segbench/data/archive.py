@@ -30,7 +30,7 @@ MAX_DEPTH = 256  # folders in a member's path: a dataset needs a handful; thousa
 MAX_RATIO, MIN_LIMIT = 50, 1 << 30
 CHUNK = 1 << 20
 # What a damaged archive raises while it is read: truncated streams, bad checksums, unknown compression.
-DAMAGED = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, NotImplementedError)
+DAMAGED = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError)
 
 Opener = Callable[[], IO[bytes]]
 
@@ -51,6 +51,9 @@ def safe_extract(archive: Path, target: Path, max_bytes: int | None = None) -> N
         _unpack(archive, target, limit)
     except BaseException as exc:
         shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, NotImplementedError):  # a sound archive of a method zipfile lacks (Windows' Deflate64)
+            raise DataError(f"{archive}: compressed by a method Python's zipfile cannot read ({_reason(exc)}); "
+                            "unpack it with 7-Zip or unzip, then give the folder to --from") from None
         if isinstance(exc, DAMAGED):
             raise DataError(f"{archive}: damaged archive ({_reason(exc)})") from None
         if isinstance(exc, OSError):

@@ -301,3 +301,20 @@ def test_a_zip_s_utf_8_names_written_without_their_flag_are_read_as_utf_8(tmp_pa
         assert not any(info.flag_bits & 0x800 for info in zf.infolist())
     safe_extract(archive, tmp_path / "out")
     assert files_under(tmp_path / "out") == ["data", "data/café1.jpg", "data/xé.jpg", "data/ñandú.jpg"]
+
+
+def test_a_zip_of_a_method_zipfile_lacks_is_said_so_not_damaged(tmp_path):
+    """Probe 22a case 12: a Deflate64 zip (Windows Explorer writes them for large files), sound, was called a
+    'damaged archive (That compression method is not supported)'."""
+    archive = make_zip(tmp_path / "big.zip", {"CamVid/a.png": b"x" * 100})
+    data = bytearray(archive.read_bytes())
+    for signature, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # the method of the local and central headers
+        start = data.index(signature)
+        data[start + at:start + at + 2] = (9).to_bytes(2, "little")  # 9: Deflate64
+    archive.write_bytes(bytes(data))
+    with pytest.raises(DataError) as refused:
+        safe_extract(archive, tmp_path / "out")
+    assert str(refused.value) == (f"{archive}: compressed by a method Python's zipfile cannot read (That compression "
+                                  "method is not supported); unpack it with 7-Zip or unzip, then give the folder to "
+                                  "--from")
+    assert not (tmp_path / "out").exists()
