@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -136,8 +137,8 @@ def weights_of(run_dir: Path, config: Config, which: str = "best", state: dict |
         metrics = read_metrics(run_dir)
         scored, epochs = metrics.get("scored_epoch"), metrics.get("epochs")
         if scored is not None and epochs is not None and scored != epochs:
-            raise SegbenchError(f"{best}: missing, the weights of epoch {scored} that the run scored; "
-                                f"--checkpoint last takes those of epoch {epochs}, its last")
+            raise SegbenchError(f"{best}: {not_a_file(best, 'missing')}, the weights of epoch {scored} that the run "
+                                f"scored; --checkpoint last takes those of epoch {epochs}, its last")
     path = best if wanted and best.is_file() else last
     if path == last and state and isinstance(state.get("weights"), str) and Path(state["weights"]).name == \
             state["weights"]:
@@ -150,6 +151,8 @@ def weights_of(run_dir: Path, config: Config, which: str = "best", state: dict |
         if pid:  # `run --force` beside it had just removed them: not a run kept without its weights
             raise SegbenchError(f"{run_dir}: training now (PID {pid}), its earlier weights removed; wait for it to "
                                 "finish")
+        if os.path.lexists(path):  # a FIFO, a folder, a link to nothing: what it is, not "no file there"
+            raise SegbenchError(f"{path}: {not_a_file(path)}, where the run keeps its weights")
         raise SegbenchError(f"{run_dir}: no {path.name} there (a run committed or copied without its weights cannot "
                             "predict; output.save_weights: false keeps none)")
     return path

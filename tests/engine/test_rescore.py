@@ -231,6 +231,17 @@ def test_the_best_weights_missing_are_not_replaced_by_another_epochs(trained, tm
         "--checkpoint last takes those of epoch 2, its last")
     assert not (run / "eval").exists()
     assert main(["evaluate", str(run), "--checkpoint", "last"]) == 0
+    # A FIFO in their place is called one, not "missing" (probe 22b case 9b).
+    os.mkfifo(run / "best.weights.h5")
+    assert main(["evaluate", str(run)]) == 2
+    assert capsys.readouterr().err.strip().startswith(
+        f"segbench: error: {run / 'best.weights.h5'}: is a FIFO (a named pipe), not a file, the weights of epoch 1")
+    (run / "model.weights.h5").unlink()
+    os.mkfifo(run / "model.weights.h5")
+    assert main(["evaluate", str(run), "--checkpoint", "last"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"segbench: error: {run / 'model.weights.h5'}: is a FIFO (a named pipe), not a file, where the run keeps its "
+        "weights")
 
 
 def test_an_unfinished_run_is_not_scored_and_predicting_with_it_says_so(trained, tmp_path, capsys):
