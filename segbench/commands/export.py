@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, positive
-from segbench.errors import SegbenchError
+from segbench.errors import SegbenchError, one_line, print_error
 
 NEEDS_KERAS = True  # it builds the run's model
 # segbench.engine.export.FORMATS and OUTPUTS, repeated because that module loads Keras, and
@@ -86,20 +85,22 @@ def run(args) -> int:
     own = [key for key in found if key not in ("images", "pixels", "float32")]
     kind, size = (f"onnx {precision}", f", {args.out.stat().st_size / 2**20:.1f} MiB") if args.fmt == "onnx" \
         else (args.fmt, "")
-    print(f"{args.out}: {kind}, {loaded.config.model.name} from {loaded.weights.name}, uint8 "
-          f"{'x'.join(map(str, loaded.model.input_shape[1:]))} in, {args.output} out{size}")
+    # Each line a line, whatever the names hold (a newline in --out split the success line in two, probe 22b).
+    print(one_line(f"{args.out}: {kind}, {loaded.config.model.name} from {loaded.weights.name}, uint8 "
+                   f"{'x'.join(map(str, loaded.model.input_shape[1:]))} in, {args.output} out{size}"))
     if precision == "int8":
-        print(_calibration_line(args.out))
+        print(one_line(_calibration_line(args.out)))
     source = ("the exported model's source" if precision == "float32" else
               f"the source of this {precision} file; {precision} moves the class of pixels where two classes are "
               f"close, so this is reported, not refused: `segbench evaluate {args.run_dir} --onnx {args.out}` scores "
               "it")
-    print(f"agreement with Keras on {where}, {found['pixels']:,} pixels: {100 * found['float32']:.3f} % (float32, "
-          f"{source})" + "".join(f", {100 * found[key]:.3f} % ({key}, as the run computed)" for key in own))
+    print(one_line(f"agreement with Keras on {where}, {found['pixels']:,} pixels: {100 * found['float32']:.3f} % "
+                   f"(float32, {source})" + "".join(f", {100 * found[key]:.3f} % ({key}, as the run computed)"
+                                                    for key in own)))
     if precision == "float32" and found["float32"] < TRUSTED:
-        print(f"segbench: error: {args.out} gives another class than its source, Keras' float32 model, on "
-              f"{100 * (1 - found['float32']):.2f} % of the pixels checked: the converter changed what it computes; "
-              "the file is left for inspection, not to be used", file=sys.stderr)
+        print_error(f"{args.out} gives another class than its source, Keras' float32 model, on "
+                    f"{100 * (1 - found['float32']):.2f} % of the pixels checked: the converter changed what it "
+                    "computes; the file is left for inspection, not to be used")
         return 1
     return 0
 

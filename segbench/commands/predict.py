@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from segbench.commands.args import add_checkpoint, batch
-from segbench.errors import SegbenchError, print_error
+from segbench.errors import SegbenchError, one_line, print_error
 
 NEEDS_KERAS = True  # it builds the run's model
 OUT_OF_MEMORY = "try a smaller --batch"  # the run's input size is fixed by its weights
@@ -57,7 +57,8 @@ def run(args) -> int:
         print_error(line)
     videos = sum(path.name.endswith(VIDEO_OVERLAY_SUFFIX) for path in written)
     maps = len(written) - videos
-    print(f"{maps} class map{'s' * (maps != 1)}" + (f" and {videos} video{'s' * (videos != 1)}" if videos else "")
-          + f" in {args.out} ({loaded.weights.name}, {loaded.precision})"
-          + (f"; {len(failures)} input{'s' * (len(failures) != 1)} unreadable" if failures else ""))
+    print(one_line(f"{maps} class map{'s' * (maps != 1)}" + (f" and {videos} video{'s' * (videos != 1)}" if videos
+                                                             else "")
+                   + f" in {args.out} ({loaded.weights.name}, {loaded.precision})"
+                   + (f"; {len(failures)} input{'s' * (len(failures) != 1)} unreadable" if failures else "")))
     return 1 if failures else 0

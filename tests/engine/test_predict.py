@@ -370,3 +370,12 @@ def test_a_fifo_or_device_of_a_photos_name_is_named_not_left_out(tmp_path):
                        f"{photos / 'zero.jpg'}: is a device, not a file"]
     jobs, missing = expand([str(photos / "fifo.jpg")], tmp_path / "out")
     assert not jobs and missing == [f"{photos / 'fifo.jpg'}: is a FIFO (a named pipe), not a file"]
+
+
+def test_the_summary_line_is_one_line_whatever_the_out_folder_is_called(trained, images, tmp_path, cli):
+    """Probe 22b case 11: a newline in --out split the success line in two (error lines escaped it already)."""
+    folder, _ = images
+    out = tmp_path / "a\nb"
+    done = cli("predict", trained, folder / "a.png", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith(f"1 class map in {tmp_path}/a\\nb (best.weights.h5, ")
