@@ -207,6 +207,11 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
     ("raise RuntimeError('no GPU kernels here')", "its builder failed (RuntimeError: no GPU kernels here)"),
     # sys.exit(0) ended `run` at rc 0 without a word, and a sweep counted it finished (probe 22b case 13).
     ("import sys; sys.exit(0)", "its builder failed (SystemExit: 0)"),
+    # Its run was written under / (its output.dir relative), the folder it had locked left empty (probe 22b 13b).
+    (("import os; os.chdir('/')\n    image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
+      "    return keras.Model(image, keras.layers.Conv2D(num_classes, 1)(keras.layers.Rescaling(1 / 255)(image)))"),
+     ("its builder changed the current folder (to /), where the run's relative paths are read from; a builder "
+      "leaves it as it was")),
     (("image = keras.Input((*config.input_size, 3), dtype='uint8')\n"
       "    return keras.Model(image, keras.layers.Conv2D(num_classes + 1, 1)(keras.layers.AveragePooling2D(2)(image)))"),
      ("returns (None, 12, 16, 6) for inputs of (24, 32); a model's logits are (batch, 24, 32, 5): one per class, at "
@@ -249,7 +254,7 @@ def odd_model(tmp_path: Path, name: str, body: str) -> Path:
       "    return keras.Model(image, keras.layers.Lambda(keras.ops.sigmoid)(keras.layers.Conv2D(num_classes, 1)("
       "keras.ops.cast(image, 'float32'))))"),
      "returns values between 0 and 1 at every pixel (a sigmoid's), not logits; leave out its final sigmoid"),
-], ids=["none", "raises", "exits", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
+], ids=["none", "raises", "exits", "moves", "half-size-one-class-too-many", "half-size-input", "subclassed", "int-logits", "dict",
         "subclassed-int-logits", "softmax", "sigmoid", "saturated-sigmoid"])
 def test_a_plugin_model_off_the_contract_is_one_line_and_leaves_no_run_folder(registries, tmp_path, capsys, body,
                                                                                said):

@@ -6,6 +6,7 @@ keeps it may register (``MODELS.register(name, options)``), not only the encoder
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
 
     builder = MODELS.get(config.name)
     where = f"model {config.name!r} ({origin(builder)})"
+    here = os.getcwd()
     try:
         model = builder(config, num_classes)
     except SegbenchError:
@@ -62,6 +64,11 @@ def build(config: ModelConfig, num_classes: int) -> keras.Model:
         if bundled(builder):
             raise  # ours: a bug to see whole
         raise ConfigError(f"{where}: its builder failed ({type(exc).__name__}: {first_line(exc)})") from None
+    if os.getcwd() != here:  # the run's relative paths (its folder, its data) then named other places (probe 22b)
+        moved = os.getcwd()
+        os.chdir(here)
+        raise ConfigError(f"{where}: its builder changed the current folder (to {moved}), where the run's relative "
+                          "paths are read from; a builder leaves it as it was")
     wanted = (None, *config.input_size, num_classes)
     if not isinstance(model, keras.Model):
         raise ConfigError(f"{where}: its builder returned {type(model).__name__}, not a keras.Model")
