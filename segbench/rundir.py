@@ -238,6 +238,16 @@ def seed_folders(folder: Path, stem: str) -> list[Path]:
     return one_recipe(sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2])))
 
 
+def unfinished_seeds(folder: Path, stem: str) -> list[str]:
+    """'<folder>: unfinished (1 of 2 epochs done)' for each ``<stem>-seed<k>`` run folder in ``folder`` that has
+    not finished: a mean over the seeds that have is of fewer seeds than the sweep ran, which `compare` said
+    nothing of (probe 22b case 18)."""
+    seeded = [path for path in folder.glob(f"{glob.escape(stem)}-seed*")
+              if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / CONFIG).is_file()]
+    return [f"{path}: {why}" for path in sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2]))
+            if (why := unfinished(path))]
+
+
 def one_recipe(runs: list[Path]) -> list[Path]:
     """``runs``, refused where they cannot be pooled as seeds of one config: a run of another recipe copied or run
     into a ``-seed<k>`` folder was averaged into the row's mean and its interval. Keys that only one config.yaml

@@ -4,6 +4,7 @@ a side may also be a re-scoring of a run by ``segbench evaluate`` (is test-time 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from segbench.commands.args import non_negative, resamples
@@ -30,9 +31,15 @@ def register(verbs) -> None:
 
 
 def run(args) -> int:
+    from segbench.errors import one_line
     from segbench.report.paired import compare_runs, render
+    from segbench.rundir import METRICS, unfinished_seeds
 
     found = compare_runs(args.run_a, args.run_b, args.resamples, args.seed)
+    for side in dict.fromkeys((args.run_a, args.run_b)):  # seeds a mean leaves out, as `results` names them
+        if not (side / METRICS).is_file():
+            for line in unfinished_seeds(side.parent, side.name):
+                print(f"note: {one_line(line)}, left out of the mean of the seeds that finished", file=sys.stderr)
     if args.json:
         found.pop("figures")
         print(json.dumps(found, indent=2))

@@ -155,3 +155,20 @@ def test_seeds_of_one_config_scored_on_other_data_are_not_pooled(two_runs, tmp_p
             "folder of its own name")
     write_metrics(seeded, {**read_metrics(seeded), record: read_metrics(first)[record]})
     assert main(["results", str(tmp_path)]) == 0  # the same data: pooled
+
+
+def test_a_seed_that_has_not_finished_is_named_beside_the_mean(two_runs, tmp_path, capsys):
+    """Probe 22b case 18: with seed 2 of 3 still training, compare gave a verdict on 'mean of 2 seeds' and said
+    nothing of the third (results names it unfinished)."""
+    import shutil
+
+    long, short = two_runs
+    shutil.copytree(long, tmp_path / "pair-seed0")
+    edited_copy(long, tmp_path / "pair-seed1", reseeded)
+    (tmp_path / "pair-seed2").mkdir()
+    shutil.copy(long / "config.yaml", tmp_path / "pair-seed2" / "config.yaml")  # started, no epoch done yet
+    assert main(["compare", str(tmp_path / "pair"), str(short), "--resamples", "100"]) == 0
+    captured = capsys.readouterr()
+    assert "(mean of 2 seeds)" in captured.out
+    assert captured.err.strip() == (f"note: {tmp_path / 'pair-seed2'}: unfinished (0 of 4 epochs done), left out of "
+                                    "the mean of the seeds that finished")
