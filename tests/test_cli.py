@@ -390,3 +390,20 @@ def test_run_takes_resume_or_force_not_both(capsys):
     assert stopped.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         "segbench run: error: argument --force: not allowed with argument --resume")
+
+
+def test_prepare_says_where_under_the_root_each_part_went(tmp_path, capsys):
+    """Probe 22a case 15: SUIM's TEST into a root holding TEST/ already said "placed images, masks, train_val in r",
+    though images/ and masks/ went into r/TEST/."""
+    import zipfile
+
+    archive = tmp_path / "suim.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in ("TEST", "train_val"):
+            zf.writestr(f"{part}/images/a.jpg", b"x")
+            zf.writestr(f"{part}/masks/a.bmp", b"y")
+    root = tmp_path / "r"
+    (root / "TEST").mkdir(parents=True)
+    capsys.readouterr()
+    assert main(["datasets", "prepare", "suim", "--from", str(archive), "--root", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"suim: placed TEST/images, TEST/masks, train_val in {root}"

@@ -80,7 +80,7 @@ def prepare_command(args) -> int:
     refuse_root_in_a_run(root)
     placed = prepare(adapter, args.name, root, args.archive)
     # An archive's member names are anyone's: a newline or a terminal escape in one broke this line, or coloured it.
-    print(one_line(f"{args.name}: placed {', '.join(p.name for p in placed)} in {root}"))
+    print(one_line(f"{args.name}: placed {', '.join(p.relative_to(root).as_posix() for p in placed)} in {root}"))
     print(f"next: segbench datasets verify {args.name} --root {shell_word(root)}")  # to paste
     return 0
 
