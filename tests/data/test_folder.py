@@ -503,6 +503,19 @@ def test_a_pair_lists_absolute_paths_under_a_relative_root_are_under_it(tmp_path
     with pytest.raises(DataError, match=r"test.txt: line 1: .*img0.jpg lies outside the root"):
         folder("ds").list_pairs("test")
 
+def evaluated_from_b(tmp_path, monkeypatch, capsys, dataset: str) -> str:
+    """The error line of `evaluate ../a/run` from tmp_path/b, of a run of ``dataset`` (a config's section) in a."""
+    (tmp_path / "a" / "mine.yaml").write_text(f"dataset: {dataset}\nmodel: {{name: segnet, input_size: [32, 48], "
+                                              "width: 0.125}\ntrain: {epochs: 1, batch_size: 1}\n"
+                                              "eval: {batch_size: 1, split: test, checkpoint: last}\n")
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(["run", "mine.yaml", "--out", "run"]) == 0
+    monkeypatch.chdir(tmp_path / "b")
+    capsys.readouterr()
+    assert main(["evaluate", "../a/run"]) == 2
+    return capsys.readouterr().err.strip()
+
+
 def test_a_relative_root_read_from_another_folder_is_refused(tmp_path, monkeypatch, capsys):
     """`segbench evaluate ../run` from a folder holding another data/ scored that data as the run's re-scoring;
     without one, the error named a class file, not the missing root."""
@@ -511,15 +524,7 @@ def test_a_relative_root_read_from_another_folder_is_refused(tmp_path, monkeypat
     for place in ("a", "b"):
         class_file(tmp_path / place / "data", **description)
         imitate(folder(tmp_path / place / "data"), {"train": 2, "test": 2}, (24, 40), seed=len(place))
-    config = tmp_path / "a" / "mine.yaml"
-    config.write_text("dataset: {name: folder, root: data}\nmodel: {name: segnet, input_size: [32, 48], width: "
-                      "0.125}\ntrain: {epochs: 1, batch_size: 2}\neval: {batch_size: 2, split: test, checkpoint: last}\n")
-    monkeypatch.chdir(tmp_path / "a")
-    assert main(["run", "mine.yaml", "--out", "run"]) == 0
-    monkeypatch.chdir(tmp_path / "b")
-    capsys.readouterr()
-    assert main(["evaluate", "../a/run"]) == 2
-    assert capsys.readouterr().err.strip() == (
+    assert evaluated_from_b(tmp_path, monkeypatch, capsys, "{name: folder, root: data}") == (
         f"segbench: error: ../a/run: its dataset.root 'data' is relative, and from here names {tmp_path / 'b' / 'data'}"
         f", not {tmp_path / 'a' / 'data'}, which the run read; run this from the folder the run was run from")
     assert not (tmp_path / "a" / "run" / "eval").exists()
@@ -739,16 +744,8 @@ def test_a_relative_class_file_read_from_another_folder_is_refused(tmp_path, mon
         (tmp_path / place).mkdir()
         (tmp_path / place / "classes.yaml").write_text(yaml.safe_dump(
             {"classes": ["x", "y"], **layout, "test": {"images": f"images/{test}", "labels": f"labels/{test}"}}))
-    config = tmp_path / "a" / "mine.yaml"
-    config.write_text(f"dataset: {{name: folder, root: {data}, class_file: classes.yaml}}\nmodel: {{name: segnet, "
-                      "input_size: [32, 48], width: 0.125}\ntrain: {epochs: 1, batch_size: 1}\n"
-                      "eval: {batch_size: 1, split: test, checkpoint: last}\n")
-    monkeypatch.chdir(tmp_path / "a")
-    assert main(["run", "mine.yaml", "--out", "run"]) == 0
-    monkeypatch.chdir(tmp_path / "b")
-    capsys.readouterr()
-    assert main(["evaluate", "../a/run"]) == 2
-    assert capsys.readouterr().err.strip() == (
+    section = f"{{name: folder, root: {data}, class_file: classes.yaml}}"
+    assert evaluated_from_b(tmp_path, monkeypatch, capsys, section) == (
         f"segbench: error: ../a/run: its dataset.class_file 'classes.yaml' names {tmp_path / 'b' / 'classes.yaml'} "
         f"from here, not {tmp_path / 'a' / 'classes.yaml'}, which the run read; run this from the folder the run was "
         "run from")
