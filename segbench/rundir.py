@@ -233,19 +233,22 @@ def refuse_run_folder(out: Path, verb: str, kind: str = "folder") -> None:
 def seed_folders(folder: Path, stem: str) -> list[Path]:
     """The finished ``<stem>-seed<k>`` run folders of a sweep in ``folder``, in seed order, checked to be seeds of
     one config (:func:`one_recipe`)."""
+    return one_recipe([path for path in _seed_paths(folder, stem) if (path / METRICS).is_file()])
+
+
+def _seed_paths(folder: Path, stem: str) -> list[Path]:
+    """The ``<stem>-seed<k>`` entries of ``folder``, in seed order."""
     seeded = [path for path in folder.glob(f"{glob.escape(stem)}-seed*")
-              if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / METRICS).is_file()]
-    return one_recipe(sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2])))
+              if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name)]
+    return sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2]))
 
 
 def unfinished_seeds(folder: Path, stem: str) -> list[str]:
     """'<folder>: unfinished (1 of 2 epochs done)' for each ``<stem>-seed<k>`` run folder in ``folder`` that has
     not finished: a mean over the seeds that have is of fewer seeds than the sweep ran, which `compare` said
     nothing of (probe 22b case 18)."""
-    seeded = [path for path in folder.glob(f"{glob.escape(stem)}-seed*")
-              if re.fullmatch(rf"{re.escape(stem)}-seed\d+", path.name) and (path / CONFIG).is_file()]
-    return [f"{path}: {why}" for path in sorted(seeded, key=lambda path: int(path.name.rpartition("seed")[2]))
-            if (why := unfinished(path))]
+    return [f"{path}: {why}" for path in _seed_paths(folder, stem) if (path / CONFIG).is_file()
+            and (why := unfinished(path))]
 
 
 def one_recipe(runs: list[Path]) -> list[Path]:
@@ -289,8 +292,8 @@ def one_recipe(runs: list[Path]) -> list[Path]:
 
 def data_record_changes(then: dict, now: dict) -> str:
     """How the data a finished run records (``classes``, ``ignore_index``, ``decoding_sha256``, ``num_images``,
-    ``dataset_root`` and ``class_file`` of its ``metrics.json``) differs in ``now`` ('' when it does not); a record one side lacks (a
-    run finished before it was kept) is no difference."""
+    ``dataset_root`` and ``class_file`` of its ``metrics.json``) differs in ``now`` ('' when it does not); a record
+    one side lacks (a run finished before it was kept) is no difference."""
     changed = []
     classes = then.get("classes", []), now.get("classes", [])
     if len(classes[0]) != len(classes[1]):
