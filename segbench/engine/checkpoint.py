@@ -242,7 +242,10 @@ def restore(model: keras.Model, run_dir: Path, state: dict) -> None:
         with np.load(saved_at) as saved:
             values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{saved_at}: damaged checkpoint ({first_line(exc)}); drop --resume to start over") from None
+        # numpy's words for a pickle advise loading it "unsafely": a pickle runs code, and no checkpoint holds one.
+        why = "it holds pickled objects, which no checkpoint of segbench's does, left unread" \
+            if "pickle" in str(exc) else first_line(exc)
+        raise DataError(f"{saved_at}: damaged checkpoint ({why}); drop --resume to start over") from None
     shapes = [tuple(v.shape) for v in optimizer.variables]
     if [value.shape for value in values] != shapes:
         raise DataError(f"{saved_at}: holds {len(values)} optimiser variables that do not match the run's "

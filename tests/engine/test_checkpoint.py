@@ -107,6 +107,19 @@ def test_damaged_weights_and_optimizer_files_are_refused(copy, damage):
     assert not (folder.parent / "metrics.json").exists()
 
 
+def test_an_optimizer_file_of_pickled_objects_is_refused_unread_without_numpy_s_advice(copy):
+    """Probe 22b: numpy's error for a pickle in the optimiser's file advised loading it "unsafely", in the line."""
+    import numpy as np
+
+    cfg, folder = copy
+    state = json.loads((folder / "state.json").read_text())
+    np.savez(folder / state["optimizer"], np.array([{"a": 1}], dtype=object))
+    with pytest.raises(DataError) as refused:
+        execute(cfg, resume=True)
+    assert str(refused.value) == (f"{folder / state['optimizer']}: damaged checkpoint (it holds pickled objects, which "
+                                  "no checkpoint of segbench's does, left unread); drop --resume to start over")
+
+
 def test_a_checkpoint_of_another_model_is_refused(copy, tmp_path, smoke_config):
     cfg, folder = copy
     other = load_config(smoke_config, [f"output.dir={tmp_path / 'other'}", "train.epochs=1", "model.width=0.5"])
