@@ -331,7 +331,8 @@ def _another_s_key(loc: tuple[str, ...], where: str, raw: dict | None, sources: 
     """Why a dataset's or model's key is unknown where it came from a base of another dataset or model than the
     one a later file names: a config of the folder dataset over the demo's synthetic one was told "unknown key
     'dataset.image_size' (did you mean 'dataset.image_suffix'?)", a key it never wrote (probe 21a case 7)."""
-    if raw is None or len(loc) != 2 or loc[0] not in _WITHOUT or where.startswith("--set ") or not Path(where).is_file():
+    if raw is None or len(loc) != 2 or loc[0] not in _WITHOUT or where.startswith("--set ") or \
+            not Path(where).is_file():
         return None
     try:
         own = merged(where).get(loc[0], {}).get("name")  # the name the key's own file, or its bases, gave

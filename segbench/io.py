@@ -168,14 +168,21 @@ def read_record(path: str | os.PathLike) -> str:
     """The text of one of segbench's JSON records, as an OSError naming what is wrong where it is no regular file
     (a FIFO blocked `results` for good) or is larger than any record (a link to /dev/zero read until memory ran
     out)."""
-    path = Path(path)
-    if path.exists() and not path.is_file():
-        raise OSError(f"it {why_not_a_file(path)}")
+    path = _no_other_kind(path)
     with path.open("rb") as file:
         data = file.read(MAX_RECORD_BYTES + 1)
     if len(data) > MAX_RECORD_BYTES:
         raise OSError(f"larger than {MAX_RECORD_BYTES // 2**20} MiB, which no record of segbench's is")
     return data.decode("utf-8")
+
+
+def _no_other_kind(path: str | os.PathLike) -> Path:
+    """``path``, or an OSError saying what stands there where it is there but no regular file (opening a FIFO
+    blocks for good; a missing file is left to open's own error)."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise OSError(f"it {why_not_a_file(path)}")
+    return path
 
 
 def not_a_file(path: str | os.PathLike, missing: str = "no such file") -> str:
@@ -188,9 +195,7 @@ def sha256(path: str | os.PathLike) -> str:
     """The file's SHA-256, as run folders, eval/ files and ONNX metadata record it; an OSError naming what stands
     there where it is no regular file (a FIFO as a run's config.yaml hung `run` and `sweep` for good, probe 22b
     case 9)."""
-    if Path(path).exists() and not Path(path).is_file():
-        raise OSError(f"it {why_not_a_file(path)}")
-    with open(path, "rb") as file:
+    with open(_no_other_kind(path), "rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 

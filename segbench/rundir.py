@@ -103,9 +103,9 @@ HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "val_miou", "seconds")
 
 def history(run_dir: Path, epochs: int | None, advice: str, exact: bool = False) -> pd.DataFrame:
     """The run's ``history.csv``, checked to hold the rows of epochs 1..``epochs`` (just those where ``exact``, a
-    finished run's; else perhaps one more, a resume's; as many as it holds for None), as a run writes them: one line ending in ``advice`` where it
-    cannot be, rather than a traceback, garbage carried into a resumed run, or a report's curves of half a run
-    (probe 21b case 6: a history.csv cut to 2 of 6 epochs was drawn as the run's)."""
+    finished run's; else perhaps one more, a resume's; as many as it holds for None), as a run writes them: one
+    line ending in ``advice`` where it cannot be, rather than a traceback, garbage carried into a resumed run, or a
+    report's curves of half a run (probe 21b case 6: a history.csv cut to 2 of 6 epochs was drawn as the run's)."""
     import pandas as pd
 
     path = run_dir / HISTORY
@@ -123,7 +123,8 @@ def history(run_dir: Path, epochs: int | None, advice: str, exact: bool = False)
             or not np.isfinite(numbers[["loss", "seconds"]].to_numpy()).all()
             or numbers["val_loss"].isna().sum() != kept["val_loss"].isna().sum()
             or numbers["val_miou"].isna().sum() != kept["val_miou"].isna().sum() or not miou.between(0, 1).all()):
-        said = f"no column {missing[0]!r} (a run's history has {', '.join(HISTORY_COLUMNS)})" if missing else f"not the rows of epochs 1..{epochs} this run wrote"
+        said = (f"no column {missing[0]!r} (a run's history has {', '.join(HISTORY_COLUMNS)})" if missing
+                else f"not the rows of epochs 1..{epochs} this run wrote")
         raise DataError(f"{path}: {said}; {advice}")
     return table
 

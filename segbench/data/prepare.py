@@ -92,11 +92,12 @@ def _placed(adapter: type[DatasetAdapter], name: str, unpacked: Path, source: Pa
     except DataError as exc:  # an adapter that cannot tell which part a folder is
         raise DataError(f"{source}: {exc}") from None
     if not parts:
-        # An archive of the archive (SUIM.zip holding TEST.zip) was told the layout, not that --from wants the inner one.
+        # An archive of the archive (SUIM.zip holding TEST.zip) was told the layout, not that --from wants the inner
+        # one.
         inner = sorted(path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*")
                        if path.is_file() and path.suffix.lower() in ARCHIVE_SUFFIXES)
-        hint = f"; it holds the archive {inner[0]}{f' (and {len(inner) - 1} more)' if len(inner) > 1 else ''}: take it out " \
-            "and give it to --from" if inner else ""
+        more = f" (and {len(inner) - 1} more)" if len(inner) > 1 else ""
+        hint = f"; it holds the archive {inner[0]}{more}: take it out and give it to --from" if inner else ""
         raise DataError(f"{source}: holds no {name} data (expected {adapter.layout}){hint}")
     # Two copies (an archive of `old/` and `new/` trees) would merge or the first would win silently.
     by_destination: dict[str, Path] = {}
